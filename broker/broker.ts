@@ -1,0 +1,351 @@
+import { createServer as createTcpServer, type Server } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { createServer as createTlsServer } from 'node:tls';
+import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
+import {
+  DEFAULT_SANDBOX_PREFIX,
+  KIT_PUBLISH_CHANNELS,
+  KIT_SUBSCRIBE_CHANNELS,
+  type KitErrorMessage,
+  type Problem,
+  checkEvent,
+  checkStatus,
+  kitTopic,
+  parseKitTopic,
+} from '../protocol/index.ts';
+import type { Ingest } from './ingest.ts';
+
+/** Who is on the other end of an MQTT connection. */
+export type Identity =
+  | { kind: 'kit'; kitId: string }
+  | { kind: 'service'; name: string }
+  | { kind: 'sandbox' };
+
+/** How the broker checks credentials; the kit registry implements it. */
+export interface CredentialChecker {
+  verifyKit(kitId: string, secret: string): Promise<boolean>;
+  verifyService(name: string, secret: string): Promise<boolean>;
+  /** Whether a kit exists (for telemetry that platform accounts publish on a kit's behalf). */
+  kitExists(kitId: string): Promise<boolean>;
+}
+
+export interface BrokerOptions {
+  credentials: CredentialChecker;
+  ingest: Ingest;
+  /** Anonymous clients may use topics under this prefix only, never stored. Off when undefined. */
+  sandboxPrefix?: string;
+  /** Largest payload on any kit topic, in bytes. */
+  maxPayloadBytes?: number;
+  /** Longest keep-alive a client may ask for, in seconds (kits that vanish are noticed within 1.5×). */
+  keepaliveLimit?: number;
+  logger?: BrokerLogger;
+}
+
+export interface BrokerLogger {
+  info(object: object, message: string): void;
+  warn(object: object, message: string): void;
+}
+
+/** Live view of a kit's connection, for the status API and dashboards. */
+export interface KitLiveStatus {
+  kitId: string;
+  online: boolean;
+  connections: number;
+  since: number;
+  lastSeen: number | null;
+  messages: number;
+  refused: number;
+  firmware?: string;
+}
+
+/** Username prefix of platform accounts (kit ids cannot contain a colon). */
+export const SERVICE_USERNAME_PREFIX = 'service:';
+/** Refused messages are re-routed here: no client can subscribe to it, and `#` never matches `$` topics. */
+const DISCARD_TOPIC = '$iotlab/discard';
+
+export interface MqttBroker {
+  readonly aedes: Aedes;
+  /** Listens for MQTT over TCP (or TLS when `tls` is given); resolves with the bound port. */
+  listen(options: { port: number; host?: string; tls?: { key: Buffer; cert: Buffer } }): Promise<number>;
+  /** Serves one MQTT-over-WebSocket connection (the HTTP server hands it over). */
+  handleStream(stream: Duplex, request?: IncomingMessage): void;
+  kitStatus(kitId: string): KitLiveStatus | undefined;
+  liveKits(): KitLiveStatus[];
+  /** Publishes a command down to a kit. */
+  publishToKit(kitId: string, channel: 'commands' | 'errors', body: unknown): Promise<void>;
+  /** Drops a kit's connections (after its secret was rotated or revoked). */
+  disconnectKit(kitId: string): void;
+  /** Stops listening and disconnects every client. */
+  close(): Promise<void>;
+}
+
+function authError(message: string, returnCode: 4 | 5): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+}
+
+export async function createBroker(options: BrokerOptions): Promise<MqttBroker> {
+  const { credentials, ingest } = options;
+  const log = options.logger ?? { info() {}, warn() {} };
+  const sandboxPrefix = options.sandboxPrefix;
+  const identities = new WeakMap<Client, Identity>();
+  const statuses = new Map<string, KitLiveStatus>();
+  const servers: Server[] = [];
+
+  const identityOf = (client: Client | null): Identity | undefined =>
+    client ? identities.get(client) : undefined;
+
+  function publish(topic: string, body: unknown, retain = false): Promise<void> {
+    const packet = {
+      cmd: 'publish',
+      topic,
+      payload: Buffer.from(JSON.stringify(body)),
+      qos: 0,
+      retain,
+      dup: false,
+    } as PublishPacket;
+    return new Promise((resolve, reject) => aedes.publish(packet, (error) => (error ? reject(error) : resolve())));
+  }
+
+  function notifyKit(kitId: string, message: KitErrorMessage): void {
+    void publish(kitTopic(kitId, 'errors'), message).catch(() => {});
+  }
+
+  /** Keeps a refused message from reaching subscribers or the retained store, without dropping the kit. */
+  function discard(packet: PublishPacket): void {
+    packet.topic = DISCARD_TOPIC;
+    packet.retain = false;
+  }
+
+  function refuse(kitId: string, packet: PublishPacket, problem: Problem): void {
+    ingest.report(kitId, packet.topic, problem);
+    const status = statuses.get(kitId);
+    if (status) status.refused++;
+    discard(packet);
+  }
+
+  ingest.addNotifier(notifyKit);
+  const aedes = await Aedes.createBroker({
+    keepaliveLimit: options.keepaliveLimit ?? 300,
+    maxClientsIdLength: 64,
+    heartbeatInterval: 60_000,
+
+    authenticate(client, username, password, done) {
+      if (username === undefined || username === '') {
+        if (sandboxPrefix !== undefined) {
+          identities.set(client, { kind: 'sandbox' });
+          return done(null, true);
+        }
+        log.warn({ clientId: client.id }, 'MQTT connection without credentials refused');
+        return done(authError('credentials required', 5), false);
+      }
+      const secret = password?.toString('utf8') ?? '';
+      const isService = username.startsWith(SERVICE_USERNAME_PREFIX);
+      const name = isService ? username.slice(SERVICE_USERNAME_PREFIX.length) : username;
+      const check = isService ? credentials.verifyService(name, secret) : credentials.verifyKit(name, secret);
+      check.then(
+        (ok) => {
+          if (!ok) {
+            log.warn({ username, clientId: client.id }, 'MQTT login refused: unknown account or wrong secret');
+            return done(authError('bad username or password', 4), false);
+          }
+          identities.set(client, isService ? { kind: 'service', name } : { kind: 'kit', kitId: name });
+          done(null, true);
+        },
+        (error: Error) => done(authError(`credential check failed: ${error.message}`, 5), false),
+      );
+    },
+
+    authorizePublish(client, packet, done) {
+      const identity = identityOf(client);
+      if (!identity) return done(new Error('not authenticated'));
+      if (identity.kind === 'sandbox') {
+        return sandboxPrefix !== undefined && packet.topic.startsWith(`${sandboxPrefix}/`)
+          ? done(null)
+          : done(new Error(`sandbox clients may publish only under ${sandboxPrefix}/`));
+      }
+      const target = parseKitTopic(packet.topic);
+      if (identity.kind === 'kit') {
+        const { kitId } = identity;
+        if (!target || target.kitId !== kitId || !KIT_PUBLISH_CHANNELS.includes(target.channel)) {
+          refuse(kitId, packet, {
+            code: 'TOPIC_NOT_ALLOWED',
+            severity: 'refused',
+            message: `kit ${kitId} may publish only on ${KIT_PUBLISH_CHANNELS.map((c) => kitTopic(kitId, c)).join(', ')}`,
+          });
+          return done(null);
+        }
+        const status = statuses.get(kitId);
+        if (status) {
+          status.lastSeen = Date.now();
+          status.messages++;
+        }
+        handleKitMessage(kitId, target.channel, packet);
+        return done(null);
+      }
+      // Platform accounts may publish anywhere; telemetry they send for a kit is ingested like the kit's own.
+      if (target?.channel === 'telemetry') {
+        credentials.kitExists(target.kitId).then(
+          (exists) => {
+            if (exists) ingest.telemetry(target.kitId, packet.topic, packet.payload as Buffer);
+            else {
+              log.warn({ service: identity.name, topic: packet.topic }, 'telemetry for an unknown kit refused');
+              discard(packet);
+            }
+            done(null);
+          },
+          (error: Error) => done(error),
+        );
+        return;
+      }
+      done(null);
+    },
+
+    authorizeSubscribe(client, subscription, done) {
+      const identity = identities.get(client);
+      const allowed = identity !== undefined && maySubscribe(identity, subscription);
+      if (!allowed) {
+        log.warn({ clientId: client.id, topic: subscription.topic }, 'MQTT subscription refused');
+      }
+      done(null, allowed ? subscription : null);
+    },
+  });
+
+  function maySubscribe(identity: Identity, subscription: Subscription): boolean {
+    const topic = subscription.topic;
+    switch (identity.kind) {
+      case 'service':
+        return true;
+      case 'sandbox':
+        return sandboxPrefix !== undefined && topic.startsWith(`${sandboxPrefix}/`);
+      case 'kit':
+        return KIT_SUBSCRIBE_CHANNELS.some((channel) => topic === kitTopic(identity.kitId, channel));
+    }
+  }
+
+  function handleKitMessage(kitId: string, channel: string, packet: PublishPacket): void {
+    const payload = packet.payload as Buffer;
+    const maxBytes = options.maxPayloadBytes;
+    if (channel === 'telemetry') {
+      if (!ingest.telemetry(kitId, packet.topic, payload)) {
+        const status = statuses.get(kitId);
+        if (status) status.refused++;
+        discard(packet);
+      }
+      return;
+    }
+    if (maxBytes !== undefined && payload.length > maxBytes) {
+      return refuse(kitId, packet, {
+        code: 'PAYLOAD_TOO_LARGE',
+        severity: 'refused',
+        message: `payload is ${payload.length} bytes; at most ${maxBytes}`,
+      });
+    }
+    if (channel === 'status') {
+      const verdict = checkStatus(payload);
+      if (!verdict.ok) return refuse(kitId, packet, verdict.problems[0] as Problem);
+      const status = statuses.get(kitId);
+      if (status && verdict.value.firmware) status.firmware = String(verdict.value.firmware).slice(0, 64);
+      return;
+    }
+    if (channel === 'events') {
+      const verdict = checkEvent(payload, { now: Date.now(), maxFutureMs: 5 * 60_000, maxPastMs: 7 * 86_400_000 });
+      if (!verdict.ok) refuse(kitId, packet, verdict.problems[0] as Problem);
+    }
+  }
+
+  aedes.on('clientReady', (client) => {
+    const identity = identities.get(client);
+    if (identity?.kind !== 'kit') return;
+    const now = Date.now();
+    const status = statuses.get(identity.kitId);
+    if (status) {
+      if (!status.online) status.since = now;
+      status.online = true;
+      status.connections++;
+    } else {
+      statuses.set(identity.kitId, {
+        kitId: identity.kitId,
+        online: true,
+        connections: 1,
+        since: now,
+        lastSeen: null,
+        messages: 0,
+        refused: 0,
+      });
+    }
+    log.info({ kitId: identity.kitId, clientId: client.id }, 'kit connected');
+    void publish(kitTopic(identity.kitId, 'status'), { state: 'online', ts: now }, true).catch(() => {});
+  });
+
+  aedes.on('clientDisconnect', (client) => {
+    const identity = identities.get(client);
+    if (identity?.kind !== 'kit') return;
+    const status = statuses.get(identity.kitId);
+    if (!status) return;
+    status.connections = Math.max(0, status.connections - 1);
+    if (status.connections > 0) return;
+    const now = Date.now();
+    status.online = false;
+    status.since = now;
+    ingest.forget(identity.kitId);
+    log.info({ kitId: identity.kitId, clientId: client.id }, 'kit disconnected');
+    // Kits should set this as their last will; publishing it here covers those that do not.
+    if (!aedes.closed) {
+      void publish(kitTopic(identity.kitId, 'status'), { state: 'offline', ts: now }, true).catch(() => {});
+    }
+  });
+
+  aedes.on('clientError', (client, error) => {
+    log.warn({ clientId: client.id, err: error.message }, 'MQTT client error');
+  });
+
+  const clientsByKit = (kitId: string): Client[] => {
+    const found: Client[] = [];
+    for (const client of Object.values((aedes as unknown as { clients: Record<string, Client> }).clients)) {
+      const identity = identities.get(client);
+      if (identity?.kind === 'kit' && identity.kitId === kitId) found.push(client);
+    }
+    return found;
+  };
+
+  return {
+    aedes,
+    async listen({ port, host = '0.0.0.0', tls }) {
+      const server = tls
+        ? createTlsServer({ key: tls.key, cert: tls.cert }, aedes.handle)
+        : createTcpServer(aedes.handle);
+      servers.push(server);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => resolve());
+      });
+      const address = server.address();
+      return typeof address === 'object' && address ? address.port : port;
+    },
+    handleStream(stream, request) {
+      aedes.handle(stream, request);
+    },
+    kitStatus(kitId) {
+      const status = statuses.get(kitId);
+      return status ? { ...status } : undefined;
+    },
+    liveKits() {
+      return [...statuses.values()].map((status) => ({ ...status }));
+    },
+    publishToKit(kitId, channel, body) {
+      return publish(kitTopic(kitId, channel), body);
+    },
+    disconnectKit(kitId) {
+      for (const client of clientsByKit(kitId)) client.close();
+    },
+    async close() {
+      // Stop accepting first; a server only reports closed once its clients are gone, which aedes.close does.
+      const closed = servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      await Promise.all(closed);
+    },
+  };
+}
+
+export { DEFAULT_SANDBOX_PREFIX };

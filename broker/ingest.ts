@@ -1,0 +1,147 @@
+import {
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  DEFAULT_TIMESTAMP_LIMITS,
+  type KitErrorMessage,
+  type Problem,
+  type ProblemCode,
+  type TelemetryRecord,
+  checkTelemetry,
+} from '../protocol/index.ts';
+
+export interface IngestOptions {
+  /** Where accepted records go (the telemetry writer). */
+  sink: (record: TelemetryRecord) => void;
+  /** Called the first time a (kit, reason) pair occurs, and then at most every `logEveryMs`. */
+  log: (entry: { kitId: string; problem: Problem; occurrences: number }) => void;
+  maxPayloadBytes?: number;
+  maxFutureMs?: number;
+  maxPastMs?: number;
+  /** At most one error report per (kit, reason) in this window; the next says how many it stands for. */
+  reportEveryMs?: number;
+  logEveryMs?: number;
+  now?: () => number;
+}
+
+export interface IngestStats {
+  messages: number;
+  accepted: number;
+  readings: number;
+  refused: number;
+  /** Problems by code, including dropped values and warnings on accepted messages. */
+  problems: Partial<Record<ProblemCode, number>>;
+}
+
+interface ReportState {
+  lastReport: number;
+  suppressed: number;
+  lastLog: number;
+  occurrences: number;
+}
+
+/**
+ * The ingest step of the publish path: check a kit's telemetry against the contract, stamp the
+ * receive time where the kit sent none, attach the kit, and hand the record to the writer.
+ * Used inside the broker and by the subscriber of an external broker alike.
+ */
+export class Ingest {
+  readonly #options: Required<Omit<IngestOptions, 'sink' | 'log' | 'now'>> &
+    Pick<IngestOptions, 'sink' | 'log'> & { now: () => number };
+  /** Those that tell kits about problems: the broker, or the client of an external broker. */
+  readonly #notifiers: ((kitId: string, message: KitErrorMessage) => void)[] = [];
+  readonly #lastStamp = new Map<string, number>();
+  readonly #reports = new Map<string, ReportState>();
+  readonly #stats: IngestStats = { messages: 0, accepted: 0, readings: 0, refused: 0, problems: {} };
+
+  constructor(options: IngestOptions) {
+    this.#options = {
+      maxPayloadBytes: DEFAULT_MAX_PAYLOAD_BYTES,
+      maxFutureMs: DEFAULT_TIMESTAMP_LIMITS.maxFutureMs,
+      maxPastMs: DEFAULT_TIMESTAMP_LIMITS.maxPastMs,
+      reportEveryMs: 1_000,
+      logEveryMs: 10 * 60_000,
+      now: Date.now,
+      ...options,
+    };
+  }
+
+  get stats(): IngestStats {
+    return { ...this.#stats, problems: { ...this.#stats.problems } };
+  }
+
+  /** Handles one telemetry payload of a known kit; returns whether it was stored. */
+  telemetry(kitId: string, topic: string, payload: Uint8Array): boolean {
+    const now = this.#options.now();
+    this.#stats.messages++;
+    const verdict = checkTelemetry(
+      payload,
+      { now, maxFutureMs: this.#options.maxFutureMs, maxPastMs: this.#options.maxPastMs },
+      this.#options.maxPayloadBytes,
+    );
+    for (const problem of verdict.problems) this.report(kitId, topic, problem, now);
+    if (!verdict.ok) {
+      this.#stats.refused++;
+      return false;
+    }
+    const { ts, seq, readings } = verdict.value;
+    const record: TelemetryRecord = { kitId, ts: ts ?? this.#receiveStamp(kitId, now), readings };
+    if (seq !== undefined) record.seq = seq;
+    this.#options.sink(record);
+    this.#stats.accepted++;
+    this.#stats.readings += Object.keys(readings).length;
+    return true;
+  }
+
+  /** Counts, logs (once per reason per kit) and reports (rate-limited) a problem to the kit. */
+  report(kitId: string, topic: string, problem: Problem, now = this.#options.now()): void {
+    this.#stats.problems[problem.code] = (this.#stats.problems[problem.code] ?? 0) + 1;
+    const key = `${kitId}\u0000${problem.code}\u0000${problem.sensor ?? ''}`;
+    let state = this.#reports.get(key);
+    if (!state) {
+      state = { lastReport: -Infinity, suppressed: 0, lastLog: -Infinity, occurrences: 0 };
+      this.#reports.set(key, state);
+    }
+    state.occurrences++;
+    if (now - state.lastLog >= this.#options.logEveryMs) {
+      state.lastLog = now;
+      this.#options.log({ kitId, problem, occurrences: state.occurrences });
+    }
+    if (now - state.lastReport >= this.#options.reportEveryMs) {
+      const message: KitErrorMessage = {
+        code: problem.code,
+        severity: problem.severity,
+        message: problem.message,
+        topic,
+        ts: now,
+        repeated: state.suppressed,
+      };
+      if (problem.sensor !== undefined) message.sensor = problem.sensor;
+      state.lastReport = now;
+      state.suppressed = 0;
+      for (const notify of this.#notifiers) notify(kitId, message);
+    } else {
+      state.suppressed++;
+    }
+  }
+
+  /** Adds a way to tell kits why a message was refused or doubted (publishing on their error topic). */
+  addNotifier(notify: (kitId: string, message: KitErrorMessage) => void): void {
+    this.#notifiers.push(notify);
+  }
+
+  /** Forgets a kit's rate-limit state (when it disconnects), so memory stays bounded. */
+  forget(kitId: string): void {
+    const prefix = `${kitId}\u0000`;
+    for (const key of this.#reports.keys()) if (key.startsWith(prefix)) this.#reports.delete(key);
+  }
+
+  /**
+   * Receive-time stamps never repeat for one kit: two messages in the same millisecond would
+   * otherwise overwrite each other in the store.
+   */
+  #receiveStamp(kitId: string, now: number): number {
+    const last = this.#lastStamp.get(kitId) ?? 0;
+    const ts = now > last ? now : last + 1;
+    this.#lastStamp.set(kitId, ts);
+    return ts;
+  }
+}

@@ -1,0 +1,172 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { type Static, type TObject, type TSchema, Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+/**
+ * The platform's settings: one schema with defaults, read from an optional JSON file and then
+ * overridden key by key from the environment (`IOTLAB_<SECTION>_<KEY>`, e.g. IOTLAB_HTTP_PORT,
+ * IOTLAB_STORE_INFLUX_URL). Validated at start; an error names the bad key.
+ */
+const Port = Type.Integer({ minimum: 0, maximum: 65535 });
+
+export const ConfigSchema = Type.Object(
+  {
+    dataDir: Type.String({ default: './var', description: 'Where the lab database, the embedded store and the spool live' }),
+    http: Type.Object(
+      {
+        host: Type.String({ default: '0.0.0.0' }),
+        port: { ...Port, default: 8080 },
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    mqtt: Type.Object(
+      {
+        host: Type.String({ default: '0.0.0.0' }),
+        port: { ...Port, default: 1883 },
+        tlsPort: { ...Port, default: 8883, description: 'MQTT over TLS, served when tlsCert and tlsKey are set' },
+        tlsCert: Type.String({ default: '', description: 'PEM certificate file (also used for HTTPS)' }),
+        tlsKey: Type.String({ default: '', description: 'PEM private key file' }),
+        sandbox: Type.Boolean({ default: false, description: 'Let anyone connect without credentials under sandboxPrefix/' }),
+        sandboxPrefix: Type.String({ default: 'sandbox', pattern: '^[a-z][a-z0-9_-]*$' }),
+        maxPayloadBytes: Type.Integer({ default: 16384, minimum: 256, maximum: 262144 }),
+        keepaliveLimit: Type.Integer({ default: 300, minimum: 10, description: 'Longest keep-alive a client may ask for (s)' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    store: Type.Object(
+      {
+        retentionDays: Type.Integer({ default: 365, minimum: 0, description: 'Embedded store: delete older readings (0 keeps all)' }),
+        influx: Type.Object(
+          {
+            url: Type.String({ default: '', description: 'Set to use InfluxDB instead of the embedded store' }),
+            apiVersion: Type.Union([Type.Literal(1), Type.Literal(2)], {
+              default: 2,
+              description: '1 for InfluxDB 1.x, 2 for InfluxDB 2.x and 3.x',
+            }),
+            token: Type.String({ default: '' }),
+            org: Type.String({ default: '' }),
+            bucket: Type.String({ default: 'iotlab' }),
+            database: Type.String({ default: 'iotlab' }),
+            retentionPolicy: Type.String({ default: '' }),
+            username: Type.String({ default: '' }),
+            password: Type.String({ default: '' }),
+          },
+          { default: {}, additionalProperties: false },
+        ),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    ingest: Type.Object(
+      {
+        maxFutureSeconds: Type.Integer({ default: 300, minimum: 0 }),
+        maxPastHours: Type.Integer({ default: 168, minimum: 1 }),
+        batchSize: Type.Integer({ default: 5000, minimum: 1 }),
+        flushIntervalMs: Type.Integer({ default: 200, minimum: 1 }),
+        externalBrokerUrl: Type.String({ default: '', description: 'Also ingest from this broker (e.g. mqtt://mosquitto:1883)' }),
+        externalBrokerUsername: Type.String({ default: '' }),
+        externalBrokerPassword: Type.String({ default: '' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    log: Type.Object(
+      {
+        level: Type.Union(
+          ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
+          { default: 'info' },
+        ),
+        statusIntervalSeconds: Type.Integer({ default: 10, minimum: 0, description: 'Status line period (0: off)' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type PlatformConfig = Static<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** `http.port` → `IOTLAB_HTTP_PORT`; `store.influx.apiVersion` → `IOTLAB_STORE_INFLUX_API_VERSION`. */
+export function envName(path: string[]): string {
+  return `IOTLAB_${path.map((part) => part.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_')}`;
+}
+
+function applyEnv(target: Record<string, unknown>, schema: TObject, env: NodeJS.ProcessEnv, path: string[]): void {
+  for (const [key, child] of Object.entries(schema.properties) as [string, TSchema][]) {
+    const here = [...path, key];
+    if (child.type === 'object') {
+      const nested = (target[key] ??= {}) as Record<string, unknown>;
+      applyEnv(nested, child as TObject, env, here);
+      continue;
+    }
+    const raw = env[envName(here)];
+    if (raw === undefined) continue;
+    const wantsNumber = child.type === 'integer' || child.type === 'number' || child.anyOf?.[0]?.type === 'number';
+    if (child.type === 'boolean') {
+      if (!/^(true|false|1|0)$/i.test(raw)) {
+        throw new ConfigError(`${envName(here)}="${raw}" must be true or false`);
+      }
+      target[key] = /^(true|1)$/i.test(raw);
+    } else if (wantsNumber) {
+      const value = Number(raw);
+      if (raw.trim() === '' || !Number.isFinite(value)) {
+        throw new ConfigError(`${envName(here)}="${raw}" must be a number`);
+      }
+      target[key] = value;
+    } else target[key] = raw;
+  }
+}
+
+export interface LoadConfigOptions {
+  /** JSON file; defaults to $IOTLAB_CONFIG, else ./iotlab.config.json when present. */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Applied last (the CLI's flags, the demo's choices). */
+  overrides?: DeepPartial<PlatformConfig>;
+}
+
+export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+function merge(target: Record<string, unknown>, source: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(source)) {
+    if (value && typeof value === 'object' && !Array.isArray(value)) {
+      const nested = (target[key] ??= {}) as Record<string, unknown>;
+      merge(nested, value as Record<string, unknown>);
+    } else if (value !== undefined) target[key] = value;
+  }
+}
+
+export function loadConfig(options: LoadConfigOptions = {}): PlatformConfig {
+  const env = options.env ?? process.env;
+  const file = options.file ?? env.IOTLAB_CONFIG ?? (existsSync('iotlab.config.json') ? 'iotlab.config.json' : undefined);
+  let raw: Record<string, unknown> = {};
+  if (file) {
+    try {
+      raw = JSON.parse(readFileSync(resolve(file), 'utf8')) as Record<string, unknown>;
+    } catch (error) {
+      throw new ConfigError(`cannot read config file ${file}: ${(error as Error).message}`);
+    }
+  }
+  applyEnv(raw, ConfigSchema, env, []);
+  if (options.overrides) merge(raw, options.overrides as Record<string, unknown>);
+  const config = Value.Default(ConfigSchema, raw);
+  const [first] = Value.Errors(ConfigSchema, config);
+  if (first) {
+    const key = first.path.replace(/^\//, '').replaceAll('/', '.') || '(root)';
+    const path = key.split('.');
+    throw new ConfigError(
+      `invalid setting ${key} (env ${envName(path)}): ${first.message}${first.value !== undefined ? `, got ${JSON.stringify(first.value)}` : ''}`,
+    );
+  }
+  const checked = config as PlatformConfig;
+  if ((checked.mqtt.tlsCert === '') !== (checked.mqtt.tlsKey === '')) {
+    throw new ConfigError('mqtt.tlsCert and mqtt.tlsKey must be set together');
+  }
+  if (checked.store.influx.url !== '' && checked.store.influx.apiVersion === 2 && checked.store.influx.token === '') {
+    throw new ConfigError('store.influx.token (env IOTLAB_STORE_INFLUX_TOKEN) is required with apiVersion 2');
+  }
+  return checked;
+}

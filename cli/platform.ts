@@ -1,0 +1,155 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import { type ExternalIngest, Ingest, type MqttBroker, createBroker, startExternalIngest } from '../broker/index.ts';
+import { type KitRegistry, type LabDb, KitRegistry as Registry, openLabDb } from '../labdb/index.ts';
+import { buildApp } from '../lab-api/index.ts';
+import { type TelemetryStore, TelemetryWriter, createEmbeddedStore } from '../telemetry/index.ts';
+import { createInfluxStore } from '../telemetry/influxdb.ts';
+import type { PlatformConfig } from './config.ts';
+
+export const VERSION = '0.1.0';
+
+export interface Platform {
+  config: PlatformConfig;
+  labDb: LabDb;
+  registry: KitRegistry;
+  store: TelemetryStore;
+  writer: TelemetryWriter;
+  ingest: Ingest;
+  broker: MqttBroker;
+  /** Bound ports (differ from the config when it asked for port 0). */
+  ports: { http: number; mqtt: number; mqtts?: number };
+  /** Graceful stop: no new connections, every accepted reading written or spooled, then close. */
+  close(): Promise<void>;
+}
+
+export function labDbPath(config: PlatformConfig): string {
+  return join(resolve(config.dataDir), 'lab.sqlite');
+}
+
+/** Opens the configured telemetry store: InfluxDB when a URL is set, else the embedded one. */
+export function openStore(config: PlatformConfig): TelemetryStore {
+  const influx = config.store.influx;
+  if (influx.url === '') {
+    return createEmbeddedStore({
+      path: join(resolve(config.dataDir), 'telemetry.sqlite'),
+      retentionDays: config.store.retentionDays,
+    });
+  }
+  return createInfluxStore(
+    influx.apiVersion === 1
+      ? {
+          url: influx.url,
+          apiVersion: 1,
+          database: influx.database,
+          ...(influx.retentionPolicy ? { retentionPolicy: influx.retentionPolicy } : {}),
+          ...(influx.username ? { username: influx.username, password: influx.password } : {}),
+        }
+      : { url: influx.url, apiVersion: 2, token: influx.token, org: influx.org, bucket: influx.bucket },
+  );
+}
+
+/** The composition root: opens the stores, starts broker, ingest and HTTP, and stops them in order. */
+export async function startPlatform(config: PlatformConfig, logger: Logger): Promise<Platform> {
+  const dataDir = resolve(config.dataDir);
+  const labDb = openLabDb(labDbPath(config));
+  const registry = new Registry(labDb);
+  const store = openStore(config);
+  const writerLog = logger.child({ module: 'writer' });
+  const writer = new TelemetryWriter({
+    store,
+    spoolDir: dataDir,
+    batchSize: config.ingest.batchSize,
+    flushIntervalMs: config.ingest.flushIntervalMs,
+    onEvent(event) {
+      if (event.type === 'spooled') writerLog.warn({ records: event.records, reason: event.reason }, 'store unavailable: readings spooled to disk');
+      else if (event.type === 'replayed') writerLog.info({ records: event.records }, 'spooled readings written to the store');
+      else writerLog.error({ records: event.records, reason: event.reason, file: event.file }, 'store refused readings for good; kept in the dead-letter file');
+    },
+  });
+  if (writer.stats.spooled > 0) writerLog.info({ records: writer.stats.spooled }, 'replaying readings spooled before the last stop');
+
+  const ingestLog = logger.child({ module: 'ingest' });
+  const ingest = new Ingest({
+    sink: (record) => writer.add(record),
+    maxPayloadBytes: config.mqtt.maxPayloadBytes,
+    maxFutureMs: config.ingest.maxFutureSeconds * 1000,
+    maxPastMs: config.ingest.maxPastHours * 3_600_000,
+    log: ({ kitId, problem, occurrences }) =>
+      ingestLog.warn({ kitId, code: problem.code, severity: problem.severity, sensor: problem.sensor, occurrences }, problem.message),
+  });
+
+  const broker = await createBroker({
+    credentials: registry,
+    ingest,
+    maxPayloadBytes: config.mqtt.maxPayloadBytes,
+    keepaliveLimit: config.mqtt.keepaliveLimit,
+    ...(config.mqtt.sandbox ? { sandboxPrefix: config.mqtt.sandboxPrefix } : {}),
+    logger: logger.child({ module: 'broker' }),
+  });
+
+  const tls = config.mqtt.tlsCert
+    ? { cert: readFileSync(config.mqtt.tlsCert), key: readFileSync(config.mqtt.tlsKey) }
+    : undefined;
+  const app = await buildApp(
+    {
+      store,
+      registry,
+      liveStatus: broker,
+      mqttOverWebSocket: (stream, request) => broker.handleStream(stream, request),
+      stats: () => ({ ingest: ingest.stats, writer: writer.stats }),
+      version: VERSION,
+    },
+    { loggerInstance: logger.child({ module: 'http' }), ...(tls ? { https: tls } : {}) },
+  );
+
+  let external: ExternalIngest | undefined;
+  const ports: Platform['ports'] = { http: 0, mqtt: 0 };
+  try {
+    ports.mqtt = await broker.listen({ port: config.mqtt.port, host: config.mqtt.host });
+    if (tls) ports.mqtts = await broker.listen({ port: config.mqtt.tlsPort, host: config.mqtt.host, tls });
+    await app.listen({ port: config.http.port, host: config.http.host });
+    const address = app.server.address();
+    ports.http = typeof address === 'object' && address ? address.port : config.http.port;
+    if (config.ingest.externalBrokerUrl) {
+      external = await startExternalIngest({
+        url: config.ingest.externalBrokerUrl,
+        ...(config.ingest.externalBrokerUsername ? { username: config.ingest.externalBrokerUsername } : {}),
+        ...(config.ingest.externalBrokerPassword ? { password: config.ingest.externalBrokerPassword } : {}),
+        ingest,
+        kitExists: (kitId) => registry.kitExists(kitId),
+      });
+      logger.info({ url: config.ingest.externalBrokerUrl }, 'ingesting from the external broker');
+    }
+  } catch (error) {
+    await Promise.allSettled([app.close(), broker.close()]);
+    await writer.close();
+    await store.close();
+    await labDb.close();
+    throw error;
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    config,
+    labDb,
+    registry,
+    store,
+    writer,
+    ingest,
+    broker,
+    ports,
+    close() {
+      closing ??= (async () => {
+        await external?.close();
+        await app.close();
+        await broker.close();
+        await writer.close();
+        await store.close();
+        await labDb.close();
+      })();
+      return closing;
+    },
+  };
+}

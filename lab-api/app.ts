@@ -1,0 +1,71 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import websocket from '@fastify/websocket';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { createWebSocketStream } from 'ws';
+import type { KitRegistry } from '../labdb/index.ts';
+import type { TelemetryStore, WriterStats } from '../telemetry/index.ts';
+import { installErrorHandler } from './errors.ts';
+import { healthRoutes } from './routes/health.ts';
+import { kitRoutes } from './routes/kits.ts';
+
+/** A kit's connection as the broker sees it (structurally the broker's KitLiveStatus). */
+export interface KitConnection {
+  kitId: string;
+  online: boolean;
+  since: number;
+  lastSeen: number | null;
+  messages: number;
+  refused: number;
+  firmware?: string;
+}
+
+export interface AppDeps {
+  store: TelemetryStore;
+  registry: KitRegistry;
+  /** The broker's live view of kits; absent when no broker runs in this process. */
+  liveStatus?: { kitStatus(kitId: string): KitConnection | undefined };
+  /** Serves MQTT over WebSocket at /mqtt when given. */
+  mqttOverWebSocket?: (stream: Duplex, request: IncomingMessage) => void;
+  /** Counters for /health. */
+  stats: () => { ingest: object; writer: WriterStats };
+  version: string;
+}
+
+/**
+ * Builds the HTTP application without listening: the server process listens, tests call
+ * `app.inject` or listen on port 0.
+ */
+export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 1024 * 1024,
+    disableRequestLogging: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    ...options,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  installErrorHandler(app);
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'IoT Lab API', version: deps.version, description: 'Kits, telemetry and (soon) the lab.' },
+      components: { securitySchemes: { service: { type: 'http', scheme: 'basic' } } },
+      security: [{ service: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  if (deps.mqttOverWebSocket) {
+    const handle = deps.mqttOverWebSocket;
+    await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
+    app.get('/mqtt', { websocket: true, schema: { hide: true } }, (socket, request) => {
+      handle(createWebSocketStream(socket), request.raw);
+    });
+  }
+
+  await app.register(healthRoutes, { deps });
+  await app.register(kitRoutes, { deps, prefix: '/api/v1' });
+  return app;
+}

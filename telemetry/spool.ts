@@ -1,0 +1,114 @@
+import { closeSync, fdatasyncSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TelemetryRecord } from '../protocol/index.ts';
+
+const SEGMENT_BYTES = 4 * 1024 * 1024;
+const SEGMENT_NAME = /^(\d{12})\.jsonl$/;
+
+/**
+ * Batches the store could not take, kept on disk until it can. One batch per line, in segment
+ * files named by a rising number; a segment is deleted only after every batch in it was
+ * written. A crash mid-replay writes some batches again, which the stores treat as overwrites.
+ * Appends are synchronous and synced to disk: a batch the spool took survives a crash.
+ */
+export class Spool {
+  readonly dir: string;
+  #segments: number[] = [];
+  #activeFd: number | undefined;
+  #activeBytes = 0;
+  #pendingRecords = 0;
+  /** Batches of the oldest segment already replayed in this process. */
+  #replayedInOldest = 0;
+
+  constructor(dir: string) {
+    this.dir = dir;
+    mkdirSync(dir, { recursive: true });
+    for (const name of readdirSync(dir).sort()) {
+      const match = SEGMENT_NAME.exec(name);
+      if (!match) continue;
+      this.#segments.push(Number(match[1]));
+      this.#pendingRecords += this.#readSegment(Number(match[1])).reduce((n, batch) => n + batch.length, 0);
+    }
+  }
+
+  /** Readings (records) waiting on disk. */
+  get pendingRecords(): number {
+    return this.#pendingRecords;
+  }
+
+  get isEmpty(): boolean {
+    return this.#segments.length === 0;
+  }
+
+  append(records: readonly TelemetryRecord[]): void {
+    if (records.length === 0) return;
+    if (this.#activeFd === undefined || this.#activeBytes >= SEGMENT_BYTES) this.#openNewSegment();
+    const line = Buffer.from(`${JSON.stringify(records)}\n`);
+    writeSync(this.#activeFd as number, line);
+    fdatasyncSync(this.#activeFd as number);
+    this.#activeBytes += line.length;
+    this.#pendingRecords += records.length;
+  }
+
+  /**
+   * Writes every spooled batch, oldest first, through `write`. Stops at the first failure and
+   * rethrows it; what was written stays written and the rest stays on disk.
+   */
+  async replay(write: (records: TelemetryRecord[]) => Promise<void>): Promise<number> {
+    let replayed = 0;
+    while (this.#segments.length > 0) {
+      const segment = this.#segments[0] as number;
+      // Appends must not land in the segment being replayed: start a new one for them.
+      if (this.#segments.length === 1 && this.#activeFd !== undefined) this.#closeActive();
+      const batches = this.#readSegment(segment);
+      for (let i = this.#replayedInOldest; i < batches.length; i++) {
+        const batch = batches[i] as TelemetryRecord[];
+        await write(batch);
+        this.#replayedInOldest = i + 1;
+        this.#pendingRecords -= batch.length;
+        replayed += batch.length;
+      }
+      rmSync(this.#segmentPath(segment), { force: true });
+      this.#segments.shift();
+      this.#replayedInOldest = 0;
+    }
+    return replayed;
+  }
+
+  close(): void {
+    this.#closeActive();
+  }
+
+  #segmentPath(segment: number): string {
+    return join(this.dir, `${String(segment).padStart(12, '0')}.jsonl`);
+  }
+
+  #openNewSegment(): void {
+    this.#closeActive();
+    const next = (this.#segments.at(-1) ?? 0) + 1;
+    this.#activeFd = openSync(this.#segmentPath(next), 'a');
+    this.#activeBytes = 0;
+    this.#segments.push(next);
+  }
+
+  #closeActive(): void {
+    if (this.#activeFd === undefined) return;
+    closeSync(this.#activeFd);
+    this.#activeFd = undefined;
+  }
+
+  #readSegment(segment: number): TelemetryRecord[][] {
+    const path = this.#segmentPath(segment);
+    if (statSync(path, { throwIfNoEntry: false }) === undefined) return [];
+    const batches: TelemetryRecord[][] = [];
+    for (const line of readFileSync(path, 'utf8').split('\n')) {
+      if (line === '') continue;
+      try {
+        batches.push(JSON.parse(line) as TelemetryRecord[]);
+      } catch {
+        // Only the last line of a segment can be torn, by a power cut during its append.
+      }
+    }
+    return batches;
+  }
+}

@@ -1,0 +1,214 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TelemetryRecord } from '../protocol/index.ts';
+import { Spool } from './spool.ts';
+import { StoreWriteError, type TelemetryStore } from './store.ts';
+
+export interface WriterOptions {
+  store: TelemetryStore;
+  /** Directory for the spool (batches waiting for the store) and the dead-letter file. */
+  spoolDir: string;
+  /** Most records per store write. */
+  batchSize?: number;
+  /** Longest a record waits in memory before its batch is written. */
+  flushIntervalMs?: number;
+  /** How often to retry the store while the spool holds batches. */
+  retryIntervalMs?: number;
+  /** Records held in memory while a write is in flight; past this, batches go straight to the spool. */
+  maxBufferedRecords?: number;
+  onEvent?: (event: WriterEvent) => void;
+}
+
+export type WriterEvent =
+  | { type: 'spooled'; records: number; reason: string }
+  | { type: 'replayed'; records: number }
+  | { type: 'dead-letter'; records: number; reason: string; file: string };
+
+export interface WriterStats {
+  /** Records taken by {@link TelemetryWriter.add}. */
+  accepted: number;
+  /** Records the store confirmed, directly or by replay. */
+  stored: number;
+  /** Records waiting on disk for the store. */
+  spooled: number;
+  /** Records in memory, not yet written. */
+  buffered: number;
+  /** Records the store refused for good, kept in the dead-letter file. */
+  deadLettered: number;
+  lastError?: string;
+}
+
+/**
+ * Between ingest and the store: batches records in memory for a short time, writes them, and
+ * sends what the store cannot take right now to the on-disk spool, replaying it in order when
+ * the store answers again. While the spool holds anything, new batches queue behind it.
+ */
+export class TelemetryWriter {
+  readonly #store: TelemetryStore;
+  readonly #spool: Spool;
+  readonly #deadLetterFile: string;
+  readonly #batchSize: number;
+  readonly #flushIntervalMs: number;
+  readonly #retryIntervalMs: number;
+  readonly #maxBuffered: number;
+  readonly #onEvent: (event: WriterEvent) => void;
+  #buffer: TelemetryRecord[] = [];
+  #flushTimer: NodeJS.Timeout | undefined;
+  #retryTimer: NodeJS.Timeout | undefined;
+  /** The write or replay in progress; writes are serialized so the store sees batches in order. */
+  #chain: Promise<void> = Promise.resolve();
+  #closed = false;
+  #stats = { accepted: 0, stored: 0, deadLettered: 0, lastError: undefined as string | undefined };
+
+  constructor(options: WriterOptions) {
+    this.#store = options.store;
+    this.#spool = new Spool(join(options.spoolDir, 'spool'));
+    this.#deadLetterFile = join(options.spoolDir, 'dead-letter.jsonl');
+    mkdirSync(options.spoolDir, { recursive: true });
+    this.#batchSize = options.batchSize ?? 5_000;
+    this.#flushIntervalMs = options.flushIntervalMs ?? 200;
+    this.#retryIntervalMs = options.retryIntervalMs ?? 1_000;
+    this.#maxBuffered = options.maxBufferedRecords ?? 200_000;
+    this.#onEvent = options.onEvent ?? (() => {});
+    if (!this.#spool.isEmpty) this.#scheduleRetry();
+  }
+
+  get stats(): WriterStats {
+    return {
+      accepted: this.#stats.accepted,
+      stored: this.#stats.stored,
+      spooled: this.#spool.pendingRecords,
+      buffered: this.#buffer.length,
+      deadLettered: this.#stats.deadLettered,
+      ...(this.#stats.lastError ? { lastError: this.#stats.lastError } : {}),
+    };
+  }
+
+  add(record: TelemetryRecord): void {
+    if (this.#closed) throw new Error('telemetry writer is closed');
+    this.#stats.accepted++;
+    this.#buffer.push(record);
+    if (this.#buffer.length >= this.#batchSize) this.#flushSoon(0);
+    else if (this.#flushTimer === undefined) this.#flushSoon(this.#flushIntervalMs);
+  }
+
+  /** Writes (or spools) everything buffered so far; resolves when that is done. */
+  flush(): Promise<void> {
+    this.#clearFlushTimer();
+    while (this.#buffer.length > 0) {
+      const batch = this.#buffer.splice(0, this.#batchSize);
+      this.#enqueue(() => this.#writeBatch(batch));
+    }
+    return this.#chain;
+  }
+
+  /** Tries the spool now (tests and shutdown use this; otherwise a timer does). */
+  retry(): Promise<void> {
+    this.#enqueue(() => this.#replay());
+    return this.#chain;
+  }
+
+  /**
+   * Graceful stop: writes what is buffered, tries once more to empty the spool, and leaves on
+   * disk whatever the store still cannot take (the next start replays it).
+   */
+  async close(): Promise<void> {
+    await this.flush();
+    if (!this.#spool.isEmpty) await this.retry();
+    this.#closed = true;
+    this.#clearFlushTimer();
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    this.#spool.close();
+  }
+
+  #flushSoon(delayMs: number): void {
+    this.#clearFlushTimer();
+    this.#flushTimer = setTimeout(() => {
+      this.#flushTimer = undefined;
+      void this.flush();
+    }, delayMs);
+  }
+
+  #clearFlushTimer(): void {
+    if (this.#flushTimer) clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+  }
+
+  #enqueue(step: () => Promise<void>): void {
+    // Steps never reject: failures are spooled or dead-lettered inside them.
+    this.#chain = this.#chain.then(step);
+    // If the store hangs, records pile up in memory; past the cap they go to disk instead.
+    if (this.#buffer.length > this.#maxBuffered) {
+      const overflow = this.#buffer.splice(0, this.#buffer.length);
+      this.#spool.append(overflow);
+      this.#onEvent({ type: 'spooled', records: overflow.length, reason: 'store is slow; memory buffer full' });
+      this.#scheduleRetry();
+    }
+  }
+
+  async #writeBatch(batch: TelemetryRecord[]): Promise<void> {
+    if (!this.#spool.isEmpty) {
+      // Keep order: nothing overtakes what is already waiting on disk.
+      this.#toSpool(batch, 'earlier batches are still waiting for the store');
+      return;
+    }
+    try {
+      await this.#store.write(batch);
+      this.#stats.stored += batch.length;
+    } catch (error) {
+      this.#handleFailure(batch, error);
+    }
+  }
+
+  async #replay(): Promise<void> {
+    if (this.#spool.isEmpty) return;
+    let replayed = 0;
+    try {
+      replayed = await this.#spool.replay(async (batch) => {
+        try {
+          await this.#store.write(batch);
+          this.#stats.stored += batch.length;
+        } catch (error) {
+          // A batch the store will never take must not block everything behind it.
+          if (error instanceof StoreWriteError && !error.transient) this.#deadLetter(batch, error);
+          else throw error;
+        }
+      });
+      this.#stats.lastError = undefined;
+    } catch (error) {
+      this.#stats.lastError = (error as Error).message;
+      this.#scheduleRetry();
+    } finally {
+      if (replayed > 0) this.#onEvent({ type: 'replayed', records: replayed });
+    }
+  }
+
+  #handleFailure(batch: TelemetryRecord[], error: unknown): void {
+    this.#stats.lastError = (error as Error).message;
+    if (error instanceof StoreWriteError && !error.transient) this.#deadLetter(batch, error);
+    else this.#toSpool(batch, (error as Error).message);
+  }
+
+  #toSpool(batch: TelemetryRecord[], reason: string): void {
+    this.#spool.append(batch);
+    this.#onEvent({ type: 'spooled', records: batch.length, reason });
+    this.#scheduleRetry();
+  }
+
+  #deadLetter(batch: TelemetryRecord[], error: Error): void {
+    appendFileSync(
+      this.#deadLetterFile,
+      `${JSON.stringify({ at: new Date().toISOString(), reason: error.message, records: batch })}\n`,
+    );
+    this.#stats.deadLettered += batch.length;
+    this.#onEvent({ type: 'dead-letter', records: batch.length, reason: error.message, file: this.#deadLetterFile });
+  }
+
+  #scheduleRetry(): void {
+    if (this.#retryTimer || this.#closed) return;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      this.#enqueue(() => this.#replay());
+    }, this.#retryIntervalMs);
+  }
+}

@@ -144,6 +144,14 @@ export const KNOWN_SENSORS: Readonly<Record<string, SensorSpec>> = {
 /** Sensor names: snake_case, starting with a letter. */
 export const SENSOR_NAME_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
 
+/** Names the stores use themselves (InfluxDB's time column and the kit tag). */
+export const RESERVED_SENSOR_NAMES: ReadonlySet<string> = new Set(['time', 'kit']);
+
+/** Whether a name can be used for a sensor. */
+export function isValidSensorName(name: string): boolean {
+  return SENSOR_NAME_PATTERN.test(name) && !RESERVED_SENSOR_NAMES.has(name);
+}
+
 /** Most sensors one message may carry. */
 export const MAX_SENSORS_PER_MESSAGE = 64;
 

@@ -1,5 +1,5 @@
 import type { Problem } from './problems.ts';
-import { MAX_SENSORS_PER_MESSAGE, SENSOR_NAME_PATTERN, normalizeSensorLabel, sensorSpec } from './sensors.ts';
+import { MAX_SENSORS_PER_MESSAGE, RESERVED_SENSOR_NAMES, isValidSensorName, normalizeSensorLabel, sensorSpec } from './sensors.ts';
 
 /** Readings as the platform stores them: one kit, one instant, many sensors. */
 export interface TelemetryRecord {
@@ -109,7 +109,16 @@ export function checkReadings(
   let count = 0;
   for (const label of names) {
     const name = normalizeNames ? normalizeSensorLabel(label) : label;
-    if (name === undefined || !SENSOR_NAME_PATTERN.test(name)) {
+    if (name !== undefined && RESERVED_SENSOR_NAMES.has(name)) {
+      problems.push({
+        code: 'BAD_SENSOR_NAME',
+        severity: 'dropped',
+        sensor: name,
+        message: `"${name}" is reserved by the platform; name the sensor after what it measures`,
+      });
+      continue;
+    }
+    if (name === undefined || !isValidSensorName(name)) {
       const hint = normalizeSensorLabel(label);
       problems.push({
         code: 'BAD_SENSOR_NAME',

@@ -1,0 +1,323 @@
+/**
+ * Real servers for tests: influxd 1.x and victoria-metrics, each on a free loopback port with a
+ * temporary data directory. A missing server binary skips its suite on a developer's machine (with
+ * the Debian package to install) and fails it in CI (`CI=true`).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { accessSync, constants as fsConstants } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { describe, it } from 'vitest';
+
+/** The server binaries the harness knows, and the Debian package that installs each. */
+export const SERVER_PACKAGES = {
+  influxd: 'influxdb',
+  'victoria-metrics': 'victoria-metrics',
+} as const;
+
+export type ServerBinary = keyof typeof SERVER_PACKAGES;
+
+export interface RunningServer {
+  /** Base URL, e.g. `http://127.0.0.1:41234` (no trailing slash). */
+  url: string;
+  port: number;
+  pid: number;
+  /** The server's data directory; pass it (with `port`) to start the server again on the same data. */
+  dataDir: string;
+  /** Last lines the server wrote to stderr/stdout, for error messages. */
+  output(): string;
+  /**
+   * SIGTERM, wait for the exit, SIGKILL after 5 s. Removes `dataDir` (also one passed in with
+   * `StartOptions.dataDir`: it is handed over) unless `keepData` is set, to start again on it.
+   */
+  stop(options?: { keepData?: boolean }): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Port to listen on (default: a free one). */
+  port?: number;
+  /** Data directory of a stopped server to reuse (default: a fresh temporary one). */
+  dataDir?: string;
+  /** How long to wait for the server to answer (default 15 s). */
+  readyTimeoutMs?: number;
+}
+
+/** True when `CI` is set to anything but `false`/`0`/empty. */
+export function inCI(): boolean {
+  const ci = process.env.CI;
+  return ci !== undefined && ci !== '' && ci !== '0' && ci.toLowerCase() !== 'false';
+}
+
+/** Absolute path of a server binary on PATH (Debian installs both in /usr/bin), or undefined. */
+export function findBinary(binary: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, binary);
+    try {
+      accessSync(candidate, fsConstants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+export function serverAvailable(binary: ServerBinary): boolean {
+  return findBinary(binary) !== undefined;
+}
+
+function missingMessage(binary: ServerBinary): string {
+  return `${binary} not found on PATH: install the Debian package "${SERVER_PACKAGES[binary]}" (apt-get install ${SERVER_PACKAGES[binary]})`;
+}
+
+/**
+ * `describe` for a suite that needs a real server. When the binary is missing, the suite is skipped
+ * on a developer's machine (its title says which Debian package to install) and fails in CI.
+ */
+export function describeWithServer(binary: ServerBinary, title: string, fn: () => void): void {
+  if (serverAvailable(binary)) {
+    describe(title, fn);
+    return;
+  }
+  if (inCI()) {
+    describe(title, () => {
+      it(`needs ${binary}`, () => {
+        throw new Error(`${missingMessage(binary)}; in CI a missing server is a failure, not a skip`);
+      });
+    });
+    return;
+  }
+  console.warn(`[tests] skipping "${title}": ${missingMessage(binary)}`);
+  describe.skip(`${title} (skipped: ${missingMessage(binary)})`, fn);
+}
+
+/** A free TCP port on 127.0.0.1 (listen on port 0, read it, close). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      if (address === null || typeof address === 'string') {
+        server.close();
+        reject(new Error('could not read the port of a loopback listener'));
+        return;
+      }
+      server.close((error) => (error ? reject(error) : resolve(address.port)));
+    });
+  });
+}
+
+// Children still running when the test process exits are killed (by pid) so none outlive a crashed run.
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function track(child: ChildProcess): void {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => {
+      for (const c of running) {
+        if (c.pid !== undefined && c.exitCode === null && c.signalCode === null) {
+          try {
+            process.kill(c.pid, 'SIGKILL');
+          } catch {
+            // already gone
+          }
+        }
+      }
+    });
+  }
+}
+
+const OUTPUT_TAIL_CHARS = 8_000;
+const STOP_GRACE_MS = 5_000;
+
+interface SpawnSpec {
+  binary: ServerBinary;
+  args: string[];
+  env?: Record<string, string>;
+  port: number;
+  dataDir: string;
+  /** Created by the harness for this start: removed when the start fails. */
+  ownsDataDir: boolean;
+  readyPath: string;
+  readyStatus: (status: number) => boolean;
+  readyTimeoutMs: number;
+}
+
+class StartFailure extends Error {
+  constructor(
+    message: string,
+    readonly exitedEarly: boolean,
+  ) {
+    super(message);
+  }
+}
+
+async function spawnServer(spec: SpawnSpec): Promise<RunningServer> {
+  const path = findBinary(spec.binary);
+  if (!path) throw new Error(missingMessage(spec.binary));
+  const child = spawn(path, spec.args, {
+    env: { ...process.env, ...spec.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  track(child);
+  let tail = '';
+  const collect = (chunk: Buffer) => {
+    tail = (tail + chunk.toString('utf8')).slice(-OUTPUT_TAIL_CHARS);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
+  let spawnError: Error | undefined;
+  child.once('error', (error) => {
+    spawnError = error;
+  });
+
+  const url = `http://127.0.0.1:${spec.port}`;
+  let stopped = false;
+  const stop = async (options?: { keepData?: boolean }): Promise<void> => {
+    if (!stopped) {
+      stopped = true;
+      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => {
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        }, STOP_GRACE_MS);
+        await exited;
+        clearTimeout(timer);
+      }
+    }
+    if (!options?.keepData) await rm(spec.dataDir, { recursive: true, force: true });
+  };
+
+  const deadline = Date.now() + spec.readyTimeoutMs;
+  let lastProblem = 'no answer yet';
+  for (;;) {
+    if (spawnError || child.exitCode !== null || child.signalCode !== null) {
+      await stop({ keepData: !spec.ownsDataDir });
+      throw new StartFailure(
+        `${spec.binary} exited before it was ready (${spawnError?.message ?? `exit code ${child.exitCode ?? child.signalCode}`}); its output:\n${tail}`,
+        true,
+      );
+    }
+    try {
+      const response = await fetch(`${url}${spec.readyPath}`, { signal: AbortSignal.timeout(1_000) });
+      await response.arrayBuffer();
+      if (spec.readyStatus(response.status)) break;
+      lastProblem = `GET ${spec.readyPath} answered ${response.status}`;
+    } catch (error) {
+      lastProblem = (error as Error).message;
+    }
+    if (Date.now() > deadline) {
+      await stop({ keepData: !spec.ownsDataDir });
+      throw new StartFailure(
+        `${spec.binary} did not answer GET ${spec.readyPath} on ${url} within ${spec.readyTimeoutMs} ms (${lastProblem}); its output:\n${tail}`,
+        false,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  if (child.pid === undefined) throw new Error(`${spec.binary} has no pid`);
+  return { url, port: spec.port, pid: child.pid, dataDir: spec.dataDir, output: () => tail, stop };
+}
+
+/**
+ * Starts with a free port, retrying with another one when the server exits early (another process
+ * may have taken the port between `freePort()` and the server's bind). A fixed port is tried once.
+ */
+async function startOnPort(
+  options: StartOptions,
+  prefix: string,
+  make: (port: number, dataDir: string, ownsDataDir: boolean) => Promise<SpawnSpec>,
+): Promise<RunningServer> {
+  const attempts = options.port === undefined ? 3 : 1;
+  for (let attempt = 1; ; attempt++) {
+    const ownsDataDir = options.dataDir === undefined;
+    const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), prefix)));
+    const port = options.port ?? (await freePort());
+    try {
+      return await spawnServer(await make(port, dataDir, ownsDataDir));
+    } catch (error) {
+      if (!(error instanceof StartFailure) || !error.exitedEarly || attempt >= attempts) throw error;
+    }
+  }
+}
+
+/**
+ * Starts `influxd run -config /dev/null` (InfluxDB 1.x) on loopback, configured by environment;
+ * ready when `GET /ping` answers 204.
+ */
+export function startInfluxd(options: StartOptions = {}): Promise<RunningServer> {
+  return startOnPort(options, 'iotlab-influxd-', async (port, dataDir, ownsDataDir) => ({
+    binary: 'influxd',
+    args: ['run', '-config', '/dev/null'],
+    env: {
+      INFLUXDB_HTTP_BIND_ADDRESS: `127.0.0.1:${port}`,
+      // The RPC service used by backup/restore; binds :8088 on all interfaces by default.
+      INFLUXDB_BIND_ADDRESS: `127.0.0.1:${await freePort()}`,
+      INFLUXDB_META_DIR: join(dataDir, 'meta'),
+      INFLUXDB_DATA_DIR: join(dataDir, 'data'),
+      INFLUXDB_DATA_WAL_DIR: join(dataDir, 'wal'),
+      INFLUXDB_REPORTING_DISABLED: 'true',
+      // Graphite, collectd, OpenTSDB and UDP listeners are off by default; keep them off.
+      INFLUXDB_GRAPHITE_0_ENABLED: 'false',
+      INFLUXDB_COLLECTD_0_ENABLED: 'false',
+      INFLUXDB_OPENTSDB_0_ENABLED: 'false',
+      INFLUXDB_UDP_0_ENABLED: 'false',
+      // Quieter and lighter: no _internal database, no per-request and per-query log lines.
+      INFLUXDB_MONITOR_STORE_ENABLED: 'false',
+      INFLUXDB_HTTP_LOG_ENABLED: 'false',
+      INFLUXDB_DATA_QUERY_LOG_ENABLED: 'false',
+    },
+    port,
+    dataDir,
+    ownsDataDir,
+    readyPath: '/ping',
+    readyStatus: (status) => status === 204,
+    readyTimeoutMs: options.readyTimeoutMs ?? 15_000,
+  }));
+}
+
+/** `CREATE DATABASE <name>` over `POST /query` (idempotent in InfluxDB 1.x). */
+export async function createInfluxDatabase(url: string, name: string): Promise<void> {
+  const body = new URLSearchParams({
+    q: `CREATE DATABASE "${name.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`,
+  });
+  const response = await fetch(`${url}/query`, { method: 'POST', body, signal: AbortSignal.timeout(10_000) });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`CREATE DATABASE ${name} answered ${response.status}: ${text}`);
+  const parsed = JSON.parse(text) as { results?: { error?: string }[]; error?: string };
+  const error = parsed.error ?? parsed.results?.find((r) => r.error)?.error;
+  if (error) throw new Error(`CREATE DATABASE ${name} failed: ${error}`);
+}
+
+/**
+ * Starts victoria-metrics on loopback (it serves the InfluxDB write APIs `/write` and
+ * `/api/v2/write`, not InfluxQL); ready when `GET /health` answers 200.
+ */
+export function startVictoriaMetrics(options: StartOptions = {}): Promise<RunningServer> {
+  return startOnPort(options, 'iotlab-victoria-', async (port, dataDir, ownsDataDir) => ({
+    binary: 'victoria-metrics',
+    args: [
+      `-httpListenAddr=127.0.0.1:${port}`,
+      `-storageDataPath=${dataDir}`,
+      '-retentionPeriod=100y',
+      '-loggerLevel=ERROR',
+    ],
+    port,
+    dataDir,
+    ownsDataDir,
+    readyPath: '/health',
+    readyStatus: (status) => status === 200,
+    readyTimeoutMs: options.readyTimeoutMs ?? 15_000,
+  }));
+}

@@ -67,7 +67,8 @@ export function createEmbeddedStore(config: EmbeddedStoreConfig): TelemetryStore
     'SELECT ts, value FROM readings WHERE series_id = ? AND ts >= ? AND ts < ? ORDER BY ts LIMIT ?',
   );
   const selectWindows = db.prepare(
-    `SELECT (ts / @every) * @every AS ts, avg(value) AS mean, min(value) AS min, max(value) AS max, count(*) AS count
+    // better-sqlite3 binds JS numbers as REAL; the cast keeps this an integer division.
+    `SELECT (ts / CAST(@every AS INTEGER)) * CAST(@every AS INTEGER) AS ts, avg(value) AS mean, min(value) AS min, max(value) AS max, count(*) AS count
      FROM readings WHERE series_id = @id AND ts >= @from AND ts < @to GROUP BY 1 ORDER BY 1 LIMIT @limit`,
   );
   const selectLatest = db.prepare(

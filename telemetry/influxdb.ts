@@ -205,22 +205,30 @@ export function createInfluxStore(config: InfluxStoreConfig): TelemetryStore {
     if (error instanceof HttpError) {
       const status = error.statusCode;
       const text = serverText(error);
-      // A missing database or retention policy is an operator error: retrying cannot fix it, so it
-      // is reported as permanent. InfluxDB 1.6 answers 404 for a missing database but 500 for a
-      // missing retention policy, so the text is checked as well as the status (2.x: 404
-      // `bucket "x" not found`).
+      // A missing database, retention policy or bucket, a wrong token or a wrong URL are operator
+      // errors: the readings are fine and must wait in the spool until someone fixes the setting,
+      // so they count as transient (retried), with a message that says what to fix. InfluxDB 1.6
+      // answers 404 for a missing database but 500 for a missing retention policy, so the text is
+      // checked as well as the status (2.x: 404 `bucket "x" not found`).
       if (/\b(database|retention policy|bucket|organization)\b.*\bnot found/i.test(text)) {
         return new StoreWriteError(
-          `InfluxDB at ${url} refused the write to ${where} (HTTP ${status}: ${text}): the ${v1 ? 'database and retention policy' : 'bucket'} must exist (an operator must create ${v1 ? `it, e.g. CREATE DATABASE ${influxqlIdentifier(db)}` : 'it'}); not retried`,
-          false,
+          `InfluxDB at ${url} refused the write to ${where} (HTTP ${status}: ${text}): the ${v1 ? 'database and retention policy' : 'bucket'} must exist (an operator must create ${v1 ? `it, e.g. CREATE DATABASE ${influxqlIdentifier(db)}` : 'it'}); readings wait in the spool until then`,
+          true,
+          { cause: error },
+        );
+      }
+      if (status === 401 || status === 403) {
+        return new StoreWriteError(
+          `InfluxDB at ${url} refused the credentials for ${where} (HTTP ${status}: ${text}): check the ${v1 ? 'username and password' : 'token'}; readings wait in the spool until then`,
+          true,
           { cause: error },
         );
       }
       if (status === 404) {
         // e.g. apiVersion 2 against InfluxDB 1.x before 1.8: "404 page not found".
         return new StoreWriteError(
-          `InfluxDB at ${url} has no ${v1 ? '1.x write API (/write)' : 'v2 write API (/api/v2/write)'} (HTTP 404: ${text}): check the url and apiVersion (InfluxDB 1.x before 1.8 needs apiVersion 1); not retried`,
-          false,
+          `InfluxDB at ${url} has no ${v1 ? '1.x write API (/write)' : 'v2 write API (/api/v2/write)'} (HTTP 404: ${text}): check the url and apiVersion (InfluxDB 1.x before 1.8 needs apiVersion 1); readings wait in the spool until then`,
+          true,
           { cause: error },
         );
       }

@@ -5,8 +5,8 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { connect as tcpConnect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { describe, it } from 'vitest';
@@ -15,6 +15,7 @@ import { describe, it } from 'vitest';
 export const SERVER_PACKAGES = {
   influxd: 'influxdb',
   'victoria-metrics': 'victoria-metrics',
+  mosquitto: 'mosquitto',
 } as const;
 
 export type ServerBinary = keyof typeof SERVER_PACKAGES;
@@ -145,8 +146,10 @@ interface SpawnSpec {
   dataDir: string;
   /** Created by the harness for this start: removed when the start fails. */
   ownsDataDir: boolean;
-  readyPath: string;
-  readyStatus: (status: number) => boolean;
+  /** HTTP readiness: `GET readyPath` answers a status `readyStatus` accepts. */
+  readyPath?: string;
+  readyStatus?: (status: number) => boolean;
+  /** Otherwise ready once the port accepts a TCP connection. */
   readyTimeoutMs: number;
 }
 
@@ -210,9 +213,13 @@ async function spawnServer(spec: SpawnSpec): Promise<RunningServer> {
       );
     }
     try {
+      if (spec.readyPath === undefined) {
+        await tcpAccepts(spec.port);
+        break;
+      }
       const response = await fetch(`${url}${spec.readyPath}`, { signal: AbortSignal.timeout(1_000) });
       await response.arrayBuffer();
-      if (spec.readyStatus(response.status)) break;
+      if (spec.readyStatus?.(response.status) ?? response.ok) break;
       lastProblem = `GET ${spec.readyPath} answered ${response.status}`;
     } catch (error) {
       lastProblem = (error as Error).message;
@@ -220,7 +227,7 @@ async function spawnServer(spec: SpawnSpec): Promise<RunningServer> {
     if (Date.now() > deadline) {
       await stop({ keepData: !spec.ownsDataDir });
       throw new StartFailure(
-        `${spec.binary} did not answer GET ${spec.readyPath} on ${url} within ${spec.readyTimeoutMs} ms (${lastProblem}); its output:\n${tail}`,
+        `${spec.binary} did not answer ${spec.readyPath ? `GET ${spec.readyPath}` : 'TCP'} on ${url} within ${spec.readyTimeoutMs} ms (${lastProblem}); its output:\n${tail}`,
         false,
       );
     }
@@ -320,4 +327,33 @@ export function startVictoriaMetrics(options: StartOptions = {}): Promise<Runnin
     readyStatus: (status) => status === 200,
     readyTimeoutMs: options.readyTimeoutMs ?? 15_000,
   }));
+}
+
+function tcpAccepts(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = tcpConnect({ port, host: '127.0.0.1' }, () => {
+      socket.destroy();
+      resolve();
+    });
+    socket.once('error', reject);
+  });
+}
+
+/**
+ * Starts Mosquitto (a site's existing broker, for the external-broker ingest) on loopback with
+ * anonymous access and no persistence; `url` is `mqtt://127.0.0.1:PORT`.
+ */
+export function startMosquitto(options: StartOptions = {}): Promise<RunningServer> {
+  return startOnPort(options, 'iotlab-mosquitto-', async (port, dataDir, ownsDataDir) => {
+    const config = join(dataDir, 'mosquitto.conf');
+    await writeFile(config, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 0\n`);
+    return {
+      binary: 'mosquitto',
+      args: ['-c', config],
+      port,
+      dataDir,
+      ownsDataDir,
+      readyTimeoutMs: options.readyTimeoutMs ?? 15_000,
+    };
+  }).then((server) => ({ ...server, url: `mqtt://127.0.0.1:${server.port}` }));
 }

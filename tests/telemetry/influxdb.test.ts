@@ -52,19 +52,19 @@ describeWithServer('influxd', 'InfluxDB store on influxd 1.x', () => {
     };
   });
 
-  describe('permanent errors (transient: false)', () => {
-    it('reports a missing database (influxd 1.6: 404 "database not found") as permanent', async () => {
+  describe('operator errors: retried (the readings wait in the spool) with a message that says what to fix', () => {
+    it('reports a missing database (influxd 1.6: 404 "database not found")', async () => {
       const store = createInfluxStore({ url: server.url, apiVersion: 1, database: 'no_such_db' });
       const error = await writeError(
         store.write([{ kitId: 'k1', ts: Date.now(), readings: { temperature: 21 } }]),
       );
-      expect(error.transient).toBe(false);
+      expect(error.transient).toBe(true);
       expect(error.message).toMatch(/HTTP 404: database not found: "no_such_db"/);
       expect(error.message).toMatch(/CREATE DATABASE "no_such_db"/);
       await store.close();
     });
 
-    it('reports a missing retention policy as permanent although influxd 1.6 answers it with a 500', async () => {
+    it('reports a missing retention policy (influxd 1.6 answers it with a 500)', async () => {
       const database = newDatabase();
       await createInfluxDatabase(server.url, database);
       const store = createInfluxStore({
@@ -76,11 +76,14 @@ describeWithServer('influxd', 'InfluxDB store on influxd 1.x', () => {
       const error = await writeError(
         store.write([{ kitId: 'k1', ts: Date.now(), readings: { temperature: 21 } }]),
       );
-      expect(error.transient).toBe(false);
-      expect(error.message).toMatch(/HTTP 500: retention policy not found: no_such_rp/);
+      expect(error.transient).toBe(true);
+      expect(error.message).toMatch(/HTTP 500: retention policy not found: no_such_rp.*wait in the spool/);
       await store.close();
     });
 
+  });
+
+  describe('refused data: permanent (transient: false), kept in the dead-letter file by the writer', () => {
     it('reports a field type conflict (400 partial write) with the server words', async () => {
       const database = newDatabase();
       await createInfluxDatabase(server.url, database);
@@ -119,12 +122,12 @@ describeWithServer('influxd', 'InfluxDB store on influxd 1.x', () => {
     });
   });
 
-  it('reports the v2 API against influxd 1.6 (404 "page not found") as permanent, with a hint', async () => {
+  it('reports the v2 API against influxd 1.6 (404 "page not found") with a hint, and retries', async () => {
     const store = createInfluxStore({ url: server.url, apiVersion: 2, token: 't', org: 'o', bucket: 'lab' });
     const error = await writeError(
       store.write([{ kitId: 'k1', ts: Date.now(), readings: { temperature: 21 } }]),
     );
-    expect(error.transient).toBe(false);
+    expect(error.transient).toBe(true);
     expect(error.message).toMatch(/no v2 write API .*HTTP 404: 404 page not found.*apiVersion 1/);
     await store.close();
   });
@@ -287,7 +290,7 @@ describe('InfluxDB store: requests and error classes', () => {
     [503, '{"error":"overloaded"}', true],
     [500, '{"error":"engine: error syncing wal"}', true],
     [429, '{"code":"too many requests","message":"slow down"}', true],
-    [401, '{"error":"authorization failed"}', false],
+    [401, '{"error":"authorization failed"}', true],
     [400, '{"code":"invalid","message":"unable to parse points"}', false],
     [413, '{"error":"Request Entity Too Large"}', false],
   ])('classifies HTTP %i %s as transient=%s, with the server text', async (status, body, transient) => {

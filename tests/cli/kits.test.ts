@@ -1,0 +1,51 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { KitRegistry, openLabDb } from '../../labdb/index.ts';
+
+const run = promisify(execFile);
+const dataDir = mkdtempSync(join(tmpdir(), 'iotlab-cli-'));
+const iotlab = (...args: string[]) =>
+  run(process.execPath, ['bin/iotlab.js', ...args], { env: { ...process.env, IOTLAB_DATA_DIR: dataDir } });
+
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+async function verify(kitId: string, secret: string): Promise<boolean> {
+  const db = openLabDb(join(dataDir, 'lab.sqlite'));
+  try {
+    return await new KitRegistry(db).verifyKit(kitId, secret);
+  } finally {
+    await db.close();
+  }
+}
+
+describe('iotlab kits', () => {
+  it('adds a kit and prints a secret that works, once; rotate replaces it; remove deletes it', async () => {
+    const added = await iotlab('kits', 'add', 'greenhouse-07', '--name', 'Greenhouse bench 7', '--kind', 'arduino');
+    const secret = /password \(shown once\): (\S+)/.exec(added.stdout)?.[1];
+    expect(secret).toBeDefined();
+    expect(await verify('greenhouse-07', secret as string)).toBe(true);
+
+    const listed = await iotlab('kits', 'list');
+    expect(listed.stdout).toMatch(/greenhouse-07\s+arduino\s+active\s+Greenhouse bench 7/);
+    expect(listed.stdout).not.toContain(secret);
+
+    const rotated = await iotlab('kits', 'rotate', 'greenhouse-07');
+    const next = /\(shown once\): (\S+)/.exec(rotated.stdout)?.[1] as string;
+    expect(await verify('greenhouse-07', secret as string)).toBe(false);
+    expect(await verify('greenhouse-07', next)).toBe(true);
+
+    await iotlab('kits', 'remove', 'greenhouse-07');
+    expect((await iotlab('kits', 'list')).stdout).toContain('no kits yet');
+  });
+
+  it('explains a bad id, a duplicate and an unknown kit, with exit code 2', async () => {
+    await expect(iotlab('kits', 'add', 'Bad/Id')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('is not valid') });
+    await iotlab('kits', 'add', 'twice');
+    await expect(iotlab('kits', 'add', 'twice')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('already exists') });
+    await expect(iotlab('kits', 'rotate', 'ghost')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('no kit "ghost"') });
+  });
+});

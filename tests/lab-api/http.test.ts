@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kitTopic } from '../../protocol/index.ts';
+import { type TestPlatform, connect, eventually, startTestPlatform } from '../helpers/platform.ts';
+
+let lab: TestPlatform;
+let auth: string;
+const T0 = Math.floor((Date.now() - 30 * 60_000) / 60_000) * 60_000; // a whole minute, half an hour ago
+
+async function get(path: string, headers: Record<string, string> = { authorization: auth }) {
+  const response = await fetch(`${lab.httpUrl}${path}`, { headers });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+beforeAll(async () => {
+  lab = await startTestPlatform();
+  const service = await lab.addService('dashboard');
+  auth = `Basic ${Buffer.from(`${service.name}:${service.secret}`).toString('base64')}`;
+  const secret = await lab.addKit('bench-07');
+  const kit = await connect(lab.mqttUrl, { username: 'bench-07', password: secret });
+  // Six readings, ten seconds apart, in the first minute; three more in the next.
+  const values = [20, 21, 22, 23, 24, 25, 30, 31, 32];
+  for (const [i, value] of values.entries()) {
+    const ts = T0 + (i < 6 ? i * 10_000 : 60_000 + (i - 6) * 10_000);
+    await kit.publishAsync(kitTopic('bench-07', 'telemetry'), JSON.stringify({ ts, readings: { temperature: value } }), { qos: 1 });
+  }
+  await eventually(
+    async () => (await lab.platform.store.count({ kitId: 'bench-07', from: T0, to: T0 + 120_000 })) === 9,
+    5_000,
+    'readings stored',
+  );
+  await kit.endAsync();
+});
+afterAll(async () => {
+  await lab.close();
+});
+
+describe('HTTP API', () => {
+  it('reports health without credentials', async () => {
+    const { status, body } = await get('/health', {});
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ status: 'ok', store: { kind: 'embedded', reachable: true } });
+    expect((body.writer as { stored: number }).stored).toBeGreaterThanOrEqual(9);
+  });
+
+  it('asks for credentials, and refuses wrong ones, with a code and a message', async () => {
+    const anonymous = await get('/api/v1/kits', {});
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.body).toMatchObject({ code: 'AUTH_REQUIRED' });
+    const wrong = await get('/api/v1/kits', { authorization: `Basic ${Buffer.from('dashboard:nope').toString('base64')}` });
+    expect(wrong.status).toBe(401);
+    expect(wrong.body).toMatchObject({ code: 'BAD_CREDENTIALS', message: expect.stringContaining('wrong secret') });
+  });
+
+  it('returns raw readings of a range', async () => {
+    const { status, body } = await get(`/api/v1/kits/bench-07/telemetry?sensor=temperature&from=${T0}&to=${T0 + 60_000}`);
+    expect(status).toBe(200);
+    expect(body.unit).toBe('°C');
+    expect((body.points as { value: number }[]).map((p) => p.value)).toEqual([20, 21, 22, 23, 24, 25]);
+  });
+
+  it('aggregates by window, with ISO times accepted', async () => {
+    const from = new Date(T0).toISOString();
+    const to = new Date(T0 + 120_000).toISOString();
+    const { status, body } = await get(`/api/v1/kits/bench-07/telemetry?sensor=temperature&from=${from}&to=${to}&every=60000`);
+    expect(status).toBe(200);
+    expect(body.windows).toEqual([
+      { ts: T0, mean: 22.5, min: 20, max: 25, count: 6 },
+      { ts: T0 + 60_000, mean: 31, min: 30, max: 32, count: 3 },
+    ]);
+  });
+
+  it('shows a kit with its connection and latest values', async () => {
+    const { body } = await get('/api/v1/kits/bench-07');
+    expect(body).toMatchObject({ id: 'bench-07', active: true, latest: { temperature: { value: 32, unit: '°C' } } });
+    expect(body.connection).toMatchObject({ online: false, messages: 9 });
+  });
+
+  it('explains bad queries', async () => {
+    const noSensor = await get('/api/v1/kits/bench-07/telemetry');
+    expect(noSensor.status).toBe(400);
+    expect(noSensor.body).toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringContaining('sensor') });
+    const reversed = await get(`/api/v1/kits/bench-07/telemetry?sensor=temperature&from=${T0 + 1000}&to=${T0}`);
+    expect(reversed.body).toMatchObject({ statusCode: 400, code: 'INVALID_RANGE' });
+    const unknownKit = await get('/api/v1/kits/nobody/telemetry?sensor=temperature');
+    expect(unknownKit.body).toMatchObject({ statusCode: 404, code: 'KIT_NOT_FOUND' });
+    const injection = await get(`/api/v1/kits/bench-07/telemetry?sensor=${encodeURIComponent("temperature' OR 1=1 --")}`);
+    expect(injection.status).toBe(400);
+  });
+
+  it('serves the OpenAPI document and Swagger UI at /docs', async () => {
+    const spec = await get('/docs/json', {});
+    expect(Object.keys(spec.body.paths as object)).toEqual(
+      expect.arrayContaining(['/health', '/api/v1/kits', '/api/v1/kits/{kitId}/telemetry']),
+    );
+    const ui = await fetch(`${lab.httpUrl}/docs`);
+    expect(ui.status).toBe(200);
+  });
+});

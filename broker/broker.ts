@@ -1,17 +1,17 @@
-import { createServer as createTcpServer, type Server } from 'node:net';
 import type { IncomingMessage } from 'node:http';
+import { createServer as createTcpServer, type Server } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
 import {
+  checkEvent,
+  checkStatus,
   DEFAULT_SANDBOX_PREFIX,
   KIT_PUBLISH_CHANNELS,
   KIT_SUBSCRIBE_CHANNELS,
   type KitErrorMessage,
-  type Problem,
-  checkEvent,
-  checkStatus,
   kitTopic,
+  type Problem,
   parseKitTopic,
 } from '../protocol/index.ts';
 import type { Ingest } from './ingest.ts';
@@ -104,7 +104,9 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
       retain,
       dup: false,
     } as PublishPacket;
-    return new Promise((resolve, reject) => aedes.publish(packet, (error) => (error ? reject(error) : resolve())));
+    return new Promise((resolve, reject) =>
+      aedes.publish(packet, (error) => (error ? reject(error) : resolve())),
+    );
   }
 
   function notifyKit(kitId: string, message: KitErrorMessage): void {
@@ -146,7 +148,10 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
       check.then(
         (ok) => {
           if (!ok) {
-            log.warn({ username, clientId: client.id }, 'MQTT login refused: unknown account or wrong secret');
+            log.warn(
+              { username, clientId: client.id },
+              'MQTT login refused: unknown account or wrong secret',
+            );
             return done(authError('bad username or password', 4), false);
           }
           identities.set(client, isService ? { kind: 'service', name } : { kind: 'kit', kitId: name });
@@ -189,7 +194,10 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
           (exists) => {
             if (exists) ingest.telemetry(target.kitId, packet.topic, packet.payload as Buffer);
             else {
-              log.warn({ service: identity.name, topic: packet.topic }, 'telemetry for an unknown kit refused');
+              log.warn(
+                { service: identity.name, topic: packet.topic },
+                'telemetry for an unknown kit refused',
+              );
               discard(packet);
             }
             done(null);
@@ -249,7 +257,11 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
       return;
     }
     if (channel === 'events') {
-      const verdict = checkEvent(payload, { now: Date.now(), maxFutureMs: 5 * 60_000, maxPastMs: 7 * 86_400_000 });
+      const verdict = checkEvent(payload, {
+        now: Date.now(),
+        maxFutureMs: 5 * 60_000,
+        maxPastMs: 7 * 86_400_000,
+      });
       if (!verdict.ok) refuse(kitId, packet, verdict.problems[0] as Problem);
     }
   }

@@ -1,5 +1,5 @@
 import mqtt, { type MqttClient } from 'mqtt';
-import { type KitErrorMessage, allKitsTopic, kitTopic, parseKitTopic } from '../protocol/index.ts';
+import { allKitsTopic, type KitErrorMessage, kitTopic, parseKitTopic } from '../protocol/index.ts';
 import type { Ingest } from './ingest.ts';
 
 export interface ExternalIngestOptions {

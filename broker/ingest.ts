@@ -1,11 +1,11 @@
 import {
+  checkTelemetry,
   DEFAULT_MAX_PAYLOAD_BYTES,
   DEFAULT_TIMESTAMP_LIMITS,
   type KitErrorMessage,
   type Problem,
   type ProblemCode,
   type TelemetryRecord,
-  checkTelemetry,
 } from '../protocol/index.ts';
 
 export interface IngestOptions {

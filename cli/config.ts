@@ -12,7 +12,10 @@ const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 
 export const ConfigSchema = Type.Object(
   {
-    dataDir: Type.String({ default: './var', description: 'Where the lab database, the embedded store and the spool live' }),
+    dataDir: Type.String({
+      default: './var',
+      description: 'Where the lab database, the embedded store and the spool live',
+    }),
     http: Type.Object(
       {
         host: Type.String({ default: '0.0.0.0' }),
@@ -24,22 +27,40 @@ export const ConfigSchema = Type.Object(
       {
         host: Type.String({ default: '0.0.0.0' }),
         port: { ...Port, default: 1883 },
-        tlsPort: { ...Port, default: 8883, description: 'MQTT over TLS, served when tlsCert and tlsKey are set' },
+        tlsPort: {
+          ...Port,
+          default: 8883,
+          description: 'MQTT over TLS, served when tlsCert and tlsKey are set',
+        },
         tlsCert: Type.String({ default: '', description: 'PEM certificate file (also used for HTTPS)' }),
         tlsKey: Type.String({ default: '', description: 'PEM private key file' }),
-        sandbox: Type.Boolean({ default: false, description: 'Let anyone connect without credentials under sandboxPrefix/' }),
+        sandbox: Type.Boolean({
+          default: false,
+          description: 'Let anyone connect without credentials under sandboxPrefix/',
+        }),
         sandboxPrefix: Type.String({ default: 'sandbox', pattern: '^[a-z][a-z0-9_-]*$' }),
         maxPayloadBytes: Type.Integer({ default: 16384, minimum: 256, maximum: 262144 }),
-        keepaliveLimit: Type.Integer({ default: 300, minimum: 10, description: 'Longest keep-alive a client may ask for (s)' }),
+        keepaliveLimit: Type.Integer({
+          default: 300,
+          minimum: 10,
+          description: 'Longest keep-alive a client may ask for (s)',
+        }),
       },
       { default: {}, additionalProperties: false },
     ),
     store: Type.Object(
       {
-        retentionDays: Type.Integer({ default: 365, minimum: 0, description: 'Embedded store: delete older readings (0 keeps all)' }),
+        retentionDays: Type.Integer({
+          default: 365,
+          minimum: 0,
+          description: 'Embedded store: delete older readings (0 keeps all)',
+        }),
         influx: Type.Object(
           {
-            url: Type.String({ default: '', description: 'Set to use InfluxDB instead of the embedded store' }),
+            url: Type.String({
+              default: '',
+              description: 'Set to use InfluxDB instead of the embedded store',
+            }),
             apiVersion: Type.Union([Type.Literal(1), Type.Literal(2)], {
               default: 2,
               description: '1 for InfluxDB 1.x, 2 for InfluxDB 2.x and 3.x',
@@ -63,7 +84,10 @@ export const ConfigSchema = Type.Object(
         maxPastHours: Type.Integer({ default: 168, minimum: 1 }),
         batchSize: Type.Integer({ default: 5000, minimum: 1 }),
         flushIntervalMs: Type.Integer({ default: 200, minimum: 1 }),
-        externalBrokerUrl: Type.String({ default: '', description: 'Also ingest from this broker (e.g. mqtt://mosquitto:1883)' }),
+        externalBrokerUrl: Type.String({
+          default: '',
+          description: 'Also ingest from this broker (e.g. mqtt://mosquitto:1883)',
+        }),
         externalBrokerUsername: Type.String({ default: '' }),
         externalBrokerPassword: Type.String({ default: '' }),
       },
@@ -75,7 +99,11 @@ export const ConfigSchema = Type.Object(
           ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
           { default: 'info' },
         ),
-        statusIntervalSeconds: Type.Integer({ default: 10, minimum: 0, description: 'Status line period (0: off)' }),
+        statusIntervalSeconds: Type.Integer({
+          default: 10,
+          minimum: 0,
+          description: 'Status line period (0: off)',
+        }),
       },
       { default: {}, additionalProperties: false },
     ),
@@ -94,7 +122,12 @@ export function envName(path: string[]): string {
   return `IOTLAB_${path.map((part) => part.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_')}`;
 }
 
-function applyEnv(target: Record<string, unknown>, schema: TObject, env: NodeJS.ProcessEnv, path: string[]): void {
+function applyEnv(
+  target: Record<string, unknown>,
+  schema: TObject,
+  env: NodeJS.ProcessEnv,
+  path: string[],
+): void {
   for (const [key, child] of Object.entries(schema.properties) as [string, TSchema][]) {
     const here = [...path, key];
     if (child.type === 'object') {
@@ -104,7 +137,8 @@ function applyEnv(target: Record<string, unknown>, schema: TObject, env: NodeJS.
     }
     const raw = env[envName(here)];
     if (raw === undefined) continue;
-    const wantsNumber = child.type === 'integer' || child.type === 'number' || child.anyOf?.[0]?.type === 'number';
+    const wantsNumber =
+      child.type === 'integer' || child.type === 'number' || child.anyOf?.[0]?.type === 'number';
     if (child.type === 'boolean') {
       if (!/^(true|false|1|0)$/i.test(raw)) {
         throw new ConfigError(`${envName(here)}="${raw}" must be true or false`);
@@ -141,7 +175,10 @@ function merge(target: Record<string, unknown>, source: Record<string, unknown>)
 
 export function loadConfig(options: LoadConfigOptions = {}): PlatformConfig {
   const env = options.env ?? process.env;
-  const file = options.file ?? env.IOTLAB_CONFIG ?? (existsSync('iotlab.config.json') ? 'iotlab.config.json' : undefined);
+  const file =
+    options.file ??
+    env.IOTLAB_CONFIG ??
+    (existsSync('iotlab.config.json') ? 'iotlab.config.json' : undefined);
   let raw: Record<string, unknown> = {};
   if (file) {
     try {
@@ -165,7 +202,11 @@ export function loadConfig(options: LoadConfigOptions = {}): PlatformConfig {
   if ((checked.mqtt.tlsCert === '') !== (checked.mqtt.tlsKey === '')) {
     throw new ConfigError('mqtt.tlsCert and mqtt.tlsKey must be set together');
   }
-  if (checked.store.influx.url !== '' && checked.store.influx.apiVersion === 2 && checked.store.influx.token === '') {
+  if (
+    checked.store.influx.url !== '' &&
+    checked.store.influx.apiVersion === 2 &&
+    checked.store.influx.token === ''
+  ) {
     throw new ConfigError('store.influx.token (env IOTLAB_STORE_INFLUX_TOKEN) is required with apiVersion 2');
   }
   return checked;

@@ -1,10 +1,10 @@
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
-import { SimulatedEsp32Kit, greenhouseReadings } from '../firmware-sim/index.ts';
-import { KIT_KINDS, type KitKind, KitRegistry, RegistryError, openLabDb } from '../labdb/index.ts';
-import { ConfigError, type DeepPartial, type PlatformConfig, loadConfig } from './config.ts';
+import { greenhouseReadings, SimulatedEsp32Kit } from '../firmware-sim/index.ts';
+import { KIT_KINDS, type KitKind, KitRegistry, openLabDb, RegistryError } from '../labdb/index.ts';
+import { ConfigError, type DeepPartial, loadConfig, type PlatformConfig } from './config.ts';
 import { createLogger } from './logger.ts';
-import { type Platform, VERSION, labDbPath, openStore, startPlatform } from './platform.ts';
+import { labDbPath, openStore, type Platform, startPlatform, VERSION } from './platform.ts';
 
 const program = new Command('iotlab')
   .description('IoT Industry College training-lab platform')
@@ -155,7 +155,9 @@ kits
     const { kit, secret } = await withRegistry((registry) =>
       registry.addKit({ id, kind: options.kind, ...(options.name ? { name: options.name } : {}) }),
     );
-    console.log(`kit ${kit.id} (${kit.kind}) registered.\nMQTT username: ${kit.id}\nMQTT password (shown once): ${secret}`);
+    console.log(
+      `kit ${kit.id} (${kit.kind}) registered.\nMQTT username: ${kit.id}\nMQTT password (shown once): ${secret}`,
+    );
   });
 kits
   .command('list')
@@ -164,7 +166,9 @@ kits
     const list = await withRegistry((registry) => registry.listKits());
     if (list.length === 0) console.log('no kits yet: iotlab kits add <id>');
     for (const kit of list) {
-      console.log(`${kit.id.padEnd(24)} ${kit.kind.padEnd(8)} ${kit.active ? 'active ' : 'revoked'} ${kit.name}`);
+      console.log(
+        `${kit.id.padEnd(24)} ${kit.kind.padEnd(8)} ${kit.active ? 'active ' : 'revoked'} ${kit.name}`,
+      );
     }
   });
 kits
@@ -196,26 +200,24 @@ services
   .description('create a service account; prints its secret once')
   .action(async (name: string, options: { description?: string }) => {
     const { secret } = await withRegistry((registry) => registry.addService(name, options.description ?? ''));
-    console.log(`service ${name} created.\nMQTT username: service:${name}   HTTP: -u ${name}:<secret>\nsecret (shown once): ${secret}`);
+    console.log(
+      `service ${name} created.\nMQTT username: service:${name}   HTTP: -u ${name}:<secret>\nsecret (shown once): ${secret}`,
+    );
   });
-services
-  .command('list')
-  .action(async () => {
-    for (const service of await withRegistry((registry) => registry.listServices())) {
-      console.log(`${service.name.padEnd(24)} ${service.description}`);
-    }
-  });
-services
-  .command('rotate <name>')
-  .action(async (name: string) => {
-    console.log(`new secret for ${name} (shown once): ${await withRegistry((registry) => registry.rotateServiceSecret(name))}`);
-  });
-services
-  .command('remove <name>')
-  .action(async (name: string) => {
-    await withRegistry((registry) => registry.removeService(name));
-    console.log(`service ${name} removed`);
-  });
+services.command('list').action(async () => {
+  for (const service of await withRegistry((registry) => registry.listServices())) {
+    console.log(`${service.name.padEnd(24)} ${service.description}`);
+  }
+});
+services.command('rotate <name>').action(async (name: string) => {
+  console.log(
+    `new secret for ${name} (shown once): ${await withRegistry((registry) => registry.rotateServiceSecret(name))}`,
+  );
+});
+services.command('remove <name>').action(async (name: string) => {
+  await withRegistry((registry) => registry.removeService(name));
+  console.log(`service ${name} removed`);
+});
 
 program
   .command('query <kitId> <sensor>')
@@ -224,25 +226,35 @@ program
   .option('--to <time>', 'end: ISO time (default now)')
   .option('--every <ms>', 'aggregate in windows of this many ms')
   .option('--limit <n>', 'most points', '1000')
-  .action(async (kitId: string, sensor: string, options: { from: string; to?: string; every?: string; limit: string }) => {
-    const store = openStore(config());
-    try {
-      const to = options.to ? Date.parse(options.to) : Date.now();
-      const minutesAgo = /^(\d+)m$/.exec(options.from);
-      const from = minutesAgo ? to - Number(minutesAgo[1]) * 60_000 : Date.parse(options.from);
-      if (!Number.isFinite(from) || !Number.isFinite(to)) throw new ConfigError('--from/--to must be ISO times (or --from 30m)');
-      const query = { kitId, sensor, from, to, limit: Number(options.limit) };
-      if (options.every) {
-        for (const w of await store.aggregate({ ...query, every: Number(options.every) })) {
-          console.log(`${new Date(w.ts).toISOString()}  mean ${w.mean.toFixed(2)}  min ${w.min}  max ${w.max}  n ${w.count}`);
+  .action(
+    async (
+      kitId: string,
+      sensor: string,
+      options: { from: string; to?: string; every?: string; limit: string },
+    ) => {
+      const store = openStore(config());
+      try {
+        const to = options.to ? Date.parse(options.to) : Date.now();
+        const minutesAgo = /^(\d+)m$/.exec(options.from);
+        const from = minutesAgo ? to - Number(minutesAgo[1]) * 60_000 : Date.parse(options.from);
+        if (!Number.isFinite(from) || !Number.isFinite(to))
+          throw new ConfigError('--from/--to must be ISO times (or --from 30m)');
+        const query = { kitId, sensor, from, to, limit: Number(options.limit) };
+        if (options.every) {
+          for (const w of await store.aggregate({ ...query, every: Number(options.every) })) {
+            console.log(
+              `${new Date(w.ts).toISOString()}  mean ${w.mean.toFixed(2)}  min ${w.min}  max ${w.max}  n ${w.count}`,
+            );
+          }
+        } else {
+          for (const point of await store.readings(query))
+            console.log(`${new Date(point.ts).toISOString()}  ${point.value}`);
         }
-      } else {
-        for (const point of await store.readings(query)) console.log(`${new Date(point.ts).toISOString()}  ${point.value}`);
+      } finally {
+        await store.close();
       }
-    } finally {
-      await store.close();
-    }
-  });
+    },
+  );
 
 program.parseAsync().catch((error: Error) => {
   if (error instanceof ConfigError || error instanceof RegistryError) {
@@ -250,7 +262,9 @@ program.parseAsync().catch((error: Error) => {
     process.exit(2);
   }
   if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-    console.error(`iotlab: ${error.message} — another program uses that port; set IOTLAB_HTTP_PORT / IOTLAB_MQTT_PORT`);
+    console.error(
+      `iotlab: ${error.message} — another program uses that port; set IOTLAB_HTTP_PORT / IOTLAB_MQTT_PORT`,
+    );
     process.exit(2);
   }
   console.error(error);

@@ -1,10 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { type ExternalIngest, Ingest, type MqttBroker, createBroker, startExternalIngest } from '../broker/index.ts';
-import { type KitRegistry, type LabDb, KitRegistry as Registry, openLabDb } from '../labdb/index.ts';
+import {
+  createBroker,
+  type ExternalIngest,
+  Ingest,
+  type MqttBroker,
+  startExternalIngest,
+} from '../broker/index.ts';
 import { buildApp } from '../lab-api/index.ts';
-import { type TelemetryStore, TelemetryWriter, createEmbeddedStore } from '../telemetry/index.ts';
+import { type KitRegistry, type LabDb, openLabDb, KitRegistry as Registry } from '../labdb/index.ts';
+import { createEmbeddedStore, type TelemetryStore, TelemetryWriter } from '../telemetry/index.ts';
 import { createInfluxStore } from '../telemetry/influxdb.ts';
 import type { PlatformConfig } from './config.ts';
 
@@ -63,12 +69,22 @@ export async function startPlatform(config: PlatformConfig, logger: Logger): Pro
     batchSize: config.ingest.batchSize,
     flushIntervalMs: config.ingest.flushIntervalMs,
     onEvent(event) {
-      if (event.type === 'spooled') writerLog.warn({ records: event.records, reason: event.reason }, 'store unavailable: readings spooled to disk');
-      else if (event.type === 'replayed') writerLog.info({ records: event.records }, 'spooled readings written to the store');
-      else writerLog.error({ records: event.records, reason: event.reason, file: event.file }, 'store refused readings for good; kept in the dead-letter file');
+      if (event.type === 'spooled')
+        writerLog.warn(
+          { records: event.records, reason: event.reason },
+          'store unavailable: readings spooled to disk',
+        );
+      else if (event.type === 'replayed')
+        writerLog.info({ records: event.records }, 'spooled readings written to the store');
+      else
+        writerLog.error(
+          { records: event.records, reason: event.reason, file: event.file },
+          'store refused readings for good; kept in the dead-letter file',
+        );
     },
   });
-  if (writer.stats.spooled > 0) writerLog.info({ records: writer.stats.spooled }, 'replaying readings spooled before the last stop');
+  if (writer.stats.spooled > 0)
+    writerLog.info({ records: writer.stats.spooled }, 'replaying readings spooled before the last stop');
 
   const ingestLog = logger.child({ module: 'ingest' });
   const ingest = new Ingest({
@@ -77,7 +93,10 @@ export async function startPlatform(config: PlatformConfig, logger: Logger): Pro
     maxFutureMs: config.ingest.maxFutureSeconds * 1000,
     maxPastMs: config.ingest.maxPastHours * 3_600_000,
     log: ({ kitId, problem, occurrences }) =>
-      ingestLog.warn({ kitId, code: problem.code, severity: problem.severity, sensor: problem.sensor, occurrences }, problem.message),
+      ingestLog.warn(
+        { kitId, code: problem.code, severity: problem.severity, sensor: problem.sensor, occurrences },
+        problem.message,
+      ),
   });
 
   const broker = await createBroker({

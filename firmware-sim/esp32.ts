@@ -1,5 +1,5 @@
 import mqtt, { type MqttClient } from 'mqtt';
-import { type TelemetryPayload, kitTopic } from '../protocol/index.ts';
+import { kitTopic, type TelemetryPayload } from '../protocol/index.ts';
 
 export interface SimulatedKitOptions {
   kitId: string;
@@ -67,7 +67,12 @@ export class SimulatedEsp32Kit {
       password: secret,
       keepalive: 30,
       reconnectPeriod: 2_000,
-      will: { topic: kitTopic(kitId, 'status'), payload: Buffer.from('{"state":"offline"}'), qos: 1, retain: true },
+      will: {
+        topic: kitTopic(kitId, 'status'),
+        payload: Buffer.from('{"state":"offline"}'),
+        qos: 1,
+        retain: true,
+      },
     });
     await this.#client.publishAsync(
       kitTopic(kitId, 'status'),
@@ -85,7 +90,9 @@ export class SimulatedEsp32Kit {
     const now = Date.now();
     const readings = (this.#options.readings ?? greenhouseReadings(0))(now, this.#seq);
     const payload: TelemetryPayload = { seq: this.#seq++, readings };
-    client.publish(kitTopic(this.kitId, 'telemetry'), JSON.stringify(payload), { qos: this.#options.qos ?? 0 });
+    client.publish(kitTopic(this.kitId, 'telemetry'), JSON.stringify(payload), {
+      qos: this.#options.qos ?? 0,
+    });
     this.#sent++;
   }
 

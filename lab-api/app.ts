@@ -2,8 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import websocket from '@fastify/websocket';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import { createWebSocketStream } from 'ws';
 import type { KitRegistry } from '../labdb/index.ts';
@@ -51,7 +51,11 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
   installErrorHandler(app);
   await app.register(swagger, {
     openapi: {
-      info: { title: 'IoT Lab API', version: deps.version, description: 'Kits, telemetry and (soon) the lab.' },
+      info: {
+        title: 'IoT Lab API',
+        version: deps.version,
+        description: 'Kits, telemetry and (soon) the lab.',
+      },
       components: { securitySchemes: { service: { type: 'http', scheme: 'basic' } } },
       security: [{ service: [] }],
     },

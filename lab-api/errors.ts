@@ -42,7 +42,10 @@ export function installErrorHandler(app: FastifyInstance): void {
       statusCode = 400;
       code = 'INVALID_REQUEST';
       message = `invalid ${error.validationContext ?? 'request'}: ${error.validation
-        .map((issue) => `${issue.instancePath.replace(/^\//, '').replaceAll('/', '.') || (issue.params as { missingProperty?: string }).missingProperty || 'value'} ${issue.message}`)
+        .map(
+          (issue) =>
+            `${issue.instancePath.replace(/^\//, '').replaceAll('/', '.') || (issue.params as { missingProperty?: string }).missingProperty || 'value'} ${issue.message}`,
+        )
         .join('; ')}`;
     } else if (statusCode >= 500) {
       request.log.error({ err: error }, 'request failed');

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -76,7 +76,9 @@ export function openLabDb(path: string): LabDb {
 }
 
 function migrate(sqlite: Database.Database): void {
-  sqlite.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id VARCHAR(200) PRIMARY KEY, applied_at BIGINT NOT NULL)');
+  sqlite.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (id VARCHAR(200) PRIMARY KEY, applied_at BIGINT NOT NULL)',
+  );
   const applied = new Set(
     (sqlite.prepare('SELECT id FROM schema_migrations').all() as { id: string }[]).map((row) => row.id),
   );

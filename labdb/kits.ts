@@ -23,7 +23,14 @@ export interface ServiceAccount {
 
 /** A coded error the CLI and HTTP layers turn into a clear message. */
 export class RegistryError extends Error {
-  readonly code: 'KIT_EXISTS' | 'KIT_NOT_FOUND' | 'INVALID_KIT_ID' | 'INVALID_KIND' | 'SERVICE_EXISTS' | 'SERVICE_NOT_FOUND' | 'INVALID_SERVICE_NAME';
+  readonly code:
+    | 'KIT_EXISTS'
+    | 'KIT_NOT_FOUND'
+    | 'INVALID_KIT_ID'
+    | 'INVALID_KIND'
+    | 'SERVICE_EXISTS'
+    | 'SERVICE_NOT_FOUND'
+    | 'INVALID_SERVICE_NAME';
   constructor(code: RegistryError['code'], message: string) {
     super(message);
     this.name = 'RegistryError';
@@ -115,10 +122,10 @@ export class KitRegistry {
 
   /** Revokes a kit's secret but keeps the kit (and its data) on record. */
   async revokeKit(id: string): Promise<void> {
-    const { changes } = await this.#db.run('UPDATE kits SET secret_hash = NULL, updated_at = ? WHERE id = ?', [
-      Date.now(),
-      id,
-    ]);
+    const { changes } = await this.#db.run(
+      'UPDATE kits SET secret_hash = NULL, updated_at = ? WHERE id = ?',
+      [Date.now(), id],
+    );
     if (changes === 0) throw new RegistryError('KIT_NOT_FOUND', `no kit "${id}"`);
   }
 
@@ -139,7 +146,10 @@ export class KitRegistry {
   }
 
   async verifyKit(id: string, secret: string): Promise<boolean> {
-    const row = await this.#db.get<{ secret_hash: string | null }>('SELECT secret_hash FROM kits WHERE id = ?', [id]);
+    const row = await this.#db.get<{ secret_hash: string | null }>(
+      'SELECT secret_hash FROM kits WHERE id = ?',
+      [id],
+    );
     return verifySecret(secret, row?.secret_hash);
   }
 
@@ -152,15 +162,16 @@ export class KitRegistry {
     }
     const secret = newSecret();
     try {
-      await this.#db.run('INSERT INTO service_accounts (name, description, secret_hash, created_at) VALUES (?, ?, ?, ?)', [
-        name,
-        description,
-        hashSecret(secret),
-        Date.now(),
-      ]);
+      await this.#db.run(
+        'INSERT INTO service_accounts (name, description, secret_hash, created_at) VALUES (?, ?, ?, ?)',
+        [name, description, hashSecret(secret), Date.now()],
+      );
     } catch (error) {
       if (/UNIQUE|PRIMARY KEY/i.test((error as Error).message)) {
-        throw new RegistryError('SERVICE_EXISTS', `service "${name}" already exists (rotate its secret instead)`);
+        throw new RegistryError(
+          'SERVICE_EXISTS',
+          `service "${name}" already exists (rotate its secret instead)`,
+        );
       }
       throw error;
     }
@@ -198,9 +209,10 @@ export class KitRegistry {
   }
 
   async verifyService(name: string, secret: string): Promise<boolean> {
-    const row = await this.#db.get<{ secret_hash: string }>('SELECT secret_hash FROM service_accounts WHERE name = ?', [
-      name,
-    ]);
+    const row = await this.#db.get<{ secret_hash: string }>(
+      'SELECT secret_hash FROM service_accounts WHERE name = ?',
+      [name],
+    );
     return verifySecret(secret, row?.secret_hash);
   }
 }

@@ -1,6 +1,6 @@
 import type { Problem } from './problems.ts';
 import { SENSOR_NAME_PATTERN } from './sensors.ts';
-import { type TimestampLimits, type Verdict, checkTimestamp } from './telemetry.ts';
+import { checkTimestamp, type TimestampLimits, type Verdict } from './telemetry.ts';
 
 /** Something that happened on the kit: a button press, an alarm raised. */
 export interface KitEvent {
@@ -21,7 +21,8 @@ export function checkEvent(payload: Uint8Array | string, limits: TimestampLimits
   } catch {
     return bad('event must be JSON like {"event": "button"}');
   }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return bad('event must be a JSON object');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    return bad('event must be a JSON object');
   const { event, value, ts } = body as Record<string, unknown>;
   if (typeof event !== 'string' || !SENSOR_NAME_PATTERN.test(event)) {
     return bad('"event" must be a snake_case name, e.g. "button" or "alarm"');

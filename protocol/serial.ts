@@ -1,5 +1,5 @@
 import type { Problem } from './problems.ts';
-import { type TelemetryPayload, type TimestampLimits, checkReadings, checkTelemetry } from './telemetry.ts';
+import { checkReadings, checkTelemetry, type TelemetryPayload, type TimestampLimits } from './telemetry.ts';
 
 /**
  * Lines a USB kit prints (Arduino `Serial.println`), one reading set per line, in any of:

@@ -1,5 +1,11 @@
 import type { Problem } from './problems.ts';
-import { MAX_SENSORS_PER_MESSAGE, RESERVED_SENSOR_NAMES, isValidSensorName, normalizeSensorLabel, sensorSpec } from './sensors.ts';
+import {
+  isValidSensorName,
+  MAX_SENSORS_PER_MESSAGE,
+  normalizeSensorLabel,
+  RESERVED_SENSOR_NAMES,
+  sensorSpec,
+} from './sensors.ts';
 
 /** Readings as the platform stores them: one kit, one instant, many sensors. */
 export interface TelemetryRecord {
@@ -159,7 +165,8 @@ export function checkTimestamp(raw: unknown, limits: TimestampLimits): { ts: num
     return {
       code: 'BAD_TIMESTAMP',
       severity: 'refused',
-      message: 'ts must be ms since the Unix epoch (a number) or an ISO 8601 string; leave it out to use the platform clock',
+      message:
+        'ts must be ms since the Unix epoch (a number) or an ISO 8601 string; leave it out to use the platform clock',
     };
   if (ts < EARLIEST_PLAUSIBLE_CLOCK) {
     const looksLikeSeconds = ts > 1e9 && ts < 1e10;

@@ -96,7 +96,8 @@ export function createEmbeddedStore(config: EmbeddedStoreConfig): TelemetryStore
       for (const sensor in record.readings) {
         upsertReading.run(seriesId(record.kitId, sensor), record.ts, record.readings[sensor]);
       }
-      if (record.seq !== undefined) upsertReading.run(seriesId(record.kitId, SEQ_FIELD), record.ts, record.seq);
+      if (record.seq !== undefined)
+        upsertReading.run(seriesId(record.kitId, SEQ_FIELD), record.ts, record.seq);
     }
   });
 

@@ -141,7 +141,11 @@ export class TelemetryWriter {
     if (this.#buffer.length > this.#maxBuffered) {
       const overflow = this.#buffer.splice(0, this.#buffer.length);
       this.#spool.append(overflow);
-      this.#onEvent({ type: 'spooled', records: overflow.length, reason: 'store is slow; memory buffer full' });
+      this.#onEvent({
+        type: 'spooled',
+        records: overflow.length,
+        reason: 'store is slow; memory buffer full',
+      });
       this.#scheduleRetry();
     }
   }
@@ -201,7 +205,12 @@ export class TelemetryWriter {
       `${JSON.stringify({ at: new Date().toISOString(), reason: error.message, records: batch })}\n`,
     );
     this.#stats.deadLettered += batch.length;
-    this.#onEvent({ type: 'dead-letter', records: batch.length, reason: error.message, file: this.#deadLetterFile });
+    this.#onEvent({
+      type: 'dead-letter',
+      records: batch.length,
+      reason: error.message,
+      file: this.#deadLetterFile,
+    });
   }
 
   #scheduleRetry(): void {

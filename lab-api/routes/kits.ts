@@ -13,11 +13,17 @@ const Instant = Type.Union([Type.Integer({ minimum: 0 }), Type.String({ format: 
 
 const TelemetryQuery = Type.Object(
   {
-    sensor: Type.String({ pattern: SENSOR_NAME_PATTERN.source, description: 'Sensor name, e.g. temperature' }),
+    sensor: Type.String({
+      pattern: SENSOR_NAME_PATTERN.source,
+      description: 'Sensor name, e.g. temperature',
+    }),
     from: Type.Optional({ ...Instant, description: 'Start (inclusive); default: one hour before `to`' }),
     to: Type.Optional({ ...Instant, description: 'End (exclusive); default: now' }),
     every: Type.Optional(
-      Type.Integer({ minimum: 1000, description: 'Aggregate in windows of this many ms (mean, min, max, count)' }),
+      Type.Integer({
+        minimum: 1000,
+        description: 'Aggregate in windows of this many ms (mean, min, max, count)',
+      }),
     ),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, default: 10000 })),
   },
@@ -41,10 +47,14 @@ export const kitRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (plugin, {
 
   const connection = (kitId: string) => deps.liveStatus?.kitStatus(kitId) ?? null;
 
-  app.get('/kits', { schema: { summary: 'Registered kits with their connection status', tags: ['kits'] } }, async () => {
-    const kits = await deps.registry.listKits();
-    return { items: kits.map((kit) => ({ ...kit, connection: connection(kit.id) })) };
-  });
+  app.get(
+    '/kits',
+    { schema: { summary: 'Registered kits with their connection status', tags: ['kits'] } },
+    async () => {
+      const kits = await deps.registry.listKits();
+      return { items: kits.map((kit) => ({ ...kit, connection: connection(kit.id) })) };
+    },
+  );
 
   app.get(
     '/kits/:kitId',
@@ -56,7 +66,10 @@ export const kitRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (plugin, {
         ...kit,
         connection: connection(kit.id),
         latest: Object.fromEntries(
-          Object.entries(latest).map(([sensor, point]) => [sensor, { ...point, unit: sensorSpec(sensor)?.unit ?? null }]),
+          Object.entries(latest).map(([sensor, point]) => [
+            sensor,
+            { ...point, unit: sensorSpec(sensor)?.unit ?? null },
+          ]),
         ),
       };
     },
@@ -81,7 +94,15 @@ export const kitRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (plugin, {
       const base = { kitId: kit.id, sensor: query.sensor, from, to, limit: query.limit ?? 10_000 };
       const unit = sensorSpec(query.sensor)?.unit ?? null;
       if (query.every !== undefined) {
-        return { kitId: kit.id, sensor: query.sensor, unit, from, to, every: query.every, windows: await deps.store.aggregate({ ...base, every: query.every }) };
+        return {
+          kitId: kit.id,
+          sensor: query.sensor,
+          unit,
+          from,
+          to,
+          every: query.every,
+          windows: await deps.store.aggregate({ ...base, every: query.every }),
+        };
       }
       return { kitId: kit.id, sensor: query.sensor, unit, from, to, points: await deps.store.readings(base) };
     },

@@ -1,7 +1,7 @@
 import type { MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { kitTopic } from '../../protocol/index.ts';
-import { type TestPlatform, collect, connect, eventually, startTestPlatform } from '../helpers/platform.ts';
+import { collect, connect, eventually, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 
 const HOUR = 3_600_000;
 let lab: TestPlatform;
@@ -9,7 +9,11 @@ const secrets: Record<string, string> = {};
 const open: MqttClient[] = [];
 
 async function kitClient(kitId: string, url = lab.mqttUrl): Promise<MqttClient> {
-  const client = await connect(url, { clientId: `${kitId}-${open.length}`, username: kitId, password: secrets[kitId] });
+  const client = await connect(url, {
+    clientId: `${kitId}-${open.length}`,
+    username: kitId,
+    password: secrets[kitId],
+  });
   open.push(client);
   return client;
 }
@@ -29,7 +33,8 @@ async function storedCount(kitId: string): Promise<number> {
 
 beforeAll(async () => {
   lab = await startTestPlatform();
-  for (const id of ['kit-a', 'kit-b', 'kit-ws', 'kit-bad', 'kit-good', 'kit-will']) secrets[id] = await lab.addKit(id);
+  for (const id of ['kit-a', 'kit-b', 'kit-ws', 'kit-bad', 'kit-good', 'kit-will'])
+    secrets[id] = await lab.addKit(id);
 });
 afterEach(async () => {
   await Promise.all(open.splice(0).map((client) => client.endAsync(true)));
@@ -42,19 +47,36 @@ describe('kits publish telemetry that becomes queryable', () => {
   it('over TCP', async () => {
     const kit = await kitClient('kit-a');
     for (let seq = 0; seq < 20; seq++) {
-      await kit.publishAsync(kitTopic('kit-a', 'telemetry'), JSON.stringify({ seq, readings: { temperature: 20 + seq / 10, humidity: 50 } }), { qos: 1 });
+      await kit.publishAsync(
+        kitTopic('kit-a', 'telemetry'),
+        JSON.stringify({ seq, readings: { temperature: 20 + seq / 10, humidity: 50 } }),
+        { qos: 1 },
+      );
     }
     await eventually(async () => (await storedCount('kit-a')) === 40, 5_000, '40 readings of kit-a');
-    const points = await lab.platform.store.readings({ kitId: 'kit-a', sensor: 'temperature', from: Date.now() - HOUR, to: Date.now() + HOUR });
+    const points = await lab.platform.store.readings({
+      kitId: 'kit-a',
+      sensor: 'temperature',
+      from: Date.now() - HOUR,
+      to: Date.now() + HOUR,
+    });
     expect(points.map((p) => p.value)).toEqual(Array.from({ length: 20 }, (_, i) => 20 + i / 10));
-    const seqs = await lab.platform.store.sequence({ kitId: 'kit-a', from: Date.now() - HOUR, to: Date.now() + HOUR });
+    const seqs = await lab.platform.store.sequence({
+      kitId: 'kit-a',
+      from: Date.now() - HOUR,
+      to: Date.now() + HOUR,
+    });
     expect(seqs.map((p) => p.value)).toEqual(Array.from({ length: 20 }, (_, i) => i));
   });
 
   it('over WebSocket on the HTTP port', async () => {
     const kit = await kitClient('kit-ws', lab.wsUrl);
     const ts = Date.now() - 60_000;
-    await kit.publishAsync(kitTopic('kit-ws', 'telemetry'), JSON.stringify({ ts, readings: { light: 321 } }), { qos: 1 });
+    await kit.publishAsync(
+      kitTopic('kit-ws', 'telemetry'),
+      JSON.stringify({ ts, readings: { light: 321 } }),
+      { qos: 1 },
+    );
     await eventually(async () => (await storedCount('kit-ws')) === 1, 5_000, 'the WebSocket kit reading');
     const latest = await lab.platform.store.latest('kit-ws');
     expect(latest.light).toEqual({ ts, value: 321 });
@@ -63,8 +85,12 @@ describe('kits publish telemetry that becomes queryable', () => {
 
 describe('authentication', () => {
   it('refuses a wrong secret, an unknown kit and a missing password', async () => {
-    await expect(connect(lab.mqttUrl, { username: 'kit-a', password: 'not-the-secret' })).rejects.toThrow(/Bad username or password/i);
-    await expect(connect(lab.mqttUrl, { username: 'no-such-kit', password: secrets['kit-a'] })).rejects.toThrow(/Bad username or password/i);
+    await expect(connect(lab.mqttUrl, { username: 'kit-a', password: 'not-the-secret' })).rejects.toThrow(
+      /Bad username or password/i,
+    );
+    await expect(
+      connect(lab.mqttUrl, { username: 'no-such-kit', password: secrets['kit-a'] }),
+    ).rejects.toThrow(/Bad username or password/i);
     await expect(connect(lab.mqttUrl, {})).rejects.toThrow(/Not authorized/i);
   });
 
@@ -73,7 +99,9 @@ describe('authentication', () => {
     const first = await lab.addKit(id);
     (await connect(lab.mqttUrl, { username: id, password: first })).end(true);
     const second = await lab.platform.registry.rotateKitSecret(id);
-    await expect(connect(lab.mqttUrl, { username: id, password: first })).rejects.toThrow(/Bad username or password/i);
+    await expect(connect(lab.mqttUrl, { username: id, password: first })).rejects.toThrow(
+      /Bad username or password/i,
+    );
     const client = await connect(lab.mqttUrl, { username: id, password: second });
     await client.endAsync();
   });
@@ -87,9 +115,16 @@ describe('topic ACL', () => {
     const seenByB = await collect(watcher, kitTopic('kit-b', 'telemetry'));
     const kitA = await kitClient('kit-a');
     const errors = await collect(kitA, kitTopic('kit-a', 'errors'));
-    await kitA.publishAsync(kitTopic('kit-b', 'telemetry'), JSON.stringify({ readings: { temperature: 99 } }), { qos: 1 });
+    await kitA.publishAsync(
+      kitTopic('kit-b', 'telemetry'),
+      JSON.stringify({ readings: { temperature: 99 } }),
+      { qos: 1 },
+    );
     await errors.next(1);
-    expect(errors.json()[0]).toMatchObject({ code: 'TOPIC_NOT_ALLOWED', topic: kitTopic('kit-b', 'telemetry') });
+    expect(errors.json()[0]).toMatchObject({
+      code: 'TOPIC_NOT_ALLOWED',
+      topic: kitTopic('kit-b', 'telemetry'),
+    });
     await lab.platform.writer.flush();
     expect(await storedCount('kit-b')).toBe(0);
     expect(seenByB.messages).toHaveLength(0);
@@ -100,7 +135,9 @@ describe('topic ACL', () => {
     for (const filter of ['#', '$SYS/#', kitTopic('kit-b', 'commands'), 'iotlab/v1/kits/+/telemetry']) {
       expect(await grantedQos(kitA, filter), filter).toBe(128);
     }
-    const own = await kitA.subscribeAsync([kitTopic('kit-a', 'commands'), kitTopic('kit-a', 'errors')], { qos: 1 });
+    const own = await kitA.subscribeAsync([kitTopic('kit-a', 'commands'), kitTopic('kit-a', 'errors')], {
+      qos: 1,
+    });
     expect(own.map((g) => g.qos)).toEqual([1, 1]);
   });
 
@@ -116,7 +153,9 @@ describe('topic ACL', () => {
     const commands = await collect(kitB, kitTopic('kit-b', 'commands'));
     await kitB.publishAsync(kitTopic('kit-b', 'telemetry'), JSON.stringify({ readings: { gas: 420 } }));
     await all.next(1);
-    await ops.publishAsync(kitTopic('kit-b', 'commands'), JSON.stringify({ command: 'fan', value: 1 }), { qos: 1 });
+    await ops.publishAsync(kitTopic('kit-b', 'commands'), JSON.stringify({ command: 'fan', value: 1 }), {
+      qos: 1,
+    });
     await commands.next(1);
     expect(commands.json()[0]).toEqual({ command: 'fan', value: 1 });
   });
@@ -130,7 +169,11 @@ describe('bad payloads', () => {
     ['readings missing', '{"temperature":21}', 'MISSING_READINGS'],
     ['a string value', '{"readings":{"temperature":"hot"}}', 'NO_READINGS'],
     ['Infinity', '{"readings":{"temperature":1e999}}', 'NO_READINGS'],
-    ['a timestamp far in the future', JSON.stringify({ ts: Date.now() + 24 * HOUR, readings: { temperature: 21 } }), 'TIMESTAMP_IN_FUTURE'],
+    [
+      'a timestamp far in the future',
+      JSON.stringify({ ts: Date.now() + 24 * HOUR, readings: { temperature: 21 } }),
+      'TIMESTAMP_IN_FUTURE',
+    ],
     ['1 MB', Buffer.alloc(1024 * 1024, 'x'), 'PAYLOAD_TOO_LARGE'],
   ];
 
@@ -140,11 +183,16 @@ describe('bad payloads', () => {
     const errors = await collect(bad, kitTopic('kit-bad', 'errors'));
     let goodSent = 0;
     const flowing = setInterval(() => {
-      void good.publishAsync(kitTopic('kit-good', 'telemetry'), JSON.stringify({ seq: goodSent, readings: { temperature: 22 } }), { qos: 1 });
+      void good.publishAsync(
+        kitTopic('kit-good', 'telemetry'),
+        JSON.stringify({ seq: goodSent, readings: { temperature: 22 } }),
+        { qos: 1 },
+      );
       goodSent++;
     }, 10);
     try {
-      for (const [, payload] of cases) await bad.publishAsync(kitTopic('kit-bad', 'telemetry'), payload, { qos: 1 });
+      for (const [, payload] of cases)
+        await bad.publishAsync(kitTopic('kit-bad', 'telemetry'), payload, { qos: 1 });
       // Reports are rate-limited per (kit, reason): the second NOT_JSON and NO_READINGS within a second are folded.
       await errors.next(7);
     } finally {
@@ -154,7 +202,9 @@ describe('bad payloads', () => {
     const codes = errors.json().map((e) => e.code);
     for (const [what, , code] of cases) expect(codes, what).toContain(code);
     expect(codes).toContain('BAD_VALUE_TYPE'); // the string and Infinity values are named too
-    expect(errors.json().every((e) => typeof e.message === 'string' && (e.message as string).length > 10)).toBe(true);
+    expect(
+      errors.json().every((e) => typeof e.message === 'string' && (e.message as string).length > 10),
+    ).toBe(true);
     expect(bad.connected).toBe(true);
 
     await eventually(async () => (await storedCount('kit-good')) === goodSent, 5_000, 'every good reading');
@@ -165,9 +215,17 @@ describe('bad payloads', () => {
   it('keeps the valid readings of a message and drops only the bad one', async () => {
     const bad = await kitClient('kit-bad');
     const errors = await collect(bad, kitTopic('kit-bad', 'errors'));
-    await bad.publishAsync(kitTopic('kit-bad', 'telemetry'), JSON.stringify({ readings: { humidity: 55, temperature: null } }), { qos: 1 });
+    await bad.publishAsync(
+      kitTopic('kit-bad', 'telemetry'),
+      JSON.stringify({ readings: { humidity: 55, temperature: null } }),
+      { qos: 1 },
+    );
     await errors.next(1);
-    expect(errors.json()[0]).toMatchObject({ code: 'VALUE_MISSING', severity: 'dropped', sensor: 'temperature' });
+    expect(errors.json()[0]).toMatchObject({
+      code: 'VALUE_MISSING',
+      severity: 'dropped',
+      sensor: 'temperature',
+    });
     await eventually(async () => (await storedCount('kit-bad')) === 1, 5_000, 'the humidity reading');
     expect(Object.keys(await lab.platform.store.latest('kit-bad'))).toEqual(['humidity']);
   });
@@ -175,13 +233,18 @@ describe('bad payloads', () => {
   it('reports a repeated problem once per second with a count, not once per message', async () => {
     const bad = await kitClient('kit-bad');
     const errors = await collect(bad, kitTopic('kit-bad', 'errors'));
-    for (let i = 0; i < 50; i++) await bad.publishAsync(kitTopic('kit-bad', 'telemetry'), '{"readings":{}}', { qos: 1 });
+    for (let i = 0; i < 50; i++)
+      await bad.publishAsync(kitTopic('kit-bad', 'telemetry'), '{"readings":{}}', { qos: 1 });
     await errors.next(1);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(errors.messages.length).toBeLessThan(3);
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     await bad.publishAsync(kitTopic('kit-bad', 'telemetry'), '{"readings":{}}', { qos: 1 });
-    await eventually(() => errors.json().some((e) => (e.repeated as number) >= 40), 3_000, 'a report with the repeat count');
+    await eventually(
+      () => errors.json().some((e) => (e.repeated as number) >= 40),
+      3_000,
+      'a report with the repeat count',
+    );
   });
 });
 
@@ -189,7 +252,11 @@ describe('status', () => {
   it('is retained online while connected and offline after the kit vanishes', async () => {
     const kit = await kitClient('kit-will');
     const service = await lab.addService('status-watcher');
-    await eventually(() => lab.platform.broker.kitStatus('kit-will')?.online === true, 2_000, 'online status');
+    await eventually(
+      () => lab.platform.broker.kitStatus('kit-will')?.online === true,
+      2_000,
+      'online status',
+    );
     const first = await connect(lab.mqttUrl, { username: service.username, password: service.secret });
     open.push(first);
     const online = await collect(first, kitTopic('kit-will', 'status'));
@@ -198,7 +265,11 @@ describe('status', () => {
     expect(online.json()[0]).toMatchObject({ state: 'online' });
 
     kit.stream.destroy(); // the kit loses power: no DISCONNECT packet
-    await eventually(() => lab.platform.broker.kitStatus('kit-will')?.online === false, 5_000, 'offline status');
+    await eventually(
+      () => lab.platform.broker.kitStatus('kit-will')?.online === false,
+      5_000,
+      'offline status',
+    );
     const later = await connect(lab.mqttUrl, { username: service.username, password: service.secret });
     open.push(later);
     const retained = await collect(later, kitTopic('kit-will', 'status'));

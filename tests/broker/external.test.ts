@@ -1,8 +1,8 @@
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { kitTopic } from '../../protocol/index.ts';
-import { type RunningServer, describeWithServer, startMosquitto } from '../harness/servers.ts';
-import { type TestPlatform, collect, connect, eventually, startTestPlatform } from '../helpers/platform.ts';
+import { describeWithServer, type RunningServer, startMosquitto } from '../harness/servers.ts';
+import { collect, connect, eventually, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 
 describeWithServer('mosquitto', 'ingest from an external broker (Mosquitto)', () => {
   let mosquitto: RunningServer;
@@ -25,9 +25,18 @@ describeWithServer('mosquitto', 'ingest from an external broker (Mosquitto)', ()
 
   it('stores telemetry that registered kits publish on the external broker', async () => {
     for (let seq = 0; seq < 25; seq++) {
-      await kit.publishAsync(kitTopic('ext-kit', 'telemetry'), JSON.stringify({ seq, readings: { soil_moisture: 40 + seq } }), { qos: 1 });
+      await kit.publishAsync(
+        kitTopic('ext-kit', 'telemetry'),
+        JSON.stringify({ seq, readings: { soil_moisture: 40 + seq } }),
+        { qos: 1 },
+      );
     }
-    const range = { kitId: 'ext-kit', sensor: 'soil_moisture', from: Date.now() - HOUR, to: Date.now() + HOUR };
+    const range = {
+      kitId: 'ext-kit',
+      sensor: 'soil_moisture',
+      from: Date.now() - HOUR,
+      to: Date.now() + HOUR,
+    };
     await eventually(async () => (await lab.platform.store.count(range)) === 25, 5_000, '25 readings');
     const values = (await lab.platform.store.readings(range)).map((p) => p.value);
     expect(values).toEqual(Array.from({ length: 25 }, (_, i) => 40 + i));
@@ -36,13 +45,17 @@ describeWithServer('mosquitto', 'ingest from an external broker (Mosquitto)', ()
   it('tells an unknown kit and a kit sending garbage why, on the external broker', async () => {
     const unknownErrors = await collect(kit, kitTopic('stranger', 'errors'));
     const kitErrors = await collect(kit, kitTopic('ext-kit', 'errors'));
-    await kit.publishAsync(kitTopic('stranger', 'telemetry'), JSON.stringify({ readings: { light: 10 } }), { qos: 1 });
+    await kit.publishAsync(kitTopic('stranger', 'telemetry'), JSON.stringify({ readings: { light: 10 } }), {
+      qos: 1,
+    });
     await kit.publishAsync(kitTopic('ext-kit', 'telemetry'), 'hello', { qos: 1 });
     await unknownErrors.next(1);
     await kitErrors.next(1);
     expect(unknownErrors.json()[0]).toMatchObject({ code: 'UNKNOWN_KIT', severity: 'refused' });
     expect(kitErrors.json()[0]).toMatchObject({ code: 'NOT_JSON' });
     await lab.platform.writer.flush();
-    expect(await lab.platform.store.count({ kitId: 'stranger', from: Date.now() - HOUR, to: Date.now() + HOUR })).toBe(0);
+    expect(
+      await lab.platform.store.count({ kitId: 'stranger', from: Date.now() - HOUR, to: Date.now() + HOUR }),
+    ).toBe(0);
   });
 });

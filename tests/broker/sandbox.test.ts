@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kitTopic } from '../../protocol/index.ts';
-import { type TestPlatform, collect, connect, startTestPlatform } from '../helpers/platform.ts';
+import { collect, connect, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 
 describe('sandbox for a first MQTT lesson', () => {
   let lab: TestPlatform;
@@ -25,12 +25,14 @@ describe('sandbox for a first MQTT lesson', () => {
   it('keeps sandbox clients away from kit topics and stores nothing of theirs', async () => {
     const anonymous = await connect(lab.mqttUrl, { clientId: 'mallory' });
     let refusedQos = -1;
-    await anonymous.subscribeAsync(kitTopic('real-kit', 'commands')).catch((error: { packet?: { granted?: number[] } }) => {
-      refusedQos = error.packet?.granted?.[0] ?? -1;
-    });
+    await anonymous
+      .subscribeAsync(kitTopic('real-kit', 'commands'))
+      .catch((error: { packet?: { granted?: number[] } }) => {
+        refusedQos = error.packet?.granted?.[0] ?? -1;
+      });
     expect(refusedQos).toBe(128);
     // Publishing outside the sandbox closes the connection (MQTT 3.1.1 has no way to refuse one message).
-    const closed = new Promise((resolve) => anonymous.once('close', resolve));
+    const closed = new Promise<void>((resolve) => anonymous.once('close', () => resolve()));
     anonymous.publish(kitTopic('real-kit', 'telemetry'), '{"readings":{"temperature":99}}', { qos: 1 });
     await closed;
     await lab.platform.writer.flush();

@@ -16,8 +16,17 @@ describe('configuration', () => {
   it('reads a file and lets the environment override each key', () => {
     const dir = mkdtempSync(join(tmpdir(), 'iotlab-config-'));
     const file = join(dir, 'iotlab.config.json');
-    writeFileSync(file, JSON.stringify({ http: { port: 9000 }, store: { influx: { url: 'http://influx:8086', apiVersion: 1 } } }));
-    const config = loadConfig({ file, env: { IOTLAB_HTTP_PORT: '9100', IOTLAB_STORE_INFLUX_DATABASE: 'lab', IOTLAB_MQTT_SANDBOX: 'true' } });
+    writeFileSync(
+      file,
+      JSON.stringify({
+        http: { port: 9000 },
+        store: { influx: { url: 'http://influx:8086', apiVersion: 1 } },
+      }),
+    );
+    const config = loadConfig({
+      file,
+      env: { IOTLAB_HTTP_PORT: '9100', IOTLAB_STORE_INFLUX_DATABASE: 'lab', IOTLAB_MQTT_SANDBOX: 'true' },
+    });
     expect(config.http.port).toBe(9100);
     expect(config.store.influx).toMatchObject({ url: 'http://influx:8086', apiVersion: 1, database: 'lab' });
     expect(config.mqtt.sandbox).toBe(true);
@@ -25,12 +34,22 @@ describe('configuration', () => {
   });
 
   it('names the bad key and its variable', () => {
-    expect(() => loadConfig({ env: { IOTLAB_HTTP_PORT: '70000' } })).toThrow(/http\.port \(env IOTLAB_HTTP_PORT\).*70000/);
-    expect(() => loadConfig({ env: { IOTLAB_MQTT_PORT: 'eighteen' } })).toThrow(/IOTLAB_MQTT_PORT="eighteen" must be a number/);
+    expect(() => loadConfig({ env: { IOTLAB_HTTP_PORT: '70000' } })).toThrow(
+      /http\.port \(env IOTLAB_HTTP_PORT\).*70000/,
+    );
+    expect(() => loadConfig({ env: { IOTLAB_MQTT_PORT: 'eighteen' } })).toThrow(
+      /IOTLAB_MQTT_PORT="eighteen" must be a number/,
+    );
     expect(() => loadConfig({ env: { IOTLAB_MQTT_SANDBOX: 'yes please' } })).toThrow(ConfigError);
-    expect(() => loadConfig({ env: {}, overrides: { http: { prot: 1 } as never } })).toThrow(/http\.prot.*Unexpected property/);
-    expect(() => loadConfig({ env: { IOTLAB_STORE_INFLUX_URL: 'http://x:8086' } })).toThrow(/store\.influx\.token/);
-    expect(() => loadConfig({ file: '/nonexistent/iotlab.json', env: {} })).toThrow(/cannot read config file/);
+    expect(() => loadConfig({ env: {}, overrides: { http: { prot: 1 } as never } })).toThrow(
+      /http\.prot.*Unexpected property/,
+    );
+    expect(() => loadConfig({ env: { IOTLAB_STORE_INFLUX_URL: 'http://x:8086' } })).toThrow(
+      /store\.influx\.token/,
+    );
+    expect(() => loadConfig({ file: '/nonexistent/iotlab.json', env: {} })).toThrow(
+      /cannot read config file/,
+    );
   });
 
   it('derives variable names from keys', () => {

@@ -24,7 +24,15 @@ async function verify(kitId: string, secret: string): Promise<boolean> {
 
 describe('iotlab kits', () => {
   it('adds a kit and prints a secret that works, once; rotate replaces it; remove deletes it', async () => {
-    const added = await iotlab('kits', 'add', 'greenhouse-07', '--name', 'Greenhouse bench 7', '--kind', 'arduino');
+    const added = await iotlab(
+      'kits',
+      'add',
+      'greenhouse-07',
+      '--name',
+      'Greenhouse bench 7',
+      '--kind',
+      'arduino',
+    );
     const secret = /password \(shown once\): (\S+)/.exec(added.stdout)?.[1];
     expect(secret).toBeDefined();
     expect(await verify('greenhouse-07', secret as string)).toBe(true);
@@ -43,9 +51,18 @@ describe('iotlab kits', () => {
   });
 
   it('explains a bad id, a duplicate and an unknown kit, with exit code 2', async () => {
-    await expect(iotlab('kits', 'add', 'Bad/Id')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('is not valid') });
+    await expect(iotlab('kits', 'add', 'Bad/Id')).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('is not valid'),
+    });
     await iotlab('kits', 'add', 'twice');
-    await expect(iotlab('kits', 'add', 'twice')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('already exists') });
-    await expect(iotlab('kits', 'rotate', 'ghost')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('no kit "ghost"') });
+    await expect(iotlab('kits', 'add', 'twice')).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('already exists'),
+    });
+    await expect(iotlab('kits', 'rotate', 'ghost')).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('no kit "ghost"'),
+    });
   });
 });

@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { connect as tcpConnect, createServer } from 'node:net';
+import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { describe, it } from 'vitest';
@@ -346,7 +346,10 @@ function tcpAccepts(port: number): Promise<void> {
 export function startMosquitto(options: StartOptions = {}): Promise<RunningServer> {
   return startOnPort(options, 'iotlab-mosquitto-', async (port, dataDir, ownsDataDir) => {
     const config = join(dataDir, 'mosquitto.conf');
-    await writeFile(config, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 0\n`);
+    await writeFile(
+      config,
+      `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 0\n`,
+    );
     return {
       binary: 'mosquitto',
       args: ['-c', config],

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import pino from 'pino';
-import { type DeepPartial, type PlatformConfig, loadConfig } from '../../cli/config.ts';
+import { type DeepPartial, loadConfig, type PlatformConfig } from '../../cli/config.ts';
 import { type Platform, startPlatform } from '../../cli/platform.ts';
 
 export interface TestPlatform {
@@ -101,7 +101,11 @@ function topicMatches(filter: string, topic: string): boolean {
 }
 
 /** Polls `check` until it returns true (or throws after `timeoutMs`). */
-export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+export async function eventually(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;

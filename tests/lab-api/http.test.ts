@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kitTopic } from '../../protocol/index.ts';
-import { type TestPlatform, connect, eventually, startTestPlatform } from '../helpers/platform.ts';
+import { connect, eventually, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 
 let lab: TestPlatform;
 let auth: string;
@@ -21,7 +21,11 @@ beforeAll(async () => {
   const values = [20, 21, 22, 23, 24, 25, 30, 31, 32];
   for (const [i, value] of values.entries()) {
     const ts = T0 + (i < 6 ? i * 10_000 : 60_000 + (i - 6) * 10_000);
-    await kit.publishAsync(kitTopic('bench-07', 'telemetry'), JSON.stringify({ ts, readings: { temperature: value } }), { qos: 1 });
+    await kit.publishAsync(
+      kitTopic('bench-07', 'telemetry'),
+      JSON.stringify({ ts, readings: { temperature: value } }),
+      { qos: 1 },
+    );
   }
   await eventually(
     async () => (await lab.platform.store.count({ kitId: 'bench-07', from: T0, to: T0 + 120_000 })) === 9,
@@ -46,13 +50,20 @@ describe('HTTP API', () => {
     const anonymous = await get('/api/v1/kits', {});
     expect(anonymous.status).toBe(401);
     expect(anonymous.body).toMatchObject({ code: 'AUTH_REQUIRED' });
-    const wrong = await get('/api/v1/kits', { authorization: `Basic ${Buffer.from('dashboard:nope').toString('base64')}` });
+    const wrong = await get('/api/v1/kits', {
+      authorization: `Basic ${Buffer.from('dashboard:nope').toString('base64')}`,
+    });
     expect(wrong.status).toBe(401);
-    expect(wrong.body).toMatchObject({ code: 'BAD_CREDENTIALS', message: expect.stringContaining('wrong secret') });
+    expect(wrong.body).toMatchObject({
+      code: 'BAD_CREDENTIALS',
+      message: expect.stringContaining('wrong secret'),
+    });
   });
 
   it('returns raw readings of a range', async () => {
-    const { status, body } = await get(`/api/v1/kits/bench-07/telemetry?sensor=temperature&from=${T0}&to=${T0 + 60_000}`);
+    const { status, body } = await get(
+      `/api/v1/kits/bench-07/telemetry?sensor=temperature&from=${T0}&to=${T0 + 60_000}`,
+    );
     expect(status).toBe(200);
     expect(body.unit).toBe('°C');
     expect((body.points as { value: number }[]).map((p) => p.value)).toEqual([20, 21, 22, 23, 24, 25]);
@@ -61,7 +72,9 @@ describe('HTTP API', () => {
   it('aggregates by window, with ISO times accepted', async () => {
     const from = new Date(T0).toISOString();
     const to = new Date(T0 + 120_000).toISOString();
-    const { status, body } = await get(`/api/v1/kits/bench-07/telemetry?sensor=temperature&from=${from}&to=${to}&every=60000`);
+    const { status, body } = await get(
+      `/api/v1/kits/bench-07/telemetry?sensor=temperature&from=${from}&to=${to}&every=60000`,
+    );
     expect(status).toBe(200);
     expect(body.windows).toEqual([
       { ts: T0, mean: 22.5, min: 20, max: 25, count: 6 },
@@ -71,19 +84,30 @@ describe('HTTP API', () => {
 
   it('shows a kit with its connection and latest values', async () => {
     const { body } = await get('/api/v1/kits/bench-07');
-    expect(body).toMatchObject({ id: 'bench-07', active: true, latest: { temperature: { value: 32, unit: '°C' } } });
+    expect(body).toMatchObject({
+      id: 'bench-07',
+      active: true,
+      latest: { temperature: { value: 32, unit: '°C' } },
+    });
     expect(body.connection).toMatchObject({ online: false, messages: 9 });
   });
 
   it('explains bad queries', async () => {
     const noSensor = await get('/api/v1/kits/bench-07/telemetry');
     expect(noSensor.status).toBe(400);
-    expect(noSensor.body).toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringContaining('sensor') });
-    const reversed = await get(`/api/v1/kits/bench-07/telemetry?sensor=temperature&from=${T0 + 1000}&to=${T0}`);
+    expect(noSensor.body).toMatchObject({
+      code: 'INVALID_REQUEST',
+      message: expect.stringContaining('sensor'),
+    });
+    const reversed = await get(
+      `/api/v1/kits/bench-07/telemetry?sensor=temperature&from=${T0 + 1000}&to=${T0}`,
+    );
     expect(reversed.body).toMatchObject({ statusCode: 400, code: 'INVALID_RANGE' });
     const unknownKit = await get('/api/v1/kits/nobody/telemetry?sensor=temperature');
     expect(unknownKit.body).toMatchObject({ statusCode: 404, code: 'KIT_NOT_FOUND' });
-    const injection = await get(`/api/v1/kits/bench-07/telemetry?sensor=${encodeURIComponent("temperature' OR 1=1 --")}`);
+    const injection = await get(
+      `/api/v1/kits/bench-07/telemetry?sensor=${encodeURIComponent("temperature' OR 1=1 --")}`,
+    );
     expect(injection.status).toBe(400);
   });
 

@@ -7,8 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KitRegistry, openLabDb } from '../../labdb/index.ts';
 import { kitTopic } from '../../protocol/index.ts';
 import { createEmbeddedStore } from '../../telemetry/index.ts';
-import { type RunningServer, createInfluxDatabase, describeWithServer, freePort, startInfluxd } from '../harness/servers.ts';
-import { type TestPlatform, connect, eventually, startTestPlatform } from '../helpers/platform.ts';
+import {
+  createInfluxDatabase,
+  describeWithServer,
+  freePort,
+  type RunningServer,
+  startInfluxd,
+} from '../harness/servers.ts';
+import { connect, eventually, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 
 const DAY = 86_400_000;
 
@@ -21,7 +27,14 @@ function publishContinuously(client: MqttClient, kitId: string) {
     while (running) {
       const mine = seq++;
       try {
-        await client.publishAsync(kitTopic(kitId, 'telemetry'), JSON.stringify({ seq: mine, readings: { temperature: 20 + (mine % 50) / 10, humidity: 40 + (mine % 7) } }), { qos: 1 });
+        await client.publishAsync(
+          kitTopic(kitId, 'telemetry'),
+          JSON.stringify({
+            seq: mine,
+            readings: { temperature: 20 + (mine % 50) / 10, humidity: 40 + (mine % 7) },
+          }),
+          { qos: 1 },
+        );
         acked.push(mine);
       } catch {
         return; // the connection went away: this message was never acknowledged
@@ -62,10 +75,18 @@ describeWithServer('influxd', 'no reading is lost when InfluxDB goes away mid-st
       const client = await connect(lab.mqttUrl, { username: kitId, password: secret, clientId: kitId });
       publishers.push({ client, ...publishContinuously(client, kitId) });
     }
-    await eventually(() => lab.platform.writer.stats.stored > 500, 10_000, 'readings stored before the outage');
+    await eventually(
+      () => lab.platform.writer.stats.stored > 500,
+      10_000,
+      'readings stored before the outage',
+    );
 
     await influx.stop({ keepData: true });
-    await eventually(() => lab.platform.writer.stats.spooled > 0, 10_000, 'readings spooled during the outage');
+    await eventually(
+      () => lab.platform.writer.stats.spooled > 0,
+      10_000,
+      'readings spooled during the outage',
+    );
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     influx = await startInfluxd({ port: influx.port, dataDir: influx.dataDir });
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -128,7 +149,10 @@ describe('graceful stop', () => {
     let client: MqttClient | undefined;
     await eventually(
       async () => {
-        client = await connect(`mqtt://127.0.0.1:${mqttPort}`, { username: 'sigterm-kit', password: secret }).catch(() => undefined);
+        client = await connect(`mqtt://127.0.0.1:${mqttPort}`, {
+          username: 'sigterm-kit',
+          password: secret,
+        }).catch(() => undefined);
         return client !== undefined;
       },
       20_000,
@@ -144,7 +168,9 @@ describe('graceful stop', () => {
     client.end(true);
 
     const store = createEmbeddedStore({ path: join(dataDir, 'telemetry.sqlite'), retentionDays: 0 });
-    const stored = (await store.sequence({ kitId: 'sigterm-kit', from: Date.now() - DAY, to: Date.now() + DAY })).map((p) => p.value);
+    const stored = (
+      await store.sequence({ kitId: 'sigterm-kit', from: Date.now() - DAY, to: Date.now() + DAY })
+    ).map((p) => p.value);
     await store.close();
     const storedSet = new Set(stored);
     const missing = publisher.acked.filter((seq) => !storedSet.has(seq));

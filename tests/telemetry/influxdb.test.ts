@@ -80,7 +80,6 @@ describeWithServer('influxd', 'InfluxDB store on influxd 1.x', () => {
       expect(error.message).toMatch(/HTTP 500: retention policy not found: no_such_rp.*wait in the spool/);
       await store.close();
     });
-
   });
 
   describe('refused data: permanent (transient: false), kept in the dead-letter file by the writer', () => {

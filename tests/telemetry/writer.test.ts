@@ -1,12 +1,18 @@
-import { appendFileSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TelemetryRecord } from '../../protocol/index.ts';
-import { Spool } from '../../telemetry/spool.ts';
-import { TelemetryWriter, createEmbeddedStore } from '../../telemetry/index.ts';
+import { createEmbeddedStore, TelemetryWriter } from '../../telemetry/index.ts';
 import { createInfluxStore } from '../../telemetry/influxdb.ts';
-import { type RunningServer, createInfluxDatabase, describeWithServer, freePort, startInfluxd } from '../harness/servers.ts';
+import { Spool } from '../../telemetry/spool.ts';
+import {
+  createInfluxDatabase,
+  describeWithServer,
+  freePort,
+  type RunningServer,
+  startInfluxd,
+} from '../harness/servers.ts';
 import { eventually } from '../helpers/platform.ts';
 
 const DAY = 86_400_000;
@@ -21,7 +27,12 @@ afterAll(() => {
 });
 
 function records(kitId: string, count: number, start = Date.now() - 60_000): TelemetryRecord[] {
-  return Array.from({ length: count }, (_, i) => ({ kitId, ts: start + i, seq: i, readings: { temperature: 20 + (i % 10) } }));
+  return Array.from({ length: count }, (_, i) => ({
+    kitId,
+    ts: start + i,
+    seq: i,
+    readings: { temperature: 20 + (i % 10) },
+  }));
 }
 
 describe('spool', () => {
@@ -83,7 +94,10 @@ describeWithServer('influxd', 'telemetry writer against a real InfluxDB', () => 
   it('spools while no server answers, and the next process replays the spool', async () => {
     const spoolDir = tempDir();
     const deadUrl = `http://127.0.0.1:${await freePort()}`;
-    const down = new TelemetryWriter({ store: createInfluxStore({ url: deadUrl, apiVersion: 1, database: 'replay' }), spoolDir });
+    const down = new TelemetryWriter({
+      store: createInfluxStore({ url: deadUrl, apiVersion: 1, database: 'replay' }),
+      spoolDir,
+    });
     for (const record of records('replay-kit', 500)) down.add(record);
     await down.close();
     expect(down.stats).toMatchObject({ accepted: 500, stored: 0, spooled: 500 });
@@ -100,7 +114,10 @@ describeWithServer('influxd', 'telemetry writer against a real InfluxDB', () => 
   it('keeps a batch the store refuses for good in the dead-letter file, and goes on with the rest', async () => {
     await createInfluxDatabase(influx.url, 'conflict');
     // Another tool wrote temperature as an integer first; our float writes then conflict.
-    await fetch(`${influx.url}/write?db=conflict&precision=ms`, { method: 'POST', body: `telemetry,kit=x temperature=1i ${Date.now() - DAY / 2}` });
+    await fetch(`${influx.url}/write?db=conflict&precision=ms`, {
+      method: 'POST',
+      body: `telemetry,kit=x temperature=1i ${Date.now() - DAY / 2}`,
+    });
     const spoolDir = tempDir();
     const store = createInfluxStore({ url: influx.url, apiVersion: 1, database: 'conflict' });
     const writer = new TelemetryWriter({ store, spoolDir });
@@ -113,7 +130,14 @@ describeWithServer('influxd', 'telemetry writer against a real InfluxDB', () => 
     const letter = JSON.parse(letters[0] as string) as { reason: string; records: TelemetryRecord[] };
     expect(letter.reason).toMatch(/field type conflict/);
     expect(letter.records).toHaveLength(10);
-    expect(await store.count({ kitId: 'conflict-kit', sensor: 'humidity', from: Date.now() - DAY, to: Date.now() + 1 })).toBe(1);
+    expect(
+      await store.count({
+        kitId: 'conflict-kit',
+        sensor: 'humidity',
+        from: Date.now() - DAY,
+        to: Date.now() + 1,
+      }),
+    ).toBe(1);
     await writer.close();
     await store.close();
   });

@@ -192,8 +192,9 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
       if (target?.channel === 'telemetry') {
         credentials.kitExists(target.kitId).then(
           (exists) => {
-            if (exists) ingest.telemetry(target.kitId, packet.topic, packet.payload as Buffer);
-            else {
+            if (exists) {
+              if (!ingest.telemetry(target.kitId, packet.topic, packet.payload as Buffer)) discard(packet);
+            } else {
               log.warn(
                 { service: identity.name, topic: packet.topic },
                 'telemetry for an unknown kit refused',

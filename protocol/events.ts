@@ -29,8 +29,10 @@ export function checkEvent(payload: Uint8Array | string, limits: TimestampLimits
   }
   const checked: KitEvent = { event };
   if (value !== undefined) {
-    if (typeof value !== 'number' || !Number.isFinite(value)) return bad('"value" must be a number');
-    checked.value = value;
+    if (typeof value === 'boolean') checked.value = value ? 1 : 0;
+    else if (typeof value !== 'number' || !Number.isFinite(value))
+      return bad('"value" must be a number or true/false');
+    else checked.value = value;
   }
   if (ts !== undefined) {
     const stamp = checkTimestamp(ts, limits);

@@ -1,5 +1,11 @@
 import type { Problem } from './problems.ts';
-import { checkReadings, checkTelemetry, type TelemetryPayload, type TimestampLimits } from './telemetry.ts';
+import {
+  checkReadings,
+  checkTelemetry,
+  checkTimestamp,
+  type TelemetryPayload,
+  type TimestampLimits,
+} from './telemetry.ts';
 
 /**
  * Lines a USB kit prints (Arduino `Serial.println`), one reading set per line, in any of:
@@ -71,10 +77,12 @@ export function parseSerialLine(raw: string, limits: TimestampLimits): SerialLin
         ? { kind: 'telemetry', value: verdict.value, problems: verdict.problems }
         : { kind: 'invalid', problems: verdict.problems };
     }
-    return readingsLine(body as Record<string, unknown>);
+    return readingsLine(body as Record<string, unknown>, limits);
   }
-  const separator = line.includes('=') ? '=' : line.includes(':') ? ':' : undefined;
-  const pairs = separator ? parsePairs(line, separator) : undefined;
+  // "temperature: 23.5" and "temperature = 23.5" are as common in sketches as the compact forms.
+  const compact = line.replace(/\s*([:=])\s*/g, '$1');
+  const separator = compact.includes('=') ? '=' : compact.includes(':') ? ':' : undefined;
+  const pairs = separator ? parsePairs(compact, separator) : undefined;
   if (!pairs) {
     return invalid(
       'UNRECOGNISED_LINE',
@@ -82,19 +90,33 @@ export function parseSerialLine(raw: string, limits: TimestampLimits): SerialLin
     );
   }
   const values: Record<string, unknown> = {};
-  let seq: number | undefined;
-  for (const [key, text] of Object.entries(pairs)) {
-    const value = parseNumberText(text);
-    if (key === 'seq' && typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) seq = value;
-    else values[key] = value;
-  }
-  const parsed = readingsLine(values);
-  if (parsed.kind === 'telemetry' && seq !== undefined) parsed.value.seq = seq;
-  return parsed;
+  for (const [key, text] of Object.entries(pairs)) values[key] = parseNumberText(text);
+  return readingsLine(values, limits);
 }
 
-function readingsLine(values: Record<string, unknown>): SerialLine {
+/**
+ * Readings of a flat line (JSON object or pairs). `seq` and `ts` keys (any case) are the message
+ * counter and timestamp, as in the MQTT payload, not sensors.
+ */
+function readingsLine(values: Record<string, unknown>, limits: TimestampLimits): SerialLine {
   const problems: Problem[] = [];
-  const readings = checkReadings(values, problems, true);
-  return readings ? { kind: 'telemetry', value: { readings }, problems } : { kind: 'invalid', problems };
+  const payload: TelemetryPayload = { readings: {} };
+  const sensors: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(values)) {
+    const name = key.trim().toLowerCase();
+    if (name === 'seq') {
+      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+        return invalid('BAD_SEQUENCE', 'seq must be a whole number ≥ 0');
+      }
+      payload.seq = value;
+    } else if (name === 'ts') {
+      const checked = checkTimestamp(value, limits);
+      if ('code' in checked) return { kind: 'invalid', problems: [checked] };
+      payload.ts = checked.ts;
+    } else sensors[key] = value;
+  }
+  const readings = checkReadings(sensors, problems, true);
+  if (!readings) return { kind: 'invalid', problems };
+  payload.readings = readings;
+  return { kind: 'telemetry', value: payload, problems };
 }

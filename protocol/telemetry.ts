@@ -219,7 +219,9 @@ export function checkTelemetry(
   const body = parsed as Record<string, unknown>;
   const readingsRaw = body.readings;
   if (typeof readingsRaw !== 'object' || readingsRaw === null || Array.isArray(readingsRaw)) {
-    const example = Object.keys(body).find((key) => typeof body[key] === 'number');
+    const example = Object.keys(body).find(
+      (key) => !PAYLOAD_FIELDS.has(key) && typeof body[key] === 'number',
+    );
     return refused({
       code: 'MISSING_READINGS',
       message: `payload needs a "readings" object, e.g. {"readings": {"${example ?? 'temperature'}": 23.5}}`,

@@ -101,8 +101,16 @@ export function createEmbeddedStore(config: EmbeddedStoreConfig): TelemetryStore
     }
   });
 
+  const selectSeries = db.prepare('SELECT id FROM series WHERE kit = ? AND sensor = ?');
+  /** A series' id; asks the database on a miss, since another process may have written it since. */
   function existingSeries(kit: string, sensor: string): number | undefined {
-    return seriesIds.get(`${kit}\u0000${sensor}`);
+    const key = `${kit}\u0000${sensor}`;
+    let id = seriesIds.get(key);
+    if (id === undefined) {
+      id = (selectSeries.get(kit, sensor) as { id: number } | undefined)?.id;
+      if (id !== undefined) seriesIds.set(key, id);
+    }
+    return id;
   }
 
   function sweepRetention(): void {

@@ -159,9 +159,32 @@ describe('parseSerialLine: Serial Plotter label:value lines', () => {
     ]);
   });
 
-  it('refuses a space after the colon or inside a label (the space separates pairs)', () => {
-    expect(refusedWith(parse('Temperature: 23.5'))).toEqual(['UNRECOGNISED_LINE']);
+  it('drops a label that normalises to a reserved name (Time → time)', () => {
+    const line = parse('Time:12.5,humidity:61');
+    expect(line).toMatchObject({ kind: 'telemetry', value: { readings: { humidity: 61 } } });
+    expect(line.kind === 'telemetry' && line.problems).toMatchObject([
+      {
+        code: 'BAD_SENSOR_NAME',
+        severity: 'dropped',
+        sensor: 'time',
+        message: expect.stringContaining('reserved'),
+      },
+    ]);
+  });
+
+  it('accepts spaces around the colon, as sketches often print them', () => {
+    expect(parse('Temperature: 23.5, Humidity : 61')).toEqual(clean({ temperature: 23.5, humidity: 61 }));
+  });
+
+  it('refuses a space inside a label (the space separates pairs)', () => {
     expect(refusedWith(parse('soil moisture:40'))).toEqual(['UNRECOGNISED_LINE']);
+  });
+
+  it('takes ts as the timestamp and refuses a bad seq, as in the MQTT payload', () => {
+    expect(parse(`ts:${NOW - 1000},temperature:23.5`)).toEqual(
+      clean({ temperature: 23.5 }, { ts: NOW - 1000 }),
+    );
+    expect(refusedWith(parse('seq:-1,temperature:23.5'))).toEqual(['BAD_SEQUENCE']);
   });
 });
 
@@ -189,8 +212,14 @@ describe('parseSerialLine: key=value lines', () => {
     ]);
   });
 
-  it('refuses spaces around "="', () => {
-    expect(refusedWith(parse('temperature = 23.5'))).toEqual(['UNRECOGNISED_LINE']);
+  it('accepts spaces around "="', () => {
+    expect(parse('temperature = 23.5  humidity= 61')).toEqual(clean({ temperature: 23.5, humidity: 61 }));
+  });
+
+  it('takes seq and ts from a flat JSON line too, not as sensors', () => {
+    expect(parse(`{"seq":7,"ts":${NOW - 5},"temperature":23.5}`)).toEqual(
+      clean({ temperature: 23.5 }, { seq: 7, ts: NOW - 5 }),
+    );
   });
 });
 

@@ -119,12 +119,12 @@ describe('checkTelemetry: refused messages', () => {
     }
   });
 
-  // Known bug (protocol/telemetry.ts, checkTelemetry): the hint takes the first numeric top-level
-  // field, so a kit that sends seq or ts next to its sensors is told to put seq/ts into readings.
-  // Switch to `it` once fixed.
-  it.fails('names a sensor, not seq or ts, in the MISSING_READINGS hint', () => {
-    const verdict = check({ seq: 3, temperature: 23.5 });
-    expect(verdict.problems[0]?.message).toContain('"temperature"');
+  it('names a sensor, not seq or ts, in the MISSING_READINGS hint', () => {
+    expect(check({ seq: 3, humidity: 61 }).problems[0]?.message).toBe(
+      'payload needs a "readings" object, e.g. {"readings": {"humidity": 23.5}}',
+    );
+    expect(check({ ts: NOW, seq: 3, light: 812 }).problems[0]?.message).toContain('{"light": 23.5}');
+    expect(check({ seq: 3 }).problems[0]?.message).toContain('{"temperature": 23.5}');
   });
 
   it('refuses an empty readings object', () => {
@@ -174,6 +174,28 @@ describe('checkTelemetry: dropped values and warnings', () => {
         message: expect.stringContaining('(e.g. "soil_moisture")'),
       },
     ]);
+  });
+
+  it('drops the names the platform reserves (time, kit) and keeps the others', () => {
+    const verdict = check({ readings: { time: 1_741_597_200, kit: 7, humidity: 61 } });
+    expect(verdict).toEqual({
+      ok: true,
+      value: { readings: { humidity: 61 } },
+      problems: [
+        {
+          code: 'BAD_SENSOR_NAME',
+          severity: 'dropped',
+          sensor: 'time',
+          message: '"time" is reserved by the platform; name the sensor after what it measures',
+        },
+        {
+          code: 'BAD_SENSOR_NAME',
+          severity: 'dropped',
+          sensor: 'kit',
+          message: '"kit" is reserved by the platform; name the sensor after what it measures',
+        },
+      ],
+    });
   });
 
   it('gives no suggestion when no usable name can be made of the label', () => {
@@ -487,13 +509,26 @@ describe('checkEvent', () => {
     }
   });
 
-  it('refuses a value that is not a number (strings, true/false, null)', () => {
-    for (const value of ['on', true, null]) {
+  it('refuses a value that is not a number or true/false (strings, null)', () => {
+    for (const value of ['on', null]) {
       expect(checkEvent(bytes({ event: 'button', value }), LIMITS)).toEqual({
         ok: false,
-        problems: [{ code: 'BAD_EVENT', severity: 'refused', message: '"value" must be a number' }],
+        problems: [
+          { code: 'BAD_EVENT', severity: 'refused', message: '"value" must be a number or true/false' },
+        ],
       });
     }
+  });
+
+  it('takes true/false as 1/0, as telemetry does', () => {
+    expect(checkEvent(bytes({ event: 'alarm', value: true }), LIMITS)).toMatchObject({
+      ok: true,
+      value: { value: 1 },
+    });
+    expect(checkEvent(bytes({ event: 'alarm', value: false }), LIMITS)).toMatchObject({
+      ok: true,
+      value: { value: 0 },
+    });
   });
 
   it('refuses a bad timestamp with the timestamp code', () => {

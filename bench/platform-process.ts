@@ -1,0 +1,61 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+/** The platform as a separate process (as in production), so its CPU and memory can be read from /proc. */
+export interface PlatformProcess {
+  pid: number;
+  httpUrl: string;
+  mqttUrl: string;
+  usage(): { cpuSeconds: number; rssMB: number; peakRssMB: number };
+  stop(): Promise<number | null>;
+}
+
+const TICKS_PER_SECOND = 100;
+
+export async function startPlatformProcess(env: Record<string, string>): Promise<PlatformProcess> {
+  const httpPort = env.IOTLAB_HTTP_PORT as string;
+  const mqttPort = env.IOTLAB_MQTT_PORT as string;
+  const child: ChildProcess = spawn(process.execPath, ['bin/iotlab.js', 'start'], {
+    env: {
+      ...process.env,
+      IOTLAB_HTTP_HOST: '127.0.0.1',
+      IOTLAB_MQTT_HOST: '127.0.0.1',
+      IOTLAB_LOG_LEVEL: 'warn',
+      IOTLAB_LOG_JSON: 'true',
+      ...env,
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`platform exited with ${child.exitCode}`);
+    const ok = await fetch(`http://127.0.0.1:${httpPort}/health`)
+      .then((r) => r.status < 600)
+      .catch(() => false);
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error('platform did not start within 30 s');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const pid = child.pid as number;
+  return {
+    pid,
+    httpUrl: `http://127.0.0.1:${httpPort}`,
+    mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
+    usage() {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+      return { cpuSeconds, rssMB: Math.round(kb('VmRSS') / 1024), peakRssMB: Math.round(kb('VmHWM') / 1024) };
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}

@@ -1,6 +1,6 @@
 import type { Problem } from './problems.ts';
 import { SENSOR_NAME_PATTERN } from './sensors.ts';
-import { checkTimestamp, type TimestampLimits, type Verdict } from './telemetry.ts';
+import { checkTimestamp, payloadText, type TimestampLimits, type Verdict } from './telemetry.ts';
 
 /** Something that happened on the kit: a button press, an alarm raised. */
 export interface KitEvent {
@@ -17,7 +17,7 @@ export function checkEvent(payload: Uint8Array | string, limits: TimestampLimits
   });
   let body: unknown;
   try {
-    body = JSON.parse(typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8'));
+    body = JSON.parse(payloadText(payload));
   } catch {
     return bad('event must be JSON like {"event": "button"}');
   }

@@ -40,6 +40,13 @@ export const DEFAULT_TIMESTAMP_LIMITS = { maxFutureMs: 5 * 60_000, maxPastMs: 7 
 /** Default largest telemetry payload, in bytes. */
 export const DEFAULT_MAX_PAYLOAD_BYTES = 16 * 1024;
 
+const utf8 = new TextDecoder();
+
+/** A payload as text; works on Node's Buffers and the browser's Uint8Arrays alike, without copying. */
+export function payloadText(payload: Uint8Array | string): string {
+  return typeof payload === 'string' ? payload : utf8.decode(payload);
+}
+
 const EARLIEST_PLAUSIBLE_CLOCK = Date.UTC(2020, 0, 1);
 const PAYLOAD_FIELDS = new Set(['ts', 'seq', 'readings']);
 
@@ -209,7 +216,7 @@ export function checkTelemetry(
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8'));
+    parsed = JSON.parse(payloadText(payload));
   } catch (error) {
     return refused({ code: 'NOT_JSON', message: `payload is not JSON: ${(error as Error).message}` });
   }
@@ -266,7 +273,7 @@ export interface KitStatus {
 export function checkStatus(payload: Uint8Array | string): Verdict<KitStatus> {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8'));
+    parsed = JSON.parse(payloadText(payload));
   } catch {
     return refused({ code: 'BAD_STATUS', message: 'status must be JSON like {"state": "online"}' });
   }

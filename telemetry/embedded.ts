@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { TelemetryRecord } from '../protocol/index.ts';
+import { configure, type WriterReply, type WriterRequest } from './embedded-schema.ts';
 import {
   type CountQuery,
   DEFAULT_QUERY_LIMIT,
@@ -12,63 +12,90 @@ import {
   type TelemetryStore,
   type WindowPoint,
 } from './store.ts';
+import { startTsWorker } from './thread.ts';
 
 export interface EmbeddedStoreConfig {
-  /** SQLite file; `:memory:` for throwaway use. */
+  /** SQLite file. */
   path: string;
   /** Readings older than this many days are deleted (0 keeps everything). */
   retentionDays: number;
 }
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS series (
-  id INTEGER PRIMARY KEY,
-  kit TEXT NOT NULL,
-  sensor TEXT NOT NULL,
-  UNIQUE (kit, sensor)
-);
--- One row per reading; (series, ts) identifies it, so a replayed write overwrites instead of adding.
-CREATE TABLE IF NOT EXISTS readings (
-  series_id INTEGER NOT NULL,
-  ts INTEGER NOT NULL,
-  value REAL NOT NULL,
-  PRIMARY KEY (series_id, ts)
-) WITHOUT ROWID;
-`;
-
 const RETENTION_SWEEP_MS = 3_600_000;
+
+type Request = { type: 'write'; records: string } | { type: 'retention'; cutoff: number };
 
 /**
  * The default store: SQLite in WAL mode. Each series (kit, sensor) gets a small integer id so a
  * reading costs about 20 bytes on disk: a class of 40 kits × 8 sensors at 1 Hz through a term of
- * lab hours fits in a few GB.
+ * lab hours fits in a few GB. Writes run in a worker thread (embedded-writer.ts) so that SQLite's
+ * synchronous inserts never hold up the broker; queries read here, which WAL allows meanwhile.
  */
 export function createEmbeddedStore(config: EmbeddedStoreConfig): TelemetryStore {
-  if (config.path !== ':memory:') mkdirSync(dirname(config.path), { recursive: true });
+  mkdirSync(dirname(config.path), { recursive: true });
   const db = new Database(config.path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
-  db.exec(SCHEMA);
+  configure(db);
+
+  const writer = startTsWorker(new URL('./embedded-writer.ts', import.meta.url), { path: config.path });
+  const pending = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+  let nextRequest = 0;
+  let writerFailure: Error | undefined;
+  let drained: (() => void) | undefined;
+  writer.on('message', (reply: WriterReply) => {
+    const waiting = pending.get(reply.id);
+    pending.delete(reply.id);
+    if (pending.size === 0) {
+      writer.unref();
+      drained?.();
+    }
+    if (!waiting) return;
+    if (!reply.error) return waiting.resolve();
+    // SQLITE_BUSY / SQLITE_FULL / I/O errors can clear up; anything else is a bug in the batch.
+    const transient = /BUSY|LOCKED|FULL|IOERR/.test(reply.error.code);
+    waiting.reject(new StoreWriteError(`embedded store write failed: ${reply.error.message}`, transient));
+  });
+  writer.on('error', (error) => {
+    writerFailure = error;
+    for (const waiting of pending.values()) {
+      waiting.reject(new StoreWriteError(`embedded store writer stopped: ${error.message}`, true));
+    }
+    pending.clear();
+  });
+  writer.unref();
+
+  function ask(request: Request): Promise<void> {
+    if (writerFailure) {
+      return Promise.reject(
+        new StoreWriteError(`embedded store writer stopped: ${writerFailure.message}`, true),
+      );
+    }
+    const id = nextRequest++;
+    return new Promise<void>((resolve, reject) => {
+      pending.set(id, { resolve, reject });
+      writer.ref(); // keep the process alive until the write is done
+      writer.postMessage({ ...request, id } satisfies WriterRequest);
+    });
+  }
+
+  /** Deletes readings past the retention (in the writer thread); at open, then hourly. */
+  function sweepRetention(): Promise<void> {
+    if (config.retentionDays <= 0) return Promise.resolve();
+    return ask({ type: 'retention', cutoff: Date.now() - config.retentionDays * 86_400_000 });
+  }
+  // Queries wait for the first sweep, so no expired reading is ever returned.
+  const swept = sweepRetention().catch(() => {});
+  const sweepTimer = setInterval(() => void sweepRetention().catch(() => {}), RETENTION_SWEEP_MS);
+  sweepTimer.unref();
 
   const seriesIds = new Map<string, number>();
-  for (const row of db.prepare('SELECT id, kit, sensor FROM series').all() as {
-    id: number;
-    kit: string;
-    sensor: string;
-  }[]) {
-    seriesIds.set(`${row.kit}\u0000${row.sensor}`, row.id);
-  }
-  const insertSeries = db.prepare('INSERT INTO series (kit, sensor) VALUES (?, ?) RETURNING id');
-  const upsertReading = db.prepare(
-    'INSERT INTO readings (series_id, ts, value) VALUES (?, ?, ?) ON CONFLICT (series_id, ts) DO UPDATE SET value = excluded.value',
-  );
+  const selectSeries = db.prepare('SELECT id FROM series WHERE kit = ? AND sensor = ?');
   const selectRaw = db.prepare(
     'SELECT ts, value FROM readings WHERE series_id = ? AND ts >= ? AND ts < ? ORDER BY ts LIMIT ?',
   );
+  // better-sqlite3 binds JS numbers as REAL; the cast keeps this an integer division.
   const selectWindows = db.prepare(
-    // better-sqlite3 binds JS numbers as REAL; the cast keeps this an integer division.
-    `SELECT (ts / CAST(@every AS INTEGER)) * CAST(@every AS INTEGER) AS ts, avg(value) AS mean, min(value) AS min, max(value) AS max, count(*) AS count
+    `SELECT (ts / CAST(@every AS INTEGER)) * CAST(@every AS INTEGER) AS ts,
+       avg(value) AS mean, min(value) AS min, max(value) AS max, count(*) AS count
      FROM readings WHERE series_id = @id AND ts >= @from AND ts < @to GROUP BY 1 ORDER BY 1 LIMIT @limit`,
   );
   const selectLatest = db.prepare(
@@ -78,31 +105,8 @@ export function createEmbeddedStore(config: EmbeddedStoreConfig): TelemetryStore
     'SELECT count(*) AS n FROM readings WHERE series_id = ? AND ts >= ? AND ts < ?',
   );
   const kitSeries = db.prepare('SELECT id, sensor FROM series WHERE kit = ?');
-  const allSeries = db.prepare('SELECT id FROM series');
-  const deleteOld = db.prepare('DELETE FROM readings WHERE series_id = ? AND ts < ?');
 
-  function seriesId(kit: string, sensor: string): number {
-    const key = `${kit}\u0000${sensor}`;
-    let id = seriesIds.get(key);
-    if (id === undefined) {
-      id = (insertSeries.get(kit, sensor) as { id: number }).id;
-      seriesIds.set(key, id);
-    }
-    return id;
-  }
-
-  const writeAll = db.transaction((records: readonly TelemetryRecord[]) => {
-    for (const record of records) {
-      for (const sensor in record.readings) {
-        upsertReading.run(seriesId(record.kitId, sensor), record.ts, record.readings[sensor]);
-      }
-      if (record.seq !== undefined)
-        upsertReading.run(seriesId(record.kitId, SEQ_FIELD), record.ts, record.seq);
-    }
-  });
-
-  const selectSeries = db.prepare('SELECT id FROM series WHERE kit = ? AND sensor = ?');
-  /** A series' id; asks the database on a miss, since another process may have written it since. */
+  /** A series' id, cached once it exists (series are never renumbered). */
   function existingSeries(kit: string, sensor: string): number | undefined {
     const key = `${kit}\u0000${sensor}`;
     let id = seriesIds.get(key);
@@ -113,15 +117,6 @@ export function createEmbeddedStore(config: EmbeddedStoreConfig): TelemetryStore
     return id;
   }
 
-  function sweepRetention(): void {
-    if (config.retentionDays <= 0) return;
-    const cutoff = Date.now() - config.retentionDays * 86_400_000;
-    for (const { id } of allSeries.all() as { id: number }[]) deleteOld.run(id, cutoff);
-  }
-  sweepRetention();
-  const sweepTimer = setInterval(sweepRetention, RETENTION_SWEEP_MS);
-  sweepTimer.unref();
-
   function raw(kit: string, sensor: string, from: number, to: number, limit: number): SeriesPoint[] {
     const id = existingSeries(kit, sensor);
     return id === undefined ? [] : (selectRaw.all(id, from, to, limit) as SeriesPoint[]);
@@ -129,22 +124,16 @@ export function createEmbeddedStore(config: EmbeddedStoreConfig): TelemetryStore
 
   return {
     kind: 'embedded',
-    async write(records) {
-      try {
-        writeAll(records);
-      } catch (error) {
-        // SQLITE_BUSY / SQLITE_FULL / I/O errors can clear up; anything else is a bug in the batch.
-        const code = (error as { code?: string }).code ?? '';
-        const transient = /BUSY|LOCKED|FULL|IOERR/.test(code);
-        throw new StoreWriteError(`embedded store write failed: ${(error as Error).message}`, transient, {
-          cause: error,
-        });
-      }
+    write(records) {
+      if (records.length === 0) return Promise.resolve();
+      return ask({ type: 'write', records: JSON.stringify(records) });
     },
     async readings(q: SeriesQuery) {
+      await swept;
       return raw(q.kitId, q.sensor, q.from, q.to, q.limit ?? DEFAULT_QUERY_LIMIT);
     },
     async aggregate(q: SeriesQuery & { every: number }): Promise<WindowPoint[]> {
+      await swept;
       const id = existingSeries(q.kitId, q.sensor);
       if (id === undefined) return [];
       return selectWindows.all({
@@ -156,6 +145,7 @@ export function createEmbeddedStore(config: EmbeddedStoreConfig): TelemetryStore
       }) as WindowPoint[];
     },
     async latest(kitId) {
+      await swept;
       const result: Record<string, SeriesPoint> = {};
       for (const { id, sensor } of kitSeries.all(kitId) as { id: number; sensor: string }[]) {
         if (sensor === SEQ_FIELD) continue;
@@ -165,6 +155,7 @@ export function createEmbeddedStore(config: EmbeddedStoreConfig): TelemetryStore
       return result;
     },
     async count(q: CountQuery) {
+      await swept;
       const series = (kitSeries.all(q.kitId) as { id: number; sensor: string }[]).filter((s) =>
         q.sensor === undefined ? s.sensor !== SEQ_FIELD : s.sensor === q.sensor,
       );
@@ -173,13 +164,18 @@ export function createEmbeddedStore(config: EmbeddedStoreConfig): TelemetryStore
       return total;
     },
     async sequence(q) {
+      await swept;
       return raw(q.kitId, SEQ_FIELD, q.from, q.to, Number.MAX_SAFE_INTEGER);
     },
     async ping() {
-      return db.open;
+      return db.open && writerFailure === undefined;
     },
     async close() {
       clearInterval(sweepTimer);
+      if (pending.size > 0) await new Promise<void>((resolve) => (drained = resolve));
+      const exited = new Promise((resolve) => writer.once('exit', resolve));
+      writer.postMessage('close');
+      await exited;
       if (db.open) db.close();
     },
   };

@@ -42,7 +42,7 @@ function reportStatus(platform: Platform, logger: Logger, everySeconds: number):
         spooled: writer.spooled,
         refusedMessages: ingest.refused,
       },
-      `ingest ${Math.round(rate)} readings/s · stored ${writer.stored} · spooled ${writer.spooled} · refused ${ingest.refused}`,
+      `ingest ${Math.round(rate)} readings/s · messages stored ${writer.stored}, spooled ${writer.spooled}, refused ${ingest.refused}`,
     );
   }, everySeconds * 1000);
   timer.unref();

@@ -18,7 +18,7 @@ import type { Ingest } from './ingest.ts';
 
 /** Who is on the other end of an MQTT connection. */
 export type Identity =
-  | { kind: 'kit'; kitId: string }
+  | { kind: 'kit'; kitId: string /** The gateway service that connected it, for USB kits. */; via?: string }
   | { kind: 'service'; name: string }
   | { kind: 'sandbox' };
 
@@ -28,6 +28,8 @@ export interface CredentialChecker {
   verifyService(name: string, secret: string): Promise<boolean>;
   /** Whether a kit exists (for telemetry that platform accounts publish on a kit's behalf). */
   kitExists(kitId: string): Promise<boolean>;
+  /** Whether a kit exists and is not revoked (for a gateway connecting it). */
+  isKitActive(kitId: string): Promise<boolean>;
 }
 
 export interface BrokerOptions {
@@ -142,19 +144,16 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
         return done(authError('credentials required', 5), false);
       }
       const secret = password?.toString('utf8') ?? '';
-      const isService = username.startsWith(SERVICE_USERNAME_PREFIX);
-      const name = isService ? username.slice(SERVICE_USERNAME_PREFIX.length) : username;
-      const check = isService ? credentials.verifyService(name, secret) : credentials.verifyKit(name, secret);
-      check.then(
-        (ok) => {
-          if (!ok) {
+      resolveIdentity(username, secret).then(
+        (identity) => {
+          if (!identity) {
             log.warn(
               { username, clientId: client.id },
               'MQTT login refused: unknown account or wrong secret',
             );
             return done(authError('bad username or password', 4), false);
           }
-          identities.set(client, isService ? { kind: 'service', name } : { kind: 'kit', kitId: name });
+          identities.set(client, identity);
           done(null, true);
         },
         (error: Error) => done(authError(`credential check failed: ${error.message}`, 5), false),
@@ -219,6 +218,27 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
       done(null, allowed ? subscription : null);
     },
   });
+
+  /**
+   * `kitId` + kit secret: the kit itself. `service:name` + service secret: a platform account.
+   * `kitId@name` + service secret: a gateway (a service) connecting a USB kit on its behalf; the
+   * connection then is that kit in every respect (topics, status), so a gateway machine needs one
+   * secret, not one per kit.
+   */
+  async function resolveIdentity(username: string, secret: string): Promise<Identity | undefined> {
+    if (username.startsWith(SERVICE_USERNAME_PREFIX)) {
+      const name = username.slice(SERVICE_USERNAME_PREFIX.length);
+      return (await credentials.verifyService(name, secret)) ? { kind: 'service', name } : undefined;
+    }
+    const at = username.indexOf('@');
+    if (at > 0) {
+      const kitId = username.slice(0, at);
+      const via = username.slice(at + 1);
+      const ok = (await credentials.verifyService(via, secret)) && (await credentials.isKitActive(kitId));
+      return ok ? { kind: 'kit', kitId, via } : undefined;
+    }
+    return (await credentials.verifyKit(username, secret)) ? { kind: 'kit', kitId: username } : undefined;
+  }
 
   function maySubscribe(identity: Identity, subscription: Subscription): boolean {
     const topic = subscription.topic;

@@ -145,6 +145,14 @@ export class KitRegistry {
     return row !== undefined;
   }
 
+  async isKitActive(id: string): Promise<boolean> {
+    const row = await this.#db.get<{ secret_hash: string | null }>(
+      'SELECT secret_hash FROM kits WHERE id = ?',
+      [id],
+    );
+    return row !== undefined && row.secret_hash !== null;
+  }
+
   async verifyKit(id: string, secret: string): Promise<boolean> {
     const row = await this.#db.get<{ secret_hash: string | null }>(
       'SELECT secret_hash FROM kits WHERE id = ?',

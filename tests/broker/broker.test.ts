@@ -277,3 +277,43 @@ describe('status', () => {
     expect(retained.json()[0]).toMatchObject({ state: 'offline' });
   });
 });
+
+describe('a gateway connecting USB kits on their behalf', () => {
+  it('is the kit in every respect, with the gateway service secret', async () => {
+    const gateway = await lab.addService('lab-pc-1');
+    const uno = await connect(lab.mqttUrl, {
+      username: 'kit-b@lab-pc-1',
+      password: gateway.secret,
+      clientId: 'gw-kit-b',
+    });
+    open.push(uno);
+    await eventually(() => lab.platform.broker.kitStatus('kit-b')?.online === true, 2_000, 'kit-b online');
+    const before = await storedCount('kit-b');
+    await uno.publishAsync(kitTopic('kit-b', 'telemetry'), JSON.stringify({ readings: { distance: 42 } }), {
+      qos: 1,
+    });
+    await eventually(async () => (await storedCount('kit-b')) === before + 1, 5_000, 'the USB kit reading');
+    // …and only that kit: it cannot publish for another one.
+    const errors = await collect(uno, kitTopic('kit-b', 'errors'));
+    await uno.publishAsync(kitTopic('kit-a', 'telemetry'), JSON.stringify({ readings: { distance: 1 } }), {
+      qos: 1,
+    });
+    await errors.next(1);
+    expect(errors.json()[0]).toMatchObject({ code: 'TOPIC_NOT_ALLOWED' });
+  });
+
+  it('is refused with a wrong service secret, an unknown or a revoked kit', async () => {
+    const gateway = await lab.addService('lab-pc-2');
+    await expect(connect(lab.mqttUrl, { username: 'kit-b@lab-pc-2', password: 'wrong' })).rejects.toThrow(
+      /Bad username or password/i,
+    );
+    await expect(
+      connect(lab.mqttUrl, { username: 'ghost@lab-pc-2', password: gateway.secret }),
+    ).rejects.toThrow(/Bad username or password/i);
+    await lab.addKit('kit-revoked');
+    await lab.platform.registry.revokeKit('kit-revoked');
+    await expect(
+      connect(lab.mqttUrl, { username: 'kit-revoked@lab-pc-2', password: gateway.secret }),
+    ).rejects.toThrow(/Bad username or password/i);
+  });
+});

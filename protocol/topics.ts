@@ -46,3 +46,8 @@ export function parseKitTopic(topic: string): ParsedKitTopic | undefined {
 
 /** Default prefix of the optional sandbox: anyone may use it, nothing under it is stored. */
 export const DEFAULT_SANDBOX_PREFIX = 'sandbox';
+
+/** Where a serial gateway publishes its own status (retained): ports, kits, line counts. */
+export function gatewayStatusTopic(gatewayName: string): string {
+  return `${TOPIC_PREFIX}/gateways/${gatewayName}/status`;
+}

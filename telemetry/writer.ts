@@ -1,7 +1,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TelemetryRecord } from '../protocol/index.ts';
-import { Spool } from './spool.ts';
+import { Spool } from '../spool/index.ts';
 import { StoreWriteError, type TelemetryStore } from './store.ts';
 
 export interface WriterOptions {
@@ -45,7 +45,7 @@ export interface WriterStats {
  */
 export class TelemetryWriter {
   readonly #store: TelemetryStore;
-  readonly #spool: Spool;
+  readonly #spool: Spool<TelemetryRecord>;
   readonly #deadLetterFile: string;
   readonly #batchSize: number;
   readonly #flushIntervalMs: number;

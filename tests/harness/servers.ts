@@ -16,6 +16,7 @@ export const SERVER_PACKAGES = {
   influxd: 'influxdb',
   'victoria-metrics': 'victoria-metrics',
   mosquitto: 'mosquitto',
+  socat: 'socat',
 } as const;
 
 export type ServerBinary = keyof typeof SERVER_PACKAGES;

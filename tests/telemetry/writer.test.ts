@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TelemetryRecord } from '../../protocol/index.ts';
+import { Spool } from '../../spool/index.ts';
 import { createEmbeddedStore, TelemetryWriter } from '../../telemetry/index.ts';
 import { createInfluxStore } from '../../telemetry/influxdb.ts';
-import { Spool } from '../../telemetry/spool.ts';
 import {
   createInfluxDatabase,
   describeWithServer,
@@ -38,11 +38,11 @@ function records(kitId: string, count: number, start = Date.now() - 60_000): Tel
 describe('spool', () => {
   it('keeps batches on disk across a restart and replays them in order, once', async () => {
     const dir = tempDir();
-    const first = new Spool(dir);
+    const first = new Spool<TelemetryRecord>(dir);
     first.append(records('a', 3));
     first.append(records('b', 2));
     first.close();
-    const second = new Spool(dir);
+    const second = new Spool<TelemetryRecord>(dir);
     expect(second.pendingRecords).toBe(5);
     const seen: string[] = [];
     await second.replay(async (batch) => {
@@ -55,7 +55,7 @@ describe('spool', () => {
 
   it('stops at a failed batch and resumes from it', async () => {
     const dir = tempDir();
-    const spool = new Spool(dir);
+    const spool = new Spool<TelemetryRecord>(dir);
     spool.append(records('a', 1));
     spool.append(records('b', 1));
     let fail = true;
@@ -73,12 +73,12 @@ describe('spool', () => {
 
   it('survives a torn last line (power cut during an append)', () => {
     const dir = tempDir();
-    const spool = new Spool(dir);
+    const spool = new Spool<TelemetryRecord>(dir);
     spool.append(records('a', 2));
     spool.close();
     const [segment] = readdirSync(dir);
     appendFileSync(join(dir, segment as string), '[{"kitId":"a","ts":1');
-    expect(new Spool(dir).pendingRecords).toBe(2);
+    expect(new Spool<TelemetryRecord>(dir).pendingRecords).toBe(2);
   });
 });
 

@@ -10,18 +10,26 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import type { TelemetryRecord } from '../protocol/index.ts';
 
 const SEGMENT_BYTES = 4 * 1024 * 1024;
 const SEGMENT_NAME = /^(\d{12})\.jsonl$/;
 
+export interface SpoolOptions {
+  /**
+   * fdatasync after each append (default true): a batch then survives a power cut, not just a
+   * crash of the process. Off for high-rate queues where the page cache is protection enough.
+   */
+  sync?: boolean;
+}
+
 /**
- * Batches the store could not take, kept on disk until it can. One batch per line, in segment
- * files named by a rising number; a segment is deleted only after every batch in it was
- * written. A crash mid-replay writes some batches again, which the stores treat as overwrites.
- * Appends are synchronous and synced to disk: a batch the spool took survives a crash.
+ * A first-in first-out queue of batches on disk, for work that must survive the process: batches
+ * the store could not take, readings a gateway has not yet delivered. One batch per line (JSON),
+ * in segment files named by a rising number; a segment is deleted only after every batch in it
+ * was handled, so a crash mid-replay hands some batches over again (receivers must treat that as
+ * an overwrite, as the telemetry stores do).
  */
-export class Spool {
+export class Spool<T> {
   readonly dir: string;
   #segments: number[] = [];
   #activeFd: number | undefined;
@@ -30,8 +38,11 @@ export class Spool {
   /** Batches of the oldest segment already replayed in this process. */
   #replayedInOldest = 0;
 
-  constructor(dir: string) {
+  readonly #sync: boolean;
+
+  constructor(dir: string, options: SpoolOptions = {}) {
     this.dir = dir;
+    this.#sync = options.sync ?? true;
     mkdirSync(dir, { recursive: true });
     for (const name of readdirSync(dir).sort()) {
       const match = SEGMENT_NAME.exec(name);
@@ -41,7 +52,7 @@ export class Spool {
     }
   }
 
-  /** Readings (records) waiting on disk. */
+  /** Items (in all batches) waiting on disk. */
   get pendingRecords(): number {
     return this.#pendingRecords;
   }
@@ -50,12 +61,12 @@ export class Spool {
     return this.#segments.length === 0;
   }
 
-  append(records: readonly TelemetryRecord[]): void {
+  append(records: readonly T[]): void {
     if (records.length === 0) return;
     if (this.#activeFd === undefined || this.#activeBytes >= SEGMENT_BYTES) this.#openNewSegment();
     const line = Buffer.from(`${JSON.stringify(records)}\n`);
     writeSync(this.#activeFd as number, line);
-    fdatasyncSync(this.#activeFd as number);
+    if (this.#sync) fdatasyncSync(this.#activeFd as number);
     this.#activeBytes += line.length;
     this.#pendingRecords += records.length;
   }
@@ -64,7 +75,7 @@ export class Spool {
    * Writes every spooled batch, oldest first, through `write`. Stops at the first failure and
    * rethrows it; what was written stays written and the rest stays on disk.
    */
-  async replay(write: (records: TelemetryRecord[]) => Promise<void>): Promise<number> {
+  async replay(write: (records: T[]) => Promise<void>): Promise<number> {
     let replayed = 0;
     while (this.#segments.length > 0) {
       const segment = this.#segments[0] as number;
@@ -72,7 +83,7 @@ export class Spool {
       if (this.#segments.length === 1 && this.#activeFd !== undefined) this.#closeActive();
       const batches = this.#readSegment(segment);
       for (let i = this.#replayedInOldest; i < batches.length; i++) {
-        const batch = batches[i] as TelemetryRecord[];
+        const batch = batches[i] as T[];
         await write(batch);
         this.#replayedInOldest = i + 1;
         this.#pendingRecords -= batch.length;
@@ -107,14 +118,14 @@ export class Spool {
     this.#activeFd = undefined;
   }
 
-  #readSegment(segment: number): TelemetryRecord[][] {
+  #readSegment(segment: number): T[][] {
     const path = this.#segmentPath(segment);
     if (statSync(path, { throwIfNoEntry: false }) === undefined) return [];
-    const batches: TelemetryRecord[][] = [];
+    const batches: T[][] = [];
     for (const line of readFileSync(path, 'utf8').split('\n')) {
       if (line === '') continue;
       try {
-        batches.push(JSON.parse(line) as TelemetryRecord[]);
+        batches.push(JSON.parse(line) as T[]);
       } catch {
         // Only the last line of a segment can be torn, by a power cut during its append.
       }

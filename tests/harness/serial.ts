@@ -1,0 +1,60 @@
+/**
+ * Pseudo-terminal pairs from socat: one end is opened by the gateway exactly as a USB serial port,
+ * the other by a simulated kit. Stopping socat makes both ends disappear, as unplugging does.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findBinary } from './servers.ts';
+
+export interface PtyPair {
+  /** Path of one end (a symlink to /dev/pts/N). */
+  a: string;
+  b: string;
+  pid: number;
+  /** Kills socat (both ends vanish, as when a USB cable is pulled); the same paths can be plugged again. */
+  unplug(): Promise<void>;
+  /** Unplugs and removes the temporary directory. */
+  stop(): Promise<void>;
+}
+
+export async function startPtyPair(options: { linkA?: string; linkB?: string } = {}): Promise<PtyPair> {
+  const socat = findBinary('socat');
+  if (!socat) throw new Error('socat not found on PATH: install the Debian package "socat"');
+  const dir = options.linkA ? undefined : mkdtempSync(join(tmpdir(), 'iotlab-pty-'));
+  const a = options.linkA ?? join(dir as string, 'gateway-side');
+  const b = options.linkB ?? join(dir as string, 'kit-side');
+  const child: ChildProcess = spawn(socat, [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const deadline = Date.now() + 5_000;
+  while (!(exists(a) && exists(b))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`socat did not create the pty pair: ${stderr}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const unplug = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+  };
+  return {
+    a,
+    b,
+    pid: child.pid as number,
+    unplug,
+    async stop() {
+      await unplug();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function exists(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false }) !== undefined;
+}

@@ -93,6 +93,52 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    gateway: Type.Object(
+      {
+        enabled: Type.Boolean({
+          default: false,
+          description: '`iotlab start` also runs the serial gateway on this machine',
+        }),
+        name: Type.String({
+          default: 'local-gateway',
+          pattern: '^[a-z][a-z0-9-]{1,47}$',
+          description: 'The gateway service account (it connects USB kits as <kit>@<name>)',
+        }),
+        brokerUrl: Type.String({
+          default: '',
+          description: '`iotlab gateway`: the platform broker, e.g. mqtt://lab-server:1883',
+        }),
+        serviceSecret: Type.String({
+          default: '',
+          description: '`iotlab gateway`: the secret of the service account `name`',
+        }),
+        scanUsb: Type.Boolean({
+          default: true,
+          description: 'Open USB ports of known boards (needs udevadm)',
+        }),
+        baudRate: Type.Integer({ default: 115200, minimum: 300 }),
+        ports: Type.Array(
+          Type.Object(
+            {
+              path: Type.String({ minLength: 1 }),
+              kitId: Type.Optional(Type.String()),
+              baudRate: Type.Optional(Type.Integer({ minimum: 300 })),
+            },
+            { additionalProperties: false },
+          ),
+          { default: [], description: 'Ports to watch (JSON, or comma-separated paths in the environment)' },
+        ),
+        usbSerials: Type.Record(Type.String(), Type.String(), {
+          default: {},
+          description: '`iotlab gateway`: USB serial number → kit id (`iotlab start` reads the registry)',
+        }),
+        kitSecrets: Type.Record(Type.String(), Type.String(), {
+          default: {},
+          description: 'Kits that connect with their own secret instead of the gateway account',
+        }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     log: Type.Object(
       {
         level: Type.Union(
@@ -130,13 +176,17 @@ function applyEnv(
 ): void {
   for (const [key, child] of Object.entries(schema.properties) as [string, TSchema][]) {
     const here = [...path, key];
-    if (child.type === 'object') {
+    if (child.type === 'object' && !child.patternProperties) {
       const nested = (target[key] ??= {}) as Record<string, unknown>;
       applyEnv(nested, child as TObject, env, here);
       continue;
     }
     const raw = env[envName(here)];
     if (raw === undefined) continue;
+    if (child.type === 'array' || (child.type === 'object' && child.patternProperties)) {
+      target[key] = parseStructured(envName(here), raw, child.type === 'array');
+      continue;
+    }
     const wantsNumber =
       child.type === 'integer' || child.type === 'number' || child.anyOf?.[0]?.type === 'number';
     if (child.type === 'boolean') {
@@ -151,6 +201,19 @@ function applyEnv(
       }
       target[key] = value;
     } else target[key] = raw;
+  }
+}
+
+/** Lists and maps from the environment: JSON, or for lists of ports simply comma-separated paths. */
+function parseStructured(name: string, raw: string, isList: boolean): unknown {
+  const text = raw.trim();
+  if (isList && !text.startsWith('[')) {
+    return text === '' ? [] : text.split(',').map((path) => ({ path: path.trim() }));
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`${name} must be JSON: ${(error as Error).message}`);
   }
 }
 

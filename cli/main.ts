@@ -1,6 +1,8 @@
+import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
 import { greenhouseReadings, SimulatedEsp32Kit } from '../firmware-sim/index.ts';
+import { SerialGateway } from '../gateway/index.ts';
 import { KIT_KINDS, type KitKind, KitRegistry, openLabDb, RegistryError } from '../labdb/index.ts';
 import { ConfigError, type DeepPartial, loadConfig, type PlatformConfig } from './config.ts';
 import { createLogger } from './logger.ts';
@@ -191,6 +193,51 @@ kits
   .action(async (id: string) => {
     await withRegistry((registry) => registry.removeKit(id));
     console.log(`kit ${id} removed`);
+  });
+
+kits
+  .command('bind-usb <id> <usbSerial>')
+  .description(
+    'bind a kit to its board\'s USB serial number, so the gateway recognises it without a "# kit=" line',
+  )
+  .action(async (id: string, usbSerial: string) => {
+    await withRegistry((registry) => registry.bindUsbSerial(id, usbSerial));
+    console.log(`kit ${id} bound to USB serial ${usbSerial}`);
+  });
+kits
+  .command('unbind-usb <id>')
+  .description('remove the USB serial binding')
+  .action(async (id: string) => {
+    await withRegistry((registry) => registry.bindUsbSerial(id, null));
+    console.log(`kit ${id} unbound`);
+  });
+
+program
+  .command('gateway')
+  .description('run the serial gateway on this machine (USB kits → the platform broker)')
+  .action(async () => {
+    const settings = config();
+    const { brokerUrl, serviceSecret, name } = settings.gateway;
+    if (!brokerUrl || !serviceSecret) {
+      throw new ConfigError(
+        `the gateway needs gateway.brokerUrl and gateway.serviceSecret (env IOTLAB_GATEWAY_BROKER_URL, IOTLAB_GATEWAY_SERVICE_SECRET): create its account on the platform with "iotlab services add ${name}"`,
+      );
+    }
+    const logger = createLogger(settings.log.level);
+    const gateway = new SerialGateway({
+      service: { name, secret: serviceSecret },
+      brokerUrl,
+      ports: settings.gateway.ports,
+      usbSerials: settings.gateway.usbSerials,
+      kitSecrets: settings.gateway.kitSecrets,
+      scanUsb: settings.gateway.scanUsb,
+      baudRate: settings.gateway.baudRate,
+      outboxDir: join(resolve(settings.dataDir), 'gateway-outbox'),
+      logger: logger.child({ module: 'gateway' }),
+    });
+    await gateway.start();
+    logger.info({ name, brokerUrl, ports: settings.gateway.ports.map((p) => p.path) }, 'gateway up');
+    stopOnSignals(logger, () => gateway.stop());
   });
 
 const services = program.command('services').description('platform accounts (MQTT wildcards, HTTP API)');

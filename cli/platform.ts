@@ -8,6 +8,7 @@ import {
   type MqttBroker,
   startExternalIngest,
 } from '../broker/index.ts';
+import { SerialGateway } from '../gateway/index.ts';
 import { buildApp } from '../lab-api/index.ts';
 import { type KitRegistry, type LabDb, openLabDb, KitRegistry as Registry } from '../labdb/index.ts';
 import { createEmbeddedStore, type TelemetryStore, TelemetryWriter } from '../telemetry/index.ts';
@@ -24,6 +25,8 @@ export interface Platform {
   writer: TelemetryWriter;
   ingest: Ingest;
   broker: MqttBroker;
+  /** The serial gateway, when `gateway.enabled` runs it on this machine. */
+  gateway?: SerialGateway;
   /** Bound ports (differ from the config when it asked for port 0). */
   ports: { http: number; mqtt: number; mqtts?: number };
   /** Graceful stop: no new connections, every accepted reading written or spooled, then close. */
@@ -149,6 +152,12 @@ export async function startPlatform(config: PlatformConfig, logger: Logger): Pro
     throw error;
   }
 
+  let gateway: SerialGateway | undefined;
+  let bindingsTimer: NodeJS.Timeout | undefined;
+  if (config.gateway.enabled) {
+    ({ gateway, bindingsTimer } = await startLocalGateway(config, registry, ports.mqtt, logger));
+  }
+
   let closing: Promise<void> | undefined;
   return {
     config,
@@ -159,8 +168,11 @@ export async function startPlatform(config: PlatformConfig, logger: Logger): Pro
     ingest,
     broker,
     ports,
+    ...(gateway ? { gateway } : {}),
     close() {
       closing ??= (async () => {
+        if (bindingsTimer) clearInterval(bindingsTimer);
+        await gateway?.stop();
         await external?.close();
         await app.close();
         await broker.close();
@@ -171,4 +183,41 @@ export async function startPlatform(config: PlatformConfig, logger: Logger): Pro
       return closing;
     },
   };
+}
+
+/**
+ * The gateway inside `iotlab start` (one-machine install): it gets a fresh secret for its service
+ * account at each start, connects to this platform's broker over loopback, and follows the
+ * registry's USB bindings.
+ */
+async function startLocalGateway(
+  config: PlatformConfig,
+  registry: KitRegistry,
+  mqttPort: number,
+  logger: Logger,
+): Promise<{ gateway: SerialGateway; bindingsTimer: NodeJS.Timeout }> {
+  const { name } = config.gateway;
+  const secret = (await registry.getService(name))
+    ? await registry.rotateServiceSecret(name)
+    : (await registry.addService(name, 'serial gateway of this machine')).secret;
+  const gateway = new SerialGateway({
+    service: { name, secret },
+    brokerUrl: `mqtt://127.0.0.1:${mqttPort}`,
+    ports: config.gateway.ports,
+    usbSerials: await registry.usbBindings(),
+    kitSecrets: config.gateway.kitSecrets,
+    scanUsb: config.gateway.scanUsb,
+    baudRate: config.gateway.baudRate,
+    outboxDir: join(resolve(config.dataDir), 'gateway-outbox'),
+    logger: logger.child({ module: 'gateway' }),
+  });
+  await gateway.start();
+  const bindingsTimer = setInterval(() => {
+    registry.usbBindings().then(
+      (bindings) => gateway.setUsbSerials(bindings),
+      () => {},
+    );
+  }, 5_000);
+  bindingsTimer.unref();
+  return { gateway, bindingsTimer };
 }

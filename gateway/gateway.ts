@@ -92,10 +92,24 @@ export class SerialGateway {
   #statusTimer: NodeJS.Timeout | undefined;
   #scanning = false;
   #stopped = false;
+  #usbSerials: Readonly<Record<string, string>>;
 
   constructor(options: GatewayOptions) {
     this.#options = options;
     this.#log = options.logger ?? { info() {}, warn() {} };
+    this.#usbSerials = options.usbSerials ?? {};
+  }
+
+  /** Replaces the USB serial number → kit bindings (the registry changed); open ports follow them. */
+  setUsbSerials(bindings: Readonly<Record<string, string>>): void {
+    this.#usbSerials = bindings;
+    for (const attached of this.#ports.values()) {
+      const serial = attached.found.usbSerialNumber;
+      const bound = serial ? bindings[serial] : undefined;
+      if (bound && attached.identifiedBy !== 'metadata' && attached.kitId !== bound) {
+        this.#identify(attached, bound, 'usb-serial');
+      }
+    }
   }
 
   async start(): Promise<void> {
@@ -216,7 +230,7 @@ export class SerialGateway {
       { path: found.path, chip: found.chip, usbSerialNumber: found.usbSerialNumber },
       'serial port opened',
     );
-    const bound = found.usbSerialNumber ? this.#options.usbSerials?.[found.usbSerialNumber] : undefined;
+    const bound = found.usbSerialNumber ? this.#usbSerials[found.usbSerialNumber] : undefined;
     if (bound) this.#identify(attached, bound, 'usb-serial');
     else if (config?.kitId) this.#identify(attached, config.kitId, 'config');
     else {

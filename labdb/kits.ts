@@ -13,6 +13,8 @@ export interface Kit {
   active: boolean;
   createdAt: number;
   secretIssuedAt: number | null;
+  /** USB serial number of the kit's board, for the gateway to recognise it. */
+  usbSerial: string | null;
 }
 
 export interface ServiceAccount {
@@ -30,7 +32,8 @@ export class RegistryError extends Error {
     | 'INVALID_KIND'
     | 'SERVICE_EXISTS'
     | 'SERVICE_NOT_FOUND'
-    | 'INVALID_SERVICE_NAME';
+    | 'INVALID_SERVICE_NAME'
+    | 'USB_SERIAL_TAKEN';
   constructor(code: RegistryError['code'], message: string) {
     super(message);
     this.name = 'RegistryError';
@@ -45,6 +48,7 @@ interface KitRow {
   secret_hash: string | null;
   created_at: number;
   secret_issued_at: number | null;
+  usb_serial: string | null;
 }
 
 const KNOWN_KIT_TTL_MS = 5_000;
@@ -58,6 +62,7 @@ function toKit(row: KitRow): Kit {
     active: row.secret_hash !== null,
     createdAt: row.created_at,
     secretIssuedAt: row.secret_issued_at,
+    usbSerial: row.usb_serial,
   };
 }
 
@@ -133,6 +138,37 @@ export class KitRegistry {
     this.#known.delete(id);
     const { changes } = await this.#db.run('DELETE FROM kits WHERE id = ?', [id]);
     if (changes === 0) throw new RegistryError('KIT_NOT_FOUND', `no kit "${id}"`);
+  }
+
+  /** Binds a kit to its board's USB serial number (null unbinds). */
+  async bindUsbSerial(id: string, usbSerial: string | null): Promise<void> {
+    try {
+      const { changes } = await this.#db.run('UPDATE kits SET usb_serial = ?, updated_at = ? WHERE id = ?', [
+        usbSerial,
+        Date.now(),
+        id,
+      ]);
+      if (changes === 0) throw new RegistryError('KIT_NOT_FOUND', `no kit "${id}"`);
+    } catch (error) {
+      if (/UNIQUE/i.test((error as Error).message)) {
+        const owner = await this.#db.get<{ id: string }>('SELECT id FROM kits WHERE usb_serial = ?', [
+          usbSerial,
+        ]);
+        throw new RegistryError(
+          'USB_SERIAL_TAKEN',
+          `USB serial ${usbSerial} is already bound to kit "${owner?.id}"`,
+        );
+      }
+      throw error;
+    }
+  }
+
+  /** USB serial number → kit id, for the gateway. */
+  async usbBindings(): Promise<Record<string, string>> {
+    const rows = await this.#db.all<{ id: string; usb_serial: string }>(
+      'SELECT id, usb_serial FROM kits WHERE usb_serial IS NOT NULL AND secret_hash IS NOT NULL',
+    );
+    return Object.fromEntries(rows.map((row) => [row.usb_serial, row.id]));
   }
 
   /** Whether a kit is registered; answers from a cache refreshed every few seconds. */

@@ -66,3 +66,18 @@ describe('iotlab kits', () => {
     });
   });
 });
+
+describe('iotlab kits bind-usb', () => {
+  it('binds a kit to a USB serial number once, and refuses a second kit on the same board', async () => {
+    await iotlab('kits', 'add', 'uno-bound', '--kind', 'arduino');
+    await iotlab('kits', 'add', 'uno-other', '--kind', 'arduino');
+    await iotlab('kits', 'bind-usb', 'uno-bound', '85736323838351F0E1A1');
+    await expect(iotlab('kits', 'bind-usb', 'uno-other', '85736323838351F0E1A1')).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('already bound to kit "uno-bound"'),
+    });
+    const db = openLabDb(join(dataDir, 'lab.sqlite'));
+    expect(await new KitRegistry(db).usbBindings()).toEqual({ '85736323838351F0E1A1': 'uno-bound' });
+    await db.close();
+  });
+});

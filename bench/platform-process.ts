@@ -1,21 +1,36 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
-/** The platform as a separate process (as in production), so its CPU and memory can be read from /proc. */
+/** A part of the platform as its own process (as in production), so its CPU and memory can be read from /proc. */
 export interface PlatformProcess {
   pid: number;
   httpUrl: string;
   mqttUrl: string;
-  usage(): { cpuSeconds: number; rssMB: number; peakRssMB: number };
+  usage(): Usage;
   stop(): Promise<number | null>;
 }
 
-const TICKS_PER_SECOND = 100;
+export interface Usage {
+  cpuSeconds: number;
+  rssMB: number;
+  peakRssMB: number;
+}
 
-export async function startPlatformProcess(env: Record<string, string>): Promise<PlatformProcess> {
-  const httpPort = env.IOTLAB_HTTP_PORT as string;
-  const mqttPort = env.IOTLAB_MQTT_PORT as string;
-  const child: ChildProcess = spawn(process.execPath, ['bin/iotlab.js', 'start'], {
+export function processUsage(pid: number): Usage {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { cpuSeconds, rssMB: Math.round(kb('VmRSS') / 1024), peakRssMB: Math.round(kb('VmHWM') / 1024) };
+}
+
+/** Runs `iotlab <command>` as a child process with the given environment. */
+export function spawnIotlab(
+  command: string,
+  env: Record<string, string>,
+): { child: ChildProcess; exited: Promise<number | null> } {
+  const child: ChildProcess = spawn(process.execPath, ['bin/iotlab.js', command], {
     env: {
       ...process.env,
       IOTLAB_HTTP_HOST: '127.0.0.1',
@@ -27,6 +42,26 @@ export async function startPlatformProcess(env: Record<string, string>): Promise
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, exited };
+}
+
+export async function stopProcess(
+  child: ChildProcess,
+  exited: Promise<number | null>,
+): Promise<number | null> {
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  const code = await exited;
+  clearTimeout(timer);
+  return code;
+}
+
+const TICKS_PER_SECOND = 100;
+
+export async function startPlatformProcess(env: Record<string, string>): Promise<PlatformProcess> {
+  const httpPort = env.IOTLAB_HTTP_PORT as string;
+  const mqttPort = env.IOTLAB_MQTT_PORT as string;
+  const { child, exited } = spawnIotlab('start', env);
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`platform exited with ${child.exitCode}`);
@@ -42,20 +77,7 @@ export async function startPlatformProcess(env: Record<string, string>): Promise
     pid,
     httpUrl: `http://127.0.0.1:${httpPort}`,
     mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
-    usage() {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
-      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-      const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-      return { cpuSeconds, rssMB: Math.round(kb('VmRSS') / 1024), peakRssMB: Math.round(kb('VmHWM') / 1024) };
-    },
-    async stop() {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-      const code = await exited;
-      clearTimeout(timer);
-      return code;
-    },
+    usage: () => processUsage(pid),
+    stop: () => stopProcess(child, exited),
   };
 }

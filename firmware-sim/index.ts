@@ -1,2 +1,4 @@
 /** Simulated kits that speak exactly what real kits speak, on the real wire. */
 export * from './esp32.ts';
+export * from './firmata-board.ts';
+export * from './serial-kit.ts';

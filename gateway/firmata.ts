@@ -77,7 +77,7 @@ export class FirmataKitError extends Error {
 }
 
 /** One checked entry of a pin map. `channel` is the analog channel on A pins, the pin number on D pins. */
-export type PlannedPin =
+export type FirmataPlannedPin =
   | {
       pinName: string;
       header: 'A' | 'D';
@@ -107,9 +107,9 @@ const DEFAULT_PULSE_RANGE: [number, number] = [544, 2400];
  * `FirmataKitError` with code FIRMATA_PIN_MAP. Pins are checked against the board itself once it
  * answers (a Nano's A6/A7 are analog only, a Mega has more pins).
  */
-export function planPinMap(pinMap: unknown): PlannedPin[] {
+export function planFirmataPinMap(pinMap: unknown): FirmataPlannedPin[] {
   const problems: string[] = [];
-  const planned: PlannedPin[] = [];
+  const planned: FirmataPlannedPin[] = [];
   if (typeof pinMap !== 'object' || pinMap === null || Array.isArray(pinMap)) {
     throw new FirmataKitError(
       'FIRMATA_PIN_MAP',
@@ -140,14 +140,16 @@ export function planPinMap(pinMap: unknown): PlannedPin[] {
     const isSensor = 'sensor' in spec;
     const isActuator = 'actuator' in spec;
     if (isSensor === isActuator) {
-      problems.push(`${pinName}: give either "sensor" (an input) or "actuator" (an output), not ${isSensor ? 'both' : 'neither'}`);
+      problems.push(
+        `${pinName}: give either "sensor" (an input) or "actuator" (an output), not ${isSensor ? 'both' : 'neither'}`,
+      );
       continue;
     }
     const allowed = isSensor ? SENSOR_KEYS : ACTUATOR_KEYS;
     const unknown = Object.keys(spec).filter((key) => !allowed.has(key));
     if (unknown.length > 0) {
       problems.push(
-        `${pinName}: unknown ${unknown.length === 1 ? 'key' : 'keys'} ${unknown.map((k) => JSON.stringify(k)).join(', ')} (a ${isSensor ? 'sensor' : 'actuator'} takes ${[...allowed].join(', ')})`,
+        `${pinName}: unknown ${unknown.length === 1 ? 'key' : 'keys'} ${unknown.map((k) => JSON.stringify(k)).join(', ')} (${isSensor ? 'a sensor' : 'an actuator'} takes ${[...allowed].join(', ')})`,
       );
       continue;
     }
@@ -160,7 +162,9 @@ export function planPinMap(pinMap: unknown): PlannedPin[] {
     }
     const taken = names.get(name);
     if (taken) {
-      problems.push(`${pinName}: "${name}" is already on ${taken}; every sensor and actuator needs its own name`);
+      problems.push(
+        `${pinName}: "${name}" is already on ${taken}; every sensor and actuator needs its own name`,
+      );
       continue;
     }
     names.set(name, pinName);
@@ -183,8 +187,14 @@ export function planPinMap(pinMap: unknown): PlannedPin[] {
           continue;
         }
         const s = spec.scale;
-        if (!Array.isArray(s) || s.length !== 4 || !s.every((v) => typeof v === 'number' && Number.isFinite(v))) {
-          problems.push(`${pinName}: "scale" must be four numbers [rawLow, rawHigh, low, high], e.g. [0, 1023, 0, 1000]`);
+        if (
+          !Array.isArray(s) ||
+          s.length !== 4 ||
+          !s.every((v) => typeof v === 'number' && Number.isFinite(v))
+        ) {
+          problems.push(
+            `${pinName}: "scale" must be four numbers [rawLow, rawHigh, low, high], e.g. [0, 1023, 0, 1000]`,
+          );
           continue;
         }
         if (s[0] === s[1]) {
@@ -218,7 +228,9 @@ export function planPinMap(pinMap: unknown): PlannedPin[] {
           !r.every((v) => Number.isInteger(v) && v >= 200 && v <= 3000) ||
           r[0] >= r[1]
         ) {
-          problems.push(`${pinName}: "pulseRange" must be [min, max] microseconds, 200–3000, min < max (e.g. [544, 2400])`);
+          problems.push(
+            `${pinName}: "pulseRange" must be [min, max] microseconds, 200–3000, min < max (e.g. [544, 2400])`,
+          );
           continue;
         }
         pulseRange = [r[0], r[1]];
@@ -292,7 +304,9 @@ interface J5Servo {
 }
 
 interface JohnnyFive {
-  Board: (new (options: Record<string, unknown>) => J5Board) & {
+  Board: (new (
+    options: Record<string, unknown>,
+  ) => J5Board) & {
     cache: J5Board[];
     Pins: { normalize: { clear(): void } };
   };
@@ -351,12 +365,12 @@ export interface FirmataKitOptions {
   boardSamplingIntervalMs?: number;
 }
 
-export type CommandResult =
+export type FirmataCommandResult =
   | { ok: true; command: string; value: number }
   | { ok: false; code: 'UNKNOWN_ACTUATOR' | 'BAD_VALUE' | 'NOT_CONNECTED' | 'WRITE_FAILED'; error: string };
 
 interface SensorState {
-  plan: Extract<PlannedPin, { role: 'sensor' }>;
+  plan: Extract<FirmataPlannedPin, { role: 'sensor' }>;
   pin: number;
   latest: number | undefined;
   /** digital: HIGH seen since the previous readings */
@@ -366,7 +380,7 @@ interface SensorState {
 }
 
 interface ActuatorState {
-  plan: Extract<PlannedPin, { role: 'actuator' }>;
+  plan: Extract<FirmataPlannedPin, { role: 'actuator' }>;
   pin: number;
   state: number | undefined;
   relay?: J5Relay;
@@ -385,7 +399,7 @@ const DEFAULT_BAUD_RATE = 57_600;
  */
 export class FirmataKit {
   readonly #options: FirmataKitOptions;
-  readonly #plan: PlannedPin[];
+  readonly #plan: FirmataPlannedPin[];
   readonly #transport: Duplex;
   readonly #label: string;
   readonly #io: FirmataIo;
@@ -398,7 +412,12 @@ export class FirmataKit {
   #closing = false;
   #firmware = '';
 
-  private constructor(options: FirmataKitOptions, plan: PlannedPin[], transport: Duplex, label: string) {
+  private constructor(
+    options: FirmataKitOptions,
+    plan: FirmataPlannedPin[],
+    transport: Duplex,
+    label: string,
+  ) {
     this.#options = options;
     this.#plan = plan;
     this.#transport = transport;
@@ -415,16 +434,22 @@ export class FirmataKit {
 
   /** Opens the board and resolves when it is ready; see the class comment. */
   static async open(options: FirmataKitOptions): Promise<FirmataKit> {
-    const plan = planPinMap(options.pinMap);
+    const plan = planFirmataPinMap(options.pinMap);
     const sampleIntervalMs = options.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS;
     if (!Number.isFinite(sampleIntervalMs) || sampleIntervalMs < 10) {
-      throw new FirmataKitError('FIRMATA_OPTIONS', `sampleIntervalMs must be at least 10 ms, not ${sampleIntervalMs}`);
+      throw new FirmataKitError(
+        'FIRMATA_OPTIONS',
+        `sampleIntervalMs must be at least 10 ms, not ${sampleIntervalMs}`,
+      );
     }
     if (typeof options.onReadings !== 'function') {
       throw new FirmataKitError('FIRMATA_OPTIONS', 'onReadings must be a function');
     }
     if ((options.path === undefined) === (options.transport === undefined)) {
-      throw new FirmataKitError('FIRMATA_OPTIONS', 'give either a serial port "path" or a "transport" stream');
+      throw new FirmataKitError(
+        'FIRMATA_OPTIONS',
+        'give either a serial port "path" or a "transport" stream',
+      );
     }
     let transport: Duplex;
     let label: string;
@@ -461,7 +486,12 @@ export class FirmataKit {
   /** The checked pin map, with the board's pin numbers. */
   get pins(): { pinName: string; pin: number; name: string; role: 'sensor' | 'actuator' }[] {
     return [
-      ...this.#sensors.map((s) => ({ pinName: s.plan.pinName, pin: s.pin, name: s.plan.name, role: 'sensor' as const })),
+      ...this.#sensors.map((s) => ({
+        pinName: s.plan.pinName,
+        pin: s.pin,
+        name: s.plan.name,
+        role: 'sensor' as const,
+      })),
       ...[...this.#actuators.values()].map((a) => ({
         pinName: a.plan.pinName,
         pin: a.pin,
@@ -493,11 +523,11 @@ export class FirmataKit {
    * "on"/"off"}` switches it, `{command: "servo", value: degrees}` turns the servo (0–180). Never
    * throws: a bad command gives `{ok: false, error}`.
    */
-  command(cmd: KitCommand): CommandResult {
+  command(cmd: KitCommand): FirmataCommandResult {
     if (typeof cmd !== 'object' || cmd === null || typeof cmd.command !== 'string') {
       return { ok: false, code: 'BAD_VALUE', error: 'a command looks like {"command": "led", "value": 1}' };
     }
-    const actuator = this.#actuators.get(cmd.command) ?? this.#findPlanned(cmd.command);
+    const actuator = this.#actuators.get(cmd.command);
     if (!actuator) {
       const known = this.#plan.filter((p) => p.role === 'actuator').map((p) => `${p.name} (${p.pinName})`);
       return {
@@ -506,10 +536,10 @@ export class FirmataKit {
         error: `this kit has no actuator "${cmd.command}"; ${known.length > 0 ? `it has ${known.join(', ')}` : 'its pin map has no actuators'}`,
       };
     }
-    const kind = 'plan' in actuator ? actuator.plan.kind : actuator.kind;
     let value: number;
-    if (kind === 'servo') {
-      const degrees = typeof cmd.value === 'string' && cmd.value.trim() !== '' ? Number(cmd.value) : cmd.value;
+    if (actuator.plan.kind === 'servo') {
+      const degrees =
+        typeof cmd.value === 'string' && cmd.value.trim() !== '' ? Number(cmd.value) : cmd.value;
       if (typeof degrees !== 'number' || !Number.isFinite(degrees) || degrees < 0 || degrees > 180) {
         return {
           ok: false,
@@ -529,11 +559,11 @@ export class FirmataKit {
       }
       value = level;
     }
-    if (this.#closed || this.#closing || !this.#ready || !('plan' in actuator)) {
+    if (this.#closed || this.#closing) {
       return {
         ok: false,
         code: 'NOT_CONNECTED',
-        error: `the board on ${this.#label} is ${this.#closed || this.#closing ? 'disconnected' : 'not ready yet'}; "${cmd.command}" was not changed`,
+        error: `the board on ${this.#label} is disconnected; "${cmd.command}" was not changed`,
       };
     }
     try {
@@ -546,7 +576,11 @@ export class FirmataKit {
         actuator.state = value;
       }
     } catch (error) {
-      return { ok: false, code: 'WRITE_FAILED', error: `could not set "${cmd.command}": ${(error as Error).message}` };
+      return {
+        ok: false,
+        code: 'WRITE_FAILED',
+        error: `could not set "${cmd.command}": ${(error as Error).message}`,
+      };
     }
     return { ok: true, command: cmd.command, value: actuator.state ?? value };
   }
@@ -557,10 +591,6 @@ export class FirmataKit {
    */
   async close(): Promise<void> {
     await this.#shutdown(true);
-  }
-
-  #findPlanned(name: string): Extract<PlannedPin, { role: 'actuator' }> | undefined {
-    return this.#plan.find((p): p is Extract<PlannedPin, { role: 'actuator' }> => p.role === 'actuator' && p.name === name);
   }
 
   #start(): Promise<void> {
@@ -596,9 +626,18 @@ export class FirmataKit {
       });
       board.on('error', () => {});
       io.on('string', (text: string) => {
-        if (this.#ready) this.#report(new FirmataKitError('FIRMATA_BOARD', `the board on ${this.#label} says: ${text}`));
+        if (this.#ready)
+          this.#report(new FirmataKitError('FIRMATA_BOARD', `the board on ${this.#label} says: ${text}`));
       });
-      this.#transport.once('close', () => this.#lost());
+      this.#transport.once('close', () => {
+        if (!settled) {
+          fail(
+            new FirmataKitError('FIRMATA_DISCONNECTED', `${this.#label} closed before the board answered`),
+          );
+        } else {
+          this.#lost();
+        }
+      });
       board.once('ready', () => {
         if (settled) return;
         try {
@@ -607,7 +646,10 @@ export class FirmataKit {
           fail(
             error instanceof FirmataKitError
               ? error
-              : new FirmataKitError('FIRMATA_BOARD', `setting up ${this.#label}: ${(error as Error).message}`),
+              : new FirmataKitError(
+                  'FIRMATA_BOARD',
+                  `setting up ${this.#label}: ${(error as Error).message}`,
+                ),
           );
           return;
         }
@@ -636,7 +678,7 @@ export class FirmataKit {
     const { major, minor } = io.firmware.version ?? { major: io.version.major, minor: io.version.minor };
     this.#firmware = `${io.firmware.name ?? 'Firmata'} ${major ?? '?'}.${minor ?? '?'}`;
     const problems: string[] = [];
-    const resolved = new Map<PlannedPin, number>();
+    const resolved = new Map<FirmataPlannedPin, number>();
     for (const p of this.#plan) {
       const pin = p.header === 'A' ? io.analogPins[p.number] : p.number;
       const caps = pin === undefined ? undefined : io.pins[pin];
@@ -653,7 +695,8 @@ export class FirmataKit {
             ? io.MODES.SERVO
             : io.MODES.OUTPUT;
       if (!caps.supportedModes.includes(needs)) {
-        const what = p.role === 'sensor' ? `a ${p.input} input` : p.kind === 'servo' ? 'a servo' : 'a digital output';
+        const what =
+          p.role === 'sensor' ? `a ${p.input} input` : p.kind === 'servo' ? 'a servo' : 'a digital output';
         problems.push(`${p.pinName}: the board says ${p.pinName} cannot be ${what} ("${p.name}")`);
         continue;
       }
@@ -820,7 +863,11 @@ async function openSerialPort(path: string, baudRate: number): Promise<SerialPor
 
 async function closeTransport(transport: Duplex): Promise<void> {
   const port = transport as Partial<SerialPort>;
-  if (typeof port.isOpen === 'boolean' && typeof port.close === 'function' && typeof port.drain === 'function') {
+  if (
+    typeof port.isOpen === 'boolean' &&
+    typeof port.close === 'function' &&
+    typeof port.drain === 'function'
+  ) {
     if (!port.isOpen) {
       if (!transport.destroyed) transport.destroy();
       return;

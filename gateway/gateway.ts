@@ -6,15 +6,30 @@ import {
   type TelemetryPayload,
 } from '../protocol/index.ts';
 import { type FoundPort, findPorts } from './discovery.ts';
+import { FirmataKit } from './firmata.ts';
 import { type KitCredentials, KitLink } from './kit-link.ts';
 import { type PortStats, SerialKitPort } from './serial-kit-port.ts';
 
 export interface GatewayPortConfig {
   /** e.g. /dev/ttyACM0, /dev/ttyUSB1, or a pty path. */
   path: string;
-  /** The kit on this port, when its sketch does not say (`# kit=…`). */
+  /** The kit on this port, when its sketch does not say (`# kit=…`); required for Firmata boards. */
   kitId?: string;
   baudRate?: number;
+  /** `lines` (default): the sketch prints readings. `firmata`: a StandardFirmata board read through johnny-five. */
+  mode?: 'lines' | 'firmata';
+  /** Firmata: which pin carries which sensor or actuator, e.g. {"A0": {"sensor": "light"}, "D13": {"actuator": "led"}}. */
+  pinMap?: Record<string, unknown>;
+  /** Firmata: time between published samples (default 1000 ms). */
+  sampleIntervalMs?: number;
+}
+
+/** What the gateway reads a kit through: a line-printing sketch or a Firmata board. */
+interface KitSource {
+  readonly stats: PortStats;
+  readonly overlongLines: number;
+  command(command: KitCommand): Promise<void>;
+  close(): Promise<void>;
 }
 
 export interface GatewayLogger {
@@ -49,7 +64,7 @@ type IdentifiedBy = 'metadata' | 'usb-serial' | 'config';
 
 interface AttachedPort {
   found: FoundPort;
-  port: SerialKitPort;
+  port: KitSource;
   kitId?: string;
   identifiedBy?: IdentifiedBy;
   firmware?: string;
@@ -204,20 +219,14 @@ export class SerialGateway {
       waiting: [],
       unidentifiedDropped: 0,
       reportedUnknown: false,
-      port: new SerialKitPort({
-        path: found.path,
-        baudRate: config?.baudRate ?? this.#options.baudRate,
-        ...(found.usbSerialNumber ? { usbSerialNumber: found.usbSerialNumber } : {}),
-        onLine: (line, receivedAt) => {
-          if (line.kind === 'meta') this.#meta(attached, line.meta);
-          else if (line.kind === 'telemetry') this.#readings(attached, line.value, receivedAt);
-        },
-        onClose: (error) => void this.#detach(attached, error),
-      }),
+      port: undefined as unknown as KitSource, // set below, before anything can use it
     };
     this.#ports.set(found.path, attached);
     try {
-      await attached.port.open();
+      attached.port =
+        config?.mode === 'firmata'
+          ? await this.#openFirmata(attached, config)
+          : await this.#openLines(attached, config?.baudRate ?? this.#options.baudRate);
     } catch (error) {
       this.#ports.delete(found.path);
       this.#log.warn(
@@ -227,7 +236,12 @@ export class SerialGateway {
       return;
     }
     this.#log.info(
-      { path: found.path, chip: found.chip, usbSerialNumber: found.usbSerialNumber },
+      {
+        path: found.path,
+        chip: found.chip,
+        usbSerialNumber: found.usbSerialNumber,
+        mode: config?.mode ?? 'lines',
+      },
       'serial port opened',
     );
     const bound = found.usbSerialNumber ? this.#usbSerials[found.usbSerialNumber] : undefined;
@@ -240,6 +254,78 @@ export class SerialGateway {
       );
     }
     this.#publishStatus();
+  }
+
+  async #openLines(attached: AttachedPort, baudRate: number): Promise<KitSource> {
+    const port = new SerialKitPort({
+      path: attached.found.path,
+      baudRate,
+      ...(attached.found.usbSerialNumber ? { usbSerialNumber: attached.found.usbSerialNumber } : {}),
+      onLine: (line, receivedAt) => {
+        if (line.kind === 'meta') this.#meta(attached, line.meta);
+        else if (line.kind === 'telemetry') this.#readings(attached, line.value, receivedAt);
+      },
+      onClose: (error) => void this.#detach(attached, error),
+    });
+    await port.open();
+    return {
+      stats: port.stats,
+      get overlongLines() {
+        return port.overlongLines;
+      },
+      command: (command) => port.write(JSON.stringify(command)),
+      close: () => port.close(),
+    };
+  }
+
+  async #openFirmata(attached: AttachedPort, config: GatewayPortConfig): Promise<KitSource> {
+    const baudRate = config.baudRate ?? 57_600;
+    const stats: PortStats = {
+      path: attached.found.path,
+      state: 'opening',
+      baudRate,
+      linesGood: 0,
+      linesBad: 0,
+      problems: {},
+      droppedBytes: 0,
+      lastLineAt: null,
+      openedAt: null,
+    };
+    const board = await FirmataKit.open({
+      path: attached.found.path,
+      baudRate,
+      pinMap: config.pinMap ?? {},
+      sampleIntervalMs: config.sampleIntervalMs ?? 1_000,
+      onReadings: (readings) => {
+        const now = Date.now();
+        stats.linesGood++; // one sample of the board counts as one line
+        stats.lastLineAt = now;
+        if (Object.keys(readings).length > 0) this.#readings(attached, { readings }, now);
+      },
+      onError: (error) =>
+        this.#log.warn({ path: attached.found.path, err: error.message }, 'Firmata board problem'),
+      onClose: (error) => {
+        stats.state = 'closed';
+        void this.#detach(attached, error);
+      },
+    });
+    stats.state = 'open';
+    stats.openedAt = Date.now();
+    attached.firmware = board.firmware;
+    return {
+      stats,
+      overlongLines: 0,
+      command: async (command) => {
+        const result = board.command(command);
+        if (!result.ok) {
+          this.#log.warn(
+            { kitId: attached.kitId, command, code: result.code },
+            `command not applied: ${result.error}`,
+          );
+        }
+      },
+      close: () => board.close(),
+    };
   }
 
   async #detach(attached: AttachedPort, error?: Error): Promise<void> {
@@ -347,8 +433,8 @@ export class SerialGateway {
   async #command(kitId: string, command: KitCommand): Promise<void> {
     const ports = [...this.#ports.values()].filter((attached) => attached.kitId === kitId);
     for (const attached of ports) {
-      await attached.port.write(JSON.stringify(command)).catch((error: Error) => {
-        this.#log.warn({ kitId, err: error.message }, 'could not send a command down the serial line');
+      await attached.port.command(command).catch((error: Error) => {
+        this.#log.warn({ kitId, err: error.message }, 'could not send a command down to the kit');
       });
     }
   }

@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
-import { greenhouseReadings, SimulatedEsp32Kit } from '../firmware-sim/index.ts';
+import { findSocat, loadScenario, type Scenario, Simulation, scenarioNames } from '../firmware-sim/index.ts';
 import { SerialGateway } from '../gateway/index.ts';
 import { KIT_KINDS, type KitKind, KitRegistry, openLabDb, RegistryError } from '../labdb/index.ts';
 import { ConfigError, type DeepPartial, loadConfig, type PlatformConfig } from './config.ts';
@@ -73,7 +73,10 @@ function stopOnSignals(logger: Logger, stop: () => Promise<void>): void {
   process.on('SIGTERM', onSignal);
 }
 
-async function runPlatform(settings: PlatformConfig): Promise<{ platform: Platform; logger: Logger }> {
+async function runPlatform(
+  settings: PlatformConfig,
+  beforeStop: () => Promise<void> = async () => {},
+): Promise<{ platform: Platform; logger: Logger }> {
   const logger = createLogger(settings.log.level);
   const platform = await startPlatform(settings, logger);
   logger.info(
@@ -83,12 +86,14 @@ async function runPlatform(settings: PlatformConfig): Promise<{ platform: Platfo
       store: platform.store.kind,
       dataDir: settings.dataDir,
       sandbox: settings.mqtt.sandbox,
+      gateway: settings.gateway.enabled,
     },
     `platform up: HTTP :${platform.ports.http} (MQTT over WebSocket at /mqtt, API docs at /docs), MQTT :${platform.ports.mqtt}, store ${platform.store.kind}`,
   );
   const statusTimer = reportStatus(platform, logger, settings.log.statusIntervalSeconds);
   stopOnSignals(logger, async () => {
     if (statusTimer) clearInterval(statusTimer);
+    await beforeStop();
     await platform.close();
   });
   return { platform, logger };
@@ -96,55 +101,134 @@ async function runPlatform(settings: PlatformConfig): Promise<{ platform: Platfo
 
 program
   .command('start')
-  .description('run the platform: broker, ingest, store and HTTP API')
+  .description('run the platform: broker, ingest, store and HTTP API (and the serial gateway when enabled)')
   .action(async () => {
     await runPlatform(config());
   });
 
+/** Loads a scenario; without socat, its USB kits are left out (with a note) so the demo still runs. */
+function scenarioFor(name: string, log: (message: string) => void): Scenario {
+  const scenario = loadScenario(name);
+  if (findSocat() || scenario.kits.every((kit) => kit.kind === 'esp32')) return scenario;
+  log(
+    'socat is not installed: the simulated USB kits (Arduino, Firmata) are left out. apt-get install socat to see them.',
+  );
+  return { ...scenario, kits: scenario.kits.filter((kit) => kit.kind === 'esp32') };
+}
+
+/** Registers the scenario's kits (kind as simulated) and issues fresh secrets to the Wi-Fi ones. */
+async function registerScenarioKits(
+  registry: KitRegistry,
+  scenario: Scenario,
+): Promise<Record<string, string>> {
+  const secrets: Record<string, string> = {};
+  for (const spec of scenario.kits) {
+    const existing = await registry.getKit(spec.id);
+    secrets[spec.id] = existing
+      ? await registry.rotateKitSecret(spec.id)
+      : (
+          await registry.addKit({
+            id: spec.id,
+            kind: spec.kind,
+            name: `Simulated ${spec.profile} kit ${spec.id}`,
+          })
+        ).secret;
+  }
+  return secrets;
+}
+
 program
   .command('demo')
-  .description('run the platform with simulated ESP32 kits publishing, so you can watch data arrive')
-  .option('-k, --kits <n>', 'number of simulated kits', '3')
-  .action(async (options: { kits: string }) => {
-    const settings = config(process.env.IOTLAB_DATA_DIR ? {} : { dataDir: './var/demo' });
-    const { platform, logger } = await runPlatform(settings);
-    const count = Math.max(1, Math.min(200, Number(options.kits) || 3));
+  .description(
+    'run the platform with simulated kits of every kind (Wi-Fi, USB, Firmata), so you can watch data arrive',
+  )
+  .option('-s, --scenario <name|file>', 'scenario of simulated kits', 'demo')
+  .action(async (options: { scenario: string }) => {
+    const base = config(process.env.IOTLAB_DATA_DIR ? {} : { dataDir: './var/demo' });
+    const scenario = scenarioFor(options.scenario, (message) => console.warn(`iotlab demo: ${message}`));
+    const simulation = await Simulation.prepare(scenario);
+    const settings: PlatformConfig = {
+      ...base,
+      gateway: {
+        ...base.gateway,
+        enabled: true,
+        ports: [...base.gateway.ports, ...simulation.gatewayPorts()],
+      },
+    };
+    const { platform, logger } = await runPlatform(settings, () => simulation.stop());
+    const secrets = await registerScenarioKits(platform.registry, scenario);
     const viewerSecret = await ensureService(platform.registry, 'demo-viewer');
-    const kits: SimulatedEsp32Kit[] = [];
-    for (let i = 1; i <= count; i++) {
-      const kitId = `demo-esp32-${String(i).padStart(2, '0')}`;
-      const secret = await ensureKit(platform.registry, kitId);
-      // The last kit connects over WebSocket, as a browser or a kit behind a proxy would.
-      const url =
-        i === count && count > 1
-          ? `ws://127.0.0.1:${platform.ports.http}/mqtt`
-          : `mqtt://127.0.0.1:${platform.ports.mqtt}`;
-      const kit = new SimulatedEsp32Kit({ kitId, secret, url, readings: greenhouseReadings(i) });
-      await kit.start();
-      kits.push(kit);
-    }
-    const base = `http://127.0.0.1:${platform.ports.http}`;
+    await simulation.start({
+      brokerUrl: `mqtt://127.0.0.1:${platform.ports.mqtt}`,
+      credentials: (kitId) => ({ username: kitId, password: secrets[kitId] as string }),
+    });
+    const first = scenario.kits[0]?.id ?? 'demo-01';
+    const url = `http://127.0.0.1:${platform.ports.http}`;
     logger.info(
-      `demo: ${count} simulated kits publishing every second. Try:\n` +
-        `  curl -u demo-viewer:${viewerSecret} '${base}/api/v1/kits/demo-esp32-01'\n` +
-        `  curl -u demo-viewer:${viewerSecret} '${base}/api/v1/kits/demo-esp32-01/telemetry?sensor=temperature'\n` +
-        `  IOTLAB_DATA_DIR=${settings.dataDir} npx iotlab query demo-esp32-01 temperature --every 60000\n` +
-        `  API docs: ${base}/docs`,
+      `demo: ${scenario.kits.length} simulated kits (${[...new Set(scenario.kits.map((k) => k.kind))].join(', ')}) from scenario "${scenario.name}". Try:\n` +
+        `  curl -u demo-viewer:${viewerSecret} '${url}/api/v1/kits'\n` +
+        `  curl -u demo-viewer:${viewerSecret} '${url}/api/v1/kits/${first}/telemetry?sensor=temperature'\n` +
+        `  IOTLAB_DATA_DIR=${settings.dataDir} npx iotlab query ${first} temperature\n` +
+        `  API docs: ${url}/docs`,
     );
-    process.prependListener('SIGINT', () => void Promise.all(kits.map((kit) => kit.stop())));
-    process.prependListener('SIGTERM', () => void Promise.all(kits.map((kit) => kit.stop())));
   });
 
-async function ensureKit(registry: KitRegistry, kitId: string): Promise<string> {
-  return (await registry.getKit(kitId))
-    ? registry.rotateKitSecret(kitId)
-    : (await registry.addKit({ id: kitId, name: `Demo kit ${kitId.slice(-2)}`, kind: 'esp32' })).secret;
-}
+program
+  .command('sim')
+  .description("run a scenario of simulated kits against a platform (this machine's, or --broker)")
+  .option('-s, --scenario <name|file>', `scenario: ${scenarioNames().join(', ')}, or a JSON file`, 'demo')
+  .option('--broker <url>', 'broker of a remote platform, e.g. mqtt://lab-server:1883')
+  .option('--service <name>', 'with --broker: a service account that connects the kits on their behalf')
+  .option('--secret <secret>', "with --broker: the service account's secret")
+  .action(async (options: { scenario: string; broker?: string; service?: string; secret?: string }) => {
+    const settings = config();
+    const logger = createLogger(settings.log.level);
+    const scenario = scenarioFor(options.scenario, (message) => logger.warn(message));
+    let brokerUrl: string;
+    let service: { name: string; secret: string };
+    let credentials: (kitId: string) => { username: string; password: string };
+    if (options.broker) {
+      if (!options.service || !options.secret) throw new ConfigError('--broker needs --service and --secret');
+      brokerUrl = options.broker;
+      service = { name: options.service, secret: options.secret };
+      credentials = (kitId) => ({ username: `${kitId}@${service.name}`, password: service.secret });
+    } else {
+      // This machine's platform: register the kits in its lab database and use fresh secrets.
+      brokerUrl = `mqtt://127.0.0.1:${settings.mqtt.port}`;
+      const secrets = await withRegistry((registry) => registerScenarioKits(registry, scenario));
+      service = {
+        name: 'sim-gateway',
+        secret: await withRegistry((registry) => ensureService(registry, 'sim-gateway')),
+      };
+      credentials = (kitId) => ({ username: kitId, password: secrets[kitId] as string });
+    }
+    const simulation = await Simulation.prepare(scenario);
+    const gatewayPorts = simulation.gatewayPorts();
+    const gateway =
+      gatewayPorts.length > 0
+        ? new SerialGateway({
+            service,
+            brokerUrl,
+            ports: gatewayPorts,
+            scanUsb: false,
+            baudRate: 115200,
+            outboxDir: join(resolve(settings.dataDir), 'sim-gateway-outbox'),
+            logger: logger.child({ module: 'gateway' }),
+          })
+        : undefined;
+    await gateway?.start();
+    await simulation.start({ brokerUrl, credentials });
+    logger.info({ scenario: scenario.name, kits: scenario.kits.length, brokerUrl }, 'simulation running');
+    stopOnSignals(logger, async () => {
+      await simulation.stop();
+      await gateway?.stop();
+    });
+  });
 
 async function ensureService(registry: KitRegistry, name: string): Promise<string> {
   return (await registry.getService(name))
     ? registry.rotateServiceSecret(name)
-    : (await registry.addService(name, 'created by iotlab demo')).secret;
+    : (await registry.addService(name, 'created by iotlab')).secret;
 }
 
 const kits = program.command('kits').description('register kits and manage their secrets');

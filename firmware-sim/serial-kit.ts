@@ -1,5 +1,6 @@
 import { SerialPort } from 'serialport';
 import type { KitCommand } from '../protocol/index.ts';
+import type { KitModel } from './model.ts';
 
 export type SerialLineFormat = 'json' | 'plotter' | 'keyvalue';
 
@@ -12,28 +13,39 @@ export interface SimulatedSerialKitOptions {
   firmware?: string;
   /** Whether the sketch announces itself with `# kit=<id>` at boot (default true). */
   announce?: boolean;
-  readings: (now: number, seq: number) => Record<string, number | null>;
+  /** What the kit measures; or give `model`. */
+  readings?: (now: number, seq: number) => Record<string, number | null>;
+  /** A simulated kit: readings, actuators, timing, garbage on the line. */
+  model?: KitModel;
   onCommand?: (command: KitCommand) => void;
 }
 
-/** One line as the reference Uno sketches print it (`Serial.println`, so `\r\n`). */
+/** One line as the reference Uno sketches print it (without the `\r\n` that `println` adds). */
 export function formatSerialLine(
   format: SerialLineFormat,
   readings: Record<string, number | null>,
   seq?: number,
 ): string {
+  const text = (value: number | null) => (value === null ? 'nan' : String(value));
   const entries = Object.entries(readings);
   switch (format) {
     case 'json':
       return JSON.stringify(seq === undefined ? readings : { seq, ...readings });
     case 'plotter':
-      return entries.map(([name, value]) => `${name}:${value === null ? 'nan' : value}`).join(',');
+      return entries.map(([name, value]) => `${name}:${text(value)}`).join(',');
     case 'keyvalue':
       return [
         ...(seq === undefined ? [] : [`seq=${seq}`]),
-        ...entries.map(([name, value]) => `${name}=${value === null ? 'nan' : value}`),
+        ...entries.map(([name, value]) => `${name}=${text(value)}`),
       ].join(' ');
   }
+}
+
+/** Bytes a loose cable or a wrong baud rate puts on the line. */
+function garbage(): Buffer {
+  const bytes = Buffer.alloc(8 + Math.floor(Math.random() * 40));
+  for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
+  return bytes;
 }
 
 /**
@@ -48,6 +60,7 @@ export class SimulatedSerialKit {
   #timer: NodeJS.Timeout | undefined;
   #seq = 0;
   #received = '';
+  #stopped = false;
   readonly commands: KitCommand[] = [];
 
   constructor(options: SimulatedSerialKitOptions) {
@@ -55,7 +68,7 @@ export class SimulatedSerialKit {
     this.#options = options;
   }
 
-  /** Lines written so far (readings lines only). */
+  /** Readings lines written so far. */
   get sent(): number {
     return this.#seq;
   }
@@ -69,12 +82,17 @@ export class SimulatedSerialKit {
     if (this.#options.announce !== false) {
       this.writeRaw(`# kit=${this.kitId} fw=${this.#options.firmware ?? 'iotlab-sim-uno/0.1'}\r\n`);
     }
-    this.#timer = setInterval(() => this.printOnce(), this.#options.intervalMs ?? 1_000);
+    this.#schedule(this.#options.intervalMs ?? 1_000);
   }
 
   /** Prints one readings line now. */
   printOnce(): void {
-    const readings = this.#options.readings(Date.now(), this.#seq);
+    const now = Date.now();
+    const model = this.#options.model;
+    const readings = model
+      ? { ...model.sample(now), ...model.actuators() }
+      : (this.#options.readings?.(now, this.#seq) ?? {});
+    if (model?.transport(now).garbage) this.writeRaw(Buffer.concat([garbage(), Buffer.from('\r\n')]));
     this.writeRaw(`${formatSerialLine(this.#options.format ?? 'json', readings, this.#seq++)}\r\n`);
   }
 
@@ -84,9 +102,19 @@ export class SimulatedSerialKit {
   }
 
   async stop(): Promise<void> {
-    if (this.#timer) clearInterval(this.#timer);
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
     const port = this.#port;
     if (port?.isOpen) await new Promise<void>((resolve) => port.drain(() => port.close(() => resolve())));
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#stopped) return;
+    this.#timer = setTimeout(() => {
+      this.printOnce();
+      const model = this.#options.model;
+      this.#schedule(model ? model.transport(Date.now()).intervalMs : (this.#options.intervalMs ?? 1_000));
+    }, delayMs);
   }
 
   #receive(chunk: Buffer): void {
@@ -99,6 +127,7 @@ export class SimulatedSerialKit {
         try {
           const command = JSON.parse(line) as KitCommand;
           this.commands.push(command);
+          this.#options.model?.command(command);
           this.#options.onCommand?.(command);
         } catch {
           // a real sketch ignores what it cannot parse

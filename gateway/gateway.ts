@@ -64,7 +64,8 @@ type IdentifiedBy = 'metadata' | 'usb-serial' | 'config';
 
 interface AttachedPort {
   found: FoundPort;
-  port: KitSource;
+  /** Undefined while the port is opening. */
+  port?: KitSource;
   kitId?: string;
   identifiedBy?: IdentifiedBy;
   firmware?: string;
@@ -153,15 +154,22 @@ export class SerialGateway {
       name: this.#options.service.name,
       state: this.#stopped ? 'offline' : 'online',
       ts: Date.now(),
-      ports: [...this.#ports.values()].map((attached) => ({
-        ...attached.port.stats,
-        linesBad: attached.port.stats.linesBad + attached.port.overlongLines,
-        kitId: attached.kitId ?? null,
-        identifiedBy: attached.identifiedBy ?? null,
-        chip: attached.found.chip ?? null,
-        firmware: attached.firmware ?? null,
-        unidentifiedDropped: attached.unidentifiedDropped,
-      })),
+      // Ports still opening (a Firmata board takes seconds to answer) are left out until they are open.
+      ports: [...this.#ports.values()].flatMap(({ port, ...attached }) =>
+        port
+          ? [
+              {
+                ...port.stats,
+                linesBad: port.stats.linesBad + port.overlongLines,
+                kitId: attached.kitId ?? null,
+                identifiedBy: attached.identifiedBy ?? null,
+                chip: attached.found.chip ?? null,
+                firmware: attached.firmware ?? null,
+                unidentifiedDropped: attached.unidentifiedDropped,
+              },
+            ]
+          : [],
+      ),
       kits: [...this.#links.values()].map((link) => ({
         kitId: link.kitId,
         connected: link.connected,
@@ -182,7 +190,7 @@ export class SerialGateway {
     if (this.#statusTimer) clearInterval(this.#statusTimer);
     for (const attached of this.#ports.values()) {
       if (attached.identifyTimer) clearTimeout(attached.identifyTimer);
-      await attached.port.close();
+      await attached.port?.close();
     }
     this.#ports.clear();
     await Promise.all([...this.#links.values()].map((link) => link.stop()));
@@ -205,7 +213,8 @@ export class SerialGateway {
     try {
       const configured = this.#options.ports.map((port) => port.path);
       for (const found of await findPorts(configured, this.#options.scanUsb)) {
-        if (!this.#ports.has(found.path)) await this.#attach(found);
+        // Not awaited: a Firmata board can take seconds to answer, and other ports must not wait for it.
+        if (!this.#ports.has(found.path)) void this.#attach(found);
       }
     } finally {
       this.#scanning = false;
@@ -219,7 +228,6 @@ export class SerialGateway {
       waiting: [],
       unidentifiedDropped: 0,
       reportedUnknown: false,
-      port: undefined as unknown as KitSource, // set below, before anything can use it
     };
     this.#ports.set(found.path, attached);
     try {
@@ -233,6 +241,10 @@ export class SerialGateway {
         { path: found.path, err: (error as Error).message },
         'cannot open serial port; will retry',
       );
+      return;
+    }
+    if (this.#stopped) {
+      await attached.port.close(); // stopped while the port was opening
       return;
     }
     this.#log.info(
@@ -433,7 +445,7 @@ export class SerialGateway {
   async #command(kitId: string, command: KitCommand): Promise<void> {
     const ports = [...this.#ports.values()].filter((attached) => attached.kitId === kitId);
     for (const attached of ports) {
-      await attached.port.command(command).catch((error: Error) => {
+      await attached.port?.command(command).catch((error: Error) => {
         this.#log.warn({ kitId, err: error.message }, 'could not send a command down to the kit');
       });
     }

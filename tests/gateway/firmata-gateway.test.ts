@@ -1,8 +1,7 @@
 import { SerialPort } from 'serialport';
 import { afterAll, expect, it } from 'vitest';
-import { FirmataBoardEmulator } from '../../firmware-sim/index.ts';
+import { FirmataBoardEmulator, startPtyPair } from '../../firmware-sim/index.ts';
 import { kitTopic } from '../../protocol/index.ts';
-import { startPtyPair } from '../harness/serial.ts';
 import { describeWithServer } from '../harness/servers.ts';
 import { connect, eventually, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 

@@ -8,13 +8,13 @@ import {
   FirmataBoardEmulator,
   type FirmataOutputMode,
 } from '../../firmware-sim/firmata-board.ts';
+import { type PtyPair, startPtyPair } from '../../firmware-sim/index.ts';
 import {
   FirmataKit,
   FirmataKitError,
   type FirmataKitOptions,
   planFirmataPinMap,
 } from '../../gateway/firmata.ts';
-import { type PtyPair, startPtyPair } from '../harness/serial.ts';
 import { describeWithServer } from '../harness/servers.ts';
 
 const KIT_PINS = {

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { type PtyPair, startPtyPair } from '../../firmware-sim/index.ts';
 import { SimulatedSerialKit, type SimulatedSerialKitOptions } from '../../firmware-sim/serial-kit.ts';
 import { type GatewayStatus, SerialGateway } from '../../gateway/index.ts';
 import { gatewayStatusTopic, kitTopic } from '../../protocol/index.ts';
-import { type PtyPair, startPtyPair } from '../harness/serial.ts';
 import { describeWithServer } from '../harness/servers.ts';
 import { collect, connect, eventually, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 

@@ -1,6 +1,6 @@
 import { afterAll, expect, it } from 'vitest';
+import { startPtyPair } from '../../firmware-sim/index.ts';
 import { SimulatedSerialKit } from '../../firmware-sim/serial-kit.ts';
-import { startPtyPair } from '../harness/serial.ts';
 import { describeWithServer } from '../harness/servers.ts';
 import { eventually, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
+import { startPtyPair } from '../../firmware-sim/index.ts';
 import { SimulatedSerialKit } from '../../firmware-sim/serial-kit.ts';
 import { SerialGateway } from '../../gateway/index.ts';
-import { startPtyPair } from '../harness/serial.ts';
 import { describeWithServer, freePort } from '../harness/servers.ts';
 import { eventually, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 

@@ -1,12 +1,12 @@
 /**
- * Pseudo-terminal pairs from socat: one end is opened by the gateway exactly as a USB serial port,
- * the other by a simulated kit. Stopping socat makes both ends disappear, as unplugging does.
+ * Pseudo-terminal pairs from socat (Debian package `socat`): the gateway opens one end exactly as
+ * a USB serial port, a simulated kit the other. Stopping socat makes both ends disappear, as
+ * unplugging a cable does.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findBinary } from './servers.ts';
 
 export interface PtyPair {
   /** Path of one end (a symlink to /dev/pts/N). */
@@ -19,15 +19,24 @@ export interface PtyPair {
   stop(): Promise<void>;
 }
 
+// socat outlives a process that dies without stopping it; kill what is left when this process exits.
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 export async function startPtyPair(options: { linkA?: string; linkB?: string } = {}): Promise<PtyPair> {
-  const socat = findBinary('socat');
-  if (!socat) throw new Error('socat not found on PATH: install the Debian package "socat"');
+  const socat = findSocat();
+  if (!socat)
+    throw new Error('socat not found on PATH: install the Debian package "socat" to simulate USB kits');
   const dir = options.linkA ? undefined : mkdtempSync(join(tmpdir(), 'iotlab-pty-'));
   const a = options.linkA ?? join(dir as string, 'gateway-side');
   const b = options.linkB ?? join(dir as string, 'kit-side');
   const child: ChildProcess = spawn(socat, [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let stderr = '';
   child.stderr?.on('data', (chunk) => (stderr += chunk));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -57,4 +66,12 @@ export async function startPtyPair(options: { linkA?: string; linkB?: string } =
 
 function exists(path: string): boolean {
   return statSync(path, { throwIfNoEntry: false }) !== undefined;
+}
+
+/** socat's path, or undefined when it is not installed. */
+export function findSocat(): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    if (dir && exists(join(dir, 'socat'))) return join(dir, 'socat');
+  }
+  return undefined;
 }

@@ -3,6 +3,7 @@ export * from './esp32.ts';
 export * from './firmata-board.ts';
 export * from './kit-model.ts';
 export * from './model.ts';
+export { getProfile, PROFILE_NAMES } from './physics.ts';
 export * from './pty.ts';
 export * from './scenario.ts';
 export * from './serial-kit.ts';

@@ -30,7 +30,10 @@ export function spawnIotlab(
   command: string,
   env: Record<string, string>,
 ): { child: ChildProcess; exited: Promise<number | null> } {
-  const child: ChildProcess = spawn(process.execPath, ['bin/iotlab.js', command], {
+  // IOTLAB_BENCH_PROFILE=<dir> writes a V8 CPU profile of the process there (for `--cpu-prof` analysis).
+  const profile = process.env.IOTLAB_BENCH_PROFILE;
+  const nodeArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, 'bin/iotlab.js', command], {
     env: {
       ...process.env,
       IOTLAB_HTTP_HOST: '127.0.0.1',

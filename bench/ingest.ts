@@ -23,7 +23,7 @@ import {
   startMosquitto,
 } from '../tests/harness/servers.ts';
 import { connectKits, disconnect, flood, percentile, SENSORS_PER_MESSAGE, steady } from './load.ts';
-import { startPlatformProcess } from './platform-process.ts';
+import { processUsage, startPlatformProcess } from './platform-process.ts';
 import { emitResult, sleep } from './report.ts';
 
 export interface IngestBenchOptions {
@@ -226,11 +226,13 @@ async function runMosquitto(opts: IngestBenchOptions): Promise<number> {
       mosquitto.url,
       Array.from({ length: opts.kits }, (_, i) => ({ kitId: `flood-${String(i).padStart(4, '0')}` })),
     );
+    const before = processUsage(mosquitto.pid);
     const start = Date.now();
     await flood(kits, opts.seconds);
     const acked = kits.reduce((n, kit) => n + kit.acked, 0);
     const deadline = Date.now() + 60_000;
     while (received < acked && Date.now() < deadline) await sleep(100);
+    const cpu = processUsage(mosquitto.pid).cpuSeconds - before.cpuSeconds;
     // Delivered to the subscriber per second (Mosquitto acknowledges before it delivers).
     const rate = received / ((lastAt - start) / 1000);
     emit({
@@ -242,6 +244,7 @@ async function runMosquitto(opts: IngestBenchOptions): Promise<number> {
       messagesLost: acked - received,
       messagesPerSecond: Math.round(rate),
       readingsPerSecond: Math.round(rate * SENSORS_PER_MESSAGE),
+      mosquittoCpuPercent: Math.round((cpu / ((lastAt - start) / 1000)) * 100),
     });
     await disconnect(kits);
     await subscriber.endAsync();

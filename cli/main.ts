@@ -6,7 +6,7 @@ import { SerialGateway } from '../gateway/index.ts';
 import { KIT_KINDS, type KitKind, KitRegistry, openLabDb, RegistryError } from '../labdb/index.ts';
 import { ConfigError, type DeepPartial, loadConfig, type PlatformConfig } from './config.ts';
 import { createLogger } from './logger.ts';
-import { labDbPath, openStore, type Platform, startPlatform, VERSION } from './platform.ts';
+import { gatewayOptions, labDbPath, openStore, type Platform, startPlatform, VERSION } from './platform.ts';
 
 const program = new Command('iotlab')
   .description('IoT Industry College training-lab platform')
@@ -308,17 +308,9 @@ program
       );
     }
     const logger = createLogger(settings.log.level);
-    const gateway = new SerialGateway({
-      service: { name, secret: serviceSecret },
-      brokerUrl,
-      ports: settings.gateway.ports,
-      usbSerials: settings.gateway.usbSerials,
-      kitSecrets: settings.gateway.kitSecrets,
-      scanUsb: settings.gateway.scanUsb,
-      baudRate: settings.gateway.baudRate,
-      outboxDir: join(resolve(settings.dataDir), 'gateway-outbox'),
-      logger: logger.child({ module: 'gateway' }),
-    });
+    const gateway = new SerialGateway(
+      gatewayOptions(settings, { name, secret: serviceSecret }, brokerUrl, logger),
+    );
     await gateway.start();
     logger.info({ name, brokerUrl, ports: settings.gateway.ports.map((p) => p.path) }, 'gateway up');
     stopOnSignals(logger, () => gateway.stop());

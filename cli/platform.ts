@@ -8,7 +8,7 @@ import {
   type MqttBroker,
   startExternalIngest,
 } from '../broker/index.ts';
-import { SerialGateway } from '../gateway/index.ts';
+import { type GatewayOptions, SerialGateway } from '../gateway/index.ts';
 import { buildApp } from '../lab-api/index.ts';
 import { type KitRegistry, type LabDb, openLabDb, KitRegistry as Registry } from '../labdb/index.ts';
 import { createEmbeddedStore, type TelemetryStore, TelemetryWriter } from '../telemetry/index.ts';
@@ -200,17 +200,15 @@ async function startLocalGateway(
   const secret = (await registry.getService(name))
     ? await registry.rotateServiceSecret(name)
     : (await registry.addService(name, 'serial gateway of this machine')).secret;
-  const gateway = new SerialGateway({
-    service: { name, secret },
-    brokerUrl: `mqtt://127.0.0.1:${mqttPort}`,
-    ports: config.gateway.ports,
-    usbSerials: await registry.usbBindings(),
-    kitSecrets: config.gateway.kitSecrets,
-    scanUsb: config.gateway.scanUsb,
-    baudRate: config.gateway.baudRate,
-    outboxDir: join(resolve(config.dataDir), 'gateway-outbox'),
-    logger: logger.child({ module: 'gateway' }),
-  });
+  const gateway = new SerialGateway(
+    gatewayOptions(
+      config,
+      { name, secret },
+      `mqtt://127.0.0.1:${mqttPort}`,
+      logger,
+      await registry.usbBindings(),
+    ),
+  );
   await gateway.start();
   const bindingsTimer = setInterval(() => {
     registry.usbBindings().then(
@@ -220,4 +218,25 @@ async function startLocalGateway(
   }, 5_000);
   bindingsTimer.unref();
   return { gateway, bindingsTimer };
+}
+
+/** The gateway's settings from the platform configuration (for `iotlab start` and `iotlab gateway`). */
+export function gatewayOptions(
+  config: PlatformConfig,
+  service: { name: string; secret: string },
+  brokerUrl: string,
+  logger: Logger,
+  usbSerials: Record<string, string> = config.gateway.usbSerials,
+): GatewayOptions {
+  return {
+    service,
+    brokerUrl,
+    ports: config.gateway.ports,
+    usbSerials,
+    kitSecrets: config.gateway.kitSecrets,
+    scanUsb: config.gateway.scanUsb,
+    baudRate: config.gateway.baudRate,
+    outboxDir: join(resolve(config.dataDir), 'gateway-outbox'),
+    logger: logger.child({ module: 'gateway' }),
+  };
 }

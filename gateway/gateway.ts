@@ -8,7 +8,7 @@ import {
 import { type FoundPort, findPorts } from './discovery.ts';
 import { FirmataKit } from './firmata.ts';
 import { type KitCredentials, KitLink } from './kit-link.ts';
-import { type PortStats, SerialKitPort } from './serial-kit-port.ts';
+import { newPortStats, type PortStats, SerialKitPort } from './serial-kit-port.ts';
 
 export interface GatewayPortConfig {
   /** e.g. /dev/ttyACM0, /dev/ttyUSB1, or a pty path. */
@@ -292,17 +292,7 @@ export class SerialGateway {
 
   async #openFirmata(attached: AttachedPort, config: GatewayPortConfig): Promise<KitSource> {
     const baudRate = config.baudRate ?? 57_600;
-    const stats: PortStats = {
-      path: attached.found.path,
-      state: 'opening',
-      baudRate,
-      linesGood: 0,
-      linesBad: 0,
-      problems: {},
-      droppedBytes: 0,
-      lastLineAt: null,
-      openedAt: null,
-    };
+    const stats = newPortStats(attached.found.path, baudRate);
     const board = await FirmataKit.open({
       path: attached.found.path,
       baudRate,

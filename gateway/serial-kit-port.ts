@@ -21,6 +21,22 @@ export interface PortStats {
   openedAt: number | null;
 }
 
+/** Counters of a port that has not read anything yet. */
+export function newPortStats(path: string, baudRate: number, usbSerialNumber?: string): PortStats {
+  return {
+    path,
+    state: 'opening',
+    baudRate,
+    ...(usbSerialNumber ? { usbSerialNumber } : {}),
+    linesGood: 0,
+    linesBad: 0,
+    problems: {},
+    droppedBytes: 0,
+    lastLineAt: null,
+    openedAt: null,
+  };
+}
+
 export interface SerialKitPortOptions {
   path: string;
   baudRate: number;
@@ -44,18 +60,7 @@ export class SerialKitPort {
 
   constructor(options: SerialKitPortOptions) {
     this.#options = options;
-    this.stats = {
-      path: options.path,
-      state: 'opening',
-      baudRate: options.baudRate,
-      ...(options.usbSerialNumber ? { usbSerialNumber: options.usbSerialNumber } : {}),
-      linesGood: 0,
-      linesBad: 0,
-      problems: {},
-      droppedBytes: 0,
-      lastLineAt: null,
-      openedAt: null,
-    };
+    this.stats = newPortStats(options.path, options.baudRate, options.usbSerialNumber);
     this.#splitter = new LineSplitter((line) => this.#line(line));
   }
 

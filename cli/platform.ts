@@ -116,6 +116,7 @@ export async function startPlatform(config: PlatformConfig, logger: Logger): Pro
     : undefined;
   const app = await buildApp(
     {
+      db: labDb,
       store,
       registry,
       liveStatus: broker,

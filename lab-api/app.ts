@@ -6,11 +6,21 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import { createWebSocketStream } from 'ws';
-import type { KitRegistry } from '../labdb/index.ts';
+import type { KitRegistry, LabDb } from '../labdb/index.ts';
 import type { TelemetryStore, WriterStats } from '../telemetry/index.ts';
+import { installAccessControl, LoginLimiter } from './auth.ts';
 import { installErrorHandler } from './errors.ts';
+import { People } from './people.ts';
+import { assignmentsRoutes } from './routes/assignments.ts';
+import { auditRoutes } from './routes/audit.ts';
+import { authRoutes } from './routes/auth.ts';
+import { classesRoutes } from './routes/classes.ts';
 import { healthRoutes } from './routes/health.ts';
 import { kitRoutes } from './routes/kits.ts';
+import { mentorsRoutes } from './routes/mentors.ts';
+import { peopleRoutes } from './routes/people.ts';
+import { projectsRoutes } from './routes/projects.ts';
+import { tasksRoutes } from './routes/tasks.ts';
 
 /** A kit's connection as the broker sees it (structurally the broker's KitLiveStatus). */
 export interface KitConnection {
@@ -24,6 +34,8 @@ export interface KitConnection {
 }
 
 export interface AppDeps {
+  /** The lab database (people, projects, classes, kits…). */
+  db: LabDb;
   store: TelemetryStore;
   registry: KitRegistry;
   /** The broker's live view of kits; absent when no broker runs in this process. */
@@ -33,6 +45,14 @@ export interface AppDeps {
   /** Counters for /health. */
   stats: () => { ingest: object; writer: WriterStats };
   version: string;
+}
+
+/** What every route plugin gets: the dependencies and the domain objects built on them. */
+export interface LabContext {
+  deps: AppDeps;
+  db: LabDb;
+  people: People;
+  loginLimiter: LoginLimiter;
 }
 
 /**
@@ -56,8 +76,13 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
         version: deps.version,
         description: 'Kits, telemetry and (soon) the lab.',
       },
-      components: { securitySchemes: { service: { type: 'http', scheme: 'basic' } } },
-      security: [{ service: [] }],
+      components: {
+        securitySchemes: {
+          person: { type: 'http', scheme: 'bearer', description: 'token from POST /api/v1/auth/login' },
+          service: { type: 'http', scheme: 'basic', description: 'service account name and secret' },
+        },
+      },
+      security: [{ person: [] }, { service: [] }],
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
@@ -70,7 +95,26 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
     });
   }
 
-  await app.register(healthRoutes, { deps });
-  await app.register(kitRoutes, { deps, prefix: '/api/v1' });
+  installAccessControl(app, deps.db, deps.registry);
+  const ctx: LabContext = {
+    deps,
+    db: deps.db,
+    people: new People(deps.db),
+    loginLimiter: new LoginLimiter(),
+  };
+  await app.register(healthRoutes, { ctx });
+  for (const routes of [
+    authRoutes,
+    peopleRoutes,
+    auditRoutes,
+    kitRoutes,
+    mentorsRoutes,
+    projectsRoutes,
+    tasksRoutes,
+    classesRoutes,
+    assignmentsRoutes,
+  ]) {
+    await app.register(routes, { ctx, prefix: '/api/v1' });
+  }
   return app;
 }

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { AppDeps } from '../app.ts';
+import type { LabContext } from '../app.ts';
 
-export const healthRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { deps }) => {
+export const healthRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (app, { ctx }) => {
+  const { deps } = ctx;
   const started = Date.now();
   app.get('/health', async (_request, reply) => {
     const reachable = await deps.store.ping().catch(() => false);

@@ -2,8 +2,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { KIT_ID_PATTERN, SENSOR_NAME_PATTERN, sensorSpec } from '../../protocol/index.ts';
-import type { AppDeps } from '../app.ts';
-import { requireService } from '../auth.ts';
+import type { LabContext } from '../app.ts';
+import type { Access } from '../auth.ts';
 import { ApiError } from '../errors.ts';
 
 const KitParams = Type.Object({ kitId: Type.String({ pattern: KIT_ID_PATTERN.source }) });
@@ -35,9 +35,12 @@ function toMs(value: number | string | undefined, fallback: number): number {
   return typeof value === 'number' ? value : Date.parse(value);
 }
 
-export const kitRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (plugin, { deps }) => {
+/** Kits and their telemetry: staff and platform services (students get their own kits with the lab API's bindings). */
+const STAFF_AND_SERVICES: Access = { roles: ['admin', 'instructor'], services: true };
+
+export const kitRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin, { ctx }) => {
   const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
-  app.addHook('onRequest', requireService(deps.registry));
+  const { deps } = ctx;
 
   async function kitOr404(kitId: string) {
     const kit = await deps.registry.getKit(kitId);
@@ -49,7 +52,10 @@ export const kitRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (plugin, {
 
   app.get(
     '/kits',
-    { schema: { summary: 'Registered kits with their connection status', tags: ['kits'] } },
+    {
+      config: { access: STAFF_AND_SERVICES },
+      schema: { summary: 'Registered kits with their connection status', tags: ['kits'] },
+    },
     async () => {
       const kits = await deps.registry.listKits();
       return { items: kits.map((kit) => ({ ...kit, connection: connection(kit.id) })) };
@@ -58,7 +64,10 @@ export const kitRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (plugin, {
 
   app.get(
     '/kits/:kitId',
-    { schema: { summary: 'One kit, its connection and latest readings', tags: ['kits'], params: KitParams } },
+    {
+      config: { access: STAFF_AND_SERVICES },
+      schema: { summary: 'One kit, its connection and latest readings', tags: ['kits'], params: KitParams },
+    },
     async (request) => {
       const kit = await kitOr404(request.params.kitId);
       const latest = await deps.store.latest(kit.id);
@@ -78,6 +87,7 @@ export const kitRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (plugin, {
   app.get(
     '/kits/:kitId/telemetry',
     {
+      config: { access: STAFF_AND_SERVICES },
       schema: {
         summary: "A kit's readings of one sensor over a time range, raw or aggregated",
         tags: ['kits'],

@@ -1,0 +1,347 @@
+import { randomUUID } from 'node:crypto';
+import type { LabDb, SqlValue } from '../labdb/index.ts';
+import { recordAudit } from './audit.ts';
+import type { Principal, Role } from './auth.ts';
+import { ApiError } from './errors.ts';
+import { versionConflict } from './http.ts';
+import { hashPassword, passwordProblem } from './passwords.ts';
+
+export interface User {
+  id: string;
+  username: string;
+  displayName: string;
+  role: Role;
+  organisationId: string | null;
+  studentNumber: string | null;
+  email: string;
+  disabled: boolean;
+  createdAt: number;
+  version: number;
+}
+
+export interface Organisation {
+  id: string;
+  kind: 'college' | 'enterprise';
+  name: string;
+  nameEn: string;
+  industry: string;
+  description: string;
+  createdAt: number;
+  version: number;
+}
+
+interface UserRow {
+  id: string;
+  username: string;
+  display_name: string;
+  role: Role;
+  organisation_id: string | null;
+  student_number: string | null;
+  email: string;
+  disabled: number;
+  created_at: number;
+  version: number;
+  password_hash: string;
+}
+
+interface OrganisationRow {
+  id: string;
+  kind: 'college' | 'enterprise';
+  name: string;
+  name_en: string;
+  industry: string;
+  description: string;
+  created_at: number;
+  version: number;
+}
+
+export const USERNAME_PATTERN = '^[a-zA-Z0-9][a-zA-Z0-9._-]{1,63}$';
+
+export function toUser(row: UserRow): User {
+  return {
+    id: row.id,
+    username: row.username,
+    displayName: row.display_name,
+    role: row.role,
+    organisationId: row.organisation_id,
+    studentNumber: row.student_number,
+    email: row.email,
+    disabled: row.disabled === 1,
+    createdAt: row.created_at,
+    version: row.version,
+  };
+}
+
+function toOrganisation(row: OrganisationRow): Organisation {
+  return {
+    id: row.id,
+    kind: row.kind,
+    name: row.name,
+    nameEn: row.name_en,
+    industry: row.industry,
+    description: row.description,
+    createdAt: row.created_at,
+    version: row.version,
+  };
+}
+
+export interface NewUser {
+  username: string;
+  displayName: string;
+  role: Role;
+  password: string;
+  organisationId?: string | null | undefined;
+  studentNumber?: string | null | undefined;
+  email?: string | undefined;
+}
+
+/** People and organisations: queries and the changes, each audited in the same transaction. */
+export class People {
+  readonly #db: LabDb;
+
+  constructor(db: LabDb) {
+    this.#db = db;
+  }
+
+  async userById(id: string): Promise<User | undefined> {
+    const row = await this.#db.get<UserRow>('SELECT * FROM users WHERE id = ?', [id]);
+    return row ? toUser(row) : undefined;
+  }
+
+  /** The user and the password hash, for login. */
+  async userForLogin(username: string): Promise<{ user: User; passwordHash: string } | undefined> {
+    const row = await this.#db.get<UserRow>('SELECT * FROM users WHERE username = ?', [username]);
+    return row ? { user: toUser(row), passwordHash: row.password_hash } : undefined;
+  }
+
+  async listUsers(filter: {
+    role?: Role | undefined;
+    organisationId?: string | undefined;
+    q?: string | undefined;
+    limit: number;
+    offset: number;
+  }): Promise<{ items: User[]; total: number }> {
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    if (filter.role) {
+      where.push('role = ?');
+      params.push(filter.role);
+    }
+    if (filter.organisationId) {
+      where.push('organisation_id = ?');
+      params.push(filter.organisationId);
+    }
+    if (filter.q) {
+      where.push(
+        "(username LIKE ? ESCAPE '\\' OR display_name LIKE ? ESCAPE '\\' OR student_number LIKE ? ESCAPE '\\')",
+      );
+      const like = `%${escapeLike(filter.q)}%`;
+      params.push(like, like, like);
+    }
+    const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    const total =
+      (await this.#db.get<{ n: number }>(`SELECT count(*) AS n FROM users ${clause}`, params))?.n ?? 0;
+    const rows = await this.#db.all<UserRow>(
+      `SELECT * FROM users ${clause} ORDER BY role, username LIMIT ? OFFSET ?`,
+      [...params, filter.limit, filter.offset],
+    );
+    return { items: rows.map(toUser), total };
+  }
+
+  async createUser(actor: Principal, input: NewUser): Promise<User> {
+    const problem = passwordProblem(input.password);
+    if (problem) throw new ApiError(400, 'WEAK_PASSWORD', problem);
+    if (input.role === 'student' && !input.studentNumber) {
+      throw new ApiError(400, 'STUDENT_NUMBER_REQUIRED', 'a student needs a student number (学号)');
+    }
+    if (input.organisationId && !(await this.organisationById(input.organisationId))) {
+      throw new ApiError(400, 'UNKNOWN_ORGANISATION', `no organisation ${input.organisationId}`);
+    }
+    if (input.role === 'mentor' && !input.organisationId) {
+      throw new ApiError(
+        400,
+        'ORGANISATION_REQUIRED',
+        'an enterprise mentor belongs to an organisation (their enterprise)',
+      );
+    }
+    const id = randomUUID();
+    const now = Date.now();
+    const passwordHash = await hashPassword(input.password);
+    return this.#db.transaction(async (tx) => {
+      try {
+        await tx.run(
+          `INSERT INTO users (id, username, display_name, role, organisation_id, student_number, email, password_hash, disabled, created_at, updated_at, version)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, 1)`,
+          [
+            id,
+            input.username,
+            input.displayName,
+            input.role,
+            input.organisationId ?? null,
+            input.studentNumber ?? null,
+            input.email ?? '',
+            passwordHash,
+            now,
+            now,
+          ],
+        );
+      } catch (error) {
+        throw uniqueViolation(error, 'a user with this username or student number already exists');
+      }
+      const user = toUser((await tx.get<UserRow>('SELECT * FROM users WHERE id = ?', [id])) as UserRow);
+      await recordAudit(tx, actor, { entity: 'user', entityId: id, action: 'create', after: user });
+      return user;
+    });
+  }
+
+  async updateUser(
+    actor: Principal,
+    id: string,
+    expectedVersion: number,
+    changes: {
+      displayName?: string;
+      email?: string;
+      organisationId?: string | null;
+      disabled?: boolean;
+      password?: string;
+    },
+  ): Promise<User> {
+    if (changes.password !== undefined) {
+      const problem = passwordProblem(changes.password);
+      if (problem) throw new ApiError(400, 'WEAK_PASSWORD', problem);
+    }
+    const passwordHash = changes.password === undefined ? undefined : await hashPassword(changes.password);
+    return this.#db.transaction(async (tx) => {
+      const before = await tx.get<UserRow>('SELECT * FROM users WHERE id = ?', [id]);
+      if (!before) throw new ApiError(404, 'USER_NOT_FOUND', `no user ${id}`);
+      if (before.version !== expectedVersion) throw versionConflict('the user', before.version);
+      await tx.run(
+        `UPDATE users SET display_name = ?, email = ?, organisation_id = ?, disabled = ?, password_hash = ?, updated_at = ?, version = version + 1 WHERE id = ?`,
+        [
+          changes.displayName ?? before.display_name,
+          changes.email ?? before.email,
+          changes.organisationId === undefined ? before.organisation_id : changes.organisationId,
+          changes.disabled === undefined ? before.disabled : changes.disabled ? 1 : 0,
+          passwordHash ?? before.password_hash,
+          Date.now(),
+          id,
+        ],
+      );
+      if (changes.disabled || passwordHash) await tx.run('DELETE FROM auth_tokens WHERE user_id = ?', [id]);
+      const after = toUser((await tx.get<UserRow>('SELECT * FROM users WHERE id = ?', [id])) as UserRow);
+      await recordAudit(tx, actor, {
+        entity: 'user',
+        entityId: id,
+        action: passwordHash ? 'update+password' : 'update',
+        before: toUser(before),
+        after,
+      });
+      return after;
+    });
+  }
+
+  async organisationById(id: string): Promise<Organisation | undefined> {
+    const row = await this.#db.get<OrganisationRow>('SELECT * FROM organisations WHERE id = ?', [id]);
+    return row ? toOrganisation(row) : undefined;
+  }
+
+  async listOrganisations(kind?: 'college' | 'enterprise'): Promise<Organisation[]> {
+    const rows = kind
+      ? await this.#db.all<OrganisationRow>('SELECT * FROM organisations WHERE kind = ? ORDER BY name', [
+          kind,
+        ])
+      : await this.#db.all<OrganisationRow>('SELECT * FROM organisations ORDER BY kind, name');
+    return rows.map(toOrganisation);
+  }
+
+  async createOrganisation(
+    actor: Principal,
+    input: {
+      kind: 'college' | 'enterprise';
+      name: string;
+      nameEn?: string;
+      industry?: string;
+      description?: string;
+    },
+  ): Promise<Organisation> {
+    const id = randomUUID();
+    const now = Date.now();
+    return this.#db.transaction(async (tx) => {
+      try {
+        await tx.run(
+          `INSERT INTO organisations (id, kind, name, name_en, industry, description, created_at, updated_at, version)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+          [
+            id,
+            input.kind,
+            input.name,
+            input.nameEn ?? '',
+            input.industry ?? '',
+            input.description ?? '',
+            now,
+            now,
+          ],
+        );
+      } catch (error) {
+        throw uniqueViolation(error, `an organisation named "${input.name}" already exists`);
+      }
+      const created = toOrganisation(
+        (await tx.get<OrganisationRow>('SELECT * FROM organisations WHERE id = ?', [id])) as OrganisationRow,
+      );
+      await recordAudit(tx, actor, {
+        entity: 'organisation',
+        entityId: id,
+        action: 'create',
+        after: created,
+      });
+      return created;
+    });
+  }
+
+  async updateOrganisation(
+    actor: Principal,
+    id: string,
+    expectedVersion: number,
+    changes: { name?: string; nameEn?: string; industry?: string; description?: string },
+  ): Promise<Organisation> {
+    return this.#db.transaction(async (tx) => {
+      const before = await tx.get<OrganisationRow>('SELECT * FROM organisations WHERE id = ?', [id]);
+      if (!before) throw new ApiError(404, 'ORGANISATION_NOT_FOUND', `no organisation ${id}`);
+      if (before.version !== expectedVersion) throw versionConflict('the organisation', before.version);
+      await tx.run(
+        'UPDATE organisations SET name = ?, name_en = ?, industry = ?, description = ?, updated_at = ?, version = version + 1 WHERE id = ?',
+        [
+          changes.name ?? before.name,
+          changes.nameEn ?? before.name_en,
+          changes.industry ?? before.industry,
+          changes.description ?? before.description,
+          Date.now(),
+          id,
+        ],
+      );
+      const after = toOrganisation(
+        (await tx.get<OrganisationRow>('SELECT * FROM organisations WHERE id = ?', [id])) as OrganisationRow,
+      );
+      await recordAudit(tx, actor, {
+        entity: 'organisation',
+        entityId: id,
+        action: 'update',
+        before: toOrganisation(before),
+        after,
+      });
+      return after;
+    });
+  }
+}
+
+/** `%` and `_` typed by a user are literal characters in a search, not wildcards. */
+export function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** A UNIQUE constraint failure as a 409 with a sentence; anything else unchanged. */
+export function uniqueViolation(error: unknown, message: string): unknown {
+  return /UNIQUE|duplicate key/i.test((error as Error).message)
+    ? new ApiError(409, 'ALREADY_EXISTS', message)
+    : error;
+}

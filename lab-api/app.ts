@@ -4,7 +4,15 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import websocket from '@fastify/websocket';
-import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
+import type { TSchema } from '@sinclair/typebox';
+import { Ajv } from 'ajv';
+import formats from 'ajv-formats';
+import Fastify, {
+  type FastifyInstance,
+  type FastifySchemaCompiler,
+  type FastifyServerOptions,
+  LogController,
+} from 'fastify';
 import { createWebSocketStream } from 'ws';
 import type { KitRegistry, LabDb } from '../labdb/index.ts';
 import type { TelemetryStore, WriterStats } from '../telemetry/index.ts';
@@ -47,6 +55,31 @@ export interface AppDeps {
   version: string;
 }
 
+/**
+ * Bodies are validated strictly (a number is not a string, unknown fields are refused), while
+ * query strings and params, which arrive as text, are coerced to the schema's types.
+ */
+function strictBodies(): FastifySchemaCompiler<TSchema> {
+  const make = (coerceTypes: boolean) => {
+    const ajv = new Ajv({
+      coerceTypes,
+      useDefaults: true,
+      removeAdditional: false,
+      allErrors: false,
+      strict: false,
+    });
+    // ajv-formats is CommonJS: under Node's ESM its plugin is the module's default.
+    const addFormats = ((formats as unknown as { default?: unknown }).default ?? formats) as (
+      ajv: Ajv,
+    ) => Ajv;
+    addFormats(ajv);
+    return ajv;
+  };
+  const strict = make(false);
+  const coercing = make(true);
+  return ({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema);
+}
+
 /** What every route plugin gets: the dependencies and the domain objects built on them. */
 export interface LabContext {
   deps: AppDeps;
@@ -65,10 +98,10 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
     bodyLimit: 1024 * 1024,
     // Kits and dashboards poll; one log line per request would drown the ones that matter.
     logController: new LogController({ disableRequestLogging: true }),
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
     ...options,
   }).withTypeProvider<TypeBoxTypeProvider>();
   installErrorHandler(app);
+  app.setValidatorCompiler(strictBodies());
   await app.register(swagger, {
     openapi: {
       info: {

@@ -143,27 +143,37 @@ export function currentUser(request: FastifyRequest): Extract<Principal, { kind:
 }
 
 /**
- * Failed logins per username and per address: after 5 in 15 minutes, further attempts get 429
- * until the window passes, which makes online guessing slow.
+ * Failed sign-ins: after 5 for one username, or 50 from one address (a classroom shares one), in
+ * 15 minutes, further attempts get 429 until the window passes: online guessing becomes slow.
  */
 export class LoginLimiter {
   readonly #failures = new Map<string, number[]>();
-  readonly #max: number;
   readonly #windowMs: number;
+  readonly #limits: { user: number; address: number };
 
-  constructor(max = 5, windowMs = 15 * 60_000) {
-    this.#max = max;
+  constructor(limits = { user: 5, address: 50 }, windowMs = 15 * 60_000) {
+    this.#limits = limits;
     this.#windowMs = windowMs;
   }
 
-  /** Seconds until `keys` may try again, or 0. */
+  static keys(username: string, address: string): string[] {
+    return [`user:${username.toLowerCase()}`, `address:${address}`];
+  }
+
+  /** Seconds until these keys may try again, or 0. */
   retryAfter(keys: string[], now = Date.now()): number {
     let wait = 0;
     for (const key of keys) {
       const recent = (this.#failures.get(key) ?? []).filter((at) => now - at < this.#windowMs);
-      this.#failures.set(key, recent);
-      if (recent.length >= this.#max)
-        wait = Math.max(wait, Math.ceil(((recent[0] as number) + this.#windowMs - now) / 1000));
+      if (recent.length === 0) this.#failures.delete(key);
+      else this.#failures.set(key, recent);
+      const limit = key.startsWith('user:') ? this.#limits.user : this.#limits.address;
+      if (recent.length >= limit) {
+        wait = Math.max(
+          wait,
+          Math.ceil(((recent[recent.length - limit] as number) + this.#windowMs - now) / 1000),
+        );
+      }
     }
     return wait;
   }
@@ -173,6 +183,6 @@ export class LoginLimiter {
   }
 
   succeed(keys: string[]): void {
-    for (const key of keys) this.#failures.delete(key);
+    this.#failures.delete(keys[0] as string);
   }
 }

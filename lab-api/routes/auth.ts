@@ -2,7 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { LabContext } from '../app.ts';
-import { currentUser, hashToken, issueToken, ROLES } from '../auth.ts';
+import { currentUser, hashToken, issueToken, LoginLimiter, ROLES } from '../auth.ts';
 import { ApiError } from '../errors.ts';
 import { ErrorResponse } from '../http.ts';
 import { passwordProblem, verifyPassword } from '../passwords.ts';
@@ -38,7 +38,7 @@ export const authRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin
     },
     async (request, reply) => {
       const { username, password } = request.body;
-      const keys = [`user:${username.toLowerCase()}`, `ip:${request.ip}`];
+      const keys = LoginLimiter.keys(username, request.ip);
       const wait = loginLimiter.retryAfter(keys);
       if (wait > 0) {
         void reply.header('retry-after', String(wait));

@@ -1,0 +1,121 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import type { Role } from '../../lab-api/auth.ts';
+import { buildApp } from '../../lab-api/index.ts';
+import { People } from '../../lab-api/people.ts';
+import { KitRegistry, type LabDb, openLabDb } from '../../labdb/index.ts';
+import { createEmbeddedStore, type TelemetryStore } from '../../telemetry/index.ts';
+
+export const PASSWORD = 'correct-horse-battery';
+
+export interface LabUser {
+  id: string;
+  username: string;
+  role: Role;
+  token: string;
+}
+
+export interface TestLab {
+  app: FastifyInstance;
+  db: LabDb;
+  store: TelemetryStore;
+  registry: KitRegistry;
+  college: { id: string };
+  enterprise: { id: string };
+  /** One signed-in person per role (the mentor works for `enterprise`). */
+  users: Record<Role, LabUser>;
+  /** Creates and signs in another person. */
+  addUser(
+    role: Role,
+    extra?: { organisationId?: string; studentNumber?: string; username?: string },
+  ): Promise<LabUser>;
+  /** `app.inject` as a person (`as`), a service (`service`) or nobody. */
+  call(options: InjectOptions & { as?: LabUser }): Promise<LightMyRequestResponse>;
+  close(): Promise<void>;
+}
+
+const SYSTEM = { kind: 'service', name: 'test-setup' } as const;
+
+/**
+ * The lab API over a real (temporary) lab database and embedded store, built with `buildApp` and
+ * driven with `app.inject`; one signed-in person per role.
+ */
+export async function startTestLab(): Promise<TestLab> {
+  const dir = mkdtempSync(join(tmpdir(), 'iotlab-lab-'));
+  const db = openLabDb(join(dir, 'lab.sqlite'));
+  const store = createEmbeddedStore({ path: join(dir, 'telemetry.sqlite'), retentionDays: 0 });
+  const registry = new KitRegistry(db);
+  const app = await buildApp({
+    db,
+    store,
+    registry,
+    stats: () => ({
+      ingest: {},
+      writer: { accepted: 0, stored: 0, spooled: 0, buffered: 0, deadLettered: 0 },
+    }),
+    version: 'test',
+  });
+  const people = new People(db);
+  const college = await people.createOrganisation(SYSTEM, { kind: 'college', name: '物联网产业学院' });
+  const enterprise = await people.createOrganisation(SYSTEM, {
+    kind: 'enterprise',
+    name: '穗冷链物流有限公司',
+    nameEn: 'Sui Cold-Chain Logistics',
+    industry: 'cold-chain logistics',
+  });
+  let counter = 0;
+  const signIn = async (username: string): Promise<string> => {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username, password: PASSWORD },
+    });
+    if (response.statusCode !== 200) throw new Error(`login of ${username} failed: ${response.body}`);
+    return (response.json() as { token: string }).token;
+  };
+  const addUser: TestLab['addUser'] = async (role, extra = {}) => {
+    counter++;
+    const username = extra.username ?? `${role}${counter}`;
+    const user = await people.createUser(SYSTEM, {
+      username,
+      displayName: `${role} ${counter}`,
+      role,
+      password: PASSWORD,
+      organisationId:
+        extra.organisationId ?? (role === 'mentor' ? enterprise.id : role === 'student' ? null : college.id),
+      studentNumber:
+        role === 'student' ? (extra.studentNumber ?? `2026${String(counter).padStart(6, '0')}`) : null,
+    });
+    return { id: user.id, username, role, token: await signIn(username) };
+  };
+  const users = {
+    admin: await addUser('admin'),
+    instructor: await addUser('instructor'),
+    mentor: await addUser('mentor'),
+    student: await addUser('student'),
+  };
+  return {
+    app,
+    db,
+    store,
+    registry,
+    college,
+    enterprise,
+    users,
+    addUser,
+    call({ as, headers, ...options }) {
+      return app.inject({
+        ...options,
+        headers: { ...headers, ...(as ? { authorization: `Bearer ${as.token}` } : {}) },
+      });
+    },
+    async close() {
+      await app.close();
+      await store.close();
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

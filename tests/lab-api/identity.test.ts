@@ -1,0 +1,212 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PASSWORD, startTestLab, type TestLab } from '../helpers/lab.ts';
+
+let lab: TestLab;
+beforeAll(async () => {
+  lab = await startTestLab();
+}, 60_000);
+afterAll(async () => {
+  await lab.close();
+});
+
+describe('sign-in', () => {
+  it('gives a token that identifies the person, and logout ends it', async () => {
+    const student = await lab.addUser('student');
+    const me = await lab.call({ method: 'GET', url: '/api/v1/me', as: student });
+    expect(me.statusCode).toBe(200);
+    expect(me.json()).toMatchObject({ username: student.username, role: 'student' });
+    expect(me.body).not.toContain('password');
+    expect((await lab.call({ method: 'POST', url: '/api/v1/auth/logout', as: student })).statusCode).toBe(
+      204,
+    );
+    const after = await lab.call({ method: 'GET', url: '/api/v1/me', as: student });
+    expect(after.statusCode).toBe(401);
+    expect(after.json()).toMatchObject({ code: 'BAD_TOKEN' });
+  });
+
+  it('refuses a wrong password with the same answer as an unknown user', async () => {
+    const wrong = await lab.call({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username: lab.users.student.username, password: 'nope-nope-nope' },
+    });
+    const unknown = await lab.call({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username: 'nobody-here', password: PASSWORD },
+    });
+    expect(wrong.statusCode).toBe(401);
+    expect(unknown.statusCode).toBe(401);
+    expect(wrong.json()).toEqual(unknown.json());
+  });
+
+  it('slows down guessing: after 5 failures the account answers 429 with Retry-After', async () => {
+    const target = await lab.addUser('instructor');
+    for (let i = 0; i < 5; i++) {
+      await lab.call({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        payload: { username: target.username, password: `guess-number-${i}` },
+      });
+    }
+    const limited = await lab.call({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username: target.username, password: PASSWORD },
+    });
+    expect(limited.statusCode).toBe(429);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+  });
+
+  it('changes a password: the old one stops working, other sessions end', async () => {
+    const mentor = await lab.addUser('mentor');
+    const changed = await lab.call({
+      method: 'POST',
+      url: '/api/v1/me/password',
+      as: mentor,
+      payload: { currentPassword: PASSWORD, newPassword: 'a-much-longer-passphrase' },
+    });
+    expect(changed.statusCode).toBe(200);
+    expect((await lab.call({ method: 'GET', url: '/api/v1/me', as: mentor })).statusCode).toBe(401);
+    const fresh = { ...mentor, token: (changed.json() as { token: string }).token };
+    expect((await lab.call({ method: 'GET', url: '/api/v1/me', as: fresh })).statusCode).toBe(200);
+    const old = await lab.call({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username: mentor.username, password: PASSWORD },
+    });
+    expect(old.statusCode).toBe(401);
+    const weak = await lab.call({
+      method: 'POST',
+      url: '/api/v1/me/password',
+      as: fresh,
+      payload: { currentPassword: 'a-much-longer-passphrase', newPassword: '12345678901' },
+    });
+    expect(weak.json()).toMatchObject({ code: 'WEAK_PASSWORD' });
+  });
+});
+
+describe('people and organisations', () => {
+  it('lets an admin create people, and stores no password in the clear', async () => {
+    const created = await lab.call({
+      method: 'POST',
+      url: '/api/v1/users',
+      as: lab.users.admin,
+      payload: {
+        username: 'li.ming',
+        displayName: '李明',
+        role: 'student',
+        password: 'student-password-1',
+        studentNumber: '2026030117',
+      },
+    });
+    expect(created.statusCode).toBe(201);
+    expect(created.json()).toMatchObject({ displayName: '李明', studentNumber: '2026030117' });
+    const row = await lab.db.get<{ password_hash: string }>(
+      "SELECT password_hash FROM users WHERE username = 'li.ming'",
+    );
+    expect(row?.password_hash).toMatch(/^scrypt\$/);
+    expect(row?.password_hash).not.toContain('student-password-1');
+    const again = await lab.call({
+      method: 'POST',
+      url: '/api/v1/users',
+      as: lab.users.admin,
+      payload: {
+        username: 'li.ming',
+        displayName: 'x',
+        role: 'student',
+        password: 'student-password-1',
+        studentNumber: '2026030118',
+      },
+    });
+    expect(again.statusCode).toBe(409);
+  });
+
+  it('explains invalid bodies: unknown fields, wrong types, oversized strings', async () => {
+    const base = {
+      username: 'wang.fang',
+      displayName: '王芳',
+      role: 'instructor',
+      password: 'instructor-pass-1',
+    };
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ ...base, isAdmin: true }, /isAdmin|additional/i],
+      [{ ...base, role: 'root' }, /role/],
+      [{ ...base, displayName: 'x'.repeat(101) }, /displayName/],
+      [{ ...base, username: 42 }, /username/],
+    ];
+    for (const [payload, message] of cases) {
+      const response = await lab.call({ method: 'POST', url: '/api/v1/users', as: lab.users.admin, payload });
+      expect(response.statusCode, JSON.stringify(payload)).toBe(400);
+      expect(response.json()).toMatchObject({
+        code: 'INVALID_REQUEST',
+        message: expect.stringMatching(message),
+      });
+    }
+  });
+
+  it('stores SQL and HTML injection strings as text and returns them inert', async () => {
+    const nasty = "Robert'); DROP TABLE users;-- <script>alert(1)</script>";
+    const created = await lab.call({
+      method: 'POST',
+      url: '/api/v1/organisations',
+      as: lab.users.admin,
+      payload: { kind: 'enterprise', name: nasty, description: '<img src=x onerror=alert(1)>' },
+    });
+    expect(created.statusCode).toBe(201);
+    const id = (created.json() as { id: string }).id;
+    const read = await lab.call({ method: 'GET', url: `/api/v1/organisations/${id}`, as: lab.users.student });
+    expect(read.json()).toMatchObject({ name: nasty, description: '<img src=x onerror=alert(1)>' });
+    expect(read.headers['content-type']).toMatch(/application\/json/);
+    const users = await lab.call({
+      method: 'GET',
+      url: `/api/v1/users?q=${encodeURIComponent("%' OR 1=1 --")}`,
+      as: lab.users.admin,
+    });
+    expect(users.json()).toMatchObject({ total: 0 });
+  });
+
+  it('refuses a concurrent edit: the second writer gets 412 and must reload', async () => {
+    const created = await lab.call({
+      method: 'POST',
+      url: '/api/v1/organisations',
+      as: lab.users.admin,
+      payload: { kind: 'enterprise', name: '智慧农业科技' },
+    });
+    const id = (created.json() as { id: string }).id;
+    const etag = created.headers.etag as string;
+    const first = await lab.call({
+      method: 'PATCH',
+      url: `/api/v1/organisations/${id}`,
+      as: lab.users.admin,
+      headers: { 'if-match': etag },
+      payload: { industry: 'smart agriculture' },
+    });
+    expect(first.statusCode).toBe(200);
+    const second = await lab.call({
+      method: 'PATCH',
+      url: `/api/v1/organisations/${id}`,
+      as: lab.users.admin,
+      headers: { 'if-match': etag },
+      payload: { industry: 'greenhouses' },
+    });
+    expect(second.statusCode).toBe(412);
+    expect(second.json()).toMatchObject({ code: 'VERSION_CONFLICT' });
+    const missing = await lab.call({
+      method: 'PATCH',
+      url: `/api/v1/organisations/${id}`,
+      as: lab.users.admin,
+      payload: { industry: 'x' },
+    });
+    expect(missing.statusCode).toBe(428);
+    const audit = await lab.call({
+      method: 'GET',
+      url: `/api/v1/audit?entity=organisation&entityId=${id}`,
+      as: lab.users.instructor,
+    });
+    expect((audit.json() as { items: { action: string }[] }).items.map((e) => e.action)).toEqual([
+      'update',
+      'create',
+    ]);
+  });
+});

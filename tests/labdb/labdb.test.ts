@@ -15,7 +15,13 @@ describe('lab database', () => {
     await first.close();
     const second = openLabDb(path);
     const migrations = await second.all<{ id: string }>('SELECT id FROM schema_migrations');
-    expect(migrations.map((m) => m.id)).toEqual(['0001_kits.sql', '0002_kit_usb_serial.sql']);
+    expect(migrations.map((m) => m.id)).toEqual([
+      '0001_kits.sql',
+      '0002_kit_usb_serial.sql',
+      '0003_people.sql',
+      '0004_projects.sql',
+      '0005_classes.sql',
+    ]);
     expect((await new KitRegistry(second).getKit('kept-kit'))?.id).toBe('kept-kit');
     await second.close();
   });

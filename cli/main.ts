@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
 import { findSocat, loadScenario, type Scenario, Simulation, scenarioNames } from '../firmware-sim/index.ts';
 import { SerialGateway } from '../gateway/index.ts';
+import { ApiError, People, ROLES, type Role } from '../lab-api/index.ts';
 import { KIT_KINDS, type KitKind, KitRegistry, openLabDb, RegistryError } from '../labdb/index.ts';
 import { ConfigError, type DeepPartial, loadConfig, type PlatformConfig } from './config.ts';
 import { createLogger } from './logger.ts';
@@ -315,6 +317,49 @@ program
     logger.info({ name, brokerUrl, ports: settings.gateway.ports.map((p) => p.path) }, 'gateway up');
     stopOnSignals(logger, () => gateway.stop());
   });
+
+const users = program.command('users').description('people: the first admin, and accounts created by hand');
+users
+  .command('add <username>')
+  .description('create a person; prints a generated password once (they change it after signing in)')
+  .addOption(new Option('-r, --role <role>', 'role').choices([...ROLES]).makeOptionMandatory())
+  .option('-n, --name <name>', 'display name (default: the username)')
+  .option('-o, --organisation <name>', 'organisation by name (an enterprise for mentors)')
+  .option('-s, --student-number <number>', '学号, for students')
+  .action(
+    async (
+      username: string,
+      options: { role: Role; name?: string; organisation?: string; studentNumber?: string },
+    ) => {
+      const db = openLabDb(labDbPath(config()));
+      try {
+        const people = new People(db);
+        const organisation = options.organisation
+          ? (await people.listOrganisations()).find((org) => org.name === options.organisation)
+          : undefined;
+        if (options.organisation && !organisation)
+          throw new ConfigError(`no organisation named "${options.organisation}"`);
+        const password = randomBytes(12).toString('base64url');
+        const user = await people.createUser(
+          { kind: 'service', name: 'cli' },
+          {
+            username,
+            displayName: options.name ?? username,
+            role: options.role,
+            password,
+            organisationId: organisation?.id ?? null,
+            studentNumber: options.studentNumber ?? null,
+          },
+        );
+        console.log(`${user.role} ${user.username} created.\npassword (shown once): ${password}`);
+      } catch (error) {
+        if (error instanceof ApiError) throw new ConfigError(error.message);
+        throw error;
+      } finally {
+        await db.close();
+      }
+    },
+  );
 
 const services = program.command('services').description('platform accounts (MQTT wildcards, HTTP API)');
 services

@@ -90,6 +90,14 @@ async function userForToken(db: LabDb, token: string): Promise<Principal | null>
  */
 export function installAccessControl(app: FastifyInstance, db: LabDb, services: ServiceVerifier): void {
   app.decorateRequest('principal', null);
+  const table: RouteAccess[] = [];
+  routeTables.set(app, table);
+  app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith('/api/')) return;
+    for (const method of [route.method].flat()) {
+      if (method !== 'HEAD') table.push({ method, url: route.url, access: route.config?.access });
+    }
+  });
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const header = request.headers.authorization ?? '';
     const bearer = /^Bearer\s+(\S+)$/i.exec(header);
@@ -128,11 +136,24 @@ export function installAccessControl(app: FastifyInstance, db: LabDb, services: 
     if (!allowed) {
       throw new ApiError(
         403,
-        'FORBIDDEN',
+        'ROLE_NOT_ALLOWED',
         `${principal.kind === 'service' ? 'service accounts' : `the ${principal.role} role`} may not ${request.method} ${request.routeOptions.url}`,
       );
     }
   });
+}
+
+export interface RouteAccess {
+  method: string;
+  url: string;
+  access: Access | undefined;
+}
+
+const routeTables = new WeakMap<FastifyInstance, RouteAccess[]>();
+
+/** Every /api route with the access it declares (the role × route matrix test walks it). */
+export function routeAccessTable(app: FastifyInstance): readonly RouteAccess[] {
+  return routeTables.get(app) ?? [];
 }
 
 /** The signed-in person (routes whose access lists only roles). */

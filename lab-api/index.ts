@@ -1,3 +1,5 @@
 /** The lab API: the fastify application (routes, schemas, errors), built without listening. */
 export { type AppDeps, buildApp, type KitConnection } from './app.ts';
+export { type Access, type Principal, ROLES, type Role, routeAccessTable } from './auth.ts';
 export { ApiError, type ErrorBody } from './errors.ts';
+export { People } from './people.ts';

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { People } from '../../lab-api/index.ts';
+import { verifyPassword } from '../../lab-api/passwords.ts';
 import { KitRegistry, openLabDb } from '../../labdb/index.ts';
 
 const run = promisify(execFile);
@@ -79,5 +81,21 @@ describe('iotlab kits bind-usb', () => {
     const db = openLabDb(join(dataDir, 'lab.sqlite'));
     expect(await new KitRegistry(db).usbBindings()).toEqual({ '85736323838351F0E1A1': 'uno-bound' });
     await db.close();
+  });
+});
+
+describe('iotlab users add', () => {
+  it('creates the first admin with a generated password that signs in', async () => {
+    const { stdout } = await iotlab('users', 'add', 'principal', '--role', 'admin', '--name', '王校长');
+    const password = /password \(shown once\): (\S+)/.exec(stdout)?.[1] as string;
+    const db = openLabDb(join(dataDir, 'lab.sqlite'));
+    const found = await new People(db).userForLogin('principal');
+    expect(found?.user).toMatchObject({ role: 'admin', displayName: '王校长' });
+    expect(await verifyPassword(password, found?.passwordHash as string)).toBe(true);
+    await db.close();
+    await expect(iotlab('users', 'add', 'm1', '--role', 'mentor')).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('belongs to an organisation'),
+    });
   });
 });

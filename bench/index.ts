@@ -1,20 +1,22 @@
 /**
  * `npm run bench` — never part of `npm test`. One JSON line per run.
- *   --suite ingest,gateway,fleet   (default: all)
+ *   --suite ingest,gateway,fleet,lab   (default: all)
  *   ingest:  --kits 100 --seconds 10 --stores embedded,influxdb --no-mosquitto
  *   gateway: --serial-kits 32 --lines-per-second 50 --gateway-seconds 20
  *   fleet:   --fleet-kits 1000 --fleet-seconds 60
+ *   lab:     --lab-seconds 20 (2,000 students, 50 classes, 200 projects; reads at 200 requests/s)
  */
 import { parseArgs } from 'node:util';
 import { serverAvailable } from '../tests/harness/servers.ts';
 import { fleetBench } from './fleet.ts';
 import { gatewayBench } from './gateway.ts';
 import { ingestBench } from './ingest.ts';
+import { labApiBench } from './lab-api.ts';
 import { emitResult } from './report.ts';
 
 const { values: args } = parseArgs({
   options: {
-    suite: { type: 'string', default: 'ingest,gateway,fleet' },
+    suite: { type: 'string', default: 'ingest,gateway,fleet,lab' },
     kits: { type: 'string', default: '100' },
     seconds: { type: 'string', default: '10' },
     stores: { type: 'string', default: 'embedded,influxdb' },
@@ -24,6 +26,7 @@ const { values: args } = parseArgs({
     'gateway-seconds': { type: 'string', default: '20' },
     'fleet-kits': { type: 'string', default: '1000' },
     'fleet-seconds': { type: 'string', default: '60' },
+    'lab-seconds': { type: 'string', default: '20' },
   },
 });
 const suites = new Set(String(args.suite).split(','));
@@ -44,6 +47,15 @@ if (suites.has('gateway')) {
       seconds: Number(args['gateway-seconds']),
     });
   } else emitResult('gateway', { skipped: 'socat not installed (apt-get install socat)' });
+}
+if (suites.has('lab')) {
+  await labApiBench({
+    students: 2000,
+    classes: 50,
+    projects: 200,
+    requestsPerSecond: 200,
+    seconds: Number(args['lab-seconds']),
+  });
 }
 if (suites.has('fleet')) {
   await fleetBench({ kits: Number(args['fleet-kits']), seconds: Number(args['fleet-seconds']) });

@@ -115,7 +115,8 @@ export function installAccessControl(app: FastifyInstance, db: LabDb, services: 
       }
       request.principal = { kind: 'service', name };
     }
-    if (!request.url.startsWith('/api/')) return;
+    // Outside the API, and paths that match no route (they answer 404), need no access check.
+    if (!request.url.startsWith('/api/') || request.routeOptions.url === undefined) return;
     const access = request.routeOptions.config?.access;
     if (access === 'public') return;
     if (!request.principal) {

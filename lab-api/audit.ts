@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { LabDb } from '../labdb/index.ts';
 import type { Principal } from './auth.ts';
 
@@ -13,6 +13,19 @@ export interface AuditEntry {
   after: unknown;
 }
 
+let lastMs = 0;
+let sequence = 0;
+
+/**
+ * Audit ids sort in the order the entries were made: the time in ms, a counter within the same
+ * ms, and random bits (for entries made by several processes).
+ */
+function auditId(now: number): string {
+  sequence = now === lastMs ? sequence + 1 : 0;
+  lastMs = now;
+  return `${String(now).padStart(13, '0')}-${String(sequence).padStart(6, '0')}-${randomBytes(6).toString('hex')}`;
+}
+
 /**
  * Records who changed what, when, and the entity before and after. Call it inside the
  * transaction that makes the change, so a change is never without its audit entry.
@@ -22,12 +35,13 @@ export async function recordAudit(
   actor: Principal,
   change: { entity: string; entityId: string; action: string; before?: unknown; after?: unknown },
 ): Promise<void> {
+  const now = Date.now();
   await db.run(
     `INSERT INTO audit_log (id, at, actor_kind, actor_id, actor_role, entity, entity_id, action, before_json, after_json)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     [
-      randomUUID(),
-      Date.now(),
+      auditId(now),
+      now,
       actor.kind,
       actor.kind === 'user' ? actor.id : actor.name,
       actor.kind === 'user' ? actor.role : 'service',

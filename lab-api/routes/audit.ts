@@ -55,7 +55,7 @@ export const auditRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugi
       const total =
         (await ctx.db.get<{ n: number }>(`SELECT count(*) AS n FROM audit_log ${clause}`, params))?.n ?? 0;
       const rows = await ctx.db.all<AuditRow>(
-        `SELECT * FROM audit_log ${clause} ORDER BY at DESC, id LIMIT ? OFFSET ?`,
+        `SELECT * FROM audit_log ${clause} ORDER BY at DESC, id DESC LIMIT ? OFFSET ?`,
         [...params, limit, offset],
       );
       return { items: rows.map(toAuditEntry), total, limit, offset };

@@ -1,5 +1,423 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { KIT_ID_PATTERN } from '../../protocol/index.ts';
 import type { LabContext } from '../app.ts';
+import { currentUser } from '../auth.ts';
+import { Assignments, Classes, type Person } from '../classes.ts';
+import { ApiError } from '../errors.ts';
+import { ErrorResponse, expectedVersion, Page, PageQuery, page, sendVersioned } from '../http.ts';
+import { Nullable } from './classes.ts';
 
-/** Placeholder: filled in by the lab API work on assignments. */
-export const assignmentsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async () => {};
+const Id = Type.String({ format: 'uuid' });
+
+/** A time given as ms since the epoch or as an ISO 8601 string. */
+const Instant = Type.Union([Type.Integer({ minimum: 0 }), Type.String({ format: 'date-time' })]);
+const toMs = (value: number | string): number => (typeof value === 'number' ? value : Date.parse(value));
+const toMsOrUndefined = (value: number | string | undefined) =>
+  value === undefined ? undefined : toMs(value);
+
+const Status = Type.Union([Type.Literal('upcoming'), Type.Literal('open'), Type.Literal('closed')]);
+
+const AssignmentSchema = Type.Object({
+  id: Id,
+  taskId: Id,
+  taskTitle: Type.String(),
+  classId: Id,
+  className: Type.String(),
+  opensAt: Type.Integer(),
+  dueAt: Type.Integer(),
+  status: Status,
+  targets: Type.Object({ teamIds: Type.Array(Id), studentIds: Type.Array(Id) }),
+  createdBy: Id,
+  createdAt: Type.Integer(),
+  updatedAt: Type.Integer(),
+  version: Type.Integer(),
+});
+
+const SessionSchema = Type.Object({
+  id: Id,
+  classId: Id,
+  assignmentId: Nullable(Id),
+  startedBy: Id,
+  startedAt: Type.Integer(),
+  endedAt: Nullable(Type.Integer()),
+});
+
+const AttemptSchema = Type.Object({
+  id: Id,
+  assignmentId: Id,
+  sessionId: Nullable(Id),
+  studentId: Id,
+  teamId: Nullable(Id),
+  kitId: Type.String(),
+  startedAt: Type.Integer(),
+  endedAt: Nullable(Type.Integer()),
+});
+
+const Targets = {
+  teamIds: Type.Optional(Type.Array(Id, { maxItems: 200 })),
+  studentIds: Type.Optional(Type.Array(Id, { maxItems: 500 })),
+};
+
+const IdParams = Type.Object({ id: Id });
+
+/** For POSTs whose body is all optional: no body at all means `{}`. */
+async function bodyMayBeEmpty(request: FastifyRequest): Promise<void> {
+  request.body ??= {};
+}
+const CLASS_STAFF = { roles: ['admin', 'instructor'] } as const;
+const STUDENTS = { roles: ['student'] } as const;
+
+export const assignmentsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin, { ctx }) => {
+  const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
+  const classes = new Classes(ctx.db);
+  const assignments = new Assignments(ctx.db, classes);
+
+  /** Staff of the assignment's class, a student it is for, or a platform service (grading). */
+  async function readableAssignment(principal: ReturnType<typeof currentUser> | null, id: string) {
+    const assignment = await assignments.assignmentOr404(id);
+    if (!principal) return assignment;
+    if (principal.role === 'student') {
+      if (!(await assignments.targets(assignment, principal.id))) {
+        throw new ApiError(403, 'NOT_ASSIGNED', 'this assignment is not for you or your team');
+      }
+      return assignments.forStudent(assignment, principal.id, await assignments.teamIdsOf(principal.id));
+    }
+    classes.assertManages(principal, await classes.classOr404(assignment.classId));
+    return assignment;
+  }
+
+  const person = (principal: unknown): Person | null =>
+    (principal as { kind?: string } | null)?.kind === 'user' ? (principal as Person) : null;
+
+  app.post(
+    '/classes/:id/assignments',
+    {
+      config: { access: CLASS_STAFF },
+      schema: {
+        summary:
+          "Assign a lab task to teams and/or students of a class, with when it opens and when it's due",
+        tags: ['assignments'],
+        params: IdParams,
+        body: Type.Object(
+          { taskId: Id, opensAt: Instant, dueAt: Instant, ...Targets },
+          { additionalProperties: false },
+        ),
+        response: { 201: AssignmentSchema, 400: ErrorResponse, 409: ErrorResponse },
+      },
+    },
+    async (request, reply) => {
+      const { taskId, opensAt, dueAt, teamIds, studentIds } = request.body;
+      const created = await assignments.createAssignment(currentUser(request), request.params.id, {
+        taskId,
+        opensAt: toMs(opensAt),
+        dueAt: toMs(dueAt),
+        teamIds,
+        studentIds,
+      });
+      return reply.status(201).send(sendVersioned(reply, created));
+    },
+  );
+
+  app.get(
+    '/classes/:id/assignments',
+    {
+      config: { access: CLASS_STAFF },
+      schema: {
+        summary: "A class's assignments, by due date",
+        tags: ['assignments'],
+        params: IdParams,
+        querystring: Type.Composite([PageQuery, Type.Object({ status: Type.Optional(Status) })]),
+        response: { 200: Page(AssignmentSchema) },
+      },
+    },
+    async (request) => {
+      classes.assertManages(currentUser(request), await classes.classOr404(request.params.id));
+      const { limit, offset } = page(request.query);
+      const { items, total } = await assignments.listAssignments({
+        classId: request.params.id,
+        status: request.query.status,
+        limit,
+        offset,
+      });
+      return { items, total, limit, offset };
+    },
+  );
+
+  app.get(
+    '/assignments/:id',
+    {
+      config: { access: { roles: ['admin', 'instructor', 'student'], services: true } },
+      schema: {
+        summary: 'One assignment (its class staff, a student it is for, platform services)',
+        tags: ['assignments'],
+        params: IdParams,
+        response: { 200: AssignmentSchema },
+      },
+    },
+    async (request, reply) =>
+      sendVersioned(reply, await readableAssignment(person(request.principal), request.params.id)),
+  );
+
+  app.patch(
+    '/assignments/:id',
+    {
+      config: { access: CLASS_STAFF },
+      schema: {
+        summary: 'Change when an assignment opens or is due, or whom it is for (If-Match)',
+        tags: ['assignments'],
+        params: IdParams,
+        body: Type.Object(
+          { opensAt: Type.Optional(Instant), dueAt: Type.Optional(Instant), ...Targets },
+          { additionalProperties: false },
+        ),
+        response: { 200: AssignmentSchema, 400: ErrorResponse, 412: ErrorResponse, 428: ErrorResponse },
+      },
+    },
+    async (request, reply) => {
+      const updated = await assignments.updateAssignment(
+        currentUser(request),
+        request.params.id,
+        expectedVersion(request),
+        {
+          ...request.body,
+          opensAt: toMsOrUndefined(request.body.opensAt),
+          dueAt: toMsOrUndefined(request.body.dueAt),
+        },
+      );
+      return sendVersioned(reply, updated);
+    },
+  );
+
+  app.get(
+    '/me/assignments',
+    {
+      config: { access: STUDENTS },
+      schema: {
+        summary: 'Your assignments (for you or your team), by due date',
+        tags: ['assignments'],
+        querystring: Type.Composite([PageQuery, Type.Object({ status: Type.Optional(Status) })]),
+        response: { 200: Page(AssignmentSchema) },
+      },
+    },
+    async (request) => {
+      const me = currentUser(request);
+      const { limit, offset } = page(request.query);
+      const { items, total } = await assignments.listAssignments({
+        studentId: me.id,
+        status: request.query.status,
+        limit,
+        offset,
+      });
+      const teamIds = await assignments.teamIdsOf(me.id);
+      return {
+        items: items.map((item) => assignments.forStudent(item, me.id, teamIds)),
+        total,
+        limit,
+        offset,
+      };
+    },
+  );
+
+  app.post(
+    '/classes/:id/sessions',
+    {
+      preValidation: bodyMayBeEmpty,
+      config: { access: CLASS_STAFF },
+      schema: {
+        summary: 'Start a lab session for a class (optionally for one assignment); one runs at a time',
+        tags: ['sessions'],
+        params: IdParams,
+        body: Type.Object({ assignmentId: Type.Optional(Id) }, { additionalProperties: false }),
+        response: { 201: SessionSchema, 409: ErrorResponse },
+      },
+    },
+    async (request, reply) => {
+      const session = await assignments.startSession(currentUser(request), request.params.id, {
+        assignmentId: request.body.assignmentId,
+      });
+      return reply.status(201).send(session);
+    },
+  );
+
+  app.get(
+    '/classes/:id/sessions',
+    {
+      config: { access: CLASS_STAFF },
+      schema: {
+        summary: "A class's lab sessions, newest first",
+        tags: ['sessions'],
+        params: IdParams,
+        querystring: PageQuery,
+        response: { 200: Page(SessionSchema) },
+      },
+    },
+    async (request) => {
+      classes.assertManages(currentUser(request), await classes.classOr404(request.params.id));
+      const { limit, offset } = page(request.query);
+      const { items, total } = await assignments.listSessions(request.params.id, { limit, offset });
+      return { items, total, limit, offset };
+    },
+  );
+
+  app.get(
+    '/sessions/:id',
+    {
+      config: { access: { roles: ['admin', 'instructor'], services: true } },
+      schema: {
+        summary: 'One lab session',
+        tags: ['sessions'],
+        params: IdParams,
+        response: { 200: SessionSchema },
+      },
+    },
+    async (request) => {
+      const session = await assignments.sessionOr404(request.params.id);
+      const me = person(request.principal);
+      if (me) classes.assertManages(me, await classes.classOr404(session.classId));
+      return session;
+    },
+  );
+
+  app.post(
+    '/sessions/:id/end',
+    {
+      config: { access: CLASS_STAFF },
+      schema: {
+        summary: 'End a lab session; attempts still running in it end with it',
+        tags: ['sessions'],
+        params: IdParams,
+        response: {
+          200: Type.Composite([SessionSchema, Type.Object({ endedAttempts: Type.Array(Id) })]),
+          409: ErrorResponse,
+        },
+      },
+    },
+    async (request) => {
+      const { session, endedAttempts } = await assignments.endSession(
+        currentUser(request),
+        request.params.id,
+      );
+      return { ...session, endedAttempts };
+    },
+  );
+
+  app.post(
+    '/assignments/:id/attempts',
+    {
+      preValidation: bodyMayBeEmpty,
+      config: { access: { roles: ['admin', 'instructor', 'student'] } },
+      schema: {
+        summary: "Start an attempt: a time window on the student's bound kit, during a running lab session",
+        description:
+          'A student starts their own; staff name the student. Refusals: NOT_ASSIGNED, ' +
+          'ASSIGNMENT_NOT_OPEN, NO_SESSION_RUNNING, SESSION_FOR_ANOTHER_ASSIGNMENT, NO_KIT_BOUND, ' +
+          'KIT_NOT_BOUND, KIT_CHOICE_REQUIRED (several kits: say which), KIT_REVOKED, ATTEMPT_IN_PROGRESS.',
+        tags: ['attempts'],
+        params: IdParams,
+        body: Type.Object(
+          {
+            studentId: Type.Optional(Id),
+            kitId: Type.Optional(Type.String({ pattern: KIT_ID_PATTERN.source })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: AttemptSchema, 400: ErrorResponse, 403: ErrorResponse, 409: ErrorResponse },
+      },
+    },
+    async (request, reply) => {
+      const attempt = await assignments.startAttempt(currentUser(request), request.params.id, {
+        studentId: request.body.studentId,
+        kitId: request.body.kitId,
+      });
+      return reply.status(201).send(attempt);
+    },
+  );
+
+  app.get(
+    '/assignments/:id/attempts',
+    {
+      config: { access: { roles: ['admin', 'instructor'], services: true } },
+      schema: {
+        summary: "An assignment's attempts, newest first (the windows grading evaluates)",
+        tags: ['attempts'],
+        params: IdParams,
+        querystring: Type.Composite([PageQuery, Type.Object({ studentId: Type.Optional(Id) })]),
+        response: { 200: Page(AttemptSchema) },
+      },
+    },
+    async (request) => {
+      await readableAssignment(person(request.principal), request.params.id);
+      const { limit, offset } = page(request.query);
+      const { items, total } = await assignments.listAttempts({
+        assignmentId: request.params.id,
+        studentId: request.query.studentId,
+        limit,
+        offset,
+      });
+      return { items, total, limit, offset };
+    },
+  );
+
+  app.get(
+    '/attempts/:id',
+    {
+      config: { access: { roles: ['admin', 'instructor', 'student'], services: true } },
+      schema: {
+        summary: 'One attempt (its student, its class staff, platform services)',
+        tags: ['attempts'],
+        params: IdParams,
+        response: { 200: AttemptSchema },
+      },
+    },
+    async (request) => {
+      const attempt = await assignments.attemptOr404(request.params.id);
+      const me = person(request.principal);
+      if (me?.role === 'student') {
+        if (attempt.studentId !== me.id)
+          throw new ApiError(403, 'NOT_YOUR_ATTEMPT', 'this attempt is not yours');
+      } else if (me) {
+        await readableAssignment(me, attempt.assignmentId);
+      }
+      return attempt;
+    },
+  );
+
+  app.post(
+    '/attempts/:id/end',
+    {
+      config: { access: { roles: ['admin', 'instructor', 'student'] } },
+      schema: {
+        summary: 'End an attempt (its student, or the staff of its class)',
+        tags: ['attempts'],
+        params: IdParams,
+        response: { 200: AttemptSchema, 409: ErrorResponse },
+      },
+    },
+    async (request) => assignments.endAttempt(currentUser(request), request.params.id),
+  );
+
+  app.get(
+    '/me/attempts',
+    {
+      config: { access: STUDENTS },
+      schema: {
+        summary: 'Your attempts, newest first',
+        tags: ['attempts'],
+        querystring: Type.Composite([PageQuery, Type.Object({ assignmentId: Type.Optional(Id) })]),
+        response: { 200: Page(AttemptSchema) },
+      },
+    },
+    async (request) => {
+      const { limit, offset } = page(request.query);
+      const { items, total } = await assignments.listAttempts({
+        studentId: currentUser(request).id,
+        assignmentId: request.query.assignmentId,
+        limit,
+        offset,
+      });
+      return { items, total, limit, offset };
+    },
+  );
+};

@@ -1,10 +1,20 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { FastifyPluginAsync } from 'fastify';
-import { KIT_ID_PATTERN, SENSOR_NAME_PATTERN, sensorSpec } from '../../protocol/index.ts';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { KIT_KINDS, type Kit, RegistryError } from '../../labdb/index.ts';
+import {
+  isValidSensorName,
+  KIT_ID_PATTERN,
+  MAX_SENSORS_PER_MESSAGE,
+  SENSOR_NAME_PATTERN,
+  sensorSpec,
+} from '../../protocol/index.ts';
 import type { LabContext } from '../app.ts';
-import type { Access } from '../auth.ts';
+import { type Access, currentUser } from '../auth.ts';
+import { Classes } from '../classes.ts';
 import { ApiError } from '../errors.ts';
+import { ErrorResponse } from '../http.ts';
+import { Nullable } from './classes.ts';
 
 const KitParams = Type.Object({ kitId: Type.String({ pattern: KIT_ID_PATTERN.source }) });
 
@@ -35,12 +45,88 @@ function toMs(value: number | string | undefined, fallback: number): number {
   return typeof value === 'number' ? value : Date.parse(value);
 }
 
-/** Kits and their telemetry: staff and platform services (students get their own kits with the lab API's bindings). */
-const STAFF_AND_SERVICES: Access = { roles: ['admin', 'instructor'], services: true };
+const KitKind = Type.Union(KIT_KINDS.map((kind) => Type.Literal(kind)));
+
+const BindingSchema = Type.Object({
+  kitId: Type.String(),
+  studentId: Nullable(Type.String({ format: 'uuid' })),
+  teamId: Nullable(Type.String({ format: 'uuid' })),
+  boundBy: Type.String(),
+  boundAt: Type.Integer(),
+});
+
+/** The broker's live view of a kit (extra fields it adds pass through). */
+const ConnectionSchema = Type.Object(
+  {
+    kitId: Type.String(),
+    online: Type.Boolean(),
+    connections: Type.Optional(Type.Integer()),
+    since: Type.Number(),
+    lastSeen: Nullable(Type.Number()),
+    messages: Type.Integer(),
+    refused: Type.Integer(),
+    firmware: Type.Optional(Type.String()),
+  },
+  { additionalProperties: true },
+);
+
+const KitSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  kind: KitKind,
+  active: Type.Boolean({ description: 'false once its secret was revoked' }),
+  createdAt: Type.Integer(),
+  secretIssuedAt: Nullable(Type.Integer()),
+  usbSerial: Nullable(Type.String()),
+  sensors: Type.Array(Type.String()),
+  binding: Nullable(BindingSchema),
+  connection: Nullable(ConnectionSchema),
+});
+
+const KitDetailSchema = Type.Composite([
+  KitSchema,
+  Type.Object({
+    latest: Type.Record(
+      Type.String(),
+      Type.Object({ ts: Type.Number(), value: Type.Number(), unit: Nullable(Type.String()) }),
+    ),
+  }),
+]);
+
+const SecretSchema = Type.Object({
+  kitId: Type.String(),
+  secret: Type.String({ description: 'shown in this answer only: the kit connects with it' }),
+  secretIssuedAt: Type.Integer(),
+});
+
+/**
+ * Kits and their telemetry: staff and platform services see every kit; a student sees the kits
+ * bound to them or to a team they are in (their data from when the binding began).
+ */
+const KIT_READERS: Access = { roles: ['admin', 'instructor', 'student'], services: true };
+const KIT_MANAGERS: Access = { roles: ['admin', 'instructor'] };
+
+const REGISTRY_STATUS: Record<RegistryError['code'], number> = {
+  KIT_EXISTS: 409,
+  KIT_NOT_FOUND: 404,
+  INVALID_KIT_ID: 400,
+  INVALID_KIND: 400,
+  SERVICE_EXISTS: 409,
+  SERVICE_NOT_FOUND: 404,
+  INVALID_SERVICE_NAME: 400,
+  USB_SERIAL_TAKEN: 409,
+};
+
+function registryError(error: unknown): unknown {
+  return error instanceof RegistryError
+    ? new ApiError(REGISTRY_STATUS[error.code], error.code, error.message)
+    : error;
+}
 
 export const kitRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin, { ctx }) => {
   const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
   const { deps } = ctx;
+  const classes = new Classes(ctx.db);
 
   async function kitOr404(kitId: string) {
     const kit = await deps.registry.getKit(kitId);
@@ -48,46 +134,211 @@ export const kitRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin,
     return kit;
   }
 
+  /**
+   * Whether the caller may see this kit, and from when: staff and services wholly (0), a student
+   * from the time the kit was bound to them or their team.
+   */
+  async function visibleFrom(request: FastifyRequest, kitId: string): Promise<number> {
+    const principal = request.principal;
+    if (principal?.kind !== 'user' || principal.role !== 'student') return 0;
+    const mine = (await classes.kitsOfStudent(principal.id)).get(kitId);
+    if (!mine) throw new ApiError(403, 'NOT_YOUR_KIT', `kit "${kitId}" is not bound to you or your team`);
+    return mine.boundAt;
+  }
+
   const connection = (kitId: string) => deps.liveStatus?.kitStatus(kitId) ?? null;
+
+  async function describe(kit: Kit) {
+    const [sensors, binding] = await Promise.all([classes.kitSensors(kit.id), classes.binding(kit.id)]);
+    return { ...kit, sensors: sensors.get(kit.id) ?? [], binding, connection: connection(kit.id) };
+  }
 
   app.get(
     '/kits',
     {
-      config: { access: STAFF_AND_SERVICES },
-      schema: { summary: 'Registered kits with their connection status', tags: ['kits'] },
+      config: { access: KIT_READERS },
+      schema: {
+        summary: 'Registered kits with their sensors, binding and connection (a student: their own)',
+        tags: ['kits'],
+        response: { 200: Type.Object({ items: Type.Array(KitSchema) }) },
+      },
     },
-    async () => {
-      const kits = await deps.registry.listKits();
-      return { items: kits.map((kit) => ({ ...kit, connection: connection(kit.id) })) };
+    async (request) => {
+      const principal = request.principal;
+      const onlyFor =
+        principal?.kind === 'user' && principal.role === 'student'
+          ? await classes.kitsOfStudent(principal.id)
+          : undefined;
+      const [kits, sensors, bindings] = await Promise.all([
+        deps.registry.listKits(),
+        classes.kitSensors(),
+        classes.bindings(),
+      ]);
+      return {
+        items: kits
+          .filter((kit) => !onlyFor || onlyFor.has(kit.id))
+          .map((kit) => ({
+            ...kit,
+            sensors: sensors.get(kit.id) ?? [],
+            binding: bindings.get(kit.id) ?? null,
+            connection: connection(kit.id),
+          })),
+      };
+    },
+  );
+
+  app.post(
+    '/kits',
+    {
+      config: { access: KIT_MANAGERS },
+      schema: {
+        summary: 'Register a kit; the answer carries its secret, the only time it is shown',
+        tags: ['kits'],
+        body: Type.Object(
+          {
+            id: Type.String({ pattern: KIT_ID_PATTERN.source }),
+            name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+            kind: Type.Optional(KitKind),
+            sensors: Type.Optional(
+              Type.Array(Type.String({ pattern: SENSOR_NAME_PATTERN.source }), {
+                maxItems: MAX_SENSORS_PER_MESSAGE,
+                uniqueItems: true,
+              }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          201: Type.Object({ kit: KitSchema, secret: SecretSchema.properties.secret }),
+          400: ErrorResponse,
+          409: ErrorResponse,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { id, name, kind, sensors = [] } = request.body;
+      const bad = sensors.find((sensor) => !isValidSensorName(sensor));
+      if (bad) throw new ApiError(400, 'INVALID_SENSOR', `"${bad}" is a reserved name, not a sensor`);
+      const { kit, secret } = await deps.registry.addKit({ id, name, kind }).catch((error) => {
+        throw registryError(error);
+      });
+      await classes.recordKitChange(currentUser(request), kit.id, 'create', { ...kit, sensors }, sensors);
+      return reply.status(201).send({ kit: await describe(kit), secret });
     },
   );
 
   app.get(
     '/kits/:kitId',
     {
-      config: { access: STAFF_AND_SERVICES },
-      schema: { summary: 'One kit, its connection and latest readings', tags: ['kits'], params: KitParams },
+      config: { access: KIT_READERS },
+      schema: {
+        summary: 'One kit, its binding, connection and latest readings',
+        tags: ['kits'],
+        params: KitParams,
+        response: { 200: KitDetailSchema },
+      },
     },
     async (request) => {
       const kit = await kitOr404(request.params.kitId);
+      const from = await visibleFrom(request, kit.id);
       const latest = await deps.store.latest(kit.id);
       return {
-        ...kit,
-        connection: connection(kit.id),
+        ...(await describe(kit)),
         latest: Object.fromEntries(
-          Object.entries(latest).map(([sensor, point]) => [
-            sensor,
-            { ...point, unit: sensorSpec(sensor)?.unit ?? null },
-          ]),
+          Object.entries(latest)
+            .filter(([, point]) => point.ts >= from)
+            .map(([sensor, point]) => [sensor, { ...point, unit: sensorSpec(sensor)?.unit ?? null }]),
         ),
       };
     },
   );
 
+  app.post(
+    '/kits/:kitId/secret',
+    {
+      config: { access: KIT_MANAGERS },
+      schema: {
+        summary: 'Issue a new secret (the old one stops working; a revoked kit becomes active again)',
+        tags: ['kits'],
+        params: KitParams,
+        response: { 200: SecretSchema, 404: ErrorResponse },
+      },
+    },
+    async (request, reply) => {
+      const kitId = request.params.kitId;
+      const secret = await deps.registry.rotateKitSecret(kitId).catch((error) => {
+        throw registryError(error);
+      });
+      const kit = await kitOr404(kitId);
+      await classes.recordKitChange(currentUser(request), kitId, 'rotate-secret', {
+        secretIssuedAt: kit.secretIssuedAt,
+      });
+      void reply.header('cache-control', 'no-store');
+      return { kitId, secret, secretIssuedAt: kit.secretIssuedAt as number };
+    },
+  );
+
+  app.delete(
+    '/kits/:kitId/secret',
+    {
+      config: { access: KIT_MANAGERS },
+      schema: {
+        summary: "Revoke a kit's secret: it can no longer connect; the kit and its data stay",
+        tags: ['kits'],
+        params: KitParams,
+        response: { 200: KitSchema, 404: ErrorResponse },
+      },
+    },
+    async (request) => {
+      const kitId = request.params.kitId;
+      await deps.registry.revokeKit(kitId).catch((error) => {
+        throw registryError(error);
+      });
+      await classes.recordKitChange(currentUser(request), kitId, 'revoke-secret', { active: false });
+      return describe(await kitOr404(kitId));
+    },
+  );
+
+  app.put(
+    '/kits/:kitId/binding',
+    {
+      config: { access: KIT_MANAGERS },
+      // An empty body is not `null`: unbinding is said explicitly.
+      preValidation: async (request) => {
+        if (request.body === undefined) {
+          throw new ApiError(
+            400,
+            'INVALID_REQUEST',
+            'invalid body: send {"studentId": …}, {"teamId": …}, or null to unbind',
+          );
+        }
+      },
+      schema: {
+        summary: 'Bind a kit to a student ({studentId}) or a team ({teamId}), or unbind it (null)',
+        tags: ['kits'],
+        params: KitParams,
+        body: Type.Union([
+          Type.Object({ studentId: Type.String({ format: 'uuid' }) }, { additionalProperties: false }),
+          Type.Object({ teamId: Type.String({ format: 'uuid' }) }, { additionalProperties: false }),
+          Type.Null(),
+        ]),
+        response: {
+          200: Type.Object({ binding: Nullable(BindingSchema) }),
+          400: ErrorResponse,
+          403: ErrorResponse,
+          409: ErrorResponse,
+        },
+      },
+    },
+    async (request) => ({
+      binding: await classes.setBinding(currentUser(request), request.params.kitId, request.body),
+    }),
+  );
+
   app.get(
     '/kits/:kitId/telemetry',
     {
-      config: { access: STAFF_AND_SERVICES },
+      config: { access: KIT_READERS },
       schema: {
         summary: "A kit's readings of one sensor over a time range, raw or aggregated",
         tags: ['kits'],
@@ -97,12 +348,16 @@ export const kitRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin,
     },
     async (request) => {
       const kit = await kitOr404(request.params.kitId);
+      const visible = await visibleFrom(request, kit.id);
       const query = request.query;
       const to = toMs(query.to, Date.now());
-      const from = toMs(query.from, to - 3_600_000);
-      if (!(from < to)) throw new ApiError(400, 'INVALID_RANGE', '`from` must be before `to`');
-      const base = { kitId: kit.id, sensor: query.sensor, from, to, limit: query.limit ?? 10_000 };
+      const requestedFrom = toMs(query.from, to - 3_600_000);
+      if (!(requestedFrom < to)) throw new ApiError(400, 'INVALID_RANGE', '`from` must be before `to`');
+      // A student sees their kit's data from when it was bound to them, not an earlier user's.
+      const from = Math.max(requestedFrom, visible);
       const unit = sensorSpec(query.sensor)?.unit ?? null;
+      const empty = from >= to;
+      const base = { kitId: kit.id, sensor: query.sensor, from, to, limit: query.limit ?? 10_000 };
       if (query.every !== undefined) {
         return {
           kitId: kit.id,
@@ -111,10 +366,17 @@ export const kitRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin,
           from,
           to,
           every: query.every,
-          windows: await deps.store.aggregate({ ...base, every: query.every }),
+          windows: empty ? [] : await deps.store.aggregate({ ...base, every: query.every }),
         };
       }
-      return { kitId: kit.id, sensor: query.sensor, unit, from, to, points: await deps.store.readings(base) };
+      return {
+        kitId: kit.id,
+        sensor: query.sensor,
+        unit,
+        from,
+        to,
+        points: empty ? [] : await deps.store.readings(base),
+      };
     },
   );
 };

@@ -1,0 +1,1688 @@
+import { randomInt, randomUUID } from 'node:crypto';
+import type { LabDb, SqlValue } from '../labdb/index.ts';
+import { recordAudit } from './audit.ts';
+import type { Principal } from './auth.ts';
+import { ApiError } from './errors.ts';
+import { versionConflict } from './http.ts';
+import { hashPassword, passwordProblem } from './passwords.ts';
+import { escapeLike, toUser, uniqueViolation } from './people.ts';
+import type { RosterEncoding, RosterRow, RowError } from './roster.ts';
+
+/** A signed-in person (the only kind of caller that manages classes). */
+export type Person = Extract<Principal, { kind: 'user' }>;
+
+type Db = LabDb;
+
+export interface ClassInfo {
+  id: string;
+  name: string;
+  term: string;
+  instructorId: string | null;
+  instructorName: string | null;
+  studentCount: number;
+  teamCount: number;
+  createdAt: number;
+  updatedAt: number;
+  version: number;
+}
+
+export interface RosterStudent {
+  id: string;
+  username: string;
+  displayName: string;
+  studentNumber: string | null;
+  disabled: boolean;
+  teamId: string | null;
+  teamName: string | null;
+}
+
+export interface TeamMember {
+  id: string;
+  displayName: string;
+  studentNumber: string | null;
+}
+
+export interface Team {
+  id: string;
+  classId: string;
+  className: string;
+  name: string;
+  projectId: string | null;
+  projectTitle: string | null;
+  members: TeamMember[];
+  createdAt: number;
+  version: number;
+}
+
+export interface KitBinding {
+  kitId: string;
+  studentId: string | null;
+  teamId: string | null;
+  boundBy: string;
+  boundAt: number;
+}
+
+export type AssignmentStatus = 'upcoming' | 'open' | 'closed';
+
+export interface Assignment {
+  id: string;
+  taskId: string;
+  taskTitle: string;
+  classId: string;
+  className: string;
+  opensAt: number;
+  dueAt: number;
+  status: AssignmentStatus;
+  targets: { teamIds: string[]; studentIds: string[] };
+  createdBy: string;
+  createdAt: number;
+  updatedAt: number;
+  version: number;
+}
+
+export interface LabSession {
+  id: string;
+  classId: string;
+  assignmentId: string | null;
+  startedBy: string;
+  startedAt: number;
+  endedAt: number | null;
+}
+
+export interface Attempt {
+  id: string;
+  assignmentId: string;
+  sessionId: string | null;
+  studentId: string;
+  teamId: string | null;
+  kitId: string;
+  startedAt: number;
+  endedAt: number | null;
+}
+
+export interface RosterImport {
+  classId: string;
+  encoding: RosterEncoding;
+  rows: number;
+  /** New accounts, each with its initial password: shown in this answer only, stored hashed. */
+  created: {
+    row: number;
+    userId: string;
+    studentNumber: string;
+    username: string;
+    displayName: string;
+    initialPassword: string;
+  }[];
+  /** Existing students newly enrolled. */
+  enrolled: { row: number; userId: string; studentNumber: string; displayName: string }[];
+  alreadyEnrolled: { row: number; userId: string; studentNumber: string; displayName: string }[];
+  /** Not errors: e.g. an existing student whose name in the file differs. */
+  warnings: RowError[];
+}
+
+/** A roster with row problems: the route answers 400 with every row's error; nothing is imported. */
+export class RosterRejected extends ApiError {
+  readonly errors: RowError[];
+  constructor(errors: RowError[], encoding?: RosterEncoding) {
+    const rows = new Set(errors.map((error) => error.row)).size;
+    super(
+      400,
+      'ROSTER_INVALID',
+      `the roster has problems on ${rows} row${rows === 1 ? '' : 's'}${encoding ? ` (read as ${encoding})` : ''}: nothing was imported; fix the file and upload it again`,
+    );
+    this.errors = errors;
+  }
+}
+
+interface ClassRow {
+  id: string;
+  name: string;
+  term: string;
+  instructor_id: string | null;
+  instructor_name: string | null;
+  student_count: number;
+  team_count: number;
+  created_at: number;
+  updated_at: number;
+  version: number;
+}
+
+interface TeamRow {
+  id: string;
+  class_id: string;
+  class_name: string;
+  name: string;
+  project_id: string | null;
+  project_title: string | null;
+  created_at: number;
+  version: number;
+}
+
+interface BindingRow {
+  kit_id: string;
+  student_id: string | null;
+  team_id: string | null;
+  bound_by: string;
+  bound_at: number;
+}
+
+interface AssignmentRow {
+  id: string;
+  task_id: string;
+  task_title: string;
+  class_id: string;
+  class_name: string;
+  opens_at: number;
+  due_at: number;
+  created_by: string;
+  created_at: number;
+  updated_at: number;
+  version: number;
+}
+
+interface SessionRow {
+  id: string;
+  class_id: string;
+  assignment_id: string | null;
+  started_by: string;
+  started_at: number;
+  ended_at: number | null;
+}
+
+interface AttemptRow {
+  id: string;
+  assignment_id: string;
+  session_id: string | null;
+  student_id: string;
+  team_id: string | null;
+  kit_id: string;
+  started_at: number;
+  ended_at: number | null;
+}
+
+const CLASS_SELECT = `SELECT c.id, c.name, c.term, c.instructor_id, c.created_at, c.updated_at, c.version,
+    u.display_name AS instructor_name,
+    (SELECT count(*) FROM class_members m WHERE m.class_id = c.id) AS student_count,
+    (SELECT count(*) FROM teams t WHERE t.class_id = c.id) AS team_count
+  FROM classes c LEFT JOIN users u ON u.id = c.instructor_id`;
+
+const TEAM_SELECT = `SELECT t.id, t.class_id, c.name AS class_name, t.name, t.project_id, p.title AS project_title,
+    t.created_at, t.version
+  FROM teams t JOIN classes c ON c.id = t.class_id LEFT JOIN projects p ON p.id = t.project_id`;
+
+const ASSIGNMENT_SELECT = `SELECT a.id, a.task_id, lt.title AS task_title, a.class_id, c.name AS class_name,
+    a.opens_at, a.due_at, a.created_by, a.created_at, a.updated_at, a.version
+  FROM assignments a JOIN lab_tasks lt ON lt.id = a.task_id JOIN classes c ON c.id = a.class_id`;
+
+function toClass(row: ClassRow): ClassInfo {
+  return {
+    id: row.id,
+    name: row.name,
+    term: row.term,
+    instructorId: row.instructor_id,
+    instructorName: row.instructor_name,
+    studentCount: Number(row.student_count),
+    teamCount: Number(row.team_count),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    version: row.version,
+  };
+}
+
+function toBinding(row: BindingRow): KitBinding {
+  return {
+    kitId: row.kit_id,
+    studentId: row.student_id,
+    teamId: row.team_id,
+    boundBy: row.bound_by,
+    boundAt: row.bound_at,
+  };
+}
+
+function toSession(row: SessionRow): LabSession {
+  return {
+    id: row.id,
+    classId: row.class_id,
+    assignmentId: row.assignment_id,
+    startedBy: row.started_by,
+    startedAt: row.started_at,
+    endedAt: row.ended_at,
+  };
+}
+
+function toAttempt(row: AttemptRow): Attempt {
+  return {
+    id: row.id,
+    assignmentId: row.assignment_id,
+    sessionId: row.session_id,
+    studentId: row.student_id,
+    teamId: row.team_id,
+    kitId: row.kit_id,
+    startedAt: row.started_at,
+    endedAt: row.ended_at,
+  };
+}
+
+export function assignmentStatus(opensAt: number, dueAt: number, now = Date.now()): AssignmentStatus {
+  return now < opensAt ? 'upcoming' : now < dueAt ? 'open' : 'closed';
+}
+
+function marks(n: number): string {
+  return Array.from({ length: n }, () => '?').join(', ');
+}
+
+function unique<T>(items: readonly T[] | undefined): T[] {
+  return [...new Set(items ?? [])];
+}
+
+function chunks<T>(items: readonly T[], size = 500): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+const PASSWORD_ALPHABET = 'abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+
+/** A random initial password (about 70 bits), in blocks a student can type from a printout. */
+export function initialPassword(): string {
+  for (;;) {
+    const chars = Array.from({ length: 12 }, () => PASSWORD_ALPHABET[randomInt(PASSWORD_ALPHABET.length)]);
+    const password = `${chars.slice(0, 4).join('')}-${chars.slice(4, 8).join('')}-${chars.slice(8).join('')}`;
+    if (!passwordProblem(password)) return password;
+  }
+}
+
+/** Runs `work` over `items`, at most `limit` at a time (scrypt is heavy: keep the thread pool usable). */
+async function pool<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/**
+ * Classes, rosters, teams and kit bindings: queries with their visibility rules and the changes,
+ * each audited in the transaction that makes it.
+ */
+export class Classes {
+  readonly #db: LabDb;
+
+  constructor(db: LabDb) {
+    this.#db = db;
+  }
+
+  // ── visibility ──────────────────────────────────────────────────────────────────────────────
+
+  /** Admins manage every class; an instructor the classes they teach. */
+  manages(actor: Person, cls: { instructorId: string | null }): boolean {
+    return actor.role === 'admin' || (actor.role === 'instructor' && cls.instructorId === actor.id);
+  }
+
+  assertManages(actor: Person, cls: ClassInfo): void {
+    if (!this.manages(actor, cls)) {
+      throw new ApiError(
+        403,
+        'NOT_YOUR_CLASS',
+        `class "${cls.name}" is taught by someone else: only its instructor or an admin may do this`,
+      );
+    }
+  }
+
+  async isEnrolled(classId: string, userId: string, db: Db = this.#db): Promise<boolean> {
+    return (
+      (await db.get('SELECT 1 AS x FROM class_members WHERE class_id = ? AND user_id = ?', [
+        classId,
+        userId,
+      ])) !== undefined
+    );
+  }
+
+  /** Reading a class: its managers and its students. */
+  async assertCanRead(actor: Person, cls: ClassInfo): Promise<void> {
+    if (this.manages(actor, cls)) return;
+    if (actor.role === 'student' && (await this.isEnrolled(cls.id, actor.id))) return;
+    throw new ApiError(403, 'NOT_YOUR_CLASS', `you are not teaching or enrolled in class "${cls.name}"`);
+  }
+
+  /** A team: its class's managers, its members, and mentors of the enterprise whose project it works on. */
+  async assertCanReadTeam(actor: Person, team: Team): Promise<void> {
+    if (actor.role === 'admin') return;
+    if (actor.role === 'instructor') {
+      const cls = await this.classOr404(team.classId);
+      if (this.manages(actor, cls)) return;
+    }
+    if (actor.role === 'student' && team.members.some((member) => member.id === actor.id)) return;
+    if (actor.role === 'mentor' && team.projectId && actor.organisationId) {
+      const project = await this.#db.get<{ organisation_id: string }>(
+        'SELECT organisation_id FROM projects WHERE id = ?',
+        [team.projectId],
+      );
+      if (project?.organisation_id === actor.organisationId) return;
+    }
+    throw new ApiError(403, 'NOT_YOUR_TEAM', `you may not see team "${team.name}"`);
+  }
+
+  // ── classes ─────────────────────────────────────────────────────────────────────────────────
+
+  async classById(id: string, db: Db = this.#db): Promise<ClassInfo | undefined> {
+    const row = await db.get<ClassRow>(`${CLASS_SELECT} WHERE c.id = ?`, [id]);
+    return row ? toClass(row) : undefined;
+  }
+
+  async classOr404(id: string, db: Db = this.#db): Promise<ClassInfo> {
+    const cls = await this.classById(id, db);
+    if (!cls) throw new ApiError(404, 'CLASS_NOT_FOUND', `no class ${id}`);
+    return cls;
+  }
+
+  async listClasses(filter: {
+    instructorId?: string | undefined;
+    studentId?: string | undefined;
+    q?: string | undefined;
+    term?: string | undefined;
+    limit: number;
+    offset: number;
+  }): Promise<{ items: ClassInfo[]; total: number }> {
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    if (filter.instructorId) {
+      where.push('c.instructor_id = ?');
+      params.push(filter.instructorId);
+    }
+    if (filter.studentId) {
+      where.push('c.id IN (SELECT class_id FROM class_members WHERE user_id = ?)');
+      params.push(filter.studentId);
+    }
+    if (filter.term) {
+      where.push('c.term = ?');
+      params.push(filter.term);
+    }
+    if (filter.q) {
+      where.push("c.name LIKE ? ESCAPE '\\'");
+      params.push(`%${escapeLike(filter.q)}%`);
+    }
+    const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    const total =
+      (await this.#db.get<{ n: number }>(`SELECT count(*) AS n FROM classes c ${clause}`, params))?.n ?? 0;
+    const rows = await this.#db.all<ClassRow>(`${CLASS_SELECT} ${clause} ORDER BY c.name LIMIT ? OFFSET ?`, [
+      ...params,
+      filter.limit,
+      filter.offset,
+    ]);
+    return { items: rows.map(toClass), total };
+  }
+
+  /** The running lab session of each class, for a student's view of their classes. */
+  async runningSessions(classIds: readonly string[]): Promise<Map<string, LabSession>> {
+    const sessions = new Map<string, LabSession>();
+    for (const ids of chunks(classIds)) {
+      const rows = await this.#db.all<SessionRow>(
+        `SELECT * FROM lab_sessions WHERE ended_at IS NULL AND class_id IN (${marks(ids.length)})`,
+        ids,
+      );
+      for (const row of rows) sessions.set(row.class_id, toSession(row));
+    }
+    return sessions;
+  }
+
+  async #assertInstructor(instructorId: string, db: Db): Promise<void> {
+    const user = await db.get<{ role: string }>('SELECT role FROM users WHERE id = ?', [instructorId]);
+    if (!user) throw new ApiError(400, 'UNKNOWN_USER', `no user ${instructorId}`);
+    if (user.role !== 'instructor') {
+      throw new ApiError(
+        400,
+        'NOT_AN_INSTRUCTOR',
+        `user ${instructorId} is a ${user.role}, not an instructor`,
+      );
+    }
+  }
+
+  async createClass(
+    actor: Person,
+    input: { name: string; term?: string | undefined; instructorId?: string | null | undefined },
+  ): Promise<ClassInfo> {
+    let instructorId = input.instructorId ?? null;
+    if (actor.role === 'instructor') {
+      if (instructorId !== null && instructorId !== actor.id) {
+        throw new ApiError(403, 'FORBIDDEN', 'an instructor creates classes they teach themselves');
+      }
+      instructorId = actor.id;
+    }
+    const id = randomUUID();
+    const now = Date.now();
+    return this.#db.transaction(async (tx) => {
+      if (instructorId) await this.#assertInstructor(instructorId, tx);
+      try {
+        await tx.run(
+          'INSERT INTO classes (id, name, term, instructor_id, created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, 1)',
+          [id, input.name, input.term ?? '', instructorId, now, now],
+        );
+      } catch (error) {
+        throw uniqueViolation(error, `a class named "${input.name}" already exists`);
+      }
+      const created = (await this.classById(id, tx)) as ClassInfo;
+      await recordAudit(tx, actor, { entity: 'class', entityId: id, action: 'create', after: created });
+      return created;
+    });
+  }
+
+  async updateClass(
+    actor: Person,
+    id: string,
+    expectedVersion: number,
+    changes: {
+      name?: string | undefined;
+      term?: string | undefined;
+      instructorId?: string | null | undefined;
+    },
+  ): Promise<ClassInfo> {
+    return this.#db.transaction(async (tx) => {
+      const before = await this.classOr404(id, tx);
+      this.assertManages(actor, before);
+      if (changes.instructorId !== undefined && changes.instructorId !== before.instructorId) {
+        if (actor.role !== 'admin') {
+          throw new ApiError(403, 'FORBIDDEN', 'only an admin hands a class to another instructor');
+        }
+        if (changes.instructorId) await this.#assertInstructor(changes.instructorId, tx);
+      }
+      if (before.version !== expectedVersion) throw versionConflict('the class', before.version);
+      try {
+        await tx.run(
+          'UPDATE classes SET name = ?, term = ?, instructor_id = ?, updated_at = ?, version = version + 1 WHERE id = ?',
+          [
+            changes.name ?? before.name,
+            changes.term ?? before.term,
+            changes.instructorId === undefined ? before.instructorId : changes.instructorId,
+            Date.now(),
+            id,
+          ],
+        );
+      } catch (error) {
+        throw uniqueViolation(error, `a class named "${changes.name}" already exists`);
+      }
+      const after = (await this.classById(id, tx)) as ClassInfo;
+      await recordAudit(tx, actor, { entity: 'class', entityId: id, action: 'update', before, after });
+      return after;
+    });
+  }
+
+  // ── roster ──────────────────────────────────────────────────────────────────────────────────
+
+  async listStudents(
+    classId: string,
+    filter: { q?: string | undefined; limit: number; offset: number },
+  ): Promise<{ items: RosterStudent[]; total: number }> {
+    const params: SqlValue[] = [classId];
+    let search = '';
+    if (filter.q) {
+      search =
+        " AND (u.display_name LIKE ? ESCAPE '\\' OR u.student_number LIKE ? ESCAPE '\\' OR u.username LIKE ? ESCAPE '\\')";
+      const like = `%${escapeLike(filter.q)}%`;
+      params.push(like, like, like);
+    }
+    const total =
+      (
+        await this.#db.get<{ n: number }>(
+          `SELECT count(*) AS n FROM class_members m JOIN users u ON u.id = m.user_id WHERE m.class_id = ?${search}`,
+          params,
+        )
+      )?.n ?? 0;
+    const rows = await this.#db.all<{
+      id: string;
+      username: string;
+      display_name: string;
+      student_number: string | null;
+      disabled: number;
+      team_id: string | null;
+      team_name: string | null;
+    }>(
+      `SELECT u.id, u.username, u.display_name, u.student_number, u.disabled, x.team_id, x.team_name
+       FROM class_members m JOIN users u ON u.id = m.user_id
+       LEFT JOIN (SELECT tm.user_id, t.id AS team_id, t.name AS team_name
+                  FROM team_members tm JOIN teams t ON t.id = tm.team_id WHERE t.class_id = ?) x
+         ON x.user_id = u.id
+       WHERE m.class_id = ?${search}
+       ORDER BY u.student_number, u.username LIMIT ? OFFSET ?`,
+      [classId, ...params, filter.limit, filter.offset],
+    );
+    return {
+      items: rows.map((row) => ({
+        id: row.id,
+        username: row.username,
+        displayName: row.display_name,
+        studentNumber: row.student_number,
+        disabled: row.disabled === 1,
+        teamId: row.team_id,
+        teamName: row.team_name,
+      })),
+      total,
+    };
+  }
+
+  async #students(
+    ids: readonly string[],
+    db: Db,
+  ): Promise<Map<string, { role: string; display_name: string }>> {
+    const found = new Map<string, { role: string; display_name: string }>();
+    for (const part of chunks(ids)) {
+      const rows = await db.all<{ id: string; role: string; display_name: string }>(
+        `SELECT id, role, display_name FROM users WHERE id IN (${marks(part.length)})`,
+        part,
+      );
+      for (const row of rows) found.set(row.id, row);
+    }
+    for (const id of ids) {
+      const user = found.get(id);
+      if (!user) throw new ApiError(400, 'UNKNOWN_USER', `no user ${id}`);
+      if (user.role !== 'student') {
+        throw new ApiError(400, 'NOT_A_STUDENT', `user ${id} is a ${user.role}: only students are enrolled`);
+      }
+    }
+    return found;
+  }
+
+  async enrol(
+    actor: Person,
+    classId: string,
+    studentIds: readonly string[],
+  ): Promise<{ enrolled: string[]; alreadyEnrolled: string[] }> {
+    const ids = unique(studentIds);
+    return this.#db.transaction(async (tx) => {
+      this.assertManages(actor, await this.classOr404(classId, tx));
+      await this.#students(ids, tx);
+      const enrolled: string[] = [];
+      const alreadyEnrolled: string[] = [];
+      for (const id of ids) {
+        if (await this.isEnrolled(classId, id, tx)) {
+          alreadyEnrolled.push(id);
+        } else {
+          await tx.run('INSERT INTO class_members (class_id, user_id) VALUES (?, ?)', [classId, id]);
+          enrolled.push(id);
+        }
+      }
+      if (enrolled.length > 0) {
+        await recordAudit(tx, actor, {
+          entity: 'class',
+          entityId: classId,
+          action: 'enrol',
+          after: { studentIds: enrolled },
+        });
+      }
+      return { enrolled, alreadyEnrolled };
+    });
+  }
+
+  /** Takes a student off a class and its teams (their attempts stay on record). */
+  async unenrol(actor: Person, classId: string, studentId: string): Promise<void> {
+    await this.#db.transaction(async (tx) => {
+      this.assertManages(actor, await this.classOr404(classId, tx));
+      if (!(await this.isEnrolled(classId, studentId, tx))) {
+        throw new ApiError(404, 'NOT_ENROLLED', `student ${studentId} is not enrolled in this class`);
+      }
+      const team = await this.teamIdOf(classId, studentId, tx);
+      if (team) await tx.run('DELETE FROM team_members WHERE team_id = ? AND user_id = ?', [team, studentId]);
+      await tx.run('DELETE FROM class_members WHERE class_id = ? AND user_id = ?', [classId, studentId]);
+      await recordAudit(tx, actor, {
+        entity: 'class',
+        entityId: classId,
+        action: 'unenrol',
+        before: { studentId, teamId: team ?? null },
+      });
+    });
+  }
+
+  /**
+   * Imports checked roster rows into a class, all or nothing: students whose 学号 is unknown get
+   * an account (username = 学号, a random initial password returned once), known ones are
+   * enrolled. Rows that clash with existing accounts reject the whole file.
+   */
+  async importRoster(
+    actor: Person,
+    classId: string,
+    rows: readonly RosterRow[],
+    encoding: RosterEncoding,
+  ): Promise<RosterImport> {
+    const cls = await this.classOr404(classId);
+    this.assertManages(actor, cls);
+    type Existing = {
+      id: string;
+      role: string;
+      username: string;
+      display_name: string;
+      student_number: string;
+    };
+    const byNumber = new Map<string, Existing>();
+    const byUsername = new Map<string, Existing>();
+    const numbers = rows.map((row) => row.studentNumber);
+    for (const part of chunks(numbers)) {
+      const found = await this.#db.all<Existing>(
+        `SELECT id, role, username, display_name, student_number FROM users
+         WHERE student_number IN (${marks(part.length)}) OR username IN (${marks(part.length)})`,
+        [...part, ...part],
+      );
+      for (const user of found) {
+        if (user.student_number !== null) byNumber.set(user.student_number, user);
+        byUsername.set(user.username, user);
+      }
+    }
+    const errors: RowError[] = [];
+    const warnings: RowError[] = [];
+    const existing: { row: RosterRow; user: Existing }[] = [];
+    const fresh: RosterRow[] = [];
+    for (const row of rows) {
+      const user = byNumber.get(row.studentNumber);
+      if (user) {
+        if (user.role !== 'student') {
+          errors.push({
+            row: row.row,
+            column: '学号',
+            message: `学号 ${row.studentNumber} belongs to a ${user.role} account, not a student`,
+          });
+        } else {
+          existing.push({ row, user });
+          if (user.display_name !== row.name) {
+            warnings.push({
+              row: row.row,
+              column: '姓名',
+              message: `学号 ${row.studentNumber} is already ${user.display_name}; the name "${row.name}" in the file was not applied`,
+            });
+          }
+        }
+        continue;
+      }
+      const owner = byUsername.get(row.studentNumber);
+      if (owner) {
+        errors.push({
+          row: row.row,
+          column: '学号',
+          message: `the username ${row.studentNumber} is taken by another account (${owner.display_name})`,
+        });
+        continue;
+      }
+      fresh.push(row);
+    }
+    if (errors.length > 0) throw new RosterRejected(errors, encoding);
+
+    const passwords = fresh.map(() => initialPassword());
+    const hashes = await pool(passwords, 2, (password) => hashPassword(password));
+    return this.#db.transaction(async (tx) => {
+      const now = Date.now();
+      const created: RosterImport['created'] = [];
+      for (const [i, row] of fresh.entries()) {
+        const id = randomUUID();
+        try {
+          await tx.run(
+            `INSERT INTO users (id, username, display_name, role, organisation_id, student_number, email, password_hash, disabled, created_at, updated_at, version)
+             VALUES (?, ?, ?, 'student', NULL, ?, '', ?, 0, ?, ?, 1)`,
+            [id, row.studentNumber, row.name, row.studentNumber, hashes[i] as string, now, now],
+          );
+        } catch (error) {
+          throw uniqueViolation(
+            error,
+            `学号 ${row.studentNumber} (row ${row.row}) was registered by someone else meanwhile: upload the roster again`,
+          );
+        }
+        const user = toUser(
+          (await tx.get<Parameters<typeof toUser>[0]>('SELECT * FROM users WHERE id = ?', [
+            id,
+          ])) as Parameters<typeof toUser>[0],
+        );
+        await recordAudit(tx, actor, { entity: 'user', entityId: id, action: 'create', after: user });
+        await tx.run('INSERT INTO class_members (class_id, user_id) VALUES (?, ?)', [classId, id]);
+        created.push({
+          row: row.row,
+          userId: id,
+          studentNumber: row.studentNumber,
+          username: row.studentNumber,
+          displayName: row.name,
+          initialPassword: passwords[i] as string,
+        });
+      }
+      const enrolled: RosterImport['enrolled'] = [];
+      const alreadyEnrolled: RosterImport['alreadyEnrolled'] = [];
+      for (const { row, user } of existing) {
+        const entry = {
+          row: row.row,
+          userId: user.id,
+          studentNumber: row.studentNumber,
+          displayName: user.display_name,
+        };
+        if (await this.isEnrolled(classId, user.id, tx)) {
+          alreadyEnrolled.push(entry);
+        } else {
+          await tx.run('INSERT INTO class_members (class_id, user_id) VALUES (?, ?)', [classId, user.id]);
+          enrolled.push(entry);
+        }
+      }
+      await recordAudit(tx, actor, {
+        entity: 'class',
+        entityId: classId,
+        action: 'roster-import',
+        after: {
+          encoding,
+          rows: rows.length,
+          created: created.map((entry) => entry.studentNumber),
+          enrolled: enrolled.map((entry) => entry.studentNumber),
+          alreadyEnrolled: alreadyEnrolled.map((entry) => entry.studentNumber),
+        },
+      });
+      return { classId, encoding, rows: rows.length, created, enrolled, alreadyEnrolled, warnings };
+    });
+  }
+
+  // ── teams ───────────────────────────────────────────────────────────────────────────────────
+
+  async teamIdOf(classId: string, studentId: string, db: Db = this.#db): Promise<string | undefined> {
+    const row = await db.get<{ id: string }>(
+      'SELECT t.id FROM teams t JOIN team_members tm ON tm.team_id = t.id WHERE t.class_id = ? AND tm.user_id = ?',
+      [classId, studentId],
+    );
+    return row?.id;
+  }
+
+  async #withMembers(rows: TeamRow[], db: Db): Promise<Team[]> {
+    const members = new Map<string, TeamMember[]>();
+    for (const part of chunks(rows.map((row) => row.id))) {
+      const found = await db.all<{
+        team_id: string;
+        id: string;
+        display_name: string;
+        student_number: string | null;
+      }>(
+        `SELECT tm.team_id, u.id, u.display_name, u.student_number
+         FROM team_members tm JOIN users u ON u.id = tm.user_id
+         WHERE tm.team_id IN (${marks(part.length)}) ORDER BY u.student_number, u.username`,
+        part,
+      );
+      for (const member of found) {
+        const list = members.get(member.team_id) ?? [];
+        list.push({ id: member.id, displayName: member.display_name, studentNumber: member.student_number });
+        members.set(member.team_id, list);
+      }
+    }
+    return rows.map((row) => ({
+      id: row.id,
+      classId: row.class_id,
+      className: row.class_name,
+      name: row.name,
+      projectId: row.project_id,
+      projectTitle: row.project_title,
+      members: members.get(row.id) ?? [],
+      createdAt: row.created_at,
+      version: row.version,
+    }));
+  }
+
+  async teamById(id: string, db: Db = this.#db): Promise<Team | undefined> {
+    const row = await db.get<TeamRow>(`${TEAM_SELECT} WHERE t.id = ?`, [id]);
+    return row ? (await this.#withMembers([row], db))[0] : undefined;
+  }
+
+  async teamOr404(id: string, db: Db = this.#db): Promise<Team> {
+    const team = await this.teamById(id, db);
+    if (!team) throw new ApiError(404, 'TEAM_NOT_FOUND', `no team ${id}`);
+    return team;
+  }
+
+  async listTeams(filter: {
+    classId?: string | undefined;
+    instructorId?: string | undefined;
+    memberId?: string | undefined;
+    organisationId?: string | undefined;
+    projectId?: string | undefined;
+    limit: number;
+    offset: number;
+  }): Promise<{ items: Team[]; total: number }> {
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    const add = (clause: string, value: string | undefined) => {
+      if (value === undefined) return;
+      where.push(clause);
+      params.push(value);
+    };
+    add('t.class_id = ?', filter.classId);
+    add('c.instructor_id = ?', filter.instructorId);
+    add('t.id IN (SELECT team_id FROM team_members WHERE user_id = ?)', filter.memberId);
+    add('p.organisation_id = ?', filter.organisationId);
+    add('t.project_id = ?', filter.projectId);
+    const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    const from =
+      'FROM teams t JOIN classes c ON c.id = t.class_id LEFT JOIN projects p ON p.id = t.project_id';
+    const total =
+      (await this.#db.get<{ n: number }>(`SELECT count(*) AS n ${from} ${clause}`, params))?.n ?? 0;
+    const rows = await this.#db.all<TeamRow>(
+      `${TEAM_SELECT} ${clause} ORDER BY c.name, t.name LIMIT ? OFFSET ?`,
+      [...params, filter.limit, filter.offset],
+    );
+    return { items: await this.#withMembers(rows, this.#db), total };
+  }
+
+  async #assertProject(projectId: string, db: Db): Promise<void> {
+    const project = await db.get<{ status: string }>('SELECT status FROM projects WHERE id = ?', [projectId]);
+    if (!project) throw new ApiError(400, 'UNKNOWN_PROJECT', `no project ${projectId}`);
+    if (project.status === 'archived') {
+      throw new ApiError(
+        409,
+        'PROJECT_ARCHIVED',
+        `project ${projectId} is archived: teams cannot take it up`,
+      );
+    }
+  }
+
+  async #assertCanJoin(classId: string, studentId: string, db: Db, exceptTeam?: string): Promise<void> {
+    if (!(await this.isEnrolled(classId, studentId, db))) {
+      throw new ApiError(
+        409,
+        'NOT_ENROLLED',
+        `student ${studentId} is not enrolled in this class: enrol them before adding them to a team`,
+      );
+    }
+    const current = await this.teamIdOf(classId, studentId, db);
+    if (current && current !== exceptTeam) {
+      const name = (await db.get<{ name: string }>('SELECT name FROM teams WHERE id = ?', [current]))?.name;
+      throw new ApiError(
+        409,
+        'ALREADY_IN_TEAM',
+        `student ${studentId} is already in team "${name}" of this class: remove them there first`,
+      );
+    }
+  }
+
+  async createTeam(
+    actor: Person,
+    classId: string,
+    input: { name: string; projectId?: string | null | undefined; memberIds?: string[] | undefined },
+  ): Promise<Team> {
+    const id = randomUUID();
+    return this.#db.transaction(async (tx) => {
+      this.assertManages(actor, await this.classOr404(classId, tx));
+      if (input.projectId) await this.#assertProject(input.projectId, tx);
+      try {
+        await tx.run(
+          'INSERT INTO teams (id, class_id, name, project_id, created_at, version) VALUES (?, ?, ?, ?, ?, 1)',
+          [id, classId, input.name, input.projectId ?? null, Date.now()],
+        );
+      } catch (error) {
+        throw uniqueViolation(error, `class already has a team named "${input.name}"`);
+      }
+      for (const studentId of unique(input.memberIds)) {
+        await this.#assertCanJoin(classId, studentId, tx);
+        await tx.run('INSERT INTO team_members (team_id, user_id) VALUES (?, ?)', [id, studentId]);
+      }
+      const team = (await this.teamById(id, tx)) as Team;
+      await recordAudit(tx, actor, { entity: 'team', entityId: id, action: 'create', after: team });
+      return team;
+    });
+  }
+
+  async updateTeam(
+    actor: Person,
+    id: string,
+    expectedVersion: number,
+    changes: { name?: string | undefined; projectId?: string | null | undefined },
+  ): Promise<Team> {
+    return this.#db.transaction(async (tx) => {
+      const before = await this.teamOr404(id, tx);
+      this.assertManages(actor, await this.classOr404(before.classId, tx));
+      if (before.version !== expectedVersion) throw versionConflict('the team', before.version);
+      if (changes.projectId && changes.projectId !== before.projectId) {
+        await this.#assertProject(changes.projectId, tx);
+      }
+      try {
+        await tx.run('UPDATE teams SET name = ?, project_id = ?, version = version + 1 WHERE id = ?', [
+          changes.name ?? before.name,
+          changes.projectId === undefined ? before.projectId : changes.projectId,
+          id,
+        ]);
+      } catch (error) {
+        throw uniqueViolation(error, `class already has a team named "${changes.name}"`);
+      }
+      const after = (await this.teamById(id, tx)) as Team;
+      await recordAudit(tx, actor, { entity: 'team', entityId: id, action: 'update', before, after });
+      return after;
+    });
+  }
+
+  async addTeamMember(actor: Person, teamId: string, studentId: string): Promise<Team> {
+    return this.#db.transaction(async (tx) => {
+      const team = await this.teamOr404(teamId, tx);
+      this.assertManages(actor, await this.classOr404(team.classId, tx));
+      if (team.members.some((member) => member.id === studentId)) return team;
+      await this.#assertCanJoin(team.classId, studentId, tx, teamId);
+      await tx.run('INSERT INTO team_members (team_id, user_id) VALUES (?, ?)', [teamId, studentId]);
+      await recordAudit(tx, actor, {
+        entity: 'team',
+        entityId: teamId,
+        action: 'add-member',
+        after: { studentId },
+      });
+      return (await this.teamById(teamId, tx)) as Team;
+    });
+  }
+
+  async removeTeamMember(actor: Person, teamId: string, studentId: string): Promise<Team> {
+    return this.#db.transaction(async (tx) => {
+      const team = await this.teamOr404(teamId, tx);
+      this.assertManages(actor, await this.classOr404(team.classId, tx));
+      const { changes } = await tx.run('DELETE FROM team_members WHERE team_id = ? AND user_id = ?', [
+        teamId,
+        studentId,
+      ]);
+      if (changes === 0) {
+        throw new ApiError(404, 'NOT_A_MEMBER', `student ${studentId} is not in team "${team.name}"`);
+      }
+      await recordAudit(tx, actor, {
+        entity: 'team',
+        entityId: teamId,
+        action: 'remove-member',
+        before: { studentId },
+      });
+      return (await this.teamById(teamId, tx)) as Team;
+    });
+  }
+
+  // ── kits: bindings and what students may see ────────────────────────────────────────────────
+
+  async bindings(db: Db = this.#db): Promise<Map<string, KitBinding>> {
+    const rows = await db.all<BindingRow>('SELECT * FROM kit_bindings');
+    return new Map(rows.map((row) => [row.kit_id, toBinding(row)]));
+  }
+
+  async binding(kitId: string, db: Db = this.#db): Promise<KitBinding | null> {
+    const row = await db.get<BindingRow>('SELECT * FROM kit_bindings WHERE kit_id = ?', [kitId]);
+    return row ? toBinding(row) : null;
+  }
+
+  /** Each kit's sensors (JSON in kits.sensors). */
+  async kitSensors(kitId?: string): Promise<Map<string, string[]>> {
+    const rows = kitId
+      ? await this.#db.all<{ id: string; sensors: string }>('SELECT id, sensors FROM kits WHERE id = ?', [
+          kitId,
+        ])
+      : await this.#db.all<{ id: string; sensors: string }>('SELECT id, sensors FROM kits');
+    return new Map(rows.map((row) => [row.id, JSON.parse(row.sensors) as string[]]));
+  }
+
+  /**
+   * The kits a student may use and see: bound to them, or to a team they are in; with the time
+   * the binding began (their view of a kit's data starts there, not with an earlier user's).
+   */
+  async kitsOfStudent(
+    studentId: string,
+    db: Db = this.#db,
+  ): Promise<Map<string, { boundAt: number; teamId: string | null }>> {
+    const rows = await db.all<{ kit_id: string; bound_at: number; team_id: string | null }>(
+      `SELECT kit_id, bound_at, team_id FROM kit_bindings WHERE student_id = ?
+       UNION ALL
+       SELECT b.kit_id, b.bound_at, b.team_id FROM kit_bindings b
+         JOIN team_members tm ON tm.team_id = b.team_id WHERE tm.user_id = ?`,
+      [studentId, studentId],
+    );
+    return new Map(rows.map((row) => [row.kit_id, { boundAt: row.bound_at, teamId: row.team_id }]));
+  }
+
+  /**
+   * Records a change to a kit (registered, secret rotated or revoked) in the audit log; secrets
+   * never go there. `sensors`, when given, become the kit's sensor list in the same transaction.
+   */
+  async recordKitChange(
+    actor: Principal,
+    kitId: string,
+    action: string,
+    after: unknown,
+    sensors?: readonly string[],
+  ): Promise<void> {
+    await this.#db.transaction(async (tx) => {
+      if (sensors !== undefined) {
+        await tx.run('UPDATE kits SET sensors = ?, updated_at = ? WHERE id = ?', [
+          JSON.stringify(unique(sensors)),
+          Date.now(),
+          kitId,
+        ]);
+      }
+      await recordAudit(tx, actor, { entity: 'kit', entityId: kitId, action, after });
+    });
+  }
+
+  /** Whether an instructor teaches the student (in any class) or the team's class. */
+  async #teaches(
+    instructorId: string,
+    target: { studentId?: string | null; teamId?: string | null },
+    db: Db,
+  ) {
+    if (target.studentId) {
+      return (
+        (await db.get(
+          `SELECT 1 AS x FROM class_members m JOIN classes c ON c.id = m.class_id
+           WHERE m.user_id = ? AND c.instructor_id = ?`,
+          [target.studentId, instructorId],
+        )) !== undefined
+      );
+    }
+    if (target.teamId) {
+      return (
+        (await db.get(
+          'SELECT 1 AS x FROM teams t JOIN classes c ON c.id = t.class_id WHERE t.id = ? AND c.instructor_id = ?',
+          [target.teamId, instructorId],
+        )) !== undefined
+      );
+    }
+    return true;
+  }
+
+  /**
+   * Binds a kit to one student or one team, or unbinds it (`null`). An instructor binds kits to
+   * their own students and teams, and may not take a kit from another instructor's class; a kit
+   * in the middle of an attempt stays where it is.
+   */
+  async setBinding(
+    actor: Person,
+    kitId: string,
+    target: { studentId: string } | { teamId: string } | null,
+  ): Promise<KitBinding | null> {
+    return this.#db.transaction(async (tx) => {
+      if (!(await tx.get('SELECT id FROM kits WHERE id = ?', [kitId]))) {
+        throw new ApiError(404, 'KIT_NOT_FOUND', `no kit "${kitId}"`);
+      }
+      const before = await this.binding(kitId, tx);
+      const studentId = target && 'studentId' in target ? target.studentId : null;
+      const teamId = target && 'teamId' in target ? target.teamId : null;
+      if (before && before.studentId === studentId && before.teamId === teamId) return before;
+      if (!before && !target) return null;
+      if (actor.role === 'instructor') {
+        if (before && !(await this.#teaches(actor.id, before, tx))) {
+          throw new ApiError(
+            403,
+            'KIT_BOUND_ELSEWHERE',
+            `kit "${kitId}" is bound in another instructor's class: ask them or an admin to release it`,
+          );
+        }
+        if (!(await this.#teaches(actor.id, { studentId, teamId }, tx))) {
+          throw new ApiError(
+            403,
+            'NOT_YOUR_CLASS',
+            studentId
+              ? `student ${studentId} is not enrolled in any class you teach`
+              : `team ${teamId} is not in a class you teach`,
+          );
+        }
+      }
+      if (studentId) {
+        const user = await tx.get<{ role: string }>('SELECT role FROM users WHERE id = ?', [studentId]);
+        if (!user) throw new ApiError(400, 'UNKNOWN_USER', `no user ${studentId}`);
+        if (user.role !== 'student') {
+          throw new ApiError(
+            400,
+            'NOT_A_STUDENT',
+            `user ${studentId} is a ${user.role}: kits are bound to students`,
+          );
+        }
+      }
+      if (teamId && !(await tx.get('SELECT id FROM teams WHERE id = ?', [teamId]))) {
+        throw new ApiError(400, 'UNKNOWN_TEAM', `no team ${teamId}`);
+      }
+      const running = await tx.get<{ id: string }>(
+        'SELECT id FROM attempts WHERE kit_id = ? AND ended_at IS NULL',
+        [kitId],
+      );
+      if (running) {
+        throw new ApiError(
+          409,
+          'KIT_IN_USE',
+          `kit "${kitId}" is in use by a running attempt (${running.id}): end it before rebinding the kit`,
+        );
+      }
+      await tx.run('DELETE FROM kit_bindings WHERE kit_id = ?', [kitId]);
+      let after: KitBinding | null = null;
+      if (target) {
+        await tx.run(
+          'INSERT INTO kit_bindings (kit_id, student_id, team_id, bound_by, bound_at) VALUES (?, ?, ?, ?, ?)',
+          [kitId, studentId, teamId, actor.id, Date.now()],
+        );
+        after = await this.binding(kitId, tx);
+      }
+      await recordAudit(tx, actor, {
+        entity: 'kit-binding',
+        entityId: kitId,
+        action: !before ? 'bind' : after ? 'rebind' : 'unbind',
+        before,
+        after,
+      });
+      return after;
+    });
+  }
+}
+
+/** Assignments of lab tasks, lab sessions, and the attempts grading evaluates. */
+export class Assignments {
+  readonly #db: LabDb;
+  readonly #classes: Classes;
+
+  constructor(db: LabDb, classes: Classes) {
+    this.#db = db;
+    this.#classes = classes;
+  }
+
+  async #withTargets(rows: AssignmentRow[], db: Db): Promise<Assignment[]> {
+    const targets = new Map<string, { teamIds: string[]; studentIds: string[] }>();
+    for (const part of chunks(rows.map((row) => row.id))) {
+      const found = await db.all<{
+        assignment_id: string;
+        team_id: string | null;
+        student_id: string | null;
+      }>(
+        `SELECT assignment_id, team_id, student_id FROM assignment_targets WHERE assignment_id IN (${marks(part.length)})`,
+        part,
+      );
+      for (const target of found) {
+        const entry = targets.get(target.assignment_id) ?? { teamIds: [], studentIds: [] };
+        if (target.team_id) entry.teamIds.push(target.team_id);
+        if (target.student_id) entry.studentIds.push(target.student_id);
+        targets.set(target.assignment_id, entry);
+      }
+    }
+    const now = Date.now();
+    return rows.map((row) => ({
+      id: row.id,
+      taskId: row.task_id,
+      taskTitle: row.task_title,
+      classId: row.class_id,
+      className: row.class_name,
+      opensAt: row.opens_at,
+      dueAt: row.due_at,
+      status: assignmentStatus(row.opens_at, row.due_at, now),
+      targets: targets.get(row.id) ?? { teamIds: [], studentIds: [] },
+      createdBy: row.created_by,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+      version: row.version,
+    }));
+  }
+
+  async assignmentById(id: string, db: Db = this.#db): Promise<Assignment | undefined> {
+    const row = await db.get<AssignmentRow>(`${ASSIGNMENT_SELECT} WHERE a.id = ?`, [id]);
+    return row ? (await this.#withTargets([row], db))[0] : undefined;
+  }
+
+  async assignmentOr404(id: string, db: Db = this.#db): Promise<Assignment> {
+    const assignment = await this.assignmentById(id, db);
+    if (!assignment) throw new ApiError(404, 'ASSIGNMENT_NOT_FOUND', `no assignment ${id}`);
+    return assignment;
+  }
+
+  /** Whether an assignment is for this student: them directly, or their team in its class. */
+  async targets(assignment: Assignment, studentId: string, db: Db = this.#db): Promise<boolean> {
+    if (!(await this.#classes.isEnrolled(assignment.classId, studentId, db))) return false;
+    if (assignment.targets.studentIds.includes(studentId)) return true;
+    const team = await this.#classes.teamIdOf(assignment.classId, studentId, db);
+    return team !== undefined && assignment.targets.teamIds.includes(team);
+  }
+
+  /** The teams a student is in (in any class). */
+  async teamIdsOf(studentId: string): Promise<Set<string>> {
+    const rows = await this.#db.all<{ team_id: string }>(
+      'SELECT team_id FROM team_members WHERE user_id = ?',
+      [studentId],
+    );
+    return new Set(rows.map((row) => row.team_id));
+  }
+
+  /** A student's view of an assignment: its targets narrowed to them and their team. */
+  forStudent(assignment: Assignment, studentId: string, teamIds: ReadonlySet<string>): Assignment {
+    return {
+      ...assignment,
+      targets: {
+        teamIds: assignment.targets.teamIds.filter((id) => teamIds.has(id)),
+        studentIds: assignment.targets.studentIds.filter((id) => id === studentId),
+      },
+    };
+  }
+
+  async listAssignments(filter: {
+    classId?: string | undefined;
+    studentId?: string | undefined;
+    status?: AssignmentStatus | undefined;
+    limit: number;
+    offset: number;
+  }): Promise<{ items: Assignment[]; total: number }> {
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    if (filter.classId) {
+      where.push('a.class_id = ?');
+      params.push(filter.classId);
+    }
+    if (filter.studentId) {
+      where.push(`a.id IN (
+          SELECT assignment_id FROM assignment_targets WHERE student_id = ?
+          UNION
+          SELECT at.assignment_id FROM assignment_targets at
+            JOIN team_members tm ON tm.team_id = at.team_id WHERE tm.user_id = ?)
+        AND a.class_id IN (SELECT class_id FROM class_members WHERE user_id = ?)`);
+      params.push(filter.studentId, filter.studentId, filter.studentId);
+    }
+    const now = Date.now();
+    if (filter.status === 'upcoming') {
+      where.push('a.opens_at > ?');
+      params.push(now);
+    } else if (filter.status === 'open') {
+      where.push('a.opens_at <= ? AND a.due_at > ?');
+      params.push(now, now);
+    } else if (filter.status === 'closed') {
+      where.push('a.due_at <= ?');
+      params.push(now);
+    }
+    const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    const total =
+      (await this.#db.get<{ n: number }>(`SELECT count(*) AS n FROM assignments a ${clause}`, params))?.n ??
+      0;
+    const rows = await this.#db.all<AssignmentRow>(
+      `${ASSIGNMENT_SELECT} ${clause} ORDER BY a.due_at, a.id LIMIT ? OFFSET ?`,
+      [...params, filter.limit, filter.offset],
+    );
+    return { items: await this.#withTargets(rows, this.#db), total };
+  }
+
+  async #checkTargets(classId: string, teamIds: string[], studentIds: string[], db: Db): Promise<void> {
+    if (teamIds.length + studentIds.length === 0) {
+      throw new ApiError(
+        400,
+        'NO_TARGETS',
+        'an assignment is for at least one team or student (teamIds, studentIds)',
+      );
+    }
+    for (const teamId of teamIds) {
+      const team = await db.get<{ class_id: string }>('SELECT class_id FROM teams WHERE id = ?', [teamId]);
+      if (team?.class_id !== classId) {
+        throw new ApiError(400, 'UNKNOWN_TEAM', `team ${teamId} is not a team of this class`);
+      }
+    }
+    for (const studentId of studentIds) {
+      if (!(await this.#classes.isEnrolled(classId, studentId, db))) {
+        throw new ApiError(400, 'NOT_ENROLLED', `student ${studentId} is not enrolled in this class`);
+      }
+    }
+  }
+
+  async #writeTargets(assignmentId: string, teamIds: string[], studentIds: string[], db: Db): Promise<void> {
+    await db.run('DELETE FROM assignment_targets WHERE assignment_id = ?', [assignmentId]);
+    for (const teamId of teamIds) {
+      await db.run(
+        'INSERT INTO assignment_targets (assignment_id, team_id, student_id) VALUES (?, ?, NULL)',
+        [assignmentId, teamId],
+      );
+    }
+    for (const studentId of studentIds) {
+      await db.run(
+        'INSERT INTO assignment_targets (assignment_id, team_id, student_id) VALUES (?, NULL, ?)',
+        [assignmentId, studentId],
+      );
+    }
+  }
+
+  async createAssignment(
+    actor: Person,
+    classId: string,
+    input: {
+      taskId: string;
+      opensAt: number;
+      dueAt: number;
+      teamIds?: string[] | undefined;
+      studentIds?: string[] | undefined;
+    },
+  ): Promise<Assignment> {
+    if (!(input.opensAt < input.dueAt)) {
+      throw new ApiError(400, 'INVALID_WINDOW', 'opensAt must be before dueAt');
+    }
+    const teamIds = unique(input.teamIds);
+    const studentIds = unique(input.studentIds);
+    const id = randomUUID();
+    return this.#db.transaction(async (tx) => {
+      this.#classes.assertManages(actor, await this.#classes.classOr404(classId, tx));
+      const task = await tx.get<{ status: string }>('SELECT status FROM lab_tasks WHERE id = ?', [
+        input.taskId,
+      ]);
+      if (!task) throw new ApiError(400, 'UNKNOWN_TASK', `no lab task ${input.taskId}`);
+      if (task.status === 'archived') {
+        throw new ApiError(
+          409,
+          'TASK_ARCHIVED',
+          `lab task ${input.taskId} is archived: it can no longer be assigned`,
+        );
+      }
+      await this.#checkTargets(classId, teamIds, studentIds, tx);
+      const now = Date.now();
+      await tx.run(
+        `INSERT INTO assignments (id, task_id, class_id, opens_at, due_at, created_by, created_at, updated_at, version)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+        [id, input.taskId, classId, input.opensAt, input.dueAt, actor.id, now, now],
+      );
+      await this.#writeTargets(id, teamIds, studentIds, tx);
+      const created = (await this.assignmentById(id, tx)) as Assignment;
+      await recordAudit(tx, actor, { entity: 'assignment', entityId: id, action: 'create', after: created });
+      return created;
+    });
+  }
+
+  async updateAssignment(
+    actor: Person,
+    id: string,
+    expectedVersion: number,
+    changes: {
+      opensAt?: number | undefined;
+      dueAt?: number | undefined;
+      teamIds?: string[] | undefined;
+      studentIds?: string[] | undefined;
+    },
+  ): Promise<Assignment> {
+    return this.#db.transaction(async (tx) => {
+      const before = await this.assignmentOr404(id, tx);
+      this.#classes.assertManages(actor, await this.#classes.classOr404(before.classId, tx));
+      if (before.version !== expectedVersion) throw versionConflict('the assignment', before.version);
+      const opensAt = changes.opensAt ?? before.opensAt;
+      const dueAt = changes.dueAt ?? before.dueAt;
+      if (!(opensAt < dueAt)) throw new ApiError(400, 'INVALID_WINDOW', 'opensAt must be before dueAt');
+      if (changes.teamIds !== undefined || changes.studentIds !== undefined) {
+        const teamIds = changes.teamIds === undefined ? before.targets.teamIds : unique(changes.teamIds);
+        const studentIds =
+          changes.studentIds === undefined ? before.targets.studentIds : unique(changes.studentIds);
+        await this.#checkTargets(before.classId, teamIds, studentIds, tx);
+        await this.#writeTargets(id, teamIds, studentIds, tx);
+      }
+      await tx.run(
+        'UPDATE assignments SET opens_at = ?, due_at = ?, updated_at = ?, version = version + 1 WHERE id = ?',
+        [opensAt, dueAt, Date.now(), id],
+      );
+      const after = (await this.assignmentById(id, tx)) as Assignment;
+      await recordAudit(tx, actor, { entity: 'assignment', entityId: id, action: 'update', before, after });
+      return after;
+    });
+  }
+
+  // ── lab sessions ────────────────────────────────────────────────────────────────────────────
+
+  async sessionById(id: string, db: Db = this.#db): Promise<LabSession | undefined> {
+    const row = await db.get<SessionRow>('SELECT * FROM lab_sessions WHERE id = ?', [id]);
+    return row ? toSession(row) : undefined;
+  }
+
+  async sessionOr404(id: string, db: Db = this.#db): Promise<LabSession> {
+    const session = await this.sessionById(id, db);
+    if (!session) throw new ApiError(404, 'SESSION_NOT_FOUND', `no lab session ${id}`);
+    return session;
+  }
+
+  async runningSession(classId: string, db: Db = this.#db): Promise<LabSession | undefined> {
+    const row = await db.get<SessionRow>(
+      'SELECT * FROM lab_sessions WHERE class_id = ? AND ended_at IS NULL',
+      [classId],
+    );
+    return row ? toSession(row) : undefined;
+  }
+
+  async listSessions(classId: string, page: { limit: number; offset: number }) {
+    const total =
+      (
+        await this.#db.get<{ n: number }>('SELECT count(*) AS n FROM lab_sessions WHERE class_id = ?', [
+          classId,
+        ])
+      )?.n ?? 0;
+    const rows = await this.#db.all<SessionRow>(
+      'SELECT * FROM lab_sessions WHERE class_id = ? ORDER BY started_at DESC, id LIMIT ? OFFSET ?',
+      [classId, page.limit, page.offset],
+    );
+    return { items: rows.map(toSession), total };
+  }
+
+  async startSession(
+    actor: Person,
+    classId: string,
+    input: { assignmentId?: string | undefined },
+  ): Promise<LabSession> {
+    const id = randomUUID();
+    return this.#db.transaction(async (tx) => {
+      this.#classes.assertManages(actor, await this.#classes.classOr404(classId, tx));
+      if (input.assignmentId) {
+        const assignment = await this.assignmentOr404(input.assignmentId, tx);
+        if (assignment.classId !== classId) {
+          throw new ApiError(400, 'WRONG_CLASS', `assignment ${input.assignmentId} belongs to another class`);
+        }
+      }
+      const running = await this.runningSession(classId, tx);
+      if (running) {
+        throw new ApiError(
+          409,
+          'SESSION_ALREADY_RUNNING',
+          `a lab session (${running.id}) is already running for this class: end it first`,
+        );
+      }
+      await tx.run(
+        'INSERT INTO lab_sessions (id, class_id, assignment_id, started_by, started_at, ended_at) VALUES (?, ?, ?, ?, ?, NULL)',
+        [id, classId, input.assignmentId ?? null, actor.id, Date.now()],
+      );
+      const session = (await this.sessionById(id, tx)) as LabSession;
+      await recordAudit(tx, actor, { entity: 'lab-session', entityId: id, action: 'start', after: session });
+      return session;
+    });
+  }
+
+  /** Ends a session and, with it, the attempts still running in it. */
+  async endSession(actor: Person, id: string): Promise<{ session: LabSession; endedAttempts: string[] }> {
+    return this.#db.transaction(async (tx) => {
+      const before = await this.sessionOr404(id, tx);
+      this.#classes.assertManages(actor, await this.#classes.classOr404(before.classId, tx));
+      if (before.endedAt !== null) {
+        throw new ApiError(409, 'SESSION_ALREADY_ENDED', `lab session ${id} already ended`);
+      }
+      const now = Date.now();
+      const open = await tx.all<{ id: string }>(
+        'SELECT id FROM attempts WHERE session_id = ? AND ended_at IS NULL ORDER BY id',
+        [id],
+      );
+      await tx.run('UPDATE attempts SET ended_at = ? WHERE session_id = ? AND ended_at IS NULL', [now, id]);
+      await tx.run('UPDATE lab_sessions SET ended_at = ? WHERE id = ?', [now, id]);
+      const session = (await this.sessionById(id, tx)) as LabSession;
+      const endedAttempts = open.map((row) => row.id);
+      await recordAudit(tx, actor, {
+        entity: 'lab-session',
+        entityId: id,
+        action: 'end',
+        before,
+        after: { ...session, endedAttempts },
+      });
+      return { session, endedAttempts };
+    });
+  }
+
+  // ── attempts ────────────────────────────────────────────────────────────────────────────────
+
+  async attemptById(id: string, db: Db = this.#db): Promise<Attempt | undefined> {
+    const row = await db.get<AttemptRow>('SELECT * FROM attempts WHERE id = ?', [id]);
+    return row ? toAttempt(row) : undefined;
+  }
+
+  async attemptOr404(id: string, db: Db = this.#db): Promise<Attempt> {
+    const attempt = await this.attemptById(id, db);
+    if (!attempt) throw new ApiError(404, 'ATTEMPT_NOT_FOUND', `no attempt ${id}`);
+    return attempt;
+  }
+
+  async listAttempts(filter: {
+    assignmentId?: string | undefined;
+    studentId?: string | undefined;
+    limit: number;
+    offset: number;
+  }): Promise<{ items: Attempt[]; total: number }> {
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    if (filter.assignmentId) {
+      where.push('assignment_id = ?');
+      params.push(filter.assignmentId);
+    }
+    if (filter.studentId) {
+      where.push('student_id = ?');
+      params.push(filter.studentId);
+    }
+    const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    const total =
+      (await this.#db.get<{ n: number }>(`SELECT count(*) AS n FROM attempts ${clause}`, params))?.n ?? 0;
+    const rows = await this.#db.all<AttemptRow>(
+      `SELECT * FROM attempts ${clause} ORDER BY started_at DESC, id LIMIT ? OFFSET ?`,
+      [...params, filter.limit, filter.offset],
+    );
+    return { items: rows.map(toAttempt), total };
+  }
+
+  /**
+   * Starts a student's attempt at an assignment: a time window on their bound kit. Refused, each
+   * with its own code, when the student is not a target, the assignment is not open, no lab session
+   * of the class is running (or it runs for another assignment), the student has no usable kit,
+   * or they already have an attempt running.
+   */
+  async startAttempt(
+    actor: Person,
+    assignmentId: string,
+    input: { studentId?: string | undefined; kitId?: string | undefined },
+  ): Promise<Attempt> {
+    const id = randomUUID();
+    return this.#db.transaction(async (tx) => {
+      const assignment = await this.assignmentOr404(assignmentId, tx);
+      let studentId: string;
+      if (actor.role === 'student') {
+        if (input.studentId && input.studentId !== actor.id) {
+          throw new ApiError(403, 'FORBIDDEN', 'a student starts their own attempts only');
+        }
+        studentId = actor.id;
+      } else {
+        this.#classes.assertManages(actor, await this.#classes.classOr404(assignment.classId, tx));
+        if (!input.studentId) {
+          throw new ApiError(400, 'STUDENT_REQUIRED', 'say whose attempt this is: studentId');
+        }
+        studentId = input.studentId;
+      }
+      if (!(await this.targets(assignment, studentId, tx))) {
+        throw new ApiError(
+          actor.role === 'student' ? 403 : 409,
+          'NOT_ASSIGNED',
+          `this assignment is not for student ${studentId} (neither them nor their team is a target)`,
+        );
+      }
+      const now = Date.now();
+      if (now < assignment.opensAt) {
+        throw new ApiError(
+          409,
+          'ASSIGNMENT_NOT_OPEN',
+          `the assignment opens at ${new Date(assignment.opensAt).toISOString()}`,
+        );
+      }
+      if (now >= assignment.dueAt) {
+        throw new ApiError(
+          409,
+          'ASSIGNMENT_NOT_OPEN',
+          `the assignment closed at ${new Date(assignment.dueAt).toISOString()} (its due date)`,
+        );
+      }
+      const session = await this.runningSession(assignment.classId, tx);
+      if (!session) {
+        throw new ApiError(
+          409,
+          'NO_SESSION_RUNNING',
+          `no lab session is running for class "${assignment.className}": the instructor starts one first`,
+        );
+      }
+      if (session.assignmentId && session.assignmentId !== assignment.id) {
+        throw new ApiError(
+          409,
+          'SESSION_FOR_ANOTHER_ASSIGNMENT',
+          `the running lab session is for assignment ${session.assignmentId}, not this one`,
+        );
+      }
+      const teamId = (await this.#classes.teamIdOf(assignment.classId, studentId, tx)) ?? null;
+      const kits = await this.#classes.kitsOfStudent(studentId, tx);
+      // A kit bound to a team of another class is not for this assignment.
+      for (const [kitId, binding] of kits) {
+        if (binding.teamId !== null && binding.teamId !== teamId) kits.delete(kitId);
+      }
+      if (kits.size === 0) {
+        throw new ApiError(
+          409,
+          'NO_KIT_BOUND',
+          `student ${studentId} has no kit bound (directly or through their team): bind one first`,
+        );
+      }
+      let kitId: string;
+      if (input.kitId) {
+        if (!kits.has(input.kitId)) {
+          throw new ApiError(
+            409,
+            'KIT_NOT_BOUND',
+            `kit "${input.kitId}" is not bound to student ${studentId} or their team`,
+          );
+        }
+        kitId = input.kitId;
+      } else if (kits.size > 1) {
+        throw new ApiError(
+          400,
+          'KIT_CHOICE_REQUIRED',
+          `student ${studentId} has several kits (${[...kits.keys()].join(', ')}): say which in kitId`,
+        );
+      } else {
+        kitId = [...kits.keys()][0] as string;
+      }
+      const kit = await tx.get<{ secret_hash: string | null }>('SELECT secret_hash FROM kits WHERE id = ?', [
+        kitId,
+      ]);
+      if (!kit?.secret_hash) {
+        throw new ApiError(
+          409,
+          'KIT_REVOKED',
+          `kit "${kitId}" has its credentials revoked: it cannot send data`,
+        );
+      }
+      const running = await tx.get<{ id: string }>(
+        'SELECT id FROM attempts WHERE assignment_id = ? AND student_id = ? AND ended_at IS NULL',
+        [assignment.id, studentId],
+      );
+      if (running) {
+        throw new ApiError(
+          409,
+          'ATTEMPT_IN_PROGRESS',
+          `student ${studentId} already has an attempt running (${running.id}): end it first`,
+        );
+      }
+      await tx.run(
+        `INSERT INTO attempts (id, assignment_id, session_id, student_id, team_id, kit_id, started_at, ended_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, NULL)`,
+        [id, assignment.id, session.id, studentId, teamId, kitId, now],
+      );
+      const attempt = (await this.attemptById(id, tx)) as Attempt;
+      await recordAudit(tx, actor, { entity: 'attempt', entityId: id, action: 'start', after: attempt });
+      return attempt;
+    });
+  }
+
+  async endAttempt(actor: Person, id: string): Promise<Attempt> {
+    return this.#db.transaction(async (tx) => {
+      const before = await this.attemptOr404(id, tx);
+      if (actor.role === 'student') {
+        if (before.studentId !== actor.id)
+          throw new ApiError(403, 'NOT_YOUR_ATTEMPT', `attempt ${id} is not yours`);
+      } else {
+        const assignment = await this.assignmentOr404(before.assignmentId, tx);
+        this.#classes.assertManages(actor, await this.#classes.classOr404(assignment.classId, tx));
+      }
+      if (before.endedAt !== null) {
+        throw new ApiError(409, 'ATTEMPT_ALREADY_ENDED', `attempt ${id} already ended`);
+      }
+      await tx.run('UPDATE attempts SET ended_at = ? WHERE id = ?', [Date.now(), id]);
+      const after = (await this.attemptById(id, tx)) as Attempt;
+      await recordAudit(tx, actor, { entity: 'attempt', entityId: id, action: 'end', before, after });
+      return after;
+    });
+  }
+}

@@ -7,6 +7,7 @@ import { SerialGateway } from '../gateway/index.ts';
 import { ApiError, People, ROLES, type Role } from '../lab-api/index.ts';
 import { KIT_KINDS, type KitKind, KitRegistry, openLabDb, RegistryError } from '../labdb/index.ts';
 import { ConfigError, type DeepPartial, loadConfig, type PlatformConfig } from './config.ts';
+import { seedDemoLab } from './demo-seed.ts';
 import { createLogger } from './logger.ts';
 import { gatewayOptions, labDbPath, openStore, type Platform, startPlatform, VERSION } from './platform.ts';
 
@@ -160,6 +161,11 @@ program
     const { platform, logger } = await runPlatform(settings, () => simulation.stop());
     const secrets = await registerScenarioKits(platform.registry, scenario);
     const viewerSecret = await ensureService(platform.registry, 'demo-viewer');
+    const accounts = await seedDemoLab(
+      platform.labDb,
+      platform.registry,
+      scenario.kits.map((kit) => kit.id),
+    );
     await simulation.start({
       brokerUrl: `mqtt://127.0.0.1:${platform.ports.mqtt}`,
       credentials: (kitId) => ({ username: kitId, password: secrets[kitId] as string }),
@@ -171,7 +177,9 @@ program
         `  curl -u demo-viewer:${viewerSecret} '${url}/api/v1/kits'\n` +
         `  curl -u demo-viewer:${viewerSecret} '${url}/api/v1/kits/${first}/telemetry?sensor=temperature'\n` +
         `  IOTLAB_DATA_DIR=${settings.dataDir} npx iotlab query ${first} temperature\n` +
-        `  API docs: ${url}/docs`,
+        `  API docs: ${url}/docs\n` +
+        `Lab accounts (passwords renewed at each start):\n${accounts.map((a) => `  ${a.role.padEnd(10)} ${a.username.padEnd(14)} ${a.password}`).join('\n')}\n` +
+        `  curl -X POST ${url}/api/v1/auth/login -H 'content-type: application/json' -d '{"username":"teacher.chen","password":"…"}'`,
     );
   });
 

@@ -1,0 +1,247 @@
+import { randomBytes } from 'node:crypto';
+import { Assignments, Classes } from '../lab-api/classes.ts';
+import { People, type Principal } from '../lab-api/index.ts';
+import { Projects } from '../lab-api/projects.ts';
+import type { KitRegistry, LabDb } from '../labdb/index.ts';
+
+export interface DemoAccount {
+  role: string;
+  username: string;
+  password: string;
+}
+
+const ENTERPRISE = '穗田智慧农业科技有限公司';
+const SURNAMES = '王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高';
+const GIVEN = [
+  '伟',
+  '芳',
+  '娜',
+  '敏',
+  '静',
+  '磊',
+  '洋',
+  '艳',
+  '勇',
+  '军',
+  '杰',
+  '娟',
+  '涛',
+  '明',
+  '超',
+  '霞',
+  '平',
+  '刚',
+  '桂英',
+  '文',
+];
+
+type Person = Extract<Principal, { kind: 'user' }>;
+
+/**
+ * What `iotlab demo` shows of the lab: the college and a smart-agriculture enterprise, an admin,
+ * an instructor, an enterprise mentor (双师型), a class of 40 students in 10 teams with kits bound,
+ * one enterprise project with two lab tasks, and an open assignment. Created through the same
+ * domain code as the API (validated, audited); on later starts only the passwords are renewed.
+ */
+export async function seedDemoLab(
+  db: LabDb,
+  registry: KitRegistry,
+  kitIds: readonly string[],
+): Promise<DemoAccount[]> {
+  const people = new People(db);
+  const password = () => `demo-${randomBytes(6).toString('base64url')}`;
+  const system: Principal = { kind: 'service', name: 'demo-seed' };
+  const seeded = (await people.listOrganisations('enterprise')).some((org) => org.name === ENTERPRISE);
+  const accounts: DemoAccount[] = [];
+  if (seeded) {
+    for (const username of ['admin', 'teacher.chen', 'mentor.liu', '2026010001']) {
+      const found = await people.userForLogin(username);
+      if (!found) continue;
+      const fresh = password();
+      await people.updateUser(system, found.user.id, found.user.version, { password: fresh });
+      accounts.push({ role: found.user.role, username, password: fresh });
+    }
+    return accounts;
+  }
+
+  const college =
+    (await people.listOrganisations('college'))[0] ??
+    (await people.createOrganisation(system, {
+      kind: 'college',
+      name: '物联网产业学院',
+      nameEn: 'IoT Industry College',
+    }));
+  const enterprise = await people.createOrganisation(system, {
+    kind: 'enterprise',
+    name: ENTERPRISE,
+    nameEn: 'Suitian Smart Agriculture',
+    industry: 'smart agriculture',
+    description: '为华南地区温室大棚提供环境监测与自动灌溉方案的合作企业。',
+  });
+  const add = async (
+    username: string,
+    displayName: string,
+    role: 'admin' | 'instructor' | 'mentor',
+    organisationId: string,
+  ) => {
+    const secret = password();
+    const user = await people.createUser(system, {
+      username,
+      displayName,
+      role,
+      password: secret,
+      organisationId,
+    });
+    accounts.push({ role, username, password: secret });
+    return { kind: 'user', id: user.id, username, role, organisationId, displayName } satisfies Person;
+  };
+  const admin = await add('admin', '系统管理员', 'admin', college.id);
+  const instructor = await add('teacher.chen', '陈老师', 'instructor', college.id);
+  const mentor = await add('mentor.liu', '刘工（企业导师）', 'mentor', enterprise.id);
+
+  const projects = new Projects(db);
+  await projects.saveMentorProfile(admin, mentor.id, 0, {
+    expertise: ['智慧农业', 'esp32', 'mqtt', '传感器标定'],
+    availability: '周二、周四下午（2026 秋季学期）',
+    available: true,
+    dualQualified: true,
+    bio: '十年温室自动化项目经验，负责企业侧项目评价。',
+  });
+  const project = await projects.createProject(mentor, {
+    title: '温室大棚环境智能监测',
+    background: '合作企业的温室大棚需要实时掌握温湿度、光照和土壤湿度，并在高温时自动通风。',
+    goals: '完成传感器接线与数据上报，实现高温自动开风扇的闭环控制。',
+    requiredSkills: ['esp32', 'mqtt', 'sensors', 'closed-loop control'],
+    deliverables: '可运行的套件、实验数据、简短的项目报告',
+    difficulty: 2,
+  });
+  await projects.setProjectStatus(mentor, project.id, project.version, 'published');
+  const sampling = await projects.createTask(instructor, {
+    projectId: project.id,
+    title: '温湿度采集与上报',
+    instructions: '## 步骤\n1. 按接线图连接 DHT22。\n2. 每 2 秒上报一次温湿度。\n3. 连续运行 10 分钟。',
+    requiredSensors: ['temperature', 'humidity'],
+    skills: ['sensors', 'mqtt'],
+    durationMinutes: 45,
+    mentorWeight: 0,
+    rubric: {
+      criteria: [
+        {
+          id: 'sampling',
+          title: { 'zh-CN': '采样频率', en: 'Sampling' },
+          weight: 30,
+          partialCredit: true,
+          type: 'sampling',
+          params: { sensor: 'temperature', maxIntervalSeconds: 5, minMinutes: 10 },
+        },
+        {
+          id: 'complete',
+          title: { 'zh-CN': '数据完整', en: 'Completeness' },
+          weight: 30,
+          partialCredit: true,
+          type: 'completeness',
+          params: { sensor: 'humidity', maxGapSeconds: 30, minPercent: 90 },
+        },
+        {
+          id: 'plausible',
+          title: { 'zh-CN': '数值合理', en: 'Plausible range' },
+          weight: 30,
+          partialCredit: true,
+          type: 'range',
+          params: { sensor: 'temperature', min: 5, max: 45, minPercent: 95 },
+        },
+        {
+          id: 'authentic',
+          title: { 'zh-CN': '真实测量', en: 'Measured, not made up' },
+          weight: 10,
+          partialCredit: false,
+          type: 'authenticity',
+        },
+      ],
+    },
+  });
+  await projects.setTaskStatus(instructor, sampling.id, sampling.version, 'published');
+  const closedLoop = await projects.createTask(mentor, {
+    projectId: project.id,
+    title: '高温自动通风（闭环控制）',
+    instructions: '## 步骤\n1. 温度超过 28 °C 时打开风扇。\n2. 观察温度下降。',
+    requiredSensors: ['temperature'],
+    requiredActuators: ['fan'],
+    skills: ['closed-loop control', 'esp32'],
+    durationMinutes: 60,
+    mentorWeight: 20,
+    rubric: {
+      criteria: [
+        {
+          id: 'responds',
+          title: { 'zh-CN': '超温响应', en: 'Responds to heat' },
+          weight: 50,
+          partialCredit: false,
+          type: 'threshold_response',
+          params: { sensor: 'temperature', above: 28, respondWith: { actuator: 'fan' }, withinSeconds: 10 },
+        },
+        {
+          id: 'cools',
+          title: { 'zh-CN': '降温效果', en: 'Fan cools' },
+          weight: 40,
+          partialCredit: true,
+          type: 'actuator_effect',
+          params: { actuator: 'fan', sensor: 'temperature', minChange: -2, withinSeconds: 60 },
+        },
+        {
+          id: 'authentic',
+          title: { 'zh-CN': '真实测量', en: 'Measured, not made up' },
+          weight: 10,
+          partialCredit: false,
+          type: 'authenticity',
+        },
+      ],
+    },
+  });
+  await projects.setTaskStatus(mentor, closedLoop.id, closedLoop.version, 'published');
+
+  const classes = new Classes(db);
+  const cls = await classes.createClass(instructor, {
+    name: '物联网2401',
+    term: '2026秋',
+    instructorId: instructor.id,
+  });
+  const rows = Array.from({ length: 40 }, (_, i) => ({
+    row: i + 2,
+    studentNumber: `20260100${String(i + 1).padStart(2, '0')}`,
+    name: `${SURNAMES[i % SURNAMES.length]}${GIVEN[(i * 7) % GIVEN.length]}`,
+  }));
+  const roster = await classes.importRoster(instructor, cls.id, rows, 'utf-8');
+  const first = roster.created[0];
+  if (first) accounts.push({ role: 'student', username: first.username, password: first.initialPassword });
+  const teamIds: string[] = [];
+  for (let t = 0; t < 10; t++) {
+    const members = roster.created.slice(t * 4, t * 4 + 4).map((student) => student.userId);
+    const team = await classes.createTeam(instructor, cls.id, {
+      name: `第${t + 1}组`,
+      projectId: project.id,
+      memberIds: members,
+    });
+    teamIds.push(team.id);
+  }
+  // The simulated kits go to the first teams; the other teams get kits that are registered but off.
+  const ids = [...kitIds];
+  for (let t = ids.length; t < teamIds.length; t++) {
+    const id = `gh-bench-${String(t + 1).padStart(2, '0')}`;
+    if (!(await registry.getKit(id)))
+      await registry.addKit({ id, name: `大棚实验台 ${t + 1}`, kind: 'esp32' });
+    ids.push(id);
+  }
+  for (const [t, teamId] of teamIds.entries()) {
+    const kitId = ids[t];
+    if (kitId) await classes.setBinding(instructor, kitId, { teamId });
+  }
+  const now = Date.now();
+  await new Assignments(db, classes).createAssignment(instructor, cls.id, {
+    taskId: sampling.id,
+    opensAt: now - 60_000,
+    dueAt: now + 7 * 86_400_000,
+    teamIds,
+  });
+  return accounts;
+}

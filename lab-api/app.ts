@@ -47,7 +47,11 @@ export interface AppDeps {
   store: TelemetryStore;
   registry: KitRegistry;
   /** The broker's live view of kits; absent when no broker runs in this process. */
-  liveStatus?: { kitStatus(kitId: string): KitConnection | undefined };
+  liveStatus?: {
+    kitStatus(kitId: string): KitConnection | undefined;
+    /** Drops a kit's connections, so a rotated or revoked secret takes effect at once. */
+    disconnectKit?(kitId: string): void;
+  };
   /** Serves MQTT over WebSocket at /mqtt when given. */
   mqttOverWebSocket?: (stream: Duplex, request: IncomingMessage) => void;
   /** Counters for /health. */

@@ -273,6 +273,7 @@ export const kitRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin,
       await classes.recordKitChange(currentUser(request), kitId, 'rotate-secret', {
         secretIssuedAt: kit.secretIssuedAt,
       });
+      deps.liveStatus?.disconnectKit?.(kitId); // the old secret must not keep a session alive
       void reply.header('cache-control', 'no-store');
       return { kitId, secret, secretIssuedAt: kit.secretIssuedAt as number };
     },
@@ -295,6 +296,7 @@ export const kitRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin,
         throw registryError(error);
       });
       await classes.recordKitChange(currentUser(request), kitId, 'revoke-secret', { active: false });
+      deps.liveStatus?.disconnectKit?.(kitId);
       return describe(await kitOr404(kitId));
     },
   );

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { People } from '../../lab-api/index.ts';
 import { kitTopic } from '../../protocol/index.ts';
 import { connect, eventually, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 
@@ -118,5 +119,65 @@ describe('HTTP API', () => {
     );
     const ui = await fetch(`${lab.httpUrl}/docs`);
     expect(ui.status).toBe(200);
+  });
+});
+
+describe('people over real HTTP', () => {
+  it('signs in, answers 401 without a token and 403 for a role that may not, and revoking a kit drops it', async () => {
+    const people = new People(lab.platform.labDb);
+    await people.createUser(
+      { kind: 'service', name: 'test' },
+      {
+        username: 'stu.http',
+        displayName: '学生',
+        role: 'student',
+        password: 'student-http-pass',
+        studentNumber: '2026999001',
+      },
+    );
+    const admin = await people.createUser(
+      { kind: 'service', name: 'test' },
+      {
+        username: 'admin.http',
+        displayName: 'Admin',
+        role: 'admin',
+        password: 'admin-http-pass1',
+      },
+    );
+    const login = async (username: string, password: string) => {
+      const response = await fetch(`${lab.httpUrl}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username, password }),
+      });
+      expect(response.status).toBe(200);
+      return ((await response.json()) as { token: string }).token;
+    };
+    const student = await login('stu.http', 'student-http-pass');
+    expect((await fetch(`${lab.httpUrl}/api/v1/users`)).status).toBe(401);
+    const refused = await fetch(`${lab.httpUrl}/api/v1/users`, {
+      headers: { authorization: `Bearer ${student}` },
+    });
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({ code: 'ROLE_NOT_ALLOWED' });
+
+    const token = await login(admin.username, 'admin-http-pass1');
+    const secret = await lab.addKit('revoked-live');
+    const kit = await connect(lab.mqttUrl, {
+      username: 'revoked-live',
+      password: secret,
+      reconnectPeriod: 0,
+    });
+    const closed = new Promise<void>((resolve) => kit.once('close', () => resolve()));
+    const revoked = await fetch(`${lab.httpUrl}/api/v1/kits/revoked-live/secret`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(revoked.status).toBe(200);
+    await closed; // the kit's live session ends with its secret
+    await expect(connect(lab.mqttUrl, { username: 'revoked-live', password: secret })).rejects.toThrow(
+      /Bad username or password/i,
+    );
+    kit.end(true);
   });
 });

@@ -74,9 +74,8 @@ const RecommendationSchema = Type.Object({
 
 /**
  * Enterprise projects. Mentors create and edit their own enterprise's projects and see only
- * those (any status); instructors and admin edit any; students see published ones, instructors
- * published and drafts, admin everything. A project one may not see answers 404; one one may see
- * but not change answers 403.
+ * those (any status); instructors and admin edit and see all; students see published ones. A
+ * project one may not see answers 404; one one may see but not change answers 403.
  */
 export const projectsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin, { ctx }) => {
   const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
@@ -216,11 +215,7 @@ export const projectsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (pl
 
   for (const [verb, to, summary] of [
     ['publish', 'published', 'Publish a draft (If-Match); re-publishing an archived project is for an admin'],
-    [
-      'archive',
-      'archived',
-      'Archive a draft or published project (If-Match): it disappears from students and instructors',
-    ],
+    ['archive', 'archived', 'Archive a draft or published project (If-Match): students no longer see it'],
   ] as const) {
     app.post(
       `/projects/:id/${verb}`,

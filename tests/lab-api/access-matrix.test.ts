@@ -38,6 +38,19 @@ describe('role × route matrix', () => {
     expect(undeclared).toEqual([]);
   });
 
+  it('lists every route in the OpenAPI document, with a summary', () => {
+    const spec = (
+      lab.app as unknown as { swagger(): { paths: Record<string, Record<string, { summary?: string }>> } }
+    ).swagger();
+    const missing: string[] = [];
+    for (const route of routeAccessTable(lab.app)) {
+      const path = route.url.replace(/:([a-zA-Z]+)/g, '{$1}');
+      const operation = spec.paths[path]?.[route.method.toLowerCase()];
+      if (!operation?.summary) missing.push(`${route.method} ${route.url}`);
+    }
+    expect(missing).toEqual([]);
+  });
+
   it('answers each caller as the route declares', async () => {
     const failures: string[] = [];
     // Logging out ends the callers' sessions, so it goes last.

@@ -1,0 +1,138 @@
+/** Grading an attempt: every criterion of the rubric on the data of the attempt's window. */
+import type { Criterion, Rubric } from '../lab-api/rubric.ts';
+import { sensorSpec } from '../protocol/sensors.ts';
+import { authenticity, sensorFlags } from './authenticity.ts';
+import {
+  actuatorEffect,
+  completeness,
+  events as eventsCriterion,
+  type GradingContext,
+  rangeOrTolerance,
+  sampling,
+  stability,
+  thresholdResponse,
+} from './criteria.ts';
+import { eventsInWindow, inWindow } from './series.ts';
+import type {
+  AuthenticityFlag,
+  CriterionResult,
+  GradeOptions,
+  GradeResult,
+  GradingData,
+  SeriesPoint,
+  TimeWindow,
+} from './types.ts';
+
+/** The data of the attempt cut to its window, each series read once. */
+export function createContext(window: TimeWindow, data: GradingData): GradingContext {
+  const cache = new Map<string, SeriesPoint[]>();
+  return {
+    window,
+    points(sensor) {
+      let pts = cache.get(sensor);
+      if (!pts) {
+        pts = Object.hasOwn(data.series, sensor) ? inWindow(data.series[sensor], window) : [];
+        cache.set(sensor, pts);
+      }
+      return pts;
+    },
+    events: eventsInWindow(data.events, window),
+    commands: eventsInWindow(data.commands, window),
+  };
+}
+
+/** Actuators the rubric refers to. */
+function rubricActuators(rubric: Rubric): Set<string> {
+  const names = new Set<string>();
+  for (const c of rubric.criteria) {
+    if (c.type === 'threshold_response' && c.params.respondWith.actuator)
+      names.add(c.params.respondWith.actuator);
+    if (c.type === 'actuator_effect' && c.params.actuator) names.add(c.params.actuator);
+  }
+  return names;
+}
+
+/**
+ * The sensors authenticity checks by default: the task's required sensors when given, else every
+ * series with data that is not an actuator state (a known actuator, one the rubric switches, or a
+ * series of only 0/1 values).
+ */
+export function defaultAuthenticitySensors(
+  rubric: Rubric,
+  ctx: GradingContext,
+  data: GradingData,
+  options: GradeOptions,
+): string[] {
+  if (options.requiredSensors) return [...options.requiredSensors];
+  const actuators = rubricActuators(rubric);
+  return Object.keys(data.series)
+    .filter((name) => {
+      if (actuators.has(name)) return false;
+      if (sensorSpec(name)?.description.en.includes('(actuator)')) return false;
+      const pts = ctx.points(name);
+      return pts.length > 0 && !pts.every((p) => p.value === 0 || p.value === 1);
+    })
+    .sort();
+}
+
+/** One criterion on the context; `flagsOf` gives the authenticity flags of a list of sensors. */
+export function evaluateCriterion(
+  criterion: Criterion,
+  ctx: GradingContext,
+  flagsOf: (sensors: readonly string[]) => AuthenticityFlag[],
+  defaultSensors: readonly string[],
+): CriterionResult {
+  switch (criterion.type) {
+    case 'sampling':
+      return sampling(criterion, ctx);
+    case 'completeness':
+      return completeness(criterion, ctx);
+    case 'range':
+    case 'tolerance':
+      return rangeOrTolerance(criterion, ctx);
+    case 'stability':
+      return stability(criterion, ctx);
+    case 'threshold_response':
+      return thresholdResponse(criterion, ctx);
+    case 'actuator_effect':
+      return actuatorEffect(criterion, ctx);
+    case 'events':
+      return eventsCriterion(criterion, ctx);
+    case 'authenticity': {
+      const sensors = criterion.params?.sensors ?? defaultSensors;
+      return authenticity(criterion, sensors, flagsOf(sensors), ctx);
+    }
+  }
+}
+
+/**
+ * Grades an attempt: each criterion of the (validated) rubric on the data in [window.from,
+ * window.to). Pure and deterministic: the same rubric, window and data give the same result,
+ * whichever store the data came from. `flags` lists every authenticity flag (on the
+ * authenticity criteria's sensors and the default ones), whether or not it costs points.
+ */
+export function gradeAttempt(
+  rubric: Rubric,
+  window: TimeWindow,
+  data: GradingData,
+  options: GradeOptions = {},
+): GradeResult {
+  const ctx = createContext(window, data);
+  const flagCache = new Map<string, AuthenticityFlag[]>();
+  const flagsOf = (sensors: readonly string[]) =>
+    [...new Set(sensors)].flatMap((sensor) => {
+      let flags = flagCache.get(sensor);
+      if (!flags) {
+        flags = sensorFlags(sensor, ctx, options);
+        flagCache.set(sensor, flags);
+      }
+      return flags;
+    });
+  const defaults = defaultAuthenticitySensors(rubric, ctx, data, options);
+  const criteria = rubric.criteria.map((c) => evaluateCriterion(c, ctx, flagsOf, defaults));
+  flagsOf(defaults);
+  const flags = [...flagCache.values()].flat();
+  const total = Math.round(criteria.reduce((sum, c) => sum + c.score, 0) * 100) / 100;
+  const maxTotal = Math.round(rubric.criteria.reduce((sum, c) => sum + c.weight, 0) * 100) / 100;
+  return { window: { ...window }, total, maxTotal, criteria, flags };
+}

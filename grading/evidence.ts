@@ -1,0 +1,75 @@
+/** Building results: numbers for people, capped span lists, scores with or without partial credit. */
+import type { Criterion } from '../lab-api/rubric.ts';
+import {
+  type CriterionResult,
+  type Evidence,
+  type EvidenceSpan,
+  type Localized,
+  MAX_SPANS,
+} from './types.ts';
+
+/** A number as people read it: at most 3 decimals below 1, 2 below 100, 1 from 100 on. */
+export function fmt(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  if (Number.isInteger(value)) return String(value);
+  const abs = Math.abs(value);
+  const decimals = abs >= 100 ? 1 : abs >= 1 ? 2 : 3;
+  return String(Number(value.toFixed(decimals)));
+}
+
+/** A measured number stored without binary noise (6 decimals). */
+export function num(value: number): number {
+  return Number.isFinite(value) ? Number(value.toFixed(6)) : value;
+}
+
+/** Seconds from ms, for sentences. */
+export const sec = (ms: number) => fmt(ms / 1000);
+
+/** Keeps at most MAX_SPANS spans: failed ones first, then in time order; says how many were left out. */
+export function capSpans(spans: EvidenceSpan[], measured: Record<string, number>): EvidenceSpan[] {
+  if (spans.length <= MAX_SPANS) return spans;
+  const failed = spans.filter((s) => !s.ok);
+  const passed = spans.filter((s) => s.ok);
+  const kept = [...failed.slice(0, MAX_SPANS), ...passed.slice(0, Math.max(0, MAX_SPANS - failed.length))];
+  kept.sort((a, b) => a.from - b.from);
+  measured.spansOmitted = spans.length - kept.length;
+  return kept;
+}
+
+export function evidence(measured: Record<string, number>, spans: EvidenceSpan[] = []): Evidence {
+  const clean: Record<string, number> = {};
+  for (const [key, value] of Object.entries(measured)) clean[key] = num(value);
+  return { measured: clean, spans: capSpans(spans, clean) };
+}
+
+export const say = (en: string, zh: string): Localized => ({ 'zh-CN': zh, en });
+
+/**
+ * The score: with partialCredit, weight × fraction (fraction capped to [0, 1], floored to 0.01
+ * so a criterion that did not pass never shows its full weight); without, weight or 0.
+ */
+export function score(criterion: Criterion, passed: boolean, fraction: number): number {
+  if (passed) return criterion.weight;
+  if (!criterion.partialCredit) return 0;
+  const f = Math.min(1, Math.max(0, Number.isFinite(fraction) ? fraction : 0));
+  const points = Math.floor(criterion.weight * f * 100 + 1e-6) / 100;
+  return Math.min(points, Math.max(0, criterion.weight - 0.01));
+}
+
+export function result(
+  criterion: Criterion,
+  passed: boolean,
+  fraction: number,
+  ev: Evidence,
+  explanation: Localized,
+): CriterionResult {
+  return {
+    id: criterion.id,
+    type: criterion.type,
+    weight: criterion.weight,
+    score: score(criterion, passed, fraction),
+    passed,
+    evidence: ev,
+    explanation,
+  };
+}

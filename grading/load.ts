@@ -1,0 +1,63 @@
+/** Filling an attempt's grading data from the telemetry store. */
+import type { Rubric } from '../lab-api/rubric.ts';
+import { DEFAULT_QUERY_LIMIT, type SeriesPoint, type TelemetryStore } from '../telemetry/store.ts';
+import type { GradingData, TimeWindow } from './types.ts';
+
+/**
+ * The readings of `sensors` (actuator states included: they are series too) of a kit in
+ * [window.from, window.to), paged through the store's query limit. `events` and `commands` stay
+ * empty for now: the telemetry store does not keep kit events or the commands sent to kits yet, so
+ * criteria that need them (events, threshold_response / actuator_effect with an event or a command)
+ * can only be graded from data passed in directly.
+ */
+export async function loadGradingData(
+  store: TelemetryStore,
+  kitId: string,
+  window: TimeWindow,
+  sensors: readonly string[],
+): Promise<GradingData> {
+  const series: Record<string, SeriesPoint[]> = {};
+  for (const sensor of new Set(sensors)) {
+    const points: SeriesPoint[] = [];
+    let from = window.from;
+    while (from < window.to) {
+      const page = await store.readings({ kitId, sensor, from, to: window.to, limit: DEFAULT_QUERY_LIMIT });
+      points.push(...page);
+      const last = page[page.length - 1];
+      // A reading is identified by (kit, sensor, ts): the next page starts just after the last one.
+      if (page.length < DEFAULT_QUERY_LIMIT || !last) break;
+      from = last.ts + 1;
+    }
+    series[sensor] = points;
+  }
+  return { series, events: [], commands: [] };
+}
+
+/**
+ * The series a rubric reads: its sensors and the actuators it watches, plus `extra` (the task's
+ * required sensors, which an authenticity criterion without `sensors` checks).
+ */
+export function rubricSensors(rubric: Rubric, extra: readonly string[] = []): string[] {
+  const names = new Set<string>();
+  for (const c of rubric.criteria) {
+    switch (c.type) {
+      case 'events':
+        break;
+      case 'authenticity':
+        for (const name of c.params?.sensors ?? []) names.add(name);
+        break;
+      case 'threshold_response':
+        names.add(c.params.sensor);
+        if (c.params.respondWith.actuator) names.add(c.params.respondWith.actuator);
+        break;
+      case 'actuator_effect':
+        names.add(c.params.sensor);
+        if (c.params.actuator) names.add(c.params.actuator);
+        break;
+      default:
+        names.add(c.params.sensor);
+    }
+  }
+  for (const name of extra) names.add(name);
+  return [...names].sort();
+}

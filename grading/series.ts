@@ -1,0 +1,139 @@
+/** Numeric helpers on readings: windowing, intervals, statistics, least squares, comparisons. */
+import type { GradingCommand, GradingEvent, SeriesPoint, TimeWindow } from './types.ts';
+
+/** Relative slack for comparisons against a bound, so "exactly at the threshold" survives float noise. */
+const SLACK = 1e-9;
+
+function slack(a: number, b: number): number {
+  return SLACK * Math.max(1, Math.abs(a), Math.abs(b));
+}
+
+/** a ≤ b, allowing float noise. */
+export function atMost(a: number, b: number): boolean {
+  return a <= b + slack(a, b);
+}
+
+/** a ≥ b, allowing float noise. */
+export function atLeast(a: number, b: number): boolean {
+  return a >= b - slack(a, b);
+}
+
+/** Finite readings in [from, to), oldest first (sorted only if they are not already). */
+export function inWindow(points: readonly SeriesPoint[] | undefined, window: TimeWindow): SeriesPoint[] {
+  if (!points) return [];
+  const kept = points.filter(
+    (p) => p.ts >= window.from && p.ts < window.to && Number.isFinite(p.value) && Number.isFinite(p.ts),
+  );
+  for (let i = 1; i < kept.length; i++) {
+    if ((kept[i] as SeriesPoint).ts < (kept[i - 1] as SeriesPoint).ts) {
+      return kept.sort((a, b) => a.ts - b.ts);
+    }
+  }
+  return kept;
+}
+
+export function eventsInWindow<T extends GradingEvent | GradingCommand>(
+  items: readonly T[],
+  window: TimeWindow,
+): T[] {
+  return items.filter((item) => item.ts >= window.from && item.ts < window.to).sort((a, b) => a.ts - b.ts);
+}
+
+/** Intervals between consecutive readings (ms). */
+export function intervals(points: readonly SeriesPoint[]): number[] {
+  const out: number[] = [];
+  for (let i = 1; i < points.length; i++) {
+    out.push((points[i] as SeriesPoint).ts - (points[i - 1] as SeriesPoint).ts);
+  }
+  return out;
+}
+
+export function median(values: readonly number[]): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+export function mean(values: readonly number[]): number {
+  let sum = 0;
+  for (const v of values) sum += v;
+  return values.length ? sum / values.length : Number.NaN;
+}
+
+/** Sample standard deviation (n − 1); 0 for a single value. */
+export function stdDev(values: readonly number[]): number {
+  if (values.length < 2) return 0;
+  const m = mean(values);
+  let sum = 0;
+  for (const v of values) sum += (v - m) ** 2;
+  return Math.sqrt(sum / (values.length - 1));
+}
+
+/** Least-squares slope of value against time, in value units per minute (undefined: < 2 distinct times). */
+export function slopePerMinute(points: readonly SeriesPoint[]): number | undefined {
+  if (points.length < 2) return undefined;
+  const t0 = (points[0] as SeriesPoint).ts;
+  let sx = 0;
+  let sy = 0;
+  for (const p of points) {
+    sx += (p.ts - t0) / 60_000;
+    sy += p.value;
+  }
+  const mx = sx / points.length;
+  const my = sy / points.length;
+  let sxx = 0;
+  let sxy = 0;
+  for (const p of points) {
+    const dx = (p.ts - t0) / 60_000 - mx;
+    sxx += dx * dx;
+    sxy += dx * (p.value - my);
+  }
+  return sxx > 0 ? sxy / sxx : undefined;
+}
+
+/** The latest reading at or before `ts` (binary search), or undefined. */
+export function lastAtOrBefore(points: readonly SeriesPoint[], ts: number): SeriesPoint | undefined {
+  let lo = 0;
+  let hi = points.length - 1;
+  let found: SeriesPoint | undefined;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const p = points[mid] as SeriesPoint;
+    if (p.ts <= ts) {
+      found = p;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
+}
+
+/** Index of the first reading with ts > `ts` (points.length when none). */
+export function firstAfter(points: readonly SeriesPoint[], ts: number): number {
+  let lo = 0;
+  let hi = points.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((points[mid] as SeriesPoint).ts <= ts) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Whether a command value means "on" (absent, true, non-zero, "on"/"open"/"high"/"true" or a number ≠ 0). */
+export function isOnValue(value: number | string | boolean | undefined): boolean {
+  if (value === undefined) return true;
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'number') return Number.isFinite(value) && value !== 0;
+  const text = value.trim().toLowerCase();
+  if (['off', 'false', 'low', 'close', 'closed', 'stop', '0', ''].includes(text)) return false;
+  const number = Number(text);
+  return Number.isFinite(number) ? number !== 0 : true;
+}
+
+/** Whether an event counts as raised (no value, or a value ≠ 0; value 0 marks a release or a clear). */
+export function isRaised(event: GradingEvent): boolean {
+  return event.value === undefined || event.value !== 0;
+}

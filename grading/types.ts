@@ -1,0 +1,127 @@
+/**
+ * The shapes grading reads and writes. Pure data: no store, no HTTP. Times are ms since the Unix
+ * epoch and every range is [from, to), as in the telemetry store.
+ */
+import type { SeriesPoint } from '../telemetry/store.ts';
+
+export type { Criterion, CriterionType, Rubric } from '../lab-api/rubric.ts';
+export type { SeriesPoint } from '../telemetry/store.ts';
+
+/** The attempt's window: [from, to) in ms. */
+export interface TimeWindow {
+  from: number;
+  to: number;
+}
+
+/** Readings per sensor, oldest first. Actuator states are sensors too (`fan` 0/1). */
+export type SeriesSet = Readonly<Record<string, readonly SeriesPoint[]>>;
+
+/** An event the kit published (`{"event": "alarm", "value": 1}`). */
+export interface GradingEvent {
+  ts: number;
+  event: string;
+  value?: number;
+}
+
+/** A command sent to the kit (`{"command": "fan", "value": "on"}`). */
+export interface GradingCommand {
+  ts: number;
+  command: string;
+  value?: number | string | boolean;
+}
+
+/** Everything an attempt produced. Data outside the window is ignored. */
+export interface GradingData {
+  series: SeriesSet;
+  events: readonly GradingEvent[];
+  commands: readonly GradingCommand[];
+}
+
+export interface GradeOptions {
+  /** An earlier attempt of the same kit (or student): a stretch of it sent again is a replay. */
+  previous?: Pick<GradingData, 'series'>;
+  /** Other kits of the same session, by kit id: a stream identical to one of them is a copy. */
+  peers?: Readonly<Record<string, SeriesSet>>;
+  /**
+   * The sensors authenticity checks when its criterion names none: the task's required sensors.
+   * Without it: every series that is not an actuator state (only 0/1 values, or a known actuator).
+   */
+  requiredSensors?: readonly string[];
+}
+
+/** A sentence in each language the platform speaks. */
+export interface Localized {
+  'zh-CN': string;
+  en: string;
+}
+
+/** A stretch of time that passed or failed (a gap, an out-of-range run, a threshold crossing…). */
+export interface EvidenceSpan {
+  from: number;
+  to: number;
+  ok: boolean;
+  note?: string;
+}
+
+export interface Evidence {
+  /** The numbers measured, named with their unit (`rateHz`, `longestGapSeconds`, `percentInRange`). */
+  measured: Record<string, number>;
+  /** At most {@link MAX_SPANS} spans, failed ones first when some had to be left out (`measured.spansOmitted`). */
+  spans: EvidenceSpan[];
+}
+
+export interface CriterionResult {
+  id: string;
+  type: CriterionTypeName;
+  weight: number;
+  /** 0..weight: a fraction of the weight with partialCredit, otherwise 0 or weight. */
+  score: number;
+  passed: boolean;
+  evidence: Evidence;
+  explanation: Localized;
+}
+
+export type CriterionTypeName =
+  | 'sampling'
+  | 'completeness'
+  | 'range'
+  | 'tolerance'
+  | 'stability'
+  | 'threshold_response'
+  | 'actuator_effect'
+  | 'events'
+  | 'authenticity';
+
+export type FlagKind =
+  /** The series does not change (the whole window, or a long run). */
+  | 'constant'
+  /** A noiseless pattern: exactly periodic, constant steps, or a perfectly smooth curve. */
+  | 'pattern'
+  /** A stretch repeats, value for value, an earlier stretch of this attempt or of `previous`. */
+  | 'replay'
+  /** The series is identical to another kit's (`peers`) at most aligned readings. */
+  | 'copy';
+
+/** Something that makes the data look fabricated, for the instructor to review. */
+export interface AuthenticityFlag {
+  kind: FlagKind;
+  sensor: string;
+  /** copy: the kit copied from (or copying); replay: "previous" when the earlier attempt is the source. */
+  source?: string;
+  evidence: Evidence;
+  explanation: Localized;
+}
+
+export interface GradeResult {
+  window: TimeWindow;
+  /** Sum of the criteria scores. */
+  total: number;
+  /** Sum of the weights (100 for a valid rubric). */
+  maxTotal: number;
+  criteria: CriterionResult[];
+  /** Every authenticity flag, whether or not the rubric has an authenticity criterion. */
+  flags: AuthenticityFlag[];
+}
+
+/** Spans kept per criterion or flag. */
+export const MAX_SPANS = 100;

@@ -1,0 +1,127 @@
+/**
+ * loadGradingData: the store's readings of an attempt, paged past the query limit, give the
+ * same grade as the same data in memory — on the embedded store, as on any TelemetryStore.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  gradeAttempt,
+  loadGradingData,
+  type Rubric,
+  rubricSensors,
+  type SeriesPoint,
+} from '../../grading/index.ts';
+import { createEmbeddedStore, DEFAULT_QUERY_LIMIT, type TelemetryStore } from '../../telemetry/index.ts';
+
+const T0 = Date.UTC(2025, 3, 15, 2, 0, 0);
+
+/** The query side of a store over arrays, honouring ranges and limits. */
+function memoryStore(
+  data: Record<string, Record<string, SeriesPoint[]>>,
+): TelemetryStore & { queries: number } {
+  const store = {
+    kind: 'embedded' as const,
+    queries: 0,
+    async write() {},
+    async readings(q: { kitId: string; sensor: string; from: number; to: number; limit?: number }) {
+      store.queries++;
+      return (data[q.kitId]?.[q.sensor] ?? [])
+        .filter((p) => p.ts >= q.from && p.ts < q.to)
+        .slice(0, q.limit ?? DEFAULT_QUERY_LIMIT);
+    },
+    async aggregate() {
+      return [];
+    },
+    async latest() {
+      return {};
+    },
+    async count() {
+      return 0;
+    },
+    async sequence() {
+      return [];
+    },
+    async ping() {
+      return true;
+    },
+    async close() {},
+  };
+  return store;
+}
+
+const rubric: Rubric = {
+  criteria: [
+    {
+      id: 'complete',
+      title: 'complete',
+      weight: 50,
+      partialCredit: true,
+      type: 'completeness',
+      params: { sensor: 'temperature', maxGapSeconds: 5, minPercent: 99 },
+    },
+    {
+      id: 'fan',
+      title: 'fan',
+      weight: 50,
+      partialCredit: true,
+      type: 'threshold_response',
+      params: { sensor: 'temperature', above: 30, respondWith: { actuator: 'fan' }, withinSeconds: 10 },
+    },
+  ],
+};
+
+describe('loadGradingData', () => {
+  it('lists the series a rubric reads', () => {
+    expect(rubricSensors(rubric)).toEqual(['fan', 'temperature']);
+    expect(rubricSensors(rubric, ['humidity', 'temperature'])).toEqual(['fan', 'humidity', 'temperature']);
+  });
+
+  it('pages through the query limit, keeps the window [from, to) and leaves events and commands empty', async () => {
+    const n = 2 * DEFAULT_QUERY_LIMIT + 123;
+    const temperature = Array.from({ length: n }, (_, i) => ({ ts: T0 + i * 500, value: 20 + (i % 7) / 10 }));
+    const store = memoryStore({ 'kit-1': { temperature } });
+    const window = { from: T0 + 500, to: T0 + (n - 1) * 500 };
+    const data = await loadGradingData(store, 'kit-1', window, ['temperature', 'temperature', 'fan']);
+    expect(data.series.temperature).toEqual(temperature.slice(1, n - 1));
+    expect(data.series.fan).toEqual([]);
+    expect(data.events).toEqual([]);
+    expect(data.commands).toEqual([]);
+    expect(store.queries).toBe(4);
+  });
+
+  it('the embedded store gives the same grade as the data in memory', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iotlab-grading-'));
+    const store = createEmbeddedStore({ path: join(dir, 'telemetry.sqlite'), retentionDays: 0 });
+    try {
+      const records = Array.from({ length: 1200 }, (_, i) => ({
+        kitId: 'kit-1',
+        ts: T0 + i * 500,
+        seq: i,
+        readings: {
+          temperature: i >= 400 && i < 500 ? 31 : 25 + (i % 5) / 10,
+          fan: i >= 402 && i < 520 ? 1 : 0,
+        },
+      }));
+      const kept = records.filter((r) => r.ts < T0 + 200_000 || r.ts >= T0 + 230_000);
+      await store.write(kept);
+      const window = { from: T0, to: T0 + 600_000 };
+      const loaded = await loadGradingData(store, 'kit-1', window, rubricSensors(rubric));
+      const memory = {
+        series: {
+          temperature: kept.map((r) => ({ ts: r.ts, value: r.readings.temperature })),
+          fan: kept.map((r) => ({ ts: r.ts, value: r.readings.fan })),
+        },
+        events: [],
+        commands: [],
+      };
+      const fromStore = gradeAttempt(rubric, window, loaded);
+      expect(fromStore).toEqual(gradeAttempt(rubric, window, memory));
+      expect(fromStore.criteria.map((c) => c.passed)).toEqual([false, true]);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -23,8 +23,10 @@ import { assignmentsRoutes } from './routes/assignments.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { authRoutes } from './routes/auth.ts';
 import { classesRoutes } from './routes/classes.ts';
+import { gradesRoutes } from './routes/grades.ts';
 import { healthRoutes } from './routes/health.ts';
 import { kitRoutes } from './routes/kits.ts';
+import { liveRoutes } from './routes/live.ts';
 import { mentorsRoutes } from './routes/mentors.ts';
 import { peopleRoutes } from './routes/people.ts';
 import { projectsRoutes } from './routes/projects.ts';
@@ -150,6 +152,8 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
     tasksRoutes,
     classesRoutes,
     assignmentsRoutes,
+    gradesRoutes,
+    liveRoutes,
   ]) {
     await app.register(routes, { ctx, prefix: '/api/v1' });
   }

@@ -20,7 +20,7 @@ export interface ExternalIngest {
 
 /**
  * Ingest for sites that already run a broker (e.g. Mosquitto): subscribe to every kit's
- * telemetry there and feed the same ingest. A persistent session (clean: false, QoS 1) keeps
+ * telemetry, events and commands there and feed the same ingest. A persistent session (clean: false, QoS 1) keeps
  * the external broker queueing telemetry while the platform restarts.
  */
 export async function startExternalIngest(options: ExternalIngestOptions): Promise<ExternalIngest> {
@@ -41,10 +41,14 @@ export async function startExternalIngest(options: ExternalIngestOptions): Promi
   client.on('message', (topic, payload) => {
     chain = chain.then(async () => {
       const target = parseKitTopic(topic);
-      if (target?.channel !== 'telemetry') return;
+      if (!target) return;
       if (await options.kitExists(target.kitId)) {
-        ingest.telemetry(target.kitId, topic, payload);
-      } else {
+        if (target.channel === 'telemetry') ingest.telemetry(target.kitId, topic, payload);
+        else if (target.channel === 'events') {
+          const problem = ingest.event(target.kitId, payload);
+          if (problem) ingest.report(target.kitId, topic, problem);
+        } else if (target.channel === 'commands') ingest.command(target.kitId, payload);
+      } else if (target.channel === 'telemetry') {
         ingest.report(target.kitId, topic, {
           code: 'UNKNOWN_KIT',
           severity: 'refused',
@@ -53,7 +57,10 @@ export async function startExternalIngest(options: ExternalIngestOptions): Promi
       }
     });
   });
-  await client.subscribeAsync(allKitsTopic('telemetry'), { qos: 1 });
+  await client.subscribeAsync(
+    ['telemetry', 'events', 'commands'].map((channel) => allKitsTopic(channel as 'telemetry')),
+    { qos: 1 },
+  );
   return {
     client,
     async close() {

@@ -1,12 +1,16 @@
 import {
+  checkEvent,
   checkTelemetry,
   DEFAULT_MAX_PAYLOAD_BYTES,
   DEFAULT_TIMESTAMP_LIMITS,
+  isValidSensorName,
   type KitErrorMessage,
   type Problem,
   type ProblemCode,
+  payloadText,
   type TelemetryRecord,
 } from '../protocol/index.ts';
+import { COMMAND_PREFIX, EVENT_PREFIX } from '../telemetry/index.ts';
 
 export interface IngestOptions {
   /** Where accepted records go (the telemetry writer). */
@@ -91,6 +95,50 @@ export class Ingest {
     return true;
   }
 
+  /**
+   * Handles an event a kit raised: stored as the series `@event.<name>` (value 1, or the event's
+   * value). Returns the problem when the event is refused.
+   */
+  event(kitId: string, payload: Uint8Array): Problem | undefined {
+    const now = this.#options.now();
+    const verdict = checkEvent(payload, {
+      now,
+      maxFutureMs: this.#options.maxFutureMs,
+      maxPastMs: this.#options.maxPastMs,
+    });
+    if (!verdict.ok) return verdict.problems[0];
+    const { event, value, ts } = verdict.value;
+    this.#options.sink({
+      kitId,
+      ts: ts ?? this.#receiveStamp(kitId, now),
+      readings: { [`${EVENT_PREFIX}${event}`]: value ?? 1 },
+    });
+    return undefined;
+  }
+
+  /**
+   * Records a command sent to a kit as the series `@command.<name>`: 1 for on/true, 0 for
+   * off/false, or the number sent. Commands of other shapes are passed on but not recorded.
+   */
+  command(kitId: string, payload: Uint8Array): void {
+    let body: unknown;
+    try {
+      body = JSON.parse(payloadText(payload));
+    } catch {
+      return;
+    }
+    const { command, value } = (body ?? {}) as { command?: unknown; value?: unknown };
+    if (typeof command !== 'string' || !isValidSensorName(command)) return;
+    const numeric = commandNumber(value);
+    if (numeric === undefined) return;
+    const now = this.#options.now();
+    this.#options.sink({
+      kitId,
+      ts: this.#receiveStamp(kitId, now),
+      readings: { [`${COMMAND_PREFIX}${command}`]: numeric },
+    });
+  }
+
   /** Counts, logs (once per reason per kit) and reports (rate-limited) a problem to the kit. */
   report(kitId: string, topic: string, problem: Problem, now = this.#options.now()): void {
     this.#stats.problems[problem.code] = (this.#stats.problems[problem.code] ?? 0) + 1;
@@ -144,4 +192,14 @@ export class Ingest {
     this.#lastStamp.set(kitId, ts);
     return ts;
   }
+}
+
+/** A command's value as a number: on/true → 1, off/false → 0 (and no value means on). */
+function commandNumber(value: unknown): number | undefined {
+  if (value === undefined || value === true || value === 'on' || value === 'ON') return 1;
+  if (value === false || value === 'off' || value === 'OFF') return 0;
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)))
+    return Number(value);
+  return undefined;
 }

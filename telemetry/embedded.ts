@@ -5,6 +5,7 @@ import { configure, type WriterReply, type WriterRequest } from './embedded-sche
 import {
   type CountQuery,
   DEFAULT_QUERY_LIMIT,
+  isSensorSeries,
   SEQ_FIELD,
   type SeriesPoint,
   type SeriesQuery,
@@ -148,7 +149,7 @@ export function createEmbeddedStore(config: EmbeddedStoreConfig): TelemetryStore
       await swept;
       const result: Record<string, SeriesPoint> = {};
       for (const { id, sensor } of kitSeries.all(kitId) as { id: number; sensor: string }[]) {
-        if (sensor === SEQ_FIELD) continue;
+        if (!isSensorSeries(sensor)) continue;
         const point = selectLatest.get(id) as SeriesPoint | undefined;
         if (point) result[sensor] = point;
       }
@@ -157,7 +158,7 @@ export function createEmbeddedStore(config: EmbeddedStoreConfig): TelemetryStore
     async count(q: CountQuery) {
       await swept;
       const series = (kitSeries.all(q.kitId) as { id: number; sensor: string }[]).filter((s) =>
-        q.sensor === undefined ? s.sensor !== SEQ_FIELD : s.sensor === q.sensor,
+        q.sensor === undefined ? isSensorSeries(s.sensor) : s.sensor === q.sensor,
       );
       let total = 0;
       for (const { id } of series) total += (countRange.get(id, q.from, q.to) as { n: number }).n;
@@ -166,6 +167,9 @@ export function createEmbeddedStore(config: EmbeddedStoreConfig): TelemetryStore
     async sequence(q) {
       await swept;
       return raw(q.kitId, SEQ_FIELD, q.from, q.to, Number.MAX_SAFE_INTEGER);
+    },
+    async seriesNames(kitId) {
+      return (kitSeries.all(kitId) as { sensor: string }[]).map((row) => row.sensor).sort();
     },
     async ping() {
       return db.open && writerFailure === undefined;

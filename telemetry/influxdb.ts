@@ -23,6 +23,7 @@ import type { TelemetryRecord } from '../protocol/index.ts';
 import {
   type CountQuery,
   DEFAULT_QUERY_LIMIT,
+  isSensorSeries,
   SEQ_FIELD,
   type SeriesPoint,
   type SeriesQuery,
@@ -435,7 +436,7 @@ export function createInfluxStore(config: InfluxStoreConfig): TelemetryStore {
       // `SELECT last(*)` returns one time (0) for all fields: each sensor's own latest time needs
       // its own `last()`. Separate requests rather than one multi-statement query, which not every
       // InfluxQL server (3.x) is documented to accept.
-      const fields = (await numericFields()).filter((name) => name !== SEQ_FIELD);
+      const fields = (await numericFields()).filter(isSensorSeries);
       const result: Record<string, SeriesPoint> = {};
       let next = 0;
       const worker = async () => {
@@ -468,9 +469,19 @@ export function createInfluxStore(config: InfluxStoreConfig): TelemetryStore {
       const row = series?.values?.[0] ?? [];
       let total = 0;
       series?.columns.forEach((column, i) => {
-        if (i > 0 && column !== `count_${SEQ_FIELD}`) total += asNumber(row[i]) ?? 0;
+        if (i > 0 && isSensorSeries(column.slice('count_'.length))) total += asNumber(row[i]) ?? 0;
       });
       return total;
+    },
+
+    async seriesNames(kitId) {
+      const series = await one(`SELECT count(*) ${from(measurement)} ${whereKit(kitId)}`);
+      const row = series?.values?.[0] ?? [];
+      const names: string[] = [];
+      series?.columns.forEach((column, i) => {
+        if (i > 0 && (asNumber(row[i]) ?? 0) > 0) names.push(column.slice('count_'.length));
+      });
+      return names.sort();
     },
 
     async sequence(query) {

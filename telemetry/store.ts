@@ -21,6 +21,8 @@ export interface TelemetryStore {
   count(query: CountQuery): Promise<number>;
   /** Sequence numbers (`seq`) the kit sent in a range, for loss detection. */
   sequence(query: Omit<CountQuery, 'sensor'>): Promise<SeriesPoint[]>;
+  /** Names of every series a kit has: sensors, and the `_seq`, `@event.*`, `@command.*` series. */
+  seriesNames(kitId: string): Promise<string[]>;
   /** True when the store answers. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -60,6 +62,19 @@ export const DEFAULT_QUERY_LIMIT = 10_000;
 
 /** The pseudo-sensor that carries a record's `seq`; sensor names cannot start with `_`. */
 export const SEQ_FIELD = '_seq';
+
+/**
+ * Events a kit raised and commands sent to it are stored beside the readings, as series whose
+ * names no sensor can have: `@event.alarm` (value 1, or the event's value), `@command.fan` (1 on,
+ * 0 off, or the number sent). Grading reads them (threshold response, actuator effect, events).
+ */
+export const EVENT_PREFIX = '@event.';
+export const COMMAND_PREFIX = '@command.';
+
+/** Whether a series is a sensor's (not `_seq`, an event or a command). */
+export function isSensorSeries(name: string): boolean {
+  return !name.startsWith('_') && !name.startsWith('@');
+}
 
 export class StoreWriteError extends Error {
   /** Transient: the store was unreachable, overloaded or failed (network, 429, 5xx). Retry later. */

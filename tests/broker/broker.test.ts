@@ -317,3 +317,35 @@ describe('a gateway connecting USB kits on their behalf', () => {
     ).rejects.toThrow(/Bad username or password/i);
   });
 });
+
+describe('events and commands are kept with the telemetry', () => {
+  it('stores a kit event and a command sent to it, apart from the sensor readings', async () => {
+    const kit = await kitClient('kit-a');
+    const ops = await lab.addService('event-ops');
+    const console = await connect(lab.mqttUrl, { username: ops.username, password: ops.secret });
+    open.push(console);
+    const before = await storedCount('kit-a');
+    await kit.publishAsync(kitTopic('kit-a', 'events'), JSON.stringify({ event: 'alarm', value: 1 }), {
+      qos: 1,
+    });
+    await console.publishAsync(
+      kitTopic('kit-a', 'commands'),
+      JSON.stringify({ command: 'fan', value: 'on' }),
+      { qos: 1 },
+    );
+    const range = { kitId: 'kit-a', from: Date.now() - HOUR, to: Date.now() + HOUR };
+    await eventually(
+      async () => (await lab.platform.store.seriesNames('kit-a')).includes('@command.fan'),
+      5_000,
+      'the command stored',
+    );
+    expect(await lab.platform.store.readings({ ...range, sensor: '@event.alarm' })).toMatchObject([
+      { value: 1 },
+    ]);
+    expect(await lab.platform.store.readings({ ...range, sensor: '@command.fan' })).toMatchObject([
+      { value: 1 },
+    ]);
+    expect(await storedCount('kit-a')).toBe(before); // not sensor readings
+    expect(Object.keys(await lab.platform.store.latest('kit-a'))).not.toContain('@event.alarm');
+  });
+});

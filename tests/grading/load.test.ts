@@ -17,40 +17,6 @@ import { createEmbeddedStore, DEFAULT_QUERY_LIMIT, type TelemetryStore } from '.
 
 const T0 = Date.UTC(2025, 3, 15, 2, 0, 0);
 
-/** The query side of a store over arrays, honouring ranges and limits. */
-function memoryStore(
-  data: Record<string, Record<string, SeriesPoint[]>>,
-): TelemetryStore & { queries: number } {
-  const store = {
-    kind: 'embedded' as const,
-    queries: 0,
-    async write() {},
-    async readings(q: { kitId: string; sensor: string; from: number; to: number; limit?: number }) {
-      store.queries++;
-      return (data[q.kitId]?.[q.sensor] ?? [])
-        .filter((p) => p.ts >= q.from && p.ts < q.to)
-        .slice(0, q.limit ?? DEFAULT_QUERY_LIMIT);
-    },
-    async aggregate() {
-      return [];
-    },
-    async latest() {
-      return {};
-    },
-    async count() {
-      return 0;
-    },
-    async sequence() {
-      return [];
-    },
-    async ping() {
-      return true;
-    },
-    async close() {},
-  };
-  return store;
-}
-
 const rubric: Rubric = {
   criteria: [
     {
@@ -78,17 +44,37 @@ describe('loadGradingData', () => {
     expect(rubricSensors(rubric, ['humidity', 'temperature'])).toEqual(['fan', 'humidity', 'temperature']);
   });
 
-  it('pages through the query limit, keeps the window [from, to) and leaves events and commands empty', async () => {
-    const n = 2 * DEFAULT_QUERY_LIMIT + 123;
-    const temperature = Array.from({ length: n }, (_, i) => ({ ts: T0 + i * 500, value: 20 + (i % 7) / 10 }));
-    const store = memoryStore({ 'kit-1': { temperature } });
-    const window = { from: T0 + 500, to: T0 + (n - 1) * 500 };
-    const data = await loadGradingData(store, 'kit-1', window, ['temperature', 'temperature', 'fan']);
-    expect(data.series.temperature).toEqual(temperature.slice(1, n - 1));
-    expect(data.series.fan).toEqual([]);
-    expect(data.events).toEqual([]);
-    expect(data.commands).toEqual([]);
-    expect(store.queries).toBe(4);
+  it('pages through the query limit, keeps the window [from, to), and reads events and commands', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iotlab-grading-'));
+    const store = createEmbeddedStore({ path: join(dir, 'telemetry.sqlite'), retentionDays: 0 });
+    try {
+      const n = 2 * DEFAULT_QUERY_LIMIT + 123;
+      const temperature = Array.from({ length: n }, (_, i) => ({
+        ts: T0 + i * 500,
+        value: 20 + (i % 7) / 10,
+      }));
+      await store.write(
+        temperature.map((p) => ({ kitId: 'kit-1', ts: p.ts, readings: { temperature: p.value } })),
+      );
+      await store.write([
+        { kitId: 'kit-1', ts: T0 + 1_000, readings: { '@event.alarm': 1 } },
+        { kitId: 'kit-1', ts: T0 + 2_000, readings: { '@command.fan': 1 } },
+        { kitId: 'kit-1', ts: T0 + 3_000, readings: { '@event.alarm': 0 } },
+        { kitId: 'kit-2', ts: T0 + 1_500, readings: { '@event.button': 1 } },
+      ]);
+      const window = { from: T0 + 500, to: T0 + (n - 1) * 500 };
+      const data = await loadGradingData(store, 'kit-1', window, ['temperature', 'temperature', 'fan']);
+      expect(data.series.temperature).toEqual(temperature.slice(1, n - 1));
+      expect(data.series.fan).toEqual([]);
+      expect(data.events).toEqual([
+        { ts: T0 + 1_000, event: 'alarm', value: 1 },
+        { ts: T0 + 3_000, event: 'alarm', value: 0 },
+      ]);
+      expect(data.commands).toEqual([{ ts: T0 + 2_000, command: 'fan', value: 1 }]);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('the embedded store gives the same grade as the data in memory', async () => {

@@ -218,6 +218,24 @@ export function describeStoreContract(
       expect(await store.count({ kitId: A, from: at(40 * SECOND), to: at(301 * SECOND) })).toBe(9);
     });
 
+    it('keeps events and commands as series of their own, outside sensor counts and latest values', async () => {
+      const E = kit('events');
+      await store.write([
+        { kitId: E, ts: at(0), readings: { temperature: 21 } },
+        { kitId: E, ts: at(SECOND), readings: { '@event.alarm': 1 } },
+        { kitId: E, ts: at(2 * SECOND), readings: { '@command.fan': 0 } },
+      ]);
+      expect(await store.seriesNames(E)).toEqual(['@command.fan', '@event.alarm', 'temperature']);
+      expect(await store.readings({ kitId: E, sensor: '@event.alarm', ...all })).toEqual([
+        { ts: at(SECOND), value: 1 },
+      ]);
+      expect(await store.count({ kitId: E, ...all })).toBe(1);
+      expect(Object.keys(await store.latest(E))).toEqual(['temperature']);
+      expect(await store.seriesNames(A)).toEqual(
+        expect.arrayContaining(['_seq', 'humidity', 'light', 'temperature']),
+      );
+    });
+
     it('returns the seq values the kit sent, oldest first', async () => {
       const seqA = kitA.filter((r) => r.seq !== undefined).map((r) => ({ ts: r.ts, value: r.seq }));
       expect(await store.sequence({ kitId: A, ...all })).toEqual(seqA);

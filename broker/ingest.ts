@@ -52,6 +52,7 @@ export class Ingest {
     Pick<IngestOptions, 'sink' | 'log'> & { now: () => number };
   /** Those that tell kits about problems: the broker, or the client of an external broker. */
   readonly #notifiers: ((kitId: string, message: KitErrorMessage) => void)[] = [];
+  readonly #listeners: ((record: TelemetryRecord) => void)[] = [];
   readonly #lastStamp = new Map<string, number>();
   readonly #reports = new Map<string, ReportState>();
   readonly #stats: IngestStats = { messages: 0, accepted: 0, readings: 0, refused: 0, problems: {} };
@@ -65,6 +66,18 @@ export class Ingest {
       logEveryMs: 10 * 60_000,
       now: Date.now,
       ...options,
+    };
+    // Listeners (live grading) see every record the writer gets, right after it.
+    const sink = this.#options.sink;
+    this.#options.sink = (record) => {
+      sink(record);
+      for (const listener of this.#listeners) {
+        try {
+          listener(record);
+        } catch {
+          // A listener's failure never costs a reading.
+        }
+      }
     };
   }
 
@@ -174,6 +187,14 @@ export class Ingest {
   /** Adds a way to tell kits why a message was refused or doubted (publishing on their error topic). */
   addNotifier(notify: (kitId: string, message: KitErrorMessage) => void): void {
     this.#notifiers.push(notify);
+  }
+
+  /**
+   * Adds a listener for every accepted record (readings, and events and commands stored as series),
+   * called synchronously after the sink: keep it cheap. Live grading uses it.
+   */
+  addListener(listener: (record: TelemetryRecord) => void): void {
+    this.#listeners.push(listener);
   }
 
   /** Forgets a kit's rate-limit state (when it disconnects), so memory stays bounded. */

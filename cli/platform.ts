@@ -9,6 +9,7 @@ import {
   startExternalIngest,
 } from '../broker/index.ts';
 import { type GatewayOptions, SerialGateway } from '../gateway/index.ts';
+import { LiveGrader } from '../grading/live.ts';
 import { buildApp } from '../lab-api/index.ts';
 import { type KitRegistry, type LabDb, openLabDb, KitRegistry as Registry } from '../labdb/index.ts';
 import { createEmbeddedStore, type TelemetryStore, TelemetryWriter } from '../telemetry/index.ts';
@@ -25,6 +26,8 @@ export interface Platform {
   writer: TelemetryWriter;
   ingest: Ingest;
   broker: MqttBroker;
+  /** Live grading of running attempts and competition leaderboards. */
+  liveGrader: LiveGrader;
   /** The serial gateway, when `gateway.enabled` runs it on this machine. */
   gateway?: SerialGateway;
   /** Bound ports (differ from the config when it asked for port 0). */
@@ -111,6 +114,14 @@ export async function startPlatform(config: PlatformConfig, logger: Logger): Pro
     logger: logger.child({ module: 'broker' }),
   });
 
+  const liveGrader = new LiveGrader({
+    db: labDb,
+    store,
+    aedes: broker.aedes,
+    log: logger.child({ module: 'live-grading' }),
+  });
+  ingest.addListener((record) => liveGrader.record(record));
+
   const tls = config.mqtt.tlsCert
     ? { cert: readFileSync(config.mqtt.tlsCert), key: readFileSync(config.mqtt.tlsKey) }
     : undefined;
@@ -120,6 +131,7 @@ export async function startPlatform(config: PlatformConfig, logger: Logger): Pro
       store,
       registry,
       liveStatus: broker,
+      liveGrading: liveGrader,
       mqttOverWebSocket: (stream, request) => broker.handleStream(stream, request),
       stats: () => ({ ingest: ingest.stats, writer: writer.stats }),
       version: VERSION,
@@ -145,7 +157,9 @@ export async function startPlatform(config: PlatformConfig, logger: Logger): Pro
       });
       logger.info({ url: config.ingest.externalBrokerUrl }, 'ingesting from the external broker');
     }
+    liveGrader.start();
   } catch (error) {
+    await liveGrader.close();
     await Promise.allSettled([app.close(), broker.close()]);
     await writer.close();
     await store.close();
@@ -168,6 +182,7 @@ export async function startPlatform(config: PlatformConfig, logger: Logger): Pro
     writer,
     ingest,
     broker,
+    liveGrader,
     ports,
     ...(gateway ? { gateway } : {}),
     close() {
@@ -175,6 +190,7 @@ export async function startPlatform(config: PlatformConfig, logger: Logger): Pro
         if (bindingsTimer) clearInterval(bindingsTimer);
         await gateway?.stop();
         await external?.close();
+        await liveGrader.close();
         await app.close();
         await broker.close();
         await writer.close();

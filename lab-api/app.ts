@@ -14,6 +14,7 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import { createWebSocketStream } from 'ws';
+import type { LiveGrader } from '../grading/live.ts';
 import type { KitRegistry, LabDb } from '../labdb/index.ts';
 import type { TelemetryStore, WriterStats } from '../telemetry/index.ts';
 import { installAccessControl, LoginLimiter } from './auth.ts';
@@ -54,6 +55,8 @@ export interface AppDeps {
     /** Drops a kit's connections, so a rotated or revoked secret takes effect at once. */
     disconnectKit?(kitId: string): void;
   };
+  /** Live grading (event streams, leaderboards); those routes answer 503 without it. */
+  liveGrading?: LiveGrader;
   /** Serves MQTT over WebSocket at /mqtt when given. */
   mqttOverWebSocket?: (stream: Duplex, request: IncomingMessage) => void;
   /** Counters for /health. */

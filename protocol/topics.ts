@@ -51,3 +51,16 @@ export const DEFAULT_SANDBOX_PREFIX = 'sandbox';
 export function gatewayStatusTopic(gatewayName: string): string {
   return `${TOPIC_PREFIX}/gateways/${gatewayName}/status`;
 }
+
+/**
+ * Where live grading publishes an attempt's criteria as telemetry arrives (retained, QoS 0):
+ * `iotlab/v1/attempts/<attemptId>/grading`. Platform accounts (dashboards) subscribe.
+ */
+export function attemptGradingTopic(attemptId: string): string {
+  return `${TOPIC_PREFIX}/attempts/${attemptId}/grading`;
+}
+
+/** Where competition mode publishes a lab session's leaderboard when it changes (retained, QoS 0). */
+export function sessionLeaderboardTopic(sessionId: string): string {
+  return `${TOPIC_PREFIX}/sessions/${sessionId}/leaderboard`;
+}

@@ -1,5 +1,227 @@
+/**
+ * Live grading over HTTP (grading/live.ts does the work): an attempt's criteria as a Server-Sent
+ * Events stream, and a lab session's competition leaderboard (技能竞赛).
+ */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
+import type { LiveGrader, LiveUpdate } from '../../grading/live.ts';
 import type { LabContext } from '../app.ts';
+import { Assignments, type Attempt, Classes, type Person } from '../classes.ts';
+import { ApiError } from '../errors.ts';
+import { ErrorResponse } from '../http.ts';
+import { CriterionTitle } from '../rubric.ts';
+import { Nullable } from './classes.ts';
 
-/** Placeholder: filled in by the live grading work (event stream, competition leaderboard). */
-export const liveRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async () => {};
+const Id = Type.String({ format: 'uuid' });
+const IdParams = Type.Object({ id: Id });
+
+/** Staff and students (each route narrows it to the class or the attempt), and platform services. */
+const READERS = { roles: ['admin', 'instructor', 'student'], services: true } as const;
+
+const LeaderboardSchema = Type.Object({
+  sessionId: Id,
+  classId: Id,
+  assignmentId: Id,
+  taskTitle: Type.String(),
+  running: Type.Boolean({ description: 'the session still runs' }),
+  startedAt: Type.Integer(),
+  endedAt: Nullable(Type.Integer()),
+  generatedAt: Type.Integer(),
+  maxScore: Type.Number(),
+  criteria: Type.Array(Type.Object({ id: Type.String(), title: CriterionTitle, weight: Type.Number() })),
+  teams: Type.Array(
+    Type.Object({
+      rank: Type.Integer({ description: 'teams with the same score and time to pass share a rank' }),
+      teamId: Id,
+      teamName: Type.String(),
+      attemptId: Nullable(Id),
+      attempts: Type.Integer(),
+      score: Type.Number(),
+      maxScore: Type.Number(),
+      passed: Type.Boolean({ description: 'every criterion passes now' }),
+      timeToPassSeconds: Nullable(
+        Type.Number({ description: 'from the attempt start to the first moment every criterion passed' }),
+      ),
+      criteria: Type.Array(Type.Object({ id: Type.String(), passed: Type.Boolean() })),
+    }),
+  ),
+});
+
+const STREAM_DESCRIPTION =
+  'text/event-stream. Each evaluation (at most one a second, within about a second of the telemetry ' +
+  'that changed it) comes as `event: grading` with `id: <seq>` and, as JSON data, the attempt and ' +
+  'each criterion: id, type, title, weight, score, passed, explanation (zh-CN, en) and the numbers ' +
+  'measured; plus score, maxScore, passed, passedAt and timeToPassSeconds. The current state comes ' +
+  'first. A comment line every 15 s keeps proxies from closing the stream. When the attempt ends: ' +
+  'a last `grading` event with `ended: true`, then `event: end`, and the stream closes (an attempt ' +
+  'that already ended gets its final state and `end` at once). The same state is published ' +
+  'retained on the MQTT topic iotlab/v1/attempts/<attemptId>/grading. For the attempt’s student, ' +
+  'the staff of its class, and platform services.';
+
+export const liveRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin, { ctx }) => {
+  const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
+  const classes = new Classes(ctx.db);
+  const assignments = new Assignments(ctx.db, classes);
+  /** Open event streams, ended when the server closes (an open stream would hold it up). */
+  const streams = new Set<() => void>();
+  app.addHook('preClose', async () => {
+    for (const end of [...streams]) end();
+  });
+
+  const person = (principal: unknown): Person | null =>
+    (principal as { kind?: string } | null)?.kind === 'user' ? (principal as Person) : null;
+
+  function liveGrading(): LiveGrader {
+    const live = ctx.deps.liveGrading;
+    if (!live) {
+      throw new ApiError(503, 'LIVE_GRADING_OFF', 'live grading does not run in this process');
+    }
+    return live;
+  }
+
+  /** The attempt's student, the staff of its class, or a service. */
+  async function assertCanFollow(principal: unknown, attempt: Attempt): Promise<void> {
+    const me = person(principal);
+    if (!me) return;
+    if (me.role === 'student') {
+      if (attempt.studentId !== me.id) {
+        throw new ApiError(
+          403,
+          'NOT_YOUR_ATTEMPT',
+          'this attempt is not yours: you may follow your own only',
+        );
+      }
+      return;
+    }
+    const assignment = await assignments.assignmentOr404(attempt.assignmentId);
+    classes.assertManages(me, await classes.classOr404(assignment.classId));
+  }
+
+  app.get(
+    '/attempts/:id/live',
+    {
+      config: { access: READERS },
+      schema: {
+        summary: "Follow an attempt's grading live: each criterion's state as telemetry arrives (SSE)",
+        description: STREAM_DESCRIPTION,
+        tags: ['live'],
+        params: IdParams,
+        response: {
+          200: {
+            description: 'the event stream',
+            content: { 'text/event-stream': { schema: Type.String() } },
+          },
+          403: ErrorResponse,
+          404: ErrorResponse,
+          503: ErrorResponse,
+        },
+      },
+    },
+    async (request, reply) => {
+      const attempt = await assignments.attemptOr404(request.params.id);
+      await assertCanFollow(request.principal, attempt);
+      const live = liveGrading();
+
+      const stream = reply.raw;
+      reply.hijack();
+      stream.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      stream.write('retry: 3000\n\n');
+      let done = false;
+      let heartbeat: NodeJS.Timeout | undefined;
+      let unsubscribe = () => {};
+      const end = () => {
+        if (done) return;
+        done = true;
+        if (heartbeat) clearInterval(heartbeat);
+        unsubscribe();
+        streams.delete(end);
+        if (!stream.writableEnded) stream.end();
+      };
+      streams.add(end);
+      stream.on('close', end);
+      const send = (event: string, data: unknown, id?: number) => {
+        if (done) return;
+        stream.write(
+          `${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`,
+        );
+      };
+      const onUpdate = (update: LiveUpdate) => {
+        if (update.type === 'closed') return end();
+        send('grading', update.state, update.state.seq);
+        if (update.type === 'end') {
+          send('end', { attemptId: attempt.id, endedAt: update.state.window.to });
+          end();
+        }
+      };
+
+      if (attempt.endedAt !== null) {
+        onUpdate({ type: 'end', state: await live.finalState(attempt) });
+        return;
+      }
+      unsubscribe = live.subscribe(attempt.id, onUpdate);
+      if (done) unsubscribe();
+      heartbeat = setInterval(() => {
+        if (done) return;
+        stream.write(`: heartbeat ${Date.now()}\n\n`);
+        // An attempt that ended while live grading did not follow it still ends its stream.
+        if (live.isTracking(attempt.id)) return;
+        void assignments.attemptById(attempt.id).then(
+          async (now) => {
+            if (!now || now.endedAt === null || done || live.isTracking(attempt.id)) return;
+            onUpdate({ type: 'end', state: await live.finalState(now) });
+          },
+          () => {},
+        );
+      }, live.heartbeatMs);
+      heartbeat.unref();
+    },
+  );
+
+  app.get(
+    '/sessions/:id/leaderboard',
+    {
+      config: { access: READERS },
+      schema: {
+        summary: "A lab session's competition leaderboard (技能竞赛): teams by live score, then time to pass",
+        description:
+          "Every team of the session's assignment, with its best attempt in the session: score on the " +
+          "assignment's rubric, time to pass (from the attempt start to the first moment every criterion " +
+          'passed; teams that have not passed rank after those that did) and which criteria pass. For ' +
+          'the staff of the class, its students (they see the board, as in a competition) and platform ' +
+          'services. Published retained on MQTT iotlab/v1/sessions/<sessionId>/leaderboard when it changes.',
+        tags: ['live'],
+        params: IdParams,
+        response: { 200: LeaderboardSchema, 403: ErrorResponse, 409: ErrorResponse, 503: ErrorResponse },
+      },
+    },
+    async (request) => {
+      const session = await assignments.sessionOr404(request.params.id);
+      const me = person(request.principal);
+      if (me) {
+        const cls = await classes.classOr404(session.classId);
+        if (me.role === 'student') {
+          if (!(await classes.isEnrolled(cls.id, me.id))) {
+            throw new ApiError(403, 'NOT_YOUR_CLASS', `you are not enrolled in class "${cls.name}"`);
+          }
+        } else {
+          classes.assertManages(me, cls);
+        }
+      }
+      const board = await liveGrading().leaderboard(session.id);
+      if (!board) {
+        throw new ApiError(
+          409,
+          'SESSION_WITHOUT_ASSIGNMENT',
+          'this lab session is not for one assignment (none named, and its attempts are for several or none)',
+        );
+      }
+      return board;
+    },
+  );
+};

@@ -1,0 +1,1195 @@
+/**
+ * Live grading: while an attempt runs, its rubric is evaluated again as the kit's telemetry
+ * arrives, and each criterion's state is pushed to the student within about a second — retained on
+ * the MQTT topic `iotlab/v1/attempts/<attemptId>/grading` (for dashboards) and to the HTTP event
+ * streams of `GET /api/v1/attempts/:id/live` (lab-api/routes/live.ts). Competition mode (技能竞赛)
+ * ranks a lab session's teams on the same states: `GET /api/v1/sessions/:id/leaderboard`, and
+ * retained on `iotlab/v1/sessions/<sessionId>/leaderboard` whenever it changes.
+ *
+ * How it works:
+ * - **Discovery by polling.** Every `pollIntervalMs` (1 s) the lab database is asked for the
+ *   running attempts (`ended_at IS NULL`). Nothing else has to tell live grading about an attempt
+ *   (no hook in the attempt routes, works after a restart, with several API processes, and with
+ *   attempts ended by `endSession`); an attempt is picked up at most one poll after it starts, and
+ *   finished at most one poll after it ends.
+ * - **Buffer.** A new attempt's buffer starts with what the store already holds for its window
+ *   (`loadGradingData`, so a restart loses nothing) plus the kit's records of the last 30 s held in
+ *   memory (those the writer may not have flushed yet); then every record the ingest accepts for
+ *   the kit (`Ingest.addListener`) is appended: the rubric's series, and the `@event.*` /
+ *   `@command.*` series as events and commands. Memory is bounded: the last `keepMs` (2 h) of the
+ *   attempt and at most `maxPointsPerSensor` readings per series; a longer attempt is graded live
+ *   on its last 2 h (the final grade, in grades, covers the whole window).
+ * - **Evaluation.** When new data arrived, the rubric is evaluated again, at most once per
+ *   `minIntervalMs` (1 s) per attempt, on one queue that yields to I/O between attempts. It is the
+ *   engine's own per-criterion evaluation (`evaluateCriterion`, as `gradeAttempt` does), minus the
+ *   authenticity flags of sensors no criterion asks about; copy and replay detection against other
+ *   kits and earlier attempts is left to the final grade. An evaluation that takes long (more than
+ *   a tenth of the interval) spaces that attempt's evaluations out, so one heavy rubric cannot
+ *   take the process.
+ * - **Time to pass** is the first moment every criterion passed: the arrival time (platform clock,
+ *   so a kit's clock cannot shorten it) of the newest record in the first evaluation that passed
+ *   everything, from the attempt's start. It stays once reached. For data read back from the
+ *   store (after a restart, or for an attempt that ended before this process saw it) it is found
+ *   by grading growing prefixes of the window (at most 120 steps).
+ * - **End.** When an attempt ends, a last evaluation over [start, end) is pushed with
+ *   `ended: true`, event streams get `event: end` and close; the final state is kept for
+ *   `endedRetentionMs` (1 h) — after which its retained message is cleared — so the leaderboard
+ *   and late viewers still see it.
+ */
+import type { Aedes, PublishPacket } from 'aedes';
+import type { Criterion, Rubric } from '../lab-api/rubric.ts';
+import type { LabDb } from '../labdb/index.ts';
+import { attemptGradingTopic, sessionLeaderboardTopic, type TelemetryRecord } from '../protocol/index.ts';
+import { COMMAND_PREFIX, EVENT_PREFIX, type TelemetryStore } from '../telemetry/store.ts';
+import { sensorFlags } from './authenticity.ts';
+import { createContext, defaultAuthenticitySensors, evaluateCriterion } from './evaluate.ts';
+import { loadGradingData, rubricSensors } from './load.ts';
+import type {
+  AuthenticityFlag,
+  CriterionResult,
+  CriterionTypeName,
+  GradeOptions,
+  GradingCommand,
+  GradingData,
+  GradingEvent,
+  Localized,
+  SeriesPoint,
+  TimeWindow,
+} from './types.ts';
+
+export const LIVE_DEFAULTS = {
+  /** How often the lab database is asked for running attempts. */
+  pollIntervalMs: 1_000,
+  /** At most one evaluation per attempt in this time. */
+  minIntervalMs: 1_000,
+  /** The span of an attempt kept in memory and graded live. */
+  keepMs: 2 * 3_600_000,
+  /** Readings kept per series (2 h at 5 Hz). */
+  maxPointsPerSensor: 36_000,
+  /** Events, and commands, kept per attempt. */
+  maxEventsPerAttempt: 10_000,
+  /** Each kit's latest records are held this long, for attempts discovered after they arrived. */
+  recentMs: 30_000,
+  recentMaxRecords: 600,
+  /** An ended attempt's final state (and a finished session's leaderboard) stays this long. */
+  endedRetentionMs: 3_600_000,
+  maxEndedKept: 10_000,
+  /** Comment lines on the event stream, so proxies keep it open. */
+  heartbeatMs: 15_000,
+} as const;
+
+/** Steps of the prefix scan that finds when data read back from the store first passed. */
+const SCAN_STEPS = 120;
+
+export interface LiveGraderOptions {
+  db: LabDb;
+  store: TelemetryStore;
+  /** The broker's aedes, for the retained topics; without it only event streams are served. */
+  aedes?: Pick<Aedes, 'publish'>;
+  log?: { warn(object: object, message: string): void };
+  now?: () => number;
+  pollIntervalMs?: number;
+  minIntervalMs?: number;
+  keepMs?: number;
+  maxPointsPerSensor?: number;
+  recentMs?: number;
+  endedRetentionMs?: number;
+  heartbeatMs?: number;
+}
+
+/** One criterion as the student sees it live: no time spans, the key numbers measured. */
+export interface LiveCriterionState {
+  id: string;
+  type: CriterionTypeName;
+  title: Criterion['title'];
+  weight: number;
+  score: number;
+  passed: boolean;
+  explanation: Localized;
+  measured: Record<string, number>;
+}
+
+/** An attempt's live grading state: what the MQTT topic and the event stream carry. */
+export interface LiveState {
+  attemptId: string;
+  assignmentId: string;
+  sessionId: string | null;
+  studentId: string;
+  teamId: string | null;
+  kitId: string;
+  /** Counts the evaluations of this attempt (in this process): newer states have higher numbers. */
+  seq: number;
+  /** When this state was computed (platform clock, ms). */
+  evaluatedAt: number;
+  /** The data graded: [from, to) in ms. */
+  window: TimeWindow;
+  /** Time of the newest reading in the buffer, or null before the first. */
+  lastReadingAt: number | null;
+  score: number;
+  maxScore: number;
+  /** Every criterion passes now. */
+  passed: boolean;
+  /** The first moment every criterion passed (stays once reached), or null. */
+  passedAt: number | null;
+  timeToPassSeconds: number | null;
+  ended: boolean;
+  criteria: LiveCriterionState[];
+}
+
+export type LiveUpdate =
+  | { type: 'grading'; state: LiveState }
+  /** The attempt ended: its final state; nothing follows. */
+  | { type: 'end'; state: LiveState }
+  /** Live grading stops (the platform shuts down). */
+  | { type: 'closed' };
+
+export interface LeaderboardTeam {
+  /** 1 for the first; teams with the same score and time to pass share a rank. */
+  rank: number;
+  teamId: string;
+  teamName: string;
+  /** The team's best attempt in the session, or null when none started. */
+  attemptId: string | null;
+  attempts: number;
+  score: number;
+  maxScore: number;
+  passed: boolean;
+  timeToPassSeconds: number | null;
+  criteria: { id: string; passed: boolean }[];
+}
+
+export interface Leaderboard {
+  sessionId: string;
+  classId: string;
+  assignmentId: string;
+  taskTitle: string;
+  /** The session still runs. */
+  running: boolean;
+  startedAt: number;
+  endedAt: number | null;
+  generatedAt: number;
+  maxScore: number;
+  criteria: { id: string; title: Criterion['title']; weight: number }[];
+  /** By score (high first), then time to pass (short first; not passed after those that did). */
+  teams: LeaderboardTeam[];
+}
+
+/** The attempt fields live grading needs (the lab API's Attempt has them). */
+export interface LiveAttempt {
+  id: string;
+  assignmentId: string;
+  sessionId: string | null;
+  studentId: string;
+  teamId: string | null;
+  kitId: string;
+  startedAt: number;
+  endedAt: number | null;
+}
+
+/** A rubric evaluation without the authenticity flags nobody asked for. */
+export interface LiveGrade {
+  total: number;
+  maxTotal: number;
+  criteria: CriterionResult[];
+}
+
+/**
+ * The rubric on the data, criterion by criterion exactly as `gradeAttempt` evaluates it, but
+ * computing authenticity flags only for the sensors an authenticity criterion checks (live states
+ * carry no flags, and the flags are most of the cost on long windows).
+ */
+export function gradeLive(
+  rubric: Rubric,
+  window: TimeWindow,
+  data: GradingData,
+  options: GradeOptions = {},
+): LiveGrade {
+  const ctx = createContext(window, data);
+  const cache = new Map<string, AuthenticityFlag[]>();
+  const flagsOf = (sensors: readonly string[]) =>
+    [...new Set(sensors)].flatMap((sensor) => {
+      let flags = cache.get(sensor);
+      if (!flags) {
+        flags = sensorFlags(sensor, ctx, options);
+        cache.set(sensor, flags);
+      }
+      return flags;
+    });
+  const needsDefaults = rubric.criteria.some((c) => c.type === 'authenticity' && !c.params?.sensors);
+  const defaults = needsDefaults ? defaultAuthenticitySensors(rubric, ctx, data, options) : [];
+  const criteria = rubric.criteria.map((c) => evaluateCriterion(c, ctx, flagsOf, defaults));
+  const total = Math.round(criteria.reduce((sum, c) => sum + c.score, 0) * 100) / 100;
+  const maxTotal = Math.round(rubric.criteria.reduce((sum, c) => sum + c.weight, 0) * 100) / 100;
+  return { total, maxTotal, criteria };
+}
+
+/** Orders a leaderboard: score (high first), time to pass (short first, null last), then name. */
+export function rankTeams<T extends { score: number; timeToPassSeconds: number | null; teamName: string }>(
+  teams: readonly T[],
+): (T & { rank: number })[] {
+  const sorted = [...teams].sort(
+    (a, b) => better(a, b) || a.teamName.localeCompare(b.teamName, 'zh-CN') || 0,
+  );
+  let rank = 0;
+  let previous: T | undefined;
+  return sorted.map((team, index) => {
+    if (!previous || better(previous, team) !== 0) rank = index + 1;
+    previous = team;
+    return { ...team, rank };
+  });
+}
+
+/** Negative when `a` ranks before `b` on score, then time to pass. */
+function better(
+  a: { score: number; timeToPassSeconds: number | null },
+  b: { score: number; timeToPassSeconds: number | null },
+): number {
+  if (a.score !== b.score) return b.score - a.score;
+  if (a.timeToPassSeconds === b.timeToPassSeconds) return 0;
+  if (a.timeToPassSeconds === null) return 1;
+  if (b.timeToPassSeconds === null) return -1;
+  return a.timeToPassSeconds - b.timeToPassSeconds;
+}
+
+// ---------------------------------------------------------------- internals
+
+interface TaskInfo {
+  key: string;
+  title: string;
+  rubric: Rubric;
+  /** Series to buffer: the rubric's sensors and actuators, and the task's required sensors. */
+  sensors: Set<string>;
+  options: GradeOptions;
+}
+
+interface Tracked {
+  info: LiveAttempt;
+  task: TaskInfo;
+  series: Map<string, SeriesPoint[]>;
+  unsorted: Set<string>;
+  events: GradingEvent[];
+  commands: GradingCommand[];
+  eventsUnsorted: boolean;
+  loading: boolean;
+  load?: Promise<void>;
+  newestTs: number | null;
+  /** Platform time the newest buffered record arrived. */
+  lastArrival: number | null;
+  passedAt: number | null;
+  seq: number;
+  lastEvalAt: number;
+  lastCostMs: number;
+  dirty: boolean;
+  queued: boolean;
+  timer: NodeJS.Timeout | undefined;
+  state: LiveState | undefined;
+}
+
+interface RunningRow {
+  id: string;
+  assignment_id: string;
+  session_id: string | null;
+  student_id: string;
+  team_id: string | null;
+  kit_id: string;
+  started_at: number;
+  ended_at: number | null;
+  task_id: string;
+  task_version: number;
+}
+
+interface Board {
+  lastJson: string | undefined;
+  lastFlush: number;
+  timer: NodeJS.Timeout | undefined;
+  flushing: boolean;
+  again: boolean;
+  expiresAt: number | undefined;
+}
+
+type Listener = (update: LiveUpdate) => void;
+
+const RUNNING_SQL = `SELECT at.id, at.assignment_id, at.session_id, at.student_id, at.team_id, at.kit_id,
+    at.started_at, at.ended_at, a.task_id, lt.version AS task_version
+  FROM attempts at JOIN assignments a ON a.id = at.assignment_id JOIN lab_tasks lt ON lt.id = a.task_id
+  WHERE at.ended_at IS NULL`;
+
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function toAttempt(row: Omit<RunningRow, 'task_id' | 'task_version'>): LiveAttempt {
+  return {
+    id: row.id,
+    assignmentId: row.assignment_id,
+    sessionId: row.session_id,
+    studentId: row.student_id,
+    teamId: row.team_id,
+    kitId: row.kit_id,
+    startedAt: row.started_at,
+    endedAt: row.ended_at,
+  };
+}
+
+/** Sorts by time and keeps one reading per instant (the last one that arrived). */
+function normalize(points: SeriesPoint[]): void {
+  points.sort((a, b) => a.ts - b.ts);
+  let kept = 0;
+  for (const point of points) {
+    if (kept > 0 && (points[kept - 1] as SeriesPoint).ts === point.ts) points[kept - 1] = point;
+    else points[kept++] = point;
+  }
+  points.length = kept;
+}
+
+/** Sorts events or commands by time, one per (instant, name). */
+function normalizeItems<T extends { ts: number }>(items: T[], name: (item: T) => string): void {
+  items.sort((a, b) => a.ts - b.ts);
+  const seen = new Set<string>();
+  let kept = 0;
+  for (let i = items.length - 1; i >= 0; i--) {
+    const item = items[i] as T;
+    const key = `${item.ts}\u0000${name(item)}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    items[items.length - 1 - kept++] = item;
+  }
+  items.splice(0, items.length - kept);
+}
+
+/** Index of the first item at or after `ts`. */
+function firstAtOrAfter(items: readonly { ts: number }[], ts: number): number {
+  let lo = 0;
+  let hi = items.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((items[mid] as { ts: number }).ts < ts) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function parseRubric(text: string): Rubric {
+  try {
+    const rubric = JSON.parse(text) as Rubric;
+    return Array.isArray(rubric?.criteria) ? rubric : { criteria: [] };
+  } catch {
+    return { criteria: [] };
+  }
+}
+
+function parseList(text: string): string[] {
+  try {
+    const value: unknown = JSON.parse(text);
+    return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+/** The state pushed for an attempt: the grade, without time spans. */
+function stateOf(
+  info: LiveAttempt,
+  task: TaskInfo,
+  grade: LiveGrade,
+  live: {
+    seq: number;
+    evaluatedAt: number;
+    window: TimeWindow;
+    lastReadingAt: number | null;
+    passedAt: number | null;
+    ended: boolean;
+  },
+): LiveState {
+  const titles = new Map(task.rubric.criteria.map((c) => [c.id, c.title]));
+  return {
+    attemptId: info.id,
+    assignmentId: info.assignmentId,
+    sessionId: info.sessionId,
+    studentId: info.studentId,
+    teamId: info.teamId,
+    kitId: info.kitId,
+    seq: live.seq,
+    evaluatedAt: live.evaluatedAt,
+    window: live.window,
+    lastReadingAt: live.lastReadingAt,
+    score: grade.total,
+    maxScore: grade.maxTotal,
+    passed: grade.criteria.length > 0 && grade.criteria.every((c) => c.passed),
+    passedAt: live.passedAt,
+    timeToPassSeconds: live.passedAt === null ? null : (live.passedAt - info.startedAt) / 1000,
+    ended: live.ended,
+    criteria: grade.criteria.map((c) => ({
+      id: c.id,
+      type: c.type,
+      title: titles.get(c.id) ?? c.id,
+      weight: c.weight,
+      score: c.score,
+      passed: c.passed,
+      explanation: c.explanation,
+      measured: c.evidence.measured,
+    })),
+  };
+}
+
+/**
+ * Live grading of running attempts and the competition leaderboards; see the module comment.
+ * `start()` begins polling; feed it records with `record()` (an `Ingest` listener).
+ */
+export class LiveGrader {
+  readonly #db: LabDb;
+  readonly #store: TelemetryStore;
+  readonly #aedes: Pick<Aedes, 'publish'> | undefined;
+  readonly #log: { warn(object: object, message: string): void };
+  readonly #now: () => number;
+  readonly #pollIntervalMs: number;
+  readonly #minIntervalMs: number;
+  readonly #keepMs: number;
+  readonly #maxPoints: number;
+  readonly #recentMs: number;
+  readonly #retentionMs: number;
+  readonly heartbeatMs: number;
+
+  readonly #tracked = new Map<string, Tracked>();
+  readonly #byKit = new Map<string, Set<string>>();
+  readonly #recent = new Map<string, { record: TelemetryRecord; arrivedAt: number }[]>();
+  readonly #listeners = new Map<string, Set<Listener>>();
+  readonly #ended = new Map<string, { state: LiveState; expiresAt: number; published: boolean }>();
+  readonly #tasks = new Map<string, TaskInfo>();
+  readonly #boards = new Map<string, Board>();
+  readonly #queue: Tracked[] = [];
+  readonly #pending = new Set<Promise<unknown>>();
+  #draining = false;
+  #polling: Promise<void> | undefined;
+  #pollTimer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(options: LiveGraderOptions) {
+    this.#db = options.db;
+    this.#store = options.store;
+    this.#aedes = options.aedes;
+    this.#log = options.log ?? { warn() {} };
+    this.#now = options.now ?? Date.now;
+    this.#pollIntervalMs = options.pollIntervalMs ?? LIVE_DEFAULTS.pollIntervalMs;
+    this.#minIntervalMs = options.minIntervalMs ?? LIVE_DEFAULTS.minIntervalMs;
+    this.#keepMs = options.keepMs ?? LIVE_DEFAULTS.keepMs;
+    this.#maxPoints = options.maxPointsPerSensor ?? LIVE_DEFAULTS.maxPointsPerSensor;
+    this.#recentMs = options.recentMs ?? LIVE_DEFAULTS.recentMs;
+    this.#retentionMs = options.endedRetentionMs ?? LIVE_DEFAULTS.endedRetentionMs;
+    this.heartbeatMs = options.heartbeatMs ?? LIVE_DEFAULTS.heartbeatMs;
+  }
+
+  /** Starts polling the lab database for running attempts (the first poll at once). */
+  start(): void {
+    if (this.#closed || this.#pollTimer) return;
+    void this.pollNow();
+    this.#pollTimer = setInterval(() => void this.pollNow(), this.#pollIntervalMs);
+    this.#pollTimer.unref();
+  }
+
+  /** Stops: no more polls or evaluations; subscribers get `closed`. Retained messages stay. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#pollTimer) clearInterval(this.#pollTimer);
+    for (const t of this.#tracked.values()) if (t.timer) clearTimeout(t.timer);
+    for (const board of this.#boards.values()) if (board.timer) clearTimeout(board.timer);
+    for (const listeners of this.#listeners.values()) {
+      for (const listener of listeners) this.#call(listener, { type: 'closed' });
+    }
+    this.#listeners.clear();
+    await this.#polling;
+    await Promise.allSettled([...this.#pending]);
+    this.#tracked.clear();
+    this.#byKit.clear();
+    this.#recent.clear();
+  }
+
+  /** Ingest listener: a record the platform accepted. Cheap: appends and schedules. */
+  record(record: TelemetryRecord): void {
+    if (this.#closed) return;
+    const arrivedAt = this.#now();
+    let recent = this.#recent.get(record.kitId);
+    if (!recent) {
+      recent = [];
+      this.#recent.set(record.kitId, recent);
+    }
+    recent.push({ record, arrivedAt });
+    while (
+      recent.length > LIVE_DEFAULTS.recentMaxRecords ||
+      (recent.length > 0 && (recent[0] as { arrivedAt: number }).arrivedAt < arrivedAt - this.#recentMs)
+    ) {
+      recent.shift();
+    }
+    const ids = this.#byKit.get(record.kitId);
+    if (!ids) return;
+    for (const id of ids) {
+      const t = this.#tracked.get(id);
+      if (t && this.#append(t, record, arrivedAt)) this.#markDirty(t);
+    }
+  }
+
+  /** Whether the attempt is being graded live now. */
+  isTracking(attemptId: string): boolean {
+    return this.#tracked.has(attemptId);
+  }
+
+  /** The attempt's latest state: live, or final when it ended recently. */
+  current(attemptId: string): LiveState | undefined {
+    return this.#tracked.get(attemptId)?.state ?? this.#ended.get(attemptId)?.state;
+  }
+
+  /**
+   * Follows an attempt: the listener gets its current state at once (when there is one), then
+   * every new one, then `end` (or `closed`). Returns the function that stops following.
+   */
+  subscribe(attemptId: string, listener: Listener): () => void {
+    if (this.#closed) {
+      this.#call(listener, { type: 'closed' });
+      return () => {};
+    }
+    const ended = this.#ended.get(attemptId);
+    if (ended && !this.#tracked.has(attemptId)) {
+      this.#call(listener, { type: 'end', state: ended.state });
+      return () => {};
+    }
+    let listeners = this.#listeners.get(attemptId);
+    if (!listeners) {
+      listeners = new Set();
+      this.#listeners.set(attemptId, listeners);
+    }
+    listeners.add(listener);
+    const state = this.#tracked.get(attemptId)?.state;
+    if (state) this.#call(listener, { type: 'grading', state });
+    return () => {
+      const set = this.#listeners.get(attemptId);
+      set?.delete(listener);
+      if (set?.size === 0) this.#listeners.delete(attemptId);
+    };
+  }
+
+  /**
+   * The final state of an ended attempt: kept from live grading, or graded now from the store
+   * (and kept) when this process did not follow it.
+   */
+  async finalState(attempt: LiveAttempt): Promise<LiveState> {
+    const kept = this.#ended.get(attempt.id)?.state;
+    if (kept) return kept;
+    const task = await this.#assignmentTask(attempt.assignmentId);
+    return this.#finalFromStore(attempt, task ?? this.#emptyTask());
+  }
+
+  /** Polls once: starts following new running attempts, finishes ended ones. */
+  pollNow(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    this.#polling ??= this.#poll().finally(() => {
+      this.#polling = undefined;
+    });
+    return this.#polling;
+  }
+
+  /**
+   * A lab session's leaderboard on its assignment's rubric (the assignment of its attempts when
+   * the session names none); undefined when there is no session or no single assignment.
+   */
+  async leaderboard(sessionId: string): Promise<Leaderboard | undefined> {
+    const session = await this.#db.get<{
+      id: string;
+      class_id: string;
+      assignment_id: string | null;
+      started_at: number;
+      ended_at: number | null;
+    }>('SELECT id, class_id, assignment_id, started_at, ended_at FROM lab_sessions WHERE id = ?', [
+      sessionId,
+    ]);
+    if (!session) return undefined;
+    let assignmentId = session.assignment_id;
+    if (!assignmentId) {
+      const used = await this.#db.all<{ assignment_id: string }>(
+        'SELECT DISTINCT assignment_id FROM attempts WHERE session_id = ?',
+        [sessionId],
+      );
+      if (used.length === 1) assignmentId = (used[0] as { assignment_id: string }).assignment_id;
+    }
+    if (!assignmentId) return undefined;
+    const task = await this.#assignmentTask(assignmentId);
+    if (!task) return undefined;
+    const teams = await this.#db.all<{ id: string; name: string }>(
+      `SELECT t.id, t.name FROM teams t WHERE t.class_id = ? AND (
+         t.id IN (SELECT team_id FROM assignment_targets WHERE assignment_id = ? AND team_id IS NOT NULL)
+         OR t.id IN (SELECT tm.team_id FROM team_members tm
+                     JOIN assignment_targets x ON x.student_id = tm.user_id WHERE x.assignment_id = ?)
+         OR t.id IN (SELECT team_id FROM attempts WHERE session_id = ? AND team_id IS NOT NULL))`,
+      [session.class_id, assignmentId, assignmentId, sessionId],
+    );
+    const rows = await this.#db.all<Omit<RunningRow, 'task_id' | 'task_version'>>(
+      `SELECT id, assignment_id, session_id, student_id, team_id, kit_id, started_at, ended_at
+       FROM attempts WHERE session_id = ? AND assignment_id = ? AND team_id IS NOT NULL
+       ORDER BY started_at, id`,
+      [sessionId, assignmentId],
+    );
+    type Summary = {
+      attemptId: string;
+      startedAt: number;
+      score: number;
+      passed: boolean;
+      timeToPassSeconds: number | null;
+      passedIds: Set<string>;
+    };
+    const best = new Map<string, { summary: Summary; attempts: number }>();
+    for (const row of rows) {
+      const attempt = toAttempt(row);
+      const state = await this.#summaryState(attempt, task);
+      const summary: Summary = {
+        attemptId: attempt.id,
+        startedAt: attempt.startedAt,
+        score: state?.score ?? 0,
+        passed: state?.passed ?? false,
+        timeToPassSeconds: state?.timeToPassSeconds ?? null,
+        passedIds: new Set(state?.criteria.filter((c) => c.passed).map((c) => c.id) ?? []),
+      };
+      const teamId = attempt.teamId as string;
+      const entry = best.get(teamId);
+      if (!entry) best.set(teamId, { summary, attempts: 1 });
+      else {
+        entry.attempts++;
+        if (better(summary, entry.summary) < 0) entry.summary = summary;
+      }
+    }
+    const maxScore = Math.round(task.rubric.criteria.reduce((sum, c) => sum + c.weight, 0) * 100) / 100;
+    const ranked = rankTeams(
+      teams.map((team) => {
+        const entry = best.get(team.id);
+        return {
+          teamId: team.id,
+          teamName: team.name,
+          attemptId: entry?.summary.attemptId ?? null,
+          attempts: entry?.attempts ?? 0,
+          score: entry?.summary.score ?? 0,
+          maxScore,
+          passed: entry?.summary.passed ?? false,
+          timeToPassSeconds: entry?.summary.timeToPassSeconds ?? null,
+          criteria: task.rubric.criteria.map((c) => ({
+            id: c.id,
+            passed: entry?.summary.passedIds.has(c.id) ?? false,
+          })),
+        };
+      }),
+    );
+    return {
+      sessionId,
+      classId: session.class_id,
+      assignmentId,
+      taskTitle: task.title,
+      running: session.ended_at === null,
+      startedAt: session.started_at,
+      endedAt: session.ended_at,
+      generatedAt: this.#now(),
+      maxScore,
+      criteria: task.rubric.criteria.map((c) => ({ id: c.id, title: c.title, weight: c.weight })),
+      teams: ranked.map(({ rank, ...team }) => ({ rank, ...team })),
+    };
+  }
+
+  // ------------------------------------------------------------ discovery
+
+  async #poll(): Promise<void> {
+    try {
+      const rows = await this.#db.all<RunningRow>(RUNNING_SQL);
+      if (this.#closed) return;
+      const running = new Set<string>();
+      for (const row of rows) {
+        running.add(row.id);
+        const t = this.#tracked.get(row.id);
+        const key = `${row.task_id}:${row.task_version}`;
+        if (t && t.task.key === key) continue;
+        const task = await this.#task(row.task_id, row.task_version);
+        if (this.#closed) return;
+        if (!task) continue;
+        if (t) this.#untrack(t); // the rubric changed: grade again with the new one
+        this.#track(toAttempt(row), task, t?.seq ?? 0);
+      }
+      for (const t of [...this.#tracked.values()]) {
+        if (!running.has(t.info.id)) await this.#finish(t);
+      }
+      await this.#sweep();
+    } catch (error) {
+      this.#log.warn({ err: (error as Error).message }, 'live grading: polling the lab database failed');
+    }
+  }
+
+  async #task(taskId: string, version: number): Promise<TaskInfo | undefined> {
+    const key = `${taskId}:${version}`;
+    const cached = this.#tasks.get(key);
+    if (cached) return cached;
+    const row = await this.#db.get<{
+      title: string;
+      rubric: string;
+      required_sensors: string;
+      version: number;
+    }>('SELECT title, rubric, required_sensors, version FROM lab_tasks WHERE id = ?', [taskId]);
+    if (!row) return undefined;
+    const rubric = parseRubric(row.rubric);
+    const required = parseList(row.required_sensors);
+    const task: TaskInfo = {
+      key: `${taskId}:${row.version}`,
+      title: row.title,
+      rubric,
+      sensors: new Set(rubricSensors(rubric, required)),
+      options: required.length > 0 ? { requiredSensors: required } : {},
+    };
+    if (this.#tasks.size >= 1_000) this.#tasks.clear();
+    this.#tasks.set(task.key, task);
+    return task;
+  }
+
+  async #assignmentTask(assignmentId: string): Promise<TaskInfo | undefined> {
+    const row = await this.#db.get<{ task_id: string; version: number }>(
+      'SELECT a.task_id, lt.version FROM assignments a JOIN lab_tasks lt ON lt.id = a.task_id WHERE a.id = ?',
+      [assignmentId],
+    );
+    return row ? this.#task(row.task_id, row.version) : undefined;
+  }
+
+  #emptyTask(): TaskInfo {
+    return { key: '', title: '', rubric: { criteria: [] }, sensors: new Set(), options: {} };
+  }
+
+  #track(info: LiveAttempt, task: TaskInfo, seq: number): void {
+    const t: Tracked = {
+      info,
+      task,
+      series: new Map([...task.sensors].map((name) => [name, []])),
+      unsorted: new Set(),
+      events: [],
+      commands: [],
+      eventsUnsorted: false,
+      loading: true,
+      newestTs: null,
+      lastArrival: null,
+      passedAt: null,
+      seq,
+      lastEvalAt: 0,
+      lastCostMs: 0,
+      dirty: true,
+      queued: false,
+      timer: undefined,
+      state: undefined,
+    };
+    this.#tracked.set(info.id, t);
+    let ids = this.#byKit.get(info.kitId);
+    if (!ids) {
+      ids = new Set();
+      this.#byKit.set(info.kitId, ids);
+    }
+    ids.add(info.id);
+    // Records that arrived before this poll (the writer may not have stored them yet).
+    for (const { record, arrivedAt } of this.#recent.get(info.kitId) ?? [])
+      this.#append(t, record, arrivedAt);
+    t.load = this.#fill(t);
+    this.#keep(t.load);
+  }
+
+  /** Fills a new buffer from the store, finds when that data first passed, then grades. */
+  async #fill(t: Tracked): Promise<void> {
+    try {
+      const now = this.#now();
+      const from = Math.max(t.info.startedAt, now - this.#keepMs);
+      const window = { from, to: now + 1 };
+      const stored = await loadGradingData(this.#store, t.info.kitId, window, [...t.task.sensors]);
+      if (this.#closed || this.#tracked.get(t.info.id) !== t) return;
+      let newest: number | null = null;
+      for (const [name, points] of Object.entries(stored.series)) {
+        if (points.length === 0) continue;
+        const buffered = t.series.get(name) ?? [];
+        const merged = [...points, ...buffered];
+        normalize(merged);
+        t.series.set(name, merged);
+        newest = Math.max(newest ?? -Infinity, (points[points.length - 1] as SeriesPoint).ts);
+      }
+      t.events = [...stored.events, ...t.events];
+      t.commands = [...stored.commands, ...t.commands];
+      normalizeItems(t.events, (e) => e.event);
+      normalizeItems(t.commands, (c) => c.command);
+      for (const item of [...stored.events, ...stored.commands]) {
+        newest = Math.max(newest ?? -Infinity, item.ts);
+      }
+      if (newest !== null) {
+        t.newestTs = Math.max(t.newestTs ?? -Infinity, newest);
+        t.lastArrival = Math.max(t.lastArrival ?? -Infinity, Math.min(newest, now));
+        const snapshot: GradingData = {
+          series: Object.fromEntries([...t.series].map(([name, points]) => [name, points.slice()])),
+          events: t.events.slice(),
+          commands: t.commands.slice(),
+        };
+        const passedAt = await this.#firstPass(t.task, snapshot, from, now + 1);
+        if (passedAt !== null && t.passedAt === null) t.passedAt = passedAt;
+      }
+    } catch (error) {
+      this.#log.warn(
+        { attemptId: t.info.id, err: (error as Error).message },
+        'live grading: reading the attempt from the store failed; grading what arrives',
+      );
+    } finally {
+      t.loading = false;
+      if (!this.#closed && this.#tracked.get(t.info.id) === t) this.#markDirty(t);
+    }
+  }
+
+  /** The first window end (of SCAN_STEPS) at which every criterion passed, or null. */
+  async #firstPass(task: TaskInfo, data: GradingData, from: number, to: number): Promise<number | null> {
+    if (task.rubric.criteria.length === 0 || to <= from) return null;
+    const span = to - from;
+    const steps = Math.max(1, Math.min(SCAN_STEPS, Math.ceil(span / 1000)));
+    for (let i = 1; i <= steps; i++) {
+      const cut = i === steps ? to : Math.round(from + (span * i) / steps);
+      const grade = gradeLive(task.rubric, { from, to: cut }, data, task.options);
+      if (grade.criteria.every((c) => c.passed)) return cut;
+      if (i % 4 === 0) await yieldToLoop();
+      if (this.#closed) return null;
+    }
+    return null;
+  }
+
+  #untrack(t: Tracked): void {
+    if (t.timer) clearTimeout(t.timer);
+    t.timer = undefined;
+    this.#tracked.delete(t.info.id);
+    const ids = this.#byKit.get(t.info.kitId);
+    ids?.delete(t.info.id);
+    if (ids?.size === 0) this.#byKit.delete(t.info.kitId);
+  }
+
+  /** The attempt ended (or vanished): a last evaluation over its window, pushed as the end. */
+  async #finish(t: Tracked): Promise<void> {
+    const row = await this.#db.get<{ ended_at: number | null }>(
+      'SELECT ended_at FROM attempts WHERE id = ?',
+      [t.info.id],
+    );
+    if (row && row.ended_at === null) return;
+    await t.load;
+    if (this.#closed || this.#tracked.get(t.info.id) !== t) return;
+    this.#untrack(t);
+    const endedAt = row?.ended_at ?? this.#now();
+    t.info = { ...t.info, endedAt };
+    let state: LiveState;
+    try {
+      state = this.#evaluate(t, endedAt);
+    } catch (error) {
+      this.#log.warn({ attemptId: t.info.id, err: (error as Error).message }, 'live grading failed');
+      if (!t.state) return;
+      state = { ...t.state, ended: true };
+    }
+    this.#remember(t.info.id, state, true);
+    this.#publish(attemptGradingTopic(t.info.id), state);
+    const listeners = this.#listeners.get(t.info.id);
+    this.#listeners.delete(t.info.id);
+    for (const listener of listeners ?? []) this.#call(listener, { type: 'end', state });
+    if (t.info.sessionId) this.#markSession(t.info.sessionId);
+  }
+
+  #remember(attemptId: string, state: LiveState, published: boolean): void {
+    this.#ended.delete(attemptId);
+    this.#ended.set(attemptId, { state, expiresAt: this.#now() + this.#retentionMs, published });
+    while (this.#ended.size > LIVE_DEFAULTS.maxEndedKept) {
+      const oldest = this.#ended.keys().next().value as string;
+      const entry = this.#ended.get(oldest);
+      if (entry?.published) this.#publish(attemptGradingTopic(oldest), null);
+      this.#ended.delete(oldest);
+    }
+  }
+
+  /** Forgets what expired (clearing its retained message) and kits silent for a while. */
+  async #sweep(): Promise<void> {
+    const now = this.#now();
+    for (const [id, entry] of this.#ended) {
+      if (entry.expiresAt > now) continue;
+      if (entry.published) this.#publish(attemptGradingTopic(id), null);
+      this.#ended.delete(id);
+    }
+    for (const [kitId, recent] of this.#recent) {
+      const last = recent[recent.length - 1];
+      if (!last || last.arrivedAt < now - this.#recentMs) this.#recent.delete(kitId);
+    }
+    const open = [...this.#boards].filter(([, board]) => board.expiresAt === undefined).map(([id]) => id);
+    if (open.length > 0) {
+      const marks = open.map(() => '?').join(', ');
+      const ended = await this.#db.all<{ id: string }>(
+        `SELECT id FROM lab_sessions WHERE id IN (${marks}) AND ended_at IS NOT NULL`,
+        open,
+      );
+      for (const { id } of ended) this.#markSession(id);
+    }
+    for (const [id, board] of this.#boards) {
+      if (board.expiresAt === undefined || board.expiresAt > now || board.timer || board.flushing) continue;
+      this.#publish(sessionLeaderboardTopic(id), null);
+      this.#boards.delete(id);
+    }
+  }
+
+  // ------------------------------------------------------------ buffer and evaluation
+
+  /** Adds a record's readings, events and commands to an attempt's buffer; whether any counted. */
+  #append(t: Tracked, record: TelemetryRecord, arrivedAt: number): boolean {
+    const ts = record.ts;
+    if (ts < t.info.startedAt) return false;
+    let used = false;
+    for (const [name, value] of Object.entries(record.readings)) {
+      if (name.startsWith(EVENT_PREFIX)) {
+        const last = t.events[t.events.length - 1];
+        if (last && last.ts > ts) t.eventsUnsorted = true;
+        t.events.push({ ts, event: name.slice(EVENT_PREFIX.length), value });
+        used = true;
+      } else if (name.startsWith(COMMAND_PREFIX)) {
+        const last = t.commands[t.commands.length - 1];
+        if (last && last.ts > ts) t.eventsUnsorted = true;
+        t.commands.push({ ts, command: name.slice(COMMAND_PREFIX.length), value });
+        used = true;
+      } else {
+        const points = t.series.get(name);
+        if (!points) continue;
+        const last = points[points.length - 1];
+        if (last && last.ts === ts) points[points.length - 1] = { ts, value };
+        else {
+          if (last && last.ts > ts) t.unsorted.add(name);
+          points.push({ ts, value });
+        }
+        used = true;
+      }
+    }
+    if (used) {
+      t.newestTs = Math.max(t.newestTs ?? -Infinity, ts);
+      t.lastArrival = arrivedAt;
+    }
+    return used;
+  }
+
+  /**
+   * Cuts the buffer to what is graded: the last keepMs, at most maxPoints per series. Returns the
+   * window's start.
+   */
+  #trim(t: Tracked, to: number): number {
+    let from = Math.max(t.info.startedAt, to - this.#keepMs);
+    for (const [name, points] of t.series) {
+      if (t.unsorted.has(name)) normalize(points);
+      let drop = firstAtOrAfter(points, from);
+      if (points.length - drop > this.#maxPoints) {
+        drop = points.length - this.#maxPoints;
+        from = Math.max(from, (points[drop] as SeriesPoint).ts);
+      }
+      if (drop > 0) points.splice(0, drop);
+    }
+    t.unsorted.clear();
+    if (t.eventsUnsorted) {
+      normalizeItems(t.events, (e) => e.event);
+      normalizeItems(t.commands, (c) => c.command);
+      t.eventsUnsorted = false;
+    }
+    for (const items of [t.events, t.commands] as { ts: number }[][]) {
+      const drop = Math.max(firstAtOrAfter(items, from), items.length - LIVE_DEFAULTS.maxEventsPerAttempt);
+      if (drop > 0) items.splice(0, drop);
+    }
+    return from;
+  }
+
+  #evaluate(t: Tracked, endedAt?: number): LiveState {
+    const started = performance.now();
+    const now = this.#now();
+    const to = endedAt ?? Math.max(now, (t.newestTs ?? -Infinity) + 1);
+    const from = this.#trim(t, to);
+    const window = { from, to };
+    const grade = gradeLive(
+      t.task.rubric,
+      window,
+      { series: Object.fromEntries(t.series), events: t.events, commands: t.commands },
+      t.task.options,
+    );
+    const passed = grade.criteria.length > 0 && grade.criteria.every((c) => c.passed);
+    if (passed && t.passedAt === null) {
+      t.passedAt = Math.max(t.info.startedAt, Math.min(t.lastArrival ?? now, to));
+    }
+    t.seq++;
+    t.lastEvalAt = now;
+    t.lastCostMs = performance.now() - started;
+    const state = stateOf(t.info, t.task, grade, {
+      seq: t.seq,
+      evaluatedAt: now,
+      window,
+      lastReadingAt: t.newestTs,
+      passedAt: t.passedAt,
+      ended: endedAt !== undefined,
+    });
+    t.state = state;
+    return state;
+  }
+
+  /** An attempt this process did not follow, graded from the store (and kept). */
+  async #finalFromStore(attempt: LiveAttempt, task: TaskInfo): Promise<LiveState> {
+    const endedAt = attempt.endedAt ?? this.#now();
+    const from = Math.max(attempt.startedAt, endedAt - this.#keepMs);
+    const window = { from, to: endedAt };
+    const data = await loadGradingData(this.#store, attempt.kitId, window, [...task.sensors]);
+    const grade = gradeLive(task.rubric, window, data, task.options);
+    const passedAt = await this.#firstPass(task, data, from, endedAt);
+    let lastReadingAt: number | null = null;
+    for (const points of Object.values(data.series)) {
+      const last = points[points.length - 1];
+      if (last) lastReadingAt = Math.max(lastReadingAt ?? -Infinity, last.ts);
+    }
+    const state = stateOf(attempt, task, grade, {
+      seq: 0,
+      evaluatedAt: this.#now(),
+      window,
+      lastReadingAt,
+      passedAt,
+      ended: attempt.endedAt !== null,
+    });
+    if (attempt.endedAt !== null) this.#remember(attempt.id, state, false);
+    return state;
+  }
+
+  /** The state a leaderboard shows for an attempt; undefined while it is not graded yet. */
+  async #summaryState(attempt: LiveAttempt, task: TaskInfo): Promise<LiveState | undefined> {
+    const tracked = this.#tracked.get(attempt.id);
+    if (tracked) return tracked.state;
+    const ended = this.#ended.get(attempt.id);
+    if (ended) return ended.state;
+    if (attempt.endedAt === null) return undefined;
+    return this.#finalFromStore(attempt, task);
+  }
+
+  // ------------------------------------------------------------ scheduling
+
+  #markDirty(t: Tracked): void {
+    t.dirty = true;
+    if (t.loading || t.timer || t.queued || this.#closed) return;
+    const interval = Math.max(this.#minIntervalMs, t.lastCostMs * 10);
+    const delay = t.lastEvalAt + interval - this.#now();
+    if (delay <= 0) {
+      this.#enqueue(t);
+      return;
+    }
+    t.timer = setTimeout(() => {
+      t.timer = undefined;
+      this.#enqueue(t);
+    }, delay);
+    t.timer.unref();
+  }
+
+  #enqueue(t: Tracked): void {
+    if (t.queued) return;
+    t.queued = true;
+    this.#queue.push(t);
+    if (this.#draining) return;
+    this.#draining = true;
+    this.#keep(this.#drain());
+  }
+
+  /** Evaluates queued attempts one at a time, yielding to I/O between them. */
+  async #drain(): Promise<void> {
+    await null;
+    try {
+      while (this.#queue.length > 0 && !this.#closed) {
+        const t = this.#queue.shift() as Tracked;
+        t.queued = false;
+        if (this.#tracked.get(t.info.id) !== t || !t.dirty || t.loading) continue;
+        t.dirty = false;
+        try {
+          const state = this.#evaluate(t);
+          this.#publish(attemptGradingTopic(t.info.id), state);
+          for (const listener of this.#listeners.get(t.info.id) ?? []) {
+            this.#call(listener, { type: 'grading', state });
+          }
+          if (t.info.sessionId) this.#markSession(t.info.sessionId);
+        } catch (error) {
+          this.#log.warn({ attemptId: t.info.id, err: (error as Error).message }, 'live grading failed');
+        }
+        await yieldToLoop();
+      }
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  #markSession(sessionId: string): void {
+    if (this.#closed) return;
+    let board = this.#boards.get(sessionId);
+    if (!board) {
+      board = {
+        lastJson: undefined,
+        lastFlush: 0,
+        timer: undefined,
+        flushing: false,
+        again: false,
+        expiresAt: undefined,
+      };
+      this.#boards.set(sessionId, board);
+    }
+    if (board.flushing) {
+      board.again = true;
+      return;
+    }
+    if (board.timer) return;
+    const delay = Math.max(0, board.lastFlush + this.#minIntervalMs - this.#now());
+    const target = board;
+    board.timer = setTimeout(() => {
+      target.timer = undefined;
+      this.#keep(this.#flushBoard(sessionId, target));
+    }, delay);
+    board.timer.unref();
+  }
+
+  /** Publishes the session's leaderboard (retained) when it differs from the last one. */
+  async #flushBoard(sessionId: string, board: Board): Promise<void> {
+    board.flushing = true;
+    board.lastFlush = this.#now();
+    try {
+      const leaderboard = await this.leaderboard(sessionId);
+      if (!leaderboard || this.#closed) return;
+      const { generatedAt: _generatedAt, ...content } = leaderboard;
+      const json = JSON.stringify(content);
+      if (json !== board.lastJson) {
+        board.lastJson = json;
+        this.#publish(sessionLeaderboardTopic(sessionId), leaderboard);
+      }
+      if (!leaderboard.running) board.expiresAt ??= this.#now() + this.#retentionMs;
+    } catch (error) {
+      this.#log.warn({ sessionId, err: (error as Error).message }, 'live grading: leaderboard failed');
+    } finally {
+      board.flushing = false;
+      if (board.again) {
+        board.again = false;
+        this.#markSession(sessionId);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------ output
+
+  /** Publishes retained at QoS 0; `null` clears the retained message. */
+  #publish(topic: string, body: unknown): void {
+    if (!this.#aedes || this.#closed) return;
+    const packet = {
+      cmd: 'publish',
+      topic,
+      payload: body === null ? Buffer.alloc(0) : Buffer.from(JSON.stringify(body)),
+      qos: 0,
+      retain: true,
+      dup: false,
+    } as PublishPacket;
+    this.#aedes.publish(packet, (error) => {
+      if (error) this.#log.warn({ topic, err: error.message }, 'live grading: publishing failed');
+    });
+  }
+
+  #call(listener: Listener, update: LiveUpdate): void {
+    try {
+      listener(update);
+    } catch (error) {
+      this.#log.warn({ err: (error as Error).message }, 'live grading: a subscriber failed');
+    }
+  }
+
+  #keep(promise: Promise<unknown>): void {
+    this.#pending.add(promise);
+    void promise.finally(() => this.#pending.delete(promise));
+  }
+}

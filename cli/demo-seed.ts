@@ -245,3 +245,53 @@ export async function seedDemoLab(
   });
   return accounts;
 }
+
+/**
+ * Opens today's lab session for the demo class (ending one left running by an earlier start) and
+ * starts an attempt for one student of each team that has a simulated kit, so live grading has
+ * criteria turning green or red as the kits' data arrives.
+ */
+export async function startDemoSession(
+  db: LabDb,
+  kitIds: readonly string[],
+): Promise<{ sessionId: string; attempts: number }> {
+  const classes = new Classes(db);
+  const assignments = new Assignments(db, classes);
+  const teacher = await db.get<{ id: string; organisation_id: string | null; display_name: string }>(
+    "SELECT id, organisation_id, display_name FROM users WHERE username = 'teacher.chen'",
+  );
+  const cls = await db.get<{ id: string }>("SELECT id FROM classes WHERE name = '物联网2401'");
+  const assignment = cls
+    ? await db.get<{ id: string }>(
+        'SELECT id FROM assignments WHERE class_id = ? ORDER BY created_at LIMIT 1',
+        [cls.id],
+      )
+    : undefined;
+  if (!teacher || !cls || !assignment) throw new Error('the demo lab is not seeded');
+  const instructor: Person = {
+    kind: 'user',
+    id: teacher.id,
+    username: 'teacher.chen',
+    role: 'instructor',
+    organisationId: teacher.organisation_id,
+    displayName: teacher.display_name,
+  };
+  for (const running of await db.all<{ id: string }>(
+    'SELECT id FROM lab_sessions WHERE class_id = ? AND ended_at IS NULL',
+    [cls.id],
+  )) {
+    await assignments.endSession(instructor, running.id);
+  }
+  const session = await assignments.startSession(instructor, cls.id, { assignmentId: assignment.id });
+  let attempts = 0;
+  for (const kitId of kitIds) {
+    const student = await db.get<{ user_id: string }>(
+      'SELECT tm.user_id FROM kit_bindings b JOIN team_members tm ON tm.team_id = b.team_id WHERE b.kit_id = ? ORDER BY tm.user_id LIMIT 1',
+      [kitId],
+    );
+    if (!student) continue;
+    await assignments.startAttempt(instructor, assignment.id, { studentId: student.user_id, kitId });
+    attempts++;
+  }
+  return { sessionId: session.id, attempts };
+}

@@ -7,7 +7,7 @@ import { SerialGateway } from '../gateway/index.ts';
 import { ApiError, People, ROLES, type Role } from '../lab-api/index.ts';
 import { KIT_KINDS, type KitKind, KitRegistry, openLabDb, RegistryError } from '../labdb/index.ts';
 import { ConfigError, type DeepPartial, loadConfig, type PlatformConfig } from './config.ts';
-import { seedDemoLab } from './demo-seed.ts';
+import { seedDemoLab, startDemoSession } from './demo-seed.ts';
 import { createLogger } from './logger.ts';
 import { gatewayOptions, labDbPath, openStore, type Platform, startPlatform, VERSION } from './platform.ts';
 
@@ -170,6 +170,10 @@ program
       brokerUrl: `mqtt://127.0.0.1:${platform.ports.mqtt}`,
       credentials: (kitId) => ({ username: kitId, password: secrets[kitId] as string }),
     });
+    const session = await startDemoSession(
+      platform.labDb,
+      scenario.kits.map((kit) => kit.id),
+    );
     const first = scenario.kits[0]?.id ?? 'demo-01';
     const url = `http://127.0.0.1:${platform.ports.http}`;
     logger.info(
@@ -179,6 +183,8 @@ program
         `  IOTLAB_DATA_DIR=${settings.dataDir} npx iotlab query ${first} temperature\n` +
         `  API docs: ${url}/docs\n` +
         `Lab accounts (passwords renewed at each start):\n${accounts.map((a) => `  ${a.role.padEnd(10)} ${a.username.padEnd(14)} ${a.password}`).join('\n')}\n` +
+        `Lab session ${session.sessionId} is running with ${session.attempts} attempts graded live:\n` +
+        `  curl -N -H 'authorization: Bearer <token>' ${url}/api/v1/sessions/${session.sessionId}/leaderboard\n` +
         `  curl -X POST ${url}/api/v1/auth/login -H 'content-type: application/json' -d '{"username":"teacher.chen","password":"…"}'`,
     );
   });

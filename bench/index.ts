@@ -1,22 +1,26 @@
 /**
  * `npm run bench` — never part of `npm test`. One JSON line per run.
- *   --suite ingest,gateway,fleet,lab   (default: all)
+ *   --suite ingest,gateway,fleet,lab,grading   (default: all)
  *   ingest:  --kits 100 --seconds 10 --stores embedded,influxdb --no-mosquitto
  *   gateway: --serial-kits 32 --lines-per-second 50 --gateway-seconds 20
  *   fleet:   --fleet-kits 1000 --fleet-seconds 60
  *   lab:     --lab-seconds 20 (2,000 students, 50 classes, 200 projects; reads at 200 requests/s)
+ *   grading: --grading-kits 50 --grading-hours 2 (final grading; --stores as for ingest)
+ *            --grading-live-kits 1000 --grading-live-seconds 30 --grading-live-history 0,60
+ *            (live grading at 1 Hz per kit; one run per minutes of history already buffered)
  */
 import { parseArgs } from 'node:util';
 import { serverAvailable } from '../tests/harness/servers.ts';
 import { fleetBench } from './fleet.ts';
 import { gatewayBench } from './gateway.ts';
+import { gradingBench } from './grading.ts';
 import { ingestBench } from './ingest.ts';
 import { labApiBench } from './lab-api.ts';
 import { emitResult } from './report.ts';
 
 const { values: args } = parseArgs({
   options: {
-    suite: { type: 'string', default: 'ingest,gateway,fleet,lab' },
+    suite: { type: 'string', default: 'ingest,gateway,fleet,lab,grading' },
     kits: { type: 'string', default: '100' },
     seconds: { type: 'string', default: '10' },
     stores: { type: 'string', default: 'embedded,influxdb' },
@@ -27,6 +31,11 @@ const { values: args } = parseArgs({
     'fleet-kits': { type: 'string', default: '1000' },
     'fleet-seconds': { type: 'string', default: '60' },
     'lab-seconds': { type: 'string', default: '20' },
+    'grading-kits': { type: 'string', default: '50' },
+    'grading-hours': { type: 'string', default: '2' },
+    'grading-live-kits': { type: 'string', default: '1000' },
+    'grading-live-seconds': { type: 'string', default: '30' },
+    'grading-live-history': { type: 'string', default: '0,60' },
   },
 });
 const suites = new Set(String(args.suite).split(','));
@@ -59,5 +68,15 @@ if (suites.has('lab')) {
 }
 if (suites.has('fleet')) {
   await fleetBench({ kits: Number(args['fleet-kits']), seconds: Number(args['fleet-seconds']) });
+}
+if (suites.has('grading')) {
+  await gradingBench({
+    kits: Number(args['grading-kits']),
+    hours: Number(args['grading-hours']),
+    stores: String(args.stores).split(',') as ('embedded' | 'influxdb')[],
+    liveKits: Number(args['grading-live-kits']),
+    liveSeconds: Number(args['grading-live-seconds']),
+    liveHistoryMinutes: String(args['grading-live-history']).split(',').map(Number),
+  });
 }
 process.exit(0);

@@ -178,6 +178,8 @@ export function createEmbeddedStore(config: EmbeddedStoreConfig): TelemetryStore
       clearInterval(sweepTimer);
       if (pending.size > 0) await new Promise<void>((resolve) => (drained = resolve));
       const exited = new Promise((resolve) => writer.once('exit', resolve));
+      // Held until it exits: an unref'd worker would let the process end before close() resolves.
+      writer.ref();
       writer.postMessage('close');
       await exited;
       if (db.open) db.close();

@@ -37,6 +37,7 @@
  *   and late viewers still see it.
  */
 import type { Aedes, PublishPacket } from 'aedes';
+import { type AttemptRow, toAttempt } from '../lab-api/classes.ts';
 import type { Criterion, Rubric } from '../lab-api/rubric.ts';
 import type { LabDb } from '../labdb/index.ts';
 import { attemptGradingTopic, sessionLeaderboardTopic, type TelemetryRecord } from '../protocol/index.ts';
@@ -285,15 +286,7 @@ interface Tracked {
   state: LiveState | undefined;
 }
 
-interface RunningRow {
-  id: string;
-  assignment_id: string;
-  session_id: string | null;
-  student_id: string;
-  team_id: string | null;
-  kit_id: string;
-  started_at: number;
-  ended_at: number | null;
+interface RunningRow extends AttemptRow {
   task_id: string;
   task_version: number;
 }
@@ -315,19 +308,6 @@ const RUNNING_SQL = `SELECT at.id, at.assignment_id, at.session_id, at.student_i
   WHERE at.ended_at IS NULL`;
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-function toAttempt(row: Omit<RunningRow, 'task_id' | 'task_version'>): LiveAttempt {
-  return {
-    id: row.id,
-    assignmentId: row.assignment_id,
-    sessionId: row.session_id,
-    studentId: row.student_id,
-    teamId: row.team_id,
-    kitId: row.kit_id,
-    startedAt: row.started_at,
-    endedAt: row.ended_at,
-  };
-}
 
 /** Sorts by time and keeps one reading per instant (the last one that arrived). */
 function normalize(points: SeriesPoint[]): void {

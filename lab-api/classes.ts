@@ -189,7 +189,8 @@ interface SessionRow {
   ended_at: number | null;
 }
 
-interface AttemptRow {
+/** An `attempts` row as SQL returns it. */
+export interface AttemptRow {
   id: string;
   assignment_id: string;
   session_id: string | null;
@@ -250,7 +251,7 @@ function toSession(row: SessionRow): LabSession {
   };
 }
 
-function toAttempt(row: AttemptRow): Attempt {
+export function toAttempt(row: AttemptRow): Attempt {
   return {
     id: row.id,
     assignmentId: row.assignment_id,

@@ -40,7 +40,15 @@ import type { LabDb, SqlValue } from '../labdb/index.ts';
 import type { TelemetryStore } from '../telemetry/index.ts';
 import { recordAudit } from './audit.ts';
 import type { Principal } from './auth.ts';
-import { type Assignment, Assignments, type Attempt, Classes, type ClassInfo } from './classes.ts';
+import {
+  type Assignment,
+  Assignments,
+  type Attempt,
+  type AttemptRow,
+  Classes,
+  type ClassInfo,
+  toAttempt,
+} from './classes.ts';
 import { ApiError } from './errors.ts';
 import { versionConflict } from './http.ts';
 import type { Criterion, Rubric } from './rubric.ts';
@@ -301,30 +309,6 @@ function toTaskInfo(row: TaskRow): TaskInfo {
 
 const TASK_SELECT = `SELECT t.id, t.title, t.version, t.mentor_weight, t.required_sensors, t.rubric, p.organisation_id
   FROM lab_tasks t LEFT JOIN projects p ON p.id = t.project_id`;
-
-interface AttemptRow {
-  id: string;
-  assignment_id: string;
-  session_id: string | null;
-  student_id: string;
-  team_id: string | null;
-  kit_id: string;
-  started_at: number;
-  ended_at: number | null;
-}
-
-function toAttempt(row: AttemptRow): Attempt {
-  return {
-    id: row.id,
-    assignmentId: row.assignment_id,
-    sessionId: row.session_id,
-    studentId: row.student_id,
-    teamId: row.team_id,
-    kitId: row.kit_id,
-    startedAt: row.started_at,
-    endedAt: row.ended_at,
-  };
-}
 
 interface RunRow {
   id: string;

@@ -167,7 +167,7 @@ describeWithServer('socat', 'serial gateway with simulated Arduino kits on ptys'
     expect(port?.state).toBe('open');
   });
 
-  it('recovers from unplug and replug within 2 s, and marks the kit offline meanwhile', async () => {
+  it('recovers from unplug and replug, and marks the kit offline meanwhile', async () => {
     const pair = await pty();
     const gw = await gateway([{ path: pair.a }]);
     let kit = await serialKit('uno-05', pair.b);

@@ -1380,44 +1380,35 @@ export class Grades {
     const { grades, attempts, counted } = await this.#assignmentGrades(assignment);
     const graded = attempts.filter((data) => data.run !== null);
     const stats = new Map<string, CriterionStatistics & { sum: number }>();
+    const fresh = (c: {
+      id: string;
+      title: ReviewedCriterion['title'];
+      type: string;
+      weight: number;
+    }): CriterionStatistics & { sum: number } => ({
+      criterionId: c.id,
+      title: c.title,
+      type: c.type,
+      weight: c.weight,
+      attemptsGraded: 0,
+      attemptsPassed: 0,
+      passRate: 0,
+      meanScore: 0,
+      meanPercent: 0,
+      studentsGraded: 0,
+      studentsFailed: 0,
+      sum: 0,
+    });
     const entry = (c: ReviewedCriterion) => {
       let s = stats.get(c.id);
       if (!s) {
-        s = {
-          criterionId: c.id,
-          title: c.title,
-          type: c.type,
-          weight: c.weight,
-          attemptsGraded: 0,
-          attemptsPassed: 0,
-          passRate: 0,
-          meanScore: 0,
-          meanPercent: 0,
-          studentsGraded: 0,
-          studentsFailed: 0,
-          sum: 0,
-        };
+        s = fresh(c);
         stats.set(c.id, s);
       }
       return s;
     };
     // The current rubric's criteria first, in its order.
-    for (const c of grades.criteria) {
-      stats.set(c.id, {
-        criterionId: c.id,
-        title: c.title,
-        type: c.type,
-        weight: c.weight,
-        attemptsGraded: 0,
-        attemptsPassed: 0,
-        passRate: 0,
-        meanScore: 0,
-        meanPercent: 0,
-        studentsGraded: 0,
-        studentsFailed: 0,
-        sum: 0,
-      });
-    }
+    for (const c of grades.criteria) stats.set(c.id, fresh(c));
     for (const data of graded) {
       for (const c of data.criteria) {
         const s = entry(c);

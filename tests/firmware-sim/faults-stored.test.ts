@@ -78,10 +78,16 @@ describeWithServer('socat', 'every simulated fault in the stored data', () => {
     const { inside, outside } = await windows('f-swapped');
     const light = await series('f-swapped', 'light');
     const soil = await series('f-swapped', 'soil_moisture');
-    const soilBefore = values(soil.filter(outside));
-    const soilMean = soilBefore.reduce((a, b) => a + b, 0) / soilBefore.length;
-    for (const v of values(light.filter(inside))) expect(Math.abs(v - soilMean)).toBeLessThan(5);
-    for (const v of values(soil.filter(inside))) expect(Math.abs(v - soilMean)).toBeGreaterThan(5);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const soilOutside = mean(values(soil.filter(outside)));
+    const lightOutside = mean(values(light.filter(outside)));
+    // Each wire carries the other sensor's level (light depends on the time of day, so compare
+    // with the level each sensor shows outside the window rather than with fixed numbers).
+    for (const v of values(light.filter(inside))) expect(Math.abs(v - soilOutside)).toBeLessThan(5);
+    for (const v of values(soil.filter(inside))) {
+      expect(Math.abs(v - lightOutside)).toBeLessThan(Math.max(5, lightOutside * 0.15));
+    }
+    expect(light.filter(inside).length).toBeGreaterThanOrEqual(5);
   });
 
   it('noise burst: spikes in the window only', async () => {

@@ -171,7 +171,7 @@ export const RUBRIC: Rubric = {
   ],
 };
 
-function checkedRubric(): Rubric {
+export function checkedRubric(): Rubric {
   const problems = rubricProblems(
     RUBRIC,
     { requiredSensors: SENSORS, requiredActuators: [] },
@@ -298,10 +298,10 @@ export class KitSignal {
   }
 }
 
-const kitName = (prefix: string, i: number) => `${prefix}-${String(i).padStart(4, '0')}`;
+export const kitName = (prefix: string, i: number) => `${prefix}-${String(i).padStart(4, '0')}`;
 
 /** The class's records in time order (all kits at second 0, then second 1, …), in batches. */
-function* classBatches(
+export function* classBatches(
   kitIds: readonly string[],
   window: TimeWindow,
   seconds: number,

@@ -35,7 +35,7 @@ export type CriterionOf<K extends CriterionType> = Extract<Criterion, { type: K 
 export interface GradingContext {
   window: TimeWindow;
   /** Finite readings of a sensor in the window, oldest first (memoized). */
-  points(sensor: string): SeriesPoint[];
+  points(sensor: string): readonly SeriesPoint[];
   events: readonly GradingEvent[];
   commands: readonly GradingCommand[];
 }

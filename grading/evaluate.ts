@@ -25,7 +25,7 @@ import type {
 
 /** The data of the attempt cut to its window, each series read once. */
 export function createContext(window: TimeWindow, data: GradingData): GradingContext {
-  const cache = new Map<string, SeriesPoint[]>();
+  const cache = new Map<string, readonly SeriesPoint[]>();
   return {
     window,
     points(sensor) {

@@ -58,6 +58,8 @@ export interface GradingBenchOptions {
   liveSeconds: number;
   /** Live grading: one run per entry, with this many minutes already buffered per attempt. */
   liveHistoryMinutes: number[];
+  /** Which parts run: final grading, live grading. */
+  parts: ('final' | 'live')[];
 }
 
 const emit = (result: Record<string, unknown>) => emitResult('grading', result);
@@ -904,6 +906,6 @@ async function liveGrading(opts: GradingBenchOptions): Promise<void> {
 }
 
 export async function gradingBench(opts: GradingBenchOptions): Promise<void> {
-  await finalGrading(opts);
-  await liveGrading(opts);
+  if (opts.parts.includes('final')) await finalGrading(opts);
+  if (opts.parts.includes('live')) await liveGrading(opts);
 }

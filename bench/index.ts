@@ -8,6 +8,7 @@
  *   grading: --grading-kits 50 --grading-hours 2 (final grading; --stores as for ingest)
  *            --grading-live-kits 1000 --grading-live-seconds 30 --grading-live-history 0,60
  *            (live grading at 1 Hz per kit; one run per minutes of history already buffered)
+ *            --grading-parts final,live (default: both)
  */
 import { parseArgs } from 'node:util';
 import { serverAvailable } from '../tests/harness/servers.ts';
@@ -36,6 +37,7 @@ const { values: args } = parseArgs({
     'grading-live-kits': { type: 'string', default: '1000' },
     'grading-live-seconds': { type: 'string', default: '30' },
     'grading-live-history': { type: 'string', default: '0,60' },
+    'grading-parts': { type: 'string', default: 'final,live' },
   },
 });
 const suites = new Set(String(args.suite).split(','));
@@ -77,6 +79,7 @@ if (suites.has('grading')) {
     liveKits: Number(args['grading-live-kits']),
     liveSeconds: Number(args['grading-live-seconds']),
     liveHistoryMinutes: String(args['grading-live-history']).split(',').map(Number),
+    parts: String(args['grading-parts']).split(',') as ('final' | 'live')[],
   });
 }
 process.exit(0);

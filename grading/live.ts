@@ -23,7 +23,8 @@
  *   `minIntervalMs` (1 s) per attempt, on one queue that yields to I/O between attempts. It is the
  *   engine's own per-criterion evaluation (`evaluateCriterion`, as `gradeAttempt` does), minus the
  *   authenticity flags of sensors no criterion asks about; copy and replay detection against other
- *   kits and earlier attempts is left to the final grade. An evaluation that takes long (more than
+ *   kits and earlier attempts is left to the final grade. Authenticity flags are recomputed every
+ *   30 s (`authenticityEveryMs`) and at the end, and reused in between. An evaluation that takes long (more than
  *   a tenth of the interval) spaces that attempt's evaluations out, so one heavy rubric cannot
  *   take the process.
  * - **Time to pass** is the first moment every criterion passed: the arrival time (platform clock,
@@ -65,6 +66,11 @@ export const LIVE_DEFAULTS = {
   minIntervalMs: 1_000,
   /** The span of an attempt kept in memory and graded live. */
   keepMs: 2 * 3_600_000,
+  /**
+   * Authenticity flags are recomputed this often (and at the end); in between, evaluations reuse
+   * them: fabricated data takes minutes to show, and the checks are most of an evaluation's cost.
+   */
+  authenticityEveryMs: 30_000,
   /** Readings kept per series (2 h at 5 Hz). */
   maxPointsPerSensor: 36_000,
   /** Events, and commands, kept per attempt. */
@@ -197,16 +203,18 @@ export interface LiveGrade {
 /**
  * The rubric on the data, criterion by criterion exactly as `gradeAttempt` evaluates it, but
  * computing authenticity flags only for the sensors an authenticity criterion checks (live states
- * carry no flags, and the flags are most of the cost on long windows).
+ * carry no flags, and the flags are most of the cost on long windows); `cache` carries flags over
+ * from an earlier evaluation.
  */
 export function gradeLive(
   rubric: Rubric,
   window: TimeWindow,
   data: GradingData,
   options: GradeOptions = {},
+  /** Flags computed earlier, reused per sensor (live grading refreshes them every half minute). */
+  cache = new Map<string, AuthenticityFlag[]>(),
 ): LiveGrade {
   const ctx = createContext(window, data);
-  const cache = new Map<string, AuthenticityFlag[]>();
   const flagsOf = (sensors: readonly string[]) =>
     [...new Set(sensors)].flatMap((sensor) => {
       let flags = cache.get(sensor);
@@ -280,6 +288,9 @@ interface Tracked {
   seq: number;
   lastEvalAt: number;
   lastCostMs: number;
+  /** Authenticity flags per sensor, reused until `flagsAt + authenticityEveryMs`. */
+  flags: Map<string, AuthenticityFlag[]>;
+  flagsAt: number;
   dirty: boolean;
   queued: boolean;
   timer: NodeJS.Timeout | undefined;
@@ -749,6 +760,8 @@ export class LiveGrader {
       seq,
       lastEvalAt: 0,
       lastCostMs: 0,
+      flags: new Map(),
+      flagsAt: 0,
       dirty: true,
       queued: false,
       timer: undefined,
@@ -976,11 +989,16 @@ export class LiveGrader {
     const to = endedAt ?? Math.max(now, (t.newestTs ?? -Infinity) + 1);
     const from = this.#trim(t, to);
     const window = { from, to };
+    if (endedAt !== undefined || now - t.flagsAt >= LIVE_DEFAULTS.authenticityEveryMs) {
+      t.flags.clear();
+      t.flagsAt = now;
+    }
     const grade = gradeLive(
       t.task.rubric,
       window,
       { series: Object.fromEntries(t.series), events: t.events, commands: t.commands },
       t.task.options,
+      t.flags,
     );
     const passed = grade.criteria.length > 0 && grade.criteria.every((c) => c.passed);
     if (passed && t.passedAt === null) {

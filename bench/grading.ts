@@ -44,7 +44,7 @@ import { createEmbeddedStore, type TelemetryStore } from '../telemetry/index.ts'
 import { createInfluxStore } from '../telemetry/influxdb.ts';
 import { createInfluxDatabase, serverAvailable, startInfluxd } from '../tests/harness/servers.ts';
 import { percentile } from './load.ts';
-import { emitResult, sleep } from './report.ts';
+import { emitResult, profileCpu, sleep } from './report.ts';
 
 export interface GradingBenchOptions {
   /** Final grading: kits (attempts) of the class. */
@@ -793,11 +793,13 @@ async function liveRun(opts: GradingBenchOptions, historyMinutes: number, genera
 
     const updatesBefore = updates;
     const publishedBefore = published;
+    const stopProfile = await profileCpu();
     const cpu = process.cpuUsage();
     const wallStart = performance.now();
     await sleep(opts.liveSeconds * 1000);
     const wall = performance.now() - wallStart;
     const percent = cpuPercent(cpu, wall);
+    await stopProfile();
     const evaluations = updates - updatesBefore;
     const now = Date.now();
     const lags = [...latest.values()]

@@ -443,8 +443,9 @@ export function sensorFlags(
   }
 
   // A copy of another kit's stream.
-  const tolerance = (median(intervals(pts)) ?? 1000) / 2;
-  for (const [peer, series] of Object.entries(options.peers ?? {})) {
+  const peers = Object.entries(options.peers ?? {});
+  const tolerance = peers.length ? (median(intervals(pts)) ?? 1000) / 2 : 0;
+  for (const [peer, series] of peers) {
     const theirs = inWindow(series[sensor], ctx.window);
     if (!theirs.length) continue;
     const compared = compareAligned(pts, theirs, tolerance, AUTHENTICITY.copyPercent);
@@ -538,7 +539,7 @@ export function authenticity(
   flags: readonly AuthenticityFlag[],
   ctx: GradingContext,
 ): CriterionResult {
-  const checked = sensors.filter((sensor) => ctx.points(sensor).length > 0);
+  const checked = sensors.filter((sensor) => ctx.count(sensor) > 0);
   const kinds = { constant: 0, pattern: 0, replay: 0, copy: 0 };
   for (const f of flags) kinds[f.kind]++;
   const measured = { sensorsChecked: checked.length, flags: flags.length, ...kinds };

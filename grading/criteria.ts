@@ -36,6 +36,8 @@ export interface GradingContext {
   window: TimeWindow;
   /** Finite readings of a sensor in the window, oldest first (memoized). */
   points(sensor: string): readonly SeriesPoint[];
+  /** How many readings `points` has (without building them, for live buffers). */
+  count(sensor: string): number;
   events: readonly GradingEvent[];
   commands: readonly GradingCommand[];
 }
@@ -56,6 +58,25 @@ export interface CriterionScan {
   finish(ctx: GradingContext): CriterionResult;
 }
 
+/** The scan of a criterion whose evaluator reads one series in one pass; undefined for the others. */
+export function createScan(criterion: Criterion): CriterionScan | undefined {
+  switch (criterion.type) {
+    case 'sampling':
+      return new SamplingScan(criterion);
+    case 'completeness':
+      return new CompletenessScan(criterion);
+    case 'range':
+    case 'tolerance':
+      return new RangeScan(criterion);
+    case 'stability':
+      return new StabilityScan(criterion);
+    case 'threshold_response':
+      return new ThresholdScan(criterion);
+    default:
+      return undefined;
+  }
+}
+
 /** Runs a scan over the window's readings of its series. */
 export function scanAll(scan: CriterionScan, ctx: GradingContext): CriterionResult {
   for (const point of ctx.points(scan.sensor)) scan.add(point);
@@ -65,29 +86,32 @@ export function scanAll(scan: CriterionScan, ctx: GradingContext): CriterionResu
 /** Counts of integer values (intervals in ms): their median without keeping or sorting them all. */
 class Histogram {
   readonly #counts = new Map<number, number>();
+  /** The distinct values in order (few: a kit's intervals vary by its clock's jitter). */
+  readonly #keys: number[] = [];
   #n = 0;
 
   add(value: number): void {
-    this.#counts.set(value, (this.#counts.get(value) ?? 0) + 1);
+    const count = this.#counts.get(value);
+    if (count === undefined) {
+      let at = this.#keys.length;
+      while (at > 0 && (this.#keys[at - 1] as number) > value) at--;
+      this.#keys.splice(at, 0, value);
+    }
+    this.#counts.set(value, (count ?? 0) + 1);
     this.#n++;
-  }
-
-  get size(): number {
-    return this.#n;
   }
 
   /** The median (the mean of the two middle values for an even count), as `median` computes it. */
   median(): number | undefined {
     if (this.#n === 0) return undefined;
-    const keys = Float64Array.from(this.#counts.keys()).sort();
     const mid = this.#n >> 1;
     const at = (index: number) => {
       let seen = 0;
-      for (const key of keys) {
+      for (const key of this.#keys) {
         seen += this.#counts.get(key) as number;
         if (seen > index) return key;
       }
-      return keys[keys.length - 1] as number;
+      return this.#keys[this.#keys.length - 1] as number;
     };
     return this.#n % 2 === 1 ? at(mid) : (at(mid - 1) + at(mid)) / 2;
   }

@@ -7,6 +7,7 @@
 export { AUTHENTICITY } from './authenticity.ts';
 export { type CriterionOf, type GradingContext, RATE_JITTER } from './criteria.ts';
 export { createContext, defaultAuthenticitySensors, evaluateCriterion, gradeAttempt } from './evaluate.ts';
+export { SeriesBuffer } from './buffer.ts';
 export * from './live.ts';
 export { loadGradingData, rubricSensors } from './load.ts';
 export * from './types.ts';

@@ -1,0 +1,326 @@
+import { mkdirSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import middie from '@fastify/middie';
+import type { FastifyInstance } from 'fastify';
+import { type AccessLog, adminAuth, type LabAccounts, type StudentAccess } from './access.ts';
+import {
+  BROKER_NODE_ID,
+  brokerNode,
+  CURRICULUM_FLOWS,
+  type CurriculumFlowName,
+  curriculumFlow,
+  mergeFlows,
+} from './curriculum.ts';
+import { type FlowNode, type NodeRed, nodeRed } from './node-red.ts';
+
+export interface FlowsLog extends AccessLog {
+  error(object: object, message: string): void;
+  debug(object: object, message: string): void;
+}
+
+export interface FlowsOptions {
+  /** The platform's fastify app, before it listens: the editor is served from its HTTP server. */
+  app: FastifyInstance;
+  /** Node-RED's working directory (flows file, credentials, context), under the platform's data dir. */
+  userDir: string;
+  /** Where the editor and its admin API are served. */
+  adminRoot?: string;
+  /** Where `http in` nodes of flows are served. */
+  nodeRoot?: string;
+  accounts: LabAccounts;
+  studentAccess: StudentAccess;
+  /** Encrypts the flows' credentials file; empty: Node-RED generates one and keeps it in userDir. */
+  credentialSecret?: string;
+  log: FlowsLog;
+}
+
+/** The platform broker as the flows reach it: a service account on loopback. */
+export interface BrokerConnection {
+  host: string;
+  port: number;
+  username: string;
+  password: string;
+}
+
+/** Node-RED's numeric log levels (its `logging` handler receives these). */
+const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  10: 'error',
+  20: 'error',
+  30: 'warn',
+  40: 'info',
+  50: 'debug',
+  60: 'debug',
+  98: 'info',
+  99: 'debug',
+};
+
+let embedded = false;
+
+/**
+ * Node-RED embedded in the platform's HTTP server. `mount` (before the server listens) serves
+ * the editor at `adminRoot` through `@fastify/middie`; `start` (once the broker listens) runs the
+ * flows with the broker's connection set on the shared `mqtt-broker` config node.
+ *
+ * Node-RED is a singleton: one embedded editor per process.
+ */
+export class FlowsEditor {
+  readonly adminRoot: string;
+  readonly nodeRoot: string;
+  readonly #options: FlowsOptions;
+  readonly #red: NodeRed;
+  #studentAccess: StudentAccess;
+  #started = false;
+  #stopped = false;
+
+  private constructor(options: FlowsOptions) {
+    this.#options = options;
+    this.adminRoot = trimSlash(options.adminRoot ?? '/flows');
+    this.nodeRoot = trimSlash(options.nodeRoot ?? '/flows-api');
+    this.#studentAccess = options.studentAccess;
+    this.#red = nodeRed();
+  }
+
+  /** Initialises Node-RED on the app's server and mounts the editor; call before `app.listen`. */
+  static async mount(options: FlowsOptions): Promise<FlowsEditor> {
+    if (embedded) throw new Error('Node-RED is already embedded in this process (it is a singleton)');
+    embedded = true;
+    try {
+      const editor = new FlowsEditor(options);
+      await editor.#mount();
+      return editor;
+    } catch (error) {
+      embedded = false;
+      throw error;
+    }
+  }
+
+  /** What students may do in the editor (takes effect on their next request). */
+  get studentAccess(): StudentAccess {
+    return this.#studentAccess;
+  }
+  set studentAccess(access: StudentAccess) {
+    this.#studentAccess = access;
+  }
+
+  async #mount(): Promise<void> {
+    const { app, userDir, log } = this.#options;
+    mkdirSync(userDir, { recursive: true });
+    const settings: Record<string, unknown> = {
+      userDir,
+      flowFile: 'flows.json',
+      flowFilePretty: true,
+      httpAdminRoot: this.adminRoot,
+      httpNodeRoot: this.nodeRoot,
+      ...(this.#options.credentialSecret ? { credentialSecret: this.#options.credentialSecret } : {}),
+      adminAuth: adminAuth(this.#options.accounts, () => this.#studentAccess, log),
+      // No installing of nodes from the editor (no npm in a lab room), no update checks, no tours.
+      externalModules: {
+        autoInstall: false,
+        palette: { allowInstall: false },
+        modules: { allowInstall: false },
+      },
+      functionExternalModules: false,
+      telemetry: { enabled: false, updateNotification: false },
+      diagnostics: { enabled: false, ui: false },
+      editorTheme: {
+        page: { title: 'IoT Lab · flows' },
+        header: { title: 'IoT Lab · Node-RED' },
+        projects: { enabled: false },
+        tours: false,
+        palette: { editable: false },
+        login: {
+          message:
+            'Sign in with your lab account (the one of the lab website). Instructors and mentors edit the flows; students may look at them when their instructor allows it. 使用实验平台账号登录。',
+        },
+      },
+      logging: {
+        console: { level: 'off' },
+        iotlab: {
+          level: 'info',
+          audit: true,
+          metrics: false,
+          handler:
+            () => (msg: { level: number; msg?: unknown; type?: string; id?: string; event?: string }) => {
+              const level = LEVELS[msg.level] ?? 'info';
+              if (msg.level === 98) {
+                // Audit events: sign-in failures and refused permissions matter, the rest is noise.
+                if (msg.event && /fail/.test(msg.event)) log.warn({ event: msg.event }, 'flow editor audit');
+                return;
+              }
+              const text = typeof msg.msg === 'string' ? msg.msg : JSON.stringify(msg.msg);
+              log[level]({ ...(msg.type ? { node: msg.type, id: msg.id } : {}) }, `node-red: ${text}`);
+            },
+        },
+      },
+    };
+    this.#red.init(app.server, settings);
+    if (!app.hasDecorator('use')) await app.register(middie);
+    const use = (app as unknown as { use(path: string, fn: unknown): void }).use.bind(app);
+    use(this.adminRoot, this.#red.httpAdmin);
+    use(this.nodeRoot, this.#red.httpNode);
+  }
+
+  /**
+   * Starts the flows runtime and points the shared broker config node at the platform broker
+   * (the service secret changes at every platform start, so the node is redeployed each time).
+   */
+  async start(broker: BrokerConnection): Promise<void> {
+    const server = this.#options.app.server;
+    const before = server.listeners('upgrade') as UpgradeListener[];
+    let flowsStarted = false;
+    this.#red.events.on('flows:started', () => {
+      flowsStarted = true;
+    });
+    await this.#red.start();
+    this.#started = true;
+    // RED.start resolves before the flows file is loaded and started: wait for that first.
+    await until(() => flowsStarted, 30_000, 'the flows to start');
+    this.#routeUpgrades(before);
+    const current = await this.flows();
+    await this.deploy(mergeFlows(current, [brokerNode(broker)]), { [BROKER_NODE_ID]: credentialsOf(broker) });
+  }
+
+  /**
+   * The editor's WebSocket (`<adminRoot>/comms`) is Node-RED's own; the app's WebSocket plugin
+   * (MQTT over WebSocket at /mqtt) would answer it with a 404 and close the socket, so its
+   * upgrade listeners skip that path.
+   */
+  #routeUpgrades(appListeners: UpgradeListener[]): void {
+    const server = this.#options.app.server;
+    const comms = `${this.adminRoot}/comms`;
+    const all = server.listeners('upgrade') as UpgradeListener[];
+    server.removeAllListeners('upgrade');
+    for (const listener of all) {
+      if (!appListeners.includes(listener)) {
+        server.on('upgrade', listener);
+        continue;
+      }
+      server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+        if ((request.url ?? '').split('?')[0] === comms) return;
+        listener(request, socket, head);
+      });
+    }
+  }
+
+  /** The deployed flow configuration (every node, config nodes included). */
+  async flows(): Promise<FlowNode[]> {
+    return (await this.#red.runtime.flows.getFlows({}))?.flows ?? [];
+  }
+
+  /** Deploys a full flow configuration (what the editor's Deploy does), with credentials by node id. */
+  async deploy(flows: FlowNode[], credentials?: Record<string, Record<string, string>>): Promise<void> {
+    const withCredentials = flows.map((node) =>
+      credentials?.[node.id] ? { ...node, credentials: credentials[node.id] } : node,
+    );
+    await this.#red.runtime.flows.setFlows({ flows: { flows: withCredentials }, deploymentType: 'full' });
+  }
+
+  /**
+   * Deploys shipped curriculum flows (all by default) and any `extra` nodes (e.g. a
+   * `flowVariant`) beside what runs, replacing earlier copies by id. The deployed broker config
+   * node is kept: the flows use the platform's connection.
+   */
+  async deployCurriculum(
+    names: readonly CurriculumFlowName[] = CURRICULUM_FLOWS,
+    extra: readonly FlowNode[] = [],
+  ): Promise<void> {
+    const shipped = names
+      .flatMap((name) => curriculumFlow(name))
+      .filter((node) => node.id !== BROKER_NODE_ID);
+    await this.upsert([...shipped, ...extra.filter((node) => node.id !== BROKER_NODE_ID)]);
+  }
+
+  /** Adds (or replaces, by id) these nodes in the running configuration and deploys. */
+  async upsert(nodes: FlowNode[]): Promise<void> {
+    await this.deploy(mergeFlows(await this.flows(), nodes));
+  }
+
+  /**
+   * Adds (or updates) the InfluxDB config node `iotlab-influxdb` from the platform's store
+   * settings, so students' InfluxDB nodes write where the platform stores. Needs the
+   * node-red-contrib-influxdb nodes, which are not a platform dependency: without them this
+   * only logs how to get them. Returns whether the node was deployed.
+   */
+  async configureInflux(store: InfluxStoreSettings): Promise<boolean> {
+    if (!this.hasNodeType('influxdb')) {
+      this.#options.log.info(
+        { url: store.url },
+        'the store is InfluxDB, but the InfluxDB nodes are not installed: npm install node-red-contrib-influxdb in the platform directory to get a preconfigured "iotlab-influxdb" config node',
+      );
+      return false;
+    }
+    const { node, credentials } = influxConfigNode(store);
+    await this.deploy(mergeFlows(await this.flows(), [node]), { [node.id]: credentials });
+    return true;
+  }
+
+  /** Whether a node type is installed (e.g. `influxdb` from node-red-contrib-influxdb). */
+  hasNodeType(type: string): boolean {
+    return Boolean(this.#red.nodes.getType(type));
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    if (this.#started) await this.#red.stop();
+    embedded = false;
+  }
+}
+
+async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`Node-RED: timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+type UpgradeListener = (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+function trimSlash(path: string): string {
+  const withLead = path.startsWith('/') ? path : `/${path}`;
+  return withLead.length > 1 ? withLead.replace(/\/+$/, '') : withLead;
+}
+
+/** The platform's InfluxDB settings (`store.influx` of the configuration). */
+export interface InfluxStoreSettings {
+  url: string;
+  apiVersion: 1 | 2;
+  token: string;
+  database: string;
+  username: string;
+  password: string;
+}
+
+export const INFLUX_NODE_ID = 'iotlab-influxdb';
+
+/** The config node of node-red-contrib-influxdb (0.7) for the platform's store. */
+export function influxConfigNode(store: InfluxStoreSettings): {
+  node: FlowNode;
+  credentials: Record<string, string>;
+} {
+  const url = new URL(store.url);
+  const https = url.protocol === 'https:';
+  const node: FlowNode = {
+    id: INFLUX_NODE_ID,
+    type: 'influxdb',
+    name: 'IoT Lab store',
+    hostname: url.hostname,
+    port: url.port || (https ? '443' : '8086'),
+    protocol: https ? 'https' : 'http',
+    database: store.database,
+    usetls: https,
+    tls: '',
+    influxdbVersion: store.apiVersion === 1 ? '1.x' : '2.0',
+    url: store.url,
+    rejectUnauthorized: true,
+  };
+  const credentials: Record<string, string> =
+    store.apiVersion === 1 ? { username: store.username, password: store.password } : { token: store.token };
+  return { node, credentials };
+}
+
+function credentialsOf(broker: BrokerConnection): Record<string, string> {
+  return { user: broker.username, password: broker.password };
+}

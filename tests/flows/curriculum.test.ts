@@ -104,7 +104,7 @@ async function stored(kitId: string, sensor: string) {
 
 describe('threshold alarm', () => {
   it('sends the buzzer command and the alarm event when the temperature goes above T, and clears below the lower mark', async () => {
-    await loadFlow('threshold-alarm', { ABOVE: 35, CLEAR_BELOW: 29 });
+    await loadFlow('threshold-alarm', { ABOVE: 30, CLEAR_BELOW: 29 });
     const kit = await scriptedKit('alarm-kit');
     const watcher = await connect(lab.mqttUrl, { username: service.username, password: service.secret });
     const events = await collect(watcher, 'iotlab/v1/kits/alarm-kit/events');
@@ -208,7 +208,7 @@ describe('closed loop', () => {
 
 describe('data cleaning', () => {
   it('publishes a moving average without the outliers as a derived sensor of the kit, stored like its own', async () => {
-    await loadFlow('data-cleaning', { WINDOW: 3, MAX_JUMP: 100 });
+    await loadFlow('data-cleaning', { WINDOW: 3, MAX_JUMP: 5 });
     const kit = await scriptedKit('clean-kit');
     const sent = [20, 21, 22, 85, 23, 24];
     const times: number[] = [];
@@ -227,7 +227,7 @@ describe('data cleaning', () => {
   });
 
   it('takes a lasting change of level as real after three readings', async () => {
-    await loadFlow('data-cleaning', { WINDOW: 3, MAX_JUMP: 100 });
+    await loadFlow('data-cleaning', { WINDOW: 3, MAX_JUMP: 5 });
     const kit = await scriptedKit('step-kit');
     for (const [i, temperature] of [20, 20, 20, 40, 40, 40, 40].entries()) {
       await kit.send({ temperature }, Date.now() - (10 - i) * 1000);

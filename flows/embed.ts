@@ -128,7 +128,6 @@ export class FlowsEditor {
         header: { title: 'IoT Lab · Node-RED' },
         projects: { enabled: false },
         tours: false,
-        palette: { editable: false },
         login: {
           message:
             'Sign in with your lab account (the one of the lab website). Instructors and mentors edit the flows; students may look at them when their instructor allows it. 使用实验平台账号登录。',

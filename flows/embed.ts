@@ -13,6 +13,7 @@ import {
   mergeFlows,
 } from './curriculum.ts';
 import { type FlowNode, type NodeRed, nodeRed } from './node-red.ts';
+import { readStudentAccess, registerSettingsRoutes } from './routes.ts';
 
 export interface FlowsLog extends AccessLog {
   error(object: object, message: string): void;
@@ -24,11 +25,14 @@ export interface FlowsOptions {
   app: FastifyInstance;
   /** Node-RED's working directory (flows file, credentials, context), under the platform's data dir. */
   userDir: string;
+  /** Serve `GET/PUT /api/v1/flows/settings` (needs the lab API's access control on the app). */
+  settingsRoutes?: boolean;
   /** Where the editor and its admin API are served. */
   adminRoot?: string;
   /** Where `http in` nodes of flows are served. */
   nodeRoot?: string;
   accounts: LabAccounts;
+  /** What students may do, until an instructor chooses otherwise (their choice is kept in userDir). */
   studentAccess: StudentAccess;
   /** Encrypts the flows' credentials file; empty: Node-RED generates one and keeps it in userDir. */
   credentialSecret?: string;
@@ -77,7 +81,7 @@ export class FlowsEditor {
     this.#options = options;
     this.adminRoot = trimSlash(options.adminRoot ?? '/flows');
     this.nodeRoot = trimSlash(options.nodeRoot ?? '/flows-api');
-    this.#studentAccess = options.studentAccess;
+    this.#studentAccess = readStudentAccess(options.userDir) ?? options.studentAccess;
     this.#red = nodeRed();
   }
 
@@ -158,6 +162,7 @@ export class FlowsEditor {
     const use = (app as unknown as { use(path: string, fn: unknown): void }).use.bind(app);
     use(this.adminRoot, this.#red.httpAdmin);
     use(this.nodeRoot, this.#red.httpNode);
+    if (this.#options.settingsRoutes !== false) registerSettingsRoutes(app, this, userDir, log);
   }
 
   /**

@@ -3,7 +3,7 @@
  * platform's HTTP server, signed in with lab accounts only, its flows running on the platform
  * broker with their own service account.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -72,6 +72,15 @@ async function labToken(username: string): Promise<string> {
 const getFlows = (token?: string) =>
   fetch(`${base}/flows`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
 
+async function settings(method: 'GET' | 'PUT', token: string, body?: unknown) {
+  const response = await fetch(`${lab.httpUrl}/api/v1/flows/settings`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
 async function deploy(token: string, flows: unknown[]) {
   return fetch(`${base}/flows`, {
     method: 'POST',
@@ -117,7 +126,7 @@ describe('the editor at /flows', () => {
     }
   });
 
-  it('lets a student look but not deploy, and refuses them altogether when students have no access', async () => {
+  it('lets a student look but not deploy, and refuses them altogether once an instructor says so', async () => {
     const { status, token } = await editorSignIn('pupil');
     expect(status).toBe(200);
     const flows = await getFlows(token);
@@ -125,17 +134,29 @@ describe('the editor at /flows', () => {
     const refused = await deploy(token as string, (await flows.json()) as unknown[]);
     expect(refused.status).toBe(401);
 
-    const editor = lab.platform.flows;
-    if (!editor) throw new Error('flows not running');
-    editor.studentAccess = 'none';
+    const pupil = await labToken('pupil');
+    const teacher = await labToken('teacher');
+    expect(await settings('GET', pupil)).toMatchObject({
+      status: 200,
+      body: { studentAccess: 'read', editorPath: '/flows/' },
+    });
+    expect((await settings('PUT', pupil, { studentAccess: 'read' })).status).toBe(403);
+    expect(await settings('PUT', teacher, { studentAccess: 'none' })).toMatchObject({
+      status: 200,
+      body: { studentAccess: 'none' },
+    });
     try {
       expect(await editorSignIn('pupil')).toMatchObject({ status: 403, body: { error: 'invalid_grant' } });
-      // The session they already had stops working too.
+      // The session they already had stops working too, and so does their lab token.
       expect((await getFlows(token)).status).toBe(401);
-      expect((await getFlows(await labToken('pupil'))).status).toBe(401);
+      expect((await getFlows(pupil)).status).toBe(401);
+      // Instructors are not affected; the choice is kept for the next start.
+      expect((await editorSignIn('teacher')).status).toBe(200);
+      expect(readFileSync(join(lab.dataDir, 'node-red', 'iotlab-flows.json'), 'utf8')).toContain('"none"');
     } finally {
-      editor.studentAccess = 'read';
+      await settings('PUT', teacher, { studentAccess: 'read' });
     }
+    expect((await editorSignIn('pupil')).status).toBe(200);
   });
 
   it('refuses a wrong password, and a username after five failed attempts', async () => {

@@ -173,13 +173,19 @@ export class FlowsEditor {
     const server = this.#options.app.server;
     const before = server.listeners('upgrade') as UpgradeListener[];
     let flowsStarted = false;
-    this.#red.events.on('flows:started', () => {
+    const onStarted = () => {
       flowsStarted = true;
-    });
-    await this.#red.start();
-    this.#started = true;
-    // RED.start resolves before the flows file is loaded and started: wait for that first.
-    await until(() => flowsStarted, 30_000, 'the flows to start');
+    };
+    this.#red.events.on('flows:started', onStarted);
+    try {
+      await this.#red.start();
+      this.#started = true;
+      // RED.start resolves before the flows file is loaded and started: wait for that first.
+      if (!(await until(() => flowsStarted, 15_000)))
+        this.#options.log.warn({}, 'the saved flows did not start (missing node types?): see the editor');
+    } finally {
+      this.#red.events.removeListener('flows:started', onStarted);
+    }
     this.#routeUpgrades(before);
     const current = await this.flows();
     await this.deploy(mergeFlows(current, [brokerNode(broker)]), { [BROKER_NODE_ID]: credentialsOf(broker) });
@@ -217,7 +223,19 @@ export class FlowsEditor {
     const withCredentials = flows.map((node) =>
       credentials?.[node.id] ? { ...node, credentials: credentials[node.id] } : node,
     );
-    await this.#red.runtime.flows.setFlows({ flows: { flows: withCredentials }, deploymentType: 'full' });
+    // setFlows resolves before nodes with an asynchronous start (function nodes) run: wait for them.
+    let started = false;
+    const onStarted = () => {
+      started = true;
+    };
+    this.#red.events.on('flows:started', onStarted);
+    try {
+      await this.#red.runtime.flows.setFlows({ flows: { flows: withCredentials }, deploymentType: 'full' });
+      if (!(await until(() => started, 15_000)))
+        this.#options.log.warn({}, 'the deployed flows did not start (missing node types?): see the editor');
+    } finally {
+      this.#red.events.removeListener('flows:started', onStarted);
+    }
   }
 
   /**
@@ -272,12 +290,14 @@ export class FlowsEditor {
   }
 }
 
-async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+/** Waits for `check`; false when it did not come true in time. */
+async function until(check: () => boolean, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
-    if (Date.now() > deadline) throw new Error(`Node-RED: timed out waiting for ${what}`);
+    if (Date.now() > deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+  return true;
 }
 
 type UpgradeListener = (request: IncomingMessage, socket: Duplex, head: Buffer) => void;

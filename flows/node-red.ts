@@ -47,7 +47,10 @@ export interface NodeRed {
     };
   };
   readonly nodes: { getType(type: string): unknown; getNode(id: string): unknown };
-  readonly events: { on(event: string, listener: (...args: unknown[]) => void): void };
+  readonly events: {
+    on(event: string, listener: (...args: unknown[]) => void): void;
+    removeListener(event: string, listener: (...args: unknown[]) => void): void;
+  };
 }
 
 let red: NodeRed | undefined;

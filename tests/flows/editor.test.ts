@@ -219,3 +219,57 @@ describe('the curriculum flows on the platform', () => {
     }
   });
 });
+
+describe('http in nodes', () => {
+  it('are served under /flows-api, request bodies included', async () => {
+    const editor = lab.platform.flows;
+    if (!editor) throw new Error('flows not running');
+    const z = 'test-http';
+    await editor.upsert([
+      { id: z, type: 'tab', label: 'HTTP test' },
+      {
+        id: `${z}.in`,
+        type: 'http in',
+        z,
+        name: '',
+        url: '/echo',
+        method: 'post',
+        upload: false,
+        swaggerDoc: '',
+        x: 100,
+        y: 60,
+        wires: [[`${z}.fn`]],
+      },
+      {
+        id: `${z}.fn`,
+        type: 'function',
+        z,
+        name: '',
+        func: 'msg.payload = { got: msg.payload.temperature + 1 }; return msg;',
+        outputs: 1,
+        x: 300,
+        y: 60,
+        wires: [[`${z}.out`]],
+      },
+      {
+        id: `${z}.out`,
+        type: 'http response',
+        z,
+        name: '',
+        statusCode: '',
+        headers: {},
+        x: 500,
+        y: 60,
+        wires: [],
+      },
+    ]);
+    const response = await fetch(`${lab.httpUrl}/flows-api/echo`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ temperature: 21 }),
+    });
+    const text = await response.text();
+    expect(response.status, text).toBe(200);
+    expect(JSON.parse(text)).toEqual({ got: 22 });
+  });
+});

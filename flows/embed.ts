@@ -34,6 +34,8 @@ export interface FlowsOptions {
   accounts: LabAccounts;
   /** What students may do, until an instructor chooses otherwise (their choice is kept in userDir). */
   studentAccess: StudentAccess;
+  /** Another directory of Node-RED nodes to load (besides node_modules and userDir). */
+  nodesDir?: string;
   /** Encrypts the flows' credentials file; empty: Node-RED generates one and keeps it in userDir. */
   credentialSecret?: string;
   log: FlowsLog;
@@ -117,6 +119,7 @@ export class FlowsEditor {
       httpAdminRoot: this.adminRoot,
       httpNodeRoot: this.nodeRoot,
       ...(this.#options.credentialSecret ? { credentialSecret: this.#options.credentialSecret } : {}),
+      ...(this.#options.nodesDir ? { nodesDir: this.#options.nodesDir } : {}),
       adminAuth: adminAuth(this.#options.accounts, () => this.#studentAccess, log),
       // No installing of nodes from the editor (no npm in a lab room), no update checks, no tours.
       externalModules: {

@@ -13,5 +13,13 @@ export {
   setEnv,
   tabOf,
 } from './curriculum.ts';
-export { type BrokerConnection, FlowsEditor, type FlowsLog, type FlowsOptions } from './embed.ts';
+export {
+  type BrokerConnection,
+  FlowsEditor,
+  type FlowsLog,
+  type FlowsOptions,
+  INFLUX_NODE_ID,
+  type InfluxStoreSettings,
+  influxConfigNode,
+} from './embed.ts';
 export type { FlowNode } from './node-red.ts';

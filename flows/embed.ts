@@ -1,5 +1,6 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
+import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import middie from '@fastify/middie';
 import type { FastifyInstance } from 'fastify';
@@ -60,6 +61,9 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   98: 'info',
   99: 'debug',
 };
+
+/** The folder of the editor's local library holding the curriculum flows. */
+export const LIBRARY_FOLDER = 'IoT Lab curriculum';
 
 let embedded = false;
 
@@ -160,12 +164,25 @@ export class FlowsEditor {
         },
       },
     };
+    this.#shelveCurriculum();
     this.#red.init(app.server, settings);
     if (!app.hasDecorator('use')) await app.register(middie);
     const use = (app as unknown as { use(path: string, fn: unknown): void }).use.bind(app);
     use(this.adminRoot, this.#red.httpAdmin);
     use(this.nodeRoot, this.#red.httpNode);
     if (this.#options.settingsRoutes !== false) registerSettingsRoutes(app, this, userDir, log);
+  }
+
+  /**
+   * Puts the shipped curriculum flows in the editor's local library (renewed at each start), so
+   * _Menu → Import → Local → IoT Lab curriculum_ imports one with a click.
+   */
+  #shelveCurriculum(): void {
+    const shelf = join(this.#options.userDir, 'lib', 'flows', LIBRARY_FOLDER);
+    mkdirSync(shelf, { recursive: true });
+    for (const name of CURRICULUM_FLOWS) {
+      writeFileSync(join(shelf, `${name}.json`), `${JSON.stringify(curriculumFlow(name), null, 2)}\n`);
+    }
   }
 
   /**

@@ -189,6 +189,27 @@ describe('the editor at /flows', () => {
   });
 });
 
+describe('the curriculum in the editor library', () => {
+  it('offers every shipped flow under Import → Local → IoT Lab curriculum', async () => {
+    const { token } = await editorSignIn('teacher');
+    const headers = { authorization: `Bearer ${token}` };
+    const folder = await fetch(`${base}/library/local/flows/IoT%20Lab%20curriculum`, { headers });
+    expect(folder.status).toBe(200);
+    const names = ((await folder.json()) as { fn?: string }[]).map((entry) => entry.fn).sort();
+    expect(names).toEqual([
+      'closed-loop.json',
+      'data-cleaning.json',
+      'kit-health.json',
+      'threshold-alarm.json',
+    ]);
+    const flow = await fetch(`${base}/library/local/flows/IoT%20Lab%20curriculum/kit-health.json`, {
+      headers,
+    });
+    const nodes = (await flow.json()) as { id: string; type: string }[];
+    expect(nodes.find((node) => node.type === 'tab')?.id).toBe('iotlab-kit-health');
+  });
+});
+
 describe('the curriculum flows on the platform', () => {
   it('run on the platform broker with the flows service account', async () => {
     const editor = lab.platform.flows;

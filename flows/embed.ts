@@ -120,6 +120,9 @@ export class FlowsEditor {
       userDir,
       flowFile: 'flows.json',
       flowFilePretty: true,
+      // The saved flows wait for `start`, which deploys them with the broker's fresh secret: they
+      // never try the stale one (a refused login in the broker's log at every restart).
+      safeMode: true,
       httpAdminRoot: this.adminRoot,
       httpNodeRoot: this.nodeRoot,
       ...(this.#options.credentialSecret ? { credentialSecret: this.#options.credentialSecret } : {}),
@@ -159,6 +162,8 @@ export class FlowsEditor {
                 return;
               }
               const text = typeof msg.msg === 'string' ? msg.msg : JSON.stringify(msg.msg);
+              // The safe-mode banner of every start: the flows are started right after (see start).
+              if (/^\*+$|safe mode/i.test(text)) return log.debug({}, `node-red: ${text}`);
               log[level]({ ...(msg.type ? { node: msg.type, id: msg.id } : {}) }, `node-red: ${text}`);
             },
         },
@@ -192,19 +197,21 @@ export class FlowsEditor {
   async start(broker: BrokerConnection): Promise<void> {
     const server = this.#options.app.server;
     const before = server.listeners('upgrade') as UpgradeListener[];
-    let flowsStarted = false;
-    const onStarted = () => {
-      flowsStarted = true;
+    // RED.start resolves before the flows file is loaded and its start attempted (in safe mode:
+    // not started, state "safe"); deploying before that would race with it.
+    let settled = false;
+    const onState = (event: unknown) => {
+      const { id, payload } = (event ?? {}) as { id?: string; payload?: { state?: string } };
+      if (id === 'runtime-state' && (payload?.state === 'safe' || payload?.state === 'stop')) settled = true;
     };
-    this.#red.events.on('flows:started', onStarted);
+    this.#red.events.on('runtime-event', onState);
     try {
       await this.#red.start();
       this.#started = true;
-      // RED.start resolves before the flows file is loaded and started: wait for that first.
-      if (!(await until(() => flowsStarted, 15_000)))
-        this.#options.log.warn({}, 'the saved flows did not start (missing node types?): see the editor');
+      if (!(await until(() => settled, 15_000)))
+        this.#options.log.warn({}, 'Node-RED did not report loading the saved flows in 15 s');
     } finally {
-      this.#red.events.removeListener('flows:started', onStarted);
+      this.#red.events.removeListener('runtime-event', onState);
     }
     this.#routeUpgrades(before);
     const current = await this.flows();

@@ -72,18 +72,29 @@ async function loadFlow(name: CurriculumFlowName, env: Record<string, string | n
     if (node.type === 'tab') return { ...node, env: setEnv(node.env, env) };
     return node;
   });
+  const earlier = new Set(nodeRedClients().map((client) => client.id));
   await helper.load(NODES, flow, { [BROKER_NODE_ID]: { user: service.username, password: service.secret } });
-  // The flow's MQTT connection is up once the broker lists its client.
+  // The flow is listening once the broker holds its (new) connection's subscriptions to every
+  // topic of its `mqtt in` nodes.
+  const topics = flow.filter((node) => node.type === 'mqtt in').map((node) => node.topic as string);
   await eventually(
     () =>
-      Object.values(
-        (lab.platform.broker.aedes as unknown as { clients: Record<string, { id: string }> }).clients,
-      ).some((client) => client.id.startsWith('nodered')),
+      nodeRedClients().some(
+        (client) => !earlier.has(client.id) && topics.every((topic) => topic in client.subscriptions),
+      ),
     10_000,
-    'the flow to connect to the broker',
+    `the flow to subscribe to ${topics.join(', ')}`,
   );
-  // …and its subscriptions are in place when a retained message it subscribed to comes back.
-  await new Promise((resolve) => setTimeout(resolve, 300));
+}
+
+/** Node-RED's MQTT connections to the test broker. */
+function nodeRedClients(): { id: string; subscriptions: Record<string, unknown> }[] {
+  const clients = (
+    lab.platform.broker.aedes as unknown as {
+      clients: Record<string, { id: string; subscriptions: Record<string, unknown> }>;
+    }
+  ).clients;
+  return Object.values(clients).filter((client) => client.id.startsWith('nodered'));
 }
 
 async function scriptedKit(id: string): Promise<ScriptedKit> {

@@ -50,6 +50,21 @@ describe('the demo with flows', () => {
       'iotlab-threshold-alarm-gas',
     ]);
 
+    // The flows listen once Node-RED's connection holds the telemetry subscription.
+    await eventually(
+      () =>
+        Object.values(
+          (
+            lab.platform.broker.aedes as unknown as {
+              clients: Record<string, { id: string; subscriptions: Record<string, unknown> }>;
+            }
+          ).clients,
+        ).some(
+          (client) => client.id.startsWith('nodered') && 'iotlab/v1/kits/+/telemetry' in client.subscriptions,
+        ),
+      10_000,
+      'the flows to subscribe',
+    );
     const secret = await lab.platform.registry.rotateKitSecret('demo-02');
     const sim = pinnedSimKit(lab.mqttUrl, 'demo-02', secret, 'air-quality');
     const started = Date.now();

@@ -216,6 +216,10 @@ export class FlowsEditor {
     this.#routeUpgrades(before);
     const current = await this.flows();
     await this.deploy(mergeFlows(current, [brokerNode(broker)]), { [BROKER_NODE_ID]: credentialsOf(broker) });
+    this.#options.log.info(
+      { path: `${this.adminRoot}/`, studentAccess: this.#studentAccess, mqttUser: broker.username },
+      `Node-RED editor at ${this.adminRoot}/ (sign in with a lab account); flows connected as ${broker.username}`,
+    );
   }
 
   /**

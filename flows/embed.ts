@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import middie from '@fastify/middie';
@@ -173,6 +173,7 @@ export class FlowsEditor {
     this.#red.init(app.server, settings);
     if (!app.hasDecorator('use')) await app.register(middie);
     const use = (app as unknown as { use(path: string, fn: unknown): void }).use.bind(app);
+    use(`${this.adminRoot}/auth/token`, clearLockout);
     use(this.adminRoot, this.#red.httpAdmin);
     use(this.nodeRoot, this.#red.httpNode);
     if (this.#options.settingsRoutes !== false) registerSettingsRoutes(app, this, userDir, log);
@@ -319,6 +320,30 @@ export class FlowsEditor {
     if (this.#started) await this.#red.stop();
     embedded = false;
   }
+}
+
+/**
+ * Node-RED refuses a username after 5 failed sign-ins in 10 minutes with a 500 "server_error";
+ * say it as what it is: 429, with the wait and the reason (an OAuth 2 error body still).
+ */
+function clearLockout(_req: IncomingMessage, res: ServerResponse, next: () => void): void {
+  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+  res.end = ((...args: unknown[]) => {
+    const [body] = args;
+    if (res.statusCode === 500 && !res.headersSent && /Too many login attempts/.test(String(body ?? ''))) {
+      res.statusCode = 429;
+      res.setHeader('retry-after', '600');
+      return end(
+        JSON.stringify({
+          error: 'too_many_attempts',
+          error_description:
+            'too many failed sign-ins for this username: try again in 10 minutes (登录失败次数过多，请 10 分钟后再试)',
+        }),
+      );
+    }
+    return end(...args);
+  }) as ServerResponse['end'];
+  next();
 }
 
 /** Waits for `check`; false when it did not come true in time. */

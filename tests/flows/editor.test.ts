@@ -167,10 +167,13 @@ describe('the editor at /flows', () => {
     });
     expect((await editorSignIn('nobody-here')).status).toBe(403);
     for (let i = 0; i < 5; i++) await editorSignIn('guesser', `wrong-${i}`);
-    // Even the right password now: Node-RED's own lock (10 min), reported as a server error.
+    // Even the right password now: locked for 10 minutes, and told so.
     const locked = await editorSignIn('guesser');
-    expect(locked.status).toBe(500);
-    expect(JSON.stringify(locked.body)).toMatch(/Too many login attempts/);
+    expect(locked.status).toBe(429);
+    expect(locked.body).toMatchObject({ error: 'too_many_attempts' });
+    expect(JSON.stringify(locked.body)).toMatch(/try again in 10 minutes/);
+    // Other people are not locked out.
+    expect((await editorSignIn('teacher')).status).toBe(200);
   });
 
   it("accepts the lab's own login token, so the dashboards can open the editor signed in", async () => {

@@ -5,9 +5,9 @@
  * `loadGradingData` reads the store, `gradeAttempt` grades what it is given.
  */
 export { AUTHENTICITY } from './authenticity.ts';
+export { SeriesBuffer } from './buffer.ts';
 export { type CriterionOf, type GradingContext, RATE_JITTER } from './criteria.ts';
 export { createContext, defaultAuthenticitySensors, evaluateCriterion, gradeAttempt } from './evaluate.ts';
-export { SeriesBuffer } from './buffer.ts';
 export * from './live.ts';
 export { loadGradingData, rubricSensors } from './load.ts';
 export * from './types.ts';

@@ -280,6 +280,26 @@ export function createInfluxStore(config: InfluxStoreConfig): TelemetryStore {
     return { lines, dropped };
   }
 
+  /**
+   * One write request. A server whose body limit is smaller than ours (InfluxDB's
+   * max-body-size, a proxy) answers 413: the chunk is halved until it fits, so no reading is
+   * refused for the size of the batch it came in; only a single line too large is refused.
+   */
+  async function sendChunk(chunk: string[]): Promise<void> {
+    writeApi.writeRecords(chunk);
+    try {
+      await writeApi.flush();
+    } catch (error) {
+      if (error instanceof HttpError && error.statusCode === 413 && chunk.length > 1) {
+        const half = Math.ceil(chunk.length / 2);
+        await sendChunk(chunk.slice(0, half));
+        await sendChunk(chunk.slice(half));
+        return;
+      }
+      throw classify(error);
+    }
+  }
+
   async function send(lines: string[]): Promise<void> {
     let start = 0;
     while (start < lines.length) {
@@ -291,12 +311,7 @@ export function createInfluxStore(config: InfluxStoreConfig): TelemetryStore {
         bytes += size;
         end++;
       }
-      writeApi.writeRecords(lines.slice(start, end));
-      try {
-        await writeApi.flush();
-      } catch (error) {
-        throw classify(error);
-      }
+      await sendChunk(lines.slice(start, end));
       start = end;
     }
   }

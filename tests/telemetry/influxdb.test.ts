@@ -210,6 +210,87 @@ describeWithServer('influxd', 'InfluxDB store on influxd 1.x', () => {
   });
 });
 
+describeWithServer('influxd', 'InfluxDB store behind a proxy with a body limit', () => {
+  let server: RunningServer | undefined;
+  let proxy: Server | undefined;
+  afterAll(async () => {
+    await new Promise((resolve) => (proxy ? proxy.close(resolve) : resolve(undefined)));
+    await server?.stop();
+  }, 15_000);
+
+  /** A reverse proxy in front of influxd that refuses request bodies over `limit` bytes with 413, as nginx's client_max_body_size does. */
+  async function limitingProxy(target: string, limit: number): Promise<string> {
+    proxy = createHttpServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', async () => {
+        const body = Buffer.concat(chunks);
+        if (body.length > limit) {
+          res.writeHead(413, { 'content-type': 'text/html' }).end('<h1>413 Request Entity Too Large</h1>');
+          return;
+        }
+        const headers: Record<string, string> = {};
+        for (const name of ['content-type', 'content-encoding', 'authorization', 'accept']) {
+          const value = req.headers[name];
+          if (typeof value === 'string') headers[name] = value;
+        }
+        try {
+          const answer = await fetch(`${target}${req.url}`, {
+            method: req.method ?? 'GET',
+            headers,
+            ...(body.length > 0 ? { body } : {}),
+          });
+          res.writeHead(answer.status, {
+            'content-type': answer.headers.get('content-type') ?? 'text/plain',
+          });
+          res.end(Buffer.from(await answer.arrayBuffer()));
+        } catch (error) {
+          res.writeHead(502).end(String(error));
+        }
+      });
+    });
+    await new Promise<void>((resolve) => proxy?.listen(0, '127.0.0.1', resolve));
+    const address = proxy.address();
+    return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  }
+
+  it('splits a batch the proxy finds too large (413) and stores every reading; refuses only a single record too large', async () => {
+    server = await startInfluxd();
+    const database = newDatabase();
+    await createInfluxDatabase(server.url, database);
+    const url = await limitingProxy(server.url, 2_000);
+    const store = createInfluxStore({ url, apiVersion: 1, database, timeoutMs: 5_000 });
+    const t = Date.now() - 10 * MINUTE;
+    const records: TelemetryRecord[] = Array.from({ length: 300 }, (_, i) => ({
+      kitId: 'greenhouse-07',
+      ts: t + i * 1000,
+      seq: i,
+      readings: {
+        temperature: 20 + Math.sin(i) * 3,
+        humidity: 50 + Math.cos(i) * 9,
+        soil_moisture: 30 + i / 7,
+      },
+    }));
+    await store.write(records);
+    expect(await store.count({ kitId: 'greenhouse-07', from: t, to: t + 300_000 })).toBe(900);
+    const last = await store.readings({
+      kitId: 'greenhouse-07',
+      sensor: 'humidity',
+      from: t + 299_000,
+      to: t + 300_000,
+    });
+    expect(last).toEqual([{ ts: t + 299_000, value: (records[299] as TelemetryRecord).readings.humidity }]);
+
+    const huge = Object.fromEntries(
+      Array.from({ length: 3000 }, (_, i) => [`sensor_${i}`, Math.sin(i) * 1e4]),
+    );
+    const error = await writeError(store.write([{ kitId: 'greenhouse-07', ts: t, readings: huge }]));
+    expect(error.transient).toBe(false);
+    expect(error.message).toMatch(/413/);
+    await store.close();
+  }, 60_000);
+});
+
 describeWithServer('influxd', 'InfluxDB store through an influxd outage', () => {
   let server: RunningServer | undefined;
   afterAll(async () => {

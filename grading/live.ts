@@ -887,7 +887,7 @@ export class LiveGrader {
         t.newestTs = Math.max(t.newestTs ?? -Infinity, newest);
         t.lastArrival = Math.max(t.lastArrival ?? -Infinity, Math.min(newest, now));
         const snapshot: GradingData = {
-          series: Object.fromEntries([...t.series].map(([name, buffer]) => [name, buffer.points().slice()])),
+          series: Object.fromEntries([...t.series].map(([name, buffer]) => [name, buffer.points()])),
           events: t.events.slice(),
           commands: t.commands.slice(),
         };

@@ -9,6 +9,7 @@ import { KIT_KINDS, type KitKind, KitRegistry, openLabDb, RegistryError } from '
 import { ConfigError, type DeepPartial, loadConfig, type PlatformConfig } from './config.ts';
 import { DEMO_ALARM_KIT, deployDemoFlows, FLOW_TASK_TITLE, seedFlowTask } from './demo-flows.ts';
 import { seedDemoLab, startDemoSession } from './demo-seed.ts';
+import { runDoctor } from './doctor.ts';
 import { createLogger } from './logger.ts';
 import { gatewayOptions, labDbPath, openStore, type Platform, startPlatform, VERSION } from './platform.ts';
 
@@ -447,6 +448,18 @@ program
       }
     },
   );
+
+program
+  .command('doctor')
+  .description('check this machine for the platform: Node.js, data directory, ports, store, TLS files, socat')
+  .action(async () => {
+    const checks = await runDoctor(config());
+    const marks = { ok: '✓', warn: '!', fail: '✗' } as const;
+    for (const check of checks) console.log(`${marks[check.status]} ${check.subject}: ${check.detail}`);
+    const failed = checks.filter((check) => check.status === 'fail').length;
+    console.log(failed ? `${failed} problem(s) to fix before \`iotlab start\`` : 'ready to start');
+    if (failed) process.exitCode = 1;
+  });
 
 program.parseAsync().catch((error: Error) => {
   if (error instanceof ConfigError || error instanceof RegistryError) {

@@ -8,9 +8,10 @@ import {
   type MqttBroker,
   startExternalIngest,
 } from '../broker/index.ts';
+import { serveDashboards } from '../dashboards/index.ts';
 import { type GatewayOptions, SerialGateway } from '../gateway/index.ts';
 import { LiveGrader } from '../grading/live.ts';
-import { buildApp } from '../lab-api/index.ts';
+import { buildApp, MqttUserAccess } from '../lab-api/index.ts';
 import { type KitRegistry, type LabDb, openLabDb, KitRegistry as Registry } from '../labdb/index.ts';
 import { createEmbeddedStore, type TelemetryStore, TelemetryWriter } from '../telemetry/index.ts';
 import { createInfluxStore } from '../telemetry/influxdb.ts';
@@ -108,6 +109,8 @@ export async function startPlatform(config: PlatformConfig, logger: Logger): Pro
   const broker = await createBroker({
     credentials: registry,
     ingest,
+    // People's browsers (dashboards): `user:<username>` + their login token, subscribe-only.
+    users: new MqttUserAccess(labDb),
     maxPayloadBytes: config.mqtt.maxPayloadBytes,
     keepaliveLimit: config.mqtt.keepaliveLimit,
     ...(config.mqtt.sandbox ? { sandboxPrefix: config.mqtt.sandboxPrefix } : {}),
@@ -138,6 +141,8 @@ export async function startPlatform(config: PlatformConfig, logger: Logger): Pro
     },
     { loggerInstance: logger.child({ module: 'http' }), ...(tls ? { https: tls } : {}) },
   );
+  // The web app (dashboards/dist) at `/`, outside /api, /docs, /mqtt and /flows.
+  await serveDashboards(app);
 
   let external: ExternalIngest | undefined;
   const ports: Platform['ports'] = { http: 0, mqtt: 0 };

@@ -24,6 +24,7 @@ import { assignmentsRoutes } from './routes/assignments.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { authRoutes } from './routes/auth.ts';
 import { classesRoutes } from './routes/classes.ts';
+import { dashboardRoutes } from './routes/dashboard.ts';
 import { gradesRoutes } from './routes/grades.ts';
 import { healthRoutes } from './routes/health.ts';
 import { kitRoutes } from './routes/kits.ts';
@@ -157,6 +158,7 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
     assignmentsRoutes,
     gradesRoutes,
     liveRoutes,
+    dashboardRoutes,
   ]) {
     await app.register(routes, { ctx, prefix: '/api/v1' });
   }

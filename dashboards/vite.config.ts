@@ -16,6 +16,16 @@ export default defineConfig({
     target: 'es2022',
     // One chunk for the app, one for ECharts and one for MQTT: they change at different paces.
     chunkSizeWarningLimit: 800,
+    rolldownOptions: {
+      output: {
+        codeSplitting: {
+          groups: [
+            { name: 'echarts', test: /node_modules[\\/](echarts|zrender|tslib)[\\/]/ },
+            { name: 'mqtt', test: /node_modules[\\/]mqtt[\\/]/ },
+          ],
+        },
+      },
+    },
   },
   server: {
     // `npx vite dashboards` for development: the API, MQTT and docs come from a running platform.

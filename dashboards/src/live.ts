@@ -33,14 +33,19 @@ export function onLiveState(listener: (state: LiveState) => void): () => void {
   return () => stateListeners.delete(listener);
 }
 
+/**
+ * One SUBSCRIBE per topic: mqtt.js fails a whole SUBACK when the broker refuses any topic in it
+ * (0x80), so each topic stands alone and a refused one (not this person's) leaves the others be.
+ */
 function subscribeTopics(topics: string[]): void {
-  if (!client || topics.length === 0) return;
-  client.subscribe(topics, { qos: 0 }, (_error, granted) => {
-    for (const grant of granted ?? []) {
-      if (grant.qos === 128) refusedTopics.add(grant.topic);
-      else refusedTopics.delete(grant.topic);
-    }
-  });
+  const current = client;
+  if (!current) return;
+  for (const topic of topics) {
+    current.subscribe(topic, { qos: 0 }, (error) => {
+      if (error) refusedTopics.add(topic);
+      else refusedTopics.delete(topic);
+    });
+  }
 }
 
 /** Connects (or reconnects with a new token); disconnects when the session is null. */

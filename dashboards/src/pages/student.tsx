@@ -208,7 +208,9 @@ function Assignments() {
                   {t('endAttempt')}
                 </button>
               </>
-            ) : session && assignment.status === 'open' ? (
+            ) : session &&
+              assignment.status === 'open' &&
+              (session.assignmentId ?? assignment.id) === assignment.id ? (
               <button type="button" onClick={() => act(() => post(`/assignments/${assignment.id}/attempts`))}>
                 {t('startAttempt')}
               </button>

@@ -70,6 +70,28 @@ export function ClassTabs({ classId, active }: { classId: string; active: 'board
   );
 }
 
+/** The four sensors a card shows: measurements first (in this order), actuator states last. */
+const SENSOR_ORDER = [
+  'temperature',
+  'humidity',
+  'light',
+  'soil_moisture',
+  'gas',
+  'co2',
+  'distance',
+  'pressure',
+  'motion',
+];
+const ACTUATORS = new Set(['fan', 'pump', 'led', 'buzzer', 'relay']);
+export function boardSensors(sensors: string[]): string[] {
+  const rank = (sensor: string) => {
+    const known = SENSOR_ORDER.indexOf(sensor);
+    if (known >= 0) return known;
+    return ACTUATORS.has(sensor) ? 1000 : 100;
+  };
+  return [...sensors].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b)).slice(0, 4);
+}
+
 /** What makes a kit's team "stuck": the instructor should walk over. */
 type StuckReason = 'offline' | 'silent' | 'errors' | 'notPassing';
 const SILENT_MS = 30_000;
@@ -212,7 +234,7 @@ function KitCard(props: {
     }
     return map;
   }, [kit]);
-  const sensors = kit.sensors.slice(0, 4);
+  const sensors = boardSensors(kit.sensors);
   const lastSeen = useRef(Math.max(kit.lastSeen ?? 0, ...Object.values(kit.latest).map((p) => p.ts)));
 
   useEffect(() => {

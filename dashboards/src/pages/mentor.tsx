@@ -209,13 +209,12 @@ export function MentorTask({ taskId }: { taskId: string }) {
   const task = useAsync(() => call<Task>('GET', `/tasks/${taskId}`), [taskId]);
   if (task.loading && !task.data) return <Loading />;
   if (!task.data) return <ErrorBox error={task.error} />;
-  return (
-    <RubricEditor key={task.data.etag} task={task.data.body} etag={task.data.etag} onSaved={task.reload} />
-  );
+  return <RubricEditor key={task.data.body.id} task={task.data.body} etag={task.data.etag} />;
 }
 
-function RubricEditor(props: { task: Task; etag: string | null; onSaved: () => void }) {
-  const { task } = props;
+function RubricEditor(props: { task: Task; etag: string | null }) {
+  const [task, setTask] = useState(props.task);
+  const [etag, setEtag] = useState(props.etag);
   const [criteria, setCriteria] = useState<EditableCriterion[]>(toEditable(task.rubric.criteria));
   const [sensorsText, setSensorsText] = useState(task.requiredSensors.join(', '));
   const [error, setError] = useState<unknown>(null);
@@ -248,18 +247,17 @@ function RubricEditor(props: { task: Task; etag: string | null; onSaved: () => v
     setError(null);
     setSaved(false);
     try {
-      let etag = props.etag;
-      if (requiredSensors.join(',') !== task.requiredSensors.join(',')) {
-        const patched = await call<Task>('PATCH', `/tasks/${task.id}`, {
-          body: { requiredSensors, rubric },
-          ifMatch: etag,
-        });
-        etag = patched.etag;
-      } else {
-        await call('PUT', `/tasks/${task.id}/rubric`, { body: rubric, ifMatch: etag });
-      }
+      // The ETag read goes back in If-Match: someone else's change meanwhile gives 412, not a silent overwrite.
+      const answer =
+        requiredSensors.join(',') !== task.requiredSensors.join(',')
+          ? await call<Task>('PATCH', `/tasks/${task.id}`, {
+              body: { requiredSensors, rubric },
+              ifMatch: etag,
+            })
+          : await call<Task>('PUT', `/tasks/${task.id}/rubric`, { body: rubric, ifMatch: etag });
+      setTask(answer.body);
+      setEtag(answer.etag);
       setSaved(true);
-      props.onSaved();
     } catch (failure) {
       setError(failure);
     }
@@ -267,8 +265,9 @@ function RubricEditor(props: { task: Task; etag: string | null; onSaved: () => v
   const publish = async () => {
     setError(null);
     try {
-      await call('POST', `/tasks/${task.id}/publish`, { ifMatch: props.etag });
-      props.onSaved();
+      const answer = await call<Task>('POST', `/tasks/${task.id}/publish`, { ifMatch: etag });
+      setTask(answer.body);
+      setEtag(answer.etag);
     } catch (failure) {
       setError(failure);
     }

@@ -5,6 +5,7 @@ import { get } from './api.ts';
 import { Chart, type ChartOption, PALETTE, Window } from './chart.tsx';
 import { sensorLabel } from './i18n.ts';
 import { follow, topics } from './live.ts';
+import { bySensorRank } from './sensors.ts';
 import type { Telemetry, TelemetryMessage } from './types.ts';
 
 export function messageTime(message: TelemetryMessage): number {
@@ -34,6 +35,7 @@ function SensorChart(props: {
   color: string;
 }) {
   const chart = useRef<ECharts | null>(null);
+  const figure = useRef<HTMLElement>(null);
   const onReady = useCallback((instance: ECharts | null) => {
     chart.current = instance;
   }, []);
@@ -66,11 +68,13 @@ function SensorChart(props: {
         { xAxis: { min: now - props.window.spanMs, max: now }, series: [{ data: props.window.points }] },
         { lazyUpdate: true },
       );
+      // How many points the chart draws, for tests and for anyone inspecting the page.
+      if (figure.current) figure.current.dataset.points = String(props.window.points.length);
     }, 1000);
     return () => clearInterval(timer);
   }, [props.window]);
   return (
-    <figure class="sensor" data-test={`chart-${props.kitId}-${props.sensor}`}>
+    <figure ref={figure} class="sensor" data-test={`chart-${props.kitId}-${props.sensor}`}>
       <figcaption>
         {sensorLabel(props.sensor)}
         {props.unit ? ` (${props.unit})` : ''}
@@ -136,13 +140,13 @@ export function KitLiveCharts(props: {
           windowOf(sensor).add(ts, value);
           onReading?.(sensor, ts, value);
         }
-        if (added) setSensors([...windows.current.keys()].sort());
+        if (added) setSensors([...windows.current.keys()].sort(bySensorRank));
       }),
     // Dependencies on purpose: one subscription per kit.
     [kitId, onReading],
   );
 
-  const shown = [...new Set([...props.sensors, ...sensors])].sort();
+  const shown = [...new Set([...props.sensors, ...sensors])].sort(bySensorRank);
   return (
     <div class="charts">
       {shown.map((sensor, i) => (

@@ -65,8 +65,25 @@ describeWithServer('chromium', 'dashboards in the browser', () => {
       [`[data-test=kit-${lab.kitIds[0]}] [data-test=latest]`, first.replace(/\n/g, '')],
       WAIT,
     );
-    // A chart per sensor, drawn by ECharts on a canvas.
+    // A chart per sensor, drawn by ECharts on a canvas, gaining points as readings arrive.
     await kit.locator(`[data-test=chart-${lab.kitIds[0]}-temperature] canvas`).first().waitFor(WAIT);
+    const points = () =>
+      page.evaluate(
+        (selector) => Number(document.querySelector<HTMLElement>(selector)?.dataset.points ?? 0),
+        `[data-test=chart-${lab.kitIds[0]}-temperature]`,
+      );
+    await page.waitForFunction(
+      (selector) => Number(document.querySelector<HTMLElement>(selector)?.dataset.points ?? 0) > 0,
+      `[data-test=chart-${lab.kitIds[0]}-temperature]`,
+      WAIT,
+    );
+    const before = await points();
+    await page.waitForFunction(
+      ([selector, n]) =>
+        Number(document.querySelector<HTMLElement>(selector as string)?.dataset.points ?? 0) > (n as number),
+      [`[data-test=chart-${lab.kitIds[0]}-temperature]`, before] as const,
+      WAIT,
+    );
     // Only the student's own kit is listed.
     expect(await page.locator(`[data-test=kit-${lab.kitIds[1]}]`).count()).toBe(0);
     await screenshot(page, 'student-kits-live');
@@ -129,6 +146,9 @@ describeWithServer('chromium', 'dashboards in the browser', () => {
     await phone.setViewportSize({ width: 390, height: 844 });
     await phone.locator(`[data-test=kit-${lab.kitIds[0]}] [data-test=kit-state]`).waitFor(WAIT);
     await phone.locator(`[data-test=chart-${lab.kitIds[0]}-temperature] canvas`).first().waitFor(WAIT);
+    await phone
+      .locator(`[data-test=chart-${lab.kitIds[0]}-temperature]:not([data-points="0"])[data-points]`)
+      .waitFor(WAIT);
     const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(1);
     await screenshot(phone, 'student-phone');

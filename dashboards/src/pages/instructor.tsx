@@ -6,6 +6,7 @@ import { Chart, type ChartOption, PALETTE, Window } from '../chart.tsx';
 import { ago, formatDateTime, formatNumber, pick, sensorLabel, t } from '../i18n.ts';
 import { follow, topics } from '../live.ts';
 import { messageTime, readingsOf } from '../livechart.tsx';
+import { boardSensors } from '../sensors.ts';
 import { onTick } from '../ticker.ts';
 import type {
   Assignment,
@@ -68,28 +69,6 @@ export function ClassTabs({ classId, active }: { classId: string; active: 'board
       </a>
     </nav>
   );
-}
-
-/** The four sensors a card shows: measurements first (in this order), actuator states last. */
-const SENSOR_ORDER = [
-  'temperature',
-  'humidity',
-  'light',
-  'soil_moisture',
-  'gas',
-  'co2',
-  'distance',
-  'pressure',
-  'motion',
-];
-const ACTUATORS = new Set(['fan', 'pump', 'led', 'buzzer', 'relay']);
-export function boardSensors(sensors: string[]): string[] {
-  const rank = (sensor: string) => {
-    const known = SENSOR_ORDER.indexOf(sensor);
-    if (known >= 0) return known;
-    return ACTUATORS.has(sensor) ? 1000 : 100;
-  };
-  return [...sensors].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b)).slice(0, 4);
 }
 
 /** What makes a kit's team "stuck": the instructor should walk over. */

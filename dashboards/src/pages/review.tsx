@@ -217,7 +217,13 @@ function SpanChart(props: {
       grid: { left: 48, right: 16, top: 24, bottom: 56 },
       tooltip: { trigger: 'axis' },
       dataZoom: [{ type: 'inside' }, { type: 'slider', height: 18, bottom: 8 }],
-      xAxis: { type: 'time', min: props.window.from, max: props.window.to },
+      xAxis: {
+        type: 'time',
+        min: props.window.from,
+        max: props.window.to,
+        splitNumber: 5,
+        axisLabel: { hideOverlap: true },
+      },
       yAxis: { type: 'value', scale: true, name: props.telemetry?.unit ?? '' },
       series: [
         {

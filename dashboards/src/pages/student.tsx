@@ -4,6 +4,7 @@ import { get, post, session } from '../api.ts';
 import { ago, formatDateTime, formatNumber, pick, sensorLabel, t } from '../i18n.ts';
 import { follow, topics } from '../live.ts';
 import { KitLiveCharts } from '../livechart.tsx';
+import { bySensorRank } from '../sensors.ts';
 import type {
   Assignment,
   Attempt,
@@ -82,6 +83,7 @@ function KitPanel({ kit }: { kit: KitDetail }) {
       <dl class="readings" data-test="latest">
         {Object.entries(latest)
           .filter(([sensor]) => !sensor.startsWith('@') && !sensor.startsWith('_'))
+          .sort(([a], [b]) => bySensorRank(a, b))
           .map(([sensor, point]) => (
             <div key={sensor}>
               <dt>{sensorLabel(sensor)}</dt>

@@ -11,7 +11,7 @@ import {
 import { serveDashboards } from '../dashboards/index.ts';
 import { type GatewayOptions, SerialGateway } from '../gateway/index.ts';
 import { LiveGrader } from '../grading/live.ts';
-import { buildApp, MqttUserAccess } from '../lab-api/index.ts';
+import { buildApp, MqttUserAccess, RecentKitErrors } from '../lab-api/index.ts';
 import { type KitRegistry, type LabDb, openLabDb, KitRegistry as Registry } from '../labdb/index.ts';
 import { createEmbeddedStore, type TelemetryStore, TelemetryWriter } from '../telemetry/index.ts';
 import { createInfluxStore } from '../telemetry/influxdb.ts';
@@ -124,6 +124,8 @@ export async function startPlatform(config: PlatformConfig, logger: Logger): Pro
     log: logger.child({ module: 'live-grading' }),
   });
   ingest.addListener((record) => liveGrader.record(record));
+  const kitErrors = new RecentKitErrors();
+  ingest.addNotifier(kitErrors.add);
 
   const tls = config.mqtt.tlsCert
     ? { cert: readFileSync(config.mqtt.tlsCert), key: readFileSync(config.mqtt.tlsKey) }
@@ -135,6 +137,7 @@ export async function startPlatform(config: PlatformConfig, logger: Logger): Pro
       registry,
       liveStatus: broker,
       liveGrading: liveGrader,
+      recentKitErrors: kitErrors,
       mqttOverWebSocket: (stream, request) => broker.handleStream(stream, request),
       stats: () => ({ ingest: ingest.stats, writer: writer.stats }),
       version: VERSION,

@@ -56,6 +56,8 @@ export interface AppDeps {
     /** Drops a kit's connections, so a rotated or revoked secret takes effect at once. */
     disconnectKit?(kitId: string): void;
   };
+  /** The last error reports sent to each kit (for the dashboards); none when absent. */
+  recentKitErrors?: { of(kitId: string): readonly object[] };
   /** Live grading (event streams, leaderboards); those routes answer 503 without it. */
   liveGrading?: LiveGrader;
   /** Serves MQTT over WebSocket at /mqtt when given. */

@@ -7,10 +7,11 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import { sensorSpec } from '../../protocol/index.ts';
+import { KIT_ID_PATTERN, sensorSpec } from '../../protocol/index.ts';
 import type { LabContext } from '../app.ts';
 import { currentUser } from '../auth.ts';
 import { Classes } from '../classes.ts';
+import { ApiError } from '../errors.ts';
 import { ErrorResponse } from '../http.ts';
 import { Nullable } from './classes.ts';
 
@@ -214,6 +215,44 @@ export const dashboardRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (p
           status: now < a.opens_at ? 'upcoming' : now < a.due_at ? 'open' : 'closed',
         })),
         kits,
+      };
+    },
+  );
+
+  app.get(
+    '/dashboard/kits/:kitId/errors',
+    {
+      config: { access: { roles: ['admin', 'instructor', 'student'], services: true } },
+      schema: {
+        summary:
+          "The last error reports the platform sent a kit on its errors topic, newest first (a student: their own kits')",
+        tags: ['dashboard'],
+        params: Type.Object({ kitId: Type.String({ pattern: KIT_ID_PATTERN.source }) }),
+        response: {
+          200: Type.Object({ items: Type.Array(Type.Record(Type.String(), Type.Unknown())) }),
+          403: ErrorResponse,
+        },
+      },
+    },
+    async (request) => {
+      const principal = request.principal;
+      if (principal?.kind === 'user' && principal.role === 'student') {
+        const mine = (await classes.kitsOfStudent(principal.id)).get(request.params.kitId);
+        if (!mine) {
+          throw new ApiError(
+            403,
+            'NOT_YOUR_KIT',
+            `kit "${request.params.kitId}" is not bound to you or your team`,
+          );
+        }
+        return {
+          items: (deps.recentKitErrors?.of(request.params.kitId) ?? []).filter(
+            (m) => ((m as { ts?: number }).ts ?? 0) >= mine.boundAt,
+          ) as Record<string, unknown>[],
+        };
+      }
+      return {
+        items: [...(deps.recentKitErrors?.of(request.params.kitId) ?? [])] as Record<string, unknown>[],
       };
     },
   );

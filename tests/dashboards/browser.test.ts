@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it, onTestFailed, vi } from 'vitest';
 import { describeWithServer } from '../harness/servers.ts';
+import { connect } from '../helpers/platform.ts';
 import {
   assignQuickTask,
   type DashboardLab,
@@ -86,6 +87,15 @@ describeWithServer('chromium', 'dashboards in the browser', () => {
     );
     // Only the student's own kit is listed.
     expect(await page.locator(`[data-test=kit-${lab.kitIds[1]}]`).count()).toBe(0);
+    // A message with a badly named sensor: the platform's error report shows up on the page.
+    const service = await lab.tp.addService('browser-test');
+    const client = await connect(lab.tp.mqttUrl, { username: service.username, password: service.secret });
+    await client.publishAsync(
+      `iotlab/v1/kits/${lab.kitIds[0]}/telemetry`,
+      JSON.stringify({ readings: { soilMoisture: 40 } }),
+    );
+    await client.endAsync();
+    await kit.locator('[data-test=kit-errors]', { hasText: 'BAD_SENSOR_NAME' }).waitFor(WAIT);
     await screenshot(page, 'student-kits-live');
   });
 
@@ -149,6 +159,8 @@ describeWithServer('chromium', 'dashboards in the browser', () => {
     await phone
       .locator(`[data-test=chart-${lab.kitIds[0]}-temperature]:not([data-points="0"])[data-points]`)
       .waitFor(WAIT);
+    // Reports sent before the page opened are there too.
+    await phone.locator('[data-test=kit-errors]', { hasText: 'BAD_SENSOR_NAME' }).waitFor(WAIT);
     const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(1);
     await screenshot(phone, 'student-phone');

@@ -1,7 +1,7 @@
 /** A student's page: my kits live (status, last reading, the broker's error messages, charts), my assignments with the rubric checklist turning green live, my grades. */
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { get, post, session } from '../api.ts';
-import { ago, formatDateTime, formatNumber, pick, sensorLabel, t } from '../i18n.ts';
+import { ago, formatDateTime, formatNumber, formatTime, pick, sensorLabel, t } from '../i18n.ts';
 import { follow, topics } from '../live.ts';
 import { KitLiveCharts } from '../livechart.tsx';
 import { bySensorRank } from '../sensors.ts';
@@ -52,13 +52,16 @@ function KitPanel({ kit }: { kit: KitDetail }) {
       }),
     [kit.id],
   );
-  useEffect(
-    () =>
-      follow([topics.kit(kit.id, 'errors')], (payload) => {
-        setErrors((list) => [{ ...(payload as KitErrorMessage), ts: Date.now() }, ...list].slice(0, 8));
-      }),
-    [kit.id],
-  );
+  useEffect(() => {
+    // What the platform told the kit before this page opened, then every new report live.
+    get<{ items: KitErrorMessage[] }>(`/dashboard/kits/${encodeURIComponent(kit.id)}/errors`).then(
+      (answer) => setErrors((live) => [...live, ...answer.items].slice(0, 8)),
+      () => {},
+    );
+    return follow([topics.kit(kit.id, 'errors')], (payload) => {
+      setErrors((list) => [payload as KitErrorMessage, ...list].slice(0, 8));
+    });
+  }, [kit.id]);
   const onReading = useCallback((sensor: string, ts: number, value: number) => {
     setLatest((current) => ({ ...current, [sensor]: { ts, value } }));
   }, []);
@@ -101,7 +104,7 @@ function KitPanel({ kit }: { kit: KitDetail }) {
         <ul>
           {errors.map((error, i) => (
             <li key={`${error.ts}-${i}`} class={`sev-${error.severity}`}>
-              <code>{error.code}</code> {error.message}
+              <span class="muted">{formatTime(error.ts)}</span> <code>{error.code}</code> {error.message}
               {error.repeated ? ` (+${error.repeated})` : ''}
             </li>
           ))}

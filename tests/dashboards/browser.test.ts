@@ -240,6 +240,31 @@ describeWithServer('chromium', 'dashboards in the browser', () => {
     expect(csv).toContain('2026010001');
   });
 
+  it('a student sees their grade with the evidence and the reason of the override', async () => {
+    const page = studentPage;
+    await page.goto(`${lab.url}/#/student`);
+    await page.reload();
+    const grades = page.locator('[data-test=my-grades]');
+    await grades.getByText('浏览器测试：温度上报').waitFor(WAIT);
+    await grades.getByRole('link', { name: '评分依据' }).first().click();
+    await page.waitForURL(/#\/review\//);
+    const plausible = page.locator('[data-test=grade-criterion-plausible]');
+    await plausible.locator('[data-test=override-note]', { hasText: '传感器放置位置不当' }).waitFor(WAIT);
+    await page.locator('[data-test=span-chart-temperature] canvas').first().waitFor(WAIT);
+    // Read-only for the student: no override form.
+    expect(await page.locator('[data-test=override]').count()).toBe(0);
+    await screenshot(page, 'student-grade-evidence');
+  });
+
+  it('an admin signs in to every class and to the enterprise side', async () => {
+    const admin = await signIn(context, lab.url, lab.accounts.admin);
+    await admin.waitForURL(/#\/instructor$/);
+    await admin.locator('[data-test="class-物联网2401"]').waitFor(WAIT);
+    await admin.locator('header.top nav').getByRole('link', { name: '企业项目' }).click();
+    await admin.locator('[data-test=mentor-attempts]').waitFor(WAIT);
+    await admin.close();
+  });
+
   it('an instructor starts a new lab session from the board', async () => {
     await teacher.goto(`${lab.url}/#/instructor/class/${lab.classId}`);
     await teacher.locator('[data-test=session-state]', { hasText: '没有进行中的实训课' }).waitFor(WAIT);

@@ -44,7 +44,7 @@ import { createEmbeddedStore, type TelemetryStore } from '../telemetry/index.ts'
 import { createInfluxStore } from '../telemetry/influxdb.ts';
 import { createInfluxDatabase, serverAvailable, startInfluxd } from '../tests/harness/servers.ts';
 import { percentile } from './load.ts';
-import { emitResult, sleep } from './report.ts';
+import { emitResult, profileCpu, sleep } from './report.ts';
 
 export interface GradingBenchOptions {
   /** Final grading: kits (attempts) of the class. */
@@ -58,6 +58,8 @@ export interface GradingBenchOptions {
   liveSeconds: number;
   /** Live grading: one run per entry, with this many minutes already buffered per attempt. */
   liveHistoryMinutes: number[];
+  /** Which parts run: final grading, live grading. */
+  parts: ('final' | 'live')[];
 }
 
 const emit = (result: Record<string, unknown>) => emitResult('grading', result);
@@ -171,7 +173,7 @@ export const RUBRIC: Rubric = {
   ],
 };
 
-function checkedRubric(): Rubric {
+export function checkedRubric(): Rubric {
   const problems = rubricProblems(
     RUBRIC,
     { requiredSensors: SENSORS, requiredActuators: [] },
@@ -298,10 +300,10 @@ export class KitSignal {
   }
 }
 
-const kitName = (prefix: string, i: number) => `${prefix}-${String(i).padStart(4, '0')}`;
+export const kitName = (prefix: string, i: number) => `${prefix}-${String(i).padStart(4, '0')}`;
 
 /** The class's records in time order (all kits at second 0, then second 1, …), in batches. */
-function* classBatches(
+export function* classBatches(
   kitIds: readonly string[],
   window: TimeWindow,
   seconds: number,
@@ -791,11 +793,13 @@ async function liveRun(opts: GradingBenchOptions, historyMinutes: number, genera
 
     const updatesBefore = updates;
     const publishedBefore = published;
+    const stopProfile = await profileCpu();
     const cpu = process.cpuUsage();
     const wallStart = performance.now();
     await sleep(opts.liveSeconds * 1000);
     const wall = performance.now() - wallStart;
     const percent = cpuPercent(cpu, wall);
+    await stopProfile();
     const evaluations = updates - updatesBefore;
     const now = Date.now();
     const lags = [...latest.values()]
@@ -904,6 +908,6 @@ async function liveGrading(opts: GradingBenchOptions): Promise<void> {
 }
 
 export async function gradingBench(opts: GradingBenchOptions): Promise<void> {
-  await finalGrading(opts);
-  await liveGrading(opts);
+  if (opts.parts.includes('final')) await finalGrading(opts);
+  if (opts.parts.includes('live')) await liveGrading(opts);
 }

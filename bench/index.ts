@@ -8,6 +8,7 @@
  *   grading: --grading-kits 50 --grading-hours 2 (final grading; --stores as for ingest)
  *            --grading-live-kits 1000 --grading-live-seconds 30 --grading-live-history 0,60
  *            (live grading at 1 Hz per kit; one run per minutes of history already buffered)
+ *            --grading-parts final,live (default: both)
  *   dashboards: --dashboard-kits 40 --dashboard-minutes 10 (bundle size, first load, a class board
  *            of 40 kits × 4 sensors at 1 Hz in headless chromium: frame times, JS heap; 1 for a quick run)
  */
@@ -39,6 +40,7 @@ const { values: args } = parseArgs({
     'grading-live-kits': { type: 'string', default: '1000' },
     'grading-live-seconds': { type: 'string', default: '30' },
     'grading-live-history': { type: 'string', default: '0,60' },
+    'grading-parts': { type: 'string', default: 'final,live' },
     'dashboard-kits': { type: 'string', default: '40' },
     'dashboard-minutes': { type: 'string', default: '10' },
   },
@@ -82,6 +84,7 @@ if (suites.has('grading')) {
     liveKits: Number(args['grading-live-kits']),
     liveSeconds: Number(args['grading-live-seconds']),
     liveHistoryMinutes: String(args['grading-live-history']).split(',').map(Number),
+    parts: String(args['grading-parts']).split(',') as ('final' | 'live')[],
   });
 }
 if (suites.has('dashboards')) {

@@ -142,6 +142,28 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    flows: Type.Object(
+      {
+        enabled: Type.Boolean({
+          default: true,
+          description: 'Serve the Node-RED editor at /flows and run its flows (`iotlab start`)',
+        }),
+        studentAccess: Type.Union([Type.Literal('none'), Type.Literal('read')], {
+          default: 'read',
+          description: 'Students in the flow editor: none, or read (see flows, change nothing)',
+        }),
+        serviceName: Type.String({
+          default: 'node-red',
+          pattern: '^[a-z][a-z0-9-]{1,47}$',
+          description: 'The service account the flows use on the broker (MQTT username service:<name>)',
+        }),
+        credentialSecret: Type.String({
+          default: '',
+          description: "Encrypts the flows' credentials; empty: generated and kept in <dataDir>/node-red",
+        }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     log: Type.Object(
       {
         level: Type.Union(

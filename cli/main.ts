@@ -7,6 +7,7 @@ import { SerialGateway } from '../gateway/index.ts';
 import { ApiError, People, ROLES, type Role } from '../lab-api/index.ts';
 import { KIT_KINDS, type KitKind, KitRegistry, openLabDb, RegistryError } from '../labdb/index.ts';
 import { ConfigError, type DeepPartial, loadConfig, type PlatformConfig } from './config.ts';
+import { DEMO_ALARM_KIT, deployDemoFlows, FLOW_TASK_TITLE, seedFlowTask } from './demo-flows.ts';
 import { seedDemoLab, startDemoSession } from './demo-seed.ts';
 import { createLogger } from './logger.ts';
 import { gatewayOptions, labDbPath, openStore, type Platform, startPlatform, VERSION } from './platform.ts';
@@ -174,8 +175,16 @@ program
       platform.labDb,
       scenario.kits.map((kit) => kit.id),
     );
+    // Node-RED (flows/): the curriculum flows on the simulated kits, and a lab task graded on a flow.
+    if (platform.flows) {
+      await seedFlowTask(platform.labDb);
+      await deployDemoFlows(platform.flows);
+    }
     const first = scenario.kits[0]?.id ?? 'demo-01';
     const url = `http://127.0.0.1:${platform.ports.http}`;
+    const flowsLine = platform.flows
+      ? `Node-RED editor: ${url}/flows/ (sign in with a lab account; teacher.chen and mentor.liu edit, students look). The curriculum flows run on the kits; the task "${FLOW_TASK_TITLE}" grades the gas alarm flow by the buzzer commands ${DEMO_ALARM_KIT} receives.\n`
+      : '';
     logger.info(
       `demo: ${scenario.kits.length} simulated kits (${[...new Set(scenario.kits.map((k) => k.kind))].join(', ')}) from scenario "${scenario.name}". Try:\n` +
         `  Dashboards (sign in with an account below): ${url}/\n` +
@@ -184,6 +193,7 @@ program
         `  IOTLAB_DATA_DIR=${settings.dataDir} npx iotlab query ${first} temperature\n` +
         `  API docs: ${url}/docs\n` +
         `Lab accounts (passwords renewed at each start):\n${accounts.map((a) => `  ${a.role.padEnd(10)} ${a.username.padEnd(14)} ${a.password}`).join('\n')}\n` +
+        flowsLine +
         `Lab session ${session.sessionId} is running with ${session.attempts} attempts graded live:\n` +
         `  curl -N -H 'authorization: Bearer <token>' ${url}/api/v1/sessions/${session.sessionId}/leaderboard\n` +
         `  curl -X POST ${url}/api/v1/auth/login -H 'content-type: application/json' -d '{"username":"teacher.chen","password":"…"}'`,

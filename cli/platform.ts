@@ -9,9 +9,10 @@ import {
   startExternalIngest,
 } from '../broker/index.ts';
 import { serveDashboards } from '../dashboards/index.ts';
+import { FlowsEditor } from '../flows/index.ts';
 import { type GatewayOptions, SerialGateway } from '../gateway/index.ts';
 import { LiveGrader } from '../grading/live.ts';
-import { buildApp, MqttUserAccess, RecentKitErrors } from '../lab-api/index.ts';
+import { buildApp, labAccounts, MqttUserAccess, RecentKitErrors } from '../lab-api/index.ts';
 import { type KitRegistry, type LabDb, openLabDb, KitRegistry as Registry } from '../labdb/index.ts';
 import { createEmbeddedStore, type TelemetryStore, TelemetryWriter } from '../telemetry/index.ts';
 import { createInfluxStore } from '../telemetry/influxdb.ts';
@@ -29,6 +30,8 @@ export interface Platform {
   broker: MqttBroker;
   /** Live grading of running attempts and competition leaderboards. */
   liveGrader: LiveGrader;
+  /** The embedded Node-RED (editor at /flows), when `flows.enabled`. */
+  flows?: FlowsEditor;
   /** The serial gateway, when `gateway.enabled` runs it on this machine. */
   gateway?: SerialGateway;
   /** Bound ports (differ from the config when it asked for port 0). */
@@ -147,6 +150,9 @@ export async function startPlatform(config: PlatformConfig, logger: Logger): Pro
   // The web app (dashboards/dist) at `/`, outside /api, /docs, /mqtt and /flows.
   await serveDashboards(app);
 
+  // Node-RED (flows/): mounted before the server listens, started once the broker does.
+  const flows = config.flows.enabled ? await mountFlows(config, app, labDb, logger) : undefined;
+
   let external: ExternalIngest | undefined;
   const ports: Platform['ports'] = { http: 0, mqtt: 0 };
   try {
@@ -166,7 +172,9 @@ export async function startPlatform(config: PlatformConfig, logger: Logger): Pro
       logger.info({ url: config.ingest.externalBrokerUrl }, 'ingesting from the external broker');
     }
     liveGrader.start();
+    if (flows) await startFlows(flows, config, registry, ports.mqtt);
   } catch (error) {
+    await flows?.stop();
     await liveGrader.close();
     await Promise.allSettled([app.close(), broker.close()]);
     await writer.close();
@@ -193,11 +201,13 @@ export async function startPlatform(config: PlatformConfig, logger: Logger): Pro
     liveGrader,
     ports,
     ...(gateway ? { gateway } : {}),
+    ...(flows ? { flows } : {}),
     close() {
       closing ??= (async () => {
         if (bindingsTimer) clearInterval(bindingsTimer);
         await gateway?.stop();
         await external?.close();
+        await flows?.stop();
         await liveGrader.close();
         await app.close();
         await broker.close();
@@ -264,4 +274,40 @@ export function gatewayOptions(
     outboxDir: join(resolve(config.dataDir), 'gateway-outbox'),
     logger: logger.child({ module: 'gateway' }),
   };
+}
+
+/** Embeds Node-RED in the HTTP app (editor at /flows, lab accounts), its userDir under dataDir. */
+async function mountFlows(
+  config: PlatformConfig,
+  app: Parameters<typeof FlowsEditor.mount>[0]['app'],
+  labDb: LabDb,
+  logger: Logger,
+): Promise<FlowsEditor> {
+  return FlowsEditor.mount({
+    app,
+    userDir: join(resolve(config.dataDir), 'node-red'),
+    accounts: labAccounts(labDb),
+    studentAccess: config.flows.studentAccess,
+    credentialSecret: config.flows.credentialSecret,
+    log: logger.child({ module: 'flows' }),
+  });
+}
+
+/**
+ * Starts the flows with their own service account on this broker (a fresh secret at each start,
+ * as for the local gateway), and, when the store is InfluxDB and its nodes are installed, an
+ * InfluxDB config node from the store settings.
+ */
+async function startFlows(
+  flows: FlowsEditor,
+  config: PlatformConfig,
+  registry: KitRegistry,
+  mqttPort: number,
+): Promise<void> {
+  const name = config.flows.serviceName;
+  const secret = (await registry.getService(name))
+    ? await registry.rotateServiceSecret(name)
+    : (await registry.addService(name, 'Node-RED flows of this platform')).secret;
+  await flows.start({ host: '127.0.0.1', port: mqttPort, username: `service:${name}`, password: secret });
+  if (config.store.influx.url) await flows.configureInflux(config.store.influx);
 }

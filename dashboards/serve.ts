@@ -4,8 +4,8 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import { DASHBOARDS_DIST } from './build.ts';
 
-/** Paths that belong to the platform, never to the web app (`/flows` is embedded Node-RED's). */
-export const RESERVED_PREFIXES = ['/api', '/docs', '/mqtt', '/flows', '/health'];
+/** Paths that belong to the platform, never to the web app (`/flows` and `/flows-api` are embedded Node-RED's). */
+export const RESERVED_PREFIXES = ['/api', '/docs', '/mqtt', '/flows', '/flows-api', '/health'];
 
 const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>IoT Lab</title>
 <p>仪表盘尚未构建：请运行 <code>npm run build:dashboards</code>。<br>

@@ -83,17 +83,37 @@ function runsOf(points: readonly SeriesPoint[]): Run[] {
 
 /** Codes runs by (value, length) so runs compare as integers; one coder for series that are compared. */
 function runCoder() {
-  const codes = new Map<string, number>();
+  // value → (length → code): numeric keys, no string per run.
+  const codes = new Map<number, Map<number, number>>();
+  let next = 0;
   return (runs: readonly Run[]) =>
     runs.map((run) => {
-      const key = `${run.value}x${run.count}`;
-      let code = codes.get(key);
+      let byLength = codes.get(run.value);
+      if (!byLength) {
+        byLength = new Map();
+        codes.set(run.value, byLength);
+      }
+      let code = byLength.get(run.count);
       if (code === undefined) {
-        code = codes.size;
-        codes.set(key, code);
+        code = next++;
+        byLength.set(run.count, code);
       }
       return code;
     });
+}
+
+/**
+ * A hash of each seed (SEED_RUNS codes from index i). Equal seeds hash alike; a collision only
+ * offers a candidate whose exact comparison stops early, so the repeats found do not change.
+ */
+function seedHashes(codes: readonly number[]): Int32Array {
+  const hashes = new Int32Array(Math.max(0, codes.length - SEED_RUNS + 1));
+  for (let i = 0; i < hashes.length; i++) {
+    let h = 0x811c9dc5;
+    for (let k = i; k < i + SEED_RUNS; k++) h = Math.imul(h ^ (codes[k] as number), 0x01000193);
+    hashes[i] = h;
+  }
+  return hashes;
 }
 
 interface Repeat {
@@ -117,11 +137,12 @@ function findRepeats(
   same: boolean,
   minRuns: number,
 ): Repeat[] {
-  const index = new Map<string, number[]>();
-  const key = (codes: readonly number[], i: number) => codes.slice(i, i + SEED_RUNS).join(',');
+  const index = new Map<number, number[]>();
+  const targetHashes = seedHashes(targetCodes);
+  const sourceHashes = same ? targetHashes : seedHashes(sourceCodes);
   const add = (i: number) => {
     if (i + SEED_RUNS > sourceCodes.length) return;
-    const k = key(sourceCodes, i);
+    const k = sourceHashes[i] as number;
     const list = index.get(k);
     if (list) list.push(i);
     else index.set(k, [i]);
@@ -130,7 +151,7 @@ function findRepeats(
   const repeats: Repeat[] = [];
   let i = 0;
   while (i + SEED_RUNS <= targetCodes.length) {
-    const candidates = index.get(key(targetCodes, i)) ?? [];
+    const candidates = index.get(targetHashes[i] as number) ?? [];
     let best: Repeat | undefined;
     for (let c = candidates.length - 1; c >= Math.max(0, candidates.length - MAX_CANDIDATES); c--) {
       const j = candidates[c] as number;
@@ -145,14 +166,23 @@ function findRepeats(
       if (!best || length > best.length) best = { at: i, from: j, length };
     }
     if (same) add(i);
-    const distinct = best ? new Set(target.slice(i, i + best.length).map((r) => r.value)).size : 0;
-    if (best && best.length >= minRuns && distinct >= 3) {
+    if (best && best.length >= minRuns && distinctValues(target, i, best.length) >= 3) {
       repeats.push(best);
       if (same) for (let t = i + 1; t < i + best.length; t++) add(t);
       i += best.length;
     } else i++;
   }
   return repeats;
+}
+
+/** Distinct values among runs[at, at + length), counting no further than 3. */
+function distinctValues(runs: readonly Run[], at: number, length: number): number {
+  const seen: number[] = [];
+  for (let r = at; r < at + length && seen.length < 3; r++) {
+    const value = (runs[r] as Run).value;
+    if (!seen.includes(value)) seen.push(value);
+  }
+  return seen.length;
 }
 
 const readingsIn = (runs: readonly Run[], at: number, length: number) =>
@@ -413,16 +443,14 @@ export function sensorFlags(
   }
 
   // A copy of another kit's stream.
-  const tolerance = (median(intervals(pts)) ?? 1000) / 2;
-  for (const [peer, series] of Object.entries(options.peers ?? {})) {
+  const peers = Object.entries(options.peers ?? {});
+  const tolerance = peers.length ? (median(intervals(pts)) ?? 1000) / 2 : 0;
+  for (const [peer, series] of peers) {
     const theirs = inWindow(series[sensor], ctx.window);
     if (!theirs.length) continue;
-    const {
-      aligned,
-      identical,
-      distinct: sameValues,
-      spans: stretches,
-    } = compareAligned(pts, theirs, tolerance);
+    const compared = compareAligned(pts, theirs, tolerance, AUTHENTICITY.copyPercent);
+    if (!compared) continue;
+    const { aligned, identical, distinct: sameValues, spans: stretches } = compared;
     const pct = aligned ? (100 * identical) / aligned : 0;
     if (
       aligned < AUTHENTICITY.copyMinAligned ||
@@ -448,8 +476,18 @@ export function sensorFlags(
   return flags;
 }
 
-/** Our readings against the peer's nearest ones (within `tolerance` ms): counts and identical stretches. */
-function compareAligned(ours: readonly SeriesPoint[], theirs: readonly SeriesPoint[], tolerance: number) {
+/**
+ * Our readings against the peer's nearest ones (within `tolerance` ms): counts and identical
+ * stretches; undefined as soon as the identical share can no longer reach `minPercent` (most
+ * pairs of kits part ways within the first fifth of the readings: a session compares them all).
+ */
+function compareAligned(
+  ours: readonly SeriesPoint[],
+  theirs: readonly SeriesPoint[],
+  tolerance: number,
+  minPercent: number,
+) {
+  const share = minPercent / 100;
   const spans: EvidenceSpan[] = [];
   const values = new Set<number>();
   let aligned = 0;
@@ -465,7 +503,11 @@ function compareAligned(ours: readonly SeriesPoint[], theirs: readonly SeriesPoi
     open = undefined;
     count = 0;
   };
-  for (const p of ours) {
+  for (let index = 0; index < ours.length; index++) {
+    const p = ours[index] as SeriesPoint;
+    // Even if every reading left were aligned and identical, the share would stay below minPercent.
+    const left = ours.length - index;
+    if (identical + left < share * (aligned + left)) return undefined;
     while (
       k + 1 < theirs.length &&
       Math.abs((theirs[k + 1] as SeriesPoint).ts - p.ts) <= Math.abs((theirs[k] as SeriesPoint).ts - p.ts)
@@ -497,7 +539,7 @@ export function authenticity(
   flags: readonly AuthenticityFlag[],
   ctx: GradingContext,
 ): CriterionResult {
-  const checked = sensors.filter((sensor) => ctx.points(sensor).length > 0);
+  const checked = sensors.filter((sensor) => ctx.count(sensor) > 0);
   const kinds = { constant: 0, pattern: 0, replay: 0, copy: 0 };
   for (const f of flags) kinds[f.kind]++;
   const measured = { sensorsChecked: checked.length, flags: flags.length, ...kinds };

@@ -35,13 +35,87 @@ export type CriterionOf<K extends CriterionType> = Extract<Criterion, { type: K 
 export interface GradingContext {
   window: TimeWindow;
   /** Finite readings of a sensor in the window, oldest first (memoized). */
-  points(sensor: string): SeriesPoint[];
+  points(sensor: string): readonly SeriesPoint[];
+  /** How many readings `points` has (without building them, for live buffers). */
+  count(sensor: string): number;
   events: readonly GradingEvent[];
   commands: readonly GradingCommand[];
 }
 
 /** Clock jitter allowed on a minHz requirement: an interval up to 1.1 / minHz still counts. */
 export const RATE_JITTER = 0.1;
+
+/**
+ * An evaluator that reads one series in a single pass: `add` takes its readings in time order,
+ * `finish` gives the result for the window so far (and can be called again after more readings).
+ * Final grading feeds the whole window at once; live grading keeps the scan and feeds each new
+ * reading once, so an evaluation costs what arrived since the last one, not the whole window.
+ */
+export interface CriterionScan {
+  /** The series whose readings `add` takes. */
+  readonly sensor: string;
+  add(point: SeriesPoint): void;
+  finish(ctx: GradingContext): CriterionResult;
+}
+
+/** The scan of a criterion whose evaluator reads one series in one pass; undefined for the others. */
+export function createScan(criterion: Criterion): CriterionScan | undefined {
+  switch (criterion.type) {
+    case 'sampling':
+      return new SamplingScan(criterion);
+    case 'completeness':
+      return new CompletenessScan(criterion);
+    case 'range':
+    case 'tolerance':
+      return new RangeScan(criterion);
+    case 'stability':
+      return new StabilityScan(criterion);
+    case 'threshold_response':
+      return new ThresholdScan(criterion);
+    default:
+      return undefined;
+  }
+}
+
+/** Runs a scan over the window's readings of its series. */
+export function scanAll(scan: CriterionScan, ctx: GradingContext): CriterionResult {
+  for (const point of ctx.points(scan.sensor)) scan.add(point);
+  return scan.finish(ctx);
+}
+
+/** Counts of integer values (intervals in ms): their median without keeping or sorting them all. */
+class Histogram {
+  readonly #counts = new Map<number, number>();
+  /** The distinct values in order (few: a kit's intervals vary by its clock's jitter). */
+  readonly #keys: number[] = [];
+  #n = 0;
+
+  add(value: number): void {
+    const count = this.#counts.get(value);
+    if (count === undefined) {
+      let at = this.#keys.length;
+      while (at > 0 && (this.#keys[at - 1] as number) > value) at--;
+      this.#keys.splice(at, 0, value);
+    }
+    this.#counts.set(value, (count ?? 0) + 1);
+    this.#n++;
+  }
+
+  /** The median (the mean of the two middle values for an even count), as `median` computes it. */
+  median(): number | undefined {
+    if (this.#n === 0) return undefined;
+    const mid = this.#n >> 1;
+    const at = (index: number) => {
+      let seen = 0;
+      for (const key of this.#keys) {
+        seen += this.#counts.get(key) as number;
+        if (seen > index) return key;
+      }
+      return this.#keys[this.#keys.length - 1] as number;
+    };
+    return this.#n % 2 === 1 ? at(mid) : (at(mid - 1) + at(mid)) / 2;
+  }
+}
 
 function noReadings(criterion: Criterion, sensor: string, measured: Record<string, number>): CriterionResult {
   return result(
@@ -67,108 +141,165 @@ function noReadings(criterion: Criterion, sensor: string, measured: Record<strin
  * Partial credit: longest stretch / minMinutes.
  */
 export function sampling(criterion: CriterionOf<'sampling'>, ctx: GradingContext): CriterionResult {
-  const { sensor, minHz, maxIntervalSeconds, minMinutes } = criterion.params;
-  const byInterval = maxIntervalSeconds !== undefined;
-  const allowedMs = byInterval ? maxIntervalSeconds * 1000 : (1000 / (minHz ?? 1)) * (1 + RATE_JITTER);
-  const requiredMs = minMinutes * 60_000;
-  const rule: Localized = byInterval
-    ? say(
-        `a reading at least every ${fmt(maxIntervalSeconds)} s`,
-        `至少每 ${fmt(maxIntervalSeconds)} 秒一个读数`,
-      )
-    : say(`≥ ${fmt(minHz ?? 1)} Hz`, `≥ ${fmt(minHz ?? 1)} Hz 的采样率`);
-  const required: Record<string, number> = byInterval
-    ? { maxIntervalSeconds, requiredMinutes: minMinutes }
-    : { minHz: minHz ?? 1, requiredMinutes: minMinutes };
-  const pts = ctx.points(sensor);
-  if (pts.length === 0) return noReadings(criterion, sensor, { longestStretchMinutes: 0, ...required });
+  return scanAll(new SamplingScan(criterion), ctx);
+}
 
-  const spans: EvidenceSpan[] = [];
-  let longest = { ms: 0, rateHz: 0 };
-  let slow: { from: number; to: number; count: number; longest: number } | undefined;
-  let slowIntervals = 0;
-  let longestInterval = 0;
+export class SamplingScan implements CriterionScan {
+  readonly sensor: string;
+  readonly #criterion: CriterionOf<'sampling'>;
+  readonly #allowedMs: number;
+  #count = 0;
+  #first: number | undefined;
+  #prev: number | undefined;
+  /** Spans of closed stretches and slow intervals, in the order they closed. */
+  readonly #spans: EvidenceSpan[] = [];
+  #longest = { ms: 0, rateHz: 0 };
+  #slow: { from: number; to: number; count: number; longest: number } | undefined;
+  #slowIntervals = 0;
+  #longestInterval = 0;
+  /** The open stretch: its first reading, readings and intervals. */
+  #runFirst = 0;
+  #runCount = 0;
+  #runIntervals = new Histogram();
 
-  const closeRun = (i0: number, i1: number) => {
-    if (i1 <= i0) return;
-    const first = (pts[i0] as SeriesPoint).ts;
-    const last = (pts[i1] as SeriesPoint).ts;
-    const typical = median(intervals(pts.slice(i0, i1 + 1))) ?? 0;
-    const ms = Math.min(ctx.window.to, last + typical) - first;
-    const rateHz = last > first ? (i1 - i0) / ((last - first) / 1000) : 0;
-    if (ms > longest.ms) longest = { ms, rateHz };
+  constructor(criterion: CriterionOf<'sampling'>) {
+    this.#criterion = criterion;
+    this.sensor = criterion.params.sensor;
+    const { minHz, maxIntervalSeconds } = criterion.params;
+    this.#allowedMs =
+      maxIntervalSeconds !== undefined
+        ? maxIntervalSeconds * 1000
+        : (1000 / (minHz ?? 1)) * (1 + RATE_JITTER);
+  }
+
+  add(point: SeriesPoint): void {
+    const ts = point.ts;
+    this.#count++;
+    const prev = this.#prev;
+    this.#prev = ts;
+    if (prev === undefined) {
+      this.#first = ts;
+      this.#openRun(ts);
+      return;
+    }
+    const d = ts - prev;
+    this.#longestInterval = Math.max(this.#longestInterval, d);
+    if (atMost(d, this.#allowedMs)) {
+      this.#closeSlow(this.#spans);
+      this.#runCount++;
+      this.#runIntervals.add(d);
+      return;
+    }
+    this.#slowIntervals++;
+    // A closed stretch ends before a later reading: the window's end cannot cut it.
+    this.#closeRun(prev, Number.POSITIVE_INFINITY, this.#spans);
+    const slow = this.#slow;
+    if (slow && slow.to === prev) {
+      slow.to = prev + d;
+      slow.count++;
+      slow.longest = Math.max(slow.longest, d);
+    } else {
+      this.#closeSlow(this.#spans);
+      this.#slow = { from: prev, to: prev + d, count: 1, longest: d };
+    }
+    this.#openRun(ts);
+  }
+
+  #openRun(ts: number): void {
+    this.#runFirst = ts;
+    this.#runCount = 1;
+    this.#runIntervals = new Histogram();
+  }
+
+  /** The open stretch as a span (a stretch lasts until its last reading plus its median interval). */
+  #closeRun(last: number, windowTo: number, spans: EvidenceSpan[]): void {
+    if (this.#runCount < 2) return;
+    const first = this.#runFirst;
+    const typical = this.#runIntervals.median() ?? 0;
+    const ms = Math.min(windowTo, last + typical) - first;
+    const rateHz = last > first ? (this.#runCount - 1) / ((last - first) / 1000) : 0;
+    if (ms > this.#longest.ms) this.#longest = { ms, rateHz };
     spans.push({
       from: first,
       to: first + ms,
       ok: true,
       note: `${fmt(ms / 60_000)} min at ${fmt(rateHz)} Hz`,
     });
-  };
-  const closeSlow = () => {
+  }
+
+  #closeSlow(spans: EvidenceSpan[]): void {
+    const slow = this.#slow;
     if (!slow) return;
     spans.push({
       from: slow.from,
       to: slow.to,
       ok: false,
-      note: `${slow.count} interval(s) longer than ${sec(allowedMs)} s (longest ${sec(slow.longest)} s)`,
+      note: `${slow.count} interval(s) longer than ${sec(this.#allowedMs)} s (longest ${sec(slow.longest)} s)`,
     });
-    slow = undefined;
-  };
-
-  let runStart = 0;
-  for (let i = 1; i < pts.length; i++) {
-    const prev = (pts[i - 1] as SeriesPoint).ts;
-    const d = (pts[i] as SeriesPoint).ts - prev;
-    longestInterval = Math.max(longestInterval, d);
-    if (atMost(d, allowedMs)) {
-      closeSlow();
-      continue;
-    }
-    slowIntervals++;
-    closeRun(runStart, i - 1);
-    if (slow && slow.to === prev) {
-      slow.to = prev + d;
-      slow.count++;
-      slow.longest = Math.max(slow.longest, d);
-    } else {
-      closeSlow();
-      slow = { from: prev, to: prev + d, count: 1, longest: d };
-    }
-    runStart = i;
+    this.#slow = undefined;
   }
-  closeSlow();
-  closeRun(runStart, pts.length - 1);
-  spans.sort((a, b) => a.from - b.from);
 
-  const first = (pts[0] as SeriesPoint).ts;
-  const last = (pts[pts.length - 1] as SeriesPoint).ts;
-  const longestMin = longest.ms / 60_000;
-  const passed = atLeast(longest.ms, requiredMs);
-  const measured = {
-    readings: pts.length,
-    rateHz: last > first ? (pts.length - 1) / ((last - first) / 1000) : 0,
-    longestStretchMinutes: longestMin,
-    longestStretchRateHz: longest.rateHz,
-    longestIntervalSeconds: longestInterval / 1000,
-    slowIntervals,
-    ...required,
-  };
-  const slowEn = slowIntervals
-    ? `; ${slowIntervals} interval(s) were longer than ${sec(allowedMs)} s (longest ${sec(longestInterval)} s)`
-    : '';
-  const slowZh = slowIntervals
-    ? `；有 ${slowIntervals} 个间隔超过 ${sec(allowedMs)} 秒（最长 ${sec(longestInterval)} 秒）`
-    : '';
-  const explanation = passed
-    ? say(
-        `${sensor} met ${rule.en} for ${fmt(longestMin)} min without a break (${fmt(longest.rateHz)} Hz; ${fmt(minMinutes)} min required)${slowEn}.`,
-        `${sensor} 连续 ${fmt(longestMin)} 分钟满足${rule['zh-CN']}（实际 ${fmt(longest.rateHz)} Hz；要求持续 ${fmt(minMinutes)} 分钟）${slowZh}。`,
-      )
-    : say(
-        `${sensor} met ${rule.en} for at most ${fmt(longestMin)} min without a break, less than the ${fmt(minMinutes)} min required${slowEn}.`,
-        `${sensor} 满足${rule['zh-CN']}的最长连续时间只有 ${fmt(longestMin)} 分钟，少于要求的 ${fmt(minMinutes)} 分钟${slowZh}。`,
-      );
-  return result(criterion, passed, longest.ms / requiredMs, evidence(measured, spans), explanation);
+  finish(ctx: GradingContext): CriterionResult {
+    const criterion = this.#criterion;
+    const { sensor, minHz, maxIntervalSeconds, minMinutes } = criterion.params;
+    const byInterval = maxIntervalSeconds !== undefined;
+    const allowedMs = this.#allowedMs;
+    const requiredMs = minMinutes * 60_000;
+    const rule: Localized = byInterval
+      ? say(
+          `a reading at least every ${fmt(maxIntervalSeconds)} s`,
+          `至少每 ${fmt(maxIntervalSeconds)} 秒一个读数`,
+        )
+      : say(`≥ ${fmt(minHz ?? 1)} Hz`, `≥ ${fmt(minHz ?? 1)} Hz 的采样率`);
+    const required: Record<string, number> = byInterval
+      ? { maxIntervalSeconds, requiredMinutes: minMinutes }
+      : { minHz: minHz ?? 1, requiredMinutes: minMinutes };
+    const first = this.#first;
+    const last = this.#prev;
+    if (first === undefined || last === undefined)
+      return noReadings(criterion, sensor, { longestStretchMinutes: 0, ...required });
+
+    // The open slow span and stretch close here without changing the scan (more may follow).
+    const spans = [...this.#spans];
+    const slow = this.#slow;
+    this.#closeSlow(spans);
+    this.#slow = slow;
+    const longestBefore = this.#longest;
+    this.#closeRun(last, ctx.window.to, spans);
+    const longest = this.#longest;
+    this.#longest = longestBefore;
+    spans.sort((a, b) => a.from - b.from);
+
+    const slowIntervals = this.#slowIntervals;
+    const longestInterval = this.#longestInterval;
+    const longestMin = longest.ms / 60_000;
+    const passed = atLeast(longest.ms, requiredMs);
+    const measured = {
+      readings: this.#count,
+      rateHz: last > first ? (this.#count - 1) / ((last - first) / 1000) : 0,
+      longestStretchMinutes: longestMin,
+      longestStretchRateHz: longest.rateHz,
+      longestIntervalSeconds: longestInterval / 1000,
+      slowIntervals,
+      ...required,
+    };
+    const slowEn = slowIntervals
+      ? `; ${slowIntervals} interval(s) were longer than ${sec(allowedMs)} s (longest ${sec(longestInterval)} s)`
+      : '';
+    const slowZh = slowIntervals
+      ? `；有 ${slowIntervals} 个间隔超过 ${sec(allowedMs)} 秒（最长 ${sec(longestInterval)} 秒）`
+      : '';
+    const explanation = passed
+      ? say(
+          `${sensor} met ${rule.en} for ${fmt(longestMin)} min without a break (${fmt(longest.rateHz)} Hz; ${fmt(minMinutes)} min required)${slowEn}.`,
+          `${sensor} 连续 ${fmt(longestMin)} 分钟满足${rule['zh-CN']}（实际 ${fmt(longest.rateHz)} Hz；要求持续 ${fmt(minMinutes)} 分钟）${slowZh}。`,
+        )
+      : say(
+          `${sensor} met ${rule.en} for at most ${fmt(longestMin)} min without a break, less than the ${fmt(minMinutes)} min required${slowEn}.`,
+          `${sensor} 满足${rule['zh-CN']}的最长连续时间只有 ${fmt(longestMin)} 分钟，少于要求的 ${fmt(minMinutes)} 分钟${slowZh}。`,
+        );
+    return result(criterion, passed, longest.ms / requiredMs, evidence(measured, spans), explanation);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -184,156 +315,246 @@ export function sampling(criterion: CriterionOf<'sampling'>, ctx: GradingContext
  * Partial credit: coverage / minPercent.
  */
 export function completeness(criterion: CriterionOf<'completeness'>, ctx: GradingContext): CriterionResult {
-  const { sensor, maxGapSeconds, minPercent } = criterion.params;
-  const maxGapMs = maxGapSeconds * 1000;
-  const { from, to } = ctx.window;
-  const windowMs = to - from;
-  const pts = ctx.points(sensor);
-  const required = { maxGapSeconds, minPercent };
-  if (pts.length === 0 || windowMs <= 0) {
-    return noReadings(criterion, sensor, { coveragePercent: 0, ...required });
+  return scanAll(new CompletenessScan(criterion), ctx);
+}
+
+export class CompletenessScan implements CriterionScan {
+  readonly sensor: string;
+  readonly #criterion: CriterionOf<'completeness'>;
+  readonly #maxGapMs: number;
+  #count = 0;
+  #first: number | undefined;
+  #last: number | undefined;
+  /** Gaps between readings (the window's edges are added by `finish`). */
+  readonly #gapSpans: EvidenceSpan[] = [];
+  #missing = 0;
+  #longestGap = 0;
+  readonly #intervals = new Histogram();
+
+  constructor(criterion: CriterionOf<'completeness'>) {
+    this.#criterion = criterion;
+    this.sensor = criterion.params.sensor;
+    this.#maxGapMs = criterion.params.maxGapSeconds * 1000;
   }
-  const spans: EvidenceSpan[] = [];
-  let missing = 0;
-  let longestGap = 0;
-  const gap = (a: number, b: number, edge: string) => {
+
+  add(point: SeriesPoint): void {
+    this.#count++;
+    const last = this.#last;
+    this.#last = point.ts;
+    if (last === undefined) {
+      this.#first = point.ts;
+      return;
+    }
+    this.#intervals.add(point.ts - last);
+    const gap = this.#gap(last, point.ts, '');
+    if (gap) {
+      this.#missing += gap.to - gap.from;
+      this.#gapSpans.push(gap);
+    }
+  }
+
+  /** A gap longer than allowed as a failed span (and the longest gap so far). */
+  #gap(a: number, b: number, edge: string): EvidenceSpan | undefined {
     const d = b - a;
-    longestGap = Math.max(longestGap, d);
-    if (atMost(d, maxGapMs)) return;
-    missing += d;
-    spans.push({ from: a, to: b, ok: false, note: `no reading for ${sec(d)} s${edge}` });
-  };
-  const first = (pts[0] as SeriesPoint).ts;
-  const last = (pts[pts.length - 1] as SeriesPoint).ts;
-  gap(from, first, ' at the start of the attempt');
-  for (let i = 1; i < pts.length; i++) gap((pts[i - 1] as SeriesPoint).ts, (pts[i] as SeriesPoint).ts, '');
-  gap(last, to, ' at the end of the attempt');
-  const gaps = spans.length;
-  if (gaps === 0) {
-    spans.push({ from: first, to: last, ok: true, note: `no gap longer than ${fmt(maxGapSeconds)} s` });
+    this.#longestGap = Math.max(this.#longestGap, d);
+    if (atMost(d, this.#maxGapMs)) return undefined;
+    return { from: a, to: b, ok: false, note: `no reading for ${sec(d)} s${edge}` };
   }
-  const coverage = 100 * (1 - missing / windowMs);
-  const medianMs = median(intervals(pts));
-  const expected = medianMs ? windowMs / medianMs : pts.length;
-  const passed = atLeast(coverage, minPercent);
-  const measured = {
-    readings: pts.length,
-    coveragePercent: coverage,
-    longestGapSeconds: longestGap / 1000,
-    gapsOverLimit: gaps,
-    missingSeconds: missing / 1000,
-    medianIntervalSeconds: (medianMs ?? 0) / 1000,
-    expectedReadings: expected,
-    readingsPercent: expected > 0 ? (100 * pts.length) / expected : 0,
-    ...required,
-  };
-  const gapsEn = gaps
-    ? `${gaps} gap(s) longer than ${fmt(maxGapSeconds)} s, ${sec(missing)} s in all, the longest ${sec(longestGap)} s`
-    : `no gap longer than ${fmt(maxGapSeconds)} s (longest ${sec(longestGap)} s)`;
-  const gapsZh = gaps
-    ? `有 ${gaps} 处超过 ${fmt(maxGapSeconds)} 秒的数据中断，共 ${sec(missing)} 秒，最长 ${sec(longestGap)} 秒`
-    : `没有超过 ${fmt(maxGapSeconds)} 秒的中断（最长间隔 ${sec(longestGap)} 秒）`;
-  const explanation = passed
-    ? say(
-        `${sensor} data covered ${fmt(coverage)} % of the attempt (≥ ${fmt(minPercent)} % required): ${gapsEn}.`,
-        `${sensor} 的数据覆盖了实验时段的 ${fmt(coverage)} %（要求 ≥ ${fmt(minPercent)} %）：${gapsZh}。`,
-      )
-    : say(
-        `${sensor} data covered only ${fmt(coverage)} % of the attempt (≥ ${fmt(minPercent)} % required): ${gapsEn}.`,
-        `${sensor} 的数据只覆盖了实验时段的 ${fmt(coverage)} %（要求 ≥ ${fmt(minPercent)} %）：${gapsZh}。`,
-      );
-  const fraction = minPercent > 0 ? coverage / minPercent : 1;
-  return result(criterion, passed, fraction, evidence(measured, spans), explanation);
+
+  finish(ctx: GradingContext): CriterionResult {
+    const criterion = this.#criterion;
+    const { sensor, maxGapSeconds, minPercent } = criterion.params;
+    const { from, to } = ctx.window;
+    const windowMs = to - from;
+    const required = { maxGapSeconds, minPercent };
+    const first = this.#first;
+    const last = this.#last;
+    if (first === undefined || last === undefined || windowMs <= 0) {
+      return noReadings(criterion, sensor, { coveragePercent: 0, ...required });
+    }
+    // The edges depend on the window: measured here, without changing the scan.
+    const longestBetween = this.#longestGap;
+    const startGap = this.#gap(from, first, ' at the start of the attempt');
+    const endGap = this.#gap(last, to, ' at the end of the attempt');
+    const longestGap = this.#longestGap;
+    this.#longestGap = longestBetween;
+    const spans: EvidenceSpan[] = [
+      ...(startGap ? [startGap] : []),
+      ...this.#gapSpans,
+      ...(endGap ? [endGap] : []),
+    ];
+    let missing = this.#missing;
+    for (const edge of [startGap, endGap]) if (edge) missing += edge.to - edge.from;
+    const gaps = spans.length;
+    if (gaps === 0) {
+      spans.push({ from: first, to: last, ok: true, note: `no gap longer than ${fmt(maxGapSeconds)} s` });
+    }
+    const coverage = 100 * (1 - missing / windowMs);
+    const medianMs = this.#intervals.median();
+    const expected = medianMs ? windowMs / medianMs : this.#count;
+    const passed = atLeast(coverage, minPercent);
+    const measured = {
+      readings: this.#count,
+      coveragePercent: coverage,
+      longestGapSeconds: longestGap / 1000,
+      gapsOverLimit: gaps,
+      missingSeconds: missing / 1000,
+      medianIntervalSeconds: (medianMs ?? 0) / 1000,
+      expectedReadings: expected,
+      readingsPercent: expected > 0 ? (100 * this.#count) / expected : 0,
+      ...required,
+    };
+    const gapsEn = gaps
+      ? `${gaps} gap(s) longer than ${fmt(maxGapSeconds)} s, ${sec(missing)} s in all, the longest ${sec(longestGap)} s`
+      : `no gap longer than ${fmt(maxGapSeconds)} s (longest ${sec(longestGap)} s)`;
+    const gapsZh = gaps
+      ? `有 ${gaps} 处超过 ${fmt(maxGapSeconds)} 秒的数据中断，共 ${sec(missing)} 秒，最长 ${sec(longestGap)} 秒`
+      : `没有超过 ${fmt(maxGapSeconds)} 秒的中断（最长间隔 ${sec(longestGap)} 秒）`;
+    const explanation = passed
+      ? say(
+          `${sensor} data covered ${fmt(coverage)} % of the attempt (≥ ${fmt(minPercent)} % required): ${gapsEn}.`,
+          `${sensor} 的数据覆盖了实验时段的 ${fmt(coverage)} %（要求 ≥ ${fmt(minPercent)} %）：${gapsZh}。`,
+        )
+      : say(
+          `${sensor} data covered only ${fmt(coverage)} % of the attempt (≥ ${fmt(minPercent)} % required): ${gapsEn}.`,
+          `${sensor} 的数据只覆盖了实验时段的 ${fmt(coverage)} %（要求 ≥ ${fmt(minPercent)} %）：${gapsZh}。`,
+        );
+    const fraction = minPercent > 0 ? coverage / minPercent : 1;
+    return result(criterion, passed, fraction, evidence(measured, spans), explanation);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
 
-/** Runs of consecutive readings inside / outside, as spans ending at the first reading after them. */
-function insideRuns(pts: readonly SeriesPoint[], inside: (v: number) => boolean, what: Localized) {
-  const spans: EvidenceSpan[] = [];
-  let outsideRuns = 0;
-  let i = 0;
-  while (i < pts.length) {
-    const ok = inside((pts[i] as SeriesPoint).value);
-    let j = i;
-    let lo = Number.POSITIVE_INFINITY;
-    let hi = Number.NEGATIVE_INFINITY;
-    while (j < pts.length && inside((pts[j] as SeriesPoint).value) === ok) {
-      lo = Math.min(lo, (pts[j] as SeriesPoint).value);
-      hi = Math.max(hi, (pts[j] as SeriesPoint).value);
-      j++;
-    }
-    if (!ok) outsideRuns++;
-    const end = (pts[j] ?? pts[j - 1]) as SeriesPoint;
-    spans.push({
-      from: (pts[i] as SeriesPoint).ts,
-      to: end.ts,
-      ok,
-      note: `${j - i} reading(s) ${ok ? 'within' : 'outside'} ${what.en} (${fmt(lo)}…${fmt(hi)})`,
-    });
-    i = j;
-  }
-  return { spans, outsideRuns };
-}
-
 /**
  * range / tolerance: the share of readings within [min, max] (both ends included), or within
- * reference ± epsilon, must be ≥ minPercent. Partial credit: share / minPercent.
+ * reference ± epsilon, must be ≥ minPercent. Partial credit: share / minPercent. The evidence has
+ * the runs of consecutive readings inside / outside, each ending at the first reading after it.
  */
 export function rangeOrTolerance(
   criterion: CriterionOf<'range'> | CriterionOf<'tolerance'>,
   ctx: GradingContext,
 ): CriterionResult {
-  const { sensor, minPercent } = criterion.params;
-  let inside: (v: number) => boolean;
-  let what: Localized;
-  const measured: Record<string, number> = {};
-  if (criterion.type === 'range') {
-    const { min, max } = criterion.params;
-    inside = (v) => atLeast(v, min) && atMost(v, max);
-    what = say(`[${fmt(min)}, ${fmt(max)}]`, `[${fmt(min)}, ${fmt(max)}] 范围内`);
-    Object.assign(measured, { rangeMin: min, rangeMax: max });
-  } else {
-    const { reference, epsilon } = criterion.params;
-    inside = (v) => atMost(Math.abs(v - reference), epsilon);
-    what = say(`${fmt(reference)} ± ${fmt(epsilon)}`, `${fmt(reference)} ± ${fmt(epsilon)} 以内`);
-    Object.assign(measured, { reference, epsilon });
+  return scanAll(new RangeScan(criterion), ctx);
+}
+
+interface InsideRun {
+  ok: boolean;
+  from: number;
+  last: number;
+  count: number;
+  lo: number;
+  hi: number;
+}
+
+export class RangeScan implements CriterionScan {
+  readonly sensor: string;
+  readonly #criterion: CriterionOf<'range'> | CriterionOf<'tolerance'>;
+  readonly #inside: (v: number) => boolean;
+  readonly #what: Localized;
+  #count = 0;
+  #inCount = 0;
+  #lo = Number.POSITIVE_INFINITY;
+  #hi = Number.NEGATIVE_INFINITY;
+  #sum = 0;
+  #maxDeviation = Number.NEGATIVE_INFINITY;
+  #sumDeviation = 0;
+  readonly #spans: EvidenceSpan[] = [];
+  #outsideRuns = 0;
+  #run: InsideRun | undefined;
+
+  constructor(criterion: CriterionOf<'range'> | CriterionOf<'tolerance'>) {
+    this.#criterion = criterion;
+    this.sensor = criterion.params.sensor;
+    if (criterion.type === 'range') {
+      const { min, max } = criterion.params;
+      this.#inside = (v) => atLeast(v, min) && atMost(v, max);
+      this.#what = say(`[${fmt(min)}, ${fmt(max)}]`, `[${fmt(min)}, ${fmt(max)}] 范围内`);
+    } else {
+      const { reference, epsilon } = criterion.params;
+      this.#inside = (v) => atMost(Math.abs(v - reference), epsilon);
+      this.#what = say(`${fmt(reference)} ± ${fmt(epsilon)}`, `${fmt(reference)} ± ${fmt(epsilon)} 以内`);
+    }
   }
-  const pts = ctx.points(sensor);
-  if (pts.length === 0) return noReadings(criterion, sensor, { percentInRange: 0, minPercent, ...measured });
-  const values = pts.map((p) => p.value);
-  const inCount = values.filter(inside).length;
-  const percent = (100 * inCount) / values.length;
-  const lo = Math.min(...values);
-  const hi = Math.max(...values);
-  Object.assign(measured, {
-    readings: values.length,
-    inRange: inCount,
-    percentInRange: percent,
-    minPercent,
-    min: lo,
-    max: hi,
-    mean: mean(values),
-  });
-  if (criterion.type === 'tolerance') {
-    const deviations = values.map((v) => Math.abs(v - criterion.params.reference));
-    measured.maxDeviation = Math.max(...deviations);
-    measured.meanDeviation = mean(deviations);
+
+  add(point: SeriesPoint): void {
+    const v = point.value;
+    const ok = this.#inside(v);
+    this.#count++;
+    if (ok) this.#inCount++;
+    this.#lo = Math.min(this.#lo, v);
+    this.#hi = Math.max(this.#hi, v);
+    this.#sum += v;
+    if (this.#criterion.type === 'tolerance') {
+      const deviation = Math.abs(v - this.#criterion.params.reference);
+      this.#maxDeviation = Math.max(this.#maxDeviation, deviation);
+      this.#sumDeviation += deviation;
+    }
+    const run = this.#run;
+    if (run && run.ok === ok) {
+      run.last = point.ts;
+      run.count++;
+      run.lo = Math.min(run.lo, v);
+      run.hi = Math.max(run.hi, v);
+      return;
+    }
+    if (run) this.#spans.push(this.#runSpan(run, point.ts));
+    if (!ok) this.#outsideRuns++;
+    this.#run = { ok, from: point.ts, last: point.ts, count: 1, lo: v, hi: v };
   }
-  const { spans, outsideRuns } = insideRuns(pts, inside, what);
-  const passed = atLeast(percent, minPercent);
-  const n = values.length;
-  const explanation = passed
-    ? say(
-        `${fmt(percent)} % of the ${n} ${sensor} readings were within ${what.en} (≥ ${fmt(minPercent)} % required; measured ${fmt(lo)}…${fmt(hi)}).`,
-        `${n} 个 ${sensor} 读数中有 ${fmt(percent)} % 在${what['zh-CN']}（要求 ≥ ${fmt(minPercent)} %；实测 ${fmt(lo)}…${fmt(hi)}）。`,
-      )
-    : say(
-        `Only ${fmt(percent)} % of the ${n} ${sensor} readings were within ${what.en} (≥ ${fmt(minPercent)} % required): ${n - inCount} were outside, in ${outsideRuns} stretch(es), measured ${fmt(lo)}…${fmt(hi)}.`,
-        `${n} 个 ${sensor} 读数中只有 ${fmt(percent)} % 在${what['zh-CN']}（要求 ≥ ${fmt(minPercent)} %）：${n - inCount} 个超出，分布在 ${outsideRuns} 段，实测 ${fmt(lo)}…${fmt(hi)}。`,
-      );
-  const fraction = minPercent > 0 ? percent / minPercent : 1;
-  return result(criterion, passed, fraction, evidence(measured, spans), explanation);
+
+  #runSpan(run: InsideRun, to: number): EvidenceSpan {
+    return {
+      from: run.from,
+      to,
+      ok: run.ok,
+      note: `${run.count} reading(s) ${run.ok ? 'within' : 'outside'} ${this.#what.en} (${fmt(run.lo)}…${fmt(run.hi)})`,
+    };
+  }
+
+  finish(_ctx: GradingContext): CriterionResult {
+    const criterion = this.#criterion;
+    const what = this.#what;
+    const { sensor, minPercent } = criterion.params;
+    const measured: Record<string, number> =
+      criterion.type === 'range'
+        ? { rangeMin: criterion.params.min, rangeMax: criterion.params.max }
+        : { reference: criterion.params.reference, epsilon: criterion.params.epsilon };
+    const n = this.#count;
+    if (n === 0) return noReadings(criterion, sensor, { percentInRange: 0, minPercent, ...measured });
+    const inCount = this.#inCount;
+    const percent = (100 * inCount) / n;
+    const lo = this.#lo;
+    const hi = this.#hi;
+    Object.assign(measured, {
+      readings: n,
+      inRange: inCount,
+      percentInRange: percent,
+      minPercent,
+      min: lo,
+      max: hi,
+      mean: this.#sum / n,
+    });
+    if (criterion.type === 'tolerance') {
+      measured.maxDeviation = this.#maxDeviation;
+      measured.meanDeviation = this.#sumDeviation / n;
+    }
+    const spans = [...this.#spans];
+    if (this.#run) spans.push(this.#runSpan(this.#run, this.#run.last));
+    const outsideRuns = this.#outsideRuns;
+    const passed = atLeast(percent, minPercent);
+    const explanation = passed
+      ? say(
+          `${fmt(percent)} % of the ${n} ${sensor} readings were within ${what.en} (≥ ${fmt(minPercent)} % required; measured ${fmt(lo)}…${fmt(hi)}).`,
+          `${n} 个 ${sensor} 读数中有 ${fmt(percent)} % 在${what['zh-CN']}（要求 ≥ ${fmt(minPercent)} %；实测 ${fmt(lo)}…${fmt(hi)}）。`,
+        )
+      : say(
+          `Only ${fmt(percent)} % of the ${n} ${sensor} readings were within ${what.en} (≥ ${fmt(minPercent)} % required): ${n - inCount} were outside, in ${outsideRuns} stretch(es), measured ${fmt(lo)}…${fmt(hi)}.`,
+          `${n} 个 ${sensor} 读数中只有 ${fmt(percent)} % 在${what['zh-CN']}（要求 ≥ ${fmt(minPercent)} %）：${n - inCount} 个超出，分布在 ${outsideRuns} 段，实测 ${fmt(lo)}…${fmt(hi)}。`,
+        );
+    const fraction = minPercent > 0 ? percent / minPercent : 1;
+    return result(criterion, passed, fraction, evidence(measured, spans), explanation);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -344,65 +565,115 @@ export function rangeOrTolerance(
  * readings. Partial credit: the worst of bound / measured over the bounds given (capped at 1).
  */
 export function stability(criterion: CriterionOf<'stability'>, ctx: GradingContext): CriterionResult {
-  const { sensor, maxStdDev, maxDriftPerMinute } = criterion.params;
-  const bounds: Record<string, number> = {};
-  if (maxStdDev !== undefined) bounds.maxStdDev = maxStdDev;
-  if (maxDriftPerMinute !== undefined) bounds.maxDriftPerMinute = maxDriftPerMinute;
-  const pts = ctx.points(sensor);
-  if (pts.length === 0) return noReadings(criterion, sensor, bounds);
-  if (pts.length < 2) {
-    return result(
-      criterion,
-      false,
-      0,
-      evidence({ readings: 1, ...bounds }),
-      say(
-        `${sensor} sent a single reading: stability needs at least two.`,
-        `${sensor} 只有一个读数：评判稳定性至少需要两个。`,
-      ),
-    );
+  return scanAll(new StabilityScan(criterion), ctx);
+}
+
+/**
+ * Mean, sample variance and least-squares slope in one pass (Welford's updates: stable over
+ * hours of readings, unlike sums of squares).
+ */
+export class StabilityScan implements CriterionScan {
+  readonly sensor: string;
+  readonly #criterion: CriterionOf<'stability'>;
+  #n = 0;
+  #t0 = 0;
+  #first = 0;
+  #last = 0;
+  #meanX = 0;
+  #meanY = 0;
+  /** Σ(x − x̄)², Σ(y − ȳ)², Σ(x − x̄)(y − ȳ), with x in minutes from the first reading. */
+  #m2x = 0;
+  #m2y = 0;
+  #cxy = 0;
+  #min = Number.POSITIVE_INFINITY;
+  #max = Number.NEGATIVE_INFINITY;
+
+  constructor(criterion: CriterionOf<'stability'>) {
+    this.#criterion = criterion;
+    this.sensor = criterion.params.sensor;
   }
-  const values = pts.map((p) => p.value);
-  const sd = stdDev(values);
-  const drift = slopePerMinute(pts) ?? 0;
-  const sdOk = maxStdDev === undefined || atMost(sd, maxStdDev);
-  const driftOk = maxDriftPerMinute === undefined || atMost(Math.abs(drift), maxDriftPerMinute);
-  const passed = sdOk && driftOk;
-  let fraction = 1;
-  if (maxStdDev !== undefined && sd > 0) fraction = Math.min(fraction, maxStdDev / sd);
-  if (maxDriftPerMinute !== undefined && drift !== 0)
-    fraction = Math.min(fraction, maxDriftPerMinute / Math.abs(drift));
-  const measured = {
-    readings: values.length,
-    stdDev: sd,
-    driftPerMinute: drift,
-    mean: mean(values),
-    min: Math.min(...values),
-    max: Math.max(...values),
-    ...bounds,
-  };
-  const partsEn: string[] = [];
-  const partsZh: string[] = [];
-  if (maxStdDev !== undefined) {
-    partsEn.push(`standard deviation ${fmt(sd)} (≤ ${fmt(maxStdDev)} allowed${sdOk ? '' : ': too high'})`);
-    partsZh.push(`标准差 ${fmt(sd)}（允许 ≤ ${fmt(maxStdDev)}${sdOk ? '' : '，超出'}）`);
+
+  add(point: SeriesPoint): void {
+    if (this.#n === 0) {
+      this.#t0 = point.ts;
+      this.#first = point.ts;
+    }
+    this.#last = point.ts;
+    this.#n++;
+    const x = (point.ts - this.#t0) / 60_000;
+    const y = point.value;
+    const dx = x - this.#meanX;
+    const dy = y - this.#meanY;
+    this.#meanX += dx / this.#n;
+    this.#meanY += dy / this.#n;
+    this.#m2x += dx * (x - this.#meanX);
+    this.#m2y += dy * (y - this.#meanY);
+    this.#cxy += dx * (y - this.#meanY);
+    this.#min = Math.min(this.#min, y);
+    this.#max = Math.max(this.#max, y);
   }
-  if (maxDriftPerMinute !== undefined) {
-    partsEn.push(
-      `drift ${fmt(drift)} per minute (|drift| ≤ ${fmt(maxDriftPerMinute)} allowed${driftOk ? '' : ': too fast'})`,
+
+  finish(_ctx: GradingContext): CriterionResult {
+    const criterion = this.#criterion;
+    const { sensor, maxStdDev, maxDriftPerMinute } = criterion.params;
+    const bounds: Record<string, number> = {};
+    if (maxStdDev !== undefined) bounds.maxStdDev = maxStdDev;
+    if (maxDriftPerMinute !== undefined) bounds.maxDriftPerMinute = maxDriftPerMinute;
+    const n = this.#n;
+    if (n === 0) return noReadings(criterion, sensor, bounds);
+    if (n < 2) {
+      return result(
+        criterion,
+        false,
+        0,
+        evidence({ readings: 1, ...bounds }),
+        say(
+          `${sensor} sent a single reading: stability needs at least two.`,
+          `${sensor} 只有一个读数：评判稳定性至少需要两个。`,
+        ),
+      );
+    }
+    const sd = Math.sqrt(Math.max(0, this.#m2y) / (n - 1));
+    const drift = this.#m2x > 0 ? this.#cxy / this.#m2x : 0;
+    const sdOk = maxStdDev === undefined || atMost(sd, maxStdDev);
+    const driftOk = maxDriftPerMinute === undefined || atMost(Math.abs(drift), maxDriftPerMinute);
+    const passed = sdOk && driftOk;
+    let fraction = 1;
+    if (maxStdDev !== undefined && sd > 0) fraction = Math.min(fraction, maxStdDev / sd);
+    if (maxDriftPerMinute !== undefined && drift !== 0)
+      fraction = Math.min(fraction, maxDriftPerMinute / Math.abs(drift));
+    const measured = {
+      readings: n,
+      stdDev: sd,
+      driftPerMinute: drift,
+      mean: this.#meanY,
+      min: this.#min,
+      max: this.#max,
+      ...bounds,
+    };
+    const partsEn: string[] = [];
+    const partsZh: string[] = [];
+    if (maxStdDev !== undefined) {
+      partsEn.push(`standard deviation ${fmt(sd)} (≤ ${fmt(maxStdDev)} allowed${sdOk ? '' : ': too high'})`);
+      partsZh.push(`标准差 ${fmt(sd)}（允许 ≤ ${fmt(maxStdDev)}${sdOk ? '' : '，超出'}）`);
+    }
+    if (maxDriftPerMinute !== undefined) {
+      partsEn.push(
+        `drift ${fmt(drift)} per minute (|drift| ≤ ${fmt(maxDriftPerMinute)} allowed${driftOk ? '' : ': too fast'})`,
+      );
+      partsZh.push(
+        `漂移 ${fmt(drift)} /分钟（允许 |漂移| ≤ ${fmt(maxDriftPerMinute)}${driftOk ? '' : '，超出'}）`,
+      );
+    }
+    const spans: EvidenceSpan[] = [
+      { from: this.#first, to: this.#last, ok: passed, note: partsEn.join('; ') },
+    ];
+    const explanation = say(
+      `${sensor} was ${passed ? 'stable' : 'not stable enough'} over ${n} readings: ${partsEn.join(' and ')}.`,
+      `${sensor} 在 ${n} 个读数中${passed ? '保持稳定' : '不够稳定'}：${partsZh.join('，')}。`,
     );
-    partsZh.push(
-      `漂移 ${fmt(drift)} /分钟（允许 |漂移| ≤ ${fmt(maxDriftPerMinute)}${driftOk ? '' : '，超出'}）`,
-    );
+    return result(criterion, passed, fraction, evidence(measured, spans), explanation);
   }
-  const first = (pts[0] as SeriesPoint).ts;
-  const last = (pts[pts.length - 1] as SeriesPoint).ts;
-  const spans: EvidenceSpan[] = [{ from: first, to: last, ok: passed, note: partsEn.join('; ') }];
-  const explanation = say(
-    `${sensor} was ${passed ? 'stable' : 'not stable enough'} over ${values.length} readings: ${partsEn.join(' and ')}.`,
-    `${sensor} 在 ${values.length} 个读数中${passed ? '保持稳定' : '不够稳定'}：${partsZh.join('，')}。`,
-  );
-  return result(criterion, passed, fraction, evidence(measured, spans), explanation);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -433,10 +704,84 @@ export function thresholdResponse(
   criterion: CriterionOf<'threshold_response'>,
   ctx: GradingContext,
 ): CriterionResult {
+  return scanAll(new ThresholdScan(criterion), ctx);
+}
+
+/** The crossings of the threshold, found in one pass; the responses are looked up at the end. */
+export class ThresholdScan implements CriterionScan {
+  readonly sensor: string;
+  readonly #criterion: CriterionOf<'threshold_response'>;
+  readonly #up: boolean;
+  readonly #threshold: number;
+  readonly #withinMs: number;
+  #count = 0;
+  #prev: SeriesPoint | undefined;
+  #startedBeyond = false;
+  #lastBeyondTs: number | undefined;
+  #merged = 0;
+  #extreme = Number.NaN;
+  readonly #crossings: { prevTs: number; ts: number; value: number }[] = [];
+
+  constructor(criterion: CriterionOf<'threshold_response'>) {
+    this.#criterion = criterion;
+    this.sensor = criterion.params.sensor;
+    this.#up = criterion.params.above !== undefined;
+    this.#threshold = (criterion.params.above ?? criterion.params.below) as number;
+    this.#withinMs = criterion.params.withinSeconds * 1000;
+  }
+
+  #beyond(v: number): boolean {
+    return this.#up ? v > this.#threshold : v < this.#threshold;
+  }
+
+  add(cur: SeriesPoint): void {
+    this.#count++;
+    const prev = this.#prev;
+    this.#prev = cur;
+    this.#extreme =
+      this.#count === 1
+        ? cur.value
+        : this.#up
+          ? Math.max(this.#extreme, cur.value)
+          : Math.min(this.#extreme, cur.value);
+    if (!prev) {
+      this.#startedBeyond = this.#beyond(cur.value);
+      if (this.#startedBeyond) this.#lastBeyondTs = cur.ts;
+      return;
+    }
+    if (!this.#beyond(cur.value)) return;
+    if (!this.#beyond(prev.value)) {
+      if (this.#lastBeyondTs !== undefined && cur.ts - this.#lastBeyondTs <= this.#withinMs) this.#merged++;
+      else this.#crossings.push({ prevTs: prev.ts, ts: cur.ts, value: cur.value });
+    }
+    this.#lastBeyondTs = cur.ts;
+  }
+
+  finish(ctx: GradingContext): CriterionResult {
+    return thresholdResult(this.#criterion, ctx, {
+      readings: this.#count,
+      crossings: this.#crossings,
+      merged: this.#merged,
+      startedBeyond: this.#startedBeyond,
+      extreme: this.#extreme,
+    });
+  }
+}
+
+function thresholdResult(
+  criterion: CriterionOf<'threshold_response'>,
+  ctx: GradingContext,
+  scanned: {
+    readings: number;
+    crossings: readonly { prevTs: number; ts: number; value: number }[];
+    merged: number;
+    startedBeyond: boolean;
+    extreme: number;
+  },
+): CriterionResult {
   const { sensor, above, below, respondWith, withinSeconds } = criterion.params;
   const up = above !== undefined;
   const threshold = (above ?? below) as number;
-  const beyond = (v: number) => (up ? v > threshold : v < threshold);
   const withinMs = withinSeconds * 1000;
   const dir = say(up ? 'above' : 'below', up ? '高于' : '低于');
 
@@ -469,27 +814,10 @@ export function thresholdResponse(
     };
   }
 
-  const pts = ctx.points(sensor);
   const required = { threshold, withinSeconds };
-  if (pts.length === 0) return noReadings(criterion, sensor, { crossings: 0, ...required });
+  if (scanned.readings === 0) return noReadings(criterion, sensor, { crossings: 0, ...required });
+  const { crossings, merged, startedBeyond, extreme } = scanned;
 
-  const crossings: { prevTs: number; ts: number; value: number }[] = [];
-  let merged = 0;
-  const startedBeyond = beyond((pts[0] as SeriesPoint).value);
-  let lastBeyondTs = startedBeyond ? (pts[0] as SeriesPoint).ts : undefined;
-  for (let i = 1; i < pts.length; i++) {
-    const prev = pts[i - 1] as SeriesPoint;
-    const cur = pts[i] as SeriesPoint;
-    if (!beyond(cur.value)) continue;
-    if (!beyond(prev.value)) {
-      if (lastBeyondTs !== undefined && cur.ts - lastBeyondTs <= withinMs) merged++;
-      else crossings.push({ prevTs: prev.ts, ts: cur.ts, value: cur.value });
-    }
-    lastBeyondTs = cur.ts;
-  }
-
-  const values = pts.map((p) => p.value);
-  const extreme = up ? Math.max(...values) : Math.min(...values);
   const spans: EvidenceSpan[] = [];
   const delays: number[] = [];
   let unanswered = 0;
@@ -529,7 +857,7 @@ export function thresholdResponse(
   }
   const judged = delays.length + unanswered;
   const measured: Record<string, number> = {
-    readings: pts.length,
+    readings: scanned.readings,
     crossings: judged,
     answered: delays.length,
     unanswered,

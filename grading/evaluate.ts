@@ -25,7 +25,7 @@ import type {
 
 /** The data of the attempt cut to its window, each series read once. */
 export function createContext(window: TimeWindow, data: GradingData): GradingContext {
-  const cache = new Map<string, SeriesPoint[]>();
+  const cache = new Map<string, readonly SeriesPoint[]>();
   return {
     window,
     points(sensor) {
@@ -35,6 +35,9 @@ export function createContext(window: TimeWindow, data: GradingData): GradingCon
         cache.set(sensor, pts);
       }
       return pts;
+    },
+    count(sensor) {
+      return this.points(sensor).length;
     },
     events: eventsInWindow(data.events, window),
     commands: eventsInWindow(data.commands, window),
@@ -60,12 +63,12 @@ function rubricActuators(rubric: Rubric): Set<string> {
 export function defaultAuthenticitySensors(
   rubric: Rubric,
   ctx: GradingContext,
-  data: GradingData,
+  seriesNames: readonly string[],
   options: GradeOptions,
 ): string[] {
   if (options.requiredSensors) return [...options.requiredSensors];
   const actuators = rubricActuators(rubric);
-  return Object.keys(data.series)
+  return seriesNames
     .filter((name) => {
       if (actuators.has(name)) return false;
       if (sensorSpec(name)?.description.en.includes('(actuator)')) return false;
@@ -128,7 +131,7 @@ export function gradeAttempt(
       }
       return flags;
     });
-  const defaults = defaultAuthenticitySensors(rubric, ctx, data, options);
+  const defaults = defaultAuthenticitySensors(rubric, ctx, Object.keys(data.series), options);
   const criteria = rubric.criteria.map((c) => evaluateCriterion(c, ctx, flagsOf, defaults));
   flagsOf(defaults);
   const flags = [...flagCache.values()].flat();

@@ -5,6 +5,7 @@
  * `loadGradingData` reads the store, `gradeAttempt` grades what it is given.
  */
 export { AUTHENTICITY } from './authenticity.ts';
+export { SeriesBuffer } from './buffer.ts';
 export { type CriterionOf, type GradingContext, RATE_JITTER } from './criteria.ts';
 export { createContext, defaultAuthenticitySensors, evaluateCriterion, gradeAttempt } from './evaluate.ts';
 export * from './live.ts';

@@ -23,7 +23,9 @@
  *   `minIntervalMs` (1 s) per attempt, on one queue that yields to I/O between attempts. It is the
  *   engine's own per-criterion evaluation (`evaluateCriterion`, as `gradeAttempt` does), minus the
  *   authenticity flags of sensors no criterion asks about; copy and replay detection against other
- *   kits and earlier attempts is left to the final grade. An evaluation that takes long (more than
+ *   kits and earlier attempts is left to the final grade. Authenticity flags are recomputed every
+ *   30 s (`authenticityEveryMs`; every 60th of the window beyond 30 min) and at the end, and
+ *   reused in between. An evaluation that takes long (more than
  *   a tenth of the interval) spaces that attempt's evaluations out, so one heavy rubric cannot
  *   take the process.
  * - **Time to pass** is the first moment every criterion passed: the arrival time (platform clock,
@@ -43,6 +45,8 @@ import type { LabDb } from '../labdb/index.ts';
 import { attemptGradingTopic, sessionLeaderboardTopic, type TelemetryRecord } from '../protocol/index.ts';
 import { COMMAND_PREFIX, EVENT_PREFIX, type TelemetryStore } from '../telemetry/store.ts';
 import { sensorFlags } from './authenticity.ts';
+import { SeriesBuffer } from './buffer.ts';
+import { type CriterionScan, createScan, type GradingContext } from './criteria.ts';
 import { createContext, defaultAuthenticitySensors, evaluateCriterion } from './evaluate.ts';
 import { loadGradingData, rubricSensors } from './load.ts';
 import type {
@@ -65,6 +69,12 @@ export const LIVE_DEFAULTS = {
   minIntervalMs: 1_000,
   /** The span of an attempt kept in memory and graded live. */
   keepMs: 2 * 3_600_000,
+  /**
+   * Authenticity flags are recomputed this often, or every 60th of the window when that is longer
+   * (and at the end); in between, evaluations reuse them: fabricated data takes minutes to show,
+   * and the checks cost in proportion to the window.
+   */
+  authenticityEveryMs: 30_000,
   /** Readings kept per series (2 h at 5 Hz). */
   maxPointsPerSensor: 36_000,
   /** Events, and commands, kept per attempt. */
@@ -195,6 +205,27 @@ export interface LiveGrade {
 }
 
 /**
+ * What live grading keeps of an attempt between evaluations: authenticity flags (and the default
+ * sensors they are for) until they are refreshed, and per criterion with a scan the scan and how
+ * many readings of its series buffer it has taken. The owner drops a series' scans when that
+ * buffer changes other than by appending (reordered, trimmed, a reading replaced).
+ */
+export interface LiveMemo {
+  flags: Map<string, AuthenticityFlag[]>;
+  defaults?: string[];
+  scans: Map<number, { scan: CriterionScan; fed: number }>;
+}
+
+export function createLiveMemo(): LiveMemo {
+  return { flags: new Map(), scans: new Map() };
+}
+
+/** Forgets the scans that read `series` (its buffer changed other than by appending). */
+export function forgetScans(memo: LiveMemo, series: string): void {
+  for (const [index, slot] of memo.scans) if (slot.scan.sensor === series) memo.scans.delete(index);
+}
+
+/**
  * The rubric on the data, criterion by criterion exactly as `gradeAttempt` evaluates it, but
  * computing authenticity flags only for the sensors an authenticity criterion checks (live states
  * carry no flags, and the flags are most of the cost on long windows).
@@ -205,20 +236,84 @@ export function gradeLive(
   data: GradingData,
   options: GradeOptions = {},
 ): LiveGrade {
-  const ctx = createContext(window, data);
-  const cache = new Map<string, AuthenticityFlag[]>();
+  return gradeOn(rubric, createContext(window, data), Object.keys(data.series), options);
+}
+
+/** An attempt's buffers, cut to the window and in time order (LiveGrader's #trim does both). */
+export interface LiveBuffers {
+  series: ReadonlyMap<string, SeriesBuffer>;
+  events: readonly GradingEvent[];
+  commands: readonly GradingCommand[];
+}
+
+/**
+ * `gradeLive` on an attempt's buffers with what was kept from the last evaluation: flags from the
+ * memo when it has them, and each scan takes only the readings appended since, so an evaluation
+ * costs what arrived rather than the whole window.
+ */
+export function gradeBuffers(
+  rubric: Rubric,
+  window: TimeWindow,
+  buffers: LiveBuffers,
+  options: GradeOptions,
+  memo: LiveMemo,
+): LiveGrade {
+  const built = new Map<string, SeriesPoint[]>();
+  const ctx: GradingContext = {
+    window,
+    points: (sensor) => {
+      let points = built.get(sensor);
+      if (!points) {
+        points = buffers.series.get(sensor)?.points() ?? [];
+        built.set(sensor, points);
+      }
+      return points;
+    },
+    count: (sensor) => buffers.series.get(sensor)?.length ?? 0,
+    events: buffers.events,
+    commands: buffers.commands,
+  };
+  const scanned = (criterion: Criterion, index: number): CriterionResult | undefined => {
+    let slot = memo.scans.get(index);
+    if (!slot) {
+      const scan = createScan(criterion);
+      if (!scan) return undefined;
+      slot = { scan, fed: 0 };
+      memo.scans.set(index, slot);
+    }
+    const buffer = buffers.series.get(slot.scan.sensor);
+    for (; buffer && slot.fed < buffer.length; slot.fed++) slot.scan.add(buffer.pointAt(slot.fed));
+    return slot.scan.finish(ctx);
+  };
+  return gradeOn(rubric, ctx, [...buffers.series.keys()], options, memo, scanned);
+}
+
+function gradeOn(
+  rubric: Rubric,
+  ctx: GradingContext,
+  seriesNames: readonly string[],
+  options: GradeOptions,
+  memo: LiveMemo = createLiveMemo(),
+  scanned: (criterion: Criterion, index: number) => CriterionResult | undefined = () => undefined,
+): LiveGrade {
   const flagsOf = (sensors: readonly string[]) =>
     [...new Set(sensors)].flatMap((sensor) => {
-      let flags = cache.get(sensor);
+      let flags = memo.flags.get(sensor);
       if (!flags) {
         flags = sensorFlags(sensor, ctx, options);
-        cache.set(sensor, flags);
+        memo.flags.set(sensor, flags);
       }
       return flags;
     });
   const needsDefaults = rubric.criteria.some((c) => c.type === 'authenticity' && !c.params?.sensors);
-  const defaults = needsDefaults ? defaultAuthenticitySensors(rubric, ctx, data, options) : [];
-  const criteria = rubric.criteria.map((c) => evaluateCriterion(c, ctx, flagsOf, defaults));
+  let defaults: string[] = [];
+  if (needsDefaults) {
+    defaults = memo.defaults ?? defaultAuthenticitySensors(rubric, ctx, seriesNames, options);
+    memo.defaults = defaults;
+  }
+  const criteria = rubric.criteria.map(
+    (criterion, index) => scanned(criterion, index) ?? evaluateCriterion(criterion, ctx, flagsOf, defaults),
+  );
   const total = Math.round(criteria.reduce((sum, c) => sum + c.score, 0) * 100) / 100;
   const maxTotal = Math.round(rubric.criteria.reduce((sum, c) => sum + c.weight, 0) * 100) / 100;
   return { total, maxTotal, criteria };
@@ -266,8 +361,7 @@ interface TaskInfo {
 interface Tracked {
   info: LiveAttempt;
   task: TaskInfo;
-  series: Map<string, SeriesPoint[]>;
-  unsorted: Set<string>;
+  series: Map<string, SeriesBuffer>;
   events: GradingEvent[];
   commands: GradingCommand[];
   eventsUnsorted: boolean;
@@ -280,6 +374,9 @@ interface Tracked {
   seq: number;
   lastEvalAt: number;
   lastCostMs: number;
+  /** Scans and authenticity flags kept between evaluations; the flags until `flagsAt + authenticityEveryMs`. */
+  memo: LiveMemo;
+  flagsAt: number;
   dirty: boolean;
   queued: boolean;
   timer: NodeJS.Timeout | undefined;
@@ -308,17 +405,6 @@ const RUNNING_SQL = `SELECT at.id, at.assignment_id, at.session_id, at.student_i
   WHERE at.ended_at IS NULL`;
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/** Sorts by time and keeps one reading per instant (the last one that arrived). */
-function normalize(points: SeriesPoint[]): void {
-  points.sort((a, b) => a.ts - b.ts);
-  let kept = 0;
-  for (const point of points) {
-    if (kept > 0 && (points[kept - 1] as SeriesPoint).ts === point.ts) points[kept - 1] = point;
-    else points[kept++] = point;
-  }
-  points.length = kept;
-}
 
 /** Sorts events or commands by time, one per (instant, name). */
 function normalizeItems<T extends { ts: number }>(items: T[], name: (item: T) => string): void {
@@ -737,8 +823,7 @@ export class LiveGrader {
     const t: Tracked = {
       info,
       task,
-      series: new Map([...task.sensors].map((name) => [name, []])),
-      unsorted: new Set(),
+      series: new Map([...task.sensors].map((name) => [name, new SeriesBuffer()])),
       events: [],
       commands: [],
       eventsUnsorted: false,
@@ -749,6 +834,8 @@ export class LiveGrader {
       seq,
       lastEvalAt: 0,
       lastCostMs: 0,
+      memo: createLiveMemo(),
+      flagsAt: 0,
       dirty: true,
       queued: false,
       timer: undefined,
@@ -779,12 +866,13 @@ export class LiveGrader {
       let newest: number | null = null;
       for (const [name, points] of Object.entries(stored.series)) {
         if (points.length === 0) continue;
-        const buffered = t.series.get(name) ?? [];
-        const merged = [...points, ...buffered];
-        normalize(merged);
-        t.series.set(name, merged);
+        // The store's readings, then those buffered since (at the same instant, the buffered one wins).
+        t.series.set(name, SeriesBuffer.of([...points, ...(t.series.get(name)?.points() ?? [])]));
         newest = Math.max(newest ?? -Infinity, (points[points.length - 1] as SeriesPoint).ts);
       }
+      // The buffers are new arrays: scans start over on them.
+      t.memo = createLiveMemo();
+      t.flagsAt = 0;
       t.events = [...stored.events, ...t.events];
       t.commands = [...stored.commands, ...t.commands];
       normalizeItems(t.events, (e) => e.event);
@@ -796,7 +884,7 @@ export class LiveGrader {
         t.newestTs = Math.max(t.newestTs ?? -Infinity, newest);
         t.lastArrival = Math.max(t.lastArrival ?? -Infinity, Math.min(newest, now));
         const snapshot: GradingData = {
-          series: Object.fromEntries([...t.series].map(([name, points]) => [name, points.slice()])),
+          series: Object.fromEntries([...t.series].map(([name, buffer]) => [name, buffer.points().slice()])),
           events: t.events.slice(),
           commands: t.commands.slice(),
         };
@@ -924,14 +1012,10 @@ export class LiveGrader {
         t.commands.push({ ts, command: name.slice(COMMAND_PREFIX.length), value });
         used = true;
       } else {
-        const points = t.series.get(name);
-        if (!points) continue;
-        const last = points[points.length - 1];
-        if (last && last.ts === ts) points[points.length - 1] = { ts, value };
-        else {
-          if (last && last.ts > ts) t.unsorted.add(name);
-          points.push({ ts, value });
-        }
+        const buffer = t.series.get(name);
+        if (!buffer) continue;
+        // A reading replaced may have been scanned already (a reordered one is handled by #trim).
+        if (buffer.push(ts, value) === 'replaced') forgetScans(t.memo, name);
         used = true;
       }
     }
@@ -948,16 +1032,21 @@ export class LiveGrader {
    */
   #trim(t: Tracked, to: number): number {
     let from = Math.max(t.info.startedAt, to - this.#keepMs);
-    for (const [name, points] of t.series) {
-      if (t.unsorted.has(name)) normalize(points);
-      let drop = firstAtOrAfter(points, from);
-      if (points.length - drop > this.#maxPoints) {
-        drop = points.length - this.#maxPoints;
-        from = Math.max(from, (points[drop] as SeriesPoint).ts);
+    for (const [name, buffer] of t.series) {
+      if (buffer.unordered) {
+        buffer.normalize();
+        forgetScans(t.memo, name);
       }
-      if (drop > 0) points.splice(0, drop);
+      let drop = buffer.firstAtOrAfter(from);
+      if (buffer.length - drop > this.#maxPoints) {
+        drop = buffer.length - this.#maxPoints;
+        from = Math.max(from, buffer.tsAt(drop));
+      }
+      if (drop > 0) {
+        buffer.dropFirst(drop);
+        forgetScans(t.memo, name);
+      }
     }
-    t.unsorted.clear();
     if (t.eventsUnsorted) {
       normalizeItems(t.events, (e) => e.event);
       normalizeItems(t.commands, (c) => c.command);
@@ -976,11 +1065,19 @@ export class LiveGrader {
     const to = endedAt ?? Math.max(now, (t.newestTs ?? -Infinity) + 1);
     const from = this.#trim(t, to);
     const window = { from, to };
-    const grade = gradeLive(
+    // Longer windows are checked less often: a refresh costs in proportion to the window.
+    const refreshMs = Math.max(LIVE_DEFAULTS.authenticityEveryMs, (to - from) / 60);
+    if (endedAt !== undefined || now - t.flagsAt >= refreshMs) {
+      t.memo.flags.clear();
+      t.memo.defaults = undefined;
+      t.flagsAt = now;
+    }
+    const grade = gradeBuffers(
       t.task.rubric,
       window,
-      { series: Object.fromEntries(t.series), events: t.events, commands: t.commands },
+      { series: t.series, events: t.events, commands: t.commands },
       t.task.options,
+      t.memo,
     );
     const passed = grade.criteria.length > 0 && grade.criteria.every((c) => c.passed);
     if (passed && t.passedAt === null) {

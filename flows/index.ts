@@ -1,0 +1,25 @@
+/** Node-RED embedded in the platform: the editor behind lab accounts, and the curriculum's flows. */
+export { editorPermissions, type LabAccounts, type LabPerson, type StudentAccess } from './access.ts';
+export {
+  BROKER_NODE_ID,
+  CURRICULUM_DIR,
+  CURRICULUM_FLOWS,
+  type CurriculumFlowName,
+  curriculumFlow,
+  type FlowVariant,
+  flowVariant,
+  mergeFlows,
+  NOTIFICATIONS_TOPIC,
+  setEnv,
+  tabOf,
+} from './curriculum.ts';
+export {
+  type BrokerConnection,
+  FlowsEditor,
+  type FlowsLog,
+  type FlowsOptions,
+  INFLUX_NODE_ID,
+  type InfluxStoreSettings,
+  influxConfigNode,
+} from './embed.ts';
+export type { FlowNode } from './node-red.ts';

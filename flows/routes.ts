@@ -1,0 +1,80 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { StudentAccess } from './access.ts';
+
+/** Where the instructors' choice is kept, so it outlives a restart (the config is only the default). */
+export function settingsFile(userDir: string): string {
+  return join(userDir, 'iotlab-flows.json');
+}
+
+export function readStudentAccess(userDir: string): StudentAccess | undefined {
+  const file = settingsFile(userDir);
+  if (!existsSync(file)) return undefined;
+  try {
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as { studentAccess?: unknown };
+    return saved.studentAccess === 'none' || saved.studentAccess === 'read' ? saved.studentAccess : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const Settings = Type.Object({
+  studentAccess: Type.Union([Type.Literal('none'), Type.Literal('read')], {
+    description: 'none: students cannot open the editor; read: they see the flows and change nothing',
+  }),
+  editorPath: Type.String({ description: 'where the editor is served on this server' }),
+});
+
+export interface SettingsTarget {
+  studentAccess: StudentAccess;
+  readonly adminRoot: string;
+}
+
+/**
+ * `GET/PUT /api/v1/flows/settings`: instructors choose whether students may look at the flows.
+ * Access is declared the lab API's way (`config.access`), so its sign-in and roles apply.
+ */
+export function registerSettingsRoutes(
+  app: FastifyInstance,
+  editor: SettingsTarget,
+  userDir: string,
+  log: { info(object: object, message: string): void },
+): void {
+  const current = () => ({ studentAccess: editor.studentAccess, editorPath: `${editor.adminRoot}/` });
+  app.get(
+    '/api/v1/flows/settings',
+    {
+      config: { access: { roles: ['admin', 'instructor', 'mentor', 'student'] } },
+      schema: {
+        summary: "The flow editor's settings: where it is, and what students may do in it",
+        tags: ['flows'],
+        response: { 200: Settings },
+      },
+    },
+    async () => current(),
+  );
+  app.put<{ Body: { studentAccess: StudentAccess } }>(
+    '/api/v1/flows/settings',
+    {
+      config: { access: { roles: ['admin', 'instructor'] } },
+      schema: {
+        summary: 'Let students look at the flows (read) or keep them out of the editor (none)',
+        tags: ['flows'],
+        body: Type.Object(
+          { studentAccess: Settings.properties.studentAccess },
+          { additionalProperties: false },
+        ),
+        response: { 200: Settings },
+      },
+    },
+    async (request) => {
+      editor.studentAccess = request.body.studentAccess;
+      writeFileSync(settingsFile(userDir), `${JSON.stringify({ studentAccess: editor.studentAccess })}\n`);
+      const who = (request as { principal?: { username?: string } }).principal?.username;
+      log.info({ studentAccess: editor.studentAccess, by: who }, 'flow editor: student access changed');
+      return current();
+    },
+  );
+}

@@ -1,0 +1,99 @@
+/**
+ * The editor as a person meets it: headless Chromium opens /flows/, signs in with a lab account
+ * in Node-RED's login dialog, and sees the curriculum flows — or is turned away.
+ */
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { People } from '../../lab-api/index.ts';
+import { findBinary, inCI } from '../harness/servers.ts';
+import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
+
+const PASSWORD = 'correct-horse-battery';
+const chromiumPath = findBinary('chromium');
+
+function describeWithChromium(title: string, fn: () => void): void {
+  if (chromiumPath) {
+    describe(title, fn);
+    return;
+  }
+  const why = 'chromium not found on PATH: install the Debian package "chromium"';
+  if (inCI()) {
+    describe(title, () => {
+      it('needs chromium', () => {
+        throw new Error(`${why}; in CI a missing server is a failure, not a skip`);
+      });
+    });
+    return;
+  }
+  console.warn(`[tests] skipping "${title}": ${why}`);
+  describe.skip(title, fn);
+}
+
+describeWithChromium('the flow editor in a browser', () => {
+  let lab: TestPlatform;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    lab = await startTestPlatform({ flows: { enabled: true, studentAccess: 'none' } });
+    const people = new People(lab.platform.labDb);
+    for (const [username, role] of [
+      ['teacher', 'instructor'],
+      ['pupil', 'student'],
+    ] as const) {
+      await people.createUser(
+        { kind: 'service', name: 'test-setup' },
+        {
+          username,
+          displayName: username,
+          role,
+          password: PASSWORD,
+          organisationId: null,
+          studentNumber: role === 'student' ? '2026990002' : null,
+        },
+      );
+    }
+    await lab.platform.flows?.deployCurriculum();
+    browser = await chromium.launch({
+      executablePath: chromiumPath as string,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await lab?.close();
+  });
+
+  async function signIn(username: string): Promise<Page> {
+    const page = await browser.newPage();
+    await page.goto(`${lab.httpUrl}/flows/`);
+    await page.locator('#node-dialog-login-fields input#node-dialog-login-username').fill(username);
+    await page.locator('#node-dialog-login-fields input#node-dialog-login-password').fill(PASSWORD);
+    await page.locator('#node-dialog-login-submit').click();
+    return page;
+  }
+
+  it('shows an instructor the curriculum flows after signing in with the lab password', async () => {
+    const page = await signIn('teacher');
+    try {
+      await expect
+        .poll(async () => page.locator('#red-ui-workspace-tabs').innerText(), { timeout: 30_000 })
+        .toContain('Threshold alarm');
+      const tabs = await page.locator('#red-ui-workspace-tabs').innerText();
+      expect(tabs).toContain('Kit health');
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+
+  it('turns away a student when students have no access', async () => {
+    const page = await signIn('pupil');
+    try {
+      await expect
+        .poll(async () => page.locator('#node-dialog-login-failed').isVisible(), { timeout: 30_000 })
+        .toBe(true);
+      expect(await page.locator('#red-ui-workspace-tabs').count()).toBe(0);
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+});

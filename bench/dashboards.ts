@@ -43,12 +43,12 @@ function bundleSizes() {
         'gzip',
       ) / 1024,
     ),
-    chunks: Object.fromEntries(
-      js.map((f) => [
-        f.name.replace(/-[\w-]{8}\.js$/, ''),
-        `${Math.round(f.bytes / 1024)} KB, gzip ${Math.round(f.gzip / 1024)} KB`,
-      ]),
-    ),
+    chunks: js
+      .filter((f) => f.bytes > 1024)
+      .map(
+        (f) =>
+          `${f.name.replace(/-[\w-]{8}\.js$/, '')} ${Math.round(f.bytes / 1024)} KB, gzip ${Math.round(f.gzip / 1024)} KB`,
+      ),
   };
 }
 

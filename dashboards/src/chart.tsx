@@ -1,33 +1,24 @@
 /**
- * Apache ECharts, tree-shaken to what the dashboards draw (lines with marked spans, bars), with its
- * built-in Chinese locale. `Chart` owns one instance per element; live views keep their data
- * outside Preact and hand ECharts only what changed (`lazyUpdate`: at most one redraw a frame).
+ * Charts: `Chart` owns one ECharts instance per element (ECharts itself is loaded on first use, see
+ * echarts.ts); live views keep their data outside Preact and hand ECharts only what changed
+ * (`lazyUpdate`: at most one redraw a frame).
  */
-import { BarChart, type BarSeriesOption, LineChart, type LineSeriesOption } from 'echarts/charts';
-import {
-  DataZoomComponent,
-  type DataZoomComponentOption,
-  GridComponent,
-  type GridComponentOption,
-  MarkAreaComponent,
-  type MarkAreaComponentOption,
-  TooltipComponent,
-  type TooltipComponentOption,
+import type { BarSeriesOption, LineSeriesOption } from 'echarts/charts';
+import type {
+  DataZoomComponentOption,
+  GridComponentOption,
+  MarkAreaComponentOption,
+  TooltipComponentOption,
 } from 'echarts/components';
-import * as echarts from 'echarts/core';
-import { CanvasRenderer } from 'echarts/renderers';
+import type * as echarts from 'echarts/core';
 import { useEffect, useRef } from 'preact/hooks';
 import { currentLang } from './i18n.ts';
 
-echarts.use([
-  LineChart,
-  BarChart,
-  GridComponent,
-  TooltipComponent,
-  MarkAreaComponent,
-  DataZoomComponent,
-  CanvasRenderer,
-]);
+let loading: Promise<typeof import('./echarts.ts')> | undefined;
+const loadECharts = () => {
+  loading ??= import('./echarts.ts');
+  return loading;
+};
 
 export type ChartOption = echarts.ComposeOption<
   | LineSeriesOption
@@ -51,17 +42,29 @@ export function Chart(props: {
   const element = useRef<HTMLDivElement>(null);
   const instance = useRef<echarts.ECharts | null>(null);
   const { onReady } = props;
+  const option = useRef(props.option);
+  option.current = props.option;
   useEffect(() => {
     const el = element.current;
     if (!el) return;
-    const chart = echarts.init(el, undefined, { locale: currentLang() === 'en' ? 'EN' : 'ZH' });
-    instance.current = chart;
-    const observer = new ResizeObserver(() => chart.resize());
-    observer.observe(el);
-    onReady?.(chart);
+    let chart: echarts.ECharts | null = null;
+    let observer: ResizeObserver | null = null;
+    let gone = false;
+    loadECharts().then(({ init }) => {
+      if (gone) return;
+      chart = init(el, undefined, { locale: currentLang() === 'en' ? 'EN' : 'ZH' });
+      const ready = chart;
+      instance.current = ready;
+      ready.setOption(option.current);
+      observer = new ResizeObserver(() => ready.resize());
+      observer.observe(el);
+      onReady?.(ready);
+    });
     return () => {
+      gone = true;
+      if (!chart) return;
       onReady?.(null);
-      observer.disconnect();
+      observer?.disconnect();
       chart.dispose();
       instance.current = null;
     };

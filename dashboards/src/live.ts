@@ -3,7 +3,7 @@
  * (`user:<username>` + their login token): subscribe-only, each topic allowed by the broker's ACL.
  * One connection per tab; topics are reference-counted, so views come and go freely.
  */
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import type { Session } from './api.ts';
 
 export type LiveState = 'connecting' | 'online' | 'offline';
@@ -61,23 +61,38 @@ export function connectLive(session: Session | null): void {
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
   clientToken = session.token;
   setState('connecting');
-  const next = mqtt.connect(`${scheme}://${location.host}/mqtt`, {
-    protocolVersion: 4,
-    clientId: `web-${session.user.username.replace(/[^a-zA-Z0-9._-]/g, '')}-${Math.random().toString(36).slice(2, 10)}`,
-    username: `user:${session.user.username}`,
-    password: session.token,
-    keepalive: 30,
-    reconnectPeriod: 3_000,
-    connectTimeout: 10_000,
-    clean: true,
+  const token = session.token;
+  // mqtt.js is loaded on demand: the sign-in page does not wait for it.
+  void import('mqtt').then(({ default: mqtt }) => {
+    if (clientToken !== token || client) return; // signed out or in again meanwhile
+    open(
+      mqtt.connect(`${scheme}://${location.host}/mqtt`, {
+        protocolVersion: 4,
+        clientId: `web-${session.user.username.replace(/[^a-zA-Z0-9._-]/g, '')}-${Math.random().toString(36).slice(2, 10)}`,
+        username: `user:${session.user.username}`,
+        password: token,
+        keepalive: 30,
+        reconnectPeriod: 3_000,
+        connectTimeout: 10_000,
+        clean: true,
+      }),
+    );
   });
+}
+
+function open(next: MqttClient): void {
   client = next;
   next.on('connect', () => {
+    if (client !== next) return;
     setState('online');
     subscribeTopics([...handlers.keys()]);
   });
-  next.on('close', () => setState('offline'));
-  next.on('error', () => setState('offline'));
+  next.on('close', () => {
+    if (client === next) setState('offline');
+  });
+  next.on('error', () => {
+    if (client === next) setState('offline');
+  });
   next.on('message', (topic, payload) => {
     const set = handlers.get(topic);
     if (!set || payload.length === 0) return;

@@ -48,6 +48,14 @@ describeWithServer('chromium', 'dashboards in the browser', () => {
     await lab?.close();
   });
 
+  it('opens on the sign-in page, in Chinese', async () => {
+    const page = await context.newPage();
+    await page.goto(`${lab.url}/`);
+    await page.locator('form[data-test=login]').getByText('登录').first().waitFor(WAIT);
+    await screenshot(page, 'login');
+    await page.close();
+  });
+
   it('a student signs in (zh-CN by default) and sees their kit go live with readings arriving', async () => {
     studentPage = await signIn(context, lab.url, lab.accounts.student);
     const page = studentPage;

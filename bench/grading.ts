@@ -794,11 +794,13 @@ async function liveRun(opts: GradingBenchOptions, historyMinutes: number, genera
     const updatesBefore = updates;
     const publishedBefore = published;
     const stopProfile = await profileCpu();
+    const evaluationMsBefore = grader.stats.evaluationMs;
     const cpu = process.cpuUsage();
     const wallStart = performance.now();
     await sleep(opts.liveSeconds * 1000);
     const wall = performance.now() - wallStart;
     const percent = cpuPercent(cpu, wall);
+    const evaluationPercent = (100 * (grader.stats.evaluationMs - evaluationMsBefore)) / wall;
     await stopProfile();
     const evaluations = updates - updatesBefore;
     const now = Date.now();
@@ -837,6 +839,8 @@ async function liveRun(opts: GradingBenchOptions, historyMinutes: number, genera
       processCpuPercent: r2(percent),
       generatorCpuPercent: r2(generatorPercent),
       cpuPercent: r2(net),
+      // The rubric evaluations alone (wall time inside them), apart from building and publishing states.
+      evaluationPercent: r2(evaluationPercent),
       targetPercent: LIVE_TARGET_PERCENT,
       meetsTarget: net < LIVE_TARGET_PERCENT,
       heapUsedMB: Math.round(memory.heapUsed / 1_048_576),

@@ -218,16 +218,22 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
         handleKitMessage(kitId, target.channel, packet);
         return done(null);
       }
-      // Platform accounts may publish anywhere; telemetry they send for a kit is ingested like the kit's own.
-      if (target?.channel === 'telemetry') {
+      // Platform accounts may publish anywhere; telemetry and events they send for a kit (a flow
+      // smoothing a sensor, raising an alarm) are stored like the kit's own.
+      if (target?.channel === 'telemetry' || target?.channel === 'events') {
+        const payload = packet.payload as Buffer;
         credentials.kitExists(target.kitId).then(
           (exists) => {
             if (exists) {
-              if (!ingest.telemetry(target.kitId, packet.topic, packet.payload as Buffer)) discard(packet);
+              const stored =
+                target.channel === 'telemetry'
+                  ? ingest.telemetry(target.kitId, packet.topic, payload)
+                  : ingest.event(target.kitId, payload) === undefined;
+              if (!stored) discard(packet);
             } else {
               log.warn(
                 { service: identity.name, topic: packet.topic },
-                'telemetry for an unknown kit refused',
+                `${target.channel} for an unknown kit refused`,
               );
               discard(packet);
             }

@@ -292,9 +292,9 @@ export class FlowsEditor {
 
   /**
    * Adds (or updates) the InfluxDB config node `iotlab-influxdb` from the platform's store
-   * settings, so students' InfluxDB nodes write where the platform stores. Needs the
-   * node-red-contrib-influxdb nodes, which are not a platform dependency: without them this
-   * only logs how to get them. Returns whether the node was deployed.
+   * settings, so students' InfluxDB nodes write where the platform stores. The platform depends on
+   * node-red-contrib-influxdb; should its nodes be missing (a trimmed install), this only logs how
+   * to get them. Returns whether the node was deployed.
    */
   async configureInflux(store: InfluxStoreSettings): Promise<boolean> {
     if (!this.hasNodeType('influxdb')) {

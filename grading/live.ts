@@ -24,7 +24,7 @@
  *   engine's own per-criterion evaluation (`evaluateCriterion`, as `gradeAttempt` does), minus the
  *   authenticity flags of sensors no criterion asks about; copy and replay detection against other
  *   kits and earlier attempts is left to the final grade. Authenticity flags are recomputed every
- *   30 s (`authenticityEveryMs`; every 60th of the window beyond 30 min) and at the end, and
+ *   30 s (`authenticityEveryMs`; every 20th of the window beyond 10 min) and at the end, and
  *   reused in between. An evaluation that takes long (more than
  *   a tenth of the interval) spaces that attempt's evaluations out, so one heavy rubric cannot
  *   take the process.
@@ -70,9 +70,10 @@ export const LIVE_DEFAULTS = {
   /** The span of an attempt kept in memory and graded live. */
   keepMs: 2 * 3_600_000,
   /**
-   * Authenticity flags are recomputed this often, or every 60th of the window when that is longer
-   * (and at the end); in between, evaluations reuse them: fabricated data takes minutes to show,
-   * and the checks cost in proportion to the window.
+   * Authenticity flags are recomputed this often, or every 20th of the window when that is longer
+   * (3 min into a 1-hour attempt; and at the end); in between, evaluations reuse them: they are for
+   * the instructor more than the student, fabricated data takes minutes to show, and the checks
+   * cost in proportion to the window.
    */
   authenticityEveryMs: 30_000,
   /** Readings kept per series (2 h at 5 Hz). */
@@ -513,6 +514,8 @@ export class LiveGrader {
   readonly #recentMs: number;
   readonly #retentionMs: number;
   readonly heartbeatMs: number;
+  /** Evaluations so far and the time they took (the rubric only: not building or publishing states). */
+  readonly stats = { evaluations: 0, evaluationMs: 0 };
 
   readonly #tracked = new Map<string, Tracked>();
   readonly #byKit = new Map<string, Set<string>>();
@@ -1066,7 +1069,7 @@ export class LiveGrader {
     const from = this.#trim(t, to);
     const window = { from, to };
     // Longer windows are checked less often: a refresh costs in proportion to the window.
-    const refreshMs = Math.max(LIVE_DEFAULTS.authenticityEveryMs, (to - from) / 60);
+    const refreshMs = Math.max(LIVE_DEFAULTS.authenticityEveryMs, (to - from) / 20);
     if (endedAt !== undefined || now - t.flagsAt >= refreshMs) {
       t.memo.flags.clear();
       t.memo.defaults = undefined;
@@ -1086,6 +1089,8 @@ export class LiveGrader {
     t.seq++;
     t.lastEvalAt = now;
     t.lastCostMs = performance.now() - started;
+    this.stats.evaluations++;
+    this.stats.evaluationMs += t.lastCostMs;
     const state = stateOf(t.info, t.task, grade, {
       seq: t.seq,
       evaluatedAt: now,

@@ -348,4 +348,26 @@ describe('events and commands are kept with the telemetry', () => {
     expect(await storedCount('kit-a')).toBe(before); // not sensor readings
     expect(Object.keys(await lab.platform.store.latest('kit-a'))).not.toContain('@event.alarm');
   });
+
+  it('stores an event a platform service raises for a kit (a Node-RED alarm flow), not one for an unknown kit', async () => {
+    const ops = await lab.addService('alarm-flow');
+    const flow = await connect(lab.mqttUrl, { username: ops.username, password: ops.secret });
+    open.push(flow);
+    const range = { kitId: 'kit-b', from: Date.now() - HOUR, to: Date.now() + HOUR };
+    await flow.publishAsync(kitTopic('no-such-kit', 'events'), JSON.stringify({ event: 'overheat' }), {
+      qos: 1,
+    });
+    await flow.publishAsync(kitTopic('kit-b', 'events'), JSON.stringify({ event: 'overheat', value: 2 }), {
+      qos: 1,
+    });
+    await eventually(
+      async () => (await lab.platform.store.seriesNames('kit-b')).includes('@event.overheat'),
+      5_000,
+      'the flow’s event stored',
+    );
+    expect(await lab.platform.store.readings({ ...range, sensor: '@event.overheat' })).toMatchObject([
+      { value: 2 },
+    ]);
+    expect(await lab.platform.store.seriesNames('no-such-kit')).toEqual([]);
+  });
 });

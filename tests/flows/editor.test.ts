@@ -244,25 +244,6 @@ describe('the curriculum flows on the platform', () => {
   });
 });
 
-describe('InfluxDB nodes', () => {
-  it('are not configured when node-red-contrib-influxdb is not installed (the flows keep running)', async () => {
-    const editor = lab.platform.flows;
-    if (!editor) throw new Error('flows not running');
-    const store = {
-      url: 'http://127.0.0.1:8086',
-      apiVersion: 1,
-      database: 'iotlab',
-      username: '',
-      password: '',
-      token: '',
-    } as const;
-    expect(await editor.configureInflux(store)).toBe(false);
-    const flows = await editor.flows();
-    expect(flows.some((node) => node.type === 'influxdb')).toBe(false);
-    expect(flows.some((node) => node.id === 'iotlab-broker')).toBe(true);
-  });
-});
-
 describe('http in nodes', () => {
   it('are served under /flows-api, request bodies included', async () => {
     const editor = lab.platform.flows;

@@ -1,6 +1,6 @@
 /**
  * `npm run bench` — never part of `npm test`. One JSON line per run.
- *   --suite ingest,gateway,fleet,lab,grading   (default: all)
+ *   --suite ingest,gateway,fleet,lab,grading,dashboards   (default: all)
  *   ingest:  --kits 100 --seconds 10 --stores embedded,influxdb --no-mosquitto
  *   gateway: --serial-kits 32 --lines-per-second 50 --gateway-seconds 20
  *   fleet:   --fleet-kits 1000 --fleet-seconds 60
@@ -9,9 +9,12 @@
  *            --grading-live-kits 1000 --grading-live-seconds 30 --grading-live-history 0,60
  *            (live grading at 1 Hz per kit; one run per minutes of history already buffered)
  *            --grading-parts final,live (default: both)
+ *   dashboards: --dashboard-kits 40 --dashboard-minutes 10 (bundle size, first load, a class board
+ *            of 40 kits × 4 sensors at 1 Hz in headless chromium: frame times, JS heap; 1 for a quick run)
  */
 import { parseArgs } from 'node:util';
 import { serverAvailable } from '../tests/harness/servers.ts';
+import { dashboardsBench } from './dashboards.ts';
 import { fleetBench } from './fleet.ts';
 import { gatewayBench } from './gateway.ts';
 import { gradingBench } from './grading.ts';
@@ -21,7 +24,7 @@ import { emitResult } from './report.ts';
 
 const { values: args } = parseArgs({
   options: {
-    suite: { type: 'string', default: 'ingest,gateway,fleet,lab,grading' },
+    suite: { type: 'string', default: 'ingest,gateway,fleet,lab,grading,dashboards' },
     kits: { type: 'string', default: '100' },
     seconds: { type: 'string', default: '10' },
     stores: { type: 'string', default: 'embedded,influxdb' },
@@ -38,6 +41,8 @@ const { values: args } = parseArgs({
     'grading-live-seconds': { type: 'string', default: '30' },
     'grading-live-history': { type: 'string', default: '0,60' },
     'grading-parts': { type: 'string', default: 'final,live' },
+    'dashboard-kits': { type: 'string', default: '40' },
+    'dashboard-minutes': { type: 'string', default: '10' },
   },
 });
 const suites = new Set(String(args.suite).split(','));
@@ -81,5 +86,8 @@ if (suites.has('grading')) {
     liveHistoryMinutes: String(args['grading-live-history']).split(',').map(Number),
     parts: String(args['grading-parts']).split(',') as ('final' | 'live')[],
   });
+}
+if (suites.has('dashboards')) {
+  await dashboardsBench({ kits: Number(args['dashboard-kits']), minutes: Number(args['dashboard-minutes']) });
 }
 process.exit(0);

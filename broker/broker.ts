@@ -19,7 +19,27 @@ import type { Ingest } from './ingest.ts';
 export type Identity =
   | { kind: 'kit'; kitId: string /** The gateway service that connected it, for USB kits. */; via?: string }
   | { kind: 'service'; name: string }
+  /** A lab user (a browser dashboard), signed in with their lab login token; subscribe-only. */
+  | { kind: 'user'; user: LabUser }
   | { kind: 'sandbox' };
+
+/** A lab user as the user access policy describes them. */
+export interface LabUser {
+  id: string;
+  username: string;
+  role: string;
+}
+
+/**
+ * Who may read what over MQTT among the lab's people (dashboards in a browser). The broker asks; the
+ * lab's data answers (wired in the composition root, so the broker knows nothing of classes or teams).
+ */
+export interface UserAccessPolicy {
+  /** The user this lab login token belongs to, when it is valid and theirs; undefined otherwise. */
+  authenticate(username: string, token: string): Promise<LabUser | undefined>;
+  /** Whether the user may subscribe to this topic filter (users never publish). */
+  maySubscribe(user: LabUser, topicFilter: string): Promise<boolean>;
+}
 
 /** How the broker checks credentials; the kit registry implements it. */
 export interface CredentialChecker {
@@ -34,6 +54,8 @@ export interface CredentialChecker {
 export interface BrokerOptions {
   credentials: CredentialChecker;
   ingest: Ingest;
+  /** Lab users (`user:<username>` + their lab login token), subscribe-only; refused when absent. */
+  users?: UserAccessPolicy;
   /** Anonymous clients may use topics under this prefix only, never stored. Off when undefined. */
   sandboxPrefix?: string;
   /** Largest payload on any kit topic, in bytes. */
@@ -62,6 +84,8 @@ export interface KitLiveStatus {
 
 /** Username prefix of platform accounts (kit ids cannot contain a colon). */
 export const SERVICE_USERNAME_PREFIX = 'service:';
+/** Username prefix of lab users signing in with their login token (usernames of kits cannot contain a colon). */
+export const USER_USERNAME_PREFIX = 'user:';
 /** Refused messages are re-routed here: no client can subscribe to it, and `#` never matches `$` topics. */
 const DISCARD_TOPIC = '$iotlab/discard';
 
@@ -167,6 +191,14 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
           ? done(null)
           : done(new Error(`sandbox clients may publish only under ${sandboxPrefix}/`));
       }
+      if (identity.kind === 'user') {
+        log.warn(
+          { username: identity.user.username, topic: packet.topic },
+          'lab users may not publish: message discarded',
+        );
+        discard(packet);
+        return done(null);
+      }
       const target = parseKitTopic(packet.topic);
       if (identity.kind === 'kit') {
         const { kitId } = identity;
@@ -218,11 +250,21 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
 
     authorizeSubscribe(client, subscription, done) {
       const identity = identities.get(client);
-      const allowed = identity !== undefined && maySubscribe(identity, subscription);
-      if (!allowed) {
+      const refused = () => {
         log.warn({ clientId: client.id, topic: subscription.topic }, 'MQTT subscription refused');
+        done(null, null);
+      };
+      if (identity?.kind === 'user') {
+        const policy = options.users;
+        if (!policy) return refused();
+        policy.maySubscribe(identity.user, subscription.topic).then(
+          (allowed) => (allowed ? done(null, subscription) : refused()),
+          () => refused(),
+        );
+        return;
       }
-      done(null, allowed ? subscription : null);
+      if (identity === undefined || !maySubscribe(identity, subscription)) return refused();
+      done(null, subscription);
     },
   });
 
@@ -230,9 +272,13 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
    * `kitId` + kit secret: the kit itself. `service:name` + service secret: a platform account.
    * `kitId@name` + service secret: a gateway (a service) connecting a USB kit on its behalf; the
    * connection then is that kit in every respect (topics, status), so a gateway machine needs one
-   * secret, not one per kit.
+   * secret, not one per kit. `user:username` + lab login token: a person's browser (subscribe-only).
    */
   async function resolveIdentity(username: string, secret: string): Promise<Identity | undefined> {
+    if (username.startsWith(USER_USERNAME_PREFIX)) {
+      const user = await options.users?.authenticate(username.slice(USER_USERNAME_PREFIX.length), secret);
+      return user ? { kind: 'user', user } : undefined;
+    }
     if (username.startsWith(SERVICE_USERNAME_PREFIX)) {
       const name = username.slice(SERVICE_USERNAME_PREFIX.length);
       return (await credentials.verifyService(name, secret)) ? { kind: 'service', name } : undefined;
@@ -254,6 +300,8 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
         return true;
       case 'sandbox':
         return sandboxPrefix !== undefined && topic.startsWith(`${sandboxPrefix}/`);
+      case 'user':
+        return false;
       case 'kit':
         return KIT_SUBSCRIBE_CHANNELS.some((channel) => topic === kitTopic(identity.kitId, channel));
     }

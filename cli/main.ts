@@ -188,6 +188,7 @@ program
       : '';
     logger.info(
       `demo: ${scenario.kits.length} simulated kits (${[...new Set(scenario.kits.map((k) => k.kind))].join(', ')}) from scenario "${scenario.name}". Try:\n` +
+        `  Dashboards (sign in with an account below): ${url}/\n` +
         `  curl -u demo-viewer:${viewerSecret} '${url}/api/v1/kits'\n` +
         `  curl -u demo-viewer:${viewerSecret} '${url}/api/v1/kits/${first}/telemetry?sensor=temperature'\n` +
         `  IOTLAB_DATA_DIR=${settings.dataDir} npx iotlab query ${first} temperature\n` +

@@ -8,10 +8,11 @@ import {
   type MqttBroker,
   startExternalIngest,
 } from '../broker/index.ts';
+import { serveDashboards } from '../dashboards/index.ts';
 import { FlowsEditor } from '../flows/index.ts';
 import { type GatewayOptions, SerialGateway } from '../gateway/index.ts';
 import { LiveGrader } from '../grading/live.ts';
-import { buildApp, labAccounts } from '../lab-api/index.ts';
+import { buildApp, labAccounts, MqttUserAccess, RecentKitErrors } from '../lab-api/index.ts';
 import { type KitRegistry, type LabDb, openLabDb, KitRegistry as Registry } from '../labdb/index.ts';
 import { createEmbeddedStore, type TelemetryStore, TelemetryWriter } from '../telemetry/index.ts';
 import { createInfluxStore } from '../telemetry/influxdb.ts';
@@ -111,6 +112,8 @@ export async function startPlatform(config: PlatformConfig, logger: Logger): Pro
   const broker = await createBroker({
     credentials: registry,
     ingest,
+    // People's browsers (dashboards): `user:<username>` + their login token, subscribe-only.
+    users: new MqttUserAccess(labDb),
     maxPayloadBytes: config.mqtt.maxPayloadBytes,
     keepaliveLimit: config.mqtt.keepaliveLimit,
     ...(config.mqtt.sandbox ? { sandboxPrefix: config.mqtt.sandboxPrefix } : {}),
@@ -124,6 +127,8 @@ export async function startPlatform(config: PlatformConfig, logger: Logger): Pro
     log: logger.child({ module: 'live-grading' }),
   });
   ingest.addListener((record) => liveGrader.record(record));
+  const kitErrors = new RecentKitErrors();
+  ingest.addNotifier(kitErrors.add);
 
   const tls = config.mqtt.tlsCert
     ? { cert: readFileSync(config.mqtt.tlsCert), key: readFileSync(config.mqtt.tlsKey) }
@@ -135,12 +140,15 @@ export async function startPlatform(config: PlatformConfig, logger: Logger): Pro
       registry,
       liveStatus: broker,
       liveGrading: liveGrader,
+      recentKitErrors: kitErrors,
       mqttOverWebSocket: (stream, request) => broker.handleStream(stream, request),
       stats: () => ({ ingest: ingest.stats, writer: writer.stats }),
       version: VERSION,
     },
     { loggerInstance: logger.child({ module: 'http' }), ...(tls ? { https: tls } : {}) },
   );
+  // The web app (dashboards/dist) at `/`, outside /api, /docs, /mqtt and /flows.
+  await serveDashboards(app);
 
   // Node-RED (flows/): mounted before the server listens, started once the broker does.
   const flows = config.flows.enabled ? await mountFlows(config, app, labDb, logger) : undefined;

@@ -26,6 +26,7 @@ import { assignmentsRoutes } from './routes/assignments.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { authRoutes } from './routes/auth.ts';
 import { classesRoutes } from './routes/classes.ts';
+import { dashboardRoutes } from './routes/dashboard.ts';
 import { gradesRoutes } from './routes/grades.ts';
 import { healthRoutes } from './routes/health.ts';
 import { kitRoutes } from './routes/kits.ts';
@@ -57,6 +58,8 @@ export interface AppDeps {
     /** Drops a kit's connections, so a rotated or revoked secret takes effect at once. */
     disconnectKit?(kitId: string): void;
   };
+  /** The last error reports sent to each kit (for the dashboards); none when absent. */
+  recentKitErrors?: { of(kitId: string): readonly object[] };
   /** Live grading (event streams, leaderboards); those routes answer 503 without it. */
   liveGrading?: LiveGrader;
   /** Serves MQTT over WebSocket at /mqtt when given. */
@@ -167,6 +170,7 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
     assignmentsRoutes,
     gradesRoutes,
     liveRoutes,
+    dashboardRoutes,
   ]) {
     await app.register(routes, { ctx, prefix: '/api/v1' });
   }

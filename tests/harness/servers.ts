@@ -17,6 +17,7 @@ export const SERVER_PACKAGES = {
   'victoria-metrics': 'victoria-metrics',
   mosquitto: 'mosquitto',
   socat: 'socat',
+  chromium: 'chromium',
 } as const;
 
 export type ServerBinary = keyof typeof SERVER_PACKAGES;

@@ -1,0 +1,146 @@
+/** The lab API over fetch: the bearer token lives in sessionStorage (gone when the tab closes). */
+
+export type Role = 'admin' | 'instructor' | 'mentor' | 'student';
+
+export interface User {
+  id: string;
+  username: string;
+  displayName: string;
+  role: Role;
+  organisationId: string | null;
+  studentNumber?: string | null;
+}
+
+export interface Session {
+  token: string;
+  expiresAt: number;
+  user: User;
+}
+
+const KEY = 'iotlab.session';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    /** The whole error body (e.g. a roster's row errors). */
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+let current: Session | null = null;
+try {
+  const stored = sessionStorage.getItem(KEY);
+  if (stored) {
+    const parsed = JSON.parse(stored) as Session;
+    if (parsed.expiresAt > Date.now()) current = parsed;
+  }
+} catch {
+  current = null;
+}
+
+const listeners = new Set<() => void>();
+
+export function session(): Session | null {
+  return current;
+}
+
+export function onSessionChange(listener: () => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+function setSession(next: Session | null): void {
+  current = next;
+  if (next) sessionStorage.setItem(KEY, JSON.stringify(next));
+  else sessionStorage.removeItem(KEY);
+  for (const listener of listeners) listener();
+}
+
+export interface Answer<T> {
+  body: T;
+  etag: string | null;
+}
+
+/** Calls the API; JSON in and out. A 401 signs out (the token expired or was revoked). */
+export async function call<T>(
+  method: string,
+  path: string,
+  options: { body?: unknown; raw?: string | Blob; contentType?: string; ifMatch?: string | null } = {},
+): Promise<Answer<T>> {
+  const headers: Record<string, string> = {};
+  if (current) headers.authorization = `Bearer ${current.token}`;
+  if (options.ifMatch) headers['if-match'] = options.ifMatch;
+  let body: string | Blob | undefined;
+  if (options.raw !== undefined) {
+    body = options.raw;
+    headers['content-type'] = options.contentType ?? 'text/plain';
+  } else if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    headers['content-type'] = 'application/json';
+  }
+  const response = await fetch(`/api/v1${path}`, {
+    method,
+    headers,
+    ...(body !== undefined ? { body } : {}),
+  });
+  const text = await response.text();
+  const parsed = text ? (JSON.parse(text) as unknown) : null;
+  if (!response.ok) {
+    const error = (parsed ?? {}) as { code?: string; message?: string } & Record<string, unknown>;
+    if (response.status === 401 && current && path !== '/auth/login') setSession(null);
+    throw new ApiError(
+      response.status,
+      error.code ?? 'HTTP_ERROR',
+      error.message ?? response.statusText,
+      error,
+    );
+  }
+  return { body: parsed as T, etag: response.headers.get('etag') };
+}
+
+export async function get<T>(path: string): Promise<T> {
+  return (await call<T>('GET', path)).body;
+}
+
+export async function post<T>(path: string, body?: unknown): Promise<T> {
+  return (await call<T>('POST', path, body === undefined ? {} : { body })).body;
+}
+
+export async function login(username: string, password: string): Promise<Session> {
+  const { body } = await call<Session>('POST', '/auth/login', { body: { username, password } });
+  setSession(body);
+  return body;
+}
+
+export async function logout(): Promise<void> {
+  try {
+    if (current) await call('POST', '/auth/logout');
+  } catch {
+    // Signed out locally either way.
+  }
+  setSession(null);
+}
+
+/** Downloads a file the API serves (exports), with the token, under the server's file name. */
+export async function download(path: string, fallbackName: string): Promise<void> {
+  const response = await fetch(`/api/v1${path}`, {
+    headers: current ? { authorization: `Bearer ${current.token}` } : {},
+  });
+  if (!response.ok) throw new ApiError(response.status, 'DOWNLOAD_FAILED', response.statusText);
+  const disposition = response.headers.get('content-disposition') ?? '';
+  const star = /filename\*=UTF-8''([^;]+)/i.exec(disposition)?.[1];
+  const plain = /filename="?([^";]+)"?/i.exec(disposition)?.[1];
+  const name = star ? decodeURIComponent(star) : (plain ?? fallbackName);
+  const url = URL.createObjectURL(await response.blob());
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = name;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}

@@ -1,0 +1,81 @@
+/** The UI's language: zh-CN by default, English on request; remembered in localStorage. */
+import { type Lang, type MessageKey, messages } from './messages.ts';
+
+export type { Lang, MessageKey };
+
+const STORE = 'iotlab.lang';
+let lang: Lang = (() => {
+  try {
+    const saved = localStorage.getItem(STORE);
+    return saved === 'en' || saved === 'zh-CN' ? saved : 'zh-CN';
+  } catch {
+    return 'zh-CN';
+  }
+})();
+const listeners = new Set<() => void>();
+
+export function currentLang(): Lang {
+  return lang;
+}
+
+export function setLang(next: Lang): void {
+  lang = next;
+  try {
+    localStorage.setItem(STORE, next);
+  } catch {
+    // Private mode: the choice lasts for this page only.
+  }
+  document.documentElement.lang = next;
+  for (const listener of listeners) listener();
+}
+
+export function onLangChange(listener: () => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+/** A message in the current language, with `{name}` placeholders filled in. */
+export function t(key: MessageKey, vars: Record<string, string | number> = {}): string {
+  const text: string = messages[lang][key];
+  return text.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
+}
+
+/** A text the API gives in both languages ({"zh-CN": …, "en": …}). */
+export function pick(text: { 'zh-CN': string; en: string } | undefined | null): string {
+  if (!text) return '';
+  return text[lang] || text['zh-CN'];
+}
+
+export function formatTime(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return '—';
+  return new Date(ms).toLocaleTimeString(lang, { hour12: false });
+}
+
+export function formatDateTime(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return '—';
+  return new Date(ms).toLocaleString(lang, { hour12: false });
+}
+
+export function formatNumber(value: number | null | undefined, digits = 1): string {
+  if (value === null || value === undefined || Number.isNaN(value)) return '—';
+  return value.toLocaleString(lang, { maximumFractionDigits: digits });
+}
+
+/** Seconds ago, for "last reading 5 s ago". */
+export function ago(ms: number | null | undefined, now = Date.now()): string {
+  if (ms === null || ms === undefined) return t('never');
+  const seconds = Math.max(0, Math.round((now - ms) / 1000));
+  if (seconds < 60) return t('secondsAgo', { n: seconds });
+  if (seconds < 3600) return t('minutesAgo', { n: Math.round(seconds / 60) });
+  return t('hoursAgo', { n: Math.round(seconds / 3600) });
+}
+
+/** A message when the key exists (e.g. `sensor_temperature`), else the fallback (an unknown sensor's own name). */
+export function tOr(key: string, fallback: string): string {
+  const table = messages[lang] as Record<string, string>;
+  return key in table ? (table[key] as string) : fallback;
+}
+
+export function sensorLabel(sensor: string): string {
+  return tOr(`sensor_${sensor}`, sensor);
+}

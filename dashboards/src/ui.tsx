@@ -1,0 +1,94 @@
+/** Small shared pieces: loading data, errors, status dots. */
+import type { ComponentChildren } from 'preact';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { ApiError } from './api.ts';
+import { t } from './i18n.ts';
+
+export interface Async<T> {
+  data: T | undefined;
+  error: unknown;
+  loading: boolean;
+  reload: () => void;
+}
+
+/** Runs `load` when `deps` change (and on `reload()`); the last answer wins. */
+export function useAsync<T>(load: () => Promise<T>, deps: unknown[]): Async<T> {
+  const [data, setData] = useState<T | undefined>(undefined);
+  const [error, setError] = useState<unknown>(null);
+  const [loading, setLoading] = useState(true);
+  const [tick, setTick] = useState(0);
+  const latest = useRef(0);
+  // Dependencies on purpose: the caller names the dependencies.
+  useEffect(() => {
+    const run = ++latest.current;
+    setLoading(true);
+    load().then(
+      (value) => {
+        if (run !== latest.current) return;
+        setData(value);
+        setError(null);
+        setLoading(false);
+      },
+      (failure: unknown) => {
+        if (run !== latest.current) return;
+        setError(failure);
+        setLoading(false);
+      },
+    );
+  }, [...deps, tick]);
+  const reload = useCallback(() => setTick((n) => n + 1), []);
+  return { data, error, loading, reload };
+}
+
+export function errorText(error: unknown): string {
+  if (error instanceof ApiError) {
+    if (error.status === 403) return `${t('forbidden')} (${error.code}: ${error.message})`;
+    return `${error.code}: ${error.message}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function ErrorBox({ error }: { error: unknown }) {
+  if (!error) return null;
+  return (
+    <div class="error" role="alert">
+      {errorText(error)}
+    </div>
+  );
+}
+
+export function Loading() {
+  return <p class="muted">{t('loading')}</p>;
+}
+
+export function Dot({ on, label }: { on: boolean; label?: string }) {
+  return (
+    <span class={`dot ${on ? 'on' : 'off'}`} title={label}>
+      <span class="sr">{label}</span>
+    </span>
+  );
+}
+
+export function Card(props: {
+  title?: ComponentChildren;
+  children: ComponentChildren;
+  class?: string;
+  test?: string;
+}) {
+  return (
+    <section class={`card ${props.class ?? ''}`} data-test={props.test}>
+      {props.title ? <h2>{props.title}</h2> : null}
+      {props.children}
+    </section>
+  );
+}
+
+/** Re-renders every `ms` (for "5 s ago" and staleness). */
+export function useNow(ms = 1000): number {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), ms);
+    return () => clearInterval(timer);
+  }, [ms]);
+  return now;
+}

@@ -1,0 +1,352 @@
+/**
+ * Every role's journey in headless Chromium (Debian `chromium`, driven by playwright-core) against
+ * the running platform with simulated ESP32 kits. Assertions are what a person would notice; every
+ * wait is for an outcome (with a timeout), never for a time. Screenshots go to
+ * test-artifacts/screenshots/.
+ */
+import { readFileSync } from 'node:fs';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it, onTestFailed, vi } from 'vitest';
+import { describeWithServer } from '../harness/servers.ts';
+import { connect } from '../helpers/platform.ts';
+import {
+  assignQuickTask,
+  type DashboardLab,
+  launchBrowser,
+  screenshot,
+  signIn,
+  startDashboardLab,
+} from './fixture.ts';
+
+const WAIT = { timeout: 45_000 };
+
+// Journeys wait for live data (a criterion needs 12 s of it): more room than the 30 s default.
+vi.setConfig({ testTimeout: 120_000 });
+
+describeWithServer('chromium', 'dashboards in the browser', () => {
+  let lab: DashboardLab;
+  let browser: Awaited<ReturnType<typeof launchBrowser>>;
+  let context: BrowserContext;
+  let quick: { taskId: string; assignmentId: string };
+  let sessionId: string;
+  let studentPage: Page;
+
+  beforeAll(async () => {
+    lab = await startDashboardLab({ kits: 2 });
+    quick = await assignQuickTask(lab);
+    sessionId = (
+      await lab.api<{ id: string }>(lab.accounts.instructor, 'POST', `/classes/${lab.classId}/sessions`, {
+        assignmentId: quick.assignmentId,
+      })
+    ).id;
+    browser = await launchBrowser();
+    context = browser.context;
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await lab?.close();
+  });
+
+  it('opens on the sign-in page, in Chinese', async () => {
+    const page = await context.newPage();
+    await page.goto(`${lab.url}/`);
+    await page.locator('form[data-test=login]').getByText('登录').first().waitFor(WAIT);
+    await screenshot(page, 'login');
+    await page.close();
+  });
+
+  it('a student signs in (zh-CN by default) and sees their kit go live with readings arriving', async () => {
+    studentPage = await signIn(context, lab.url, lab.accounts.student);
+    const page = studentPage;
+    await page.waitForURL(/#\/student$/);
+    expect(await page.locator('html').getAttribute('lang')).toBe('zh-CN');
+    await page.getByText('我的套件').waitFor(WAIT);
+    const kit = page.locator(`[data-test=kit-${lab.kitIds[0]}]`);
+    await kit.locator('[data-test=kit-state]', { hasText: '在线' }).waitFor(WAIT);
+    await page.locator('[data-test=live-state].online').waitFor(WAIT);
+    // Live readings: the temperature shown changes as messages arrive (1 Hz, with noise).
+    const latest = kit.locator('[data-test=latest]');
+    await latest.getByText('温度').waitFor(WAIT);
+    const first = await latest.innerText();
+    await page.waitForFunction(
+      ([selector, before]) => document.querySelector(selector as string)?.textContent !== before,
+      [`[data-test=kit-${lab.kitIds[0]}] [data-test=latest]`, first.replace(/\n/g, '')],
+      WAIT,
+    );
+    // A chart per sensor, drawn by ECharts on a canvas, gaining points as readings arrive.
+    await kit.locator(`[data-test=chart-${lab.kitIds[0]}-temperature] canvas`).first().waitFor(WAIT);
+    const points = () =>
+      page.evaluate(
+        (selector) => Number(document.querySelector<HTMLElement>(selector)?.dataset.points ?? 0),
+        `[data-test=chart-${lab.kitIds[0]}-temperature]`,
+      );
+    await page.waitForFunction(
+      (selector) => Number(document.querySelector<HTMLElement>(selector)?.dataset.points ?? 0) > 0,
+      `[data-test=chart-${lab.kitIds[0]}-temperature]`,
+      WAIT,
+    );
+    const before = await points();
+    await page.waitForFunction(
+      ([selector, n]) =>
+        Number(document.querySelector<HTMLElement>(selector as string)?.dataset.points ?? 0) > (n as number),
+      [`[data-test=chart-${lab.kitIds[0]}-temperature]`, before] as const,
+      WAIT,
+    );
+    // Only the student's own kit is listed.
+    expect(await page.locator(`[data-test=kit-${lab.kitIds[1]}]`).count()).toBe(0);
+    // A message with a badly named sensor: the platform's error report shows up on the page.
+    const service = await lab.tp.addService('browser-test');
+    const client = await connect(lab.tp.mqttUrl, { username: service.username, password: service.secret });
+    await client.publishAsync(
+      `iotlab/v1/kits/${lab.kitIds[0]}/telemetry`,
+      JSON.stringify({ readings: { soilMoisture: 40 } }),
+    );
+    await client.endAsync();
+    await kit.locator('[data-test=kit-errors]', { hasText: 'BAD_SENSOR_NAME' }).waitFor(WAIT);
+    await screenshot(page, 'student-kits-live');
+  });
+
+  it('a student starts an attempt and watches a rubric criterion turn green', async () => {
+    const page = studentPage;
+    const assignment = page.locator(`[data-test=assignment-${quick.assignmentId}]`);
+    await assignment.getByRole('button', { name: '开始作答' }).click();
+    const criterion = assignment.locator('[data-test=criterion-steady]');
+    // Reporting for 0.2 min is not yet met right after the start…
+    await criterion.and(page.locator('[data-passed=false]')).waitFor(WAIT);
+    await screenshot(page, 'student-checklist-red');
+    // …and turns green once 12 s of steady data have arrived.
+    await criterion.and(page.locator('[data-passed=true]')).waitFor({ timeout: 60_000 });
+    expect(await criterion.locator('.mark').innerText()).toBe('✔');
+    await screenshot(page, 'student-checklist-green');
+  });
+
+  it('a student cannot reach instructor pages, in the UI or through the API', async () => {
+    const page = studentPage;
+    await page.goto(`${lab.url}/#/instructor/class/${lab.classId}`);
+    await page.locator('[data-test=forbidden]').waitFor(WAIT);
+    expect(await page.locator('[data-test=board]').count()).toBe(0);
+    await screenshot(page, 'student-forbidden');
+    // The API refuses the same with the student's own token, from their browser.
+    const statuses = await page.evaluate(async (classId) => {
+      const token = (JSON.parse(sessionStorage.getItem('iotlab.session') ?? '{}') as { token?: string })
+        .token;
+      const headers = { authorization: `Bearer ${token}` };
+      return Promise.all(
+        [
+          `/api/v1/dashboard/classes/${classId}/board`,
+          '/api/v1/classes',
+          `/api/v1/classes/${classId}/students`,
+        ].map(async (path) => (await fetch(path, { headers })).status),
+      );
+    }, lab.classId);
+    expect(statuses).toEqual([403, 403, 403]);
+    await page.goto(`${lab.url}/#/student`);
+  });
+
+  it('switches the language to English and back', async () => {
+    const page = studentPage;
+    await page.locator('[data-test=lang]').first().click();
+    await page.getByText('My kits').waitFor(WAIT);
+    await page.getByRole('button', { name: 'Sign out' }).waitFor(WAIT);
+    expect(await page.locator('html').getAttribute('lang')).toBe('en');
+    await page
+      .locator(`[data-test=kit-${lab.kitIds[0]}] [data-test=latest]`)
+      .getByText('Temperature')
+      .waitFor(WAIT);
+    await screenshot(page, 'student-english');
+    await page.locator('[data-test=lang]').first().click();
+    await page.getByText('我的套件').waitFor(WAIT);
+  });
+
+  it('is readable on a phone: one column, nothing wider than the screen', async () => {
+    const phone = await signIn(context, lab.url, lab.accounts.student);
+    await phone.setViewportSize({ width: 390, height: 844 });
+    await phone.locator(`[data-test=kit-${lab.kitIds[0]}] [data-test=kit-state]`).waitFor(WAIT);
+    await phone.locator(`[data-test=chart-${lab.kitIds[0]}-temperature] canvas`).first().waitFor(WAIT);
+    await phone
+      .locator(`[data-test=chart-${lab.kitIds[0]}-temperature]:not([data-points="0"])[data-points]`)
+      .waitFor(WAIT);
+    // Reports sent before the page opened are there too.
+    await phone.locator('[data-test=kit-errors]', { hasText: 'BAD_SENSOR_NAME' }).waitFor(WAIT);
+    const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(1);
+    await screenshot(phone, 'student-phone');
+    await phone.close();
+  });
+
+  let teacher: Page;
+
+  it("an instructor sees the class board live: every kit's status, readings and the running attempt's score", async () => {
+    teacher = await signIn(context, lab.url, lab.accounts.instructor);
+    onTestFailed(() => screenshot(teacher, 'failed-class-board'));
+    await teacher.waitForURL(/#\/instructor$/);
+    await screenshot(teacher, 'instructor-classes');
+    await teacher.goto(`${lab.url}/#/instructor/class/${lab.classId}`);
+    const board = teacher.locator('[data-test=board]');
+    await board.locator('article').nth(9).waitFor(WAIT);
+    expect(await board.locator('article').count()).toBe(10);
+    const live = board.locator(`[data-test=board-kit-${lab.kitIds[0]}]`);
+    await live.and(teacher.locator('[data-online=true]')).waitFor(WAIT);
+    await live.locator('[data-test=reading-temperature]').getByText(/\d/).waitFor(WAIT);
+    // The student's attempt is scored live on the card.
+    await live.locator('[data-test=board-score]').waitFor(WAIT);
+    // Kits that never came online are flagged: the instructor walks over to those teams.
+    await board.locator('[data-stuck=true]').nth(7).waitFor(WAIT);
+    await live.and(teacher.locator('[data-stuck=false]')).waitFor(WAIT);
+    expect(await teacher.locator('[data-test=stuck-count]').innerText()).toMatch(/^[89] 组需要帮助$/);
+    await teacher.locator('[data-test=session-state]', { hasText: '实训课进行中' }).waitFor(WAIT);
+    await screenshot(teacher, 'instructor-class-board');
+  });
+
+  it('the competition leaderboard shows every team live, for a big screen', async () => {
+    const screen = await signIn(context, lab.url, lab.accounts.instructor);
+    await screen.setViewportSize({ width: 1920, height: 1080 });
+    await screen.goto(`${lab.url}/#/board/${sessionId}`);
+    await screen.locator('[data-test=leaderboard] tbody tr').nth(9).waitFor(WAIT);
+    await screen.locator('[data-test=leaderboard] canvas').first().waitFor(WAIT);
+    // The student's team (第1组) is ranked first with a score.
+    await screen.locator('[data-test="rank-第1组"] .rank', { hasText: '1' }).waitFor(WAIT);
+    await screenshot(screen, 'competition-leaderboard');
+    await screen.close();
+  });
+
+  it('an instructor ends the lab session, reviews the attempt with its evidence, overrides a criterion and exports', async () => {
+    await teacher.getByRole('button', { name: '结束实训课' }).click();
+    await teacher.locator('[data-test=session-state]', { hasText: '没有进行中的实训课' }).waitFor(WAIT);
+    await teacher.goto(`${lab.url}/#/instructor/class/${lab.classId}/review`);
+    await teacher.locator('[data-test=assignment-select]').selectOption(quick.assignmentId);
+    await teacher.locator('[data-test=review-2026010001]').click();
+    await teacher.waitForURL(/#\/review\//);
+    // Graded on the first read of the ended attempt: evidence, and the data with spans marked.
+    const steady = teacher.locator('[data-test=grade-criterion-steady]');
+    await steady.waitFor(WAIT);
+    await teacher.locator('[data-test=span-chart-temperature] canvas').first().waitFor(WAIT);
+    await teacher.locator('[data-test=final-score]').getByText(/\d/).waitFor(WAIT);
+    await screenshot(teacher, 'instructor-review');
+
+    const override = teacher.locator('[data-test=override]');
+    await override.locator('select[name=criterion]').selectOption('plausible');
+    await override.locator('input[name=score]').fill('20');
+    await override.locator('textarea[name=reason]').fill('传感器放置位置不当，课堂上已当面确认');
+    await override.getByRole('button', { name: '保存调整' }).click();
+    const plausible = teacher.locator('[data-test=grade-criterion-plausible]');
+    await plausible.locator('[data-test=override-note]', { hasText: '传感器放置位置不当' }).waitFor(WAIT);
+    expect(await plausible.locator('[data-test=criterion-score] strong').innerText()).toBe('20');
+    await screenshot(teacher, 'instructor-override');
+
+    await teacher.goto(`${lab.url}/#/instructor/class/${lab.classId}/review`);
+    await teacher.locator('[data-test=assignment-select]').selectOption(quick.assignmentId);
+    await teacher.locator('[data-test=grades]').waitFor(WAIT);
+    await screenshot(teacher, 'instructor-assessment');
+    const [download] = await Promise.all([
+      teacher.waitForEvent('download', WAIT),
+      teacher.locator('[data-test=export-csv]').click(),
+    ]);
+    const csv = readFileSync((await download.path()) as string, 'utf8');
+    expect(csv).toContain('学号');
+    expect(csv).toContain('2026010001');
+  });
+
+  it('a student sees their grade with the evidence and the reason of the override', async () => {
+    const page = studentPage;
+    await page.goto(`${lab.url}/#/student`);
+    await page.reload();
+    const grades = page.locator('[data-test=my-grades]');
+    await grades.getByText('浏览器测试：温度上报').waitFor(WAIT);
+    await grades.getByRole('link', { name: '评分依据' }).first().click();
+    await page.waitForURL(/#\/review\//);
+    const plausible = page.locator('[data-test=grade-criterion-plausible]');
+    await plausible.locator('[data-test=override-note]', { hasText: '传感器放置位置不当' }).waitFor(WAIT);
+    await page.locator('[data-test=span-chart-temperature] canvas').first().waitFor(WAIT);
+    // Read-only for the student: no override form.
+    expect(await page.locator('[data-test=override]').count()).toBe(0);
+    await screenshot(page, 'student-grade-evidence');
+  });
+
+  it('an admin signs in to every class and to the enterprise side', async () => {
+    const admin = await signIn(context, lab.url, lab.accounts.admin);
+    await admin.waitForURL(/#\/instructor$/);
+    await admin.locator('[data-test="class-物联网2401"]').waitFor(WAIT);
+    await admin.locator('header.top nav').getByRole('link', { name: '企业项目' }).click();
+    await admin.locator('[data-test=mentor-attempts]').waitFor(WAIT);
+    await admin.close();
+  });
+
+  it('an instructor starts a new lab session from the board', async () => {
+    await teacher.goto(`${lab.url}/#/instructor/class/${lab.classId}`);
+    await teacher.locator('[data-test=session-state]', { hasText: '没有进行中的实训课' }).waitFor(WAIT);
+    await teacher.getByRole('button', { name: '开始实训课' }).click();
+    await teacher.locator('[data-test=session-state]', { hasText: '实训课进行中' }).waitFor(WAIT);
+  });
+
+  it('an instructor imports a roster and binds a kit', async () => {
+    await teacher.goto(`${lab.url}/#/instructor/class/${lab.classId}/roster`);
+    const importer = teacher.locator('[data-test=roster-import]');
+    await importer.locator('textarea[name=roster]').fill('学号,姓名\n2026019901,测试甲\n2026010002,李艳\n');
+    await importer.getByRole('button', { name: '导入' }).click();
+    await importer.locator('[data-test=import-result]', { hasText: '新建 1 个账号' }).waitFor(WAIT);
+    await teacher.locator('[data-test=roster]').getByText('测试甲').waitFor(WAIT);
+    const row = teacher.locator(`[data-test=bind-${lab.kitIds[1]}] select`);
+    await row.selectOption({ label: '2026019901 测试甲' });
+    await teacher.waitForFunction(
+      (kitId) => {
+        const select = document.querySelector(`[data-test=bind-${kitId}] select`) as HTMLSelectElement | null;
+        return select?.selectedOptions[0]?.textContent?.includes('测试甲') ?? false;
+      },
+      lab.kitIds[1],
+      WAIT,
+    );
+    const kit = await lab.api<{ binding: { studentId: string | null } }>(
+      lab.accounts.admin,
+      'GET',
+      `/kits/${lab.kitIds[1]}`,
+    );
+    expect(kit.binding.studentId).not.toBeNull();
+    await screenshot(teacher, 'instructor-roster-kits');
+  });
+
+  it('a mentor edits a rubric (checked as they type), and gives the enterprise score', async () => {
+    const mentor = await signIn(context, lab.url, lab.accounts.mentor);
+    await mentor.waitForURL(/#\/mentor$/);
+    await mentor.locator('[data-test=mentor-attempts] tbody tr').first().waitFor(WAIT);
+    await screenshot(mentor, 'mentor-projects');
+
+    await mentor.goto(`${lab.url}/#/mentor/task/${quick.taskId}`);
+    const editor = mentor.locator('[data-test=rubric-editor]');
+    const weight = editor.locator('[data-test=rubric-row-0] input[name=weight]');
+    await weight.waitFor(WAIT);
+    await weight.fill('50');
+    await mentor.locator('[data-test=rubric-problem]', { hasText: '须等于 100' }).waitFor(WAIT);
+    expect(await mentor.locator('[data-test=save-rubric]').isDisabled()).toBe(true);
+    await editor
+      .locator('[data-test=rubric-row-1] textarea[name=params]')
+      .fill('{"sensor": "co2", "min": 0, "max": 5000}');
+    await mentor.locator('[data-test=rubric-problem]', { hasText: 'co2' }).waitFor(WAIT);
+    await screenshot(mentor, 'mentor-rubric-editor-invalid');
+    await editor
+      .locator('[data-test=rubric-row-1] textarea[name=params]')
+      .fill('{"sensor": "temperature", "min": -20, "max": 60, "minPercent": 90}');
+    await weight.fill('60');
+    await mentor.locator('[data-test=weights-sum].ok').waitFor(WAIT);
+    await mentor.locator('[data-test=save-rubric]').click();
+    await mentor.getByText('已保存。').waitFor(WAIT);
+    await screenshot(mentor, 'mentor-rubric-editor');
+
+    await mentor.goto(`${lab.url}/#/mentor`);
+    await mentor.locator('[data-test=mentor-review]').first().click();
+    const form = mentor.locator('[data-test=mentor-score]');
+    await form.locator('input[name=mentor-score]').fill('90');
+    await form.locator('textarea[name=comment]').fill('接线规范，数据可靠');
+    await form.getByRole('button', { name: '保存评分' }).click();
+    await mentor.locator('[data-test=final]').getByText('接线规范，数据可靠').waitFor(WAIT);
+    await screenshot(mentor, 'mentor-enterprise-score');
+    await mentor.close();
+  });
+
+  it('had no script errors in any page', () => {
+    for (const page of context.pages()) {
+      expect((page as Page & { problems?: string[] }).problems ?? []).toEqual([]);
+    }
+  });
+});

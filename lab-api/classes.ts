@@ -1344,10 +1344,15 @@ export class Assignments {
     const studentIds = unique(input.studentIds);
     const id = randomUUID();
     return this.#db.transaction(async (tx) => {
-      this.#classes.assertManages(actor, await this.#classes.classOr404(classId, tx));
-      const task = await tx.get<{ status: string }>('SELECT status FROM lab_tasks WHERE id = ?', [
-        input.taskId,
-      ]);
+      const cls = await this.#classes.classOr404(classId, tx);
+      const task = await tx.get<{ status: string; organisation_id: string | null }>(
+        `SELECT lt.status, p.organisation_id FROM lab_tasks lt LEFT JOIN projects p ON p.id = lt.project_id
+         WHERE lt.id = ?`,
+        [input.taskId],
+      );
+      if (actor.role === 'mentor')
+        await this.#assertMentorMayAssign(actor, task, classId, teamIds, studentIds, tx);
+      else this.#classes.assertManages(actor, cls);
       if (!task) throw new ApiError(400, 'UNKNOWN_TASK', `no lab task ${input.taskId}`);
       if (task.status === 'archived') {
         throw new ApiError(
@@ -1368,6 +1373,46 @@ export class Assignments {
       await recordAudit(tx, actor, { entity: 'assignment', entityId: id, action: 'create', after: created });
       return created;
     });
+  }
+
+  /**
+   * School and enterprise teach together (校企合作): an enterprise mentor assigns a task of their
+   * enterprise to the teams of a class that work on one of its projects — teams only, and only
+   * those; the class's instructor assigns everything else.
+   */
+  async #assertMentorMayAssign(
+    actor: Person,
+    task: { organisation_id: string | null } | undefined,
+    classId: string,
+    teamIds: readonly string[],
+    studentIds: readonly string[],
+    tx: Db,
+  ): Promise<void> {
+    if (!task) return; // UNKNOWN_TASK follows
+    if (!actor.organisationId || task.organisation_id !== actor.organisationId) {
+      throw new ApiError(403, 'NOT_YOUR_TASK', "mentors assign only their own enterprise's lab tasks");
+    }
+    if (studentIds.length > 0 || teamIds.length === 0) {
+      throw new ApiError(
+        403,
+        'MENTOR_ASSIGNS_TEAMS',
+        'a mentor assigns a task to teams working on the enterprise’s projects (teamIds), not to single students',
+      );
+    }
+    for (const teamId of teamIds) {
+      const team = await tx.get<{ name: string; organisation_id: string | null }>(
+        `SELECT t.name, p.organisation_id FROM teams t LEFT JOIN projects p ON p.id = t.project_id
+         WHERE t.id = ? AND t.class_id = ?`,
+        [teamId, classId],
+      );
+      if (team && team.organisation_id !== actor.organisationId) {
+        throw new ApiError(
+          403,
+          'NOT_YOUR_TEAM',
+          `team "${team.name}" does not work on a project of your enterprise: its instructor assigns its tasks`,
+        );
+      }
+    }
   }
 
   async updateAssignment(

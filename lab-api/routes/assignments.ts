@@ -94,10 +94,10 @@ export const assignmentsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async 
   app.post(
     '/classes/:id/assignments',
     {
-      config: { access: CLASS_STAFF },
+      config: { access: { roles: ['admin', 'instructor', 'mentor'] } },
       schema: {
         summary:
-          "Assign a lab task to teams and/or students of a class, with when it opens and when it's due",
+          "Assign a lab task to teams and/or students of a class, with when it opens and when it's due (an enterprise mentor: their task, to the teams on their projects)",
         tags: ['assignments'],
         params: IdParams,
         body: Type.Object(

@@ -318,3 +318,63 @@ describe('lab sessions and attempts', () => {
     expect(chosen.json()).toMatchObject({ kitId: 'bob-kit', teamId });
   });
 });
+
+describe('an enterprise mentor assigning (校企合作)', () => {
+  it("assigns their enterprise's task to the teams on its projects, and nothing else", async () => {
+    const mentor = lab.users.mentor;
+    const instructor = lab.users.instructor;
+    const project = await post('/projects', mentor, { title: '智慧冷链', difficulty: 2 });
+    expect(project.statusCode, project.body).toBe(201);
+    const projectId = (project.json() as { id: string }).id;
+    const task = await post('/tasks', mentor, {
+      projectId,
+      title: '冷链温度监测',
+      requiredSensors: ['temperature'],
+      durationMinutes: 60,
+    });
+    expect(task.statusCode, task.body).toBe(201);
+    const mentorTask = (task.json() as { id: string }).id;
+    const onProject = await post(`/classes/${classId}/teams`, instructor, {
+      name: '冷链组',
+      memberIds: [carol.id],
+      projectId,
+    });
+    expect(onProject.statusCode, onProject.body).toBe(201);
+    const ourTeam = (onProject.json() as { id: string }).id;
+    const now = Date.now();
+    const window = { opensAt: now, dueAt: now + 24 * HOUR };
+
+    const cases: [LabUser, Record<string, unknown>, number, string][] = [
+      [mentor, { ...window, taskId: mentorTask, teamIds: [teamId] }, 403, 'NOT_YOUR_TEAM'],
+      [mentor, { ...window, taskId: mentorTask, studentIds: [carol.id] }, 403, 'MENTOR_ASSIGNS_TEAMS'],
+      [mentor, { ...window, taskId, teamIds: [ourTeam] }, 403, 'NOT_YOUR_TASK'],
+      [
+        await lab.addUser('mentor', { organisationId: lab.college.id }),
+        { ...window, taskId: mentorTask, teamIds: [ourTeam] },
+        403,
+        'NOT_YOUR_TASK',
+      ],
+    ];
+    for (const [who, payload, status, code] of cases) {
+      const refused = await post(`/classes/${classId}/assignments`, who, payload);
+      expect(
+        [refused.statusCode, (refused.json() as { code: string }).code],
+        JSON.stringify(payload),
+      ).toEqual([status, code]);
+    }
+
+    const assigned = await post(`/classes/${classId}/assignments`, mentor, {
+      ...window,
+      taskId: mentorTask,
+      teamIds: [ourTeam],
+    });
+    expect(assigned.statusCode, assigned.body).toBe(201);
+    expect(assigned.json()).toMatchObject({
+      taskId: mentorTask,
+      targets: { teamIds: [ourTeam], studentIds: [] },
+    });
+    // The team's student sees it among their assignments.
+    const mine = await get('/me/assignments', carol);
+    expect((mine.json() as { items: { taskId: string }[] }).items.map((a) => a.taskId)).toContain(mentorTask);
+  });
+});

@@ -344,6 +344,31 @@ describeWithServer('chromium', 'dashboards in the browser', () => {
     await mentor.close();
   });
 
+  it('a mentor assigns a task of their project to a team working on it', async () => {
+    const mentor = await signIn(context, lab.url, lab.accounts.mentor);
+    await mentor.waitForURL(/#\/mentor$/);
+    const assign = mentor.locator(`[data-test=project-${lab.projectId}] [data-test=assign-task]`);
+    await assign.getByRole('checkbox', { name: '第10组' }).check(WAIT);
+    await assign.getByRole('button', { name: '布置' }).click();
+    await assign.getByText('已布置。').waitFor(WAIT);
+    await screenshot(mentor, 'mentor-assign');
+    await mentor.close();
+    const teams = await lab.api<{ items: { id: string; name: string }[] }>(
+      lab.accounts.instructor,
+      'GET',
+      `/classes/${lab.classId}/teams?limit=200`,
+    );
+    const team10 = teams.items.find((team) => team.name === '第10组')?.id;
+    const assignments = await lab.api<{ items: { createdBy: string; targets: { teamIds: string[] } }[] }>(
+      lab.accounts.instructor,
+      'GET',
+      `/classes/${lab.classId}/assignments?limit=100`,
+    );
+    expect(
+      assignments.items.some((a) => a.targets.teamIds.length === 1 && a.targets.teamIds[0] === team10),
+    ).toBe(true);
+  });
+
   it('had no script errors in any page', () => {
     for (const page of context.pages()) {
       expect((page as Page & { problems?: string[] }).problems ?? []).toEqual([]);

@@ -2,6 +2,7 @@
 import type { ECharts } from 'echarts/core';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { call, download, get, post } from '../api.ts';
+import { AssignTask } from '../assign.tsx';
 import { Chart, type ChartOption, PALETTE, Window } from '../chart.tsx';
 import { ago, formatDateTime, formatNumber, pick, sensorLabel, t } from '../i18n.ts';
 import { follow, topics } from '../live.ts';
@@ -506,91 +507,16 @@ export function ClassReview({ classId }: { classId: string }) {
           </table>
         </div>
       ) : null}
-      <AssignTask classId={classId} onDone={assignments.reload} />
+      <AssignToClass classId={classId} onDone={assignments.reload} />
     </div>
   );
 }
 
 /** Assign a published lab task to teams of the class. */
-function AssignTask({ classId, onDone }: { classId: string; onDone: () => void }) {
+function AssignToClass({ classId, onDone }: { classId: string; onDone: () => void }) {
   const tasks = useAsync(() => get<Page<Task>>('/tasks?status=published&limit=200'), []);
   const teams = useAsync(() => get<Page<Team>>(`/classes/${classId}/teams?limit=200`), [classId]);
-  const [taskId, setTaskId] = useState('');
-  const [days, setDays] = useState(7);
-  const [chosen, setChosen] = useState<Set<string>>(new Set());
-  const [error, setError] = useState<unknown>(null);
-  const [done, setDone] = useState(false);
-  const submit = async (event: Event) => {
-    event.preventDefault();
-    setError(null);
-    setDone(false);
-    try {
-      const now = Date.now();
-      const allTeams = teams.data?.items.map((team) => team.id) ?? [];
-      await call('POST', `/classes/${classId}/assignments`, {
-        body: {
-          taskId: taskId || tasks.data?.items[0]?.id,
-          opensAt: now,
-          dueAt: now + days * 86_400_000,
-          teamIds: chosen.size > 0 ? [...chosen] : allTeams,
-        },
-      });
-      setDone(true);
-      onDone();
-    } catch (failure) {
-      setError(failure);
-    }
-  };
   return (
-    <Card title={t('assignTask')}>
-      <form class="stack" onSubmit={submit}>
-        <label>
-          {t('task')}
-          <select
-            value={taskId || tasks.data?.items[0]?.id}
-            onChange={(e) => setTaskId(e.currentTarget.value)}
-          >
-            {tasks.data?.items.map((task) => (
-              <option key={task.id} value={task.id}>
-                {task.title}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          {t('dueInDays')}
-          <input
-            type="number"
-            min={1}
-            max={120}
-            value={days}
-            onInput={(e) => setDays(Number(e.currentTarget.value))}
-          />
-        </label>
-        <fieldset>
-          <legend>{t('teamsHint')}</legend>
-          <div class="chips">
-            {teams.data?.items.map((team) => (
-              <label key={team.id} class="inline">
-                <input
-                  type="checkbox"
-                  checked={chosen.has(team.id)}
-                  onChange={(e) => {
-                    const next = new Set(chosen);
-                    if (e.currentTarget.checked) next.add(team.id);
-                    else next.delete(team.id);
-                    setChosen(next);
-                  }}
-                />
-                {team.name}
-              </label>
-            ))}
-          </div>
-        </fieldset>
-        <ErrorBox error={error} />
-        {done ? <p class="ok">{t('assigned')}</p> : null}
-        <button type="submit">{t('assign')}</button>
-      </form>
-    </Card>
+    <AssignTask tasks={tasks.data?.items} teams={teams.data?.items} hint={t('teamsHint')} onDone={onDone} />
   );
 }

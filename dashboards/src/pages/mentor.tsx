@@ -1,6 +1,7 @@
 /** Enterprise mentors: their projects and lab tasks, a rubric editor that checks as you type, the teams on each project, and attempts to review and score. */
 import { useState } from 'preact/hooks';
 import { call, get, post } from '../api.ts';
+import { AssignTask } from '../assign.tsx';
 import { formatDateTime, formatNumber, t, tOr } from '../i18n.ts';
 import {
   CRITERION_TYPES,
@@ -140,6 +141,14 @@ function ProjectCard({ project, onChange }: { project: Project; onChange: () => 
       <p class="small">{teams.data?.items.map((team) => `${team.className} ${team.name}`).join('、')}</p>
       <p class="muted small">{t('assignHint')}</p>
       <ErrorBox error={error} />
+      {teams.data?.items.length ? (
+        <AssignTask
+          tasks={tasks.data?.items.filter((task) => task.status === 'published')}
+          teams={teams.data.items}
+          hint={t('projectTeamsHint')}
+          onDone={onChange}
+        />
+      ) : null}
     </Card>
   );
 }

@@ -20,7 +20,7 @@ export type Identity =
   | { kind: 'kit'; kitId: string /** The gateway service that connected it, for USB kits. */; via?: string }
   | { kind: 'service'; name: string }
   /** A lab user (a browser dashboard), signed in with their lab login token; subscribe-only. */
-  | { kind: 'user'; user: LabUser }
+  | { kind: 'user'; user: LabUser; token: string }
   | { kind: 'sandbox' };
 
 /** A lab user as the user access policy describes them. */
@@ -56,6 +56,11 @@ export interface BrokerOptions {
   ingest: Ingest;
   /** Lab users (`user:<username>` + their lab login token), subscribe-only; refused when absent. */
   users?: UserAccessPolicy;
+  /**
+   * How often people's connections are checked against their login token (default 30 s): one that
+   * logged out, expired or was disabled since is disconnected.
+   */
+  userRecheckMs?: number;
   /** Anonymous clients may use topics under this prefix only, never stored. Off when undefined. */
   sandboxPrefix?: string;
   /** Largest payload on any kit topic, in bytes. */
@@ -277,7 +282,7 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
   async function resolveIdentity(username: string, secret: string): Promise<Identity | undefined> {
     if (username.startsWith(USER_USERNAME_PREFIX)) {
       const user = await options.users?.authenticate(username.slice(USER_USERNAME_PREFIX.length), secret);
-      return user ? { kind: 'user', user } : undefined;
+      return user ? { kind: 'user', user, token: secret } : undefined;
     }
     if (username.startsWith(SERVICE_USERNAME_PREFIX)) {
       const name = username.slice(SERVICE_USERNAME_PREFIX.length);
@@ -384,14 +389,41 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
     log.warn({ clientId: client.id, err: error.message }, 'MQTT client error');
   });
 
-  const clientsByKit = (kitId: string): Client[] => {
-    const found: Client[] = [];
-    for (const client of Object.values((aedes as unknown as { clients: Record<string, Client> }).clients)) {
+  const connectedClients = (): Client[] =>
+    Object.values((aedes as unknown as { clients: Record<string, Client> }).clients);
+  const clientsByKit = (kitId: string): Client[] =>
+    connectedClients().filter((client) => {
       const identity = identities.get(client);
-      if (identity?.kind === 'kit' && identity.kitId === kitId) found.push(client);
+      return identity?.kind === 'kit' && identity.kitId === kitId;
+    });
+
+  // A person's connection lasts only as long as their login: the token is checked again now and
+  // then, and a connection whose token was logged out, expired or whose account was disabled ends.
+  let rechecking = false;
+  const recheckUsers = setInterval(async () => {
+    const policy = options.users;
+    if (!policy || rechecking) return;
+    rechecking = true;
+    try {
+      for (const client of connectedClients()) {
+        const identity = identities.get(client);
+        if (identity?.kind !== 'user') continue;
+        const still = await policy
+          .authenticate(identity.user.username, identity.token)
+          .catch(() => identity.user);
+        if (!still) {
+          log.info(
+            { username: identity.user.username, clientId: client.id },
+            'login ended: MQTT connection closed',
+          );
+          client.close();
+        }
+      }
+    } finally {
+      rechecking = false;
     }
-    return found;
-  };
+  }, options.userRecheckMs ?? 30_000);
+  recheckUsers.unref();
 
   return {
     aedes,
@@ -425,6 +457,7 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
       for (const client of clientsByKit(kitId)) client.close();
     },
     async close() {
+      clearInterval(recheckUsers);
       // Stop accepting first; a server only reports closed once its clients are gone, which aedes.close does.
       const closed = servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
       await new Promise<void>((resolve) => aedes.close(() => resolve()));

@@ -45,6 +45,12 @@ export const ConfigSchema = Type.Object(
           minimum: 10,
           description: 'Longest keep-alive a client may ask for (s)',
         }),
+        userRecheckSeconds: Type.Number({
+          default: 30,
+          minimum: 0.1,
+          description:
+            "How often people's (dashboards') MQTT connections are checked against their login; ended logins are disconnected (s)",
+        }),
       },
       { default: {}, additionalProperties: false },
     ),

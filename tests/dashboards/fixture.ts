@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { DeepPartial, PlatformConfig } from '../../cli/config.ts';
 import { seedDemoLab, startDemoSession } from '../../cli/demo-seed.ts';
 import { ensureDashboardsBuilt } from '../../dashboards/index.ts';
 import { parseScenario, Simulation } from '../../firmware-sim/index.ts';
@@ -61,10 +62,10 @@ function scenario(kits: number) {
 }
 
 export async function startDashboardLab(
-  options: { kits?: number; simulate?: boolean } = {},
+  options: { kits?: number; simulate?: boolean; platform?: DeepPartial<PlatformConfig> } = {},
 ): Promise<DashboardLab> {
   await ensureDashboardsBuilt();
-  const tp = await startTestPlatform();
+  const tp = await startTestPlatform(options.platform);
   const url = tp.httpUrl;
   const spec = scenario(options.kits ?? 2);
   const kitIds = spec.kits.map((kit) => kit.id);

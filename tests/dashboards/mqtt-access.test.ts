@@ -13,7 +13,12 @@ const clients: MqttClient[] = [];
 let attempts: { id: string; student_id: string; kit_id: string }[] = [];
 
 beforeAll(async () => {
-  lab = await startDashboardLab({ kits: 3, simulate: false });
+  // People's connections are checked against their login every 0.2 s here (30 s by default).
+  lab = await startDashboardLab({
+    kits: 3,
+    simulate: false,
+    platform: { mqtt: { userRecheckSeconds: 0.2 } },
+  });
   await openDemoSession(lab);
   attempts = await lab.tp.platform.labDb.all('SELECT id, student_id, kit_id FROM attempts');
 }, 60_000);
@@ -135,5 +140,33 @@ describe('lab users on MQTT', () => {
     expect(other.id).toBeTruthy();
     const client = await asUser({ username: 'teacher.wang', password: 'another-long-password-1' });
     expect(await granted(client, kitTopic(lab.kitIds[0] as string, 'telemetry'))).toBe(false);
+  });
+
+  it("ends a person's MQTT connection when they log out", async () => {
+    // A login of its own (the other tests keep theirs).
+    const login = await fetch(`${lab.tp.httpUrl}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(lab.accounts.student),
+    });
+    const { token } = (await login.json()) as { token: string };
+    const client = await connect(lab.tp.wsUrl, {
+      username: `user:${lab.accounts.student.username}`,
+      password: token,
+      protocolVersion: 4,
+    });
+    clients.push(client);
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+    const logout = await fetch(`${lab.tp.httpUrl}/api/v1/auth/logout`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(logout.status).toBeLessThan(300);
+    await closed;
+    expect(client.connected).toBe(false);
+    // The token no longer opens a connection either.
+    await expect(
+      connect(lab.tp.wsUrl, { username: `user:${lab.accounts.student.username}`, password: token }),
+    ).rejects.toThrow(/Bad username or password/i);
   });
 });

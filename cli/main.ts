@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
+import { ensureDashboardsBuilt } from '../dashboards/index.ts';
 import { findSocat, loadScenario, type Scenario, Simulation, scenarioNames } from '../firmware-sim/index.ts';
 import { SerialGateway } from '../gateway/index.ts';
 import { ApiError, People, ROLES, type Role } from '../lab-api/index.ts';
@@ -83,6 +84,13 @@ async function runPlatform(
   beforeStop: () => Promise<void> = async () => {},
 ): Promise<{ platform: Platform; logger: Logger }> {
   const logger = createLogger(settings.log.level);
+  // The web UI is built (Vite, ~2 s) when missing or older than its sources; without it the API,
+  // the broker and the flows still run, and the page says how to build it.
+  await ensureDashboardsBuilt().then(
+    (built) => built && logger.info('dashboards built'),
+    (error: Error) =>
+      logger.warn({ err: error.message }, 'dashboards could not be built: npm run build:dashboards'),
+  );
   const platform = await startPlatform(settings, logger);
   logger.info(
     {

@@ -5,31 +5,13 @@
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { People } from '../../lab-api/index.ts';
-import { findBinary, inCI } from '../harness/servers.ts';
+import { describeWithServer, findBinary } from '../harness/servers.ts';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 
 const PASSWORD = 'correct-horse-battery';
 const chromiumPath = findBinary('chromium');
 
-function describeWithChromium(title: string, fn: () => void): void {
-  if (chromiumPath) {
-    describe(title, fn);
-    return;
-  }
-  const why = 'chromium not found on PATH: install the Debian package "chromium"';
-  if (inCI()) {
-    describe(title, () => {
-      it('needs chromium', () => {
-        throw new Error(`${why}; in CI a missing server is a failure, not a skip`);
-      });
-    });
-    return;
-  }
-  console.warn(`[tests] skipping "${title}": ${why}`);
-  describe.skip(title, fn);
-}
-
-describeWithChromium('the flow editor in a browser', () => {
+describeWithServer('chromium', 'the flow editor in a browser', () => {
   let lab: TestPlatform;
   let browser: Browser;
 

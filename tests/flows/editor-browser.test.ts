@@ -3,7 +3,7 @@
  * in Node-RED's login dialog, and sees the curriculum flows — or is turned away.
  */
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { People } from '../../lab-api/index.ts';
 import { describeWithServer, findBinary } from '../harness/servers.ts';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';

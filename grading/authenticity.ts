@@ -35,7 +35,6 @@ import type {
   GradeOptions,
   Localized,
   SeriesPoint,
-  SeriesSet,
 } from './types.ts';
 
 export const AUTHENTICITY = {

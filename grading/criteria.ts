@@ -6,19 +6,7 @@
  */
 import type { Criterion, CriterionType } from '../lab-api/rubric.ts';
 import { evidence, fmt, result, say, sec } from './evidence.ts';
-import {
-  atLeast,
-  atMost,
-  firstAfter,
-  intervals,
-  isOnValue,
-  isRaised,
-  lastAtOrBefore,
-  mean,
-  median,
-  slopePerMinute,
-  stdDev,
-} from './series.ts';
+import { atLeast, atMost, firstAfter, isOnValue, isRaised, lastAtOrBefore, mean } from './series.ts';
 import type {
   CriterionResult,
   EvidenceSpan,

@@ -20,7 +20,7 @@ import {
   toCsv,
   toXlsx,
 } from '../export.ts';
-import { type AssignmentGrades, Grades, MAX_REASON } from '../grades.ts';
+import { type AssignmentGrades, MAX_REASON } from '../grades.ts';
 import { ErrorResponse, expectedVersion, sendVersioned } from '../http.ts';
 import { Nullable } from './classes.ts';
 

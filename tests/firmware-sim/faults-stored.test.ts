@@ -2,7 +2,7 @@
  * The `faults` scenario on the real wire, through the real broker, gateway and store: each injected
  * fault must show up in the stored data as it would from real hardware — in its window only.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { getProfile, loadScenario, Simulation } from '../../firmware-sim/index.ts';
 import type { GatewayStatus } from '../../gateway/index.ts';
 import type { SeriesPoint } from '../../telemetry/index.ts';

@@ -6,14 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  gradeAttempt,
-  loadGradingData,
-  type Rubric,
-  rubricSensors,
-  type SeriesPoint,
-} from '../../grading/index.ts';
-import { createEmbeddedStore, DEFAULT_QUERY_LIMIT, type TelemetryStore } from '../../telemetry/index.ts';
+import { gradeAttempt, loadGradingData, type Rubric, rubricSensors } from '../../grading/index.ts';
+import { createEmbeddedStore, DEFAULT_QUERY_LIMIT } from '../../telemetry/index.ts';
 
 const T0 = Date.UTC(2025, 3, 15, 2, 0, 0);
 

@@ -1,7 +1,7 @@
 /** Instructors: their classes, the class board (every kit live, who is stuck, the lab session), and assessment review. */
 import type { ECharts } from 'echarts/core';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { call, download, get, post } from '../api.ts';
+import { download, get, post } from '../api.ts';
 import { AssignTask } from '../assign.tsx';
 import { Chart, type ChartOption, PALETTE, Window } from '../chart.tsx';
 import { ago, formatDateTime, formatNumber, pick, sensorLabel, t } from '../i18n.ts';

@@ -22,7 +22,6 @@ import {
 
 /** 10:00 in the lab (UTC+8), a Monday morning class. */
 const T0 = Date.UTC(2025, 2, 10, 2, 0, 0);
-const _SECOND = 1_000;
 
 const kit = (over: Partial<SimKitSpec> = {}): SimKitSpec => ({
   id: 'k-01',

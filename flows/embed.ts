@@ -162,8 +162,15 @@ export class FlowsEditor {
                 return;
               }
               const text = typeof msg.msg === 'string' ? msg.msg : JSON.stringify(msg.msg);
-              // The safe-mode banner of every start: the flows are started right after (see start).
-              if (/^\*+$|safe mode/i.test(text)) return log.debug({}, `node-red: ${text}`);
+              // Expected at every start, so not warnings: the safe-mode banner (the flows are started
+              // right after, see start), projects being off, and the generated credentials key (kept in
+              // userDir; flows.credentialSecret sets one).
+              if (
+                /^\*+$|safe mode|Projects disabled|system-generated key|Encrypted credentials not found/i.test(
+                  text,
+                )
+              )
+                return log.debug({}, `node-red: ${text}`);
               log[level]({ ...(msg.type ? { node: msg.type, id: msg.id } : {}) }, `node-red: ${text}`);
             },
         },

@@ -49,7 +49,15 @@ export interface CredentialChecker {
   kitExists(kitId: string): Promise<boolean>;
   /** Whether a kit exists and is not revoked (for a gateway connecting it). */
   isKitActive(kitId: string): Promise<boolean>;
+  /**
+   * A stamp per registered kit that changes whenever its secret does ({@link REVOKED_STAMP} when
+   * revoked), so connections can be dropped when another process rotates or revokes a secret.
+   */
+  kitSecretStamps?(): Promise<Map<string, string>>;
 }
+
+/** The secret stamp of a revoked kit. */
+export const REVOKED_STAMP = 'revoked';
 
 export interface BrokerOptions {
   credentials: CredentialChecker;
@@ -57,10 +65,10 @@ export interface BrokerOptions {
   /** Lab users (`user:<username>` + their lab login token), subscribe-only; refused when absent. */
   users?: UserAccessPolicy;
   /**
-   * How often people's connections are checked against their login token (default 30 s): one that
-   * logged out, expired or was disabled since is disconnected.
+   * How often connections are checked against the current credentials (default 30 s): people's
+   * login tokens, and kit secrets changed by another process.
    */
-  userRecheckMs?: number;
+  credentialRecheckMs?: number;
   /** Anonymous clients may use topics under this prefix only, never stored. Off when undefined. */
   sandboxPrefix?: string;
   /** Largest payload on any kit topic, in bytes. */
@@ -397,18 +405,22 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
       return identity?.kind === 'kit' && identity.kitId === kitId;
     });
 
-  // A person's connection lasts only as long as their login: the token is checked again now and
-  // then, and a connection whose token was logged out, expired or whose account was disabled ends.
+  /**
+   * Connections last only as long as their credentials, whoever changed them: a person's login
+   * token is checked again (logged out, expired, account disabled), and a kit whose secret was
+   * rotated or revoked since the last look — by the CLI, another process — is disconnected (the
+   * API disconnects at once; this catches the rest). Through a gateway, only a revoked kit ends.
+   */
   let rechecking = false;
-  const recheckUsers = setInterval(async () => {
-    const policy = options.users;
-    if (!policy || rechecking) return;
-    rechecking = true;
-    try {
-      for (const client of connectedClients()) {
-        const identity = identities.get(client);
-        if (identity?.kind !== 'user') continue;
-        const still = await policy
+  let kitStamps: Map<string, string> | undefined;
+  async function recheckCredentials(): Promise<void> {
+    const stamps = await credentials.kitSecretStamps?.().catch(() => undefined);
+    const previous = kitStamps;
+    if (stamps) kitStamps = stamps;
+    for (const client of connectedClients()) {
+      const identity = identities.get(client);
+      if (identity?.kind === 'user' && options.users) {
+        const still = await options.users
           .authenticate(identity.user.username, identity.token)
           .catch(() => identity.user);
         if (!still) {
@@ -418,12 +430,29 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
           );
           client.close();
         }
+      } else if (identity?.kind === 'kit' && stamps && previous?.has(identity.kitId)) {
+        const now = stamps.get(identity.kitId);
+        const changed = now !== previous.get(identity.kitId);
+        const gone = now === undefined || now === REVOKED_STAMP;
+        if (gone || (changed && identity.via === undefined)) {
+          log.info(
+            { kitId: identity.kitId, clientId: client.id },
+            'kit secret changed: MQTT connection closed',
+          );
+          client.close();
+        }
       }
-    } finally {
-      rechecking = false;
     }
-  }, options.userRecheckMs ?? 30_000);
-  recheckUsers.unref();
+  }
+  const recheck = setInterval(() => {
+    if (rechecking) return;
+    rechecking = true;
+    void recheckCredentials().finally(() => {
+      rechecking = false;
+    });
+  }, options.credentialRecheckMs ?? 30_000);
+  recheck.unref();
+  void recheckCredentials(); // the first look at the kits' secrets, to compare later ones with
 
   return {
     aedes,
@@ -457,7 +486,7 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
       for (const client of clientsByKit(kitId)) client.close();
     },
     async close() {
-      clearInterval(recheckUsers);
+      clearInterval(recheck);
       // Stop accepting first; a server only reports closed once its clients are gone, which aedes.close does.
       const closed = servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
       await new Promise<void>((resolve) => aedes.close(() => resolve()));

@@ -45,11 +45,11 @@ export const ConfigSchema = Type.Object(
           minimum: 10,
           description: 'Longest keep-alive a client may ask for (s)',
         }),
-        userRecheckSeconds: Type.Number({
+        credentialRecheckSeconds: Type.Number({
           default: 30,
           minimum: 0.1,
           description:
-            "How often people's (dashboards') MQTT connections are checked against their login; ended logins are disconnected (s)",
+            "How often MQTT connections are checked against current credentials: people's logins (ended ones are disconnected) and kit secrets rotated or revoked by another process, e.g. the CLI (s)",
         }),
       },
       { default: {}, additionalProperties: false },

@@ -114,7 +114,7 @@ export async function startPlatform(config: PlatformConfig, logger: Logger): Pro
     ingest,
     // People's browsers (dashboards): `user:<username>` + their login token, subscribe-only.
     users: new MqttUserAccess(labDb),
-    userRecheckMs: config.mqtt.userRecheckSeconds * 1000,
+    credentialRecheckMs: config.mqtt.credentialRecheckSeconds * 1000,
     maxPayloadBytes: config.mqtt.maxPayloadBytes,
     keepaliveLimit: config.mqtt.keepaliveLimit,
     ...(config.mqtt.sandbox ? { sandboxPrefix: config.mqtt.sandboxPrefix } : {}),

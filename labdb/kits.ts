@@ -113,6 +113,18 @@ export class KitRegistry {
     return (await this.#db.all<KitRow>('SELECT * FROM kits ORDER BY id')).map(toKit);
   }
 
+  /** Per kit, a stamp that changes with its secret: when it was issued, or "revoked" (see broker). */
+  async kitSecretStamps(): Promise<Map<string, string>> {
+    const rows = await this.#db.all<{
+      id: string;
+      secret_hash: string | null;
+      secret_issued_at: number | null;
+    }>('SELECT id, secret_hash, secret_issued_at FROM kits');
+    return new Map(
+      rows.map((row) => [row.id, row.secret_hash === null ? 'revoked' : String(row.secret_issued_at ?? 0)]),
+    );
+  }
+
   /** Issues a new secret; the old one stops working at once. */
   async rotateKitSecret(id: string): Promise<string> {
     const secret = newSecret();

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import type { MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { kitTopic } from '../../protocol/index.ts';
@@ -32,8 +34,9 @@ async function storedCount(kitId: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  lab = await startTestPlatform();
-  for (const id of ['kit-a', 'kit-b', 'kit-ws', 'kit-bad', 'kit-good', 'kit-will'])
+  // Connections are checked against the registry every 0.2 s here (30 s by default).
+  lab = await startTestPlatform({ mqtt: { credentialRecheckSeconds: 0.2 } });
+  for (const id of ['kit-a', 'kit-b', 'kit-ws', 'kit-bad', 'kit-good', 'kit-will', 'kit-cli'])
     secrets[id] = await lab.addKit(id);
 });
 afterEach(async () => {
@@ -369,5 +372,34 @@ describe('events and commands are kept with the telemetry', () => {
       { value: 2 },
     ]);
     expect(await lab.platform.store.seriesNames('no-such-kit')).toEqual([]);
+  });
+});
+
+describe('secrets changed by another process', () => {
+  it('drops a kit whose secret the CLI rotated, and only the new secret gets it back in', async () => {
+    const old = secrets['kit-cli'] as string;
+    const kit = await connect(lab.mqttUrl, { clientId: 'kit-cli', username: 'kit-cli', password: old });
+    open.push(kit);
+    const closed = new Promise<void>((resolve) => kit.once('close', () => resolve()));
+    const rotated = await promisify(execFile)(
+      process.execPath,
+      ['bin/iotlab.js', 'kits', 'rotate', 'kit-cli'],
+      {
+        env: { ...process.env, IOTLAB_DATA_DIR: lab.dataDir },
+      },
+    );
+    const fresh = /(?:password|secret)[^:]*: (\S+)/i.exec(rotated.stdout)?.[1];
+    expect(fresh, rotated.stdout).toBeDefined();
+    await closed;
+    await expect(
+      connect(lab.mqttUrl, { clientId: 'kit-cli', username: 'kit-cli', password: old }),
+    ).rejects.toThrow(/Bad username or password/i);
+    const back = await connect(lab.mqttUrl, {
+      clientId: 'kit-cli',
+      username: 'kit-cli',
+      password: fresh as string,
+    });
+    open.push(back);
+    expect(back.connected).toBe(true);
   });
 });

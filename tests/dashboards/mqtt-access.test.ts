@@ -17,7 +17,7 @@ beforeAll(async () => {
   lab = await startDashboardLab({
     kits: 3,
     simulate: false,
-    platform: { mqtt: { userRecheckSeconds: 0.2 } },
+    platform: { mqtt: { credentialRecheckSeconds: 0.2 } },
   });
   await openDemoSession(lab);
   attempts = await lab.tp.platform.labDb.all('SELECT id, student_id, kit_id FROM attempts');

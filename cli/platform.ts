@@ -12,7 +12,14 @@ import { serveDashboards } from '../dashboards/index.ts';
 import { FlowsEditor } from '../flows/index.ts';
 import { type GatewayOptions, SerialGateway } from '../gateway/index.ts';
 import { LiveGrader } from '../grading/live.ts';
-import { buildApp, labAccounts, MqttUserAccess, RecentKitErrors } from '../lab-api/index.ts';
+import {
+  buildApp,
+  labAccounts,
+  MqttUserAccess,
+  type Principal,
+  RecentKitErrors,
+  recordAudit,
+} from '../lab-api/index.ts';
 import { type KitRegistry, type LabDb, openLabDb, KitRegistry as Registry } from '../labdb/index.ts';
 import { createEmbeddedStore, type TelemetryStore, TelemetryWriter } from '../telemetry/index.ts';
 import { createInfluxStore } from '../telemetry/influxdb.ts';
@@ -290,6 +297,7 @@ async function mountFlows(
     accounts: labAccounts(labDb),
     studentAccess: config.flows.studentAccess,
     credentialSecret: config.flows.credentialSecret,
+    audit: (actor, change) => recordAudit(labDb, actor as Principal, change),
     log: logger.child({ module: 'flows' }),
   });
 }

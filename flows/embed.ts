@@ -14,7 +14,7 @@ import {
   mergeFlows,
 } from './curriculum.ts';
 import { type FlowNode, type NodeRed, nodeRed } from './node-red.ts';
-import { readStudentAccess, registerSettingsRoutes } from './routes.ts';
+import { readStudentAccess, registerSettingsRoutes, type SettingsAudit } from './routes.ts';
 
 export interface FlowsLog extends AccessLog {
   error(object: object, message: string): void;
@@ -39,6 +39,8 @@ export interface FlowsOptions {
   nodesDir?: string;
   /** Encrypts the flows' credentials file; empty: Node-RED generates one and keeps it in userDir. */
   credentialSecret?: string;
+  /** Records a settings change in the lab's audit log (who, before, after). */
+  audit?: SettingsAudit;
   log: FlowsLog;
 }
 
@@ -183,7 +185,8 @@ export class FlowsEditor {
     use(`${this.adminRoot}/auth/token`, clearLockout);
     use(this.adminRoot, this.#red.httpAdmin);
     use(this.nodeRoot, this.#red.httpNode);
-    if (this.#options.settingsRoutes !== false) registerSettingsRoutes(app, this, userDir, log);
+    if (this.#options.settingsRoutes !== false)
+      registerSettingsRoutes(app, this, userDir, log, this.#options.audit);
   }
 
   /**

@@ -36,11 +36,18 @@ export interface SettingsTarget {
  * `GET/PUT /api/v1/flows/settings`: instructors choose whether students may look at the flows.
  * Access is declared the lab API's way (`config.access`), so its sign-in and roles apply.
  */
+/** The lab's audit log, as the settings route records into it. */
+export type SettingsAudit = (
+  actor: unknown,
+  change: { entity: string; entityId: string; action: string; before: unknown; after: unknown },
+) => Promise<void>;
+
 export function registerSettingsRoutes(
   app: FastifyInstance,
   editor: SettingsTarget,
   userDir: string,
   log: { info(object: object, message: string): void },
+  audit?: SettingsAudit,
 ): void {
   const current = () => ({ studentAccess: editor.studentAccess, editorPath: `${editor.adminRoot}/` });
   app.get(
@@ -70,10 +77,21 @@ export function registerSettingsRoutes(
       },
     },
     async (request) => {
+      const before = { studentAccess: editor.studentAccess };
       editor.studentAccess = request.body.studentAccess;
       writeFileSync(settingsFile(userDir), `${JSON.stringify({ studentAccess: editor.studentAccess })}\n`);
-      const who = (request as { principal?: { username?: string } }).principal?.username;
-      log.info({ studentAccess: editor.studentAccess, by: who }, 'flow editor: student access changed');
+      const principal = (request as { principal?: { username?: string } }).principal;
+      log.info(
+        { studentAccess: editor.studentAccess, by: principal?.username },
+        'flow editor: student access changed',
+      );
+      await audit?.(principal, {
+        entity: 'flow_settings',
+        entityId: 'student-access',
+        action: 'update',
+        before,
+        after: { studentAccess: editor.studentAccess },
+      });
       return current();
     },
   );

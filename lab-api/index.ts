@@ -2,6 +2,7 @@
 
 export { type LabAccount, labAccounts } from './accounts.ts';
 export { type AppDeps, buildApp, type KitConnection } from './app.ts';
+export { recordAudit } from './audit.ts';
 export { type Access, type Principal, ROLES, type Role, routeAccessTable } from './auth.ts';
 export { ApiError, type ErrorBody } from './errors.ts';
 export { RecentKitErrors } from './kit-errors.ts';

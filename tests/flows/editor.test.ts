@@ -153,6 +153,15 @@ describe('the editor at /flows', () => {
       // Instructors are not affected; the choice is kept for the next start.
       expect((await editorSignIn('teacher')).status).toBe(200);
       expect(readFileSync(join(lab.dataDir, 'node-red', 'iotlab-flows.json'), 'utf8')).toContain('"none"');
+      // Who changed it, from what to what, is in the lab's audit log.
+      const audit = await fetch(`${lab.httpUrl}/api/v1/audit?entity=flow_settings`, {
+        headers: { authorization: `Bearer ${teacher}` },
+      });
+      expect(((await audit.json()) as { items: unknown[] }).items[0]).toMatchObject({
+        action: 'update',
+        before: { studentAccess: 'read' },
+        after: { studentAccess: 'none' },
+      });
     } finally {
       await settings('PUT', teacher, { studentAccess: 'read' });
     }

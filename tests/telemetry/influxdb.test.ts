@@ -214,6 +214,7 @@ describeWithServer('influxd', 'InfluxDB store behind a proxy with a body limit',
   let server: RunningServer | undefined;
   let proxy: Server | undefined;
   afterAll(async () => {
+    proxy?.closeAllConnections(); // keep-alive connections would hold close() open
     await new Promise((resolve) => (proxy ? proxy.close(resolve) : resolve(undefined)));
     await server?.stop();
   }, 15_000);

@@ -26,7 +26,7 @@
 import type { Criterion } from '../lab-api/rubric.ts';
 import { sensorSpec } from '../protocol/sensors.ts';
 import type { CriterionOf, GradingContext } from './criteria.ts';
-import { evidence, fmt, result, say, sec } from './evidence.ts';
+import { type Detail, evidence, fmt, result, say, sec, verdict } from './evidence.ts';
 import { intervals, inWindow, median, stdDev } from './series.ts';
 import type {
   AuthenticityFlag,
@@ -537,24 +537,30 @@ export function authenticity(
   sensors: readonly string[],
   flags: readonly AuthenticityFlag[],
   ctx: GradingContext,
+  detail: Detail = 'full',
 ): CriterionResult {
   const checked = sensors.filter((sensor) => ctx.count(sensor) > 0);
+  const passed = flags.length === 0;
+  const ok = passed && checked.length > 0;
+  if (detail === 'verdict') return verdict(criterion as Criterion, ok, ok ? 1 : 0);
   const kinds = { constant: 0, pattern: 0, replay: 0, copy: 0 };
   for (const f of flags) kinds[f.kind]++;
   const measured = { sensorsChecked: checked.length, flags: flags.length, ...kinds };
-  const passed = flags.length === 0;
-  const spans: EvidenceSpan[] = passed
-    ? [
-        {
-          from: ctx.window.from,
-          to: ctx.window.to,
-          ok: true,
-          note: `no flag on ${checked.join(', ') || 'no data'}`,
-        },
-      ]
-    : flags.flatMap((f) =>
-        f.evidence.spans.map((s) => ({ ...s, note: `${f.kind} ${f.sensor}: ${s.note ?? ''}` })),
-      );
+  const spans: EvidenceSpan[] =
+    detail !== 'full'
+      ? []
+      : passed
+        ? [
+            {
+              from: ctx.window.from,
+              to: ctx.window.to,
+              ok: true,
+              note: `no flag on ${checked.join(', ') || 'no data'}`,
+            },
+          ]
+        : flags.flatMap((f) =>
+            f.evidence.spans.map((s) => ({ ...s, note: `${f.kind} ${f.sensor}: ${s.note ?? ''}` })),
+          );
   const list = checked.join(', ');
   const explanation = passed
     ? checked.length
@@ -567,6 +573,5 @@ export function authenticity(
         `Flagged for the instructor: ${flags.map((f) => f.explanation.en).join(' ')}`,
         `已标记，请教师复核：${flags.map((f) => f.explanation['zh-CN']).join('')}`,
       );
-  const ok = passed && checked.length > 0;
   return result(criterion as Criterion, ok, ok ? 1 : 0, evidence(measured, spans), explanation);
 }

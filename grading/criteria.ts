@@ -5,7 +5,7 @@
  * credit is computed, are documented on each function.
  */
 import type { Criterion, CriterionType } from '../lab-api/rubric.ts';
-import { evidence, fmt, result, say, sec } from './evidence.ts';
+import { type Detail, evidence, fmt, result, say, sec, verdict } from './evidence.ts';
 import { atLeast, atMost, firstAfter, isOnValue, isRaised, lastAtOrBefore, mean } from './series.ts';
 import type {
   CriterionResult,
@@ -43,7 +43,8 @@ export interface CriterionScan {
   /** The series whose readings `add` takes. */
   readonly sensor: string;
   add(point: SeriesPoint): void;
-  finish(ctx: GradingContext): CriterionResult;
+  /** The result so far; `detail` says how much of it to build (default `full`). */
+  finish(ctx: GradingContext, detail?: Detail): CriterionResult;
 }
 
 /** The scan of a criterion whose evaluator reads one series in one pass; undefined for the others. */
@@ -66,9 +67,9 @@ export function createScan(criterion: Criterion): CriterionScan | undefined {
 }
 
 /** Runs a scan over the window's readings of its series. */
-export function scanAll(scan: CriterionScan, ctx: GradingContext): CriterionResult {
+export function scanAll(scan: CriterionScan, ctx: GradingContext, detail: Detail = 'full'): CriterionResult {
   for (const point of ctx.points(scan.sensor)) scan.add(point);
-  return scan.finish(ctx);
+  return scan.finish(ctx, detail);
 }
 
 /** Counts of integer values (intervals in ms): their median without keeping or sorting them all. */
@@ -128,10 +129,6 @@ function noReadings(criterion: Criterion, sensor: string, measured: Record<strin
  * the time until the next one is due), clipped to the window: 300 readings at 1 Hz are 5 minutes.
  * Partial credit: longest stretch / minMinutes.
  */
-export function sampling(criterion: CriterionOf<'sampling'>, ctx: GradingContext): CriterionResult {
-  return scanAll(new SamplingScan(criterion), ctx);
-}
-
 export class SamplingScan implements CriterionScan {
   readonly sensor: string;
   readonly #criterion: CriterionOf<'sampling'>;
@@ -200,14 +197,14 @@ export class SamplingScan implements CriterionScan {
   }
 
   /** The open stretch as a span (a stretch lasts until its last reading plus its median interval). */
-  #closeRun(last: number, windowTo: number, spans: EvidenceSpan[]): void {
+  #closeRun(last: number, windowTo: number, spans: EvidenceSpan[] | null): void {
     if (this.#runCount < 2) return;
     const first = this.#runFirst;
     const typical = this.#runIntervals.median() ?? 0;
     const ms = Math.min(windowTo, last + typical) - first;
     const rateHz = last > first ? (this.#runCount - 1) / ((last - first) / 1000) : 0;
     if (ms > this.#longest.ms) this.#longest = { ms, rateHz };
-    spans.push({
+    spans?.push({
       from: first,
       to: first + ms,
       ok: true,
@@ -215,10 +212,10 @@ export class SamplingScan implements CriterionScan {
     });
   }
 
-  #closeSlow(spans: EvidenceSpan[]): void {
+  #closeSlow(spans: EvidenceSpan[] | null): void {
     const slow = this.#slow;
     if (!slow) return;
-    spans.push({
+    spans?.push({
       from: slow.from,
       to: slow.to,
       ok: false,
@@ -227,18 +224,12 @@ export class SamplingScan implements CriterionScan {
     this.#slow = undefined;
   }
 
-  finish(ctx: GradingContext): CriterionResult {
+  finish(ctx: GradingContext, detail: Detail = 'full'): CriterionResult {
     const criterion = this.#criterion;
     const { sensor, minHz, maxIntervalSeconds, minMinutes } = criterion.params;
     const byInterval = maxIntervalSeconds !== undefined;
     const allowedMs = this.#allowedMs;
     const requiredMs = minMinutes * 60_000;
-    const rule: Localized = byInterval
-      ? say(
-          `a reading at least every ${fmt(maxIntervalSeconds)} s`,
-          `至少每 ${fmt(maxIntervalSeconds)} 秒一个读数`,
-        )
-      : say(`≥ ${fmt(minHz ?? 1)} Hz`, `≥ ${fmt(minHz ?? 1)} Hz 的采样率`);
     const required: Record<string, number> = byInterval
       ? { maxIntervalSeconds, requiredMinutes: minMinutes }
       : { minHz: minHz ?? 1, requiredMinutes: minMinutes };
@@ -248,7 +239,7 @@ export class SamplingScan implements CriterionScan {
       return noReadings(criterion, sensor, { longestStretchMinutes: 0, ...required });
 
     // The open slow span and stretch close here without changing the scan (more may follow).
-    const spans = [...this.#spans];
+    const spans = detail === 'full' ? [...this.#spans] : null;
     const slow = this.#slow;
     this.#closeSlow(spans);
     this.#slow = slow;
@@ -256,12 +247,19 @@ export class SamplingScan implements CriterionScan {
     this.#closeRun(last, ctx.window.to, spans);
     const longest = this.#longest;
     this.#longest = longestBefore;
-    spans.sort((a, b) => a.from - b.from);
+    const passed = atLeast(longest.ms, requiredMs);
+    if (detail === 'verdict') return verdict(criterion, passed, longest.ms / requiredMs);
+    spans?.sort((a, b) => a.from - b.from);
 
     const slowIntervals = this.#slowIntervals;
     const longestInterval = this.#longestInterval;
     const longestMin = longest.ms / 60_000;
-    const passed = atLeast(longest.ms, requiredMs);
+    const rule: Localized = byInterval
+      ? say(
+          `a reading at least every ${fmt(maxIntervalSeconds)} s`,
+          `至少每 ${fmt(maxIntervalSeconds)} 秒一个读数`,
+        )
+      : say(`≥ ${fmt(minHz ?? 1)} Hz`, `≥ ${fmt(minHz ?? 1)} Hz 的采样率`);
     const measured = {
       readings: this.#count,
       rateHz: last > first ? (this.#count - 1) / ((last - first) / 1000) : 0,
@@ -286,7 +284,7 @@ export class SamplingScan implements CriterionScan {
           `${sensor} met ${rule.en} for at most ${fmt(longestMin)} min without a break, less than the ${fmt(minMinutes)} min required${slowEn}.`,
           `${sensor} 满足${rule['zh-CN']}的最长连续时间只有 ${fmt(longestMin)} 分钟，少于要求的 ${fmt(minMinutes)} 分钟${slowZh}。`,
         );
-    return result(criterion, passed, longest.ms / requiredMs, evidence(measured, spans), explanation);
+    return result(criterion, passed, longest.ms / requiredMs, evidence(measured, spans ?? []), explanation);
   }
 }
 
@@ -302,10 +300,6 @@ export class SamplingScan implements CriterionScan {
  * means "no gap longer than maxGapSeconds at all". Passed when coverage ≥ minPercent.
  * Partial credit: coverage / minPercent.
  */
-export function completeness(criterion: CriterionOf<'completeness'>, ctx: GradingContext): CriterionResult {
-  return scanAll(new CompletenessScan(criterion), ctx);
-}
-
 export class CompletenessScan implements CriterionScan {
   readonly sensor: string;
   readonly #criterion: CriterionOf<'completeness'>;
@@ -349,7 +343,7 @@ export class CompletenessScan implements CriterionScan {
     return { from: a, to: b, ok: false, note: `no reading for ${sec(d)} s${edge}` };
   }
 
-  finish(ctx: GradingContext): CriterionResult {
+  finish(ctx: GradingContext, detail: Detail = 'full'): CriterionResult {
     const criterion = this.#criterion;
     const { sensor, maxGapSeconds, minPercent } = criterion.params;
     const { from, to } = ctx.window;
@@ -366,21 +360,25 @@ export class CompletenessScan implements CriterionScan {
     const endGap = this.#gap(last, to, ' at the end of the attempt');
     const longestGap = this.#longestGap;
     this.#longestGap = longestBetween;
-    const spans: EvidenceSpan[] = [
-      ...(startGap ? [startGap] : []),
-      ...this.#gapSpans,
-      ...(endGap ? [endGap] : []),
-    ];
     let missing = this.#missing;
-    for (const edge of [startGap, endGap]) if (edge) missing += edge.to - edge.from;
-    const gaps = spans.length;
-    if (gaps === 0) {
-      spans.push({ from: first, to: last, ok: true, note: `no gap longer than ${fmt(maxGapSeconds)} s` });
-    }
+    if (startGap) missing += startGap.to - startGap.from;
+    if (endGap) missing += endGap.to - endGap.from;
     const coverage = 100 * (1 - missing / windowMs);
+    const passed = atLeast(coverage, minPercent);
+    const fraction = minPercent > 0 ? coverage / minPercent : 1;
+    if (detail === 'verdict') return verdict(criterion, passed, fraction);
+    const gaps = this.#gapSpans.length + (startGap ? 1 : 0) + (endGap ? 1 : 0);
+    const spans: EvidenceSpan[] = [];
+    if (detail === 'full') {
+      if (startGap) spans.push(startGap);
+      spans.push(...this.#gapSpans);
+      if (endGap) spans.push(endGap);
+      if (gaps === 0) {
+        spans.push({ from: first, to: last, ok: true, note: `no gap longer than ${fmt(maxGapSeconds)} s` });
+      }
+    }
     const medianMs = this.#intervals.median();
     const expected = medianMs ? windowMs / medianMs : this.#count;
-    const passed = atLeast(coverage, minPercent);
     const measured = {
       readings: this.#count,
       coveragePercent: coverage,
@@ -407,24 +405,11 @@ export class CompletenessScan implements CriterionScan {
           `${sensor} data covered only ${fmt(coverage)} % of the attempt (≥ ${fmt(minPercent)} % required): ${gapsEn}.`,
           `${sensor} 的数据只覆盖了实验时段的 ${fmt(coverage)} %（要求 ≥ ${fmt(minPercent)} %）：${gapsZh}。`,
         );
-    const fraction = minPercent > 0 ? coverage / minPercent : 1;
     return result(criterion, passed, fraction, evidence(measured, spans), explanation);
   }
 }
 
 // ---------------------------------------------------------------------------------------------
-
-/**
- * range / tolerance: the share of readings within [min, max] (both ends included), or within
- * reference ± epsilon, must be ≥ minPercent. Partial credit: share / minPercent. The evidence has
- * the runs of consecutive readings inside / outside, each ending at the first reading after it.
- */
-export function rangeOrTolerance(
-  criterion: CriterionOf<'range'> | CriterionOf<'tolerance'>,
-  ctx: GradingContext,
-): CriterionResult {
-  return scanAll(new RangeScan(criterion), ctx);
-}
 
 interface InsideRun {
   ok: boolean;
@@ -435,6 +420,11 @@ interface InsideRun {
   hi: number;
 }
 
+/**
+ * range / tolerance: the share of readings within [min, max] (both ends included), or within
+ * reference ± epsilon, must be ≥ minPercent. Partial credit: share / minPercent. The evidence has
+ * the runs of consecutive readings inside / outside, each ending at the first reading after it.
+ */
 export class RangeScan implements CriterionScan {
   readonly sensor: string;
   readonly #criterion: CriterionOf<'range'> | CriterionOf<'tolerance'>;
@@ -500,7 +490,7 @@ export class RangeScan implements CriterionScan {
     };
   }
 
-  finish(_ctx: GradingContext): CriterionResult {
+  finish(_ctx: GradingContext, detail: Detail = 'full'): CriterionResult {
     const criterion = this.#criterion;
     const what = this.#what;
     const { sensor, minPercent } = criterion.params;
@@ -512,6 +502,9 @@ export class RangeScan implements CriterionScan {
     if (n === 0) return noReadings(criterion, sensor, { percentInRange: 0, minPercent, ...measured });
     const inCount = this.#inCount;
     const percent = (100 * inCount) / n;
+    const passed = atLeast(percent, minPercent);
+    const fraction = minPercent > 0 ? percent / minPercent : 1;
+    if (detail === 'verdict') return verdict(criterion, passed, fraction);
     const lo = this.#lo;
     const hi = this.#hi;
     Object.assign(measured, {
@@ -527,10 +520,9 @@ export class RangeScan implements CriterionScan {
       measured.maxDeviation = this.#maxDeviation;
       measured.meanDeviation = this.#sumDeviation / n;
     }
-    const spans = [...this.#spans];
-    if (this.#run) spans.push(this.#runSpan(this.#run, this.#run.last));
+    const spans = detail === 'full' ? [...this.#spans] : [];
+    if (this.#run && detail === 'full') spans.push(this.#runSpan(this.#run, this.#run.last));
     const outsideRuns = this.#outsideRuns;
-    const passed = atLeast(percent, minPercent);
     const explanation = passed
       ? say(
           `${fmt(percent)} % of the ${n} ${sensor} readings were within ${what.en} (≥ ${fmt(minPercent)} % required; measured ${fmt(lo)}…${fmt(hi)}).`,
@@ -540,7 +532,6 @@ export class RangeScan implements CriterionScan {
           `Only ${fmt(percent)} % of the ${n} ${sensor} readings were within ${what.en} (≥ ${fmt(minPercent)} % required): ${n - inCount} were outside, in ${outsideRuns} stretch(es), measured ${fmt(lo)}…${fmt(hi)}.`,
           `${n} 个 ${sensor} 读数中只有 ${fmt(percent)} % 在${what['zh-CN']}（要求 ≥ ${fmt(minPercent)} %）：${n - inCount} 个超出，分布在 ${outsideRuns} 段，实测 ${fmt(lo)}…${fmt(hi)}。`,
         );
-    const fraction = minPercent > 0 ? percent / minPercent : 1;
     return result(criterion, passed, fraction, evidence(measured, spans), explanation);
   }
 }
@@ -551,12 +542,6 @@ export class RangeScan implements CriterionScan {
  * stability: the sample standard deviation (n − 1) ≤ maxStdDev and/or the least-squares slope
  * against time |drift per minute| ≤ maxDriftPerMinute; every bound given must hold. Needs two
  * readings. Partial credit: the worst of bound / measured over the bounds given (capped at 1).
- */
-export function stability(criterion: CriterionOf<'stability'>, ctx: GradingContext): CriterionResult {
-  return scanAll(new StabilityScan(criterion), ctx);
-}
-
-/**
  * Mean, sample variance and least-squares slope in one pass (Welford's updates: stable over
  * hours of readings, unlike sums of squares).
  */
@@ -601,7 +586,7 @@ export class StabilityScan implements CriterionScan {
     this.#max = Math.max(this.#max, y);
   }
 
-  finish(_ctx: GradingContext): CriterionResult {
+  finish(_ctx: GradingContext, detail: Detail = 'full'): CriterionResult {
     const criterion = this.#criterion;
     const { sensor, maxStdDev, maxDriftPerMinute } = criterion.params;
     const bounds: Record<string, number> = {};
@@ -630,6 +615,7 @@ export class StabilityScan implements CriterionScan {
     if (maxStdDev !== undefined && sd > 0) fraction = Math.min(fraction, maxStdDev / sd);
     if (maxDriftPerMinute !== undefined && drift !== 0)
       fraction = Math.min(fraction, maxDriftPerMinute / Math.abs(drift));
+    if (detail === 'verdict') return verdict(criterion, passed, fraction);
     const measured = {
       readings: n,
       stdDev: sd,
@@ -653,9 +639,8 @@ export class StabilityScan implements CriterionScan {
         `漂移 ${fmt(drift)} /分钟（允许 |漂移| ≤ ${fmt(maxDriftPerMinute)}${driftOk ? '' : '，超出'}）`,
       );
     }
-    const spans: EvidenceSpan[] = [
-      { from: this.#first, to: this.#last, ok: passed, note: partsEn.join('; ') },
-    ];
+    const spans: EvidenceSpan[] =
+      detail === 'full' ? [{ from: this.#first, to: this.#last, ok: passed, note: partsEn.join('; ') }] : [];
     const explanation = say(
       `${sensor} was ${passed ? 'stable' : 'not stable enough'} over ${n} readings: ${partsEn.join(' and ')}.`,
       `${sensor} 在 ${n} 个读数中${passed ? '保持稳定' : '不够稳定'}：${partsZh.join('，')}。`,
@@ -686,16 +671,9 @@ interface Response {
  * threshold is not a crossing (its moment is unknown). A crossing so close to the end of the
  * window that its response time runs past it, and that is not answered yet, is not judged.
  * No crossing at all: not passed — the condition never happened. Partial credit: the fraction
- * of judged crossings answered.
+ * of judged crossings answered. The crossings are found in one pass; the responses are looked up
+ * at the end.
  */
-export function thresholdResponse(
-  criterion: CriterionOf<'threshold_response'>,
-  ctx: GradingContext,
-): CriterionResult {
-  return scanAll(new ThresholdScan(criterion), ctx);
-}
-
-/** The crossings of the threshold, found in one pass; the responses are looked up at the end. */
 export class ThresholdScan implements CriterionScan {
   readonly sensor: string;
   readonly #criterion: CriterionOf<'threshold_response'>;
@@ -745,14 +723,19 @@ export class ThresholdScan implements CriterionScan {
     this.#lastBeyondTs = cur.ts;
   }
 
-  finish(ctx: GradingContext): CriterionResult {
-    return thresholdResult(this.#criterion, ctx, {
-      readings: this.#count,
-      crossings: this.#crossings,
-      merged: this.#merged,
-      startedBeyond: this.#startedBeyond,
-      extreme: this.#extreme,
-    });
+  finish(ctx: GradingContext, detail: Detail = 'full'): CriterionResult {
+    return thresholdResult(
+      this.#criterion,
+      ctx,
+      {
+        readings: this.#count,
+        crossings: this.#crossings,
+        merged: this.#merged,
+        startedBeyond: this.#startedBeyond,
+        extreme: this.#extreme,
+      },
+      detail,
+    );
   }
 }
 
@@ -766,6 +749,7 @@ function thresholdResult(
     startedBeyond: boolean;
     extreme: number;
   },
+  detail: Detail,
 ): CriterionResult {
   const { sensor, above, below, respondWith, withinSeconds } = criterion.params;
   const up = above !== undefined;
@@ -807,43 +791,52 @@ function thresholdResult(
   const { crossings, merged, startedBeyond, extreme } = scanned;
 
   const spans: EvidenceSpan[] = [];
+  const full = detail === 'full';
   const delays: number[] = [];
   let unanswered = 0;
   let notJudged = 0;
   for (const c of crossings) {
     const deadline = c.ts + withinMs;
     const r = respond(c.prevTs, deadline);
-    const crossed = `${sensor} ${fmt(c.value)} ${dir.en} ${fmt(threshold)}`;
+    const crossed = full ? `${sensor} ${fmt(c.value)} ${dir.en} ${fmt(threshold)}` : '';
     if (r) {
       const delay = Math.max(0, r.ts - c.ts);
       delays.push(delay);
-      spans.push({
-        from: c.ts,
-        to: Math.max(c.ts, r.ts),
-        ok: true,
-        note: r.already
-          ? `${crossed}; ${label.en}: already on`
-          : `${crossed}; ${label.en} after ${sec(delay)} s`,
-      });
+      if (full)
+        spans.push({
+          from: c.ts,
+          to: Math.max(c.ts, r.ts),
+          ok: true,
+          note: r.already
+            ? `${crossed}; ${label.en}: already on`
+            : `${crossed}; ${label.en} after ${sec(delay)} s`,
+        });
     } else if (deadline >= ctx.window.to) {
       notJudged++;
-      spans.push({
-        from: c.ts,
-        to: ctx.window.to,
-        ok: true,
-        note: `${crossed}; the attempt ended before the ${fmt(withinSeconds)} s were over: not judged`,
-      });
+      if (full)
+        spans.push({
+          from: c.ts,
+          to: ctx.window.to,
+          ok: true,
+          note: `${crossed}; the attempt ended before the ${fmt(withinSeconds)} s were over: not judged`,
+        });
     } else {
       unanswered++;
-      spans.push({
-        from: c.ts,
-        to: deadline,
-        ok: false,
-        note: `${crossed}; no ${label.en} within ${fmt(withinSeconds)} s`,
-      });
+      if (full)
+        spans.push({
+          from: c.ts,
+          to: deadline,
+          ok: false,
+          note: `${crossed}; no ${label.en} within ${fmt(withinSeconds)} s`,
+        });
     }
   }
   const judged = delays.length + unanswered;
+  if (detail === 'verdict') {
+    return judged === 0
+      ? verdict(criterion, false, 0)
+      : verdict(criterion, unanswered === 0, delays.length / judged);
+  }
   const measured: Record<string, number> = {
     readings: scanned.readings,
     crossings: judged,

@@ -4,14 +4,13 @@ import { sensorSpec } from '../protocol/sensors.ts';
 import { authenticity, sensorFlags } from './authenticity.ts';
 import {
   actuatorEffect,
-  completeness,
+  type CriterionScan,
+  createScan,
   events as eventsCriterion,
   type GradingContext,
-  rangeOrTolerance,
-  sampling,
-  stability,
-  thresholdResponse,
+  scanAll,
 } from './criteria.ts';
+import type { Detail } from './evidence.ts';
 import { eventsInWindow, inWindow } from './series.ts';
 import type {
   AuthenticityFlag,
@@ -78,33 +77,29 @@ export function defaultAuthenticitySensors(
     .sort();
 }
 
-/** One criterion on the context; `flagsOf` gives the authenticity flags of a list of sensors. */
+/**
+ * One criterion on the context; `flagsOf` gives the authenticity flags of a list of sensors.
+ * `detail` (default `full`) is how much of the result to build; actuator_effect and events build
+ * it all whatever it says (they are rare in rubrics and cheap: they read commands and events).
+ */
 export function evaluateCriterion(
   criterion: Criterion,
   ctx: GradingContext,
   flagsOf: (sensors: readonly string[]) => AuthenticityFlag[],
   defaultSensors: readonly string[],
+  detail: Detail = 'full',
 ): CriterionResult {
   switch (criterion.type) {
-    case 'sampling':
-      return sampling(criterion, ctx);
-    case 'completeness':
-      return completeness(criterion, ctx);
-    case 'range':
-    case 'tolerance':
-      return rangeOrTolerance(criterion, ctx);
-    case 'stability':
-      return stability(criterion, ctx);
-    case 'threshold_response':
-      return thresholdResponse(criterion, ctx);
     case 'actuator_effect':
       return actuatorEffect(criterion, ctx);
     case 'events':
       return eventsCriterion(criterion, ctx);
     case 'authenticity': {
       const sensors = criterion.params?.sensors ?? defaultSensors;
-      return authenticity(criterion, sensors, flagsOf(sensors), ctx);
+      return authenticity(criterion, sensors, flagsOf(sensors), ctx, detail);
     }
+    default:
+      return scanAll(createScan(criterion) as CriterionScan, ctx, detail);
   }
 }
 

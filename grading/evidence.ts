@@ -59,6 +59,33 @@ export function score(criterion: Criterion, passed: boolean, fraction: number): 
   return Math.min(points, Math.max(0, criterion.weight - 0.01));
 }
 
+/**
+ * How much of a result to build: `full` (evidence spans, numbers, sentence: final grades),
+ * `explained` (numbers and sentence, no spans: live states), `verdict` (score and passed only:
+ * live grading deciding whether anything a student sees changed).
+ */
+export type Detail = 'full' | 'explained' | 'verdict';
+
+// Shared by every verdict, and frozen: nobody may fill them in.
+const NO_EVIDENCE = Object.freeze({
+  measured: Object.freeze({}),
+  spans: Object.freeze([]),
+}) as unknown as Evidence;
+const NO_EXPLANATION: Localized = Object.freeze({ 'zh-CN': '', en: '' });
+
+/** A result with score and passed only (detail `verdict`): no evidence, empty sentences. */
+export function verdict(criterion: Criterion, passed: boolean, fraction: number): CriterionResult {
+  return {
+    id: criterion.id,
+    type: criterion.type,
+    weight: criterion.weight,
+    score: score(criterion, passed, fraction),
+    passed,
+    evidence: NO_EVIDENCE,
+    explanation: NO_EXPLANATION,
+  };
+}
+
 export function result(
   criterion: Criterion,
   passed: boolean,

@@ -23,14 +23,15 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { PublishPacket } from 'aedes';
 import {
+  DELAY_BUCKET_MS,
   type GradeOptions,
   type GradeResult,
   type GradingData,
   gradeAttempt,
   gradeLive,
   LiveGrader,
-  type LiveState,
   loadGradingData,
+  type PublishedState,
   type Rubric,
   rubricSensors,
   type SeriesPoint,
@@ -44,7 +45,7 @@ import { createEmbeddedStore, type TelemetryStore } from '../telemetry/index.ts'
 import { createInfluxStore } from '../telemetry/influxdb.ts';
 import { createInfluxDatabase, serverAvailable, startInfluxd } from '../tests/harness/servers.ts';
 import { percentile } from './load.ts';
-import { emitResult, profileCpu, sleep } from './report.ts';
+import { emitResult, profileCpu, sleep, watchGc } from './report.ts';
 
 export interface GradingBenchOptions {
   /** Final grading: kits (attempts) of the class. */
@@ -742,13 +743,14 @@ async function liveRun(opts: GradingBenchOptions, historyMinutes: number, genera
     },
   };
   const grader = new LiveGrader({ db, store, aedes });
-  const latest = new Map<string, LiveState>();
+  // Each attempt followed as an event stream would be: it gets the state's JSON bytes.
+  const latest = new Map<string, PublishedState>();
   let updates = 0;
   const unsubscribe = attempts.map(({ id }) =>
     grader.subscribe(id, (update) => {
       if (update.type === 'closed') return;
       updates++;
-      latest.set(id, update.state);
+      latest.set(id, update.published);
     }),
   );
   const kitIds = attempts.map((a) => a.kitId);
@@ -794,21 +796,28 @@ async function liveRun(opts: GradingBenchOptions, historyMinutes: number, genera
     const updatesBefore = updates;
     const publishedBefore = published;
     const stopProfile = await profileCpu();
+    const stopGc = await watchGc();
     const evaluationMsBefore = grader.stats.evaluationMs;
+    const evaluationsBefore = grader.stats.evaluations;
+    const renderedBefore = grader.stats.criteriaRendered;
+    const delaysBefore = grader.stats.delayHistogram.slice();
     const cpu = process.cpuUsage();
     const wallStart = performance.now();
     await sleep(opts.liveSeconds * 1000);
     const wall = performance.now() - wallStart;
     const percent = cpuPercent(cpu, wall);
     const evaluationPercent = (100 * (grader.stats.evaluationMs - evaluationMsBefore)) / wall;
+    const gcPauses = stopGc();
     await stopProfile();
-    const evaluations = updates - updatesBefore;
+    const evaluations = grader.stats.evaluations - evaluationsBefore;
+    const statesSent = updates - updatesBefore;
+    const delays = grader.stats.delayHistogram.map((count, i) => count - (delaysBefore[i] ?? 0));
     const now = Date.now();
-    const lags = [...latest.values()]
-      .map((state) => (now - (state.lastReadingAt ?? state.window.from)) / 1000)
+    const ages = [...latest.values()]
+      .map((state) => (now - (state.lastReadingAt ?? now)) / 1000)
       .sort((a, b) => a - b);
     const windows = [...latest.values()]
-      .map((state) => (state.window.to - state.window.from) / 60_000)
+      .map(({ state }) => (state.window.to - state.window.from) / 60_000)
       .sort((a, b) => a - b);
     const memory = process.memoryUsage();
     stopFeeding = true;
@@ -833,8 +842,14 @@ async function liveRun(opts: GradingBenchOptions, historyMinutes: number, genera
       evaluationsPerSecond: Math.round(evaluations / (wall / 1000)),
       statesPublishedPerSecond: Math.round((published - publishedBefore) / (wall / 1000)),
       avgStateBytes: Math.round(publishedBytes / Math.max(1, published)),
-      lagP50Seconds: r2(percentile(lags, 50)),
-      lagP99Seconds: r2(percentile(lags, 99)),
+      statesToSubscribersPerSecond: Math.round(statesSent / (wall / 1000)),
+      criteriaRenderedPerSecond: Math.round((grader.stats.criteriaRendered - renderedBefore) / (wall / 1000)),
+      // From a record's arrival to the evaluation that graded it (and published what it changed).
+      delayP50Seconds: r2(histogramPercentile(delays, 50)),
+      delayP99Seconds: r2(histogramPercentile(delays, 99)),
+      // How old the newest reading of each attempt's latest published state is (details refresh).
+      stateAgeP50Seconds: r2(percentile(ages, 50)),
+      stateAgeP99Seconds: r2(percentile(ages, 99)),
       gradedWindowMinutesP50: r2(percentile(windows, 50)),
       processCpuPercent: r2(percent),
       generatorCpuPercent: r2(generatorPercent),
@@ -843,6 +858,8 @@ async function liveRun(opts: GradingBenchOptions, historyMinutes: number, genera
       evaluationPercent: r2(evaluationPercent),
       targetPercent: LIVE_TARGET_PERCENT,
       meetsTarget: net < LIVE_TARGET_PERCENT,
+      // Main-thread pauses for garbage collection during the measured seconds.
+      gcPauses,
       heapUsedMB: Math.round(memory.heapUsed / 1_048_576),
       heapRetainedMB,
       rssMB: Math.round(memory.rss / 1_048_576),
@@ -856,6 +873,18 @@ async function liveRun(opts: GradingBenchOptions, historyMinutes: number, genera
     await db.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The upper edge (s) of the delay bucket where the p-th percentile of the counts falls. */
+function histogramPercentile(counts: ArrayLike<number>, p: number): number {
+  let total = 0;
+  for (let i = 0; i < counts.length; i++) total += counts[i] as number;
+  let seen = 0;
+  for (let i = 0; i < counts.length; i++) {
+    seen += counts[i] as number;
+    if (seen >= (total * p) / 100) return ((i + 1) * DELAY_BUCKET_MS) / 1000;
+  }
+  return (counts.length * DELAY_BUCKET_MS) / 1000;
 }
 
 /**

@@ -12,20 +12,66 @@ export function sleep(ms: number): Promise<void> {
 /**
  * With IOTLAB_BENCH_CPU_PROFILE=<file>, profiles this process's CPU (V8 inspector) from now until
  * the returned function is called, and writes the profile there (open it in Chrome DevTools):
- * a benchmark profiles only its measured phase.
+ * a benchmark profiles only its measured phase. With IOTLAB_BENCH_HEAP_PROFILE=<file>, samples
+ * where memory is allocated instead (a .heapprofile, also for DevTools).
  */
 export async function profileCpu(): Promise<() => Promise<void>> {
-  const file = process.env.IOTLAB_BENCH_CPU_PROFILE;
-  if (!file) return async () => {};
+  const cpuFile = process.env.IOTLAB_BENCH_CPU_PROFILE;
+  const heapFile = process.env.IOTLAB_BENCH_HEAP_PROFILE;
+  if (!cpuFile && !heapFile) return async () => {};
   const { Session } = await import('node:inspector/promises');
   const { writeFile } = await import('node:fs/promises');
   const session = new Session();
   session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.start');
+  if (cpuFile) {
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+  }
+  if (heapFile) {
+    await session.post('HeapProfiler.enable');
+    await session.post('HeapProfiler.startSampling', {
+      samplingInterval: 16_384,
+      // Everything allocated, not only what is still alive at the end.
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
+  }
   return async () => {
-    const { profile } = await session.post('Profiler.stop');
-    await writeFile(file, JSON.stringify(profile));
+    if (cpuFile) {
+      const { profile } = await session.post('Profiler.stop');
+      await writeFile(cpuFile, JSON.stringify(profile));
+    }
+    if (heapFile) {
+      const { profile } = await session.post('HeapProfiler.stopSampling');
+      await writeFile(heapFile, JSON.stringify(profile));
+    }
     session.disconnect();
+  };
+}
+
+/**
+ * Garbage collection pauses on the main thread while it runs: milliseconds per kind (scavenge,
+ * mark-sweep, incremental marking, weak callbacks). Work V8 does on its helper threads shows
+ * only in the process's CPU time.
+ */
+export async function watchGc(): Promise<() => Record<string, number>> {
+  const { PerformanceObserver, constants } = await import('node:perf_hooks');
+  const names: Record<number, string> = {
+    [constants.NODE_PERFORMANCE_GC_MINOR]: 'scavengeMs',
+    [constants.NODE_PERFORMANCE_GC_MAJOR]: 'markSweepMs',
+    [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incrementalMs',
+    [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakCallbacksMs',
+  };
+  const totals: Record<string, number> = {};
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = names[(entry as unknown as { detail: { kind: number } }).detail.kind] ?? 'otherMs';
+      totals[kind] = (totals[kind] ?? 0) + entry.duration;
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return () => {
+    observer.disconnect();
+    return Object.fromEntries(Object.entries(totals).map(([kind, ms]) => [kind, Math.round(ms)]));
   };
 }

@@ -42,7 +42,8 @@ export const RATE_JITTER = 0.1;
 export interface CriterionScan {
   /** The series whose readings `add` takes. */
   readonly sensor: string;
-  add(point: SeriesPoint): void;
+  /** The next reading (numbers, not a point object: live grading feeds them from typed arrays). */
+  add(ts: number, value: number): void;
   /** The result so far; `detail` says how much of it to build (default `full`). */
   finish(ctx: GradingContext, detail?: Detail): CriterionResult;
 }
@@ -68,7 +69,7 @@ export function createScan(criterion: Criterion): CriterionScan | undefined {
 
 /** Runs a scan over the window's readings of its series. */
 export function scanAll(scan: CriterionScan, ctx: GradingContext, detail: Detail = 'full'): CriterionResult {
-  for (const point of ctx.points(scan.sensor)) scan.add(point);
+  for (const point of ctx.points(scan.sensor)) scan.add(point.ts, point.value);
   return scan.finish(ctx, detail);
 }
 
@@ -157,8 +158,7 @@ export class SamplingScan implements CriterionScan {
         : (1000 / (minHz ?? 1)) * (1 + RATE_JITTER);
   }
 
-  add(point: SeriesPoint): void {
-    const ts = point.ts;
+  add(ts: number): void {
     this.#count++;
     const prev = this.#prev;
     this.#prev = ts;
@@ -319,16 +319,16 @@ export class CompletenessScan implements CriterionScan {
     this.#maxGapMs = criterion.params.maxGapSeconds * 1000;
   }
 
-  add(point: SeriesPoint): void {
+  add(ts: number): void {
     this.#count++;
     const last = this.#last;
-    this.#last = point.ts;
+    this.#last = ts;
     if (last === undefined) {
-      this.#first = point.ts;
+      this.#first = ts;
       return;
     }
-    this.#intervals.add(point.ts - last);
-    const gap = this.#gap(last, point.ts, '');
+    this.#intervals.add(ts - last);
+    const gap = this.#gap(last, ts, '');
     if (gap) {
       this.#missing += gap.to - gap.from;
       this.#gapSpans.push(gap);
@@ -455,8 +455,7 @@ export class RangeScan implements CriterionScan {
     }
   }
 
-  add(point: SeriesPoint): void {
-    const v = point.value;
+  add(ts: number, v: number): void {
     const ok = this.#inside(v);
     this.#count++;
     if (ok) this.#inCount++;
@@ -470,15 +469,15 @@ export class RangeScan implements CriterionScan {
     }
     const run = this.#run;
     if (run && run.ok === ok) {
-      run.last = point.ts;
+      run.last = ts;
       run.count++;
       run.lo = Math.min(run.lo, v);
       run.hi = Math.max(run.hi, v);
       return;
     }
-    if (run) this.#spans.push(this.#runSpan(run, point.ts));
+    if (run) this.#spans.push(this.#runSpan(run, ts));
     if (!ok) this.#outsideRuns++;
-    this.#run = { ok, from: point.ts, last: point.ts, count: 1, lo: v, hi: v };
+    this.#run = { ok, from: ts, last: ts, count: 1, lo: v, hi: v };
   }
 
   #runSpan(run: InsideRun, to: number): EvidenceSpan {
@@ -566,15 +565,14 @@ export class StabilityScan implements CriterionScan {
     this.sensor = criterion.params.sensor;
   }
 
-  add(point: SeriesPoint): void {
+  add(ts: number, y: number): void {
     if (this.#n === 0) {
-      this.#t0 = point.ts;
-      this.#first = point.ts;
+      this.#t0 = ts;
+      this.#first = ts;
     }
-    this.#last = point.ts;
+    this.#last = ts;
     this.#n++;
-    const x = (point.ts - this.#t0) / 60_000;
-    const y = point.value;
+    const x = (ts - this.#t0) / 60_000;
     const dx = x - this.#meanX;
     const dy = y - this.#meanY;
     this.#meanX += dx / this.#n;
@@ -681,7 +679,8 @@ export class ThresholdScan implements CriterionScan {
   readonly #threshold: number;
   readonly #withinMs: number;
   #count = 0;
-  #prev: SeriesPoint | undefined;
+  #prevTs = 0;
+  #prevValue = 0;
   #startedBeyond = false;
   #lastBeyondTs: number | undefined;
   #merged = 0;
@@ -700,27 +699,29 @@ export class ThresholdScan implements CriterionScan {
     return this.#up ? v > this.#threshold : v < this.#threshold;
   }
 
-  add(cur: SeriesPoint): void {
+  add(ts: number, value: number): void {
+    const first = this.#count === 0;
+    const prevTs = this.#prevTs;
+    const prevValue = this.#prevValue;
     this.#count++;
-    const prev = this.#prev;
-    this.#prev = cur;
-    this.#extreme =
-      this.#count === 1
-        ? cur.value
-        : this.#up
-          ? Math.max(this.#extreme, cur.value)
-          : Math.min(this.#extreme, cur.value);
-    if (!prev) {
-      this.#startedBeyond = this.#beyond(cur.value);
-      if (this.#startedBeyond) this.#lastBeyondTs = cur.ts;
+    this.#prevTs = ts;
+    this.#prevValue = value;
+    this.#extreme = first
+      ? value
+      : this.#up
+        ? Math.max(this.#extreme, value)
+        : Math.min(this.#extreme, value);
+    if (first) {
+      this.#startedBeyond = this.#beyond(value);
+      if (this.#startedBeyond) this.#lastBeyondTs = ts;
       return;
     }
-    if (!this.#beyond(cur.value)) return;
-    if (!this.#beyond(prev.value)) {
-      if (this.#lastBeyondTs !== undefined && cur.ts - this.#lastBeyondTs <= this.#withinMs) this.#merged++;
-      else this.#crossings.push({ prevTs: prev.ts, ts: cur.ts, value: cur.value });
+    if (!this.#beyond(value)) return;
+    if (!this.#beyond(prevValue)) {
+      if (this.#lastBeyondTs !== undefined && ts - this.#lastBeyondTs <= this.#withinMs) this.#merged++;
+      else this.#crossings.push({ prevTs, ts, value });
     }
-    this.#lastBeyondTs = cur.ts;
+    this.#lastBeyondTs = ts;
   }
 
   finish(ctx: GradingContext, detail: Detail = 'full'): CriterionResult {
@@ -895,7 +896,9 @@ function thresholdResult(
 export function actuatorEffect(
   criterion: CriterionOf<'actuator_effect'>,
   ctx: GradingContext,
+  detail: Detail = 'full',
 ): CriterionResult {
+  const full = detail === 'full';
   const { command, actuator, sensor, minChange, withinSeconds } = criterion.params;
   const withinMs = withinSeconds * 1000;
   let triggers: number[];
@@ -932,7 +935,8 @@ export function actuatorEffect(
         continue;
       }
       fractions.push(0);
-      spans.push({ from: t, to: deadline, ok: false, note: `no ${sensor} reading around the trigger` });
+      if (full)
+        spans.push({ from: t, to: deadline, ok: false, note: `no ${sensor} reading around the trigger` });
       continue;
     }
     let extreme = base.value;
@@ -948,12 +952,13 @@ export function actuatorEffect(
     const change = extreme - base.value;
     if (reachedAt === undefined && deadline >= ctx.window.to) {
       notJudged++;
-      spans.push({
-        from: t,
-        to: ctx.window.to,
-        ok: true,
-        note: `${label.en}; the attempt ended before the ${fmt(withinSeconds)} s were over: not judged`,
-      });
+      if (full)
+        spans.push({
+          from: t,
+          to: ctx.window.to,
+          ok: true,
+          note: `${label.en}; the attempt ended before the ${fmt(withinSeconds)} s were over: not judged`,
+        });
       continue;
     }
     changes.push(change);
@@ -962,6 +967,7 @@ export function actuatorEffect(
       met++;
       delays.push(reachedAt - t);
     }
+    if (!full) continue;
     spans.push({
       from: t,
       to: reachedAt ?? deadline,
@@ -972,6 +978,9 @@ export function actuatorEffect(
     });
   }
   const judged = fractions.length;
+  if (detail === 'verdict') {
+    return judged === 0 ? verdict(criterion, false, 0) : verdict(criterion, met === judged, mean(fractions));
+  }
   const measured: Record<string, number> = {
     triggers: judged,
     met,
@@ -1021,7 +1030,11 @@ export function actuatorEffect(
  * must be between minCount and maxCount (inclusive). Partial credit: count / minCount when too
  * few, maxCount / count when too many.
  */
-export function events(criterion: CriterionOf<'events'>, ctx: GradingContext): CriterionResult {
+export function events(
+  criterion: CriterionOf<'events'>,
+  ctx: GradingContext,
+  detail: Detail = 'full',
+): CriterionResult {
   const { event, minCount, maxCount } = criterion.params;
   const named = ctx.events.filter((e) => e.event === event);
   const raised = named.filter(isRaised);
@@ -1030,7 +1043,8 @@ export function events(criterion: CriterionOf<'events'>, ctx: GradingContext): C
   const tooMany = maxCount !== undefined && count > maxCount;
   const passed = !tooFew && !tooMany;
   const fraction = tooFew ? (minCount > 0 ? count / minCount : 0) : tooMany ? (maxCount ?? 0) / count : 1;
-  const spans: EvidenceSpan[] = raised.map((e, i) => ({
+  if (detail === 'verdict') return verdict(criterion, passed, fraction);
+  const spans: EvidenceSpan[] = (detail === 'full' ? raised : []).map((e, i) => ({
     from: e.ts,
     to: e.ts,
     ok: maxCount === undefined || i < maxCount,

@@ -79,8 +79,7 @@ export function defaultAuthenticitySensors(
 
 /**
  * One criterion on the context; `flagsOf` gives the authenticity flags of a list of sensors.
- * `detail` (default `full`) is how much of the result to build; actuator_effect and events build
- * it all whatever it says (they are rare in rubrics and cheap: they read commands and events).
+ * `detail` (default `full`) is how much of the result to build.
  */
 export function evaluateCriterion(
   criterion: Criterion,
@@ -91,9 +90,9 @@ export function evaluateCriterion(
 ): CriterionResult {
   switch (criterion.type) {
     case 'actuator_effect':
-      return actuatorEffect(criterion, ctx);
+      return actuatorEffect(criterion, ctx, detail);
     case 'events':
-      return eventsCriterion(criterion, ctx);
+      return eventsCriterion(criterion, ctx, detail);
     case 'authenticity': {
       const sensors = criterion.params?.sensors ?? defaultSensors;
       return authenticity(criterion, sensors, flagsOf(sensors), ctx, detail);

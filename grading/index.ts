@@ -8,6 +8,8 @@ export { AUTHENTICITY } from './authenticity.ts';
 export { SeriesBuffer } from './buffer.ts';
 export { type CriterionOf, type GradingContext, RATE_JITTER } from './criteria.ts';
 export { createContext, defaultAuthenticitySensors, evaluateCriterion, gradeAttempt } from './evaluate.ts';
+export * from './incremental.ts';
 export * from './live.ts';
+export * from './live-state.ts';
 export { loadGradingData, rubricSensors } from './load.ts';
 export * from './types.ts';

@@ -44,29 +44,23 @@ import type { Criterion, Rubric } from '../lab-api/rubric.ts';
 import type { LabDb } from '../labdb/index.ts';
 import { attemptGradingTopic, sessionLeaderboardTopic, type TelemetryRecord } from '../protocol/index.ts';
 import { COMMAND_PREFIX, EVENT_PREFIX, type TelemetryStore } from '../telemetry/store.ts';
-import { sensorFlags } from './authenticity.ts';
 import { SeriesBuffer } from './buffer.ts';
-import { type CriterionScan, createScan, type GradingContext } from './criteria.ts';
-import { createContext, defaultAuthenticitySensors, evaluateCriterion } from './evaluate.ts';
+import { gradeLive, IncrementalGrading } from './incremental.ts';
+import { type LiveAttempt, type LiveState, LiveStateView, type PublishedState } from './live-state.ts';
 import { loadGradingData, rubricSensors } from './load.ts';
-import type {
-  AuthenticityFlag,
-  CriterionResult,
-  CriterionTypeName,
-  GradeOptions,
-  GradingCommand,
-  GradingData,
-  GradingEvent,
-  Localized,
-  SeriesPoint,
-  TimeWindow,
-} from './types.ts';
+import type { GradeOptions, GradingCommand, GradingData, GradingEvent, SeriesPoint } from './types.ts';
 
 export const LIVE_DEFAULTS = {
   /** How often the lab database is asked for running attempts. */
   pollIntervalMs: 1_000,
   /** At most one evaluation per attempt in this time. */
   minIntervalMs: 1_000,
+  /**
+   * A criterion's sentence and numbers are re-rendered when its score or pass changes, and the
+   * others this often: a state is published when something a student sees changed, or the
+   * details are due.
+   */
+  detailsEveryMs: 15_000,
   /** The span of an attempt kept in memory and graded live. */
   keepMs: 2 * 3_600_000,
   /**
@@ -92,6 +86,16 @@ export const LIVE_DEFAULTS = {
 
 /** Steps of the prefix scan that finds when data read back from the store first passed. */
 const SCAN_STEPS = 120;
+/**
+ * A published leaderboard reuses its session's teams and attempts read this recently: a new
+ * attempt, or a renamed team, shows on the board within this time.
+ */
+const BOARD_INPUTS_MAX_AGE_MS = 5_000;
+/** Evaluations run this long (ms) before the queue yields to I/O. */
+const DRAIN_SLICE_MS = 5;
+/** `stats.delayHistogram`: buckets of this many ms; the last one counts every longer delay. */
+export const DELAY_BUCKET_MS = 100;
+const DELAY_BUCKETS = 100;
 
 export interface LiveGraderOptions {
   db: LabDb;
@@ -102,6 +106,7 @@ export interface LiveGraderOptions {
   now?: () => number;
   pollIntervalMs?: number;
   minIntervalMs?: number;
+  detailsEveryMs?: number;
   keepMs?: number;
   maxPointsPerSensor?: number;
   recentMs?: number;
@@ -109,49 +114,10 @@ export interface LiveGraderOptions {
   heartbeatMs?: number;
 }
 
-/** One criterion as the student sees it live: no time spans, the key numbers measured. */
-export interface LiveCriterionState {
-  id: string;
-  type: CriterionTypeName;
-  title: Criterion['title'];
-  weight: number;
-  score: number;
-  passed: boolean;
-  explanation: Localized;
-  measured: Record<string, number>;
-}
-
-/** An attempt's live grading state: what the MQTT topic and the event stream carry. */
-export interface LiveState {
-  attemptId: string;
-  assignmentId: string;
-  sessionId: string | null;
-  studentId: string;
-  teamId: string | null;
-  kitId: string;
-  /** Counts the evaluations of this attempt (in this process): newer states have higher numbers. */
-  seq: number;
-  /** When this state was computed (platform clock, ms). */
-  evaluatedAt: number;
-  /** The data graded: [from, to) in ms. */
-  window: TimeWindow;
-  /** Time of the newest reading in the buffer, or null before the first. */
-  lastReadingAt: number | null;
-  score: number;
-  maxScore: number;
-  /** Every criterion passes now. */
-  passed: boolean;
-  /** The first moment every criterion passed (stays once reached), or null. */
-  passedAt: number | null;
-  timeToPassSeconds: number | null;
-  ended: boolean;
-  criteria: LiveCriterionState[];
-}
-
 export type LiveUpdate =
-  | { type: 'grading'; state: LiveState }
+  | { type: 'grading'; published: PublishedState }
   /** The attempt ended: its final state; nothing follows. */
-  | { type: 'end'; state: LiveState }
+  | { type: 'end'; published: PublishedState }
   /** Live grading stops (the platform shuts down). */
   | { type: 'closed' };
 
@@ -184,140 +150,6 @@ export interface Leaderboard {
   criteria: { id: string; title: Criterion['title']; weight: number }[];
   /** By score (high first), then time to pass (short first; not passed after those that did). */
   teams: LeaderboardTeam[];
-}
-
-/** The attempt fields live grading needs (the lab API's Attempt has them). */
-export interface LiveAttempt {
-  id: string;
-  assignmentId: string;
-  sessionId: string | null;
-  studentId: string;
-  teamId: string | null;
-  kitId: string;
-  startedAt: number;
-  endedAt: number | null;
-}
-
-/** A rubric evaluation without the authenticity flags nobody asked for. */
-export interface LiveGrade {
-  total: number;
-  maxTotal: number;
-  criteria: CriterionResult[];
-}
-
-/**
- * What live grading keeps of an attempt between evaluations: authenticity flags (and the default
- * sensors they are for) until they are refreshed, and per criterion with a scan the scan and how
- * many readings of its series buffer it has taken. The owner drops a series' scans when that
- * buffer changes other than by appending (reordered, trimmed, a reading replaced).
- */
-export interface LiveMemo {
-  flags: Map<string, AuthenticityFlag[]>;
-  defaults?: string[];
-  scans: Map<number, { scan: CriterionScan; fed: number }>;
-}
-
-export function createLiveMemo(): LiveMemo {
-  return { flags: new Map(), scans: new Map() };
-}
-
-/** Forgets the scans that read `series` (its buffer changed other than by appending). */
-export function forgetScans(memo: LiveMemo, series: string): void {
-  for (const [index, slot] of memo.scans) if (slot.scan.sensor === series) memo.scans.delete(index);
-}
-
-/**
- * The rubric on the data, criterion by criterion exactly as `gradeAttempt` evaluates it, but
- * computing authenticity flags only for the sensors an authenticity criterion checks (live states
- * carry no flags, and the flags are most of the cost on long windows).
- */
-export function gradeLive(
-  rubric: Rubric,
-  window: TimeWindow,
-  data: GradingData,
-  options: GradeOptions = {},
-): LiveGrade {
-  return gradeOn(rubric, createContext(window, data), Object.keys(data.series), options);
-}
-
-/** An attempt's buffers, cut to the window and in time order (LiveGrader's #trim does both). */
-export interface LiveBuffers {
-  series: ReadonlyMap<string, SeriesBuffer>;
-  events: readonly GradingEvent[];
-  commands: readonly GradingCommand[];
-}
-
-/**
- * `gradeLive` on an attempt's buffers with what was kept from the last evaluation: flags from the
- * memo when it has them, and each scan takes only the readings appended since, so an evaluation
- * costs what arrived rather than the whole window.
- */
-export function gradeBuffers(
-  rubric: Rubric,
-  window: TimeWindow,
-  buffers: LiveBuffers,
-  options: GradeOptions,
-  memo: LiveMemo,
-): LiveGrade {
-  const built = new Map<string, SeriesPoint[]>();
-  const ctx: GradingContext = {
-    window,
-    points: (sensor) => {
-      let points = built.get(sensor);
-      if (!points) {
-        points = buffers.series.get(sensor)?.points() ?? [];
-        built.set(sensor, points);
-      }
-      return points;
-    },
-    count: (sensor) => buffers.series.get(sensor)?.length ?? 0,
-    events: buffers.events,
-    commands: buffers.commands,
-  };
-  const scanned = (criterion: Criterion, index: number): CriterionResult | undefined => {
-    let slot = memo.scans.get(index);
-    if (!slot) {
-      const scan = createScan(criterion);
-      if (!scan) return undefined;
-      slot = { scan, fed: 0 };
-      memo.scans.set(index, slot);
-    }
-    const buffer = buffers.series.get(slot.scan.sensor);
-    for (; buffer && slot.fed < buffer.length; slot.fed++) slot.scan.add(buffer.pointAt(slot.fed));
-    return slot.scan.finish(ctx);
-  };
-  return gradeOn(rubric, ctx, [...buffers.series.keys()], options, memo, scanned);
-}
-
-function gradeOn(
-  rubric: Rubric,
-  ctx: GradingContext,
-  seriesNames: readonly string[],
-  options: GradeOptions,
-  memo: LiveMemo = createLiveMemo(),
-  scanned: (criterion: Criterion, index: number) => CriterionResult | undefined = () => undefined,
-): LiveGrade {
-  const flagsOf = (sensors: readonly string[]) =>
-    [...new Set(sensors)].flatMap((sensor) => {
-      let flags = memo.flags.get(sensor);
-      if (!flags) {
-        flags = sensorFlags(sensor, ctx, options);
-        memo.flags.set(sensor, flags);
-      }
-      return flags;
-    });
-  const needsDefaults = rubric.criteria.some((c) => c.type === 'authenticity' && !c.params?.sensors);
-  let defaults: string[] = [];
-  if (needsDefaults) {
-    defaults = memo.defaults ?? defaultAuthenticitySensors(rubric, ctx, seriesNames, options);
-    memo.defaults = defaults;
-  }
-  const criteria = rubric.criteria.map(
-    (criterion, index) => scanned(criterion, index) ?? evaluateCriterion(criterion, ctx, flagsOf, defaults),
-  );
-  const total = Math.round(criteria.reduce((sum, c) => sum + c.score, 0) * 100) / 100;
-  const maxTotal = Math.round(rubric.criteria.reduce((sum, c) => sum + c.weight, 0) * 100) / 100;
-  return { total, maxTotal, criteria };
 }
 
 /** Orders a leaderboard: score (high first), time to pass (short first, null last), then name. */
@@ -375,18 +207,42 @@ interface Tracked {
   seq: number;
   lastEvalAt: number;
   lastCostMs: number;
-  /** Scans and authenticity flags kept between evaluations; the flags until `flagsAt + authenticityEveryMs`. */
-  memo: LiveMemo;
+  /** The rubric on the buffers: scans and authenticity flags kept between evaluations (the flags until `flagsAt + authenticityEveryMs`). */
+  grading: IncrementalGrading;
   flagsAt: number;
   dirty: boolean;
   queued: boolean;
   timer: NodeJS.Timeout | undefined;
-  state: LiveState | undefined;
+  /** What was rendered of the state, and the last state published. */
+  view: LiveStateView;
+  published: PublishedState | undefined;
+  /** When every criterion's details were last re-rendered. */
+  detailsAt: number;
+  /** Data was evaluated but not published (no verdict changed): the details are due later. */
+  detailsPending: boolean;
+  detailsTimer: NodeJS.Timeout | undefined;
+  /** Arrival of the oldest record not evaluated yet, or null. */
+  pendingSince: number | null;
 }
 
 interface RunningRow extends AttemptRow {
   task_id: string;
   task_version: number;
+}
+
+interface BoardInputs {
+  readAt: number;
+  session: {
+    id: string;
+    class_id: string;
+    assignment_id: string | null;
+    started_at: number;
+    ended_at: number | null;
+  };
+  assignmentId: string;
+  task: TaskInfo;
+  teams: { id: string; name: string }[];
+  attempts: LiveAttempt[];
 }
 
 interface Board {
@@ -400,10 +256,12 @@ interface Board {
 
 type Listener = (update: LiveUpdate) => void;
 
-const RUNNING_SQL = `SELECT at.id, at.assignment_id, at.session_id, at.student_id, at.team_id, at.kit_id,
-    at.started_at, at.ended_at, a.task_id, lt.version AS task_version
+/** Each poll: the running attempts and their task's version (the rest only for new ones). */
+const RUNNING_SQL = `SELECT at.id, a.task_id, lt.version AS task_version
   FROM attempts at JOIN assignments a ON a.id = at.assignment_id JOIN lab_tasks lt ON lt.id = a.task_id
   WHERE at.ended_at IS NULL`;
+const ATTEMPT_SQL = `SELECT id, assignment_id, session_id, student_id, team_id, kit_id, started_at, ended_at
+  FROM attempts WHERE id IN`;
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -420,6 +278,13 @@ function normalizeItems<T extends { ts: number }>(items: T[], name: (item: T) =>
     items[items.length - 1 - kept++] = item;
   }
   items.splice(0, items.length - kept);
+}
+
+/** Drops the items before `ts`, and the oldest beyond maxEventsPerAttempt. */
+function dropBefore(items: { ts: number }[], ts: number): void {
+  if (items.length === 0) return;
+  const drop = Math.max(firstAtOrAfter(items, ts), items.length - LIVE_DEFAULTS.maxEventsPerAttempt);
+  if (drop > 0) items.splice(0, drop);
 }
 
 /** Index of the first item at or after `ts`. */
@@ -452,51 +317,6 @@ function parseList(text: string): string[] {
   }
 }
 
-/** The state pushed for an attempt: the grade, without time spans. */
-function stateOf(
-  info: LiveAttempt,
-  task: TaskInfo,
-  grade: LiveGrade,
-  live: {
-    seq: number;
-    evaluatedAt: number;
-    window: TimeWindow;
-    lastReadingAt: number | null;
-    passedAt: number | null;
-    ended: boolean;
-  },
-): LiveState {
-  const titles = new Map(task.rubric.criteria.map((c) => [c.id, c.title]));
-  return {
-    attemptId: info.id,
-    assignmentId: info.assignmentId,
-    sessionId: info.sessionId,
-    studentId: info.studentId,
-    teamId: info.teamId,
-    kitId: info.kitId,
-    seq: live.seq,
-    evaluatedAt: live.evaluatedAt,
-    window: live.window,
-    lastReadingAt: live.lastReadingAt,
-    score: grade.total,
-    maxScore: grade.maxTotal,
-    passed: grade.criteria.length > 0 && grade.criteria.every((c) => c.passed),
-    passedAt: live.passedAt,
-    timeToPassSeconds: live.passedAt === null ? null : (live.passedAt - info.startedAt) / 1000,
-    ended: live.ended,
-    criteria: grade.criteria.map((c) => ({
-      id: c.id,
-      type: c.type,
-      title: titles.get(c.id) ?? c.id,
-      weight: c.weight,
-      score: c.score,
-      passed: c.passed,
-      explanation: c.explanation,
-      measured: c.evidence.measured,
-    })),
-  };
-}
-
 /**
  * Live grading of running attempts and the competition leaderboards; see the module comment.
  * `start()` begins polling; feed it records with `record()` (an `Ingest` listener).
@@ -509,21 +329,35 @@ export class LiveGrader {
   readonly #now: () => number;
   readonly #pollIntervalMs: number;
   readonly #minIntervalMs: number;
+  readonly #detailsEveryMs: number;
   readonly #keepMs: number;
   readonly #maxPoints: number;
   readonly #recentMs: number;
   readonly #retentionMs: number;
   readonly heartbeatMs: number;
-  /** Evaluations so far and the time they took (the rubric only: not building or publishing states). */
-  readonly stats = { evaluations: 0, evaluationMs: 0 };
+  /**
+   * Evaluations so far, the time they took (the rubric and rendering the states published, not
+   * sending them), the states published, and how long records waited to be evaluated: counts per
+   * {@link DELAY_BUCKET_MS} from arrival to the evaluation that graded them (and published
+   * whatever they changed).
+   */
+  readonly stats = {
+    evaluations: 0,
+    evaluationMs: 0,
+    statesPublished: 0,
+    criteriaRendered: 0,
+    delayHistogram: new Uint32Array(DELAY_BUCKETS),
+  };
 
   readonly #tracked = new Map<string, Tracked>();
   readonly #byKit = new Map<string, Set<string>>();
   readonly #recent = new Map<string, { record: TelemetryRecord; arrivedAt: number }[]>();
   readonly #listeners = new Map<string, Set<Listener>>();
-  readonly #ended = new Map<string, { state: LiveState; expiresAt: number; published: boolean }>();
+  readonly #ended = new Map<string, { published: PublishedState; expiresAt: number; retained: boolean }>();
   readonly #tasks = new Map<string, TaskInfo>();
   readonly #boards = new Map<string, Board>();
+  /** Sessions, teams and attempts of the published boards, reused for BOARD_INPUTS_MAX_AGE_MS. */
+  readonly #boardInputs = new Map<string, BoardInputs>();
   readonly #queue: Tracked[] = [];
   readonly #pending = new Set<Promise<unknown>>();
   #draining = false;
@@ -539,6 +373,7 @@ export class LiveGrader {
     this.#now = options.now ?? Date.now;
     this.#pollIntervalMs = options.pollIntervalMs ?? LIVE_DEFAULTS.pollIntervalMs;
     this.#minIntervalMs = options.minIntervalMs ?? LIVE_DEFAULTS.minIntervalMs;
+    this.#detailsEveryMs = options.detailsEveryMs ?? LIVE_DEFAULTS.detailsEveryMs;
     this.#keepMs = options.keepMs ?? LIVE_DEFAULTS.keepMs;
     this.#maxPoints = options.maxPointsPerSensor ?? LIVE_DEFAULTS.maxPointsPerSensor;
     this.#recentMs = options.recentMs ?? LIVE_DEFAULTS.recentMs;
@@ -559,7 +394,10 @@ export class LiveGrader {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#pollTimer) clearInterval(this.#pollTimer);
-    for (const t of this.#tracked.values()) if (t.timer) clearTimeout(t.timer);
+    for (const t of this.#tracked.values()) {
+      if (t.timer) clearTimeout(t.timer);
+      if (t.detailsTimer) clearTimeout(t.detailsTimer);
+    }
     for (const board of this.#boards.values()) if (board.timer) clearTimeout(board.timer);
     for (const listeners of this.#listeners.values()) {
       for (const listener of listeners) this.#call(listener, { type: 'closed' });
@@ -603,7 +441,7 @@ export class LiveGrader {
 
   /** The attempt's latest state: live, or final when it ended recently. */
   current(attemptId: string): LiveState | undefined {
-    return this.#tracked.get(attemptId)?.state ?? this.#ended.get(attemptId)?.state;
+    return (this.#tracked.get(attemptId)?.published ?? this.#ended.get(attemptId)?.published)?.state;
   }
 
   /**
@@ -617,7 +455,7 @@ export class LiveGrader {
     }
     const ended = this.#ended.get(attemptId);
     if (ended && !this.#tracked.has(attemptId)) {
-      this.#call(listener, { type: 'end', state: ended.state });
+      this.#call(listener, { type: 'end', published: ended.published });
       return () => {};
     }
     let listeners = this.#listeners.get(attemptId);
@@ -626,8 +464,8 @@ export class LiveGrader {
       this.#listeners.set(attemptId, listeners);
     }
     listeners.add(listener);
-    const state = this.#tracked.get(attemptId)?.state;
-    if (state) this.#call(listener, { type: 'grading', state });
+    const published = this.#tracked.get(attemptId)?.published;
+    if (published) this.#call(listener, { type: 'grading', published });
     return () => {
       const set = this.#listeners.get(attemptId);
       set?.delete(listener);
@@ -639,8 +477,8 @@ export class LiveGrader {
    * The final state of an ended attempt: kept from live grading, or graded now from the store
    * (and kept) when this process did not follow it.
    */
-  async finalState(attempt: LiveAttempt): Promise<LiveState> {
-    const kept = this.#ended.get(attempt.id)?.state;
+  async finalState(attempt: LiveAttempt): Promise<PublishedState> {
+    const kept = this.#ended.get(attempt.id)?.published;
     if (kept) return kept;
     const task = await this.#assignmentTask(attempt.assignmentId);
     return this.#finalFromStore(attempt, task ?? this.#emptyTask());
@@ -657,18 +495,27 @@ export class LiveGrader {
 
   /**
    * A lab session's leaderboard on its assignment's rubric (the assignment of its attempts when
-   * the session names none); undefined when there is no session or no single assignment.
+   * the session names none); undefined when there is no session or no single assignment. The
+   * session, its teams and attempts are read from the lab database, or with `maxAgeMs` reused
+   * when read that recently (the published boards, refreshed every second, reuse them a while).
    */
-  async leaderboard(sessionId: string): Promise<Leaderboard | undefined> {
-    const session = await this.#db.get<{
-      id: string;
-      class_id: string;
-      assignment_id: string | null;
-      started_at: number;
-      ended_at: number | null;
-    }>('SELECT id, class_id, assignment_id, started_at, ended_at FROM lab_sessions WHERE id = ?', [
-      sessionId,
-    ]);
+  async leaderboard(sessionId: string, maxAgeMs = 0): Promise<Leaderboard | undefined> {
+    const cached = this.#boardInputs.get(sessionId);
+    let inputs = cached && this.#now() - cached.readAt <= maxAgeMs ? cached : undefined;
+    if (!inputs) {
+      inputs = await this.#readBoardInputs(sessionId);
+      if (inputs && maxAgeMs > 0) this.#boardInputs.set(sessionId, inputs);
+    }
+    return inputs && this.#board(sessionId, inputs);
+  }
+
+  /** What a leaderboard is made of apart from the attempts' states. */
+  async #readBoardInputs(sessionId: string): Promise<BoardInputs | undefined> {
+    const readAt = this.#now();
+    const session = await this.#db.get<BoardInputs['session']>(
+      'SELECT id, class_id, assignment_id, started_at, ended_at FROM lab_sessions WHERE id = ?',
+      [sessionId],
+    );
     if (!session) return undefined;
     let assignmentId = session.assignment_id;
     if (!assignmentId) {
@@ -695,6 +542,11 @@ export class LiveGrader {
        ORDER BY started_at, id`,
       [sessionId, assignmentId],
     );
+    return { readAt, session, assignmentId, task, teams, attempts: rows.map(toAttempt) };
+  }
+
+  async #board(sessionId: string, inputs: BoardInputs): Promise<Leaderboard> {
+    const { session, assignmentId, task, teams } = inputs;
     type Summary = {
       attemptId: string;
       startedAt: number;
@@ -704,8 +556,7 @@ export class LiveGrader {
       passedIds: Set<string>;
     };
     const best = new Map<string, { summary: Summary; attempts: number }>();
-    for (const row of rows) {
-      const attempt = toAttempt(row);
+    for (const attempt of inputs.attempts) {
       const state = await this.#summaryState(attempt, task);
       const summary: Summary = {
         attemptId: attempt.id,
@@ -713,7 +564,7 @@ export class LiveGrader {
         score: state?.score ?? 0,
         passed: state?.passed ?? false,
         timeToPassSeconds: state?.timeToPassSeconds ?? null,
-        passedIds: new Set(state?.criteria.filter((c) => c.passed).map((c) => c.id) ?? []),
+        passedIds: new Set(state?.passedIds),
       };
       const teamId = attempt.teamId as string;
       const entry = best.get(teamId);
@@ -762,19 +613,22 @@ export class LiveGrader {
 
   async #poll(): Promise<void> {
     try {
-      const rows = await this.#db.all<RunningRow>(RUNNING_SQL);
+      const rows = await this.#db.all<Pick<RunningRow, 'id' | 'task_id' | 'task_version'>>(RUNNING_SQL);
       if (this.#closed) return;
       const running = new Set<string>();
-      for (const row of rows) {
+      const changed = rows.filter((row) => {
         running.add(row.id);
-        const t = this.#tracked.get(row.id);
-        const key = `${row.task_id}:${row.task_version}`;
-        if (t && t.task.key === key) continue;
-        const task = await this.#task(row.task_id, row.task_version);
+        return this.#tracked.get(row.id)?.task.key !== `${row.task_id}:${row.task_version}`;
+      });
+      const attempts = await this.#attemptsById(changed.map((row) => row.id));
+      for (const row of changed) {
+        const attempt = attempts.get(row.id);
+        const task = attempt && (await this.#task(row.task_id, row.task_version));
         if (this.#closed) return;
-        if (!task) continue;
+        if (!attempt || !task || attempt.endedAt !== null) continue;
+        const t = this.#tracked.get(row.id);
         if (t) this.#untrack(t); // the rubric changed: grade again with the new one
-        this.#track(toAttempt(row), task, t?.seq ?? 0);
+        this.#track(attempt, task, t?.seq ?? 0);
       }
       for (const t of [...this.#tracked.values()]) {
         if (!running.has(t.info.id)) await this.#finish(t);
@@ -783,6 +637,19 @@ export class LiveGrader {
     } catch (error) {
       this.#log.warn({ err: (error as Error).message }, 'live grading: polling the lab database failed');
     }
+  }
+
+  async #attemptsById(ids: readonly string[]): Promise<Map<string, LiveAttempt>> {
+    const attempts = new Map<string, LiveAttempt>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      const rows = await this.#db.all<AttemptRow>(
+        `${ATTEMPT_SQL} (${chunk.map(() => '?').join(', ')})`,
+        chunk,
+      );
+      for (const row of rows) attempts.set(row.id, toAttempt(row));
+    }
+    return attempts;
   }
 
   async #task(taskId: string, version: number): Promise<TaskInfo | undefined> {
@@ -823,7 +690,7 @@ export class LiveGrader {
   }
 
   #track(info: LiveAttempt, task: TaskInfo, seq: number): void {
-    const t: Tracked = {
+    const fields: Omit<Tracked, 'grading'> = {
       info,
       task,
       series: new Map([...task.sensors].map((name) => [name, new SeriesBuffer()])),
@@ -837,13 +704,20 @@ export class LiveGrader {
       seq,
       lastEvalAt: 0,
       lastCostMs: 0,
-      memo: createLiveMemo(),
       flagsAt: 0,
       dirty: true,
       queued: false,
       timer: undefined,
-      state: undefined,
+      view: new LiveStateView(info, task.rubric.criteria),
+      published: undefined,
+      detailsAt: 0,
+      detailsPending: false,
+      detailsTimer: undefined,
+      pendingSince: null,
     };
+    const t: Tracked = Object.assign(fields, {
+      grading: new IncrementalGrading(task.rubric, task.options, { buffers: fields }),
+    });
     this.#tracked.set(info.id, t);
     let ids = this.#byKit.get(info.kitId);
     if (!ids) {
@@ -874,7 +748,7 @@ export class LiveGrader {
         newest = Math.max(newest ?? -Infinity, (points[points.length - 1] as SeriesPoint).ts);
       }
       // The buffers are new arrays: scans start over on them.
-      t.memo = createLiveMemo();
+      t.grading = new IncrementalGrading(t.task.rubric, t.task.options, { buffers: t });
       t.flagsAt = 0;
       t.events = [...stored.events, ...t.events];
       t.commands = [...stored.commands, ...t.commands];
@@ -912,7 +786,7 @@ export class LiveGrader {
     const steps = Math.max(1, Math.min(SCAN_STEPS, Math.ceil(span / 1000)));
     for (let i = 1; i <= steps; i++) {
       const cut = i === steps ? to : Math.round(from + (span * i) / steps);
-      const grade = gradeLive(task.rubric, { from, to: cut }, data, task.options);
+      const grade = gradeLive(task.rubric, { from, to: cut }, data, task.options, 'verdict');
       if (grade.criteria.every((c) => c.passed)) return cut;
       if (i % 4 === 0) await yieldToLoop();
       if (this.#closed) return null;
@@ -922,7 +796,9 @@ export class LiveGrader {
 
   #untrack(t: Tracked): void {
     if (t.timer) clearTimeout(t.timer);
+    if (t.detailsTimer) clearTimeout(t.detailsTimer);
     t.timer = undefined;
+    t.detailsTimer = undefined;
     this.#tracked.delete(t.info.id);
     const ids = this.#byKit.get(t.info.kitId);
     ids?.delete(t.info.id);
@@ -941,29 +817,29 @@ export class LiveGrader {
     this.#untrack(t);
     const endedAt = row?.ended_at ?? this.#now();
     t.info = { ...t.info, endedAt };
-    let state: LiveState;
+    let published: PublishedState | undefined;
     try {
-      state = this.#evaluate(t, endedAt);
+      published = this.#evaluate(t, endedAt);
     } catch (error) {
       this.#log.warn({ attemptId: t.info.id, err: (error as Error).message }, 'live grading failed');
-      if (!t.state) return;
-      state = { ...t.state, ended: true };
+      published = t.view.republishEnded();
     }
-    this.#remember(t.info.id, state, true);
-    this.#publish(attemptGradingTopic(t.info.id), state);
+    if (!published) return;
+    this.#remember(t.info.id, published, true);
+    this.#publish(attemptGradingTopic(t.info.id), published.json);
     const listeners = this.#listeners.get(t.info.id);
     this.#listeners.delete(t.info.id);
-    for (const listener of listeners ?? []) this.#call(listener, { type: 'end', state });
+    for (const listener of listeners ?? []) this.#call(listener, { type: 'end', published });
     if (t.info.sessionId) this.#markSession(t.info.sessionId);
   }
 
-  #remember(attemptId: string, state: LiveState, published: boolean): void {
+  #remember(attemptId: string, published: PublishedState, retained: boolean): void {
     this.#ended.delete(attemptId);
-    this.#ended.set(attemptId, { state, expiresAt: this.#now() + this.#retentionMs, published });
+    this.#ended.set(attemptId, { published, expiresAt: this.#now() + this.#retentionMs, retained });
     while (this.#ended.size > LIVE_DEFAULTS.maxEndedKept) {
       const oldest = this.#ended.keys().next().value as string;
       const entry = this.#ended.get(oldest);
-      if (entry?.published) this.#publish(attemptGradingTopic(oldest), null);
+      if (entry?.retained) this.#publish(attemptGradingTopic(oldest), null);
       this.#ended.delete(oldest);
     }
   }
@@ -973,7 +849,7 @@ export class LiveGrader {
     const now = this.#now();
     for (const [id, entry] of this.#ended) {
       if (entry.expiresAt > now) continue;
-      if (entry.published) this.#publish(attemptGradingTopic(id), null);
+      if (entry.retained) this.#publish(attemptGradingTopic(id), null);
       this.#ended.delete(id);
     }
     for (const [kitId, recent] of this.#recent) {
@@ -993,6 +869,7 @@ export class LiveGrader {
       if (board.expiresAt === undefined || board.expiresAt > now || board.timer || board.flushing) continue;
       this.#publish(sessionLeaderboardTopic(id), null);
       this.#boards.delete(id);
+      this.#boardInputs.delete(id);
     }
   }
 
@@ -1003,7 +880,9 @@ export class LiveGrader {
     const ts = record.ts;
     if (ts < t.info.startedAt) return false;
     let used = false;
-    for (const [name, value] of Object.entries(record.readings)) {
+    const readings = record.readings;
+    for (const name in readings) {
+      const value = readings[name] as number;
       if (name.startsWith(EVENT_PREFIX)) {
         const last = t.events[t.events.length - 1];
         if (last && last.ts > ts) t.eventsUnsorted = true;
@@ -1018,13 +897,14 @@ export class LiveGrader {
         const buffer = t.series.get(name);
         if (!buffer) continue;
         // A reading replaced may have been scanned already (a reordered one is handled by #trim).
-        if (buffer.push(ts, value) === 'replaced') forgetScans(t.memo, name);
+        if (buffer.push(ts, value) === 'replaced') t.grading.forget(name);
         used = true;
       }
     }
     if (used) {
       t.newestTs = Math.max(t.newestTs ?? -Infinity, ts);
       t.lastArrival = arrivedAt;
+      t.pendingSince ??= arrivedAt;
     }
     return used;
   }
@@ -1038,7 +918,7 @@ export class LiveGrader {
     for (const [name, buffer] of t.series) {
       if (buffer.unordered) {
         buffer.normalize();
-        forgetScans(t.memo, name);
+        t.grading.forget(name);
       }
       let drop = buffer.firstAtOrAfter(from);
       if (buffer.length - drop > this.#maxPoints) {
@@ -1047,7 +927,7 @@ export class LiveGrader {
       }
       if (drop > 0) {
         buffer.dropFirst(drop);
-        forgetScans(t.memo, name);
+        t.grading.forget(name);
       }
     }
     if (t.eventsUnsorted) {
@@ -1055,68 +935,91 @@ export class LiveGrader {
       normalizeItems(t.commands, (c) => c.command);
       t.eventsUnsorted = false;
     }
-    for (const items of [t.events, t.commands] as { ts: number }[][]) {
-      const drop = Math.max(firstAtOrAfter(items, from), items.length - LIVE_DEFAULTS.maxEventsPerAttempt);
-      if (drop > 0) items.splice(0, drop);
-    }
+    dropBefore(t.events, from);
+    dropBefore(t.commands, from);
     return from;
   }
 
-  #evaluate(t: Tracked, endedAt?: number): LiveState {
+  /**
+   * Evaluates an attempt: verdicts first (score and pass of each criterion); when one changed,
+   * or the details are due (every detailsEveryMs, at the end), the criteria to show are rendered
+   * with their sentences and numbers and the state is returned to be published; otherwise
+   * undefined — nothing a student sees changed.
+   */
+  #evaluate(t: Tracked, endedAt?: number): PublishedState | undefined {
     const started = performance.now();
     const now = this.#now();
+    const ended = endedAt !== undefined;
     const to = endedAt ?? Math.max(now, (t.newestTs ?? -Infinity) + 1);
     const from = this.#trim(t, to);
     const window = { from, to };
     // Longer windows are checked less often: a refresh costs in proportion to the window.
     const refreshMs = Math.max(LIVE_DEFAULTS.authenticityEveryMs, (to - from) / 20);
-    if (endedAt !== undefined || now - t.flagsAt >= refreshMs) {
-      t.memo.flags.clear();
-      t.memo.defaults = undefined;
+    if (ended || now - t.flagsAt >= refreshMs) {
+      t.grading.refreshFlags();
       t.flagsAt = now;
     }
-    const grade = gradeBuffers(
-      t.task.rubric,
-      window,
-      { series: t.series, events: t.events, commands: t.commands },
-      t.task.options,
-      t.memo,
-    );
-    const passed = grade.criteria.length > 0 && grade.criteria.every((c) => c.passed);
+    const verdicts = t.grading.evaluate(window, 'verdict').criteria;
+    const passed = verdicts.length > 0 && verdicts.every((c) => c.passed);
     if (passed && t.passedAt === null) {
       t.passedAt = Math.max(t.info.startedAt, Math.min(t.lastArrival ?? now, to));
     }
     t.seq++;
     t.lastEvalAt = now;
+    if (t.pendingSince !== null) {
+      const bucket = Math.floor(Math.max(0, now - t.pendingSince) / DELAY_BUCKET_MS);
+      const histogram = this.stats.delayHistogram;
+      const at = Math.min(bucket, histogram.length - 1);
+      histogram[at] = (histogram[at] ?? 0) + 1;
+      t.pendingSince = null;
+    }
+
+    const detailsDue = ended || !t.published || now - t.detailsAt >= this.#detailsEveryMs;
+    let published: PublishedState | undefined;
+    if (detailsDue || t.view.differs(verdicts)) {
+      const explain = (index: number) => t.grading.result(index, 'explained');
+      this.stats.criteriaRendered += t.view.update(verdicts, explain, detailsDue);
+      if (detailsDue) {
+        t.detailsAt = now;
+        t.detailsPending = false;
+      }
+      published = t.view.publish({
+        seq: t.seq,
+        evaluatedAt: now,
+        window,
+        lastReadingAt: t.newestTs,
+        passedAt: t.passedAt,
+        ended,
+      });
+      t.published = published;
+      this.stats.statesPublished++;
+    }
+    if (!detailsDue) {
+      t.detailsPending = true;
+      this.#scheduleDetails(t);
+    }
     t.lastCostMs = performance.now() - started;
     this.stats.evaluations++;
     this.stats.evaluationMs += t.lastCostMs;
-    const state = stateOf(t.info, t.task, grade, {
-      seq: t.seq,
-      evaluatedAt: now,
-      window,
-      lastReadingAt: t.newestTs,
-      passedAt: t.passedAt,
-      ended: endedAt !== undefined,
-    });
-    t.state = state;
-    return state;
+    return published;
   }
 
   /** An attempt this process did not follow, graded from the store (and kept). */
-  async #finalFromStore(attempt: LiveAttempt, task: TaskInfo): Promise<LiveState> {
+  async #finalFromStore(attempt: LiveAttempt, task: TaskInfo): Promise<PublishedState> {
     const endedAt = attempt.endedAt ?? this.#now();
     const from = Math.max(attempt.startedAt, endedAt - this.#keepMs);
     const window = { from, to: endedAt };
     const data = await loadGradingData(this.#store, attempt.kitId, window, [...task.sensors]);
-    const grade = gradeLive(task.rubric, window, data, task.options);
+    const grade = gradeLive(task.rubric, window, data, task.options, 'explained');
     const passedAt = await this.#firstPass(task, data, from, endedAt);
     let lastReadingAt: number | null = null;
     for (const points of Object.values(data.series)) {
       const last = points[points.length - 1];
       if (last) lastReadingAt = Math.max(lastReadingAt ?? -Infinity, last.ts);
     }
-    const state = stateOf(attempt, task, grade, {
+    const view = new LiveStateView(attempt, task.rubric.criteria);
+    grade.criteria.forEach((result, index) => view.render(index, result));
+    const published = view.publish({
       seq: 0,
       evaluatedAt: this.#now(),
       window,
@@ -1124,16 +1027,16 @@ export class LiveGrader {
       passedAt,
       ended: attempt.endedAt !== null,
     });
-    if (attempt.endedAt !== null) this.#remember(attempt.id, state, false);
-    return state;
+    if (attempt.endedAt !== null) this.#remember(attempt.id, published, false);
+    return published;
   }
 
   /** The state a leaderboard shows for an attempt; undefined while it is not graded yet. */
-  async #summaryState(attempt: LiveAttempt, task: TaskInfo): Promise<LiveState | undefined> {
+  async #summaryState(attempt: LiveAttempt, task: TaskInfo): Promise<PublishedState | undefined> {
     const tracked = this.#tracked.get(attempt.id);
-    if (tracked) return tracked.state;
+    if (tracked) return tracked.published;
     const ended = this.#ended.get(attempt.id);
-    if (ended) return ended.state;
+    if (ended) return ended.published;
     if (attempt.endedAt === null) return undefined;
     return this.#finalFromStore(attempt, task);
   }
@@ -1156,6 +1059,17 @@ export class LiveGrader {
     t.timer.unref();
   }
 
+  /** Evaluates again when the details are due, unless they were published meanwhile. */
+  #scheduleDetails(t: Tracked): void {
+    if (t.detailsTimer || this.#closed) return;
+    const delay = Math.max(0, t.detailsAt + this.#detailsEveryMs - this.#now());
+    t.detailsTimer = setTimeout(() => {
+      t.detailsTimer = undefined;
+      if (t.detailsPending && this.#tracked.get(t.info.id) === t) this.#markDirty(t);
+    }, delay);
+    t.detailsTimer.unref();
+  }
+
   #enqueue(t: Tracked): void {
     if (t.queued) return;
     t.queued = true;
@@ -1165,26 +1079,32 @@ export class LiveGrader {
     this.#keep(this.#drain());
   }
 
-  /** Evaluates queued attempts one at a time, yielding to I/O between them. */
+  /** Evaluates queued attempts one at a time, yielding to I/O every DRAIN_SLICE_MS. */
   async #drain(): Promise<void> {
     await null;
     try {
+      let slice = performance.now();
       while (this.#queue.length > 0 && !this.#closed) {
         const t = this.#queue.shift() as Tracked;
         t.queued = false;
         if (this.#tracked.get(t.info.id) !== t || !t.dirty || t.loading) continue;
         t.dirty = false;
         try {
-          const state = this.#evaluate(t);
-          this.#publish(attemptGradingTopic(t.info.id), state);
-          for (const listener of this.#listeners.get(t.info.id) ?? []) {
-            this.#call(listener, { type: 'grading', state });
+          const published = this.#evaluate(t);
+          if (published) {
+            this.#publish(attemptGradingTopic(t.info.id), published.json);
+            for (const listener of this.#listeners.get(t.info.id) ?? []) {
+              this.#call(listener, { type: 'grading', published });
+            }
+            if (t.info.sessionId) this.#markSession(t.info.sessionId);
           }
-          if (t.info.sessionId) this.#markSession(t.info.sessionId);
         } catch (error) {
           this.#log.warn({ attemptId: t.info.id, err: (error as Error).message }, 'live grading failed');
         }
-        await yieldToLoop();
+        if (performance.now() - slice >= DRAIN_SLICE_MS) {
+          await yieldToLoop();
+          slice = performance.now();
+        }
       }
     } finally {
       this.#draining = false;
@@ -1224,13 +1144,14 @@ export class LiveGrader {
     board.flushing = true;
     board.lastFlush = this.#now();
     try {
-      const leaderboard = await this.leaderboard(sessionId);
+      const leaderboard = await this.leaderboard(sessionId, BOARD_INPUTS_MAX_AGE_MS);
       if (!leaderboard || this.#closed) return;
-      const { generatedAt: _generatedAt, ...content } = leaderboard;
+      const { generatedAt, ...content } = leaderboard;
       const json = JSON.stringify(content);
       if (json !== board.lastJson) {
         board.lastJson = json;
-        this.#publish(sessionLeaderboardTopic(sessionId), leaderboard);
+        const stamped = `${json.slice(0, -1)},"generatedAt":${generatedAt}}`;
+        this.#publish(sessionLeaderboardTopic(sessionId), Buffer.from(stamped));
       }
       if (!leaderboard.running) board.expiresAt ??= this.#now() + this.#retentionMs;
     } catch (error) {
@@ -1246,13 +1167,14 @@ export class LiveGrader {
 
   // ------------------------------------------------------------ output
 
-  /** Publishes retained at QoS 0; `null` clears the retained message. */
-  #publish(topic: string, body: unknown): void {
+  /** Publishes retained at QoS 0: JSON bytes, or an object as JSON; `null` clears the retained message. */
+  #publish(topic: string, body: Buffer | object | null): void {
     if (!this.#aedes || this.#closed) return;
     const packet = {
       cmd: 'publish',
       topic,
-      payload: body === null ? Buffer.alloc(0) : Buffer.from(JSON.stringify(body)),
+      payload:
+        body === null ? Buffer.alloc(0) : Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body)),
       qos: 0,
       retain: true,
       dup: false,

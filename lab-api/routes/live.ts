@@ -145,23 +145,26 @@ export const liveRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin
       };
       streams.add(end);
       stream.on('close', end);
-      const send = (event: string, data: unknown, id?: number) => {
+      /** One event; `data` is JSON (the state's bytes as published, shared with MQTT). */
+      const send = (event: string, data: Buffer | string, id?: number) => {
         if (done) return;
-        stream.write(
-          `${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`,
-        );
+        stream.cork(); // one chunk on the wire
+        stream.write(`${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: `);
+        stream.write(data);
+        stream.write('\n\n');
+        stream.uncork();
       };
       const onUpdate = (update: LiveUpdate) => {
         if (update.type === 'closed') return end();
-        send('grading', update.state, update.state.seq);
+        send('grading', update.published.json, update.published.seq);
         if (update.type === 'end') {
-          send('end', { attemptId: attempt.id, endedAt: update.state.window.to });
+          send('end', JSON.stringify({ attemptId: attempt.id, endedAt: update.published.windowTo }));
           end();
         }
       };
 
       if (attempt.endedAt !== null) {
-        onUpdate({ type: 'end', state: await live.finalState(attempt) });
+        onUpdate({ type: 'end', published: await live.finalState(attempt) });
         return;
       }
       unsubscribe = live.subscribe(attempt.id, onUpdate);
@@ -174,7 +177,7 @@ export const liveRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin
         void assignments.attemptById(attempt.id).then(
           async (now) => {
             if (!now || now.endedAt === null || done || live.isTracking(attempt.id)) return;
-            onUpdate({ type: 'end', state: await live.finalState(now) });
+            onUpdate({ type: 'end', published: await live.finalState(now) });
           },
           () => {},
         );

@@ -5,11 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  createLiveMemo,
-  forgetScans,
   type GradingEvent,
-  gradeBuffers,
   gradeLive,
+  IncrementalGrading,
   type Rubric,
   SeriesBuffer,
   type SeriesPoint,
@@ -129,7 +127,11 @@ describe('incremental live evaluation', () => {
     const buffers = new Map(['temperature', 'humidity', 'fan'].map((name) => [name, new SeriesBuffer()]));
     const arrays: Record<string, SeriesPoint[]> = { temperature: [], humidity: [], fan: [] };
     const events: GradingEvent[] = [];
-    const memo = createLiveMemo();
+    const grading = new IncrementalGrading(
+      RUBRIC,
+      {},
+      { buffers: { series: buffers, events, commands: [] } },
+    );
     let newest = T0;
     let compared = 0;
     let late: { sensor: string; point: SeriesPoint } | undefined;
@@ -139,14 +141,27 @@ describe('incremental live evaluation', () => {
       for (const [name, buffer] of buffers) {
         if (buffer.unordered) {
           buffer.normalize();
-          forgetScans(memo, name);
+          grading.forget(name);
         }
       }
-      memo.flags.clear(); // authenticity is refreshed periodically; here every time, to compare it too
+      grading.refreshFlags(); // authenticity is refreshed periodically; here every time, to compare it too
       const window = { from: T0, to: newest + 1 };
-      const incremental = gradeBuffers(RUBRIC, window, { series: buffers, events, commands: [] }, {}, memo);
+      const incremental = grading.evaluate(window);
       const whole = gradeLive(RUBRIC, window, { series: arrays, events, commands: [] });
       expect(incremental).toEqual(whole);
+      // With less detail, the same verdicts (what live grading decides to publish on), and the
+      // same sentence and numbers without the spans (what a live state shows).
+      const verdicts = grading.evaluate(window, 'verdict');
+      expect(verdicts.total).toBe(whole.total);
+      expect(verdicts.criteria.map((c) => [c.id, c.score, c.passed])).toEqual(
+        whole.criteria.map((c) => [c.id, c.score, c.passed]),
+      );
+      whole.criteria.forEach((full, index) => {
+        expect(grading.result(index, 'explained')).toEqual({
+          ...full,
+          evidence: { measured: full.evidence.measured, spans: [] },
+        });
+      });
       compared++;
     };
 
@@ -167,7 +182,7 @@ describe('incremental live evaluation', () => {
       }
       const deliver = (s: string, p: SeriesPoint) => {
         const outcome = buffers.get(s)?.push(p.ts, p.value);
-        if (outcome === 'replaced') forgetScans(memo, s);
+        if (outcome === 'replaced') grading.forget(s);
         const array = arrays[s] as SeriesPoint[];
         const at = array.findIndex((q) => q.ts >= p.ts);
         if (at === -1) array.push(p);

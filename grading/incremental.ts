@@ -1,0 +1,213 @@
+/**
+ * A rubric evaluated again and again on an attempt's data while it grows (live grading), and once
+ * on data read back from the store (`gradeLive`). Criterion by criterion exactly as `gradeAttempt`
+ * evaluates it, but computing authenticity flags only for the sensors an authenticity criterion
+ * checks (live states carry no flags, and the flags are most of the cost on long windows).
+ *
+ * On live buffers, what costs in proportion to the window is kept between evaluations: each
+ * criterion that reads one series in one pass is a scan (criteria.ts) that takes only the
+ * readings appended since the last evaluation, and authenticity flags are reused until
+ * `refreshFlags`. Everything per evaluation is made once per attempt (the context, the flag
+ * lookup), since live grading runs a thousand of them a second.
+ */
+import type { Criterion, Rubric } from '../lab-api/rubric.ts';
+import { sensorFlags } from './authenticity.ts';
+import type { SeriesBuffer } from './buffer.ts';
+import { type CriterionScan, createScan, type GradingContext } from './criteria.ts';
+import { createContext, defaultAuthenticitySensors, evaluateCriterion } from './evaluate.ts';
+import type { Detail } from './evidence.ts';
+import type {
+  AuthenticityFlag,
+  CriterionResult,
+  GradeOptions,
+  GradingCommand,
+  GradingData,
+  GradingEvent,
+  SeriesPoint,
+  TimeWindow,
+} from './types.ts';
+
+/** A rubric evaluation without the authenticity flags nobody asked for. */
+export interface LiveGrade {
+  total: number;
+  maxTotal: number;
+  criteria: CriterionResult[];
+}
+
+/** An attempt's buffers, cut to the window and in time order (LiveGrader's trim does both). */
+export interface LiveBuffers {
+  readonly series: ReadonlyMap<string, SeriesBuffer>;
+  readonly events: readonly GradingEvent[];
+  readonly commands: readonly GradingCommand[];
+}
+
+/** How much to build of each criterion's result: one level for all, or one per criterion index. */
+export type DetailOf = Detail | ((index: number) => Detail);
+
+/**
+ * The rubric on the data in the window, once. `detail` `verdict` is enough to know what passes
+ * (the prefix scan that finds when stored data first passed).
+ */
+export function gradeLive(
+  rubric: Rubric,
+  window: TimeWindow,
+  data: GradingData,
+  options: GradeOptions = {},
+  detail: DetailOf = 'full',
+): LiveGrade {
+  return new IncrementalGrading(rubric, options, { data }).evaluate(window, detail);
+}
+
+interface ScanSlot {
+  scan: CriterionScan;
+  /** How many readings of its series buffer the scan has taken. */
+  fed: number;
+}
+
+/**
+ * An attempt's rubric on its live buffers (or, once, on stored data). The owner tells it when a
+ * series buffer changed other than by appending (`forget`: reordered, trimmed, a reading
+ * replaced), and when authenticity is due again (`refreshFlags`).
+ */
+export class IncrementalGrading {
+  readonly #rubric: Rubric;
+  readonly #options: GradeOptions;
+  readonly #buffers: LiveBuffers | undefined;
+  readonly #data: GradingData | undefined;
+  readonly #maxTotal: number;
+  readonly #needsDefaults: boolean;
+  /** Per criterion: its scan, null when its type has none, undefined when not made yet. */
+  readonly #scans: (ScanSlot | null | undefined)[];
+  readonly #flags = new Map<string, AuthenticityFlag[]>();
+  #defaults: string[] | undefined;
+  /** Points built from the buffers for the evaluators that read a whole series, this evaluation. */
+  readonly #built = new Map<string, SeriesPoint[]>();
+  #ctx: GradingContext;
+
+  constructor(
+    rubric: Rubric,
+    options: GradeOptions,
+    source: { buffers: LiveBuffers; data?: never } | { data: GradingData; buffers?: never },
+  ) {
+    this.#rubric = rubric;
+    this.#options = options;
+    this.#buffers = source.buffers;
+    this.#data = source.data;
+    this.#maxTotal = Math.round(rubric.criteria.reduce((sum, c) => sum + c.weight, 0) * 100) / 100;
+    this.#needsDefaults = rubric.criteria.some((c) => c.type === 'authenticity' && !c.params?.sensors);
+    // Stored data is graded through the evaluators' own passes: no scans kept.
+    this.#scans = rubric.criteria.map(() => (source.buffers ? undefined : null));
+    this.#ctx = source.buffers
+      ? this.#bufferContext(source.buffers)
+      : createContext(
+          { from: 0, to: 0 },
+          {
+            series: {},
+            events: [],
+            commands: [],
+          },
+        );
+  }
+
+  /** Every criterion on the window (the buffers must hold exactly the window's data). */
+  evaluate(window: TimeWindow, detail: DetailOf = 'full'): LiveGrade {
+    if (this.#data) this.#ctx = createContext(window, this.#data);
+    else {
+      this.#ctx.window = window;
+      this.#built.clear();
+    }
+    const n = this.#rubric.criteria.length;
+    const criteria: CriterionResult[] = new Array(n);
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      const result = this.result(i, typeof detail === 'function' ? detail(i) : detail);
+      criteria[i] = result;
+      total += result.score;
+    }
+    return { total: Math.round(total * 100) / 100, maxTotal: this.#maxTotal, criteria };
+  }
+
+  /** Criterion `index` again on the window of the last `evaluate`, e.g. with more detail. */
+  result(index: number, detail: Detail): CriterionResult {
+    const criterion = this.#rubric.criteria[index] as Criterion;
+    const slot = this.#scan(index, criterion);
+    if (slot) return slot.scan.finish(this.#ctx, detail);
+    return evaluateCriterion(criterion, this.#ctx, this.#flagsOf, this.#defaultSensors(), detail);
+  }
+
+  /** Forgets the scans that read `series` (its buffer changed other than by appending). */
+  forget(series: string): void {
+    this.#scans.forEach((slot, index) => {
+      if (slot?.scan.sensor === series) this.#scans[index] = undefined;
+    });
+  }
+
+  /** Authenticity flags are computed again at the next evaluation. */
+  refreshFlags(): void {
+    this.#flags.clear();
+    this.#defaults = undefined;
+  }
+
+  /** The criterion's scan, fed what its series buffer appended since; null when it has none. */
+  #scan(index: number, criterion: Criterion): ScanSlot | null {
+    let slot = this.#scans[index];
+    if (slot === null) return null;
+    if (slot === undefined) {
+      const scan = createScan(criterion);
+      slot = scan ? { scan, fed: 0 } : null;
+      this.#scans[index] = slot;
+      if (!slot) return null;
+    }
+    const buffer = this.#buffers?.series.get(slot.scan.sensor);
+    if (buffer) {
+      const { scan } = slot;
+      for (let i = slot.fed; i < buffer.length; i++) scan.add(buffer.tsAt(i), buffer.valueAt(i));
+      slot.fed = buffer.length;
+    }
+    return slot;
+  }
+
+  /** The authenticity flags of the sensors (each once, in order), computed when not kept. */
+  readonly #flagsOf = (sensors: readonly string[]): AuthenticityFlag[] => {
+    const all: AuthenticityFlag[] = [];
+    sensors.forEach((sensor, i) => {
+      if (sensors.indexOf(sensor) !== i) return;
+      let flags = this.#flags.get(sensor);
+      if (!flags) {
+        flags = sensorFlags(sensor, this.#ctx, this.#options);
+        this.#flags.set(sensor, flags);
+      }
+      all.push(...flags);
+    });
+    return all;
+  };
+
+  #defaultSensors(): readonly string[] {
+    if (!this.#needsDefaults) return [];
+    const names = this.#buffers ? [...this.#buffers.series.keys()] : Object.keys(this.#data?.series ?? {});
+    this.#defaults ??= defaultAuthenticitySensors(this.#rubric, this.#ctx, names, this.#options);
+    return this.#defaults;
+  }
+
+  #bufferContext(buffers: LiveBuffers): GradingContext {
+    const built = this.#built;
+    return {
+      window: { from: 0, to: 0 },
+      points(sensor) {
+        let points = built.get(sensor);
+        if (!points) {
+          points = buffers.series.get(sensor)?.points() ?? [];
+          built.set(sensor, points);
+        }
+        return points;
+      },
+      count: (sensor) => buffers.series.get(sensor)?.length ?? 0,
+      get events() {
+        return buffers.events;
+      },
+      get commands() {
+        return buffers.commands;
+      },
+    };
+  }
+}

@@ -1,0 +1,264 @@
+/**
+ * Live states as they are published: the JSON of an attempt's live grading, built for 1,000
+ * attempts a second. A state is the same document `JSON.stringify` would give for {@link LiveState},
+ * but assembled from parts kept between evaluations: the attempt's fields and each criterion's
+ * id, type, title and weight are serialized once; a criterion's score, sentence and numbers are
+ * serialized (to UTF-8, once) when live grading re-renders that criterion; publishing joins the
+ * bytes. One buffer serves the MQTT topic and every event stream.
+ */
+import type { Criterion } from '../lab-api/rubric.ts';
+import type { CriterionResult, CriterionTypeName, Localized, TimeWindow } from './types.ts';
+
+/** One criterion as the student sees it live: no time spans, the key numbers measured. */
+export interface LiveCriterionState {
+  id: string;
+  type: CriterionTypeName;
+  title: Criterion['title'];
+  weight: number;
+  score: number;
+  passed: boolean;
+  explanation: Localized;
+  measured: Record<string, number>;
+}
+
+/** An attempt's live grading state: what the MQTT topic and the event stream carry. */
+export interface LiveState {
+  attemptId: string;
+  assignmentId: string;
+  sessionId: string | null;
+  studentId: string;
+  teamId: string | null;
+  kitId: string;
+  /** Counts the evaluations of this attempt (in this process): newer states have higher numbers. */
+  seq: number;
+  /** When this state was computed (platform clock, ms). */
+  evaluatedAt: number;
+  /** The data graded: [from, to) in ms. */
+  window: TimeWindow;
+  /** Time of the newest reading in the buffer, or null before the first. */
+  lastReadingAt: number | null;
+  score: number;
+  maxScore: number;
+  /** Every criterion passes now. */
+  passed: boolean;
+  /** The first moment every criterion passed (stays once reached), or null. */
+  passedAt: number | null;
+  timeToPassSeconds: number | null;
+  ended: boolean;
+  criteria: LiveCriterionState[];
+}
+
+/** The attempt fields live grading needs (the lab API's Attempt has them). */
+export interface LiveAttempt {
+  id: string;
+  assignmentId: string;
+  sessionId: string | null;
+  studentId: string;
+  teamId: string | null;
+  kitId: string;
+  startedAt: number;
+  endedAt: number | null;
+}
+
+/** The fields of a state that change with each evaluation, apart from the criteria. */
+export interface LiveStateHeader {
+  seq: number;
+  evaluatedAt: number;
+  window: TimeWindow;
+  lastReadingAt: number | null;
+  passedAt: number | null;
+  ended: boolean;
+}
+
+/**
+ * A state as published: its JSON bytes, the numbers the leaderboard ranks by, and the whole
+ * state object, parsed from the JSON on first use (only tests and rare paths need it).
+ */
+export class PublishedState {
+  readonly attemptId: string;
+  readonly json: Buffer;
+  readonly seq: number;
+  readonly score: number;
+  readonly passed: boolean;
+  readonly timeToPassSeconds: number | null;
+  /** Ids of the criteria that pass. */
+  readonly passedIds: readonly string[];
+  readonly windowTo: number;
+  readonly lastReadingAt: number | null;
+  readonly ended: boolean;
+  #state: LiveState | undefined;
+
+  constructor(fields: Omit<PublishedState, 'state'>) {
+    this.attemptId = fields.attemptId;
+    this.json = fields.json;
+    this.seq = fields.seq;
+    this.score = fields.score;
+    this.passed = fields.passed;
+    this.timeToPassSeconds = fields.timeToPassSeconds;
+    this.passedIds = fields.passedIds;
+    this.windowTo = fields.windowTo;
+    this.lastReadingAt = fields.lastReadingAt;
+    this.ended = fields.ended;
+  }
+
+  get state(): LiveState {
+    this.#state ??= JSON.parse(this.json.toString('utf8')) as LiveState;
+    return this.#state;
+  }
+}
+
+/** Scores as dashboards show them: to 0.1 point. */
+export const SHOWN_STEP = 0.1;
+const shown = (score: number) => Math.round(score / SHOWN_STEP);
+
+const CLOSE = Buffer.from(']}');
+const EMPTY = Buffer.alloc(0);
+const json = (value: unknown) => JSON.stringify(value);
+
+/**
+ * What was last rendered of an attempt's live state. Each criterion is three pieces of JSON: its
+ * id, type, title and weight (once), its score and pass (whenever they change), its sentence
+ * and numbers (when its pass flips, and at each refresh of the details); `publish` joins them.
+ */
+export class LiveStateView {
+  readonly #attempt: LiveAttempt;
+  readonly #head: string;
+  readonly #ids: string[];
+  readonly #prefixes: Buffer[];
+  readonly #maxScore: number;
+  readonly #scores: number[];
+  readonly #passed: boolean[];
+  readonly #verdicts: Buffer[];
+  readonly #details: Buffer[];
+  #published = false;
+  #lastHeader: LiveStateHeader | undefined;
+
+  constructor(attempt: LiveAttempt, criteria: readonly Criterion[]) {
+    this.#attempt = attempt;
+    this.#head =
+      `{"attemptId":${json(attempt.id)},"assignmentId":${json(attempt.assignmentId)},` +
+      `"sessionId":${json(attempt.sessionId)},"studentId":${json(attempt.studentId)},` +
+      `"teamId":${json(attempt.teamId)},"kitId":${json(attempt.kitId)},"seq":`;
+    this.#ids = criteria.map((c) => c.id);
+    this.#prefixes = criteria.map((c) =>
+      Buffer.from(
+        `{"id":${json(c.id)},"type":${json(c.type)},"title":${json(c.title ?? c.id)},"weight":${json(c.weight)},`,
+      ),
+    );
+    this.#maxScore = Math.round(criteria.reduce((sum, c) => sum + c.weight, 0) * 100) / 100;
+    this.#scores = criteria.map(() => Number.NaN);
+    this.#passed = criteria.map(() => false);
+    this.#verdicts = criteria.map(() => EMPTY);
+    this.#details = criteria.map(() => EMPTY);
+  }
+
+  /**
+   * Whether a student would see the verdicts differ from the last state published (always before
+   * the first): a pass that flipped, or a score — of a criterion or in all — that moved as shown
+   * (to {@link SHOWN_STEP}). Smaller moves wait for the next refresh of the details.
+   */
+  differs(verdicts: readonly CriterionResult[]): boolean {
+    if (!this.#published) return true;
+    let total = 0;
+    let before = 0;
+    for (let i = 0; i < verdicts.length; i++) {
+      const verdict = verdicts[i] as CriterionResult;
+      const score = this.#scores[i] as number;
+      if (verdict.passed !== this.#passed[i] || shown(verdict.score) !== shown(score)) return true;
+      total += verdict.score;
+      before += score;
+    }
+    return shown(total) !== shown(before);
+  }
+
+  /**
+   * Brings the criteria to the verdicts: each whose pass flipped (or, with `everything`, each) gets
+   * its sentence and numbers again from `explain(index)`; each whose score moved gets its new
+   * score. Returns how many were explained.
+   */
+  update(
+    verdicts: readonly CriterionResult[],
+    explain: (index: number) => CriterionResult,
+    everything: boolean,
+  ): number {
+    let explained = 0;
+    for (let i = 0; i < verdicts.length; i++) {
+      const verdict = verdicts[i] as CriterionResult;
+      if (everything || verdict.passed !== this.#passed[i] || this.#details[i] === EMPTY) {
+        this.render(i, explain(i));
+        explained++;
+      } else if (verdict.score !== this.#scores[i]) {
+        this.#setVerdict(i, verdict);
+      }
+    }
+    return explained;
+  }
+
+  /** Renders criterion `index` whole from a result with its sentence and numbers (`explained` or `full`). */
+  render(index: number, result: CriterionResult): void {
+    this.#setVerdict(index, result);
+    this.#details[index] = Buffer.from(
+      `"explanation":${json(result.explanation)},"measured":${json(result.evidence.measured)}}`,
+    );
+  }
+
+  #setVerdict(index: number, result: CriterionResult): void {
+    this.#scores[index] = result.score;
+    this.#passed[index] = result.passed;
+    this.#verdicts[index] = Buffer.from(`"score":${json(result.score)},"passed":${result.passed},`);
+  }
+
+  /** The state with every criterion as last rendered (each must have been rendered once). */
+  publish(header: LiveStateHeader): PublishedState {
+    this.#published = true;
+    this.#lastHeader = header;
+    const attempt = this.#attempt;
+    let total = 0;
+    const passedIds: string[] = [];
+    for (let i = 0; i < this.#scores.length; i++) {
+      total += this.#scores[i] as number;
+      if (this.#passed[i]) passedIds.push(this.#ids[i] as string);
+    }
+    const score = Math.round(total * 100) / 100;
+    const passed = this.#scores.length > 0 && passedIds.length === this.#scores.length;
+    const timeToPassSeconds = header.passedAt === null ? null : (header.passedAt - attempt.startedAt) / 1000;
+    const head =
+      `${this.#head}${header.seq},"evaluatedAt":${header.evaluatedAt},` +
+      `"window":{"from":${header.window.from},"to":${header.window.to}},` +
+      `"lastReadingAt":${json(header.lastReadingAt)},"score":${score},"maxScore":${this.#maxScore},` +
+      `"passed":${passed},"passedAt":${json(header.passedAt)},"timeToPassSeconds":${json(timeToPassSeconds)},` +
+      `"ended":${header.ended},"criteria":[`;
+    // One buffer, filled in place: the head, then each criterion's three pieces.
+    let length = Buffer.byteLength(head) + CLOSE.length + Math.max(0, this.#prefixes.length - 1);
+    for (let i = 0; i < this.#prefixes.length; i++) {
+      length += (this.#prefixes[i] as Buffer).length + (this.#verdicts[i] as Buffer).length;
+      length += (this.#details[i] as Buffer).length;
+    }
+    const bytes = Buffer.allocUnsafe(length);
+    let at = bytes.write(head, 0);
+    for (let i = 0; i < this.#prefixes.length; i++) {
+      if (i > 0) at = bytes.writeUInt8(0x2c, at); // ,
+      at += (this.#prefixes[i] as Buffer).copy(bytes, at);
+      at += (this.#verdicts[i] as Buffer).copy(bytes, at);
+      at += (this.#details[i] as Buffer).copy(bytes, at);
+    }
+    CLOSE.copy(bytes, at);
+    return new PublishedState({
+      attemptId: attempt.id,
+      json: bytes,
+      seq: header.seq,
+      score,
+      passed,
+      timeToPassSeconds,
+      passedIds,
+      windowTo: header.window.to,
+      lastReadingAt: header.lastReadingAt,
+      ended: header.ended,
+    });
+  }
+
+  /** The last state published again, marked ended (when evaluating at the end failed); undefined before the first. */
+  republishEnded(): PublishedState | undefined {
+    return this.#lastHeader && this.publish({ ...this.#lastHeader, ended: true });
+  }
+}

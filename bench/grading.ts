@@ -45,7 +45,7 @@ import { createEmbeddedStore, type TelemetryStore } from '../telemetry/index.ts'
 import { createInfluxStore } from '../telemetry/influxdb.ts';
 import { createInfluxDatabase, serverAvailable, startInfluxd } from '../tests/harness/servers.ts';
 import { percentile } from './load.ts';
-import { emitResult, profileCpu, sleep, watchGc } from './report.ts';
+import { emitResult, profileCpu, sleep, threadCpuSeconds, watchGc } from './report.ts';
 
 export interface GradingBenchOptions {
   /** Final grading: kits (attempts) of the class. */
@@ -801,9 +801,11 @@ async function liveRun(opts: GradingBenchOptions, historyMinutes: number, genera
     const evaluationsBefore = grader.stats.evaluations;
     const renderedBefore = grader.stats.criteriaRendered;
     const delaysBefore = grader.stats.delayHistogram.slice();
+    const threadsBefore = threadCpuSeconds();
     const cpu = process.cpuUsage();
     const wallStart = performance.now();
     await sleep(opts.liveSeconds * 1000);
+    const threadsAfter = threadCpuSeconds();
     const wall = performance.now() - wallStart;
     const percent = cpuPercent(cpu, wall);
     const evaluationPercent = (100 * (grader.stats.evaluationMs - evaluationMsBefore)) / wall;
@@ -852,6 +854,13 @@ async function liveRun(opts: GradingBenchOptions, historyMinutes: number, genera
       stateAgeP99Seconds: r2(percentile(ages, 99)),
       gradedWindowMinutesP50: r2(percentile(windows, 50)),
       processCpuPercent: r2(percent),
+      // Of which the main thread (grading, and the generator) and the other threads (V8's GC helpers).
+      ...(threadsBefore && threadsAfter
+        ? {
+            mainThreadPercent: r2((100 * (threadsAfter.main - threadsBefore.main) * 1000) / wall),
+            otherThreadsPercent: r2((100 * (threadsAfter.others - threadsBefore.others) * 1000) / wall),
+          }
+        : {}),
       generatorCpuPercent: r2(generatorPercent),
       cpuPercent: r2(net),
       // The rubric evaluations alone (wall time inside them), apart from building and publishing states.

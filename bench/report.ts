@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 
 /** One JSON line per benchmark run. */
@@ -74,4 +75,26 @@ export async function watchGc(): Promise<() => Record<string, number>> {
     observer.disconnect();
     return Object.fromEntries(Object.entries(totals).map(([kind, ms]) => [kind, Math.round(ms)]));
   };
+}
+
+/**
+ * CPU seconds so far of the process's main thread and of its other threads (V8's garbage
+ * collector and compiler helpers, libuv's pool), from /proc on Linux; undefined elsewhere.
+ */
+export function threadCpuSeconds(): { main: number; others: number } | undefined {
+  try {
+    let main = 0;
+    let others = 0;
+    for (const tid of readdirSync('/proc/self/task')) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const seconds = (Number(fields[11]) + Number(fields[12])) / 100;
+      if (Number(tid) === process.pid) main += seconds;
+      else others += seconds;
+    }
+    return { main, others };
+  } catch {
+    return undefined;
+  }
 }

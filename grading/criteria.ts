@@ -48,16 +48,25 @@ export interface CriterionScan {
   finish(ctx: GradingContext, detail?: Detail): CriterionResult;
 }
 
+export interface ScanOptions {
+  /**
+   * Whether to keep the evidence spans as readings arrive (default true). Live grading does not:
+   * it never shows them, and over hours of noisy data they are most of a scan's memory. A scan
+   * without them gives `full` results with the spans it has: none.
+   */
+  spans?: boolean;
+}
+
 /** The scan of a criterion whose evaluator reads one series in one pass; undefined for the others. */
-export function createScan(criterion: Criterion): CriterionScan | undefined {
+export function createScan(criterion: Criterion, options: ScanOptions = {}): CriterionScan | undefined {
   switch (criterion.type) {
     case 'sampling':
-      return new SamplingScan(criterion);
+      return new SamplingScan(criterion, options);
     case 'completeness':
-      return new CompletenessScan(criterion);
+      return new CompletenessScan(criterion, options);
     case 'range':
     case 'tolerance':
-      return new RangeScan(criterion);
+      return new RangeScan(criterion, options);
     case 'stability':
       return new StabilityScan(criterion);
     case 'threshold_response':
@@ -137,8 +146,8 @@ export class SamplingScan implements CriterionScan {
   #count = 0;
   #first: number | undefined;
   #prev: number | undefined;
-  /** Spans of closed stretches and slow intervals, in the order they closed. */
-  readonly #spans: EvidenceSpan[] = [];
+  /** Spans of closed stretches and slow intervals, in the order they closed (null: not kept). */
+  readonly #spans: EvidenceSpan[] | null;
   #longest = { ms: 0, rateHz: 0 };
   #slow: { from: number; to: number; count: number; longest: number } | undefined;
   #slowIntervals = 0;
@@ -148,9 +157,10 @@ export class SamplingScan implements CriterionScan {
   #runCount = 0;
   #runIntervals = new Histogram();
 
-  constructor(criterion: CriterionOf<'sampling'>) {
+  constructor(criterion: CriterionOf<'sampling'>, options: ScanOptions = {}) {
     this.#criterion = criterion;
     this.sensor = criterion.params.sensor;
+    this.#spans = options.spans === false ? null : [];
     const { minHz, maxIntervalSeconds } = criterion.params;
     this.#allowedMs =
       maxIntervalSeconds !== undefined
@@ -239,7 +249,7 @@ export class SamplingScan implements CriterionScan {
       return noReadings(criterion, sensor, { longestStretchMinutes: 0, ...required });
 
     // The open slow span and stretch close here without changing the scan (more may follow).
-    const spans = detail === 'full' ? [...this.#spans] : null;
+    const spans = detail === 'full' ? [...(this.#spans ?? [])] : null;
     const slow = this.#slow;
     this.#closeSlow(spans);
     this.#slow = slow;
@@ -307,15 +317,17 @@ export class CompletenessScan implements CriterionScan {
   #count = 0;
   #first: number | undefined;
   #last: number | undefined;
-  /** Gaps between readings (the window's edges are added by `finish`). */
-  readonly #gapSpans: EvidenceSpan[] = [];
+  /** Gaps between readings (the window's edges are added by `finish`; null: not kept). */
+  readonly #gapSpans: EvidenceSpan[] | null;
+  #gaps = 0;
   #missing = 0;
   #longestGap = 0;
   readonly #intervals = new Histogram();
 
-  constructor(criterion: CriterionOf<'completeness'>) {
+  constructor(criterion: CriterionOf<'completeness'>, options: ScanOptions = {}) {
     this.#criterion = criterion;
     this.sensor = criterion.params.sensor;
+    this.#gapSpans = options.spans === false ? null : [];
     this.#maxGapMs = criterion.params.maxGapSeconds * 1000;
   }
 
@@ -331,7 +343,8 @@ export class CompletenessScan implements CriterionScan {
     const gap = this.#gap(last, ts, '');
     if (gap) {
       this.#missing += gap.to - gap.from;
-      this.#gapSpans.push(gap);
+      this.#gaps++;
+      this.#gapSpans?.push(gap);
     }
   }
 
@@ -367,11 +380,11 @@ export class CompletenessScan implements CriterionScan {
     const passed = atLeast(coverage, minPercent);
     const fraction = minPercent > 0 ? coverage / minPercent : 1;
     if (detail === 'verdict') return verdict(criterion, passed, fraction);
-    const gaps = this.#gapSpans.length + (startGap ? 1 : 0) + (endGap ? 1 : 0);
+    const gaps = this.#gaps + (startGap ? 1 : 0) + (endGap ? 1 : 0);
     const spans: EvidenceSpan[] = [];
     if (detail === 'full') {
       if (startGap) spans.push(startGap);
-      spans.push(...this.#gapSpans);
+      spans.push(...(this.#gapSpans ?? []));
       if (endGap) spans.push(endGap);
       if (gaps === 0) {
         spans.push({ from: first, to: last, ok: true, note: `no gap longer than ${fmt(maxGapSeconds)} s` });
@@ -437,13 +450,15 @@ export class RangeScan implements CriterionScan {
   #sum = 0;
   #maxDeviation = Number.NEGATIVE_INFINITY;
   #sumDeviation = 0;
-  readonly #spans: EvidenceSpan[] = [];
+  /** Runs closed so far as spans (null: not kept). */
+  readonly #spans: EvidenceSpan[] | null;
   #outsideRuns = 0;
   #run: InsideRun | undefined;
 
-  constructor(criterion: CriterionOf<'range'> | CriterionOf<'tolerance'>) {
+  constructor(criterion: CriterionOf<'range'> | CriterionOf<'tolerance'>, options: ScanOptions = {}) {
     this.#criterion = criterion;
     this.sensor = criterion.params.sensor;
+    this.#spans = options.spans === false ? null : [];
     if (criterion.type === 'range') {
       const { min, max } = criterion.params;
       this.#inside = (v) => atLeast(v, min) && atMost(v, max);
@@ -475,7 +490,7 @@ export class RangeScan implements CriterionScan {
       run.hi = Math.max(run.hi, v);
       return;
     }
-    if (run) this.#spans.push(this.#runSpan(run, ts));
+    if (run && this.#spans) this.#spans.push(this.#runSpan(run, ts));
     if (!ok) this.#outsideRuns++;
     this.#run = { ok, from: ts, last: ts, count: 1, lo: v, hi: v };
   }
@@ -519,8 +534,9 @@ export class RangeScan implements CriterionScan {
       measured.maxDeviation = this.#maxDeviation;
       measured.meanDeviation = this.#sumDeviation / n;
     }
-    const spans = detail === 'full' ? [...this.#spans] : [];
-    if (this.#run && detail === 'full') spans.push(this.#runSpan(this.#run, this.#run.last));
+    const full = detail === 'full' && this.#spans !== null;
+    const spans = full ? [...(this.#spans ?? [])] : [];
+    if (this.#run && full) spans.push(this.#runSpan(this.#run, this.#run.last));
     const outsideRuns = this.#outsideRuns;
     const explanation = passed
       ? say(

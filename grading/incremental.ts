@@ -13,7 +13,7 @@
 import type { Criterion, Rubric } from '../lab-api/rubric.ts';
 import { sensorFlags } from './authenticity.ts';
 import type { SeriesBuffer } from './buffer.ts';
-import { type CriterionScan, createScan, type GradingContext } from './criteria.ts';
+import { type CriterionScan, createScan, type GradingContext, type ScanOptions } from './criteria.ts';
 import { createContext, defaultAuthenticitySensors, evaluateCriterion } from './evaluate.ts';
 import type { Detail } from './evidence.ts';
 import type {
@@ -67,7 +67,8 @@ interface ScanSlot {
 /**
  * An attempt's rubric on its live buffers (or, once, on stored data). The owner tells it when a
  * series buffer changed other than by appending (`forget`: reordered, trimmed, a reading
- * replaced), and when authenticity is due again (`refreshFlags`).
+ * replaced), and when authenticity is due again (`refreshFlags`). With `{ spans: false }` its
+ * scans keep no evidence spans (live grading shows none): `full` results then lack theirs.
  */
 export class IncrementalGrading {
   readonly #rubric: Rubric;
@@ -76,6 +77,7 @@ export class IncrementalGrading {
   readonly #data: GradingData | undefined;
   readonly #maxTotal: number;
   readonly #needsDefaults: boolean;
+  readonly #spans: boolean;
   /** Per criterion: its scan, null when its type has none, undefined when not made yet. */
   readonly #scans: (ScanSlot | null | undefined)[];
   readonly #flags = new Map<string, AuthenticityFlag[]>();
@@ -88,7 +90,9 @@ export class IncrementalGrading {
     rubric: Rubric,
     options: GradeOptions,
     source: { buffers: LiveBuffers; data?: never } | { data: GradingData; buffers?: never },
+    scanOptions: ScanOptions = {},
   ) {
+    this.#spans = scanOptions.spans !== false;
     this.#rubric = rubric;
     this.#options = options;
     this.#buffers = source.buffers;
@@ -153,7 +157,7 @@ export class IncrementalGrading {
     let slot = this.#scans[index];
     if (slot === null) return null;
     if (slot === undefined) {
-      const scan = createScan(criterion);
+      const scan = createScan(criterion, { spans: this.#spans });
       slot = scan ? { scan, fed: 0 } : null;
       this.#scans[index] = slot;
       if (!slot) return null;

@@ -117,8 +117,9 @@ const json = (value: unknown) => JSON.stringify(value);
 
 /**
  * What was last rendered of an attempt's live state. Each criterion is three pieces of JSON: its
- * id, type, title and weight (once), its score and pass (whenever they change), its sentence
- * and numbers (when its pass flips, and at each refresh of the details); `publish` joins them.
+ * id, type, title and weight (once), its score and pass (kept as numbers, written at each
+ * publish), its sentence and numbers (when its pass flips, and at each refresh of the details);
+ * `publish` joins them.
  */
 export class LiveStateView {
   readonly #attempt: LiveAttempt;
@@ -128,7 +129,6 @@ export class LiveStateView {
   readonly #maxScore: number;
   readonly #scores: number[];
   readonly #passed: boolean[];
-  readonly #verdicts: Buffer[];
   readonly #details: Buffer[];
   #published = false;
   #lastHeader: LiveStateHeader | undefined;
@@ -148,7 +148,6 @@ export class LiveStateView {
     this.#maxScore = Math.round(criteria.reduce((sum, c) => sum + c.weight, 0) * 100) / 100;
     this.#scores = criteria.map(() => Number.NaN);
     this.#passed = criteria.map(() => false);
-    this.#verdicts = criteria.map(() => EMPTY);
     this.#details = criteria.map(() => EMPTY);
   }
 
@@ -205,7 +204,6 @@ export class LiveStateView {
   #setVerdict(index: number, result: CriterionResult): void {
     this.#scores[index] = result.score;
     this.#passed[index] = result.passed;
-    this.#verdicts[index] = Buffer.from(`"score":${json(result.score)},"passed":${result.passed},`);
   }
 
   /** The state with every criterion as last rendered (each must have been rendered once). */
@@ -228,21 +226,28 @@ export class LiveStateView {
       `"lastReadingAt":${json(header.lastReadingAt)},"score":${score},"maxScore":${this.#maxScore},` +
       `"passed":${passed},"passedAt":${json(header.passedAt)},"timeToPassSeconds":${json(timeToPassSeconds)},` +
       `"ended":${header.ended},"criteria":[`;
-    // One buffer, filled in place: the head, then each criterion's three pieces.
+    // One buffer, filled in place: the head, then each criterion's pieces (score and pass are
+    // written here: they change most often, and numbers cost nothing to keep).
+    const verdicts = this.#scores.map((s, i) => `"score":${json(s)},"passed":${this.#passed[i]},`);
     let length = Buffer.byteLength(head) + CLOSE.length + Math.max(0, this.#prefixes.length - 1);
     for (let i = 0; i < this.#prefixes.length; i++) {
-      length += (this.#prefixes[i] as Buffer).length + (this.#verdicts[i] as Buffer).length;
+      length += (this.#prefixes[i] as Buffer).length + (verdicts[i] as string).length;
       length += (this.#details[i] as Buffer).length;
     }
     const bytes = Buffer.allocUnsafe(length);
     let at = bytes.write(head, 0);
     for (let i = 0; i < this.#prefixes.length; i++) {
-      if (i > 0) at = bytes.writeUInt8(0x2c, at); // ,
-      at += (this.#prefixes[i] as Buffer).copy(bytes, at);
-      at += (this.#verdicts[i] as Buffer).copy(bytes, at);
-      at += (this.#details[i] as Buffer).copy(bytes, at);
+      if (i > 0) bytes[at++] = 0x2c; // ,
+      // TypedArray#set: a plain copy (Buffer#copy costs a call into C++ each).
+      const prefix = this.#prefixes[i] as Buffer;
+      bytes.set(prefix, at);
+      at += prefix.length;
+      at += bytes.write(verdicts[i] as string, at, 'latin1');
+      const details = this.#details[i] as Buffer;
+      bytes.set(details, at);
+      at += details.length;
     }
-    CLOSE.copy(bytes, at);
+    bytes.set(CLOSE, at);
     return new PublishedState({
       attemptId: attempt.id,
       json: bytes,

@@ -74,8 +74,11 @@ export const LIVE_DEFAULTS = {
   maxPointsPerSensor: 36_000,
   /** Events, and commands, kept per attempt. */
   maxEventsPerAttempt: 10_000,
-  /** Each kit's latest records are held this long, for attempts discovered after they arrived. */
-  recentMs: 30_000,
+  /**
+   * Each kit's latest records are held this long, for attempts discovered after they arrived
+   * (a poll later, before the writer has stored them).
+   */
+  recentMs: 5_000,
   recentMaxRecords: 600,
   /** An ended attempt's final state (and a finished session's leaderboard) stays this long. */
   endedRetentionMs: 3_600_000,
@@ -84,6 +87,8 @@ export const LIVE_DEFAULTS = {
   heartbeatMs: 15_000,
 } as const;
 
+/** Live states show no evidence spans: the scans do not keep them. */
+const LIVE_SCANS = { spans: false } as const;
 /** Steps of the prefix scan that finds when data read back from the store first passed. */
 const SCAN_STEPS = 120;
 /**
@@ -152,13 +157,13 @@ export interface Leaderboard {
   teams: LeaderboardTeam[];
 }
 
+const byName = new Intl.Collator('zh-CN');
+
 /** Orders a leaderboard: score (high first), time to pass (short first, null last), then name. */
 export function rankTeams<T extends { score: number; timeToPassSeconds: number | null; teamName: string }>(
   teams: readonly T[],
 ): (T & { rank: number })[] {
-  const sorted = [...teams].sort(
-    (a, b) => better(a, b) || a.teamName.localeCompare(b.teamName, 'zh-CN') || 0,
-  );
+  const sorted = [...teams].sort((a, b) => better(a, b) || byName.compare(a.teamName, b.teamName));
   let rank = 0;
   let previous: T | undefined;
   return sorted.map((team, index) => {
@@ -557,7 +562,8 @@ export class LiveGrader {
     };
     const best = new Map<string, { summary: Summary; attempts: number }>();
     for (const attempt of inputs.attempts) {
-      const state = await this.#summaryState(attempt, task);
+      // Followed or recently ended (no await: a board is built every second); else from the store.
+      const state = this.#knownState(attempt.id) ?? (await this.#summaryState(attempt, task));
       const summary: Summary = {
         attemptId: attempt.id,
         startedAt: attempt.startedAt,
@@ -716,7 +722,7 @@ export class LiveGrader {
       pendingSince: null,
     };
     const t: Tracked = Object.assign(fields, {
-      grading: new IncrementalGrading(task.rubric, task.options, { buffers: fields }),
+      grading: new IncrementalGrading(task.rubric, task.options, { buffers: fields }, LIVE_SCANS),
     });
     this.#tracked.set(info.id, t);
     let ids = this.#byKit.get(info.kitId);
@@ -748,7 +754,7 @@ export class LiveGrader {
         newest = Math.max(newest ?? -Infinity, (points[points.length - 1] as SeriesPoint).ts);
       }
       // The buffers are new arrays: scans start over on them.
-      t.grading = new IncrementalGrading(t.task.rubric, t.task.options, { buffers: t });
+      t.grading = new IncrementalGrading(t.task.rubric, t.task.options, { buffers: t }, LIVE_SCANS);
       t.flagsAt = 0;
       t.events = [...stored.events, ...t.events];
       t.commands = [...stored.commands, ...t.commands];
@@ -1029,6 +1035,10 @@ export class LiveGrader {
     });
     if (attempt.endedAt !== null) this.#remember(attempt.id, published, false);
     return published;
+  }
+
+  #knownState(attemptId: string): PublishedState | undefined {
+    return this.#tracked.get(attemptId)?.published ?? this.#ended.get(attemptId)?.published;
   }
 
   /** The state a leaderboard shows for an attempt; undefined while it is not graded yet. */

@@ -127,11 +127,10 @@ describe('incremental live evaluation', () => {
     const buffers = new Map(['temperature', 'humidity', 'fan'].map((name) => [name, new SeriesBuffer()]));
     const arrays: Record<string, SeriesPoint[]> = { temperature: [], humidity: [], fan: [] };
     const events: GradingEvent[] = [];
-    const grading = new IncrementalGrading(
-      RUBRIC,
-      {},
-      { buffers: { series: buffers, events, commands: [] } },
-    );
+    const live = { series: buffers, events, commands: [] };
+    const grading = new IncrementalGrading(RUBRIC, {}, { buffers: live });
+    // As live grading keeps them: scans without evidence spans.
+    const lean = new IncrementalGrading(RUBRIC, {}, { buffers: live }, { spans: false });
     let newest = T0;
     let compared = 0;
     let late: { sensor: string; point: SeriesPoint } | undefined;
@@ -142,22 +141,25 @@ describe('incremental live evaluation', () => {
         if (buffer.unordered) {
           buffer.normalize();
           grading.forget(name);
+          lean.forget(name);
         }
       }
-      grading.refreshFlags(); // authenticity is refreshed periodically; here every time, to compare it too
+      // Authenticity is refreshed periodically; here every time, to compare it too.
+      grading.refreshFlags();
+      lean.refreshFlags();
       const window = { from: T0, to: newest + 1 };
       const incremental = grading.evaluate(window);
       const whole = gradeLive(RUBRIC, window, { series: arrays, events, commands: [] });
       expect(incremental).toEqual(whole);
       // With less detail, the same verdicts (what live grading decides to publish on), and the
       // same sentence and numbers without the spans (what a live state shows).
-      const verdicts = grading.evaluate(window, 'verdict');
+      const verdicts = lean.evaluate(window, 'verdict');
       expect(verdicts.total).toBe(whole.total);
       expect(verdicts.criteria.map((c) => [c.id, c.score, c.passed])).toEqual(
         whole.criteria.map((c) => [c.id, c.score, c.passed]),
       );
       whole.criteria.forEach((full, index) => {
-        expect(grading.result(index, 'explained')).toEqual({
+        expect(lean.result(index, 'explained')).toEqual({
           ...full,
           evidence: { measured: full.evidence.measured, spans: [] },
         });
@@ -182,7 +184,10 @@ describe('incremental live evaluation', () => {
       }
       const deliver = (s: string, p: SeriesPoint) => {
         const outcome = buffers.get(s)?.push(p.ts, p.value);
-        if (outcome === 'replaced') grading.forget(s);
+        if (outcome === 'replaced') {
+          grading.forget(s);
+          lean.forget(s);
+        }
         const array = arrays[s] as SeriesPoint[];
         const at = array.findIndex((q) => q.ts >= p.ts);
         if (at === -1) array.push(p);

@@ -1,7 +1,7 @@
 /**
  * Live grading: while an attempt runs, its rubric is evaluated again as the kit's telemetry
- * arrives, and each criterion's state is pushed to the student within about a second — retained on
- * the MQTT topic `iotlab/v1/attempts/<attemptId>/grading` (for dashboards) and to the HTTP event
+ * arrives, and what a student sees change — a criterion turning green or red, a score moving —
+ * is pushed within about a second of the reading that changed it, retained on the MQTT topic `iotlab/v1/attempts/<attemptId>/grading` (for dashboards) and to the HTTP event
  * streams of `GET /api/v1/attempts/:id/live` (lab-api/routes/live.ts). Competition mode (技能竞赛)
  * ranks a lab session's teams on the same states: `GET /api/v1/sessions/:id/leaderboard`, and
  * retained on `iotlab/v1/sessions/<sessionId>/leaderboard` whenever it changes.
@@ -13,21 +13,30 @@
  *   attempts ended by `endSession`); an attempt is picked up at most one poll after it starts, and
  *   finished at most one poll after it ends.
  * - **Buffer.** A new attempt's buffer starts with what the store already holds for its window
- *   (`loadGradingData`, so a restart loses nothing) plus the kit's records of the last 30 s held in
+ *   (`loadGradingData`, so a restart loses nothing) plus the kit's records of the last 5 s held in
  *   memory (those the writer may not have flushed yet); then every record the ingest accepts for
  *   the kit (`Ingest.addListener`) is appended: the rubric's series, and the `@event.*` /
  *   `@command.*` series as events and commands. Memory is bounded: the last `keepMs` (2 h) of the
  *   attempt and at most `maxPointsPerSensor` readings per series; a longer attempt is graded live
  *   on its last 2 h (the final grade, in grades, covers the whole window).
  * - **Evaluation.** When new data arrived, the rubric is evaluated again, at most once per
- *   `minIntervalMs` (1 s) per attempt, on one queue that yields to I/O between attempts. It is the
- *   engine's own per-criterion evaluation (`evaluateCriterion`, as `gradeAttempt` does), minus the
- *   authenticity flags of sensors no criterion asks about; copy and replay detection against other
- *   kits and earlier attempts is left to the final grade. Authenticity flags are recomputed every
- *   30 s (`authenticityEveryMs`; every 20th of the window beyond 10 min) and at the end, and
- *   reused in between. An evaluation that takes long (more than
- *   a tenth of the interval) spaces that attempt's evaluations out, so one heavy rubric cannot
- *   take the process.
+ *   `minIntervalMs` (1 s) per attempt, on one queue that yields to I/O every few milliseconds. It
+ *   is the engine's own per-criterion evaluation (incremental.ts: scans fed only the new readings,
+ *   exactly what `gradeAttempt` gives), minus the authenticity flags of sensors no criterion asks
+ *   about; copy and replay detection against other kits and earlier attempts is left to the final
+ *   grade. Authenticity flags are recomputed every 30 s (`authenticityEveryMs`; every 20th of the
+ *   window beyond 10 min) and at the end, and reused in between. An evaluation that takes long
+ *   (more than a tenth of the interval) spaces that attempt's evaluations out, so one heavy rubric
+ *   cannot take the process.
+ * - **Publishing what changed.** Each evaluation first computes verdicts only (score and pass of
+ *   every criterion, no sentences). A state is published when a student would see a difference:
+ *   a pass that flipped (that criterion's sentence and numbers are rendered again at once) or a
+ *   score, of a criterion or in all, that moved as dashboards show it (0.1 point; the new scores
+ *   go out, sentences stay); and every `detailsEveryMs` (15 s) while data arrives, with every
+ *   criterion's sentence and numbers rendered again. A state is the JSON of {@link LiveState},
+ *   assembled from pieces serialized once (live-state.ts); the same bytes go to MQTT and to every
+ *   event stream. At the start of a lab, when scores move every second, that is about a state a
+ *   second per attempt; an hour in, a few a minute.
  * - **Time to pass** is the first moment every criterion passed: the arrival time (platform clock,
  *   so a kit's clock cannot shorten it) of the newest record in the first evaluation that passed
  *   everything, from the attempt's start. It stays once reached. For data read back from the

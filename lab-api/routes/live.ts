@@ -49,11 +49,13 @@ const LeaderboardSchema = Type.Object({
 });
 
 const STREAM_DESCRIPTION =
-  'text/event-stream. Each evaluation (at most one a second, within about a second of the telemetry ' +
-  'that changed it) comes as `event: grading` with `id: <seq>` and, as JSON data, the attempt and ' +
-  'each criterion: id, type, title, weight, score, passed, explanation (zh-CN, en) and the numbers ' +
-  'measured; plus score, maxScore, passed, passedAt and timeToPassSeconds. The current state comes ' +
-  'first. A comment line every 15 s keeps proxies from closing the stream. When the attempt ends: ' +
+  'text/event-stream. A state comes as `event: grading` with `id: <seq>` whenever a student would ' +
+  'see a change (a criterion passing or failing, a score moving by 0.1 or more: within about a ' +
+  'second of the telemetry that changed it, at most one a second), and every 15 s while data ' +
+  'arrives with the sentences and numbers refreshed. As JSON data: the attempt and each criterion: ' +
+  'id, type, title, weight, score, passed, explanation (zh-CN, en) and the numbers measured (both ' +
+  'as of the last time the criterion passed or failed, or the last refresh); plus score, maxScore, ' +
+  'passed, passedAt and timeToPassSeconds. The current state comes first. A comment line every 15 s keeps proxies from closing the stream. When the attempt ends: ' +
   'a last `grading` event with `ended: true`, then `event: end`, and the stream closes (an attempt ' +
   'that already ended gets its final state and `end` at once). The same state is published ' +
   'retained on the MQTT topic iotlab/v1/attempts/<attemptId>/grading. For the attempt’s student, ' +

@@ -24,8 +24,8 @@
  *   is the engine's own per-criterion evaluation (incremental.ts: scans fed only the new readings,
  *   exactly what `gradeAttempt` gives), minus the authenticity flags of sensors no criterion asks
  *   about; copy and replay detection against other kits and earlier attempts is left to the final
- *   grade. Authenticity flags are recomputed every 30 s (`authenticityEveryMs`; every 20th of the
- *   window beyond 10 min) and at the end, and reused in between. An evaluation that takes long
+ *   grade. Authenticity flags are recomputed every minute (`authenticityEveryMs`; every 20th of the
+ *   window beyond 20 min) and at the end, and reused in between. An evaluation that takes long
  *   (more than a tenth of the interval) spaces that attempt's evaluations out, so one heavy rubric
  *   cannot take the process.
  * - **Publishing what changed.** Each evaluation first computes verdicts only (score and pass of
@@ -78,7 +78,7 @@ export const LIVE_DEFAULTS = {
    * the instructor more than the student, fabricated data takes minutes to show, and the checks
    * cost in proportion to the window.
    */
-  authenticityEveryMs: 30_000,
+  authenticityEveryMs: 60_000,
   /** Readings kept per series (2 h at 5 Hz). */
   maxPointsPerSensor: 36_000,
   /** Events, and commands, kept per attempt. */

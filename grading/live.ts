@@ -1,7 +1,8 @@
 /**
  * Live grading: while an attempt runs, its rubric is evaluated again as the kit's telemetry
  * arrives, and what a student sees change — a criterion turning green or red, a score moving —
- * is pushed within about a second of the reading that changed it, retained on the MQTT topic `iotlab/v1/attempts/<attemptId>/grading` (for dashboards) and to the HTTP event
+ * is pushed within about a second of the reading that changed it, retained on the MQTT topic
+ * `iotlab/v1/attempts/<attemptId>/grading` (for dashboards) and to the HTTP event
  * streams of `GET /api/v1/attempts/:id/live` (lab-api/routes/live.ts). Competition mode (技能竞赛)
  * ranks a lab session's teams on the same states: `GET /api/v1/sessions/:id/leaderboard`, and
  * retained on `iotlab/v1/sessions/<sessionId>/leaderboard` whenever it changes.
@@ -65,9 +66,9 @@ export const LIVE_DEFAULTS = {
   /** At most one evaluation per attempt in this time. */
   minIntervalMs: 1_000,
   /**
-   * A criterion's sentence and numbers are re-rendered when its score or pass changes, and the
-   * others this often: a state is published when something a student sees changed, or the
-   * details are due.
+   * A criterion's sentence and numbers are rendered again when it passes or fails, and every
+   * criterion's this often (a state is published then, and whenever a pass or a shown score
+   * changes).
    */
   detailsEveryMs: 15_000,
   /** The span of an attempt kept in memory and graded live. */
@@ -221,7 +222,10 @@ interface Tracked {
   seq: number;
   lastEvalAt: number;
   lastCostMs: number;
-  /** The rubric on the buffers: scans and authenticity flags kept between evaluations (the flags until `flagsAt + authenticityEveryMs`). */
+  /**
+   * The rubric on the buffers: scans and authenticity flags kept between evaluations (the flags
+   * until `flagsAt + authenticityEveryMs`).
+   */
   grading: IncrementalGrading;
   flagsAt: number;
   dirty: boolean;
@@ -455,7 +459,7 @@ export class LiveGrader {
 
   /** The attempt's latest state: live, or final when it ended recently. */
   current(attemptId: string): LiveState | undefined {
-    return (this.#tracked.get(attemptId)?.published ?? this.#ended.get(attemptId)?.published)?.state;
+    return this.#knownState(attemptId)?.state;
   }
 
   /**

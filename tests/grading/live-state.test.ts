@@ -158,4 +158,36 @@ describe('live states', () => {
     const ended = view.republishEnded();
     expect(ended?.state).toEqual({ ...first.state, ended: true });
   });
+
+  it('count as changed what a student would see: a pass flipping, a score moving by a shown 0.1', () => {
+    const view = new LiveStateView(ATTEMPT, RUBRIC.criteria);
+    const verdict = (id: string, score: number, passed: boolean) =>
+      ({
+        id,
+        type: 'range',
+        weight: 50,
+        score,
+        passed,
+        evidence: { measured: {}, spans: [] },
+        explanation: { 'zh-CN': '', en: '' },
+      }) as LiveGrade['criteria'][number];
+    const now = [verdict('warm', 10, false), verdict('stable', 20, false)];
+    expect(view.differs(now)).toBe(true); // nothing published yet
+    view.update(now, (index) => now[index] as LiveGrade['criteria'][number], true);
+    const window = { from: ATTEMPT.startedAt, to: ATTEMPT.startedAt + 1_000 };
+    view.publish({
+      seq: 1,
+      evaluatedAt: window.to,
+      window,
+      lastReadingAt: null,
+      passedAt: null,
+      ended: false,
+    });
+
+    expect(view.differs([verdict('warm', 10.04, false), verdict('stable', 20, false)])).toBe(false);
+    expect(view.differs([verdict('warm', 10.06, false), verdict('stable', 20, false)])).toBe(true);
+    expect(view.differs([verdict('warm', 10, true), verdict('stable', 20, false)])).toBe(true);
+    // Two moves too small to show each, that together move the total as shown.
+    expect(view.differs([verdict('warm', 10.04, false), verdict('stable', 20.04, false)])).toBe(true);
+  });
 });

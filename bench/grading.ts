@@ -849,6 +849,7 @@ async function liveRun(opts: GradingBenchOptions, historyMinutes: number, genera
       // From a record's arrival to the evaluation that graded it (and published what it changed).
       delayP50Seconds: r2(histogramPercentile(delays, 50)),
       delayP99Seconds: r2(histogramPercentile(delays, 99)),
+      delayMaxSeconds: r2(histogramPercentile(delays, 100)),
       // How old the newest reading of each attempt's latest published state is (details refresh).
       stateAgeP50Seconds: r2(percentile(ages, 50)),
       stateAgeP99Seconds: r2(percentile(ages, 99)),

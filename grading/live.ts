@@ -74,8 +74,8 @@ export const LIVE_DEFAULTS = {
   /** The span of an attempt kept in memory and graded live. */
   keepMs: 2 * 3_600_000,
   /**
-   * Authenticity flags are recomputed this often, or every 20th of the window when that is longer
-   * (3 min into a 1-hour attempt; and at the end); in between, evaluations reuse them: they are for
+   * Authenticity flags are recomputed this often on average, or every 20th of the window when that
+   * is longer (3 min into a 1-hour attempt; and at the end); in between, evaluations reuse them: they are for
    * the instructor more than the student, fabricated data takes minutes to show, and the checks
    * cost in proportion to the window.
    */
@@ -976,7 +976,10 @@ export class LiveGrader {
     const refreshMs = Math.max(LIVE_DEFAULTS.authenticityEveryMs, (to - from) / 20);
     if (ended || now - t.flagsAt >= refreshMs) {
       t.grading.refreshFlags();
-      t.flagsAt = now;
+      // The next check comes after 75–125 % of the interval: attempts that started together (a
+      // whole lab) drift apart instead of all re-checking in the same second, which would hold up
+      // every other state for seconds.
+      t.flagsAt = now + (Math.random() - 0.5) * refreshMs * 0.5;
     }
     const verdicts = t.grading.evaluate(window, 'verdict').criteria;
     const passed = verdicts.length > 0 && verdicts.every((c) => c.passed);

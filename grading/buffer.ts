@@ -107,10 +107,11 @@ export class SeriesBuffer {
     this.#start = Math.min(this.#end, this.#start + count);
   }
 
-  /** The readings as points, oldest first (a new array each time). */
-  points(): SeriesPoint[] {
-    const points: SeriesPoint[] = new Array(this.length);
-    for (let i = 0; i < points.length; i++) points[i] = this.pointAt(i);
+  /** The readings from index `start` on as points, oldest first (a new array each time). */
+  points(start = 0): SeriesPoint[] {
+    const from = Math.max(0, start);
+    const points: SeriesPoint[] = new Array(Math.max(0, this.length - from));
+    for (let i = 0; i < points.length; i++) points[i] = this.pointAt(from + i);
     return points;
   }
 

@@ -58,6 +58,14 @@ export function gradeLive(
   return new IncrementalGrading(rubric, options, { data }).evaluate(window, detail);
 }
 
+export interface IncrementalOptions extends ScanOptions {
+  /**
+   * Authenticity flags from the last this-many ms of the window only (on live buffers): a check
+   * reads every reading it covers, so this bounds what a re-check costs on long attempts.
+   */
+  flagsWindowMs?: number;
+}
+
 interface ScanSlot {
   scan: CriterionScan;
   /** How many readings of its series buffer the scan has taken. */
@@ -78,6 +86,7 @@ export class IncrementalGrading {
   readonly #maxTotal: number;
   readonly #needsDefaults: boolean;
   readonly #spans: boolean;
+  readonly #flagsWindowMs: number | undefined;
   /** Per criterion: its scan, null when its type has none, undefined when not made yet. */
   readonly #scans: (ScanSlot | null | undefined)[];
   readonly #flags = new Map<string, AuthenticityFlag[]>();
@@ -90,9 +99,10 @@ export class IncrementalGrading {
     rubric: Rubric,
     options: GradeOptions,
     source: { buffers: LiveBuffers; data?: never } | { data: GradingData; buffers?: never },
-    scanOptions: ScanOptions = {},
+    tuning: IncrementalOptions = {},
   ) {
-    this.#spans = scanOptions.spans !== false;
+    this.#spans = tuning.spans !== false;
+    this.#flagsWindowMs = tuning.flagsWindowMs;
     this.#rubric = rubric;
     this.#options = options;
     this.#buffers = source.buffers;
@@ -174,11 +184,13 @@ export class IncrementalGrading {
   /** The authenticity flags of the sensors (each once, in order), computed when not kept. */
   readonly #flagsOf = (sensors: readonly string[]): AuthenticityFlag[] => {
     const all: AuthenticityFlag[] = [];
+    let ctx: GradingContext | undefined;
     sensors.forEach((sensor, i) => {
       if (sensors.indexOf(sensor) !== i) return;
       let flags = this.#flags.get(sensor);
       if (!flags) {
-        flags = sensorFlags(sensor, this.#ctx, this.#options);
+        ctx ??= this.#flagContext();
+        flags = sensorFlags(sensor, ctx, this.#options);
         this.#flags.set(sensor, flags);
       }
       all.push(...flags);
@@ -189,8 +201,33 @@ export class IncrementalGrading {
   #defaultSensors(): readonly string[] {
     if (!this.#needsDefaults) return [];
     const names = this.#buffers ? [...this.#buffers.series.keys()] : Object.keys(this.#data?.series ?? {});
-    this.#defaults ??= defaultAuthenticitySensors(this.#rubric, this.#ctx, names, this.#options);
+    this.#defaults ??= defaultAuthenticitySensors(this.#rubric, this.#flagContext(), names, this.#options);
     return this.#defaults;
+  }
+
+  /** What authenticity reads: the window, or its last `flagsWindowMs` on live buffers. */
+  #flagContext(): GradingContext {
+    const buffers = this.#buffers;
+    const { window } = this.#ctx;
+    const from = Math.max(window.from, window.to - (this.#flagsWindowMs ?? Number.POSITIVE_INFINITY));
+    if (!buffers || from <= window.from) return this.#ctx;
+    const built = new Map<string, SeriesPoint[]>();
+    const points = (sensor: string) => {
+      let cut = built.get(sensor);
+      if (!cut) {
+        const buffer = buffers.series.get(sensor);
+        cut = buffer ? buffer.points(buffer.firstAtOrAfter(from)) : [];
+        built.set(sensor, cut);
+      }
+      return cut;
+    };
+    return {
+      window: { from, to: window.to },
+      points,
+      count: (sensor) => points(sensor).length,
+      events: buffers.events.filter((e) => e.ts >= from),
+      commands: buffers.commands.filter((c) => c.ts >= from),
+    };
   }
 
   #bufferContext(buffers: LiveBuffers): GradingContext {

@@ -25,8 +25,9 @@
  *   is the engine's own per-criterion evaluation (incremental.ts: scans fed only the new readings,
  *   exactly what `gradeAttempt` gives), minus the authenticity flags of sensors no criterion asks
  *   about; copy and replay detection against other kits and earlier attempts is left to the final
- *   grade. Authenticity flags are recomputed every minute (`authenticityEveryMs`; every 20th of the
- *   window beyond 20 min) and at the end, and reused in between. An evaluation that takes long
+ *   grade. Authenticity flags are recomputed about every minute (`authenticityEveryMs`) on the
+ *   last 10 minutes (`authenticityWindowMs`; the final grade checks the whole attempt) and at the
+ *   end, and reused in between. An evaluation that takes long
  *   (more than a tenth of the interval) spaces that attempt's evaluations out, so one heavy rubric
  *   cannot take the process.
  * - **Publishing what changed.** Each evaluation first computes verdicts only (score and pass of
@@ -74,12 +75,16 @@ export const LIVE_DEFAULTS = {
   /** The span of an attempt kept in memory and graded live. */
   keepMs: 2 * 3_600_000,
   /**
-   * Authenticity flags are recomputed this often on average, or every 20th of the window when that
-   * is longer (3 min into a 1-hour attempt; and at the end); in between, evaluations reuse them: they are for
-   * the instructor more than the student, fabricated data takes minutes to show, and the checks
-   * cost in proportion to the window.
+   * Authenticity flags are recomputed this often on average (and at the end); in between,
+   * evaluations reuse them: they are for the instructor more than the student, and fabricated
+   * data takes minutes to show.
    */
   authenticityEveryMs: 60_000,
+  /**
+   * Live authenticity looks at the attempt's last 10 minutes (the final grade at all of it): a
+   * check reads every reading it covers, and runs every minute for every attempt.
+   */
+  authenticityWindowMs: 10 * 60_000,
   /** Readings kept per series (2 h at 5 Hz). */
   maxPointsPerSensor: 36_000,
   /** Events, and commands, kept per attempt. */
@@ -97,8 +102,8 @@ export const LIVE_DEFAULTS = {
   heartbeatMs: 15_000,
 } as const;
 
-/** Live states show no evidence spans: the scans do not keep them. */
-const LIVE_SCANS = { spans: false } as const;
+/** Live states show no evidence spans (the scans do not keep them); authenticity on the last minutes. */
+const LIVE_GRADING = { spans: false, flagsWindowMs: LIVE_DEFAULTS.authenticityWindowMs } as const;
 /** Steps of the prefix scan that finds when data read back from the store first passed. */
 const SCAN_STEPS = 120;
 /**
@@ -735,7 +740,7 @@ export class LiveGrader {
       pendingSince: null,
     };
     const t: Tracked = Object.assign(fields, {
-      grading: new IncrementalGrading(task.rubric, task.options, { buffers: fields }, LIVE_SCANS),
+      grading: new IncrementalGrading(task.rubric, task.options, { buffers: fields }, LIVE_GRADING),
     });
     this.#tracked.set(info.id, t);
     let ids = this.#byKit.get(info.kitId);
@@ -767,7 +772,7 @@ export class LiveGrader {
         newest = Math.max(newest ?? -Infinity, (points[points.length - 1] as SeriesPoint).ts);
       }
       // The buffers are new arrays: scans start over on them.
-      t.grading = new IncrementalGrading(t.task.rubric, t.task.options, { buffers: t }, LIVE_SCANS);
+      t.grading = new IncrementalGrading(t.task.rubric, t.task.options, { buffers: t }, LIVE_GRADING);
       t.flagsAt = 0;
       t.events = [...stored.events, ...t.events];
       t.commands = [...stored.commands, ...t.commands];
@@ -972,8 +977,7 @@ export class LiveGrader {
     const to = endedAt ?? Math.max(now, (t.newestTs ?? -Infinity) + 1);
     const from = this.#trim(t, to);
     const window = { from, to };
-    // Longer windows are checked less often: a refresh costs in proportion to the window.
-    const refreshMs = Math.max(LIVE_DEFAULTS.authenticityEveryMs, (to - from) / 20);
+    const refreshMs = LIVE_DEFAULTS.authenticityEveryMs;
     if (ended || now - t.flagsAt >= refreshMs) {
       t.grading.refreshFlags();
       // The next check comes after 75–125 % of the interval: attempts that started together (a

@@ -214,4 +214,33 @@ describe('incremental live evaluation', () => {
     expect(byId.fan?.passed).toBe(true);
     expect(byId.button?.passed).toBe(true);
   });
+
+  it('checks authenticity on the last minutes only when asked to (live grading), and on everything otherwise', () => {
+    const rubric: Rubric = {
+      criteria: [
+        {
+          id: 'real',
+          title: 'Measured',
+          weight: 10,
+          partialCredit: false,
+          type: 'authenticity',
+          params: { sensors: ['temperature'] },
+        },
+      ],
+    };
+    // Stuck at 21.5 for the first 5 minutes (a constant run: flagged), then 25 minutes of noise.
+    const buffer = new SeriesBuffer();
+    for (let s = 0; s < 30 * 60; s++) {
+      buffer.push(T0 + s * 1000, s < 300 ? 21.5 : Number((21 + 2 * noise(s, 1)).toFixed(2)));
+    }
+    const buffers = { series: new Map([['temperature', buffer]]), events: [], commands: [] };
+    const window = { from: T0, to: T0 + 30 * 60_000 };
+    const whole = new IncrementalGrading(rubric, {}, { buffers }).evaluate(window);
+    const recent = new IncrementalGrading(rubric, {}, { buffers }, { flagsWindowMs: 10 * 60_000 }).evaluate(
+      window,
+    );
+    expect(whole.criteria[0]?.passed).toBe(false);
+    expect(whole.criteria[0]?.evidence.measured.constant).toBe(1);
+    expect(recent.criteria[0]?.passed).toBe(true);
+  });
 });

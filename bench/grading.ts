@@ -5,14 +5,16 @@
  *   the lab API does it — `loadGradingData` + `gradeAttempt` on a 14-criterion rubric — timed per
  *   store; once with the rubric alone, once with the session's other kits as copy-detection peers
  *   (as a batch of the lab API grades a session). The results must be identical on both stores.
- * - live-evaluation-cost: one live evaluation (`gradeLive`) of the rubric on one kit's buffer of
- *   1 min … 2 h, with and without the authenticity criterion;
+ * - live-evaluation-cost: grading one kit's buffer of 1 min … 2 h from scratch (`gradeLive`, what a
+ *   restarted grader does once per attempt), with and without the authenticity criterion;
  * - live-generator: the CPU the record generator and its pacing take alone;
  * - live: a LiveGrader on a lab database with 1,000 running attempts (25 classes, each a running
  *   lab session with 10 teams), fed one record per kit per second through its ingest listener;
  *   the process's CPU time minus that of the record generator alone, as % of one core. The
- *   attempts start with `historyMinutes` of readings already buffered (0: the start of a lab;
- *   60: half-way through a 2-hour lab), since each evaluation grades the whole buffered window.
+ *   attempts start with `historyMinutes` of readings already buffered (0: the start of a lab,
+ *   when every partial score moves each second; 60: half-way through a 2-hour lab), since what
+ *   is kept, published and re-checked depends on it. Measure for a few minutes
+ *   (`--grading-live-seconds`): authenticity re-checks and details come in cycles of 15–60 s.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -75,15 +75,7 @@ const NO_EXPLANATION: Localized = Object.freeze({ 'zh-CN': '', en: '' });
 
 /** A result with score and passed only (detail `verdict`): no evidence, empty sentences. */
 export function verdict(criterion: Criterion, passed: boolean, fraction: number): CriterionResult {
-  return {
-    id: criterion.id,
-    type: criterion.type,
-    weight: criterion.weight,
-    score: score(criterion, passed, fraction),
-    passed,
-    evidence: NO_EVIDENCE,
-    explanation: NO_EXPLANATION,
-  };
+  return result(criterion, passed, fraction, NO_EVIDENCE, NO_EXPLANATION);
 }
 
 export function result(

@@ -27,14 +27,14 @@ import type { Criterion } from '../lab-api/rubric.ts';
 import { sensorSpec } from '../protocol/sensors.ts';
 import type { CriterionOf, GradingContext } from './criteria.ts';
 import { type Detail, evidence, fmt, result, say, sec, verdict } from './evidence.ts';
-import { intervals, inWindow, median, stdDev } from './series.ts';
+import { columnsOf, inWindow, median, stdDev } from './series.ts';
 import type {
   AuthenticityFlag,
   CriterionResult,
   EvidenceSpan,
   GradeOptions,
   Localized,
-  SeriesPoint,
+  SeriesColumns,
 } from './types.ts';
 
 export const AUTHENTICITY = {
@@ -60,52 +60,143 @@ const SEED_RUNS = 8;
 /** Most earlier occurrences of a seed tried (the latest ones). */
 const MAX_CANDIDATES = 64;
 
-/** Consecutive equal readings. */
-interface Run {
-  value: number;
-  count: number;
-  startTs: number;
-  endTs: number;
-}
+/**
+ * A series cut into runs of consecutive equal readings: run r is readings [start[r], start[r + 1])
+ * of the columns. Typed arrays, not an object per run: a check reads every reading of the window.
+ */
+class Runs {
+  readonly ts: Float64Array;
+  readonly values: Float64Array;
+  readonly start: Int32Array;
+  readonly length: number;
 
-function runsOf(points: readonly SeriesPoint[]): Run[] {
-  const runs: Run[] = [];
-  for (const p of points) {
-    const last = runs[runs.length - 1];
-    if (last && last.value === p.value) {
-      last.count++;
-      last.endTs = p.ts;
-    } else runs.push({ value: p.value, count: 1, startTs: p.ts, endTs: p.ts });
+  constructor({ ts, values }: SeriesColumns) {
+    const start = new Int32Array(values.length + 1);
+    let n = 0;
+    for (let i = 0; i < values.length; i++) if (i === 0 || values[i] !== values[i - 1]) start[n++] = i;
+    start[n] = values.length;
+    this.ts = ts;
+    this.values = values;
+    this.start = start;
+    this.length = n;
   }
-  return runs;
+
+  value(r: number): number {
+    return this.values[this.start[r] as number] as number;
+  }
+
+  /** Readings in run r. */
+  count(r: number): number {
+    return (this.start[r + 1] as number) - (this.start[r] as number);
+  }
+
+  startTs(r: number): number {
+    return this.ts[this.start[r] as number] as number;
+  }
+
+  endTs(r: number): number {
+    return this.ts[(this.start[r + 1] as number) - 1] as number;
+  }
+
+  /** Readings in runs [at, at + length). */
+  readingsIn(at: number, length: number): number {
+    return (this.start[at + length] as number) - (this.start[at] as number);
+  }
+
+  /** Distinct values among runs [at, at + length), counting no further than 3. */
+  distinctValues(at: number, length: number): number {
+    let first = 0;
+    let second = 0;
+    let seen = 0;
+    for (let r = at; r < at + length && seen < 3; r++) {
+      const value = this.value(r);
+      if (seen === 0) first = value;
+      else if (value === first || (seen === 2 && value === second)) continue;
+      else if (seen === 1) second = value;
+      seen++;
+    }
+    return seen;
+  }
 }
 
-/** Codes runs by (value, length) so runs compare as integers; one coder for series that are compared. */
-function runCoder() {
-  // value → (length → code): numeric keys, no string per run.
-  const codes = new Map<number, Map<number, number>>();
-  let next = 0;
-  return (runs: readonly Run[]) =>
-    runs.map((run) => {
-      let byLength = codes.get(run.value);
-      if (!byLength) {
-        byLength = new Map();
-        codes.set(run.value, byLength);
-      }
-      let code = byLength.get(run.count);
-      if (code === undefined) {
-        code = next++;
-        byLength.set(run.count, code);
-      }
-      return code;
-    });
+/** The bits of a double, for hashing. */
+const bits = new Float64Array(1);
+const bitWords = new Int32Array(bits.buffer);
+
+/** Murmur3's finalizer: every bit of the input moves every bit of the output. */
+function mix(h: number): number {
+  let x = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
+  return x ^ (x >>> 16);
+}
+
+/** A hash of a run's (value, length); `value` is not -0. */
+function runHash(value: number, count: number): number {
+  bits[0] = value;
+  return mix((bitWords[0] as number) ^ mix((bitWords[1] as number) ^ Math.imul(count, 0x27d4eb2d)));
+}
+
+/**
+ * Codes runs by (value, length) so runs compare as integers; one coder for series that are
+ * compared. An open-addressing table on typed arrays: a window has as many distinct runs as
+ * readings on a noisy sensor, and a Map per value (or boxed keys) cost more than the search.
+ */
+class RunCoder {
+  #values = new Float64Array(256);
+  #counts = new Int32Array(256);
+  /** The code of each slot, -1 when empty. */
+  #codes = new Int32Array(256).fill(-1);
+  #size = 0;
+
+  code(runs: Runs): Int32Array {
+    const codes = new Int32Array(runs.length);
+    for (let r = 0; r < runs.length; r++) codes[r] = this.#codeOf(runs.value(r), runs.count(r));
+    return codes;
+  }
+
+  #codeOf(raw: number, count: number): number {
+    const value = raw === 0 ? 0 : raw; // -0 and 0 are the same reading
+    const mask = this.#codes.length - 1;
+    let slot = runHash(value, count) & mask;
+    while (true) {
+      const code = this.#codes[slot] as number;
+      if (code < 0) break;
+      if (this.#values[slot] === value && this.#counts[slot] === count) return code;
+      slot = (slot + 1) & mask;
+    }
+    const code = this.#size++;
+    this.#values[slot] = value;
+    this.#counts[slot] = count;
+    this.#codes[slot] = code;
+    if (this.#size * 2 > this.#codes.length) this.#grow();
+    return code;
+  }
+
+  #grow(): void {
+    const values = this.#values;
+    const counts = this.#counts;
+    const codes = this.#codes;
+    const capacity = codes.length * 2;
+    this.#values = new Float64Array(capacity);
+    this.#counts = new Int32Array(capacity);
+    this.#codes = new Int32Array(capacity).fill(-1);
+    const mask = capacity - 1;
+    for (let old = 0; old < codes.length; old++) {
+      if ((codes[old] as number) < 0) continue;
+      let slot = runHash(values[old] as number, counts[old] as number) & mask;
+      while ((this.#codes[slot] as number) >= 0) slot = (slot + 1) & mask;
+      this.#values[slot] = values[old] as number;
+      this.#counts[slot] = counts[old] as number;
+      this.#codes[slot] = codes[old] as number;
+    }
+  }
 }
 
 /**
  * A hash of each seed (SEED_RUNS codes from index i). Equal seeds hash alike; a collision only
  * offers a candidate whose exact comparison stops early, so the repeats found do not change.
  */
-function seedHashes(codes: readonly number[]): Int32Array {
+function seedHashes(codes: Int32Array): Int32Array {
   const hashes = new Int32Array(Math.max(0, codes.length - SEED_RUNS + 1));
   for (let i = 0; i < hashes.length; i++) {
     let h = 0x811c9dc5;
@@ -113,6 +204,13 @@ function seedHashes(codes: readonly number[]): Int32Array {
     hashes[i] = h;
   }
   return hashes;
+}
+
+/** A power of two at least twice `n` (an open-addressing table stays at most half full). */
+function tableSize(n: number): number {
+  let size = 16;
+  while (size < 2 * n) size *= 2;
+  return size;
 }
 
 interface Repeat {
@@ -129,32 +227,43 @@ interface Repeat {
  * With `same` (target is source) only earlier stretches count.
  */
 function findRepeats(
-  target: readonly Run[],
-  targetCodes: readonly number[],
-  source: readonly Run[],
-  sourceCodes: readonly number[],
+  target: Runs,
+  targetCodes: Int32Array,
+  source: Runs,
+  sourceCodes: Int32Array,
   same: boolean,
   minRuns: number,
 ): Repeat[] {
-  const index = new Map<number, number[]>();
   const targetHashes = seedHashes(targetCodes);
   const sourceHashes = same ? targetHashes : seedHashes(sourceCodes);
-  const add = (i: number) => {
-    if (i + SEED_RUNS > sourceCodes.length) return;
-    const k = sourceHashes[i] as number;
-    const list = index.get(k);
-    if (list) list.push(i);
-    else index.set(k, [i]);
+  // The seeds indexed so far: an open-addressing table of the latest seed of each hash, and for
+  // each seed the one indexed before it with the same hash (-1: none).
+  const mask = tableSize(sourceHashes.length) - 1;
+  const latest = new Int32Array(mask + 1).fill(-1);
+  const before = new Int32Array(sourceHashes.length);
+  const slotOf = (hash: number) => {
+    let slot = mix(hash) & mask;
+    while (true) {
+      const j = latest[slot] as number;
+      if (j < 0 || sourceHashes[j] === hash) return slot;
+      slot = (slot + 1) & mask;
+    }
   };
-  if (!same) for (let j = 0; j + SEED_RUNS <= sourceCodes.length; j++) add(j);
+  const add = (j: number) => {
+    if (j >= sourceHashes.length) return;
+    const slot = slotOf(sourceHashes[j] as number);
+    before[j] = latest[slot] as number;
+    latest[slot] = j;
+  };
+  if (!same) for (let j = 0; j < sourceHashes.length; j++) add(j);
   const repeats: Repeat[] = [];
   let i = 0;
-  while (i + SEED_RUNS <= targetCodes.length) {
-    const candidates = index.get(targetHashes[i] as number) ?? [];
-    let best: Repeat | undefined;
-    for (let c = candidates.length - 1; c >= Math.max(0, candidates.length - MAX_CANDIDATES); c--) {
-      const j = candidates[c] as number;
-      if (!same && (target[i] as Run).startTs === (source[j] as Run).startTs) continue;
+  while (i < targetHashes.length) {
+    let bestFrom = -1;
+    let bestLength = -1;
+    let j = latest[slotOf(targetHashes[i] as number)] as number;
+    for (let tried = 0; j >= 0 && tried < MAX_CANDIDATES; j = before[j] as number, tried++) {
+      if (!same && target.startTs(i) === source.startTs(j)) continue;
       let length = 0;
       while (
         i + length < targetCodes.length &&
@@ -162,39 +271,39 @@ function findRepeats(
         targetCodes[i + length] === sourceCodes[j + length]
       )
         length++;
-      if (!best || length > best.length) best = { at: i, from: j, length };
+      if (length > bestLength) {
+        bestFrom = j;
+        bestLength = length;
+      }
     }
     if (same) add(i);
-    if (best && best.length >= minRuns && distinctValues(target, i, best.length) >= 3) {
-      repeats.push(best);
-      if (same) for (let t = i + 1; t < i + best.length; t++) add(t);
-      i += best.length;
+    if (bestLength >= minRuns && target.distinctValues(i, bestLength) >= 3) {
+      repeats.push({ at: i, from: bestFrom, length: bestLength });
+      if (same) for (let t = i + 1; t < i + bestLength; t++) add(t);
+      i += bestLength;
     } else i++;
   }
   return repeats;
 }
 
-/** Distinct values among runs[at, at + length), counting no further than 3. */
-function distinctValues(runs: readonly Run[], at: number, length: number): number {
-  const seen: number[] = [];
-  for (let r = at; r < at + length && seen.length < 3; r++) {
-    const value = (runs[r] as Run).value;
-    if (!seen.includes(value)) seen.push(value);
+/** Whether the values take at least `n` distinct values. */
+function hasDistinct(values: Float64Array, n: number): boolean {
+  const seen = new Set<number>();
+  for (let i = 0; i < values.length; i++) {
+    seen.add(values[i] as number);
+    if (seen.size >= n) return true;
   }
-  return seen.length;
+  return false;
 }
 
-const readingsIn = (runs: readonly Run[], at: number, length: number) =>
-  runs.slice(at, at + length).reduce((n, r) => n + r.count, 0);
-
 /** Residual of each reading against a quadratic fitted (least squares, in time) to it and its 4 neighbours. */
-function smoothResidualRatio(points: readonly SeriesPoint[]): number | undefined {
-  const sd = stdDev(points.map((p) => p.value));
-  if (!(sd > 0) || points.length < 5) return undefined;
+function smoothResidualRatio({ ts, values }: SeriesColumns): number | undefined {
+  const sd = stdDev(values);
+  if (!(sd > 0) || values.length < 5) return undefined;
   let sum = 0;
   let n = 0;
-  for (let i = 2; i + 2 < points.length; i++) {
-    const t0 = (points[i] as SeriesPoint).ts;
+  for (let i = 2; i + 2 < values.length; i++) {
+    const t0 = ts[i] as number;
     // Normal equations of y = a + b x + c x² over the 5 readings (x in s, centred on reading i).
     let s0 = 0;
     let s1 = 0;
@@ -205,38 +314,45 @@ function smoothResidualRatio(points: readonly SeriesPoint[]): number | undefined
     let y1 = 0;
     let y2 = 0;
     for (let k = i - 2; k <= i + 2; k++) {
-      const p = points[k] as SeriesPoint;
-      const x = (p.ts - t0) / 1000;
+      const value = values[k] as number;
+      const x = ((ts[k] as number) - t0) / 1000;
       const x2 = x * x;
       s0 += 1;
       s1 += x;
       s2 += x2;
       s3 += x2 * x;
       s4 += x2 * x2;
-      y0 += p.value;
-      y1 += x * p.value;
-      y2 += x2 * p.value;
+      y0 += value;
+      y1 += x * value;
+      y2 += x2 * value;
     }
     const det = s0 * (s2 * s4 - s3 * s3) - s1 * (s1 * s4 - s3 * s2) + s2 * (s1 * s3 - s2 * s2);
     if (Math.abs(det) < 1e-12) continue;
     const a = (y0 * (s2 * s4 - s3 * s3) - s1 * (y1 * s4 - s3 * y2) + s2 * (y1 * s3 - s2 * y2)) / det;
-    sum += ((points[i] as SeriesPoint).value - a) ** 2;
+    sum += ((values[i] as number) - a) ** 2;
     n++;
   }
   return n ? Math.sqrt(sum / n) / sd : undefined;
 }
 
 /** Share (%) of consecutive steps that equal the step before and are not 0. */
-function constantStepPercent(points: readonly SeriesPoint[]): number {
+function constantStepPercent(values: Float64Array): number {
   let same = 0;
   let pairs = 0;
-  for (let i = 2; i < points.length; i++) {
-    const d1 = (points[i - 1] as SeriesPoint).value - (points[i - 2] as SeriesPoint).value;
-    const d2 = (points[i] as SeriesPoint).value - (points[i - 1] as SeriesPoint).value;
+  for (let i = 2; i < values.length; i++) {
+    const d1 = (values[i - 1] as number) - (values[i - 2] as number);
+    const d2 = (values[i] as number) - (values[i - 1] as number);
     pairs++;
     if (d2 !== 0 && Math.abs(d2 - d1) <= 1e-9 * Math.max(1, Math.abs(d1))) same++;
   }
   return pairs ? (100 * same) / pairs : 0;
+}
+
+/** Median interval between consecutive readings (ms). */
+function medianInterval(ts: Float64Array): number | undefined {
+  const gaps = new Float64Array(Math.max(0, ts.length - 1));
+  for (let i = 1; i < ts.length; i++) gaps[i - 1] = (ts[i] as number) - (ts[i - 1] as number);
+  return median(gaps);
 }
 
 function atRangeLimit(sensor: string, value: number): boolean {
@@ -257,23 +373,33 @@ function flag(
   return out;
 }
 
-function constantFlag(sensor: string, pts: readonly SeriesPoint[], runs: readonly Run[]) {
-  let longest: Run | undefined;
-  for (const run of runs)
-    if (!longest || run.endTs - run.startTs > longest.endTs - longest.startTs) longest = run;
-  if (!longest || longest.count < AUTHENTICITY.constantMinReadings) return undefined;
-  if (atRangeLimit(sensor, longest.value)) return undefined;
+function constantFlag(sensor: string, runs: Runs) {
+  let longest = -1;
+  let longestMs = -1;
+  for (let r = 0; r < runs.length; r++) {
+    const ms = runs.endTs(r) - runs.startTs(r);
+    if (ms > longestMs) {
+      longest = r;
+      longestMs = ms;
+    }
+  }
+  if (longest < 0) return undefined;
+  const count = runs.count(longest);
+  const value = runs.value(longest);
+  if (count < AUTHENTICITY.constantMinReadings) return undefined;
+  if (atRangeLimit(sensor, value)) return undefined;
   const whole = runs.length === 1;
-  const ms = longest.endTs - longest.startTs;
+  const ms = longestMs;
   if (!whole && ms < AUTHENTICITY.constantSeconds * 1000) return undefined;
-  const v = fmt(longest.value);
+  const v = fmt(value);
+  const from = runs.startTs(longest);
   const measured = {
-    value: longest.value,
-    readings: longest.count,
+    value,
+    readings: count,
     seconds: ms / 1000,
-    percentOfReadings: (100 * longest.count) / pts.length,
+    percentOfReadings: (100 * count) / runs.values.length,
   };
-  const spans = [{ from: longest.startTs, to: longest.endTs, ok: false, note: `${longest.count} × ${v}` }];
+  const spans = [{ from, to: from + ms, ok: false, note: `${count} × ${v}` }];
   return flag(
     'constant',
     sensor,
@@ -281,12 +407,12 @@ function constantFlag(sensor: string, pts: readonly SeriesPoint[], runs: readonl
     spans,
     whole
       ? say(
-          `${sensor} reported the same value ${v} for all ${longest.count} readings (${sec(ms)} s): a real sensor always shows some noise.`,
-          `${sensor} 的 ${longest.count} 个读数（${sec(ms)} 秒）全部是同一个值 ${v}：真实传感器总会有一些噪声。`,
+          `${sensor} reported the same value ${v} for all ${count} readings (${sec(ms)} s): a real sensor always shows some noise.`,
+          `${sensor} 的 ${count} 个读数（${sec(ms)} 秒）全部是同一个值 ${v}：真实传感器总会有一些噪声。`,
         )
       : say(
-          `${sensor} stayed exactly at ${v} for ${sec(ms)} s (${longest.count} readings in a row).`,
-          `${sensor} 连续 ${sec(ms)} 秒（${longest.count} 个读数）保持完全相同的值 ${v}。`,
+          `${sensor} stayed exactly at ${v} for ${sec(ms)} s (${count} readings in a row).`,
+          `${sensor} 连续 ${sec(ms)} 秒（${count} 个读数）保持完全相同的值 ${v}。`,
         ),
   );
 }
@@ -297,53 +423,52 @@ export function sensorFlags(
   ctx: GradingContext,
   options: Pick<GradeOptions, 'previous' | 'peers'>,
 ): AuthenticityFlag[] {
-  const pts = ctx.points(sensor);
-  if (pts.length === 0) return [];
+  const columns = ctx.columns(sensor);
+  const readings = columns.values.length;
+  if (readings === 0) return [];
   const flags: AuthenticityFlag[] = [];
-  const runs = runsOf(pts);
-  const coder = runCoder();
-  const codes = coder(runs);
+  const runs = new Runs(columns);
+  const coder = new RunCoder();
+  const codes = coder.code(runs);
 
-  const constant = constantFlag(sensor, pts, runs);
+  const constant = constantFlag(sensor, runs);
   if (constant) flags.push(constant);
 
-  const distinct = new Set(runs.map((r) => r.value)).size;
   const periodic: Repeat[] = [];
   const replays: Repeat[] = [];
   for (const repeat of findRepeats(runs, codes, runs, codes, true, AUTHENTICITY.minRepeatRuns)) {
-    const start = runs[repeat.at] as Run;
-    const lag = start.startTs - (runs[repeat.from] as Run).startTs;
-    const ms = (runs[repeat.at + repeat.length - 1] as Run).endTs - start.startTs;
+    const lag = runs.startTs(repeat.at) - runs.startTs(repeat.from);
+    const ms = runs.endTs(repeat.at + repeat.length - 1) - runs.startTs(repeat.at);
     (ms >= 2 * lag ? periodic : replays).push(repeat);
   }
 
   // Noiseless patterns.
-  if (pts.length >= AUTHENTICITY.patternMinReadings && distinct >= 3) {
-    const steps = constantStepPercent(pts);
-    const ratio = smoothResidualRatio(pts);
+  if (readings >= AUTHENTICITY.patternMinReadings && hasDistinct(columns.values, 3)) {
+    const steps = constantStepPercent(columns.values);
+    const ratio = smoothResidualRatio(columns);
     const periodicReadings = periodic.reduce(
-      (n, r) => n + readingsIn(runs, r.from, r.at - r.from + r.length),
+      (n, r) => n + runs.readingsIn(r.from, r.at - r.from + r.length),
       0,
     );
     const reasonsEn: string[] = [];
     const reasonsZh: string[] = [];
-    const measured: Record<string, number> = { readings: pts.length, constantStepPercent: steps };
+    const measured: Record<string, number> = { readings, constantStepPercent: steps };
     if (ratio !== undefined) measured.smoothResidualRatio = ratio;
     const spans: EvidenceSpan[] = [];
     if (periodic.length) {
       const main = periodic.reduce((a, b) => (b.length > a.length ? b : a));
-      const period = (runs[main.at] as Run).startTs - (runs[main.from] as Run).startTs;
-      const pct = Math.min(100, (100 * periodicReadings) / pts.length);
+      const period = runs.startTs(main.at) - runs.startTs(main.from);
+      const pct = Math.min(100, (100 * periodicReadings) / readings);
       measured.periodSeconds = period / 1000;
       measured.periodicPercent = pct;
       reasonsEn.push(`it repeats exactly every ${sec(period)} s over ${fmt(pct)} % of the readings`);
       reasonsZh.push(`每 ${sec(period)} 秒精确重复一次（覆盖 ${fmt(pct)} % 的读数）`);
       for (const r of periodic) {
         spans.push({
-          from: (runs[r.from] as Run).startTs,
-          to: (runs[r.at + r.length - 1] as Run).endTs,
+          from: runs.startTs(r.from),
+          to: runs.endTs(r.at + r.length - 1),
           ok: false,
-          note: `repeats every ${sec((runs[r.at] as Run).startTs - (runs[r.from] as Run).startTs)} s`,
+          note: `repeats every ${sec(runs.startTs(r.at) - runs.startTs(r.from))} s`,
         });
       }
     }
@@ -356,8 +481,8 @@ export function sensorFlags(
       reasonsZh.push(`与平滑曲线的残差只有其波动幅度的 ${fmt(ratio * 100)} %`);
     }
     if (reasonsEn.length) {
-      const first = (pts[0] as SeriesPoint).ts;
-      const last = (pts[pts.length - 1] as SeriesPoint).ts;
+      const first = columns.ts[0] as number;
+      const last = columns.ts[readings - 1] as number;
       if (!spans.length) spans.push({ from: first, to: last, ok: false, note: reasonsEn.join('; ') });
       flags.push(
         flag(
@@ -377,24 +502,23 @@ export function sensorFlags(
   // Replays within the attempt.
   if (replays.length) {
     const spans: EvidenceSpan[] = replays.map((r) => ({
-      from: (runs[r.at] as Run).startTs,
-      to: (runs[r.at + r.length - 1] as Run).endTs,
+      from: runs.startTs(r.at),
+      to: runs.endTs(r.at + r.length - 1),
       ok: false,
-      note: `repeats the readings from ${sec((runs[r.at] as Run).startTs - (runs[r.from] as Run).startTs)} s earlier`,
+      note: `repeats the readings from ${sec(runs.startTs(r.at) - runs.startTs(r.from))} s earlier`,
     }));
     const main = replays.reduce((a, b) => (b.length > a.length ? b : a));
-    const mainStart = runs[main.at] as Run;
-    const lag = mainStart.startTs - (runs[main.from] as Run).startTs;
-    const ms = (runs[main.at + main.length - 1] as Run).endTs - mainStart.startTs;
-    const repeated = replays.reduce((n, r) => n + readingsIn(runs, r.at, r.length), 0);
-    const count = readingsIn(runs, main.at, main.length);
+    const lag = runs.startTs(main.at) - runs.startTs(main.from);
+    const ms = runs.endTs(main.at + main.length - 1) - runs.startTs(main.at);
+    const repeated = replays.reduce((n, r) => n + runs.readingsIn(r.at, r.length), 0);
+    const count = runs.readingsIn(main.at, main.length);
     flags.push(
       flag(
         'replay',
         sensor,
         {
           repeatedReadings: repeated,
-          repeatedPercent: (100 * repeated) / pts.length,
+          repeatedPercent: (100 * repeated) / readings,
           longestRepeatSeconds: ms / 1000,
           lagSeconds: lag / 1000,
         },
@@ -413,18 +537,18 @@ export function sensorFlags(
     to: Number.POSITIVE_INFINITY,
   });
   if (earlier.length) {
-    const prevRuns = runsOf(earlier);
-    const prevCodes = coder(prevRuns);
-    const found = findRepeats(runs, codes, prevRuns, prevCodes, false, AUTHENTICITY.minRepeatRuns);
+    const previousRuns = new Runs(columnsOf(earlier));
+    const previousCodes = coder.code(previousRuns);
+    const found = findRepeats(runs, codes, previousRuns, previousCodes, false, AUTHENTICITY.minRepeatRuns);
     if (found.length) {
-      const repeated = found.reduce((n, r) => n + readingsIn(runs, r.at, r.length), 0);
+      const repeated = found.reduce((n, r) => n + runs.readingsIn(r.at, r.length), 0);
       const spans: EvidenceSpan[] = found.map((r) => ({
-        from: (runs[r.at] as Run).startTs,
-        to: (runs[r.at + r.length - 1] as Run).endTs,
+        from: runs.startTs(r.at),
+        to: runs.endTs(r.at + r.length - 1),
         ok: false,
-        note: `identical to the earlier attempt's readings from ${new Date((prevRuns[r.from] as Run).startTs).toISOString()}`,
+        note: `identical to the earlier attempt's readings from ${new Date(previousRuns.startTs(r.from)).toISOString()}`,
       }));
-      const pct = (100 * repeated) / pts.length;
+      const pct = (100 * repeated) / readings;
       flags.push(
         flag(
           'replay',
@@ -443,17 +567,17 @@ export function sensorFlags(
 
   // A copy of another kit's stream.
   const peers = Object.entries(options.peers ?? {});
-  const tolerance = peers.length ? (median(intervals(pts)) ?? 1000) / 2 : 0;
+  const tolerance = peers.length ? (medianInterval(columns.ts) ?? 1000) / 2 : 0;
   for (const [peer, series] of peers) {
     const theirs = inWindow(series[sensor], ctx.window);
     if (!theirs.length) continue;
-    const compared = compareAligned(pts, theirs, tolerance, AUTHENTICITY.copyPercent);
+    const compared = compareAligned(columns, columnsOf(theirs), tolerance, AUTHENTICITY.copyPercent);
     if (!compared) continue;
     const { aligned, identical, distinct: sameValues, spans: stretches } = compared;
     const pct = aligned ? (100 * identical) / aligned : 0;
     if (
       aligned < AUTHENTICITY.copyMinAligned ||
-      aligned < pts.length / 2 ||
+      aligned < readings / 2 ||
       pct < AUTHENTICITY.copyPercent ||
       sameValues < 3
     )
@@ -480,12 +604,7 @@ export function sensorFlags(
  * stretches; undefined as soon as the identical share can no longer reach `minPercent` (most
  * pairs of kits part ways within the first fifth of the readings: a session compares them all).
  */
-function compareAligned(
-  ours: readonly SeriesPoint[],
-  theirs: readonly SeriesPoint[],
-  tolerance: number,
-  minPercent: number,
-) {
+function compareAligned(ours: SeriesColumns, theirs: SeriesColumns, tolerance: number, minPercent: number) {
   const share = minPercent / 100;
   const spans: EvidenceSpan[] = [];
   const values = new Set<number>();
@@ -502,24 +621,26 @@ function compareAligned(
     open = undefined;
     count = 0;
   };
-  for (let index = 0; index < ours.length; index++) {
-    const p = ours[index] as SeriesPoint;
+  const n = ours.ts.length;
+  const m = theirs.ts.length;
+  for (let index = 0; index < n; index++) {
+    const ts = ours.ts[index] as number;
+    const value = ours.values[index] as number;
     // Even if every reading left were aligned and identical, the share would stay below minPercent.
-    const left = ours.length - index;
+    const left = n - index;
     if (identical + left < share * (aligned + left)) return undefined;
     while (
-      k + 1 < theirs.length &&
-      Math.abs((theirs[k + 1] as SeriesPoint).ts - p.ts) <= Math.abs((theirs[k] as SeriesPoint).ts - p.ts)
+      k + 1 < m &&
+      Math.abs((theirs.ts[k + 1] as number) - ts) <= Math.abs((theirs.ts[k] as number) - ts)
     )
       k++;
-    const q = theirs[k] as SeriesPoint;
-    if (Math.abs(q.ts - p.ts) > tolerance) continue;
+    if (Math.abs((theirs.ts[k] as number) - ts) > tolerance) continue;
     aligned++;
-    if (q.value === p.value) {
+    if (theirs.values[k] === value) {
       identical++;
-      values.add(p.value);
-      if (open) open.to = p.ts;
-      else open = { from: p.ts, to: p.ts, ok: false };
+      values.add(value);
+      if (open) open.to = ts;
+      else open = { from: ts, to: ts, ok: false };
       count++;
     } else close();
   }

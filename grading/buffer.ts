@@ -5,7 +5,7 @@
  * only for the evaluators that read the whole series (authenticity, actuator effect), and only
  * for the evaluation that asks (so they die young).
  */
-import type { SeriesPoint } from './types.ts';
+import type { SeriesColumns, SeriesPoint } from './types.ts';
 
 export type PushOutcome = 'appended' | 'replaced' | 'unordered';
 
@@ -113,6 +113,12 @@ export class SeriesBuffer {
     const points: SeriesPoint[] = new Array(Math.max(0, this.length - from));
     for (let i = 0; i < points.length; i++) points[i] = this.pointAt(from + i);
     return points;
+  }
+
+  /** The readings from index `start` on as columns: views of the buffer, valid until it changes. */
+  columns(start = 0): SeriesColumns {
+    const from = this.#start + Math.max(0, start);
+    return { ts: this.#ts.subarray(from, this.#end), values: this.#values.subarray(from, this.#end) };
   }
 
   #grow(): void {

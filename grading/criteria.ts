@@ -13,6 +13,7 @@ import type {
   GradingCommand,
   GradingEvent,
   Localized,
+  SeriesColumns,
   SeriesPoint,
   TimeWindow,
 } from './types.ts';
@@ -26,6 +27,8 @@ export interface GradingContext {
   points(sensor: string): readonly SeriesPoint[];
   /** How many readings `points` has (without building them, for live buffers). */
   count(sensor: string): number;
+  /** The same readings as columns (views of a live buffer: valid until it changes). */
+  columns(sensor: string): SeriesColumns;
   events: readonly GradingEvent[];
   commands: readonly GradingCommand[];
 }

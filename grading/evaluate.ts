@@ -11,7 +11,7 @@ import {
   scanAll,
 } from './criteria.ts';
 import type { Detail } from './evidence.ts';
-import { eventsInWindow, inWindow } from './series.ts';
+import { columnsOf, eventsInWindow, inWindow } from './series.ts';
 import type {
   AuthenticityFlag,
   CriterionResult,
@@ -37,6 +37,9 @@ export function createContext(window: TimeWindow, data: GradingData): GradingCon
     },
     count(sensor) {
       return this.points(sensor).length;
+    },
+    columns(sensor) {
+      return columnsOf(this.points(sensor));
     },
     events: eventsInWindow(data.events, window),
     commands: eventsInWindow(data.commands, window),

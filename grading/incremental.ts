@@ -23,9 +23,12 @@ import type {
   GradingCommand,
   GradingData,
   GradingEvent,
+  SeriesColumns,
   SeriesPoint,
   TimeWindow,
 } from './types.ts';
+
+const NO_COLUMNS: SeriesColumns = { ts: new Float64Array(0), values: new Float64Array(0) };
 
 /** A rubric evaluation without the authenticity flags nobody asked for. */
 export interface LiveGrade {
@@ -211,20 +214,21 @@ export class IncrementalGrading {
     const { window } = this.#ctx;
     const from = Math.max(window.from, window.to - (this.#flagsWindowMs ?? Number.POSITIVE_INFINITY));
     if (!buffers || from <= window.from) return this.#ctx;
-    const built = new Map<string, SeriesPoint[]>();
-    const points = (sensor: string) => {
-      let cut = built.get(sensor);
-      if (!cut) {
-        const buffer = buffers.series.get(sensor);
-        cut = buffer ? buffer.points(buffer.firstAtOrAfter(from)) : [];
-        built.set(sensor, cut);
-      }
-      return cut;
-    };
+    const first = (buffer: SeriesBuffer) => buffer.firstAtOrAfter(from);
     return {
       window: { from, to: window.to },
-      points,
-      count: (sensor) => points(sensor).length,
+      points: (sensor) => {
+        const buffer = buffers.series.get(sensor);
+        return buffer ? buffer.points(first(buffer)) : [];
+      },
+      count: (sensor) => {
+        const buffer = buffers.series.get(sensor);
+        return buffer ? buffer.length - first(buffer) : 0;
+      },
+      columns: (sensor) => {
+        const buffer = buffers.series.get(sensor);
+        return buffer ? buffer.columns(first(buffer)) : NO_COLUMNS;
+      },
       events: buffers.events.filter((e) => e.ts >= from),
       commands: buffers.commands.filter((c) => c.ts >= from),
     };
@@ -243,6 +247,7 @@ export class IncrementalGrading {
         return points;
       },
       count: (sensor) => buffers.series.get(sensor)?.length ?? 0,
+      columns: (sensor) => buffers.series.get(sensor)?.columns() ?? NO_COLUMNS,
       get events() {
         return buffers.events;
       },

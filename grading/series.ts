@@ -1,5 +1,5 @@
 /** Numeric helpers on readings: windowing, intervals, statistics, least squares, comparisons. */
-import type { GradingCommand, GradingEvent, SeriesPoint, TimeWindow } from './types.ts';
+import type { GradingCommand, GradingEvent, SeriesColumns, SeriesPoint, TimeWindow } from './types.ts';
 
 /** Relative slack for comparisons against a bound, so "exactly at the threshold" survives float noise. */
 const SLACK = 1e-9;
@@ -62,6 +62,26 @@ export function inWindow(
   return kept;
 }
 
+/** Columns built from points, kept per points array (a session's peers are read once per attempt). */
+const builtColumns = new WeakMap<readonly SeriesPoint[], SeriesColumns>();
+
+/** The points as columns (time, value); built once per (unchanging) points array. */
+export function columnsOf(points: readonly SeriesPoint[]): SeriesColumns {
+  let columns = builtColumns.get(points);
+  if (!columns) {
+    const ts = new Float64Array(points.length);
+    const values = new Float64Array(points.length);
+    for (let i = 0; i < points.length; i++) {
+      const p = points[i] as SeriesPoint;
+      ts[i] = p.ts;
+      values[i] = p.value;
+    }
+    columns = { ts, values };
+    builtColumns.set(points, columns);
+  }
+  return columns;
+}
+
 export function eventsInWindow<T extends GradingEvent | GradingCommand>(
   items: readonly T[],
   window: TimeWindow,
@@ -78,7 +98,7 @@ export function intervals(points: readonly SeriesPoint[]): number[] {
   return out;
 }
 
-export function median(values: readonly number[]): number | undefined {
+export function median(values: ArrayLike<number>): number | undefined {
   if (values.length === 0) return undefined;
   // A typed array sorts numerically without a comparator call per comparison (grading sorts millions).
   const sorted = Float64Array.from(values).sort();
@@ -88,18 +108,18 @@ export function median(values: readonly number[]): number | undefined {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
-export function mean(values: readonly number[]): number {
+export function mean(values: ArrayLike<number>): number {
   let sum = 0;
-  for (const v of values) sum += v;
+  for (let i = 0; i < values.length; i++) sum += values[i] as number;
   return values.length ? sum / values.length : Number.NaN;
 }
 
 /** Sample standard deviation (n − 1); 0 for a single value. */
-export function stdDev(values: readonly number[]): number {
+export function stdDev(values: ArrayLike<number>): number {
   if (values.length < 2) return 0;
   const m = mean(values);
   let sum = 0;
-  for (const v of values) sum += (v - m) ** 2;
+  for (let i = 0; i < values.length; i++) sum += ((values[i] as number) - m) ** 2;
   return Math.sqrt(sum / (values.length - 1));
 }
 

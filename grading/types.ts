@@ -13,6 +13,15 @@ export interface TimeWindow {
   to: number;
 }
 
+/**
+ * A series as two columns, oldest first: what the checks that read every reading of a long series
+ * (authenticity) take, without an object per reading.
+ */
+export interface SeriesColumns {
+  readonly ts: Float64Array;
+  readonly values: Float64Array;
+}
+
 /** Readings per sensor, oldest first. Actuator states are sensors too (`fan` 0/1). */
 export type SeriesSet = Readonly<Record<string, readonly SeriesPoint[]>>;
 

@@ -107,15 +107,18 @@ class Histogram {
   median(): number | undefined {
     if (this.#n === 0) return undefined;
     const mid = this.#n >> 1;
-    const at = (index: number) => {
-      let seen = 0;
-      for (const key of this.#keys) {
-        seen += this.#counts.get(key) as number;
-        if (seen > index) return key;
-      }
-      return this.#keys[this.#keys.length - 1] as number;
-    };
-    return this.#n % 2 === 1 ? at(mid) : (at(mid - 1) + at(mid)) / 2;
+    return this.#n % 2 === 1 ? this.#at(mid) : (this.#at(mid - 1) + this.#at(mid)) / 2;
+  }
+
+  /** The value at `index` in sorted order. */
+  #at(index: number): number {
+    let seen = 0;
+    for (let k = 0; k < this.#keys.length; k++) {
+      const key = this.#keys[k] as number;
+      seen += this.#counts.get(key) as number;
+      if (seen > index) return key;
+    }
+    return this.#keys[this.#keys.length - 1] as number;
   }
 }
 
@@ -151,7 +154,9 @@ export class SamplingScan implements CriterionScan {
   #prev: number | undefined;
   /** Spans of closed stretches and slow intervals, in the order they closed (null: not kept). */
   readonly #spans: EvidenceSpan[] | null;
-  #longest = { ms: 0, rateHz: 0 };
+  /** The longest closed stretch: its length and rate. */
+  #longestMs = 0;
+  #longestRateHz = 0;
   #slow: { from: number; to: number; count: number; longest: number } | undefined;
   #slowIntervals = 0;
   #longestInterval = 0;
@@ -209,14 +214,26 @@ export class SamplingScan implements CriterionScan {
     this.#runIntervals = new Histogram();
   }
 
-  /** The open stretch as a span (a stretch lasts until its last reading plus its median interval). */
+  /** The open stretch's length (ms): until its last reading plus its median interval, at most to `windowTo`. */
+  #runMs(last: number, windowTo: number): number {
+    return Math.min(windowTo, last + (this.#runIntervals.median() ?? 0)) - this.#runFirst;
+  }
+
+  #runRateHz(last: number): number {
+    const first = this.#runFirst;
+    return last > first ? (this.#runCount - 1) / ((last - first) / 1000) : 0;
+  }
+
+  /** Closes the open stretch: the longest so far, and its span. */
   #closeRun(last: number, windowTo: number, spans: EvidenceSpan[] | null): void {
     if (this.#runCount < 2) return;
     const first = this.#runFirst;
-    const typical = this.#runIntervals.median() ?? 0;
-    const ms = Math.min(windowTo, last + typical) - first;
-    const rateHz = last > first ? (this.#runCount - 1) / ((last - first) / 1000) : 0;
-    if (ms > this.#longest.ms) this.#longest = { ms, rateHz };
+    const ms = this.#runMs(last, windowTo);
+    const rateHz = this.#runRateHz(last);
+    if (ms > this.#longestMs) {
+      this.#longestMs = ms;
+      this.#longestRateHz = rateHz;
+    }
     spans?.push({
       from: first,
       to: first + ms,
@@ -237,36 +254,50 @@ export class SamplingScan implements CriterionScan {
     this.#slow = undefined;
   }
 
+  /** The rubric's requirement, as measured numbers. */
+  #required(): Record<string, number> {
+    const { minHz, maxIntervalSeconds, minMinutes } = this.#criterion.params;
+    return maxIntervalSeconds !== undefined
+      ? { maxIntervalSeconds, requiredMinutes: minMinutes }
+      : { minHz: minHz ?? 1, requiredMinutes: minMinutes };
+  }
+
   finish(ctx: GradingContext, detail: Detail = 'full'): CriterionResult {
     const criterion = this.#criterion;
     const { sensor, minHz, maxIntervalSeconds, minMinutes } = criterion.params;
     const byInterval = maxIntervalSeconds !== undefined;
     const allowedMs = this.#allowedMs;
     const requiredMs = minMinutes * 60_000;
-    const required: Record<string, number> = byInterval
-      ? { maxIntervalSeconds, requiredMinutes: minMinutes }
-      : { minHz: minHz ?? 1, requiredMinutes: minMinutes };
     const first = this.#first;
     const last = this.#prev;
     if (first === undefined || last === undefined)
-      return noReadings(criterion, sensor, { longestStretchMinutes: 0, ...required });
+      return noReadings(criterion, sensor, { longestStretchMinutes: 0, ...this.#required() });
 
-    // The open slow span and stretch close here without changing the scan (more may follow).
+    // The open stretch counts as if it closed at the window's end (without closing it: more may follow).
+    let longestMs = this.#longestMs;
+    let longestRateHz = this.#longestRateHz;
+    const openMs = this.#runCount < 2 ? 0 : this.#runMs(last, ctx.window.to);
+    if (openMs > longestMs) {
+      longestMs = openMs;
+      longestRateHz = this.#runRateHz(last);
+    }
+    const passed = atLeast(longestMs, requiredMs);
+    if (detail === 'verdict') return verdict(criterion, passed, longestMs / requiredMs);
+    // The open slow span and stretch as spans, without changing the scan.
     const spans = detail === 'full' ? [...(this.#spans ?? [])] : null;
-    const slow = this.#slow;
-    this.#closeSlow(spans);
-    this.#slow = slow;
-    const longestBefore = this.#longest;
-    this.#closeRun(last, ctx.window.to, spans);
-    const longest = this.#longest;
-    this.#longest = longestBefore;
-    const passed = atLeast(longest.ms, requiredMs);
-    if (detail === 'verdict') return verdict(criterion, passed, longest.ms / requiredMs);
-    spans?.sort((a, b) => a.from - b.from);
+    if (spans) {
+      const slow = this.#slow;
+      this.#closeSlow(spans);
+      this.#slow = slow;
+      const [closedMs, closedRateHz] = [this.#longestMs, this.#longestRateHz];
+      this.#closeRun(last, ctx.window.to, spans);
+      [this.#longestMs, this.#longestRateHz] = [closedMs, closedRateHz];
+      spans.sort((a, b) => a.from - b.from);
+    }
 
     const slowIntervals = this.#slowIntervals;
     const longestInterval = this.#longestInterval;
-    const longestMin = longest.ms / 60_000;
+    const longestMin = longestMs / 60_000;
     const rule: Localized = byInterval
       ? say(
           `a reading at least every ${fmt(maxIntervalSeconds)} s`,
@@ -277,10 +308,10 @@ export class SamplingScan implements CriterionScan {
       readings: this.#count,
       rateHz: last > first ? (this.#count - 1) / ((last - first) / 1000) : 0,
       longestStretchMinutes: longestMin,
-      longestStretchRateHz: longest.rateHz,
+      longestStretchRateHz: longestRateHz,
       longestIntervalSeconds: longestInterval / 1000,
       slowIntervals,
-      ...required,
+      ...this.#required(),
     };
     const slowEn = slowIntervals
       ? `; ${slowIntervals} interval(s) were longer than ${sec(allowedMs)} s (longest ${sec(longestInterval)} s)`
@@ -290,14 +321,14 @@ export class SamplingScan implements CriterionScan {
       : '';
     const explanation = passed
       ? say(
-          `${sensor} met ${rule.en} for ${fmt(longestMin)} min without a break (${fmt(longest.rateHz)} Hz; ${fmt(minMinutes)} min required)${slowEn}.`,
-          `${sensor} 连续 ${fmt(longestMin)} 分钟满足${rule['zh-CN']}（实际 ${fmt(longest.rateHz)} Hz；要求持续 ${fmt(minMinutes)} 分钟）${slowZh}。`,
+          `${sensor} met ${rule.en} for ${fmt(longestMin)} min without a break (${fmt(longestRateHz)} Hz; ${fmt(minMinutes)} min required)${slowEn}.`,
+          `${sensor} 连续 ${fmt(longestMin)} 分钟满足${rule['zh-CN']}（实际 ${fmt(longestRateHz)} Hz；要求持续 ${fmt(minMinutes)} 分钟）${slowZh}。`,
         )
       : say(
           `${sensor} met ${rule.en} for at most ${fmt(longestMin)} min without a break, less than the ${fmt(minMinutes)} min required${slowEn}.`,
           `${sensor} 满足${rule['zh-CN']}的最长连续时间只有 ${fmt(longestMin)} 分钟，少于要求的 ${fmt(minMinutes)} 分钟${slowZh}。`,
         );
-    return result(criterion, passed, longest.ms / requiredMs, evidence(measured, spans ?? []), explanation);
+    return result(criterion, passed, longestMs / requiredMs, evidence(measured, spans ?? []), explanation);
   }
 }
 
@@ -364,11 +395,10 @@ export class CompletenessScan implements CriterionScan {
     const { sensor, maxGapSeconds, minPercent } = criterion.params;
     const { from, to } = ctx.window;
     const windowMs = to - from;
-    const required = { maxGapSeconds, minPercent };
     const first = this.#first;
     const last = this.#last;
     if (first === undefined || last === undefined || windowMs <= 0) {
-      return noReadings(criterion, sensor, { coveragePercent: 0, ...required });
+      return noReadings(criterion, sensor, { coveragePercent: 0, maxGapSeconds, minPercent });
     }
     // The edges depend on the window: measured here, without changing the scan.
     const longestBetween = this.#longestGap;
@@ -404,7 +434,8 @@ export class CompletenessScan implements CriterionScan {
       medianIntervalSeconds: (medianMs ?? 0) / 1000,
       expectedReadings: expected,
       readingsPercent: expected > 0 ? (100 * this.#count) / expected : 0,
-      ...required,
+      maxGapSeconds,
+      minPercent,
     };
     const gapsEn = gaps
       ? `${gaps} gap(s) longer than ${fmt(maxGapSeconds)} s, ${sec(missing)} s in all, the longest ${sec(longestGap)} s`
@@ -507,21 +538,26 @@ export class RangeScan implements CriterionScan {
     };
   }
 
+  /** The range or the tolerance, as measured numbers. */
+  #bounds(): Record<string, number> {
+    const criterion = this.#criterion;
+    return criterion.type === 'range'
+      ? { rangeMin: criterion.params.min, rangeMax: criterion.params.max }
+      : { reference: criterion.params.reference, epsilon: criterion.params.epsilon };
+  }
+
   finish(_ctx: GradingContext, detail: Detail = 'full'): CriterionResult {
     const criterion = this.#criterion;
     const what = this.#what;
     const { sensor, minPercent } = criterion.params;
-    const measured: Record<string, number> =
-      criterion.type === 'range'
-        ? { rangeMin: criterion.params.min, rangeMax: criterion.params.max }
-        : { reference: criterion.params.reference, epsilon: criterion.params.epsilon };
     const n = this.#count;
-    if (n === 0) return noReadings(criterion, sensor, { percentInRange: 0, minPercent, ...measured });
+    if (n === 0) return noReadings(criterion, sensor, { percentInRange: 0, minPercent, ...this.#bounds() });
     const inCount = this.#inCount;
     const percent = (100 * inCount) / n;
     const passed = atLeast(percent, minPercent);
     const fraction = minPercent > 0 ? percent / minPercent : 1;
     if (detail === 'verdict') return verdict(criterion, passed, fraction);
+    const measured = this.#bounds();
     const lo = this.#lo;
     const hi = this.#hi;
     Object.assign(measured, {
@@ -603,20 +639,26 @@ export class StabilityScan implements CriterionScan {
     this.#max = Math.max(this.#max, y);
   }
 
+  /** The bounds the rubric gives, as measured numbers. */
+  #bounds(): Record<string, number> {
+    const { maxStdDev, maxDriftPerMinute } = this.#criterion.params;
+    const given: Record<string, number> = {};
+    if (maxStdDev !== undefined) given.maxStdDev = maxStdDev;
+    if (maxDriftPerMinute !== undefined) given.maxDriftPerMinute = maxDriftPerMinute;
+    return given;
+  }
+
   finish(_ctx: GradingContext, detail: Detail = 'full'): CriterionResult {
     const criterion = this.#criterion;
     const { sensor, maxStdDev, maxDriftPerMinute } = criterion.params;
-    const bounds: Record<string, number> = {};
-    if (maxStdDev !== undefined) bounds.maxStdDev = maxStdDev;
-    if (maxDriftPerMinute !== undefined) bounds.maxDriftPerMinute = maxDriftPerMinute;
     const n = this.#n;
-    if (n === 0) return noReadings(criterion, sensor, bounds);
+    if (n === 0) return noReadings(criterion, sensor, this.#bounds());
     if (n < 2) {
       return result(
         criterion,
         false,
         0,
-        evidence({ readings: 1, ...bounds }),
+        evidence({ readings: 1, ...this.#bounds() }),
         say(
           `${sensor} sent a single reading: stability needs at least two.`,
           `${sensor} 只有一个读数：评判稳定性至少需要两个。`,
@@ -640,7 +682,7 @@ export class StabilityScan implements CriterionScan {
       mean: this.#meanY,
       min: this.#min,
       max: this.#max,
-      ...bounds,
+      ...this.#bounds(),
     };
     const partsEn: string[] = [];
     const partsZh: string[] = [];

@@ -41,7 +41,7 @@ export function capSpans(spans: EvidenceSpan[], measured: Record<string, number>
 
 export function evidence(measured: Record<string, number>, spans: EvidenceSpan[] = []): Evidence {
   const clean: Record<string, number> = {};
-  for (const [key, value] of Object.entries(measured)) clean[key] = num(value);
+  for (const key in measured) clean[key] = num(measured[key] as number);
   return { measured: clean, spans: capSpans(spans, clean) };
 }
 

@@ -129,6 +129,8 @@ export class LiveStateView {
   readonly #maxScore: number;
   readonly #scores: number[];
   readonly #passed: boolean[];
+  /** Each criterion's score and pass as JSON (ASCII), kept until they change. */
+  readonly #verdicts: string[];
   readonly #details: Buffer[];
   #published = false;
   #lastHeader: LiveStateHeader | undefined;
@@ -148,6 +150,7 @@ export class LiveStateView {
     this.#maxScore = Math.round(criteria.reduce((sum, c) => sum + c.weight, 0) * 100) / 100;
     this.#scores = criteria.map(() => Number.NaN);
     this.#passed = criteria.map(() => false);
+    this.#verdicts = criteria.map(() => '');
     this.#details = criteria.map(() => EMPTY);
   }
 
@@ -202,8 +205,10 @@ export class LiveStateView {
   }
 
   #setVerdict(index: number, result: CriterionResult): void {
+    if (this.#scores[index] === result.score && this.#passed[index] === result.passed) return;
     this.#scores[index] = result.score;
     this.#passed[index] = result.passed;
+    this.#verdicts[index] = `"score":${json(result.score)},"passed":${result.passed},`;
   }
 
   /** The state with every criterion as last rendered (each must have been rendered once). */
@@ -228,7 +233,7 @@ export class LiveStateView {
       `"ended":${header.ended},"criteria":[`;
     // One buffer, filled in place: the head, then each criterion's pieces (score and pass are
     // written here: they change most often, and numbers cost nothing to keep).
-    const verdicts = this.#scores.map((s, i) => `"score":${json(s)},"passed":${this.#passed[i]},`);
+    const verdicts = this.#verdicts;
     let length = Buffer.byteLength(head) + CLOSE.length + Math.max(0, this.#prefixes.length - 1);
     for (let i = 0; i < this.#prefixes.length; i++) {
       length += (this.#prefixes[i] as Buffer).length + (verdicts[i] as string).length;

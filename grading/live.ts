@@ -21,7 +21,8 @@
  *   attempt and at most `maxPointsPerSensor` readings per series; a longer attempt is graded live
  *   on its last 2 h (the final grade, in grades, covers the whole window).
  * - **Evaluation.** When new data arrived, the rubric is evaluated again, at most once per
- *   `minIntervalMs` (1 s) per attempt, on one queue that yields to I/O every few milliseconds. It
+ *   `minIntervalMs` (1 s) per attempt: one timer looks for due attempts every 50 ms and queues
+ *   them, and the queue yields to I/O every few milliseconds. It
  *   is the engine's own per-criterion evaluation (incremental.ts: scans fed only the new readings,
  *   exactly what `gradeAttempt` gives), minus the authenticity flags of sensors no criterion asks
  *   about; copy and replay detection against other kits and earlier attempts is left to the final
@@ -59,7 +60,14 @@ import { SeriesBuffer } from './buffer.ts';
 import { gradeLive, IncrementalGrading } from './incremental.ts';
 import { type LiveAttempt, type LiveState, LiveStateView, type PublishedState } from './live-state.ts';
 import { loadGradingData, rubricSensors } from './load.ts';
-import type { GradeOptions, GradingCommand, GradingData, GradingEvent, SeriesPoint } from './types.ts';
+import type {
+  CriterionResult,
+  GradeOptions,
+  GradingCommand,
+  GradingData,
+  GradingEvent,
+  SeriesPoint,
+} from './types.ts';
 
 export const LIVE_DEFAULTS = {
   /** How often the lab database is asked for running attempts. */
@@ -111,6 +119,8 @@ const SCAN_STEPS = 120;
  * attempt, or a renamed team, shows on the board within this time.
  */
 const BOARD_INPUTS_MAX_AGE_MS = 5_000;
+/** How often due evaluations are looked for (the delay it adds is at most this). */
+const TICK_MS = 50;
 /** Evaluations run this long (ms) before the queue yields to I/O. */
 const DRAIN_SLICE_MS = 5;
 /** `stats.delayHistogram`: buckets of this many ms; the last one counts every longer delay. */
@@ -232,10 +242,12 @@ interface Tracked {
    * until `flagsAt + authenticityEveryMs`).
    */
   grading: IncrementalGrading;
+  /** Criterion `index` with its sentence and numbers, on the window of the last evaluation. */
+  explain: (index: number) => CriterionResult;
   flagsAt: number;
+  /** Data arrived (or the details are due) since the last evaluation. */
   dirty: boolean;
   queued: boolean;
-  timer: NodeJS.Timeout | undefined;
   /** What was rendered of the state, and the last state published. */
   view: LiveStateView;
   published: PublishedState | undefined;
@@ -243,7 +255,6 @@ interface Tracked {
   detailsAt: number;
   /** Data was evaluated but not published (no verdict changed): the details are due later. */
   detailsPending: boolean;
-  detailsTimer: NodeJS.Timeout | undefined;
   /** Arrival of the oldest record not evaluated yet, or null. */
   pendingSince: number | null;
 }
@@ -386,6 +397,7 @@ export class LiveGrader {
   #draining = false;
   #polling: Promise<void> | undefined;
   #pollTimer: NodeJS.Timeout | undefined;
+  #tickTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
   constructor(options: LiveGraderOptions) {
@@ -410,6 +422,8 @@ export class LiveGrader {
     void this.pollNow();
     this.#pollTimer = setInterval(() => void this.pollNow(), this.#pollIntervalMs);
     this.#pollTimer.unref();
+    this.#tickTimer = setInterval(() => this.#tick(), TICK_MS);
+    this.#tickTimer.unref();
   }
 
   /** Stops: no more polls or evaluations; subscribers get `closed`. Retained messages stay. */
@@ -417,10 +431,7 @@ export class LiveGrader {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#pollTimer) clearInterval(this.#pollTimer);
-    for (const t of this.#tracked.values()) {
-      if (t.timer) clearTimeout(t.timer);
-      if (t.detailsTimer) clearTimeout(t.detailsTimer);
-    }
+    if (this.#tickTimer) clearInterval(this.#tickTimer);
     for (const board of this.#boards.values()) if (board.timer) clearTimeout(board.timer);
     for (const listeners of this.#listeners.values()) {
       for (const listener of listeners) this.#call(listener, { type: 'closed' });
@@ -433,7 +444,7 @@ export class LiveGrader {
     this.#recent.clear();
   }
 
-  /** Ingest listener: a record the platform accepted. Cheap: appends and schedules. */
+  /** Ingest listener: a record the platform accepted. Cheap: appends, and marks the attempt due. */
   record(record: TelemetryRecord): void {
     if (this.#closed) return;
     const arrivedAt = this.#now();
@@ -453,7 +464,7 @@ export class LiveGrader {
     if (!ids) return;
     for (const id of ids) {
       const t = this.#tracked.get(id);
-      if (t && this.#append(t, record, arrivedAt)) this.#markDirty(t);
+      if (t && this.#append(t, record, arrivedAt)) t.dirty = true;
     }
   }
 
@@ -714,7 +725,7 @@ export class LiveGrader {
   }
 
   #track(info: LiveAttempt, task: TaskInfo, seq: number): void {
-    const fields: Omit<Tracked, 'grading'> = {
+    const fields: Omit<Tracked, 'grading' | 'explain'> = {
       info,
       task,
       series: new Map([...task.sensors].map((name) => [name, new SeriesBuffer()])),
@@ -731,16 +742,15 @@ export class LiveGrader {
       flagsAt: 0,
       dirty: true,
       queued: false,
-      timer: undefined,
       view: new LiveStateView(info, task.rubric.criteria),
       published: undefined,
       detailsAt: 0,
       detailsPending: false,
-      detailsTimer: undefined,
       pendingSince: null,
     };
     const t: Tracked = Object.assign(fields, {
       grading: new IncrementalGrading(task.rubric, task.options, { buffers: fields }, LIVE_GRADING),
+      explain: (index: number) => t.grading.result(index, 'explained'),
     });
     this.#tracked.set(info.id, t);
     let ids = this.#byKit.get(info.kitId);
@@ -799,7 +809,7 @@ export class LiveGrader {
       );
     } finally {
       t.loading = false;
-      if (!this.#closed && this.#tracked.get(t.info.id) === t) this.#markDirty(t);
+      t.dirty = true;
     }
   }
 
@@ -819,10 +829,6 @@ export class LiveGrader {
   }
 
   #untrack(t: Tracked): void {
-    if (t.timer) clearTimeout(t.timer);
-    if (t.detailsTimer) clearTimeout(t.detailsTimer);
-    t.timer = undefined;
-    t.detailsTimer = undefined;
     this.#tracked.delete(t.info.id);
     const ids = this.#byKit.get(t.info.kitId);
     ids?.delete(t.info.id);
@@ -939,7 +945,8 @@ export class LiveGrader {
    */
   #trim(t: Tracked, to: number): number {
     let from = Math.max(t.info.startedAt, to - this.#keepMs);
-    for (const [name, buffer] of t.series) {
+    for (const name of t.series.keys()) {
+      const buffer = t.series.get(name) as SeriesBuffer;
       if (buffer.unordered) {
         buffer.normalize();
         t.grading.forget(name);
@@ -1003,8 +1010,7 @@ export class LiveGrader {
     const detailsDue = ended || !t.published || now - t.detailsAt >= this.#detailsEveryMs;
     let published: PublishedState | undefined;
     if (detailsDue || t.view.differs(verdicts)) {
-      const explain = (index: number) => t.grading.result(index, 'explained');
-      this.stats.criteriaRendered += t.view.update(verdicts, explain, detailsDue);
+      this.stats.criteriaRendered += t.view.update(verdicts, t.explain, detailsDue);
       if (detailsDue) {
         t.detailsAt = now;
         t.detailsPending = false;
@@ -1020,10 +1026,7 @@ export class LiveGrader {
       t.published = published;
       this.stats.statesPublished++;
     }
-    if (!detailsDue) {
-      t.detailsPending = true;
-      this.#scheduleDetails(t);
-    }
+    if (!detailsDue) t.detailsPending = true;
     t.lastCostMs = performance.now() - started;
     this.stats.evaluations++;
     this.stats.evaluationMs += t.lastCostMs;
@@ -1073,31 +1076,22 @@ export class LiveGrader {
 
   // ------------------------------------------------------------ scheduling
 
-  #markDirty(t: Tracked): void {
-    t.dirty = true;
-    if (t.loading || t.timer || t.queued || this.#closed) return;
-    const interval = Math.max(this.#minIntervalMs, t.lastCostMs * 10);
-    const delay = t.lastEvalAt + interval - this.#now();
-    if (delay <= 0) {
-      this.#enqueue(t);
-      return;
+  /**
+   * Every TICK_MS: queues the attempts whose evaluation is due — new data and their interval
+   * passed since the last one, or details pending for detailsEveryMs. One timer for every
+   * attempt, instead of one per attempt and second.
+   */
+  #tick(): void {
+    if (this.#closed) return;
+    const now = this.#now();
+    for (const t of this.#tracked.values()) {
+      if (t.queued || t.loading) continue;
+      if (!t.dirty) {
+        if (!t.detailsPending || now < t.detailsAt + this.#detailsEveryMs) continue;
+        t.dirty = true;
+      }
+      if (now >= t.lastEvalAt + Math.max(this.#minIntervalMs, t.lastCostMs * 10)) this.#enqueue(t);
     }
-    t.timer = setTimeout(() => {
-      t.timer = undefined;
-      this.#enqueue(t);
-    }, delay);
-    t.timer.unref();
-  }
-
-  /** Evaluates again when the details are due, unless they were published meanwhile. */
-  #scheduleDetails(t: Tracked): void {
-    if (t.detailsTimer || this.#closed) return;
-    const delay = Math.max(0, t.detailsAt + this.#detailsEveryMs - this.#now());
-    t.detailsTimer = setTimeout(() => {
-      t.detailsTimer = undefined;
-      if (t.detailsPending && this.#tracked.get(t.info.id) === t) this.#markDirty(t);
-    }, delay);
-    t.detailsTimer.unref();
   }
 
   #enqueue(t: Tracked): void {

@@ -21,7 +21,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { setFlagsFromString } from 'node:v8';
+import { setFlagsFromString, writeHeapSnapshot } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { PublishPacket } from 'aedes';
 import {
@@ -828,6 +828,8 @@ async function liveRun(opts: GradingBenchOptions, historyMinutes: number, genera
     const fed = await feeding;
     feeding = undefined;
     const heapRetainedMB = retainedHeapMB();
+    // What the heap holds (IOTLAB_BENCH_HEAP_SNAPSHOT=<file>: a .heapsnapshot for DevTools).
+    if (process.env.IOTLAB_BENCH_HEAP_SNAPSHOT) writeHeapSnapshot(process.env.IOTLAB_BENCH_HEAP_SNAPSHOT);
     const net = percent - generatorPercent;
     emit({
       run: 'live',

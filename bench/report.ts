@@ -14,7 +14,9 @@ export function sleep(ms: number): Promise<void> {
  * With IOTLAB_BENCH_CPU_PROFILE=<file>, profiles this process's CPU (V8 inspector) from now until
  * the returned function is called, and writes the profile there (open it in Chrome DevTools):
  * a benchmark profiles only its measured phase. With IOTLAB_BENCH_HEAP_PROFILE=<file>, samples
- * where memory is allocated instead (a .heapprofile, also for DevTools).
+ * where memory is allocated instead (a .heapprofile, also for DevTools); with
+ * IOTLAB_BENCH_HEAP_PROFILE_SURVIVORS=1 only what outlived a young-generation collection (what
+ * gets promoted, and makes the old generation's collections).
  */
 export async function profileCpu(): Promise<() => Promise<void>> {
   const cpuFile = process.env.IOTLAB_BENCH_CPU_PROFILE;
@@ -32,9 +34,9 @@ export async function profileCpu(): Promise<() => Promise<void>> {
     await session.post('HeapProfiler.enable');
     await session.post('HeapProfiler.startSampling', {
       samplingInterval: 16_384,
-      // Everything allocated, not only what is still alive at the end.
+      // Everything allocated (or what survived the young generation), not only what is alive at the end.
       includeObjectsCollectedByMajorGC: true,
-      includeObjectsCollectedByMinorGC: true,
+      includeObjectsCollectedByMinorGC: process.env.IOTLAB_BENCH_HEAP_PROFILE_SURVIVORS !== '1',
     });
   }
   return async () => {

@@ -1,7 +1,8 @@
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { kitTopic } from '../../protocol/index.ts';
-import { describeWithServer, type RunningServer, startMosquitto } from '../harness/servers.ts';
+import { type RunningServer, startMosquitto } from '../harness/servers.ts';
+import { describeWithServer } from '../harness/suites.ts';
 import { collect, connect, eventually, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 
 describeWithServer('mosquitto', 'ingest from an external broker (Mosquitto)', () => {

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it, onTestFailed, vi } from 'vitest';
-import { describeWithServer } from '../harness/servers.ts';
+import { describeWithServer } from '../harness/suites.ts';
 import { connect } from '../helpers/platform.ts';
 import {
   assignQuickTask,

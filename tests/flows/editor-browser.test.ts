@@ -5,7 +5,8 @@
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { People } from '../../lab-api/index.ts';
-import { describeWithServer, findBinary } from '../harness/servers.ts';
+import { findBinary } from '../harness/servers.ts';
+import { describeWithServer } from '../harness/suites.ts';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 
 const PASSWORD = 'correct-horse-battery';

@@ -9,12 +9,8 @@ import { join } from 'node:path';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { FlowsEditor, INFLUX_NODE_ID } from '../../flows/index.ts';
-import {
-  createInfluxDatabase,
-  describeWithServer,
-  type RunningServer,
-  startInfluxd,
-} from '../harness/servers.ts';
+import { createInfluxDatabase, type RunningServer, startInfluxd } from '../harness/servers.ts';
+import { describeWithServer } from '../harness/suites.ts';
 import { eventually } from '../helpers/platform.ts';
 
 const silent = { info() {}, warn() {}, error() {}, debug() {} };

@@ -2,7 +2,7 @@ import { SerialPort } from 'serialport';
 import { afterAll, expect, it } from 'vitest';
 import { FirmataBoardEmulator, startPtyPair } from '../../firmware-sim/index.ts';
 import { kitTopic } from '../../protocol/index.ts';
-import { describeWithServer } from '../harness/servers.ts';
+import { describeWithServer } from '../harness/suites.ts';
 import { connect, eventually, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 
 describeWithServer('socat', 'a Firmata board through the gateway', () => {

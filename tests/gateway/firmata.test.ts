@@ -15,7 +15,7 @@ import {
   type FirmataKitOptions,
   planFirmataPinMap,
 } from '../../gateway/firmata.ts';
-import { describeWithServer } from '../harness/servers.ts';
+import { describeWithServer } from '../harness/suites.ts';
 
 const KIT_PINS = {
   A0: { sensor: 'light', scale: [0, 1023, 0, 1000] },

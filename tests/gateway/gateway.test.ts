@@ -7,7 +7,7 @@ import { type PtyPair, startPtyPair } from '../../firmware-sim/index.ts';
 import { SimulatedSerialKit, type SimulatedSerialKitOptions } from '../../firmware-sim/serial-kit.ts';
 import { type GatewayStatus, SerialGateway } from '../../gateway/index.ts';
 import { gatewayStatusTopic, kitTopic } from '../../protocol/index.ts';
-import { describeWithServer } from '../harness/servers.ts';
+import { describeWithServer } from '../harness/suites.ts';
 import { collect, connect, eventually, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 
 const DAY = 86_400_000;

@@ -1,7 +1,7 @@
 import { afterAll, expect, it } from 'vitest';
 import { startPtyPair } from '../../firmware-sim/index.ts';
 import { SimulatedSerialKit } from '../../firmware-sim/serial-kit.ts';
-import { describeWithServer } from '../harness/servers.ts';
+import { describeWithServer } from '../harness/suites.ts';
 import { eventually, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 
 describeWithServer('socat', 'the gateway inside `iotlab start` (one-machine install)', () => {

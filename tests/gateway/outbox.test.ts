@@ -5,7 +5,8 @@ import { afterAll, expect, it } from 'vitest';
 import { startPtyPair } from '../../firmware-sim/index.ts';
 import { SimulatedSerialKit } from '../../firmware-sim/serial-kit.ts';
 import { SerialGateway } from '../../gateway/index.ts';
-import { describeWithServer, freePort } from '../harness/servers.ts';
+import { freePort } from '../harness/servers.ts';
+import { describeWithServer } from '../harness/suites.ts';
 import { eventually, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 
 const DAY = 86_400_000;

@@ -11,12 +11,8 @@ import { gradeAttempt, loadGradingData, type Rubric, rubricSensors } from '../..
 import type { TelemetryRecord } from '../../protocol/index.ts';
 import { createEmbeddedStore, type TelemetryStore } from '../../telemetry/index.ts';
 import { createInfluxStore } from '../../telemetry/influxdb.ts';
-import {
-  createInfluxDatabase,
-  describeWithServer,
-  type RunningServer,
-  startInfluxd,
-} from '../harness/servers.ts';
+import { createInfluxDatabase, type RunningServer, startInfluxd } from '../harness/servers.ts';
+import { describeWithServer } from '../harness/suites.ts';
 
 const T0 = Date.UTC(2026, 10, 20, 2, 0, 0);
 const MINUTES = 20;

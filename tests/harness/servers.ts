@@ -9,7 +9,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { describe, it } from 'vitest';
 
 /** The server binaries the harness knows, and the Debian package that installs each. */
 export const SERVER_PACKAGES = {
@@ -72,29 +71,8 @@ export function serverAvailable(binary: ServerBinary): boolean {
   return findBinary(binary) !== undefined;
 }
 
-function missingMessage(binary: ServerBinary): string {
+export function missingMessage(binary: ServerBinary): string {
   return `${binary} not found on PATH: install the Debian package "${SERVER_PACKAGES[binary]}" (apt-get install ${SERVER_PACKAGES[binary]})`;
-}
-
-/**
- * `describe` for a suite that needs a real server. When the binary is missing, the suite is skipped
- * on a developer's machine (its title says which Debian package to install) and fails in CI.
- */
-export function describeWithServer(binary: ServerBinary, title: string, fn: () => void): void {
-  if (serverAvailable(binary)) {
-    describe(title, fn);
-    return;
-  }
-  if (inCI()) {
-    describe(title, () => {
-      it(`needs ${binary}`, () => {
-        throw new Error(`${missingMessage(binary)}; in CI a missing server is a failure, not a skip`);
-      });
-    });
-    return;
-  }
-  console.warn(`[tests] skipping "${title}": ${missingMessage(binary)}`);
-  describe.skip(`${title} (skipped: ${missingMessage(binary)})`, fn);
 }
 
 /** A free TCP port on 127.0.0.1 (listen on port 0, read it, close). */

@@ -7,13 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KitRegistry, openLabDb } from '../../labdb/index.ts';
 import { kitTopic } from '../../protocol/index.ts';
 import { createEmbeddedStore } from '../../telemetry/index.ts';
-import {
-  createInfluxDatabase,
-  describeWithServer,
-  freePort,
-  type RunningServer,
-  startInfluxd,
-} from '../harness/servers.ts';
+import { createInfluxDatabase, freePort, type RunningServer, startInfluxd } from '../harness/servers.ts';
+import { describeWithServer } from '../harness/suites.ts';
 import { connect, eventually, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 
 const DAY = 86_400_000;

@@ -7,11 +7,11 @@ import { createInfluxStore, type InfluxStoreConfig } from '../../telemetry/influ
 import { StoreWriteError } from '../../telemetry/store.ts';
 import {
   createInfluxDatabase,
-  describeWithServer,
   type RunningServer,
   startInfluxd,
   startVictoriaMetrics,
 } from '../harness/servers.ts';
+import { describeWithServer } from '../harness/suites.ts';
 import { describeStoreContract } from './store-contract.ts';
 
 const MINUTE = 60_000;

@@ -6,13 +6,8 @@ import type { TelemetryRecord } from '../../protocol/index.ts';
 import { Spool } from '../../spool/index.ts';
 import { createEmbeddedStore, TelemetryWriter } from '../../telemetry/index.ts';
 import { createInfluxStore } from '../../telemetry/influxdb.ts';
-import {
-  createInfluxDatabase,
-  describeWithServer,
-  freePort,
-  type RunningServer,
-  startInfluxd,
-} from '../harness/servers.ts';
+import { createInfluxDatabase, freePort, type RunningServer, startInfluxd } from '../harness/servers.ts';
+import { describeWithServer } from '../harness/suites.ts';
 import { eventually } from '../helpers/platform.ts';
 
 const DAY = 86_400_000;

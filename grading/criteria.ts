@@ -92,6 +92,12 @@ class Histogram {
   readonly #keys: number[] = [];
   #n = 0;
 
+  clear(): void {
+    this.#counts.clear();
+    this.#keys.length = 0;
+    this.#n = 0;
+  }
+
   add(value: number): void {
     const count = this.#counts.get(value);
     if (count === undefined) {
@@ -163,7 +169,7 @@ export class SamplingScan implements CriterionScan {
   /** The open stretch: its first reading, readings and intervals. */
   #runFirst = 0;
   #runCount = 0;
-  #runIntervals = new Histogram();
+  readonly #runIntervals = new Histogram();
 
   constructor(criterion: CriterionOf<'sampling'>, options: ScanOptions = {}) {
     this.#criterion = criterion;
@@ -211,7 +217,7 @@ export class SamplingScan implements CriterionScan {
   #openRun(ts: number): void {
     this.#runFirst = ts;
     this.#runCount = 1;
-    this.#runIntervals = new Histogram();
+    this.#runIntervals.clear();
   }
 
   /** The open stretch's length (ms): until its last reading plus its median interval, at most to `windowTo`. */
@@ -488,6 +494,8 @@ export class RangeScan implements CriterionScan {
   readonly #spans: EvidenceSpan[] | null;
   #outsideRuns = 0;
   #run: InsideRun | undefined;
+  /** Whether the last reading was inside (undefined before the first). */
+  #runOk: boolean | undefined;
 
   constructor(criterion: CriterionOf<'range'> | CriterionOf<'tolerance'>, options: ScanOptions = {}) {
     this.#criterion = criterion;
@@ -516,16 +524,20 @@ export class RangeScan implements CriterionScan {
       this.#maxDeviation = Math.max(this.#maxDeviation, deviation);
       this.#sumDeviation += deviation;
     }
+    const changed = ok !== this.#runOk;
+    if (changed && !ok) this.#outsideRuns++;
+    this.#runOk = ok;
+    // The run as an object only for its span (live grading keeps none: nothing to allocate).
+    if (!this.#spans) return;
     const run = this.#run;
-    if (run && run.ok === ok) {
+    if (run && !changed) {
       run.last = ts;
       run.count++;
       run.lo = Math.min(run.lo, v);
       run.hi = Math.max(run.hi, v);
       return;
     }
-    if (run && this.#spans) this.#spans.push(this.#runSpan(run, ts));
-    if (!ok) this.#outsideRuns++;
+    if (run) this.#spans.push(this.#runSpan(run, ts));
     this.#run = { ok, from: ts, last: ts, count: 1, lo: v, hi: v };
   }
 

@@ -130,7 +130,9 @@ export class IncrementalGrading {
   evaluate(window: TimeWindow, detail: DetailOf = 'full'): LiveGrade {
     if (this.#data) this.#ctx = createContext(window, this.#data);
     else {
-      this.#ctx.window = window;
+      // In place: the context lives as long as the attempt, a window object per evaluation would too.
+      this.#ctx.window.from = window.from;
+      this.#ctx.window.to = window.to;
       this.#built.clear();
     }
     const n = this.#rubric.criteria.length;

@@ -133,7 +133,16 @@ export class LiveStateView {
   readonly #verdicts: string[];
   readonly #details: Buffer[];
   #published = false;
-  #lastHeader: LiveStateHeader | undefined;
+  /** Ids of the passing criteria, made again only when a pass flips (states share it meanwhile). */
+  #passedIds: readonly string[] = [];
+  #passesChanged = true;
+  /** The last header published, kept as numbers (a state a second per attempt: nothing to promote). */
+  #seq = 0;
+  #evaluatedAt = 0;
+  #from = 0;
+  #to = 0;
+  #lastReadingAt: number | null = null;
+  #passedAt: number | null = null;
 
   constructor(attempt: LiveAttempt, criteria: readonly Criterion[]) {
     this.#attempt = attempt;
@@ -206,6 +215,7 @@ export class LiveStateView {
 
   #setVerdict(index: number, result: CriterionResult): void {
     if (this.#scores[index] === result.score && this.#passed[index] === result.passed) return;
+    if (this.#passed[index] !== result.passed) this.#passesChanged = true;
     this.#scores[index] = result.score;
     this.#passed[index] = result.passed;
     this.#verdicts[index] = `"score":${json(result.score)},"passed":${result.passed},`;
@@ -214,14 +224,20 @@ export class LiveStateView {
   /** The state with every criterion as last rendered (each must have been rendered once). */
   publish(header: LiveStateHeader): PublishedState {
     this.#published = true;
-    this.#lastHeader = header;
+    this.#seq = header.seq;
+    this.#evaluatedAt = header.evaluatedAt;
+    this.#from = header.window.from;
+    this.#to = header.window.to;
+    this.#lastReadingAt = header.lastReadingAt;
+    this.#passedAt = header.passedAt;
     const attempt = this.#attempt;
     let total = 0;
-    const passedIds: string[] = [];
-    for (let i = 0; i < this.#scores.length; i++) {
-      total += this.#scores[i] as number;
-      if (this.#passed[i]) passedIds.push(this.#ids[i] as string);
+    for (let i = 0; i < this.#scores.length; i++) total += this.#scores[i] as number;
+    if (this.#passesChanged) {
+      this.#passedIds = this.#ids.filter((_, i) => this.#passed[i]);
+      this.#passesChanged = false;
     }
+    const passedIds = this.#passedIds;
     const score = Math.round(total * 100) / 100;
     const passed = this.#scores.length > 0 && passedIds.length === this.#scores.length;
     const timeToPassSeconds = header.passedAt === null ? null : (header.passedAt - attempt.startedAt) / 1000;
@@ -269,6 +285,14 @@ export class LiveStateView {
 
   /** The last state published again, marked ended (when evaluating at the end failed); undefined before the first. */
   republishEnded(): PublishedState | undefined {
-    return this.#lastHeader && this.publish({ ...this.#lastHeader, ended: true });
+    if (!this.#published) return undefined;
+    return this.publish({
+      seq: this.#seq,
+      evaluatedAt: this.#evaluatedAt,
+      window: { from: this.#from, to: this.#to },
+      lastReadingAt: this.#lastReadingAt,
+      passedAt: this.#passedAt,
+      ended: true,
+    });
   }
 }

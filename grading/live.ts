@@ -50,6 +50,7 @@
  *   `endedRetentionMs` (1 h) — after which its retained message is cleared — so the leaderboard
  *   and late viewers still see it.
  */
+import { createHash } from 'node:crypto';
 import type { Aedes, PublishPacket } from 'aedes';
 import { type AttemptRow, toAttempt } from '../lab-api/classes.ts';
 import type { Criterion, Rubric } from '../lab-api/rubric.ts';
@@ -98,8 +99,9 @@ export const LIVE_DEFAULTS = {
   /** Events, and commands, kept per attempt. */
   maxEventsPerAttempt: 10_000,
   /**
-   * Each kit's latest records are held this long, for attempts discovered after they arrived
-   * (a poll later, before the writer has stored them).
+   * The latest records of each kit no attempt is followed on are held this long, for attempts
+   * discovered after they arrived (a poll later, before the writer has stored them). A followed
+   * kit's records are in its attempts' buffers, which a new attempt on the kit starts from.
    */
   recentMs: 5_000,
   recentMaxRecords: 600,
@@ -280,7 +282,8 @@ interface BoardInputs {
 }
 
 interface Board {
-  lastJson: string | undefined;
+  /** Digest of the last board published (not its JSON: kept a second, it would be promoted). */
+  lastDigest: string | undefined;
   lastFlush: number;
   timer: NodeJS.Timeout | undefined;
   flushing: boolean;
@@ -448,20 +451,24 @@ export class LiveGrader {
   record(record: TelemetryRecord): void {
     if (this.#closed) return;
     const arrivedAt = this.#now();
-    let recent = this.#recent.get(record.kitId);
-    if (!recent) {
-      recent = [];
-      this.#recent.set(record.kitId, recent);
-    }
-    recent.push({ record, arrivedAt });
-    while (
-      recent.length > LIVE_DEFAULTS.recentMaxRecords ||
-      (recent.length > 0 && (recent[0] as { arrivedAt: number }).arrivedAt < arrivedAt - this.#recentMs)
-    ) {
-      recent.shift();
-    }
     const ids = this.#byKit.get(record.kitId);
-    if (!ids) return;
+    if (!ids) {
+      // Held only while no attempt follows the kit: records kept for seconds outlive the young
+      // generation, and a thousand kits' worth a second would all be promoted.
+      let recent = this.#recent.get(record.kitId);
+      if (!recent) {
+        recent = [];
+        this.#recent.set(record.kitId, recent);
+      }
+      recent.push({ record, arrivedAt });
+      while (
+        recent.length > LIVE_DEFAULTS.recentMaxRecords ||
+        (recent.length > 0 && (recent[0] as { arrivedAt: number }).arrivedAt < arrivedAt - this.#recentMs)
+      ) {
+        recent.shift();
+      }
+      return;
+    }
     for (const id of ids) {
       const t = this.#tracked.get(id);
       if (t && this.#append(t, record, arrivedAt)) t.dirty = true;
@@ -758,12 +765,37 @@ export class LiveGrader {
       ids = new Set();
       this.#byKit.set(info.kitId, ids);
     }
+    // Records that arrived before this poll (the writer may not have stored them yet): held for
+    // the kit, or in the buffers of another attempt followed on it.
+    for (const id of ids) {
+      const sibling = this.#tracked.get(id);
+      if (sibling) this.#copyBuffered(sibling, t);
+    }
     ids.add(info.id);
-    // Records that arrived before this poll (the writer may not have stored them yet).
     for (const { record, arrivedAt } of this.#recent.get(info.kitId) ?? [])
       this.#append(t, record, arrivedAt);
+    this.#recent.delete(info.kitId);
     t.load = this.#fill(t);
     this.#keep(t.load);
+  }
+
+  /** What `from` buffered of the series `to` grades (from `to`'s start on), and its events and commands. */
+  #copyBuffered(from: Tracked, to: Tracked): void {
+    const start = to.info.startedAt;
+    for (const [name, target] of to.series) {
+      const source = from.series.get(name);
+      if (!source) continue;
+      for (let i = source.firstAtOrAfter(start); i < source.length; i++)
+        target.push(source.tsAt(i), source.valueAt(i));
+    }
+    to.events.push(...from.events.filter((e) => e.ts >= start));
+    to.commands.push(...from.commands.filter((c) => c.ts >= start));
+    to.eventsUnsorted = true;
+    if (from.newestTs !== null && from.newestTs >= start) {
+      to.newestTs = Math.max(to.newestTs ?? -Infinity, from.newestTs);
+      to.lastArrival = from.lastArrival;
+      to.pendingSince ??= from.lastArrival;
+    }
   }
 
   /** Fills a new buffer from the store, finds when that data first passed, then grades. */
@@ -1140,7 +1172,7 @@ export class LiveGrader {
     let board = this.#boards.get(sessionId);
     if (!board) {
       board = {
-        lastJson: undefined,
+        lastDigest: undefined,
         lastFlush: 0,
         timer: undefined,
         flushing: false,
@@ -1172,8 +1204,9 @@ export class LiveGrader {
       if (!leaderboard || this.#closed) return;
       const { generatedAt, ...content } = leaderboard;
       const json = JSON.stringify(content);
-      if (json !== board.lastJson) {
-        board.lastJson = json;
+      const digest = createHash('sha1').update(json).digest('base64');
+      if (digest !== board.lastDigest) {
+        board.lastDigest = digest;
         const stamped = `${json.slice(0, -1)},"generatedAt":${generatedAt}}`;
         this.#publish(sessionLeaderboardTopic(sessionId), Buffer.from(stamped));
       }

@@ -523,4 +523,31 @@ describe('live grading', () => {
     await closing;
     await grader.close();
   });
+
+  it('starts a new attempt on a kit another followed attempt uses with what the kit sent before the poll found it', async () => {
+    const { labDb, store } = lab.platform;
+    // Polls once at start, then when told: the new attempt is found after the reading arrived.
+    const grader = new LiveGrader({ db: labDb, store, pollIntervalMs: 3_600_000 });
+    grader.start();
+    const assignments = new Assignments(labDb, new Classes(labDb));
+    let second: Attempt | undefined;
+    try {
+      await eventually(() => grader.current(attempts.b.id) !== undefined, 5_000, 'B followed');
+      // B's teammate starts an attempt on the same team kit.
+      second = await assignments.startAttempt(students.other.person, attempts.b.assignmentId, {});
+      expect(second.kitId).toBe(attempts.b.kitId);
+      // Handed to the grader alone (not through the broker): the store never holds this reading.
+      const ts = Date.now() + 5;
+      grader.record({ kitId: attempts.b.kitId, ts, seq: 1, readings: { temperature: 21.5, humidity: 50 } });
+      await grader.pollNow();
+      await eventually(
+        () => grader.current((second as Attempt).id)?.lastReadingAt === ts,
+        5_000,
+        'the reading in the new attempt',
+      );
+    } finally {
+      if (second) await assignments.endAttempt(staff.person, second.id);
+      await grader.close();
+    }
+  });
 });

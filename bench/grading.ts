@@ -24,6 +24,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { setFlagsFromString, writeHeapSnapshot } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { PublishPacket } from 'aedes';
+import { tuneHeapForServer } from '../cli/heap.ts';
 import {
   DELAY_BUCKET_MS,
   type GradeOptions,
@@ -949,6 +950,8 @@ function evaluationCost(): void {
 }
 
 async function liveGrading(opts: GradingBenchOptions): Promise<void> {
+  // Live grading runs in the platform's process, with its garbage-collection settings.
+  tuneHeapForServer();
   evaluationCost();
   const generatorPercent = await generatorBaseline(opts.liveKits, opts.liveSeconds);
   for (const minutes of opts.liveHistoryMinutes) await liveRun(opts, minutes, generatorPercent);

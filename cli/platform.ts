@@ -24,6 +24,7 @@ import { type KitRegistry, type LabDb, openLabDb, KitRegistry as Registry } from
 import { createEmbeddedStore, type TelemetryStore, TelemetryWriter } from '../telemetry/index.ts';
 import { createInfluxStore } from '../telemetry/influxdb.ts';
 import type { PlatformConfig } from './config.ts';
+import { tuneHeapForServer } from './heap.ts';
 
 export const VERSION = '0.1.0';
 
@@ -75,6 +76,7 @@ export function openStore(config: PlatformConfig): TelemetryStore {
 
 /** The composition root: opens the stores, starts broker, ingest and HTTP, and stops them in order. */
 export async function startPlatform(config: PlatformConfig, logger: Logger): Promise<Platform> {
+  tuneHeapForServer();
   const dataDir = resolve(config.dataDir);
   const labDb = openLabDb(labDbPath(config));
   const registry = new Registry(labDb);

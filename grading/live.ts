@@ -983,7 +983,8 @@ export class LiveGrader {
         buffer.normalize();
         t.grading.forget(name);
       }
-      let drop = buffer.firstAtOrAfter(from);
+      // Until the attempt is keepMs long, nothing is before the window: no search.
+      let drop = buffer.length > 0 && buffer.tsAt(0) >= from ? 0 : buffer.firstAtOrAfter(from);
       if (buffer.length - drop > this.#maxPoints) {
         drop = buffer.length - this.#maxPoints;
         from = Math.max(from, buffer.tsAt(drop));

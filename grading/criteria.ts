@@ -835,15 +835,16 @@ function thresholdResult(
   let respond: (afterTs: number, untilTs: number) => Response | undefined;
   if (respondWith.actuator !== undefined) {
     const name = respondWith.actuator;
-    const act = ctx.points(name);
+    // Columns, not points: live grading answers this every second on the attempt's whole buffer.
+    const act = ctx.columns(name);
     label = say(`${name} turning on`, `执行器 ${name} 开启`);
     respond = (afterTs, untilTs) => {
-      const before = lastAtOrBefore(act, afterTs);
-      if (before && before.value !== 0) return { ts: afterTs, already: true };
-      for (let k = firstAfter(act, afterTs); k < act.length; k++) {
-        const p = act[k] as SeriesPoint;
-        if (p.ts > untilTs) break;
-        if (p.value !== 0) return { ts: p.ts };
+      const before = lastAtOrBefore(act.ts, afterTs);
+      if (before >= 0 && act.values[before] !== 0) return { ts: afterTs, already: true };
+      for (let k = firstAfter(act.ts, afterTs); k < act.ts.length; k++) {
+        const ts = act.ts[k] as number;
+        if (ts > untilTs) break;
+        if (act.values[k] !== 0) return { ts };
       }
       return undefined;
     };
@@ -977,11 +978,10 @@ export function actuatorEffect(
   let triggers: number[];
   let label: Localized;
   if (actuator !== undefined) {
-    const act = ctx.points(actuator);
+    const act = ctx.columns(actuator);
     triggers = [];
-    for (let i = 1; i < act.length; i++) {
-      if ((act[i - 1] as SeriesPoint).value === 0 && (act[i] as SeriesPoint).value !== 0)
-        triggers.push((act[i] as SeriesPoint).ts);
+    for (let i = 1; i < act.values.length; i++) {
+      if (act.values[i - 1] === 0 && act.values[i] !== 0) triggers.push(act.ts[i] as number);
     }
     label = say(`${actuator} turned on`, `${actuator} 开启`);
   } else {
@@ -989,7 +989,7 @@ export function actuatorEffect(
     triggers = ctx.commands.filter((c) => c.command === name && isOnValue(c.value)).map((c) => c.ts);
     label = say(`the command "${name}" was sent`, `发送命令 "${name}"`);
   }
-  const pts = ctx.points(sensor);
+  const pts = ctx.columns(sensor);
   const required = { minChange, withinSeconds };
   const rising = minChange > 0;
 
@@ -1001,8 +1001,9 @@ export function actuatorEffect(
   let met = 0;
   for (const t of triggers) {
     const deadline = t + withinMs;
-    const base = lastAtOrBefore(pts, t) ?? pts[firstAfter(pts, t - 1)];
-    if (!base || base.ts > deadline) {
+    const before = lastAtOrBefore(pts.ts, t);
+    const baseIndex = before >= 0 ? before : firstAfter(pts.ts, t - 1);
+    if (baseIndex >= pts.ts.length || (pts.ts[baseIndex] as number) > deadline) {
       if (deadline >= ctx.window.to) {
         notJudged++;
         continue;
@@ -1012,17 +1013,19 @@ export function actuatorEffect(
         spans.push({ from: t, to: deadline, ok: false, note: `no ${sensor} reading around the trigger` });
       continue;
     }
-    let extreme = base.value;
+    const baseValue = pts.values[baseIndex] as number;
+    let extreme = baseValue;
     let reachedAt: number | undefined;
-    for (let k = firstAfter(pts, t); k < pts.length; k++) {
-      const p = pts[k] as SeriesPoint;
-      if (p.ts > deadline) break;
-      extreme = rising ? Math.max(extreme, p.value) : Math.min(extreme, p.value);
-      const change = p.value - base.value;
+    for (let k = firstAfter(pts.ts, t); k < pts.ts.length; k++) {
+      const ts = pts.ts[k] as number;
+      const value = pts.values[k] as number;
+      if (ts > deadline) break;
+      extreme = rising ? Math.max(extreme, value) : Math.min(extreme, value);
+      const change = value - baseValue;
       if (reachedAt === undefined && (rising ? atLeast(change, minChange) : atMost(change, minChange)))
-        reachedAt = p.ts;
+        reachedAt = ts;
     }
-    const change = extreme - base.value;
+    const change = extreme - baseValue;
     if (reachedAt === undefined && deadline >= ctx.window.to) {
       notJudged++;
       if (full)
@@ -1046,7 +1049,7 @@ export function actuatorEffect(
       to: reachedAt ?? deadline,
       ok: reachedAt !== undefined,
       note:
-        `${sensor} ${fmt(base.value)} → ${fmt(extreme)} (${change >= 0 ? '+' : ''}${fmt(change)})` +
+        `${sensor} ${fmt(baseValue)} → ${fmt(extreme)} (${change >= 0 ? '+' : ''}${fmt(change)})` +
         (reachedAt !== undefined ? ` after ${sec(reachedAt - t)} s` : ` within ${fmt(withinSeconds)} s`),
     });
   }

@@ -145,29 +145,18 @@ export function slopePerMinute(points: readonly SeriesPoint[]): number | undefin
   return sxx > 0 ? sxy / sxx : undefined;
 }
 
-/** The latest reading at or before `ts` (binary search), or undefined. */
-export function lastAtOrBefore(points: readonly SeriesPoint[], ts: number): SeriesPoint | undefined {
-  let lo = 0;
-  let hi = points.length - 1;
-  let found: SeriesPoint | undefined;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const p = points[mid] as SeriesPoint;
-    if (p.ts <= ts) {
-      found = p;
-      lo = mid + 1;
-    } else hi = mid - 1;
-  }
-  return found;
+/** Index of the latest time at or before `t` in ascending `ts` (binary search), or -1. */
+export function lastAtOrBefore(ts: Float64Array, t: number): number {
+  return firstAfter(ts, t) - 1;
 }
 
-/** Index of the first reading with ts > `ts` (points.length when none). */
-export function firstAfter(points: readonly SeriesPoint[], ts: number): number {
+/** Index of the first time after `t` in ascending `ts` (ts.length when none). */
+export function firstAfter(ts: Float64Array, t: number): number {
   let lo = 0;
-  let hi = points.length;
+  let hi = ts.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if ((points[mid] as SeriesPoint).ts <= ts) lo = mid + 1;
+    if ((ts[mid] as number) <= t) lo = mid + 1;
     else hi = mid;
   }
   return lo;

@@ -14,8 +14,9 @@
  *   attempts ended by `endSession`); an attempt is picked up at most one poll after it starts, and
  *   finished at most one poll after it ends.
  * - **Buffer.** A new attempt's buffer starts with what the store already holds for its window
- *   (`loadGradingData`, so a restart loses nothing) plus the kit's records of the last 5 s held in
- *   memory (those the writer may not have flushed yet); then every record the ingest accepts for
+ *   (`loadGradingData`, so a restart loses nothing) plus what the writer may not have flushed yet:
+ *   the kit's records of the last 5 s, held while no attempt is followed on the kit, or else the
+ *   buffers of the attempts followed on it (a teammate's); then every record the ingest accepts for
  *   the kit (`Ingest.addListener`) is appended: the rubric's series, and the `@event.*` /
  *   `@command.*` series as events and commands. Memory is bounded: the last `keepMs` (2 h) of the
  *   attempt and at most `maxPointsPerSensor` readings per series; a longer attempt is graded live

@@ -156,20 +156,30 @@ class RunCoder {
 
   #codeOf(raw: number, count: number): number {
     const value = raw === 0 ? 0 : raw; // -0 and 0 are the same reading
+    const slot = this.#slot(value, count);
+    const known = this.#codes[slot] as number;
+    if (known >= 0) return known;
+    const code = this.#size++;
+    this.#put(slot, value, count, code);
+    if (this.#size * 2 > this.#codes.length) this.#grow();
+    return code;
+  }
+
+  /** The slot holding (value, count), or the empty one where it goes. */
+  #slot(value: number, count: number): number {
     const mask = this.#codes.length - 1;
     let slot = runHash(value, count) & mask;
-    while (true) {
-      const code = this.#codes[slot] as number;
-      if (code < 0) break;
-      if (this.#values[slot] === value && this.#counts[slot] === count) return code;
+    while ((this.#codes[slot] as number) >= 0) {
+      if (this.#values[slot] === value && this.#counts[slot] === count) return slot;
       slot = (slot + 1) & mask;
     }
-    const code = this.#size++;
+    return slot;
+  }
+
+  #put(slot: number, value: number, count: number, code: number): void {
     this.#values[slot] = value;
     this.#counts[slot] = count;
     this.#codes[slot] = code;
-    if (this.#size * 2 > this.#codes.length) this.#grow();
-    return code;
   }
 
   #grow(): void {
@@ -180,14 +190,12 @@ class RunCoder {
     this.#values = new Float64Array(capacity);
     this.#counts = new Int32Array(capacity);
     this.#codes = new Int32Array(capacity).fill(-1);
-    const mask = capacity - 1;
     for (let old = 0; old < codes.length; old++) {
-      if ((codes[old] as number) < 0) continue;
-      let slot = runHash(values[old] as number, counts[old] as number) & mask;
-      while ((this.#codes[slot] as number) >= 0) slot = (slot + 1) & mask;
-      this.#values[slot] = values[old] as number;
-      this.#counts[slot] = counts[old] as number;
-      this.#codes[slot] = codes[old] as number;
+      const code = codes[old] as number;
+      if (code < 0) continue;
+      const value = values[old] as number;
+      const count = counts[old] as number;
+      this.#put(this.#slot(value, count), value, count, code);
     }
   }
 }

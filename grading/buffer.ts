@@ -1,9 +1,9 @@
 /**
  * A live attempt's readings of one series, in two growable Float64Arrays (time, value): 16 bytes a
  * reading, and nothing for the garbage collector to trace — a thousand kits × 8 sensors × 1 h held
- * as point objects took over 2 GB of heap and most of a core in collections. Points are built
- * only for the evaluators that read the whole series (authenticity, actuator effect), and only
- * for the evaluation that asks (so they die young).
+ * as point objects took over 2 GB of heap and most of a core in collections. The evaluators that
+ * read the whole series (authenticity, actuator effect, threshold response on an actuator) read
+ * views of the arrays (`columns`); points are built only when asked for.
  */
 import type { SeriesColumns, SeriesPoint } from './types.ts';
 

@@ -23,7 +23,7 @@ export type CriterionOf<K extends CriterionType> = Extract<Criterion, { type: K 
 /** The attempt's data cut to its window. */
 export interface GradingContext {
   window: TimeWindow;
-  /** Finite readings of a sensor in the window, oldest first (memoized). */
+  /** Finite readings of a sensor in the window, oldest first (live buffers build them on each call). */
   points(sensor: string): readonly SeriesPoint[];
   /** How many readings `points` has (without building them, for live buffers). */
   count(sensor: string): number;

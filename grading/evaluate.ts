@@ -74,8 +74,8 @@ export function defaultAuthenticitySensors(
     .filter((name) => {
       if (actuators.has(name)) return false;
       if (sensorSpec(name)?.description.en.includes('(actuator)')) return false;
-      const pts = ctx.points(name);
-      return pts.length > 0 && !pts.every((p) => p.value === 0 || p.value === 1);
+      const { values } = ctx.columns(name);
+      return values.length > 0 && !values.every((v) => v === 0 || v === 1);
     })
     .sort();
 }

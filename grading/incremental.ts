@@ -24,7 +24,6 @@ import type {
   GradingData,
   GradingEvent,
   SeriesColumns,
-  SeriesPoint,
   TimeWindow,
 } from './types.ts';
 
@@ -94,8 +93,6 @@ export class IncrementalGrading {
   readonly #scans: (ScanSlot | null | undefined)[];
   readonly #flags = new Map<string, AuthenticityFlag[]>();
   #defaults: string[] | undefined;
-  /** Points built from the buffers for the evaluators that read a whole series, this evaluation. */
-  readonly #built = new Map<string, SeriesPoint[]>();
   #ctx: GradingContext;
 
   constructor(
@@ -133,7 +130,6 @@ export class IncrementalGrading {
       // In place: the context lives as long as the attempt, a window object per evaluation would too.
       this.#ctx.window.from = window.from;
       this.#ctx.window.to = window.to;
-      this.#built.clear();
     }
     const n = this.#rubric.criteria.length;
     const criteria: CriterionResult[] = new Array(n);
@@ -237,17 +233,10 @@ export class IncrementalGrading {
   }
 
   #bufferContext(buffers: LiveBuffers): GradingContext {
-    const built = this.#built;
     return {
       window: { from: 0, to: 0 },
-      points(sensor) {
-        let points = built.get(sensor);
-        if (!points) {
-          points = buffers.series.get(sensor)?.points() ?? [];
-          built.set(sensor, points);
-        }
-        return points;
-      },
+      // Built on each call: the evaluators read buffers as columns, and scans take the readings.
+      points: (sensor) => buffers.series.get(sensor)?.points() ?? [],
       count: (sensor) => buffers.series.get(sensor)?.length ?? 0,
       columns: (sensor) => buffers.series.get(sensor)?.columns() ?? NO_COLUMNS,
       get events() {

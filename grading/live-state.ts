@@ -136,13 +136,7 @@ export class LiveStateView {
   /** Ids of the passing criteria, made again only when a pass flips (states share it meanwhile). */
   #passedIds: readonly string[] = [];
   #passesChanged = true;
-  /** The last header published, kept as numbers (a state a second per attempt: nothing to promote). */
-  #seq = 0;
-  #evaluatedAt = 0;
-  #from = 0;
-  #to = 0;
-  #lastReadingAt: number | null = null;
-  #passedAt: number | null = null;
+  #lastHeader: LiveStateHeader | undefined;
 
   constructor(attempt: LiveAttempt, criteria: readonly Criterion[]) {
     this.#attempt = attempt;
@@ -224,12 +218,7 @@ export class LiveStateView {
   /** The state with every criterion as last rendered (each must have been rendered once). */
   publish(header: LiveStateHeader): PublishedState {
     this.#published = true;
-    this.#seq = header.seq;
-    this.#evaluatedAt = header.evaluatedAt;
-    this.#from = header.window.from;
-    this.#to = header.window.to;
-    this.#lastReadingAt = header.lastReadingAt;
-    this.#passedAt = header.passedAt;
+    this.#lastHeader = header;
     const attempt = this.#attempt;
     let total = 0;
     for (let i = 0; i < this.#scores.length; i++) total += this.#scores[i] as number;
@@ -285,14 +274,6 @@ export class LiveStateView {
 
   /** The last state published again, marked ended (when evaluating at the end failed); undefined before the first. */
   republishEnded(): PublishedState | undefined {
-    if (!this.#published) return undefined;
-    return this.publish({
-      seq: this.#seq,
-      evaluatedAt: this.#evaluatedAt,
-      window: { from: this.#from, to: this.#to },
-      lastReadingAt: this.#lastReadingAt,
-      passedAt: this.#passedAt,
-      ended: true,
-    });
+    return this.#lastHeader && this.publish({ ...this.#lastHeader, ended: true });
   }
 }

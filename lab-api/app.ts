@@ -17,7 +17,8 @@ import { createWebSocketStream } from 'ws';
 import type { LiveGrader } from '../grading/live.ts';
 import type { KitRegistry, LabDb } from '../labdb/index.ts';
 import type { TelemetryStore, WriterStats } from '../telemetry/index.ts';
-import { installAccessControl, LoginLimiter } from './auth.ts';
+import { PasswordChecks } from './accounts.ts';
+import { installAccessControl, publicRoutes } from './auth.ts';
 import { AutomaticGrading } from './auto-grading.ts';
 import { installErrorHandler } from './errors.ts';
 import { Grades } from './grades.ts';
@@ -64,6 +65,11 @@ export interface AppDeps {
   liveGrading?: LiveGrader;
   /** Serves MQTT over WebSocket at /mqtt when given. */
   mqttOverWebSocket?: (stream: Duplex, request: IncomingMessage) => void;
+  /**
+   * Password checks and their limiter; give the same one to every other sign-in of the process
+   * (the flow editor), so they share one limit. A new one when absent.
+   */
+  passwordChecks?: PasswordChecks;
   /** Counters for /health. */
   stats: () => { ingest: object; writer: WriterStats };
   version: string;
@@ -99,7 +105,8 @@ export interface LabContext {
   deps: AppDeps;
   db: LabDb;
   people: People;
-  loginLimiter: LoginLimiter;
+  /** Every password check (sign-in, password change) goes through its limiter. */
+  passwords: PasswordChecks;
   grades: Grades;
   /** Grades attempts shortly after they end (the routes that end attempts report them). */
   autoGrading: AutomaticGrading;
@@ -119,6 +126,8 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
   }).withTypeProvider<TypeBoxTypeProvider>();
   installErrorHandler(app);
   app.setValidatorCompiler(strictBodies());
+  // First, so that every route (ours, plugins', the web app's) is walked by the access check.
+  installAccessControl(app, deps.db, deps.registry);
   await app.register(swagger, {
     openapi: {
       info: {
@@ -135,23 +144,27 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
       security: [{ person: [] }, { service: [] }],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(async (docs) => {
+    publicRoutes(docs);
+    await docs.register(swaggerUi, { routePrefix: '/docs' });
+  });
 
   if (deps.mqttOverWebSocket) {
     const handle = deps.mqttOverWebSocket;
     await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
-    app.get('/mqtt', { websocket: true, schema: { hide: true } }, (socket, request) => {
+    // Public at the HTTP level: MQTT's own CONNECT carries the credentials.
+    const mqttRoute = { websocket: true, config: { access: 'public' as const }, schema: { hide: true } };
+    app.get('/mqtt', mqttRoute, (socket, request) => {
       handle(createWebSocketStream(socket), request.raw);
     });
   }
 
-  installAccessControl(app, deps.db, deps.registry);
   const grades = new Grades({ db: deps.db, store: deps.store });
   const ctx: LabContext = {
     deps,
     db: deps.db,
     people: new People(deps.db),
-    loginLimiter: new LoginLimiter(),
+    passwords: deps.passwordChecks ?? new PasswordChecks(deps.db),
     grades,
     autoGrading: new AutomaticGrading({ grades, log: app.log }),
   };

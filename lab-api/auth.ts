@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { LabDb } from '../labdb/index.ts';
 import { ApiError } from './errors.ts';
 
@@ -85,44 +85,33 @@ export async function userForToken(db: LabDb, token: string): Promise<Principal 
 }
 
 /**
- * Resolves the caller on every request (Bearer token → person, Basic → service account) and
- * enforces the route's `access`: 401 when nobody signed in, 403 when the role may not.
+ * Resolves the caller and enforces the matched route's `config.access` on every request: 401 when
+ * nobody signed in, 403 when the role may not. The decision is made from the route the router
+ * matched (after it decoded the path), never from the URL string: `/%61pi/…`, `//api/…`, dot
+ * segments and absolute-form request targets reach the same route and the same check. A route
+ * that declares no access is closed to everyone, whoever calls.
  */
 export function installAccessControl(app: FastifyInstance, db: LabDb, services: ServiceVerifier): void {
   app.decorateRequest('principal', null);
-  const table: RouteAccess[] = [];
+  const table: RouteOptions[] = [];
   routeTables.set(app, table);
   app.addHook('onRoute', (route) => {
-    if (!route.url.startsWith('/api/')) return;
-    for (const method of [route.method].flat()) {
-      if (method !== 'HEAD') table.push({ method, url: route.url, access: route.config?.access });
-    }
+    table.push(route);
   });
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    const header = request.headers.authorization ?? '';
-    const bearer = /^Bearer\s+(\S+)$/i.exec(header);
-    const basic = /^Basic\s+(\S+)$/i.exec(header);
-    // Outside the API (the embedded flow editor has tokens of its own) unknown credentials are not ours to refuse.
-    const inApi = request.url.startsWith('/api/');
-    if (bearer) {
-      request.principal = await userForToken(db, bearer[1] as string);
-      if (!request.principal && inApi)
-        throw new ApiError(401, 'BAD_TOKEN', 'the login token is unknown or expired: sign in again');
-    } else if (basic) {
-      const decoded = Buffer.from(basic[1] as string, 'base64').toString('utf8');
-      const colon = decoded.indexOf(':');
-      const name = colon > 0 ? decoded.slice(0, colon) : '';
-      if (!name || !(await services.verifyService(name, decoded.slice(colon + 1)))) {
-        if (!inApi) return;
-        throw new ApiError(401, 'BAD_CREDENTIALS', 'unknown service account or wrong secret');
-      }
-      request.principal = { kind: 'service', name };
-    }
-    // Outside the API, and paths that match no route (they answer 404), need no access check.
-    if (!request.url.startsWith('/api/') || request.routeOptions.url === undefined) return;
+    // No route matched: the not-found handler answers (or embedded middleware, e.g. Node-RED,
+    // which checks its own sign-in); no handler of ours runs.
+    if (request.routeOptions.url === undefined) return;
     const access = request.routeOptions.config?.access;
+    if (access === undefined) {
+      request.log.error({ route: request.routeOptions.url }, 'route declares no access: closed to everyone');
+      throw new ApiError(403, 'FORBIDDEN', 'this route is not open to anyone');
+    }
+    // Public routes (sign-in, the web app's files) ignore credentials they cannot use.
+    const principal = await resolvePrincipal(request, db, services, access !== 'public');
+    request.principal = principal;
     if (access === 'public') return;
-    if (!request.principal) {
+    if (!principal) {
       void reply.header('www-authenticate', 'Bearer realm="iotlab"');
       throw new ApiError(
         401,
@@ -130,11 +119,6 @@ export function installAccessControl(app: FastifyInstance, db: LabDb, services: 
         'sign in first: POST /api/v1/auth/login, then send the token as Bearer',
       );
     }
-    if (!access) {
-      request.log.error({ url: request.routeOptions.url }, 'route declares no access: closed to everyone');
-      throw new ApiError(403, 'FORBIDDEN', 'this route is not open to anyone');
-    }
-    const principal = request.principal;
     const allowed =
       principal.kind === 'service' ? access.services === true : access.roles.includes(principal.role);
     if (!allowed) {
@@ -147,17 +131,61 @@ export function installAccessControl(app: FastifyInstance, db: LabDb, services: 
   });
 }
 
+/**
+ * The caller from the Authorization header: Bearer → person, Basic → service account. Wrong
+ * credentials are refused (401) where `strict`, and count as nobody elsewhere.
+ */
+async function resolvePrincipal(
+  request: FastifyRequest,
+  db: LabDb,
+  services: ServiceVerifier,
+  strict: boolean,
+): Promise<Principal | null> {
+  const header = request.headers.authorization ?? '';
+  const bearer = /^Bearer\s+(\S+)$/i.exec(header);
+  if (bearer) {
+    const person = await userForToken(db, bearer[1] as string);
+    if (!person && strict)
+      throw new ApiError(401, 'BAD_TOKEN', 'the login token is unknown or expired: sign in again');
+    return person;
+  }
+  const basic = /^Basic\s+(\S+)$/i.exec(header);
+  if (basic) {
+    const decoded = Buffer.from(basic[1] as string, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    const name = colon > 0 ? decoded.slice(0, colon) : '';
+    if (name && (await services.verifyService(name, decoded.slice(colon + 1)))) return { kind: 'service', name };
+    if (strict) throw new ApiError(401, 'BAD_CREDENTIALS', 'unknown service account or wrong secret');
+  }
+  return null;
+}
+
+/**
+ * Declares every route registered inside `scope` public (third-party plugins that serve pages:
+ * Swagger UI). Routes there that declare an access of their own keep it.
+ */
+export function publicRoutes(scope: FastifyInstance): void {
+  scope.addHook('onRoute', (route) => {
+    route.config = { ...route.config, access: route.config?.access ?? 'public' };
+  });
+}
+
 export interface RouteAccess {
   method: string;
   url: string;
   access: Access | undefined;
 }
 
-const routeTables = new WeakMap<FastifyInstance, RouteAccess[]>();
+const routeTables = new WeakMap<FastifyInstance, RouteOptions[]>();
 
-/** Every /api route with the access it declares (the role × route matrix test walks it). */
+/** Every route of the app with the access it declares (the role × route matrix test walks it). */
 export function routeAccessTable(app: FastifyInstance): readonly RouteAccess[] {
-  return routeTables.get(app) ?? [];
+  return (routeTables.get(app) ?? []).flatMap((route) =>
+    [route.method]
+      .flat()
+      .filter((method) => method !== 'HEAD')
+      .map((method) => ({ method, url: route.url, access: route.config?.access })),
+  );
 }
 
 /** The signed-in person (routes whose access lists only roles). */
@@ -165,49 +193,4 @@ export function currentUser(request: FastifyRequest): Extract<Principal, { kind:
   const principal = request.principal;
   if (principal?.kind !== 'user') throw new ApiError(403, 'FORBIDDEN', 'only people may do this');
   return principal;
-}
-
-/**
- * Failed sign-ins: after 5 for one username, or 50 from one address (a classroom shares one), in
- * 15 minutes, further attempts get 429 until the window passes: online guessing becomes slow.
- */
-export class LoginLimiter {
-  readonly #failures = new Map<string, number[]>();
-  readonly #windowMs: number;
-  readonly #limits: { user: number; address: number };
-
-  constructor(limits = { user: 5, address: 50 }, windowMs = 15 * 60_000) {
-    this.#limits = limits;
-    this.#windowMs = windowMs;
-  }
-
-  static keys(username: string, address: string): string[] {
-    return [`user:${username.toLowerCase()}`, `address:${address}`];
-  }
-
-  /** Seconds until these keys may try again, or 0. */
-  retryAfter(keys: string[], now = Date.now()): number {
-    let wait = 0;
-    for (const key of keys) {
-      const recent = (this.#failures.get(key) ?? []).filter((at) => now - at < this.#windowMs);
-      if (recent.length === 0) this.#failures.delete(key);
-      else this.#failures.set(key, recent);
-      const limit = key.startsWith('user:') ? this.#limits.user : this.#limits.address;
-      if (recent.length >= limit) {
-        wait = Math.max(
-          wait,
-          Math.ceil(((recent[recent.length - limit] as number) + this.#windowMs - now) / 1000),
-        );
-      }
-    }
-    return wait;
-  }
-
-  fail(keys: string[], now = Date.now()): void {
-    for (const key of keys) this.#failures.set(key, [...(this.#failures.get(key) ?? []), now]);
-  }
-
-  succeed(keys: string[]): void {
-    this.#failures.delete(keys[0] as string);
-  }
 }

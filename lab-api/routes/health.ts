@@ -4,7 +4,7 @@ import type { LabContext } from '../app.ts';
 export const healthRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (app, { ctx }) => {
   const { deps } = ctx;
   const started = Date.now();
-  app.get('/health', async (_request, reply) => {
+  app.get('/health', { config: { access: 'public' } }, async (_request, reply) => {
     const reachable = await deps.store.ping().catch(() => false);
     const { ingest, writer } = deps.stats();
     // Degraded, not down: readings still arrive and wait in the spool while the store is away.

@@ -42,7 +42,9 @@ const SYSTEM = { kind: 'service', name: 'test-setup' } as const;
  * The lab API over a real (temporary) lab database and embedded store, built with `buildApp` and
  * driven with `app.inject`; one signed-in person per role.
  */
-export async function startTestLab(): Promise<TestLab> {
+export async function startTestLab(
+  options: { beforeReady?: (app: FastifyInstance) => void } = {},
+): Promise<TestLab> {
   const dir = mkdtempSync(join(tmpdir(), 'iotlab-lab-'));
   const db = openLabDb(join(dir, 'lab.sqlite'));
   const store = createEmbeddedStore({ path: join(dir, 'telemetry.sqlite'), retentionDays: 0 });
@@ -57,6 +59,7 @@ export async function startTestLab(): Promise<TestLab> {
     }),
     version: 'test',
   });
+  options.beforeReady?.(app);
   const people = new People(db);
   const college = await people.createOrganisation(SYSTEM, { kind: 'college', name: '物联网产业学院' });
   const enterprise = await people.createOrganisation(SYSTEM, {

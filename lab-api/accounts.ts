@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import type { LabDb } from '../labdb/index.ts';
-import { type Role, userForToken } from './auth.ts';
+import { hashToken, type Role, userForToken } from './auth.ts';
 import { verifyPassword } from './passwords.ts';
-import { People } from './people.ts';
+import { People, type User } from './people.ts';
+import { SignInLimiter } from './sign-in-limiter.ts';
 
 /** A lab account as other parts of the platform see it (the embedded flow editor signs in with it). */
 export interface LabAccount {
@@ -10,18 +12,126 @@ export interface LabAccount {
   displayName: string;
 }
 
+/**
+ * What a password check answers: the person (and the device cookie to keep), a wrong pair, or
+ * "too many failures, wait".
+ */
+export type SignInResult<T> =
+  | { ok: true; user: T; device: string }
+  | { ok: false; reason: 'wrong' }
+  | { ok: false; reason: 'locked'; retryAfterSeconds: number };
+
+/** Where a sign-in comes from: the IP address and the device cookie the browser sent, if any. */
+export interface SignInFrom {
+  address: string;
+  device?: string | undefined;
+}
+
+/** The cookie that marks a browser a person signed in from before (HttpOnly; its hash is stored). */
+export const DEVICE_COOKIE = 'iotlab_device';
+export const DEVICE_COOKIE_MAX_AGE_S = 365 * 86_400;
+
 /** Same cost as a real check, so timing does not tell which usernames exist. */
 const DUMMY_HASH = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 
 /**
- * Lab accounts for sign-in outside the lab API (the Node-RED editor): the same passwords and
- * login tokens, disabled accounts refused.
+ * Every check of a person's password goes through here, and so through one limiter: the API's
+ * sign-in, a password change, the flow editor's sign-in.
+ *
+ * A successful sign-in gives the browser a device cookie (OWASP's "device cookies"): later
+ * attempts for that account from that browser are limited on their own, not with the address, so
+ * a student spraying guesses from a classroom's shared address slows themselves, not the teacher
+ * at the next desk who signed in there before.
  */
-export function labAccounts(db: LabDb): {
-  signIn(username: string, password: string): Promise<LabAccount | undefined>;
+export class PasswordChecks {
+  readonly #db: LabDb;
+  readonly #people: People;
+  readonly limiter: SignInLimiter;
+
+  constructor(db: LabDb, limiter = new SignInLimiter()) {
+    this.#db = db;
+    this.#people = new People(db);
+    this.limiter = limiter;
+  }
+
+  /** Username and password of an active account. */
+  async signIn(username: string, password: string, from: SignInFrom): Promise<SignInResult<User>> {
+    const device = await this.#knownDevice(username, from.device);
+    const client = { address: from.address, device: device ? hashToken(device) : undefined };
+    const wait = this.limiter.retryAfter(username, client);
+    if (wait > 0) return { ok: false, reason: 'locked', retryAfterSeconds: wait };
+    const found = await this.#people.userForLogin(username);
+    // Unknown users cost a hash too.
+    const ok = await verifyPassword(password, found?.passwordHash ?? DUMMY_HASH);
+    if (!found || !ok || found.user.disabled) {
+      this.limiter.fail(username, client);
+      return { ok: false, reason: 'wrong' };
+    }
+    this.limiter.succeed(username, client);
+    return { ok: true, user: found.user, device: device ?? (await this.#newDevice(found.user.id)) };
+  }
+
+  /** Deletes expired login tokens and devices not used for a year; returns how many went. */
+  async purge(now = Date.now()): Promise<number> {
+    const tokens = await this.#db.run('DELETE FROM auth_tokens WHERE expires_at < ?', [now]);
+    const devices = await this.#db.run('DELETE FROM sign_in_devices WHERE last_used_at < ?', [
+      now - DEVICE_COOKIE_MAX_AGE_S * 1000,
+    ]);
+    return tokens.changes + devices.changes;
+  }
+
+  /** The device cookie, when it is one this account signed in with before. */
+  async #knownDevice(username: string, device: string | undefined): Promise<string | undefined> {
+    if (!device || device.length > 100) return undefined;
+    const row = await this.#db.get<{ token_hash: string }>(
+      `SELECT d.token_hash FROM sign_in_devices d JOIN users u ON u.id = d.user_id
+       WHERE d.token_hash = ? AND u.username = ?`,
+      [hashToken(device), username],
+    );
+    if (!row) return undefined;
+    await this.#db.run('UPDATE sign_in_devices SET last_used_at = ? WHERE token_hash = ?', [
+      Date.now(),
+      row.token_hash,
+    ]);
+    return device;
+  }
+
+  async #newDevice(userId: string): Promise<string> {
+    const device = randomBytes(24).toString('base64url');
+    const now = Date.now();
+    await this.#db.run(
+      'INSERT INTO sign_in_devices (token_hash, user_id, created_at, last_used_at) VALUES (?, ?, ?, ?)',
+      [hashToken(device), userId, now, now],
+    );
+    return device;
+  }
+}
+
+/** The device cookie in a Cookie header, if any. */
+export function deviceFromCookies(header: string | undefined): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const [name, ...value] = part.trim().split('=');
+    if (name === DEVICE_COOKIE) return value.join('=');
+  }
+  return undefined;
+}
+
+/** The Set-Cookie value that keeps a device cookie in the browser (Secure over HTTPS). */
+export function deviceCookie(device: string, secure: boolean): string {
+  return `${DEVICE_COOKIE}=${device}; Max-Age=${DEVICE_COOKIE_MAX_AGE_S}; Path=/; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
+}
+
+/** Lab accounts as the flow editor signs in with them: the same passwords, limiter and tokens. */
+export interface LabAccounts {
+  /** `from`: the caller's IP address, or the address and the device cookie its browser sent. */
+  signIn(username: string, password: string, from: string | SignInFrom): Promise<SignInResult<LabAccount>>;
+  /** The active person with this username. */
   byUsername(username: string): Promise<LabAccount | undefined>;
+  /** The person signed in with this lab login token, while it is valid. */
   byToken(token: string): Promise<LabAccount | undefined>;
-} {
+}
+
+export function labAccounts(db: LabDb, checks = new PasswordChecks(db)): LabAccounts {
   const people = new People(db);
   const account = (user: { username: string; role: Role; displayName: string }): LabAccount => ({
     username: user.username,
@@ -29,10 +139,13 @@ export function labAccounts(db: LabDb): {
     displayName: user.displayName,
   });
   return {
-    async signIn(username, password) {
-      const found = await people.userForLogin(username);
-      const ok = await verifyPassword(password, found?.passwordHash ?? DUMMY_HASH);
-      return found && ok && !found.user.disabled ? account(found.user) : undefined;
+    async signIn(username, password, from) {
+      const result = await checks.signIn(
+        username,
+        password,
+        typeof from === 'string' ? { address: from } : from,
+      );
+      return result.ok ? { ok: true, user: account(result.user), device: result.device } : result;
     },
     async byUsername(username) {
       const found = await people.userForLogin(username);

@@ -153,10 +153,13 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
     const handle = deps.mqttOverWebSocket;
     await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
     // Public at the HTTP level: MQTT's own CONNECT carries the credentials.
-    const mqttRoute = { websocket: true, config: { access: 'public' as const }, schema: { hide: true } };
-    app.get('/mqtt', mqttRoute, (socket, request) => {
-      handle(createWebSocketStream(socket), request.raw);
-    });
+    app.get(
+      '/mqtt',
+      { websocket: true, config: { access: 'public' }, schema: { hide: true } },
+      (socket, request) => {
+        handle(createWebSocketStream(socket), request.raw);
+      },
+    );
   }
 
   const grades = new Grades({ db: deps.db, store: deps.store });
@@ -170,6 +173,15 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
   };
   ctx.autoGrading.start();
   app.addHook('onClose', () => ctx.autoGrading.close());
+  // Expired login tokens and long-unused sign-in devices are deleted, now and every hour.
+  const purge = () =>
+    ctx.passwords.purge().catch((error: Error) => app.log.warn({ err: error.message }, 'token purge failed'));
+  const purgeTimer = setInterval(purge, 3_600_000);
+  purgeTimer.unref();
+  app.addHook('onReady', async () => {
+    await purge();
+  });
+  app.addHook('onClose', async () => clearInterval(purgeTimer));
   await app.register(healthRoutes, { ctx });
   for (const routes of [
     authRoutes,

@@ -1,18 +1,19 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { deviceCookie, deviceFromCookies, type SignInFrom, type SignInResult } from '../accounts.ts';
 import type { LabContext } from '../app.ts';
-import { currentUser, hashToken, issueToken, LoginLimiter, ROLES } from '../auth.ts';
+import { currentUser, hashToken, issueToken, ROLES } from '../auth.ts';
 import { ApiError } from '../errors.ts';
 import { ErrorResponse } from '../http.ts';
-import { passwordProblem, verifyPassword } from '../passwords.ts';
+import { passwordProblem } from '../passwords.ts';
 import { UserSchema } from './people.ts';
 
 const EVERYONE = { roles: ROLES };
 
 export const authRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin, { ctx }) => {
   const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
-  const { people, db, loginLimiter } = ctx;
+  const { people, db, passwords } = ctx;
 
   app.post(
     '/auth/login',
@@ -38,28 +39,11 @@ export const authRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin
     },
     async (request, reply) => {
       const { username, password } = request.body;
-      const keys = LoginLimiter.keys(username, request.ip);
-      const wait = loginLimiter.retryAfter(keys);
-      if (wait > 0) {
-        void reply.header('retry-after', String(wait));
-        throw new ApiError(
-          429,
-          'TOO_MANY_ATTEMPTS',
-          `too many failed sign-ins: try again in ${Math.ceil(wait / 60)} min`,
-        );
-      }
-      const found = await people.userForLogin(username);
-      // Unknown users cost a hash too, so timing does not tell which usernames exist.
-      const ok = found
-        ? await verifyPassword(password, found.passwordHash)
-        : await verifyPassword(password, DUMMY_HASH);
-      if (!found || !ok || found.user.disabled) {
-        loginLimiter.fail(keys);
-        throw new ApiError(401, 'BAD_LOGIN', 'wrong username or password');
-      }
-      loginLimiter.succeed(keys);
-      const { token, expiresAt } = await issueToken(db, found.user.id);
-      return { token, expiresAt, user: found.user };
+      const result = await passwords.signIn(username, password, signInFrom(request));
+      if (!result.ok) throw signInRefused(result, reply);
+      void reply.header('set-cookie', deviceCookie(result.device, request.protocol === 'https'));
+      const { token, expiresAt } = await issueToken(db, result.user.id);
+      return { token, expiresAt, user: result.user };
     },
   );
 
@@ -104,13 +88,14 @@ export const authRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin
     },
     async (request, reply) => {
       const me = currentUser(request);
-      const found = await people.userForLogin(me.username);
-      if (!found || !(await verifyPassword(request.body.currentPassword, found.passwordHash))) {
+      const result = await passwords.signIn(me.username, request.body.currentPassword, signInFrom(request));
+      if (!result.ok) {
+        if (result.reason === 'locked') throw signInRefused(result, reply);
         throw new ApiError(403, 'BAD_PASSWORD', 'the current password is wrong');
       }
       const problem = passwordProblem(request.body.newPassword);
       if (problem) throw new ApiError(400, 'WEAK_PASSWORD', problem);
-      await people.updateUser(request.principal ?? me, me.id, found.user.version, {
+      await people.updateUser(request.principal ?? me, me.id, result.user.version, {
         password: request.body.newPassword,
       });
       const { token } = await issueToken(db, me.id);
@@ -119,5 +104,17 @@ export const authRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin
   );
 };
 
-/** A hash of nothing, checked when the username is unknown (same cost as a real check). */
-const DUMMY_HASH = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+function signInFrom(request: FastifyRequest): SignInFrom {
+  return { address: request.ip, device: deviceFromCookies(request.headers.cookie) };
+}
+
+/** 401 for a wrong pair, 429 with Retry-After after too many failures. */
+function signInRefused(result: Exclude<SignInResult<unknown>, { ok: true }>, reply: FastifyReply): ApiError {
+  if (result.reason === 'wrong') return new ApiError(401, 'BAD_LOGIN', 'wrong username or password');
+  void reply.header('retry-after', String(result.retryAfterSeconds));
+  return new ApiError(
+    429,
+    'TOO_MANY_ATTEMPTS',
+    `too many failed sign-ins: try again in ${Math.ceil(result.retryAfterSeconds / 60)} min`,
+  );
+}

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PasswordChecks, SignInLimiter } from '../../lab-api/index.ts';
 import { PASSWORD, startTestLab, type TestLab } from '../helpers/lab.ts';
 
 let lab: TestLab;
@@ -56,6 +57,97 @@ describe('sign-in', () => {
     });
     expect(limited.statusCode).toBe(429);
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+  });
+
+  const login = (username: string, password: string, remoteAddress: string) =>
+    lab.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username, password },
+      remoteAddress,
+    });
+
+  it('slows the guesser, not the person guessed at: another machine still signs in', async () => {
+    const victim = await lab.addUser('instructor');
+    for (let i = 0; i < 6; i++) await login(victim.username, `guess-number-${i}`, '10.0.0.66');
+    expect((await login(victim.username, PASSWORD, '10.0.0.66')).statusCode).toBe(429);
+    expect((await login(victim.username, PASSWORD, '10.0.0.7')).statusCode).toBe(200);
+  });
+
+  it('locks an address that tries many usernames, and nobody else', async () => {
+    const teacher = await lab.addUser('instructor');
+    for (let i = 0; i < 50; i++) await login(`random-${i}-${Math.random()}`, 'whatever-123', '10.0.1.66');
+    const attacker = await login(teacher.username, PASSWORD, '10.0.1.66');
+    expect(attacker.statusCode).toBe(429);
+    expect(attacker.json()).toMatchObject({ code: 'TOO_MANY_ATTEMPTS' });
+    expect((await login(teacher.username, PASSWORD, '10.0.1.8')).statusCode).toBe(200);
+  }, 60_000);
+
+  it("keeps a browser the person signed in from before open, even behind the attacker's address", async () => {
+    const teacher = await lab.addUser('instructor');
+    const classroom = '10.0.3.1'; // one NAT address for the whole room
+    const first = await login(teacher.username, PASSWORD, classroom);
+    const cookie = String(first.headers['set-cookie']);
+    expect(cookie).toMatch(/^iotlab_device=[\w-]+;.*HttpOnly; SameSite=Strict/);
+    for (let i = 0; i < 50; i++) await login(`made-up-${i}`, 'whatever-123', classroom);
+    for (let i = 0; i < 6; i++) await login(teacher.username, `guess-number-${i}`, classroom);
+    // A browser without the cookie at that address is refused; the teacher's own browser is not.
+    expect((await login(teacher.username, PASSWORD, classroom)).statusCode).toBe(429);
+    const again = await lab.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username: teacher.username, password: PASSWORD },
+      remoteAddress: classroom,
+      headers: { cookie: cookie.split(';')[0] as string },
+    });
+    expect(again.statusCode).toBe(200);
+    // The cookie is this account's only: another username gains nothing from it.
+    const other = await lab.addUser('instructor');
+    const borrowed = await lab.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username: other.username, password: PASSWORD },
+      remoteAddress: classroom,
+      headers: { cookie: cookie.split(';')[0] as string },
+    });
+    expect(borrowed.statusCode).toBe(429);
+  }, 60_000);
+
+  it('purges expired login tokens', async () => {
+    const student = await lab.addUser('student');
+    await lab.db.run('UPDATE auth_tokens SET expires_at = ? WHERE user_id = ?', [Date.now() - 1, student.id]);
+    expect((await lab.call({ method: 'GET', url: '/api/v1/me', as: student })).statusCode).toBe(401);
+    expect(await new PasswordChecks(lab.db).purge()).toBeGreaterThan(0);
+    const left = await lab.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM auth_tokens WHERE user_id = ?', [
+      student.id,
+    ]);
+    expect(left?.n).toBe(0);
+  });
+
+  it('limits guessing the current password when changing it', async () => {
+    const student = await lab.addUser('student');
+    const change = (currentPassword: string) =>
+      lab.app.inject({
+        method: 'POST',
+        url: '/api/v1/me/password',
+        headers: { authorization: `Bearer ${student.token}` },
+        payload: { currentPassword, newPassword: 'a-much-longer-passphrase' },
+        remoteAddress: '10.0.2.66',
+      });
+    for (let i = 0; i < 5; i++) expect((await change(`guess-number-${i}`)).statusCode).toBe(403);
+    const limited = await change(PASSWORD);
+    expect(limited.statusCode).toBe(429);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+  });
+
+  it('remembers a bounded number of failures, however many names and addresses are tried', () => {
+    const limiter = new SignInLimiter({ maxKeys: 1_000 });
+    for (let i = 0; i < 20_000; i++)
+      limiter.fail(`name-${i}`, { address: `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}` });
+    expect(limiter.size).toBeLessThanOrEqual(1_000);
+    // The most recent failures are the ones kept.
+    for (let i = 0; i < 4; i++) limiter.fail('name-19999', { address: '10.0.78.31' });
+    expect(limiter.retryAfter('name-19999', { address: '10.0.78.31' })).toBeGreaterThan(0);
   });
 
   it('changes a password: the old one stops working, other sessions end', async () => {

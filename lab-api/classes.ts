@@ -1029,17 +1029,33 @@ export class Classes {
   }
 
   /**
-   * Records a change to a kit (registered, secret rotated or revoked) in the audit log; secrets
-   * never go there. `sensors`, when given, become the kit's sensor list in the same transaction.
+   * Changes a kit — registers it, rotates or revokes its secret — with the authorisation, the
+   * change and its audit record in one transaction: a refused or failed request changes nothing.
+   * An instructor manages kits that are unbound or bound in their own classes (a rotated secret in
+   * another class would stop that class mid-lab); an admin every kit. Secrets never reach the
+   * audit log; `sensors`, when the change gives them, become the kit's sensor list.
    */
-  async recordKitChange(
-    actor: Principal,
+  async changeKit<T>(
+    actor: Person,
     kitId: string,
-    action: string,
-    after: unknown,
-    sensors?: readonly string[],
-  ): Promise<void> {
-    await this.#db.transaction(async (tx) => {
+    action: 'create' | 'rotate-secret' | 'revoke-secret',
+    change: (tx: Db) => Promise<{ result: T; after: unknown; sensors?: readonly string[] }>,
+  ): Promise<T> {
+    return this.#db.transaction(async (tx) => {
+      if (action !== 'create') {
+        if (!(await tx.get('SELECT id FROM kits WHERE id = ?', [kitId]))) {
+          throw new ApiError(404, 'KIT_NOT_FOUND', `no kit "${kitId}"`);
+        }
+        const binding = await this.binding(kitId, tx);
+        if (actor.role === 'instructor' && binding && !(await this.#teaches(actor.id, binding, tx))) {
+          throw new ApiError(
+            403,
+            'KIT_BOUND_ELSEWHERE',
+            `kit "${kitId}" is bound in another instructor's class: ask them or an admin`,
+          );
+        }
+      }
+      const { result, after, sensors } = await change(tx);
       if (sensors !== undefined) {
         await tx.run('UPDATE kits SET sensors = ?, updated_at = ? WHERE id = ?', [
           JSON.stringify(unique(sensors)),
@@ -1048,6 +1064,7 @@ export class Classes {
         ]);
       }
       await recordAudit(tx, actor, { entity: 'kit', entityId: kitId, action, after });
+      return result;
     });
   }
 

@@ -76,8 +76,14 @@ export class KitRegistry {
     this.#db = db;
   }
 
-  /** Registers a kit and returns its secret — the only time the secret is visible. */
-  async addKit(input: { id: string; name?: string; kind?: KitKind }): Promise<{ kit: Kit; secret: string }> {
+  /**
+   * Registers a kit and returns its secret — the only time the secret is visible. `db`: a
+   * transaction the registration is part of (the API records the audit in the same one).
+   */
+  async addKit(
+    input: { id: string; name?: string; kind?: KitKind },
+    db: LabDb = this.#db,
+  ): Promise<{ kit: Kit; secret: string }> {
     if (!isValidKitId(input.id)) {
       throw new RegistryError(
         'INVALID_KIT_ID',
@@ -91,7 +97,7 @@ export class KitRegistry {
     const secret = newSecret();
     const now = Date.now();
     try {
-      await this.#db.run(
+      await db.run(
         'INSERT INTO kits (id, name, kind, secret_hash, created_at, updated_at, secret_issued_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
         [input.id, input.name ?? input.id, kind, hashSecret(secret), now, now, now],
       );
@@ -101,11 +107,11 @@ export class KitRegistry {
       }
       throw error;
     }
-    return { kit: (await this.getKit(input.id)) as Kit, secret };
+    return { kit: (await this.getKit(input.id, db)) as Kit, secret };
   }
 
-  async getKit(id: string): Promise<Kit | undefined> {
-    const row = await this.#db.get<KitRow>('SELECT * FROM kits WHERE id = ?', [id]);
+  async getKit(id: string, db: LabDb = this.#db): Promise<Kit | undefined> {
+    const row = await db.get<KitRow>('SELECT * FROM kits WHERE id = ?', [id]);
     return row ? toKit(row) : undefined;
   }
 
@@ -125,11 +131,11 @@ export class KitRegistry {
     );
   }
 
-  /** Issues a new secret; the old one stops working at once. */
-  async rotateKitSecret(id: string): Promise<string> {
+  /** Issues a new secret; the old one stops working at once. `db`: see {@link addKit}. */
+  async rotateKitSecret(id: string, db: LabDb = this.#db): Promise<string> {
     const secret = newSecret();
     const now = Date.now();
-    const { changes } = await this.#db.run(
+    const { changes } = await db.run(
       'UPDATE kits SET secret_hash = ?, secret_issued_at = ?, updated_at = ? WHERE id = ?',
       [hashSecret(secret), now, now, id],
     );
@@ -137,12 +143,12 @@ export class KitRegistry {
     return secret;
   }
 
-  /** Revokes a kit's secret but keeps the kit (and its data) on record. */
-  async revokeKit(id: string): Promise<void> {
-    const { changes } = await this.#db.run(
-      'UPDATE kits SET secret_hash = NULL, updated_at = ? WHERE id = ?',
-      [Date.now(), id],
-    );
+  /** Revokes a kit's secret but keeps the kit (and its data) on record. `db`: see {@link addKit}. */
+  async revokeKit(id: string, db: LabDb = this.#db): Promise<void> {
+    const { changes } = await db.run('UPDATE kits SET secret_hash = NULL, updated_at = ? WHERE id = ?', [
+      Date.now(),
+      id,
+    ]);
     if (changes === 0) throw new RegistryError('KIT_NOT_FOUND', `no kit "${id}"`);
   }
 

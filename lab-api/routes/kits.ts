@@ -216,13 +216,18 @@ export const kitRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin,
       },
     },
     async (request, reply) => {
+      const actor = currentUser(request);
       const { id, name, kind, sensors = [] } = request.body;
       const bad = sensors.find((sensor) => !isValidSensorName(sensor));
       if (bad) throw new ApiError(400, 'INVALID_SENSOR', `"${bad}" is a reserved name, not a sensor`);
-      const { kit, secret } = await deps.registry.addKit({ id, name, kind }).catch((error) => {
-        throw registryError(error);
-      });
-      await classes.recordKitChange(currentUser(request), kit.id, 'create', { ...kit, sensors }, sensors);
+      const { kit, secret } = await classes
+        .changeKit(actor, id, 'create', async (tx) => {
+          const added = await deps.registry.addKit({ id, name, kind }, tx);
+          return { result: added, after: { ...added.kit, sensors }, sensors };
+        })
+        .catch((error) => {
+          throw registryError(error);
+        });
       return reply.status(201).send({ kit: await describe(kit), secret });
     },
   );
@@ -266,13 +271,15 @@ export const kitRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin,
     },
     async (request, reply) => {
       const kitId = request.params.kitId;
-      const secret = await deps.registry.rotateKitSecret(kitId).catch((error) => {
-        throw registryError(error);
-      });
-      const kit = await kitOr404(kitId);
-      await classes.recordKitChange(currentUser(request), kitId, 'rotate-secret', {
-        secretIssuedAt: kit.secretIssuedAt,
-      });
+      const { secret, kit } = await classes
+        .changeKit(currentUser(request), kitId, 'rotate-secret', async (tx) => {
+          const secret = await deps.registry.rotateKitSecret(kitId, tx);
+          const kit = (await deps.registry.getKit(kitId, tx)) as Kit;
+          return { result: { secret, kit }, after: { secretIssuedAt: kit.secretIssuedAt } };
+        })
+        .catch((error) => {
+          throw registryError(error);
+        });
       deps.liveStatus?.disconnectKit?.(kitId); // the old secret must not keep a session alive
       void reply.header('cache-control', 'no-store');
       return { kitId, secret, secretIssuedAt: kit.secretIssuedAt as number };
@@ -292,10 +299,14 @@ export const kitRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin,
     },
     async (request) => {
       const kitId = request.params.kitId;
-      await deps.registry.revokeKit(kitId).catch((error) => {
-        throw registryError(error);
-      });
-      await classes.recordKitChange(currentUser(request), kitId, 'revoke-secret', { active: false });
+      await classes
+        .changeKit(currentUser(request), kitId, 'revoke-secret', async (tx) => {
+          await deps.registry.revokeKit(kitId, tx);
+          return { result: undefined, after: { active: false } };
+        })
+        .catch((error) => {
+          throw registryError(error);
+        });
       deps.liveStatus?.disconnectKit?.(kitId);
       return describe(await kitOr404(kitId));
     },

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Classes } from '../../lab-api/classes.ts';
 import { People } from '../../lab-api/index.ts';
 import { kitTopic } from '../../protocol/index.ts';
 import { connect, eventually, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
@@ -179,5 +180,64 @@ describe('people over real HTTP', () => {
       /Bad username or password/i,
     );
     kit.end(true);
+  });
+});
+
+describe('a refused kit change changes nothing', () => {
+  it("keeps a kit's secret when another class's instructor, a service or a student tries to rotate or revoke it", async () => {
+    const system = { kind: 'service', name: 'test' } as const;
+    const people = new People(lab.platform.labDb);
+    const password = 'kit-change-pass-1';
+    const make = (username: string, role: 'instructor' | 'student', extra = {}) =>
+      people.createUser(system, { username, displayName: username, role, password, ...extra });
+    const owner = await make('teacher.owner', 'instructor');
+    await make('teacher.other', 'instructor');
+    const pupil = await make('pupil.kit', 'student', { studentNumber: '2026999101' });
+    const classes = new Classes(lab.platform.labDb);
+    const asOwner = { kind: 'user', id: owner.id, username: owner.username, role: 'instructor' } as const;
+    const person = { ...asOwner, organisationId: null, displayName: owner.displayName };
+    const cls = await classes.createClass(person, { name: '物联网2409' });
+    await classes.enrol(person, cls.id, [pupil.id]);
+    const secret = await lab.addKit('guarded-01');
+    await classes.setBinding(person, 'guarded-01', { studentId: pupil.id });
+
+    const kit = await connect(lab.mqttUrl, { username: 'guarded-01', password: secret, reconnectPeriod: 0 });
+    let dropped = false;
+    kit.on('close', () => {
+      dropped = true;
+    });
+    const login = async (username: string) => {
+      const response = await fetch(`${lab.httpUrl}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username, password }),
+      });
+      return `Bearer ${((await response.json()) as { token: string }).token}`;
+    };
+    const attempts: [string, string, string][] = [
+      [await login('teacher.other'), '/api/v1/kits/guarded-01/secret', 'KIT_BOUND_ELSEWHERE'],
+      [auth, '/api/v1/kits/guarded-01/secret', 'ROLE_NOT_ALLOWED'],
+      [await login('pupil.kit'), '/%61pi/v1/kits/guarded-01/secret', 'ROLE_NOT_ALLOWED'],
+    ];
+    for (const [authorization, path, code] of attempts) {
+      for (const method of ['POST', 'DELETE']) {
+        const response = await fetch(`${lab.httpUrl}${path}`, { method, headers: { authorization } });
+        expect([response.status, ((await response.json()) as { code: string }).code]).toEqual([403, code]);
+      }
+    }
+    // Still connected, and a new connection with the old secret still works; nothing audited.
+    await kit.publishAsync(kitTopic('guarded-01', 'status'), JSON.stringify({ state: 'online' }), { qos: 1 });
+    expect(dropped).toBe(false);
+    const again = await connect(lab.mqttUrl, {
+      username: 'guarded-01',
+      password: secret,
+      reconnectPeriod: 0,
+    });
+    await again.endAsync();
+    const audit = await lab.platform.labDb.all(
+      "SELECT action FROM audit_log WHERE entity = 'kit' AND entity_id = 'guarded-01'",
+    );
+    expect(audit).toEqual([]);
+    await kit.endAsync();
   });
 });

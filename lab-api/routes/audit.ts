@@ -4,6 +4,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { SqlValue } from '../../labdb/index.ts';
 import type { LabContext } from '../app.ts';
 import { type AuditRow, toAuditEntry } from '../audit.ts';
+import { currentUser } from '../auth.ts';
 import { Page, PageQuery, page } from '../http.ts';
 
 const AuditEntrySchema = Type.Object({
@@ -17,6 +18,29 @@ const AuditEntrySchema = Type.Object({
   after: Type.Unknown(),
 });
 
+/**
+ * What an instructor may read of the audit log: what they did themselves; the shared catalogue
+ * (organisations, projects, tasks, mentor profiles, the flow editor's settings); and everything
+ * about their own classes — the class, its teams, assignments, sessions, attempts and grades, the
+ * kits bound in it and its students' accounts. Another class's roster, grades and people are not
+ * theirs to read. Every `?` is the instructor's id.
+ */
+const MY_CLASSES = 'SELECT id FROM classes WHERE instructor_id = ?';
+const INSTRUCTOR_SCOPE = `(
+  actor_id = ?
+  OR entity IN ('organisation', 'project', 'task', 'mentor_profile', 'flow_settings')
+  OR (entity = 'class' AND entity_id IN (${MY_CLASSES}))
+  OR (entity = 'team' AND entity_id IN (SELECT id FROM teams WHERE class_id IN (${MY_CLASSES})))
+  OR (entity = 'assignment' AND entity_id IN (SELECT id FROM assignments WHERE class_id IN (${MY_CLASSES})))
+  OR (entity = 'lab-session' AND entity_id IN (SELECT id FROM lab_sessions WHERE class_id IN (${MY_CLASSES})))
+  OR (entity IN ('attempt', 'grade') AND entity_id IN (
+    SELECT a.id FROM attempts a JOIN assignments s ON s.id = a.assignment_id WHERE s.class_id IN (${MY_CLASSES})))
+  OR (entity = 'user' AND entity_id IN (SELECT user_id FROM class_members WHERE class_id IN (${MY_CLASSES})))
+  OR (entity IN ('kit', 'kit-binding') AND entity_id IN (
+    SELECT kit_id FROM kit_bindings WHERE team_id IN (SELECT id FROM teams WHERE class_id IN (${MY_CLASSES}))
+      OR student_id IN (SELECT user_id FROM class_members WHERE class_id IN (${MY_CLASSES}))))
+)`;
+
 export const auditRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin, { ctx }) => {
   const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
@@ -24,7 +48,8 @@ export const auditRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugi
     {
       config: { access: { roles: ['admin', 'instructor'] } },
       schema: {
-        summary: 'Who changed what and when, newest first',
+        summary:
+          'Who changed what and when, newest first (an instructor: their own changes, their classes, and the shared catalogue)',
         tags: ['audit'],
         querystring: Type.Composite([
           PageQuery,
@@ -40,6 +65,11 @@ export const auditRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugi
     async (request) => {
       const where: string[] = [];
       const params: SqlValue[] = [];
+      const me = currentUser(request);
+      if (me.role === 'instructor') {
+        where.push(INSTRUCTOR_SCOPE);
+        params.push(...Array<string>(INSTRUCTOR_SCOPE.split('?').length - 1).fill(me.id));
+      }
       for (const [column, value] of [
         ['entity', request.query.entity],
         ['entity_id', request.query.entityId],

@@ -316,7 +316,8 @@ export const dashboardRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (p
           className: row.class_name,
           teamName: row.team_name,
           studentName: row.student_name,
-          studentNumber: row.student_number,
+          // 学号 stay inside the college: mentors work for outside enterprises.
+          studentNumber: me.role === 'mentor' ? null : row.student_number,
           kitId: row.kit_id,
           startedAt: row.started_at,
           endedAt: row.ended_at,

@@ -58,6 +58,8 @@ export interface KitBinding {
   kitId: string;
   studentId: string | null;
   teamId: string | null;
+  /** The class the binding belongs to (a team's class, or the class the student was bound in). */
+  classId: string | null;
   boundBy: string;
   boundAt: number;
 }
@@ -162,6 +164,7 @@ interface BindingRow {
   kit_id: string;
   student_id: string | null;
   team_id: string | null;
+  class_id: string | null;
   bound_by: string;
   bound_at: number;
 }
@@ -235,6 +238,7 @@ function toBinding(row: BindingRow): KitBinding {
     kitId: row.kit_id,
     studentId: row.student_id,
     teamId: row.team_id,
+    classId: row.class_id,
     boundBy: row.bound_by,
     boundAt: row.bound_at,
   };
@@ -619,7 +623,10 @@ export class Classes {
     });
   }
 
-  /** Takes a student off a class and its teams (their attempts stay on record). */
+  /**
+   * Takes a student off a class and its teams: kits bound to them in this class are released and
+   * their running attempts in it end (their attempts stay on record). One transaction, audited.
+   */
   async unenrol(actor: Person, classId: string, studentId: string): Promise<void> {
     await this.#db.transaction(async (tx) => {
       this.assertManages(actor, await this.classOr404(classId, tx));
@@ -629,11 +636,41 @@ export class Classes {
       const team = await this.teamIdOf(classId, studentId, tx);
       if (team) await tx.run('DELETE FROM team_members WHERE team_id = ? AND user_id = ?', [team, studentId]);
       await tx.run('DELETE FROM class_members WHERE class_id = ? AND user_id = ?', [classId, studentId]);
+      const now = Date.now();
+      const running = await tx.all<{ id: string }>(
+        `SELECT a.id FROM attempts a JOIN assignments s ON s.id = a.assignment_id
+         WHERE a.student_id = ? AND s.class_id = ? AND a.ended_at IS NULL`,
+        [studentId, classId],
+      );
+      for (const { id } of running) {
+        await tx.run('UPDATE attempts SET ended_at = ? WHERE id = ?', [now, id]);
+        await recordAudit(tx, actor, {
+          entity: 'attempt',
+          entityId: id,
+          action: 'end',
+          after: { endedAt: now },
+        });
+      }
+      const kits = await tx.all<BindingRow>(
+        'SELECT * FROM kit_bindings WHERE student_id = ? AND class_id = ?',
+        [studentId, classId],
+      );
+      for (const kit of kits) {
+        await tx.run('DELETE FROM kit_bindings WHERE kit_id = ?', [kit.kit_id]);
+        await recordAudit(tx, actor, {
+          entity: 'kit-binding',
+          entityId: kit.kit_id,
+          action: 'unbind',
+          before: toBinding(kit),
+          after: null,
+        });
+      }
       await recordAudit(tx, actor, {
         entity: 'class',
         entityId: classId,
         action: 'unenrol',
         before: { studentId, teamId: team ?? null },
+        after: { endedAttempts: running.map((row) => row.id), releasedKits: kits.map((kit) => kit.kit_id) },
       });
     });
   }
@@ -1047,7 +1084,11 @@ export class Classes {
           throw new ApiError(404, 'KIT_NOT_FOUND', `no kit "${kitId}"`);
         }
         const binding = await this.binding(kitId, tx);
-        if (actor.role === 'instructor' && binding && !(await this.#teaches(actor.id, binding, tx))) {
+        if (
+          actor.role === 'instructor' &&
+          binding &&
+          !(await this.#instructs(actor.id, binding.classId, tx))
+        ) {
           throw new ApiError(
             403,
             'KIT_BOUND_ELSEWHERE',
@@ -1068,30 +1109,75 @@ export class Classes {
     });
   }
 
-  /** Whether an instructor teaches the student (in any class) or the team's class. */
-  async #teaches(
-    instructorId: string,
-    target: { studentId?: string | null; teamId?: string | null },
+  /** Whether the instructor teaches this class (a binding without a class is an admin's). */
+  async #instructs(instructorId: string, classId: string | null, db: Db): Promise<boolean> {
+    if (classId === null) return false;
+    return (
+      (await db.get('SELECT 1 AS x FROM classes WHERE id = ? AND instructor_id = ?', [
+        classId,
+        instructorId,
+      ])) !== undefined
+    );
+  }
+
+  /**
+   * The class a new binding belongs to: a team's class; for a student, the class given, or the one
+   * class they are in (among the instructor's, for an instructor). An admin may bind a kit to a
+   * student who is in no class yet (no class, then).
+   */
+  async #bindingClass(
+    actor: Person,
+    target: { studentId: string; classId?: string | undefined } | { teamId: string },
     db: Db,
-  ) {
-    if (target.studentId) {
-      return (
-        (await db.get(
-          `SELECT 1 AS x FROM class_members m JOIN classes c ON c.id = m.class_id
-           WHERE m.user_id = ? AND c.instructor_id = ?`,
-          [target.studentId, instructorId],
-        )) !== undefined
+  ): Promise<string | null> {
+    if ('teamId' in target) {
+      const team = await db.get<{ class_id: string }>('SELECT class_id FROM teams WHERE id = ?', [
+        target.teamId,
+      ]);
+      if (!team) throw new ApiError(400, 'UNKNOWN_TEAM', `no team ${target.teamId}`);
+      return team.class_id;
+    }
+    const { studentId } = target;
+    const user = await db.get<{ role: string }>('SELECT role FROM users WHERE id = ?', [studentId]);
+    if (!user) throw new ApiError(400, 'UNKNOWN_USER', `no user ${studentId}`);
+    if (user.role !== 'student') {
+      throw new ApiError(
+        400,
+        'NOT_A_STUDENT',
+        `user ${studentId} is a ${user.role}: kits are bound to students`,
       );
     }
-    if (target.teamId) {
-      return (
-        (await db.get(
-          'SELECT 1 AS x FROM teams t JOIN classes c ON c.id = t.class_id WHERE t.id = ? AND c.instructor_id = ?',
-          [target.teamId, instructorId],
-        )) !== undefined
+    const classes = await db.all<{ id: string; name: string }>(
+      `SELECT c.id, c.name FROM class_members m JOIN classes c ON c.id = m.class_id
+       WHERE m.user_id = ? ${actor.role === 'instructor' ? 'AND c.instructor_id = ?' : ''} ORDER BY c.name`,
+      actor.role === 'instructor' ? [studentId, actor.id] : [studentId],
+    );
+    if (target.classId !== undefined) {
+      if (!classes.some((cls) => cls.id === target.classId)) {
+        throw new ApiError(
+          400,
+          'NOT_ENROLLED',
+          `student ${studentId} is not enrolled in class ${target.classId}${actor.role === 'instructor' ? ' (of yours)' : ''}`,
+        );
+      }
+      return target.classId;
+    }
+    if (classes.length === 1) return (classes[0] as { id: string }).id;
+    if (classes.length > 1) {
+      throw new ApiError(
+        400,
+        'CLASS_REQUIRED',
+        `student ${studentId} is in several classes (${classes.map((cls) => cls.name).join(', ')}): say which with classId`,
       );
     }
-    return true;
+    if (actor.role === 'instructor') {
+      throw new ApiError(
+        403,
+        'NOT_YOUR_CLASS',
+        `student ${studentId} is not enrolled in any class you teach`,
+      );
+    }
+    return null;
   }
 
   /**
@@ -1102,49 +1188,35 @@ export class Classes {
   async setBinding(
     actor: Person,
     kitId: string,
-    target: { studentId: string } | { teamId: string } | null,
+    target: { studentId: string; classId?: string | undefined } | { teamId: string } | null,
   ): Promise<KitBinding | null> {
     return this.#db.transaction(async (tx) => {
       if (!(await tx.get('SELECT id FROM kits WHERE id = ?', [kitId]))) {
         throw new ApiError(404, 'KIT_NOT_FOUND', `no kit "${kitId}"`);
       }
       const before = await this.binding(kitId, tx);
+      if (actor.role === 'instructor' && before && !(await this.#instructs(actor.id, before.classId, tx))) {
+        throw new ApiError(
+          403,
+          'KIT_BOUND_ELSEWHERE',
+          `kit "${kitId}" is bound in another instructor's class: ask them or an admin to release it`,
+        );
+      }
       const studentId = target && 'studentId' in target ? target.studentId : null;
       const teamId = target && 'teamId' in target ? target.teamId : null;
-      if (before && before.studentId === studentId && before.teamId === teamId) return before;
+      const classId = target ? await this.#bindingClass(actor, target, tx) : null;
+      if (actor.role === 'instructor' && target && !(await this.#instructs(actor.id, classId, tx))) {
+        throw new ApiError(403, 'NOT_YOUR_CLASS', `team ${teamId} is not in a class you teach`);
+      }
+      if (
+        before &&
+        before.studentId === studentId &&
+        before.teamId === teamId &&
+        before.classId === classId
+      ) {
+        return before;
+      }
       if (!before && !target) return null;
-      if (actor.role === 'instructor') {
-        if (before && !(await this.#teaches(actor.id, before, tx))) {
-          throw new ApiError(
-            403,
-            'KIT_BOUND_ELSEWHERE',
-            `kit "${kitId}" is bound in another instructor's class: ask them or an admin to release it`,
-          );
-        }
-        if (!(await this.#teaches(actor.id, { studentId, teamId }, tx))) {
-          throw new ApiError(
-            403,
-            'NOT_YOUR_CLASS',
-            studentId
-              ? `student ${studentId} is not enrolled in any class you teach`
-              : `team ${teamId} is not in a class you teach`,
-          );
-        }
-      }
-      if (studentId) {
-        const user = await tx.get<{ role: string }>('SELECT role FROM users WHERE id = ?', [studentId]);
-        if (!user) throw new ApiError(400, 'UNKNOWN_USER', `no user ${studentId}`);
-        if (user.role !== 'student') {
-          throw new ApiError(
-            400,
-            'NOT_A_STUDENT',
-            `user ${studentId} is a ${user.role}: kits are bound to students`,
-          );
-        }
-      }
-      if (teamId && !(await tx.get('SELECT id FROM teams WHERE id = ?', [teamId]))) {
-        throw new ApiError(400, 'UNKNOWN_TEAM', `no team ${teamId}`);
-      }
       const running = await tx.get<{ id: string }>(
         'SELECT id FROM attempts WHERE kit_id = ? AND ended_at IS NULL',
         [kitId],
@@ -1160,8 +1232,8 @@ export class Classes {
       let after: KitBinding | null = null;
       if (target) {
         await tx.run(
-          'INSERT INTO kit_bindings (kit_id, student_id, team_id, bound_by, bound_at) VALUES (?, ?, ?, ?, ?)',
-          [kitId, studentId, teamId, actor.id, Date.now()],
+          'INSERT INTO kit_bindings (kit_id, student_id, team_id, class_id, bound_by, bound_at) VALUES (?, ?, ?, ?, ?, ?)',
+          [kitId, studentId, teamId, classId, actor.id, Date.now()],
         );
         after = await this.binding(kitId, tx);
       }

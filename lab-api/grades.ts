@@ -262,6 +262,9 @@ function localizedTitle(title: Criterion['title'], id: string): Localized {
   return { 'zh-CN': zh, en: title.en ?? zh };
 }
 
+/** Who graded when no person or service asked: the platform's automatic grading. */
+const AUTOMATIC_GRADING: Principal = { kind: 'service', name: 'automatic-grading' };
+
 function actorName(actor: Principal | null): string {
   if (!actor) return 'system';
   return actor.kind === 'user' ? actor.id : `service:${actor.name}`.slice(0, 64);
@@ -767,15 +770,14 @@ export class Grades {
           run.createdBy,
         ],
       );
-      if (actor && reason === 'manual') {
-        await recordAudit(tx, actor, {
-          entity: 'grade',
-          entityId: attemptId,
-          action: 'grade',
-          before: last ? summarizeRun(last) : undefined,
-          after: summarizeRun(run),
-        });
-      }
+      // Every run is a grade change: audited with it, whoever (or whatever) graded.
+      await recordAudit(tx, actor ?? AUTOMATIC_GRADING, {
+        entity: 'grade',
+        entityId: attemptId,
+        action: reason === 'manual' ? 'grade' : reason,
+        before: last ? summarizeRun(last) : undefined,
+        after: summarizeRun(run),
+      });
       return run;
     });
   }
@@ -914,6 +916,7 @@ export class Grades {
       skipped,
       failed,
     };
+    if (rows.length === 0) return report;
     await this.#db.transaction((tx) =>
       recordAudit(tx, actor, {
         entity: 'task',

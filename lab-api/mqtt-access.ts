@@ -80,17 +80,12 @@ export class MqttUserAccess {
     return false;
   }
 
-  /** A kit bound to a team of a class the instructor teaches, or to a student enrolled in one. */
+  /** A kit bound in a class the instructor teaches (to one of its teams or students). */
   async #instructorHasKit(instructorId: string, kitId: string): Promise<boolean> {
     const row = await this.#db.get<{ x: number }>(
-      `SELECT 1 AS x FROM kit_bindings b
-         LEFT JOIN teams t ON t.id = b.team_id
-         LEFT JOIN classes tc ON tc.id = t.class_id
-       WHERE b.kit_id = ? AND (
-         tc.instructor_id = ?
-         OR b.student_id IN (SELECT m.user_id FROM class_members m JOIN classes c ON c.id = m.class_id
-                             WHERE c.instructor_id = ?))`,
-      [kitId, instructorId, instructorId],
+      `SELECT 1 AS x FROM kit_bindings b JOIN classes c ON c.id = b.class_id
+       WHERE b.kit_id = ? AND c.instructor_id = ?`,
+      [kitId, instructorId],
     );
     return row !== undefined;
   }

@@ -205,6 +205,8 @@ export class People {
       disabled?: boolean;
       password?: string;
     },
+    /** More work that must commit or fail with the change (e.g. the new login token of a password change). */
+    alongside?: (tx: LabDb) => Promise<void>,
   ): Promise<User> {
     if (changes.password !== undefined) {
       const problem = passwordProblem(changes.password);
@@ -236,6 +238,7 @@ export class People {
         before: toUser(before),
         after,
       });
+      await alongside?.(tx);
       return after;
     });
   }

@@ -37,8 +37,7 @@ const INSTRUCTOR_SCOPE = `(
     SELECT a.id FROM attempts a JOIN assignments s ON s.id = a.assignment_id WHERE s.class_id IN (${MY_CLASSES})))
   OR (entity = 'user' AND entity_id IN (SELECT user_id FROM class_members WHERE class_id IN (${MY_CLASSES})))
   OR (entity IN ('kit', 'kit-binding') AND entity_id IN (
-    SELECT kit_id FROM kit_bindings WHERE team_id IN (SELECT id FROM teams WHERE class_id IN (${MY_CLASSES}))
-      OR student_id IN (SELECT user_id FROM class_members WHERE class_id IN (${MY_CLASSES}))))
+    SELECT kit_id FROM kit_bindings WHERE class_id IN (${MY_CLASSES})))
 )`;
 
 export const auditRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin, { ctx }) => {

@@ -95,10 +95,17 @@ export const authRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin
       }
       const problem = passwordProblem(request.body.newPassword);
       if (problem) throw new ApiError(400, 'WEAK_PASSWORD', problem);
-      await people.updateUser(request.principal ?? me, me.id, result.user.version, {
-        password: request.body.newPassword,
-      });
-      const { token } = await issueToken(db, me.id);
+      // The new password, the end of the other sessions and this session's new token: all or nothing.
+      let token = '';
+      await people.updateUser(
+        me,
+        me.id,
+        result.user.version,
+        { password: request.body.newPassword },
+        async (tx) => {
+          token = (await issueToken(tx, me.id)).token;
+        },
+      );
       return reply.status(200).send({ token });
     },
   );

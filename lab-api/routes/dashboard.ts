@@ -107,9 +107,9 @@ export const dashboardRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (p
       const rows = await db.all<KitRow>(
         `SELECT b.kit_id, k.name, b.team_id, t.name AS team_name, b.student_id
            FROM kit_bindings b JOIN kits k ON k.id = b.kit_id LEFT JOIN teams t ON t.id = b.team_id
-         WHERE t.class_id = ? OR b.student_id IN (SELECT user_id FROM class_members WHERE class_id = ?)
+         WHERE b.class_id = ?
          ORDER BY t.name, b.kit_id`,
-        [cls.id, cls.id],
+        [cls.id],
       );
       const members = await db.all<{ team_id: string; id: string; display_name: string }>(
         `SELECT tm.team_id, u.id, u.display_name FROM team_members tm JOIN users u ON u.id = tm.user_id

@@ -51,6 +51,7 @@ const BindingSchema = Type.Object({
   kitId: Type.String(),
   studentId: Nullable(Type.String({ format: 'uuid' })),
   teamId: Nullable(Type.String({ format: 'uuid' })),
+  classId: Nullable(Type.String({ format: 'uuid' })),
   boundBy: Type.String(),
   boundAt: Type.Integer(),
 });
@@ -327,11 +328,20 @@ export const kitRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin,
         }
       },
       schema: {
-        summary: 'Bind a kit to a student ({studentId}) or a team ({teamId}), or unbind it (null)',
+        summary:
+          'Bind a kit to a student ({studentId}, with classId when they are in several classes) or a team ({teamId}), or unbind it (null)',
         tags: ['kits'],
         params: KitParams,
         body: Type.Union([
-          Type.Object({ studentId: Type.String({ format: 'uuid' }) }, { additionalProperties: false }),
+          Type.Object(
+            {
+              studentId: Type.String({ format: 'uuid' }),
+              classId: Type.Optional(
+                Type.String({ format: 'uuid', description: 'the class, when the student is in several' }),
+              ),
+            },
+            { additionalProperties: false },
+          ),
           Type.Object({ teamId: Type.String({ format: 'uuid' }) }, { additionalProperties: false }),
           Type.Null(),
         ]),

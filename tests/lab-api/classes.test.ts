@@ -696,3 +696,122 @@ describe('kits: registry, secrets, bindings and students', () => {
     expect(kit?.binding).toMatchObject({ teamId, studentId: null });
   });
 });
+
+describe('a kit binding belongs to one class', () => {
+  it("keeps another instructor away from a student's kit, even after enrolling that student", async () => {
+    const owner = await lab.addUser('instructor');
+    const other = await lab.addUser('instructor');
+    const student = await lab.addUser('student');
+    const mine = await createClass('物联网2411', owner);
+    const theirs = await createClass('物联网2412', other);
+    for (const [cls, as] of [
+      [mine, owner],
+      [theirs, other],
+    ] as const) {
+      const enrolled = await lab.call({
+        method: 'POST',
+        url: `/api/v1/classes/${cls.id}/students`,
+        as,
+        payload: { studentIds: [student.id] },
+      });
+      expect(enrolled.statusCode, enrolled.body).toBe(200);
+    }
+    await lab.registry.addKit({ id: 'kit-2411-01' });
+    const bound = await lab.call({
+      method: 'PUT',
+      url: '/api/v1/kits/kit-2411-01/binding',
+      as: owner,
+      payload: { studentId: student.id },
+    });
+    expect(bound.json()).toMatchObject({ binding: { studentId: student.id, classId: mine.id } });
+    // The other class's instructor teaches the student too, but not the class the kit is bound in.
+    const rebind = await lab.call({
+      method: 'PUT',
+      url: '/api/v1/kits/kit-2411-01/binding',
+      as: other,
+      payload: { studentId: student.id, classId: theirs.id },
+    });
+    expect(rebind.json()).toMatchObject({ statusCode: 403, code: 'KIT_BOUND_ELSEWHERE' });
+    const rotate = await lab.call({ method: 'POST', url: '/api/v1/kits/kit-2411-01/secret', as: other });
+    expect(rotate.json()).toMatchObject({ statusCode: 403, code: 'KIT_BOUND_ELSEWHERE' });
+    const board = await lab.call({
+      method: 'GET',
+      url: `/api/v1/dashboard/classes/${theirs.id}/board`,
+      as: other,
+    });
+    expect(board.body).not.toContain('kit-2411-01');
+    const ownBoard = await lab.call({
+      method: 'GET',
+      url: `/api/v1/dashboard/classes/${mine.id}/board`,
+      as: owner,
+    });
+    expect(ownBoard.body).toContain('kit-2411-01');
+  });
+
+  it('asks which class when a student is in several of the instructor’s classes', async () => {
+    const teacher = await lab.addUser('instructor');
+    const student = await lab.addUser('student');
+    const first = await createClass('物联网2413', teacher);
+    const second = await createClass('物联网2414', teacher);
+    for (const cls of [first, second]) {
+      await lab.call({
+        method: 'POST',
+        url: `/api/v1/classes/${cls.id}/students`,
+        as: teacher,
+        payload: { studentIds: [student.id] },
+      });
+    }
+    await lab.registry.addKit({ id: 'kit-2413-01' });
+    const unclear = await lab.call({
+      method: 'PUT',
+      url: '/api/v1/kits/kit-2413-01/binding',
+      as: teacher,
+      payload: { studentId: student.id },
+    });
+    expect(unclear.json()).toMatchObject({ statusCode: 400, code: 'CLASS_REQUIRED' });
+    const clear = await lab.call({
+      method: 'PUT',
+      url: '/api/v1/kits/kit-2413-01/binding',
+      as: teacher,
+      payload: { studentId: student.id, classId: second.id },
+    });
+    expect(clear.json()).toMatchObject({ binding: { classId: second.id } });
+  });
+
+  it('releases a student’s kits when they leave the class', async () => {
+    const teacher = await lab.addUser('instructor');
+    const student = await lab.addUser('student');
+    const cls = await createClass('物联网2415', teacher);
+    await lab.call({
+      method: 'POST',
+      url: `/api/v1/classes/${cls.id}/students`,
+      as: teacher,
+      payload: { studentIds: [student.id] },
+    });
+    await lab.registry.addKit({ id: 'kit-2415-01' });
+    await lab.call({
+      method: 'PUT',
+      url: '/api/v1/kits/kit-2415-01/binding',
+      as: teacher,
+      payload: { studentId: student.id },
+    });
+    expect((await lab.call({ method: 'GET', url: '/api/v1/kits', as: student })).body).toContain(
+      'kit-2415-01',
+    );
+    const removed = await lab.call({
+      method: 'DELETE',
+      url: `/api/v1/classes/${cls.id}/students/${student.id}`,
+      as: teacher,
+    });
+    expect(removed.statusCode, removed.body).toBeLessThan(300);
+    expect((await lab.call({ method: 'GET', url: '/api/v1/kits', as: student })).json()).toMatchObject({
+      items: [],
+    });
+    const telemetry = await lab.call({
+      method: 'GET',
+      url: '/api/v1/kits/kit-2415-01/telemetry?sensor=temperature',
+      as: student,
+    });
+    expect(telemetry.statusCode).toBe(403);
+  });
+});

@@ -466,6 +466,14 @@ describe('re-grading after a rubric change', () => {
     expect(review.criteria[1]).toMatchObject({ autoScore: 40, autoPassed: true, score: 30 });
     const audit = await call('GET', `/audit?entity=task&entityId=${taskId}`, lab.users.admin);
     expect((audit.json() as { items: { action: string }[] }).items.map((e) => e.action)).toContain('regrade');
+    // Each run is a grade change of its own, in the attempt's audit trail with its scores.
+    const trail = (
+      await call('GET', `/audit?entity=grade&entityId=${aliceAttempt()}`, lab.users.admin)
+    ).json() as {
+      items: { action: string; before: { autoScore?: number }; after: { autoScore?: number } }[];
+    };
+    const regrade = trail.items.find((e) => e.action === 'rubric-changed');
+    expect(regrade).toMatchObject({ before: { autoScore: 60 }, after: { autoScore: 100 } });
   });
 });
 

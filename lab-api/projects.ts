@@ -799,8 +799,21 @@ export class Projects {
 
   async task(viewer: Person, id: string, db: LabDb = this.#db): Promise<LabTask> {
     const task = await this.#taskRow(db, id);
-    if (!task || !canSeeTask(viewer, task)) throw taskNotFound(id);
+    if (!task || !(canSeeTask(viewer, task) || (await this.#assignedToStudent(viewer, id, db)))) {
+      throw taskNotFound(id);
+    }
     return task;
+  }
+
+  /** A student reads any task assigned in their classes, a draft their instructor tries out included. */
+  async #assignedToStudent(viewer: Person, taskId: string, db: LabDb): Promise<boolean> {
+    if (viewer.role !== 'student') return false;
+    const row = await db.get(
+      `SELECT 1 AS x FROM assignments a JOIN class_members m ON m.class_id = a.class_id
+       WHERE a.task_id = ? AND m.user_id = ?`,
+      [taskId, viewer.id],
+    );
+    return row !== undefined;
   }
 
   /** The checks every saved task passes: sensor names, mentor weight, rubric. */

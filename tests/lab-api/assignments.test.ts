@@ -15,12 +15,12 @@ let assignmentId: string;
 
 const HOUR = 3_600_000;
 
-async function insertTask(title: string): Promise<string> {
+async function insertTask(title: string, status = 'published'): Promise<string> {
   const id = randomUUID();
   await lab.db.run(
     `INSERT INTO lab_tasks (id, project_id, title, duration_minutes, rubric, status, created_by, created_at, updated_at)
-     VALUES (?, NULL, ?, 90, '{"criteria":[]}', 'published', ?, ?, ?)`,
-    [id, title, lab.users.instructor.id, Date.now(), Date.now()],
+     VALUES (?, NULL, ?, 90, '{"criteria":[]}', ?, ?, ?, ?)`,
+    [id, title, status, lab.users.instructor.id, Date.now(), Date.now()],
   );
   return id;
 }
@@ -123,6 +123,20 @@ describe('assignments', () => {
     });
     expect((await get(`/classes/${classId}/assignments`, alice)).statusCode).toBe(403);
     expect((await get('/me/assignments', lab.users.instructor)).statusCode).toBe(403);
+  });
+
+  it("lets a class's students read a draft task their instructor assigned, and nobody else's", async () => {
+    const draft = await insertTask('试做：温湿度曲线', 'draft');
+    expect((await get(`/tasks/${draft}`, alice)).statusCode).toBe(404);
+    const assigned = await post(`/classes/${classId}/assignments`, lab.users.instructor, {
+      taskId: draft,
+      opensAt: Date.now() - HOUR,
+      dueAt: Date.now() + HOUR,
+      teamIds: [teamId],
+    });
+    expect(assigned.statusCode, assigned.body).toBe(201);
+    expect((await get(`/tasks/${draft}`, alice)).json()).toMatchObject({ id: draft, status: 'draft' });
+    expect((await get(`/tasks/${draft}`, lab.users.student)).statusCode).toBe(404);
   });
 
   it('changes the window with If-Match, audited', async () => {

@@ -4,6 +4,24 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import { DASHBOARDS_DIST } from './build.ts';
 
+/**
+ * The web app loads only its own files (no inline scripts: Vite emits none), talks only to this
+ * origin (the API, MQTT over WebSocket), and may not be framed. Inline styles stay allowed: the
+ * charts' tooltips are HTML with style attributes.
+ */
+export const DASHBOARD_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
 /** Paths that belong to the platform, never to the web app (`/flows` and `/flows-api` are embedded Node-RED's). */
 export const RESERVED_PREFIXES = ['/api', '/docs', '/mqtt', '/flows', '/flows-api', '/health'];
 
@@ -35,6 +53,7 @@ export async function serveDashboards(app: FastifyInstance, root = DASHBOARDS_DI
     if (RESERVED_PREFIXES.some((prefix) => path === prefix || path.startsWith(`${prefix}/`))) {
       return reply.callNotFound();
     }
+    void reply.header('content-security-policy', DASHBOARD_CSP);
     if (!existsSync(join(root, 'index.html'))) {
       return reply.status(503).type('text/html; charset=utf-8').send(NOT_BUILT);
     }

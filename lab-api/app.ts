@@ -100,6 +100,16 @@ function strictBodies(): FastifySchemaCompiler<TSchema> {
   return ({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema);
 }
 
+/**
+ * Headers for every answer: no content-type sniffing, never framed by another page (clickjacking),
+ * no paths or tokens leaking to other sites through Referer. The web app adds its own CSP.
+ */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'same-origin',
+};
+
 /** What every route plugin gets: the dependencies and the domain objects built on them. */
 export interface LabContext {
   deps: AppDeps;
@@ -126,6 +136,10 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
   }).withTypeProvider<TypeBoxTypeProvider>();
   installErrorHandler(app);
   app.setValidatorCompiler(strictBodies());
+  // On every answer, the embedded Node-RED's included (it writes to the raw response).
+  app.addHook('onRequest', async (_request, reply) => {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.raw.setHeader(name, value);
+  });
   // First, so that every route (ours, plugins', the web app's) is walked by the access check.
   installAccessControl(app, deps.db, deps.registry);
   await app.register(swagger, {
@@ -146,7 +160,8 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
   });
   await app.register(async (docs) => {
     publicRoutes(docs);
-    await docs.register(swaggerUi, { routePrefix: '/docs' });
+    // Swagger UI sends a Content-Security-Policy of its own for its pages.
+    await docs.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
   });
 
   if (deps.mqttOverWebSocket) {

@@ -154,7 +154,8 @@ async function resolvePrincipal(
     const decoded = Buffer.from(basic[1] as string, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     const name = colon > 0 ? decoded.slice(0, colon) : '';
-    if (name && (await services.verifyService(name, decoded.slice(colon + 1)))) return { kind: 'service', name };
+    if (name && (await services.verifyService(name, decoded.slice(colon + 1))))
+      return { kind: 'service', name };
     if (strict) throw new ApiError(401, 'BAD_CREDENTIALS', 'unknown service account or wrong secret');
   }
   return null;

@@ -5,7 +5,8 @@ import { ApiError } from './errors.ts';
 /** `?limit=&offset=` on every list. */
 export const PageQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+  // Bounded: a database cannot skip 1e23 rows, and would answer such an offset with an error.
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000_000, default: 0 })),
 });
 export type PageQuery = Static<typeof PageQuery>;
 

@@ -251,6 +251,10 @@ export async function signIn(context: BrowserContext, url: string, account: Acco
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('pageerror', (error) => problems.push(error.message));
+  // What the Content-Security-Policy refused (a script, a style, a connection) is a problem too.
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) problems.push(message.text());
+  });
   (page as Page & { problems?: string[] }).problems = problems;
   await page.goto(`${url}/`);
   await page.fill('input[name=username]', account.username);

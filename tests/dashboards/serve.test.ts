@@ -45,6 +45,20 @@ describe('serving the dashboards', () => {
     expect(flows.headers.get('content-type')).not.toMatch(/html/);
   });
 
+  it('sends the security headers: a strict CSP for the app, no sniffing and no framing anywhere', async () => {
+    const app = await fetch(`${tp.httpUrl}/student`);
+    const csp = app.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toMatch(/script-src[^;]*unsafe-inline/);
+    for (const path of ['/', '/api/v1/kits', '/health', '/docs/json', '/no-such-file.js']) {
+      const response = await fetch(`${tp.httpUrl}${path}`);
+      expect(response.headers.get('x-content-type-options'), path).toBe('nosniff');
+      expect(response.headers.get('x-frame-options'), path).toBe('DENY');
+      expect(response.headers.get('referrer-policy'), path).toBe('same-origin');
+    }
+  });
+
   it('refuses paths that climb out of the build', async () => {
     const response = await fetch(`${tp.httpUrl}/assets/..%2f..%2fpackage.json`);
     expect(await response.text()).not.toContain('"name": "iotlab"');

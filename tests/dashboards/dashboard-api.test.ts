@@ -87,11 +87,7 @@ describe('dashboard routes', () => {
   it("lists a mentor's attempts at their enterprise's tasks, without 学号", async () => {
     const { items } = await lab.api<{
       items: { taskTitle: string; studentName: string; studentNumber: string | null }[];
-    }>(
-      lab.accounts.mentor,
-      'GET',
-      '/dashboard/mentor/attempts',
-    );
+    }>(lab.accounts.mentor, 'GET', '/dashboard/mentor/attempts');
     expect(items.length).toBe(2);
     expect(items[0]?.taskTitle).toBe('温湿度采集与上报');
     expect(items.map((item) => item.studentNumber)).toEqual([null, null]);

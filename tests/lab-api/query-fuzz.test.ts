@@ -25,7 +25,13 @@ interface Parameter {
 }
 type Spec = { paths: Record<string, Record<string, { parameters?: Parameter[] }>> };
 
-const ABSURD_NUMBERS = ['99999999999999999999999', '1e308', '-1', '9007199254740993', '-99999999999999999999'];
+const ABSURD_NUMBERS = [
+  '99999999999999999999999',
+  '1e308',
+  '-1',
+  '9007199254740993',
+  '-99999999999999999999',
+];
 const ABSURD_DATES = ['275760-09-13T00:00:00.001Z', '0000-01-01T00:00:00Z'];
 
 function kinds(schema: Parameter['schema']): { number: boolean; date: boolean } {

@@ -1,6 +1,9 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Classes } from '../../lab-api/classes.ts';
 import { People } from '../../lab-api/index.ts';
+import { HEALTH_STORE_WAIT_MS } from '../../lab-api/routes/health.ts';
 import { kitTopic } from '../../protocol/index.ts';
 import { connect, eventually, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 
@@ -240,4 +243,30 @@ describe('a refused kit change changes nothing', () => {
     expect(audit).toEqual([]);
     await kit.endAsync();
   });
+});
+
+describe('health while the store hangs', () => {
+  it('says 503 degraded within its own wait, not the store client’s', async () => {
+    // An "InfluxDB" that accepts connections and never answers.
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', () => resolve()));
+    const port = (silent.address() as AddressInfo).port;
+    const hanging = await startTestPlatform({
+      store: { influx: { url: `http://127.0.0.1:${port}`, apiVersion: 1, database: 'lab' } },
+    });
+    try {
+      const started = Date.now();
+      const response = await fetch(`${hanging.httpUrl}/health`);
+      expect(response.status).toBe(503);
+      expect(await response.json()).toMatchObject({
+        status: 'degraded',
+        store: { kind: 'influxdb', reachable: false },
+      });
+      // Well before the store client's own timeout (10 s) gives up.
+      expect(Date.now() - started).toBeLessThan(HEALTH_STORE_WAIT_MS + 3_000);
+    } finally {
+      await hanging.close();
+      silent.close();
+    }
+  }, 30_000);
 });

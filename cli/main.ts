@@ -6,7 +6,16 @@ import { ensureDashboardsBuilt } from '../dashboards/index.ts';
 import { findSocat, loadScenario, type Scenario, Simulation, scenarioNames } from '../firmware-sim/index.ts';
 import { SerialGateway } from '../gateway/index.ts';
 import { ApiError, People, ROLES, type Role } from '../lab-api/index.ts';
-import { KIT_KINDS, type KitKind, KitRegistry, openLabDb, RegistryError } from '../labdb/index.ts';
+import {
+  DEFAULT_SERVICE_SCOPES,
+  KIT_KINDS,
+  type KitKind,
+  KitRegistry,
+  openLabDb,
+  RegistryError,
+  SERVICE_SCOPES,
+  type ServiceScope,
+} from '../labdb/index.ts';
 import { ConfigError, type DeepPartial, loadConfig, type PlatformConfig } from './config.ts';
 import { DEMO_ALARM_KIT, deployDemoFlows, FLOW_TASK_TITLE, seedFlowTask } from './demo-flows.ts';
 import { seedDemoLab, startDemoSession } from './demo-seed.ts';
@@ -170,7 +179,8 @@ program
     };
     const { platform, logger } = await runPlatform(settings, () => simulation.stop());
     const secrets = await registerScenarioKits(platform.registry, scenario);
-    const viewerSecret = await ensureService(platform.registry, 'demo-viewer');
+    // Read-only: the printed curl line shows data, and the secret can change nothing.
+    const viewerSecret = await ensureService(platform.registry, 'demo-viewer', ['read']);
     const accounts = await seedDemoLab(
       platform.labDb,
       platform.registry,
@@ -234,7 +244,7 @@ program
       const secrets = await withRegistry((registry) => registerScenarioKits(registry, scenario));
       service = {
         name: 'sim-gateway',
-        secret: await withRegistry((registry) => ensureService(registry, 'sim-gateway')),
+        secret: await withRegistry((registry) => ensureService(registry, 'sim-gateway', ['read', 'gateway'])),
       };
       credentials = (kitId) => ({ username: kitId, password: secrets[kitId] as string });
     }
@@ -261,10 +271,13 @@ program
     });
   });
 
-async function ensureService(registry: KitRegistry, name: string): Promise<string> {
-  return (await registry.getService(name))
-    ? registry.rotateServiceSecret(name)
-    : (await registry.addService(name, 'created by iotlab')).secret;
+/** A service account of the demo or simulator, with only the scopes it needs, and a fresh secret. */
+function ensureService(
+  registry: KitRegistry,
+  name: string,
+  scopes: readonly ServiceScope[],
+): Promise<string> {
+  return registry.ensureService(name, 'created by iotlab', scopes);
 }
 
 const kits = program.command('kits').description('register kits and manage their secrets');
@@ -396,21 +409,38 @@ users
   );
 
 const services = program.command('services').description('platform accounts (MQTT wildcards, HTTP API)');
+const SCOPES_HELP = `comma-separated, of ${SERVICE_SCOPES.join(', ')}`;
 services
   .command('add <name>')
   .option('-d, --description <text>', 'what it is for')
+  .option('-s, --scopes <scopes>', `what it may do (${SCOPES_HELP})`, DEFAULT_SERVICE_SCOPES.join(','))
   .description('create a service account; prints its secret once')
-  .action(async (name: string, options: { description?: string }) => {
-    const { secret } = await withRegistry((registry) => registry.addService(name, options.description ?? ''));
+  .action(async (name: string, options: { description?: string; scopes: string }) => {
+    const scopes = options.scopes.split(',').map((scope) => scope.trim());
+    const { service, secret } = await withRegistry((registry) =>
+      registry.addService(name, options.description ?? '', scopes),
+    );
     console.log(
-      `service ${name} created.\nMQTT username: service:${name}   HTTP: -u ${name}:<secret>\nsecret (shown once): ${secret}`,
+      `service ${name} created, scopes: ${service.scopes.join(', ')}.\nMQTT username: service:${name}   HTTP: -u ${name}:<secret>\nsecret (shown once): ${secret}`,
     );
   });
 services.command('list').action(async () => {
   for (const service of await withRegistry((registry) => registry.listServices())) {
-    console.log(`${service.name.padEnd(24)} ${service.description}`);
+    console.log(`${service.name.padEnd(24)} ${service.scopes.join(',').padEnd(34)} ${service.description}`);
   }
 });
+services
+  .command('scopes <name> <scopes>')
+  .description(`set what a service may do (${SCOPES_HELP})`)
+  .action(async (name: string, scopes: string) => {
+    const service = await withRegistry((registry) =>
+      registry.setServiceScopes(
+        name,
+        scopes.split(',').map((scope) => scope.trim()),
+      ),
+    );
+    console.log(`service ${name}: ${service.scopes.join(', ')}`);
+  });
 services.command('rotate <name>').action(async (name: string) => {
   console.log(
     `new secret for ${name} (shown once): ${await withRegistry((registry) => registry.rotateServiceSecret(name))}`,

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
-import type { LabDb } from '../labdb/index.ts';
+import type { LabDb, ServiceScope } from '../labdb/index.ts';
 import { ApiError } from './errors.ts';
 
 export type Role = 'admin' | 'instructor' | 'mentor' | 'student';
@@ -16,13 +16,15 @@ export type Principal =
       organisationId: string | null;
       displayName: string;
     }
-  | { kind: 'service'; name: string };
+  /** A platform service account, with what it may do. */
+  | { kind: 'service'; name: string; scopes?: readonly ServiceScope[] };
 
 /**
- * Every route under /api declares who may call it in `config.access`: `'public'`, or the roles
- * (and whether platform services may). Routes that forget are closed to everyone.
+ * Every route declares who may call it in `config.access`: `'public'`, or the roles and whether
+ * platform services may — `true`: services that may read; a scope: services given that scope.
+ * Routes that forget are closed to everyone.
  */
-export type Access = 'public' | { roles: readonly Role[]; services?: boolean };
+export type Access = 'public' | { roles: readonly Role[]; services?: boolean | ServiceScope };
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -34,7 +36,15 @@ declare module 'fastify' {
 }
 
 export interface ServiceVerifier {
-  verifyService(name: string, secret: string): Promise<boolean>;
+  /** The service's scopes when the secret is its own; undefined otherwise. */
+  serviceScopes(name: string, secret: string): Promise<readonly ServiceScope[] | undefined>;
+}
+
+/** Whether a caller may use a route that declares `access` (not 'public'). */
+export function mayCall(principal: Principal, access: Exclude<Access, 'public'>): boolean {
+  if (principal.kind === 'user') return access.roles.includes(principal.role);
+  const needed = access.services === true ? 'read' : access.services;
+  return needed !== undefined && needed !== false && (principal.scopes ?? []).includes(needed);
 }
 
 export const TOKEN_TTL_MS = 12 * 3_600_000;
@@ -119,13 +129,11 @@ export function installAccessControl(app: FastifyInstance, db: LabDb, services: 
         'sign in first: POST /api/v1/auth/login, then send the token as Bearer',
       );
     }
-    const allowed =
-      principal.kind === 'service' ? access.services === true : access.roles.includes(principal.role);
-    if (!allowed) {
+    if (!mayCall(principal, access)) {
       throw new ApiError(
         403,
         'ROLE_NOT_ALLOWED',
-        `${principal.kind === 'service' ? 'service accounts' : `the ${principal.role} role`} may not ${request.method} ${request.routeOptions.url}`,
+        `${principal.kind === 'service' ? `service account ${principal.name} (scopes: ${(principal.scopes ?? []).join(', ') || 'none'})` : `the ${principal.role} role`} may not ${request.method} ${request.routeOptions.url}`,
       );
     }
   });
@@ -154,8 +162,8 @@ async function resolvePrincipal(
     const decoded = Buffer.from(basic[1] as string, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     const name = colon > 0 ? decoded.slice(0, colon) : '';
-    if (name && (await services.verifyService(name, decoded.slice(colon + 1))))
-      return { kind: 'service', name };
+    const scopes = name ? await services.serviceScopes(name, decoded.slice(colon + 1)) : undefined;
+    if (scopes) return { kind: 'service', name, scopes };
     if (strict) throw new ApiError(401, 'BAD_CREDENTIALS', 'unknown service account or wrong secret');
   }
   return null;

@@ -17,10 +17,22 @@ export interface Kit {
   usbSerial: string | null;
 }
 
+/**
+ * What a service account may do. `read`: subscribe to every kit's topics, call the API's reads;
+ * `grade`: grade attempts over the API; `publish`: telemetry and events on a kit's behalf (derived
+ * data, e.g. a smoothed sensor) and other non-platform topics; `command`: commands to kits;
+ * `gateway`: connect USB kits as `<kit>@<service>` and report as that gateway. New accounts only
+ * read: writing data that grading trusts is given, never assumed.
+ */
+export const SERVICE_SCOPES = ['read', 'grade', 'publish', 'command', 'gateway'] as const;
+export type ServiceScope = (typeof SERVICE_SCOPES)[number];
+export const DEFAULT_SERVICE_SCOPES: readonly ServiceScope[] = ['read'];
+
 export interface ServiceAccount {
   name: string;
   description: string;
   createdAt: number;
+  scopes: ServiceScope[];
 }
 
 /** A coded error the CLI and HTTP layers turn into a clear message. */
@@ -33,6 +45,7 @@ export class RegistryError extends Error {
     | 'SERVICE_EXISTS'
     | 'SERVICE_NOT_FOUND'
     | 'INVALID_SERVICE_NAME'
+    | 'INVALID_SCOPE'
     | 'USB_SERIAL_TAKEN';
   constructor(code: RegistryError['code'], message: string) {
     super(message);
@@ -53,6 +66,39 @@ interface KitRow {
 
 const KNOWN_KIT_TTL_MS = 5_000;
 const SERVICE_NAME_PATTERN = /^[a-z][a-z0-9-]{1,47}$/;
+
+interface ServiceRow {
+  name: string;
+  description: string;
+  created_at: number;
+  scopes: string;
+}
+
+function toService(row: ServiceRow): ServiceAccount {
+  return {
+    name: row.name,
+    description: row.description,
+    createdAt: row.created_at,
+    scopes: parseScopes(row.scopes),
+  };
+}
+
+/** Scopes from their stored (or typed) form "read,publish"; unknown words are dropped. */
+export function parseScopes(text: string): ServiceScope[] {
+  const words = text.split(',').map((word) => word.trim());
+  return SERVICE_SCOPES.filter((scope) => words.includes(scope));
+}
+
+function checkScopes(scopes: readonly string[]): ServiceScope[] {
+  const unknown = scopes.filter((scope) => !(SERVICE_SCOPES as readonly string[]).includes(scope));
+  if (unknown.length > 0) {
+    throw new RegistryError(
+      'INVALID_SCOPE',
+      `unknown scope ${unknown.map((s) => `"${s}"`).join(', ')}: use ${SERVICE_SCOPES.join(', ')}`,
+    );
+  }
+  return SERVICE_SCOPES.filter((scope) => scopes.includes(scope));
+}
 
 function toKit(row: KitRow): Kit {
   return {
@@ -215,7 +261,12 @@ export class KitRegistry {
     return verifySecret(secret, row?.secret_hash);
   }
 
-  async addService(name: string, description = ''): Promise<{ service: ServiceAccount; secret: string }> {
+  async addService(
+    name: string,
+    description = '',
+    scopes: readonly string[] = DEFAULT_SERVICE_SCOPES,
+  ): Promise<{ service: ServiceAccount; secret: string }> {
+    const checked = checkScopes(scopes);
     if (!SERVICE_NAME_PATTERN.test(name)) {
       throw new RegistryError(
         'INVALID_SERVICE_NAME',
@@ -225,8 +276,8 @@ export class KitRegistry {
     const secret = newSecret();
     try {
       await this.#db.run(
-        'INSERT INTO service_accounts (name, description, secret_hash, created_at) VALUES (?, ?, ?, ?)',
-        [name, description, hashSecret(secret), Date.now()],
+        'INSERT INTO service_accounts (name, description, secret_hash, created_at, scopes) VALUES (?, ?, ?, ?, ?)',
+        [name, description, hashSecret(secret), Date.now(), checked.join(',')],
       );
     } catch (error) {
       if (/UNIQUE|PRIMARY KEY/i.test((error as Error).message)) {
@@ -241,18 +292,39 @@ export class KitRegistry {
   }
 
   async getService(name: string): Promise<ServiceAccount | undefined> {
-    const row = await this.#db.get<{ name: string; description: string; created_at: number }>(
-      'SELECT name, description, created_at FROM service_accounts WHERE name = ?',
+    const row = await this.#db.get<ServiceRow>(
+      'SELECT name, description, created_at, scopes FROM service_accounts WHERE name = ?',
       [name],
     );
-    return row ? { name: row.name, description: row.description, createdAt: row.created_at } : undefined;
+    return row ? toService(row) : undefined;
   }
 
   async listServices(): Promise<ServiceAccount[]> {
-    const rows = await this.#db.all<{ name: string; description: string; created_at: number }>(
-      'SELECT name, description, created_at FROM service_accounts ORDER BY name',
+    const rows = await this.#db.all<ServiceRow>(
+      'SELECT name, description, created_at, scopes FROM service_accounts ORDER BY name',
     );
-    return rows.map((row) => ({ name: row.name, description: row.description, createdAt: row.created_at }));
+    return rows.map(toService);
+  }
+
+  /** Sets what a service may do (replacing what it could before). */
+  async setServiceScopes(name: string, scopes: readonly string[]): Promise<ServiceAccount> {
+    const checked = checkScopes(scopes);
+    const { changes } = await this.#db.run('UPDATE service_accounts SET scopes = ? WHERE name = ?', [
+      checked.join(','),
+      name,
+    ]);
+    if (changes === 0) throw new RegistryError('SERVICE_NOT_FOUND', `no service "${name}"`);
+    return (await this.getService(name)) as ServiceAccount;
+  }
+
+  /**
+   * Creates the service with these scopes, or gives an existing one a new secret and these scopes
+   * (the platform's own accounts: Node-RED, the local gateway, at every start). Returns the secret.
+   */
+  async ensureService(name: string, description: string, scopes: readonly string[]): Promise<string> {
+    if (!(await this.getService(name))) return (await this.addService(name, description, scopes)).secret;
+    await this.setServiceScopes(name, scopes);
+    return this.rotateServiceSecret(name);
   }
 
   async rotateServiceSecret(name: string): Promise<string> {
@@ -271,10 +343,15 @@ export class KitRegistry {
   }
 
   async verifyService(name: string, secret: string): Promise<boolean> {
-    const row = await this.#db.get<{ secret_hash: string }>(
-      'SELECT secret_hash FROM service_accounts WHERE name = ?',
+    return (await this.serviceScopes(name, secret)) !== undefined;
+  }
+
+  /** The scopes of the service when the secret is its own; undefined otherwise. */
+  async serviceScopes(name: string, secret: string): Promise<ServiceScope[] | undefined> {
+    const row = await this.#db.get<{ secret_hash: string; scopes: string }>(
+      'SELECT secret_hash, scopes FROM service_accounts WHERE name = ?',
       [name],
     );
-    return verifySecret(secret, row?.secret_hash);
+    return row && verifySecret(secret, row.secret_hash) ? parseScopes(row.scopes) : undefined;
   }
 }

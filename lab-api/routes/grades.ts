@@ -266,7 +266,7 @@ export const gradesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plug
   app.post(
     '/attempts/:id/grade',
     {
-      config: { access: { roles: ['admin', 'instructor'], services: true } },
+      config: { access: { roles: ['admin', 'instructor'], services: 'grade' } },
       schema: {
         summary: "Grade an attempt now from its kit's telemetry (staff of the class, services)",
         description:

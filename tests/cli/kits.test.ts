@@ -24,6 +24,21 @@ async function verify(kitId: string, secret: string): Promise<boolean> {
   }
 }
 
+describe('iotlab services', () => {
+  it('creates read-only services unless scopes are given, and changes scopes', async () => {
+    const viewer = await iotlab('services', 'add', 'wall-screen');
+    expect(viewer.stdout).toContain('scopes: read.');
+    const flow = await iotlab('services', 'add', 'flow-runner', '--scopes', 'read,publish,command');
+    expect(flow.stdout).toContain('scopes: read, publish, command.');
+    await expect(iotlab('services', 'add', 'bad-scope', '--scopes', 'read,root')).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('unknown scope "root"'),
+    });
+    await iotlab('services', 'scopes', 'wall-screen', 'read,grade');
+    expect((await iotlab('services', 'list')).stdout).toMatch(/wall-screen\s+read,grade/);
+  });
+});
+
 describe('iotlab kits', () => {
   it('adds a kit and prints a secret that works, once; rotate replaces it; remove deletes it', async () => {
     const added = await iotlab(

@@ -5,6 +5,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import pino from 'pino';
 import { type DeepPartial, loadConfig, type PlatformConfig } from '../../cli/config.ts';
 import { type Platform, startPlatform } from '../../cli/platform.ts';
+import { SERVICE_SCOPES, type ServiceScope } from '../../labdb/index.ts';
 
 export interface TestPlatform {
   platform: Platform;
@@ -14,8 +15,14 @@ export interface TestPlatform {
   httpUrl: string;
   /** Registers a kit and returns its secret. */
   addKit(id: string): Promise<string>;
-  /** Creates a service account; returns its MQTT/HTTP credentials. */
-  addService(name: string): Promise<{ username: string; name: string; secret: string }>;
+  /**
+   * Creates a service account (by default with every scope, as a platform's own services have;
+   * pass `['read']` for a read-only one); returns its MQTT/HTTP credentials.
+   */
+  addService(
+    name: string,
+    scopes?: readonly ServiceScope[],
+  ): Promise<{ username: string; name: string; secret: string }>;
   /** Stops the platform (gracefully) and removes its data directory. */
   close(): Promise<void>;
 }
@@ -46,8 +53,8 @@ export async function startTestPlatform(overrides: DeepPartial<PlatformConfig> =
     async addKit(id) {
       return (await platform.registry.addKit({ id })).secret;
     },
-    async addService(name) {
-      const { secret } = await platform.registry.addService(name);
+    async addService(name, scopes = SERVICE_SCOPES) {
+      const { secret } = await platform.registry.addService(name, '', scopes);
       return { username: `service:${name}`, name, secret };
     },
     async close() {

@@ -590,7 +590,15 @@ describe('authenticity across the session', () => {
         })),
       ),
     );
-    const { secret } = await lab.registry.addService('grader');
+    // A service reads by default; grading is a scope given on purpose.
+    const viewer = await lab.registry.addService('viewer');
+    const refused = await lab.app.inject({
+      method: 'POST',
+      url: `/api/v1/attempts/${ids[carol.username]}/grade`,
+      headers: { authorization: `Basic ${Buffer.from(`viewer:${viewer.secret}`).toString('base64')}` },
+    });
+    expect([refused.statusCode, refused.json().code]).toEqual([403, 'ROLE_NOT_ALLOWED']);
+    const { secret } = await lab.registry.addService('grader', 'grading service', ['read', 'grade']);
     const graded = await lab.app.inject({
       method: 'POST',
       url: `/api/v1/attempts/${ids[carol.username]}/grade`,

@@ -5,6 +5,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
 import {
   checkStatus,
+  DEFAULT_MAX_PAYLOAD_BYTES,
   DEFAULT_SANDBOX_PREFIX,
   KIT_PUBLISH_CHANNELS,
   KIT_SUBSCRIBE_CHANNELS,
@@ -14,6 +15,8 @@ import {
   parseKitTopic,
 } from '../protocol/index.ts';
 import type { Ingest } from './ingest.ts';
+import { PacketGuard, type PacketLimits } from './packet-guard.ts';
+import { RetainedQuota } from './retained-quota.ts';
 
 /** Who is on the other end of an MQTT connection. */
 export type Identity =
@@ -71,9 +74,22 @@ export interface BrokerOptions {
   credentialRecheckMs?: number;
   /** Anonymous clients may use topics under this prefix only, never stored. Off when undefined. */
   sandboxPrefix?: string;
-  /** Largest payload on any kit topic, in bytes. */
+  /**
+   * Retained messages under the sandbox prefix, whoever publishes them: at most `maxMessages`
+   * topics, each at most `maxBytes` (topic + payload). One over the quota is delivered, not retained.
+   * Default 200 × 4096 bytes.
+   */
+  sandboxRetained?: { maxMessages: number; maxBytes: number };
+  /**
+   * Largest payload on any kit topic, in bytes (default 16 KiB). Any packet larger than this plus
+   * {@link PACKET_OVERHEAD_BYTES} closes the connection as soon as its header arrives.
+   */
   maxPayloadBytes?: number;
-  /** Longest keep-alive a client may ask for, in seconds (kits that vanish are noticed within 1.5×). */
+  /**
+   * The longest a client may stay silent, in seconds, whatever keep-alive it asked for (0 and any
+   * value are accepted, as MQTT allows): one silent for more than 1.5 × this is disconnected and its
+   * last will published. Default 300.
+   */
   keepaliveLimit?: number;
   logger?: BrokerLogger;
 }
@@ -101,6 +117,15 @@ export const SERVICE_USERNAME_PREFIX = 'service:';
 export const USER_USERNAME_PREFIX = 'user:';
 /** Refused messages are re-routed here: no client can subscribe to it, and `#` never matches `$` topics. */
 const DISCARD_TOPIC = '$iotlab/discard';
+/** Largest CONNECT (client id, username, password and last will together), after its fixed header. */
+export const MAX_CONNECT_BYTES = 4096;
+/**
+ * What a packet may carry besides a full-size payload: a topic of up to about 1 KB (services and
+ * flows publish on topics of their own), its length and a packet id.
+ */
+export const PACKET_OVERHEAD_BYTES = 1024 + 4;
+/** How often connections are checked against the idle limit: a tenth of it, within 0.25–30 s. */
+const idleCheckEveryMs = (idleLimitMs: number): number => Math.min(30_000, Math.max(250, idleLimitMs / 10));
 
 export interface MqttBroker {
   readonly aedes: Aedes;
@@ -118,7 +143,8 @@ export interface MqttBroker {
   close(): Promise<void>;
 }
 
-function authError(message: string, returnCode: 4 | 5): AuthenticateError {
+/** CONNACK return codes the broker refuses with; MQTT 3.1.1 reserves 6–255, which clients show as "unknown error". */
+function authError(message: string, returnCode: 2 | 4 | 5): AuthenticateError {
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
 }
 
@@ -128,7 +154,19 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
   const sandboxPrefix = options.sandboxPrefix;
   const identities = new WeakMap<Client, Identity>();
   const statuses = new Map<string, KitLiveStatus>();
+  /** The open connections of each online kit; a kit is online while its set is not empty. */
+  const kitConnections = new Map<string, Set<Client>>();
+  /** Clients that sent an empty client id without a clean session (refused in `authenticate`). */
+  const withoutId = new WeakSet<Client>();
   const servers: Server[] = [];
+  const packetLimits: PacketLimits = {
+    maxConnectBytes: MAX_CONNECT_BYTES,
+    maxPacketBytes: (options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES) + PACKET_OVERHEAD_BYTES,
+  };
+  const idleLimitMs = (options.keepaliveLimit ?? 300) * 1500;
+  const sandboxRetained = new RetainedQuota(options.sandboxRetained ?? { maxMessages: 200, maxBytes: 4096 });
+  const isSandboxTopic = (topic: string): boolean =>
+    sandboxPrefix !== undefined && topic.startsWith(`${sandboxPrefix}/`);
 
   const identityOf = (client: Client | null): Identity | undefined =>
     client ? identities.get(client) : undefined;
@@ -157,6 +195,17 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
     packet.retain = false;
   }
 
+  /** A retained message under the sandbox prefix beyond its quota is still delivered, but not kept. */
+  function limitSandboxRetained(packet: PublishPacket): void {
+    if (
+      packet.retain &&
+      isSandboxTopic(packet.topic) &&
+      !sandboxRetained.admit(packet.topic, packet.payload.length)
+    ) {
+      packet.retain = false;
+    }
+  }
+
   function refuse(kitId: string, packet: PublishPacket, problem: Problem): void {
     ingest.report(kitId, packet.topic, problem);
     const status = statuses.get(kitId);
@@ -166,11 +215,21 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
 
   ingest.addNotifier(notifyKit);
   const aedes = await Aedes.createBroker({
-    keepaliveLimit: options.keepaliveLimit ?? 300,
+    // No `keepaliveLimit`: Aedes refuses with CONNACK 6, a code MQTT 3.1.1 reserves. Keep-alive 0
+    // and long ones are accepted, and the idle check below disconnects clients silent for too long.
     maxClientsIdLength: 64,
     heartbeatInterval: 60_000,
 
+    preConnect(client, packet, done) {
+      // Aedes gives every empty client id a generated one; MQTT-3.1.3-8 refuses it without a clean session.
+      if (packet.clientId === '' && !packet.clean) withoutId.add(client);
+      done(null, true);
+    },
+
     authenticate(client, username, password, done) {
+      if (withoutId.has(client)) {
+        return done(authError('a client without a client id must ask for a clean session', 2), false);
+      }
       if (username === undefined || username === '') {
         if (sandboxPrefix !== undefined) {
           identities.set(client, { kind: 'sandbox' });
@@ -190,6 +249,8 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
             return done(authError('bad username or password', 4), false);
           }
           identities.set(client, identity);
+          // The kit's stored series, for the sensor cap, are read while the CONNECT completes.
+          if (identity.kind === 'kit') ingest.prepare(identity.kitId);
           done(null, true);
         },
         (error: Error) => done(authError(`credential check failed: ${error.message}`, 5), false),
@@ -200,9 +261,11 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
       const identity = identityOf(client);
       if (!identity) return done(new Error('not authenticated'));
       if (identity.kind === 'sandbox') {
-        return sandboxPrefix !== undefined && packet.topic.startsWith(`${sandboxPrefix}/`)
-          ? done(null)
-          : done(new Error(`sandbox clients may publish only under ${sandboxPrefix}/`));
+        if (!isSandboxTopic(packet.topic)) {
+          return done(new Error(`sandbox clients may publish only under ${sandboxPrefix}/`));
+        }
+        limitSandboxRetained(packet);
+        return done(null);
       }
       if (identity.kind === 'user') {
         log.warn(
@@ -258,6 +321,7 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
       }
       // Commands to kits are kept with their telemetry: grading checks what followed them.
       if (target?.channel === 'commands') ingest.command(target.kitId, packet.payload as Buffer);
+      limitSandboxRetained(packet);
       done(null);
     },
 
@@ -312,7 +376,7 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
       case 'service':
         return true;
       case 'sandbox':
-        return sandboxPrefix !== undefined && topic.startsWith(`${sandboxPrefix}/`);
+        return isSandboxTopic(topic);
       case 'user':
         return false;
       case 'kit':
@@ -354,17 +418,22 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
   aedes.on('clientReady', (client) => {
     const identity = identities.get(client);
     if (identity?.kind !== 'kit') return;
+    // A client that closed while its CONNECT was being handled got its clientDisconnect first.
+    if (client.closed) return;
+    let clients = kitConnections.get(identity.kitId);
+    if (!clients) kitConnections.set(identity.kitId, (clients = new Set()));
+    clients.add(client);
     const now = Date.now();
     const status = statuses.get(identity.kitId);
     if (status) {
       if (!status.online) status.since = now;
       status.online = true;
-      status.connections++;
+      status.connections = clients.size;
     } else {
       statuses.set(identity.kitId, {
         kitId: identity.kitId,
         online: true,
-        connections: 1,
+        connections: clients.size,
         since: now,
         lastSeen: null,
         messages: 0,
@@ -375,22 +444,30 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
     void publish(kitTopic(identity.kitId, 'status'), { state: 'online', ts: now }, true).catch(() => {});
   });
 
-  aedes.on('clientDisconnect', (client) => {
-    const identity = identities.get(client);
-    if (identity?.kind !== 'kit') return;
-    const status = statuses.get(identity.kitId);
-    if (!status) return;
-    status.connections = Math.max(0, status.connections - 1);
-    if (status.connections > 0) return;
+  /** A kit's connection ended: the kit is offline once none is left. */
+  function kitConnectionGone(kitId: string, client: Client): void {
+    const clients = kitConnections.get(kitId);
+    if (!clients?.delete(client)) return; // never counted (it closed before it was ready)
+    const status = statuses.get(kitId);
+    if (status) status.connections = clients.size;
+    if (clients.size > 0) return;
+    kitConnections.delete(kitId);
     const now = Date.now();
-    status.online = false;
-    status.since = now;
-    ingest.forget(identity.kitId);
-    log.info({ kitId: identity.kitId, clientId: client.id }, 'kit disconnected');
+    if (status) {
+      status.online = false;
+      status.since = now;
+    }
+    ingest.forget(kitId);
+    log.info({ kitId, clientId: client.id }, 'kit disconnected');
     // Kits should set this as their last will; publishing it here covers those that do not.
     if (!aedes.closed) {
-      void publish(kitTopic(identity.kitId, 'status'), { state: 'offline', ts: now }, true).catch(() => {});
+      void publish(kitTopic(kitId, 'status'), { state: 'offline', ts: now }, true).catch(() => {});
     }
+  }
+
+  aedes.on('clientDisconnect', (client) => {
+    const identity = identities.get(client);
+    if (identity?.kind === 'kit') kitConnectionGone(identity.kitId, client);
   });
 
   aedes.on('clientError', (client, error) => {
@@ -404,6 +481,36 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
       const identity = identities.get(client);
       return identity?.kind === 'kit' && identity.kitId === kitId;
     });
+
+  /**
+   * The platform's idle limit: a client that sent nothing for 1.5 × keepaliveLimit is disconnected
+   * (its last will is published), whatever keep-alive it asked for — 0 included. The same round
+   * drops any kit connection that closed without Aedes saying so, so no kit stays online for ever.
+   */
+  const idleCheck = setInterval(() => {
+    const now = Date.now();
+    for (const client of connectedClients()) {
+      const guard = client.conn;
+      if (guard instanceof PacketGuard && now - guard.lastPacketAt > idleLimitMs) {
+        log.info({ clientId: client.id }, 'MQTT client silent for longer than the idle limit: disconnected');
+        client.close();
+      }
+    }
+    for (const [kitId, clients] of kitConnections) {
+      for (const client of clients) if (client.closed) kitConnectionGone(kitId, client);
+    }
+  }, idleCheckEveryMs(idleLimitMs));
+  idleCheck.unref();
+
+  /** Hands a client's connection to Aedes behind the packet size limits. */
+  function serve(socket: Duplex, request?: IncomingMessage): void {
+    const guarded = new PacketGuard(socket, packetLimits, (violation) => {
+      const remoteAddress =
+        (socket as { remoteAddress?: string }).remoteAddress ?? request?.socket.remoteAddress;
+      log.warn({ remoteAddress, ...violation }, 'MQTT packet over the limit: connection closed');
+    });
+    aedes.handle(guarded, request);
+  }
 
   /**
    * Connections last only as long as their credentials, whoever changed them: a person's login
@@ -458,8 +565,8 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
     aedes,
     async listen({ port, host = '0.0.0.0', tls }) {
       const server = tls
-        ? createTlsServer({ key: tls.key, cert: tls.cert }, aedes.handle)
-        : createTcpServer(aedes.handle);
+        ? createTlsServer({ key: tls.key, cert: tls.cert }, (socket) => serve(socket))
+        : createTcpServer((socket) => serve(socket));
       servers.push(server);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -469,7 +576,7 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
       return typeof address === 'object' && address ? address.port : port;
     },
     handleStream(stream, request) {
-      aedes.handle(stream, request);
+      serve(stream, request);
     },
     kitStatus(kitId) {
       const status = statuses.get(kitId);
@@ -487,6 +594,7 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
     },
     async close() {
       clearInterval(recheck);
+      clearInterval(idleCheck);
       // Stop accepting first; a server only reports closed once its clients are gone, which aedes.close does.
       const closed = servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
       await new Promise<void>((resolve) => aedes.close(() => resolve()));

@@ -16,6 +16,15 @@ export const ConfigSchema = Type.Object(
       default: './var',
       description: 'Where the lab database, the embedded store and the spool live',
     }),
+    lab: Type.Object(
+      {
+        timeZone: Type.String({
+          default: 'Asia/Shanghai',
+          description: "The college's IANA time zone: times in grade exports are in it",
+        }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     http: Type.Object(
       {
         host: Type.String({ default: '0.0.0.0' }),
@@ -27,6 +36,11 @@ export const ConfigSchema = Type.Object(
       {
         host: Type.String({ default: '0.0.0.0' }),
         port: { ...Port, default: 1883 },
+        plainPort: Type.Boolean({
+          default: true,
+          description:
+            'Serve unencrypted MQTT on `port` to the network. false (needs tlsCert/tlsKey): kits use TLS or WebSocket over HTTPS only, and the plain port listens on 127.0.0.1 alone, for the flows and the local gateway of this machine',
+        }),
         tlsPort: {
           ...Port,
           default: 8883,
@@ -39,11 +53,31 @@ export const ConfigSchema = Type.Object(
           description: 'Let anyone connect without credentials under sandboxPrefix/',
         }),
         sandboxPrefix: Type.String({ default: 'sandbox', pattern: '^[a-z][a-z0-9_-]*$' }),
-        maxPayloadBytes: Type.Integer({ default: 16384, minimum: 256, maximum: 262144 }),
+        sandboxMaxRetained: Type.Integer({
+          default: 200,
+          minimum: 0,
+          description:
+            'Most retained messages kept under sandboxPrefix/ (any more are delivered but not retained)',
+        }),
+        sandboxMaxRetainedBytes: Type.Integer({
+          default: 4096,
+          minimum: 1,
+          maximum: 262144,
+          description:
+            'Largest retained message kept under sandboxPrefix/, topic and payload together (bytes; a larger one is delivered but not retained)',
+        }),
+        maxPayloadBytes: Type.Integer({
+          default: 16384,
+          minimum: 256,
+          maximum: 262144,
+          description:
+            'Largest payload a kit may publish (bytes). Any MQTT packet larger than this + 1028 bytes (topic and headers), and a CONNECT over 4096 bytes, closes the connection as soon as its header arrives',
+        }),
         keepaliveLimit: Type.Integer({
           default: 300,
-          minimum: 10,
-          description: 'Longest keep-alive a client may ask for (s)',
+          minimum: 1,
+          description:
+            'Idle limit (s): a client silent for more than 1.5 × this is disconnected, whatever keep-alive it asked for (every keep-alive, 0 included, is accepted)',
         }),
         credentialRecheckSeconds: Type.Number({
           default: 30,
@@ -90,6 +124,12 @@ export const ConfigSchema = Type.Object(
         maxPastHours: Type.Integer({ default: 168, minimum: 1 }),
         batchSize: Type.Integer({ default: 5000, minimum: 1 }),
         flushIntervalMs: Type.Integer({ default: 200, minimum: 1 }),
+        maxSensorsPerKit: Type.Integer({
+          default: 64,
+          minimum: 1,
+          description:
+            'Most distinct series one kit may have: its sensors plus one per event name and command name (further new names are dropped with SENSOR_LIMIT)',
+        }),
         externalBrokerUrl: Type.String({
           default: '',
           description: 'Also ingest from this broker (e.g. mqtt://mosquitto:1883)',
@@ -293,8 +333,20 @@ export function loadConfig(options: LoadConfigOptions = {}): PlatformConfig {
     );
   }
   const checked = config as PlatformConfig;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: checked.lab.timeZone });
+  } catch {
+    throw new ConfigError(
+      `lab.timeZone (env IOTLAB_LAB_TIME_ZONE) "${checked.lab.timeZone}" is not a time zone: use an IANA name such as Asia/Shanghai`,
+    );
+  }
   if ((checked.mqtt.tlsCert === '') !== (checked.mqtt.tlsKey === '')) {
     throw new ConfigError('mqtt.tlsCert and mqtt.tlsKey must be set together');
+  }
+  if (!checked.mqtt.plainPort && checked.mqtt.tlsCert === '') {
+    throw new ConfigError(
+      'mqtt.plainPort (env IOTLAB_MQTT_PLAIN_PORT) can be false only with mqtt.tlsCert and mqtt.tlsKey set: kits would have no MQTT port',
+    );
   }
   if (
     checked.store.influx.url !== '' &&

@@ -1,5 +1,5 @@
 import type { Problem } from './problems.ts';
-import { SENSOR_NAME_PATTERN } from './sensors.ts';
+import { MAX_VALUE_MAGNITUDE, SENSOR_NAME_PATTERN } from './sensors.ts';
 import { checkTimestamp, payloadText, type TimestampLimits, type Verdict } from './telemetry.ts';
 
 /** Something that happened on the kit: a button press, an alarm raised. */
@@ -32,7 +32,10 @@ export function checkEvent(payload: Uint8Array | string, limits: TimestampLimits
     if (typeof value === 'boolean') checked.value = value ? 1 : 0;
     else if (typeof value !== 'number' || !Number.isFinite(value))
       return bad('"value" must be a number or true/false');
-    else checked.value = value;
+    else if (Math.abs(value) > MAX_VALUE_MAGNITUDE) {
+      const message = `"value" ${value} is beyond ±${MAX_VALUE_MAGNITUDE}; send a plausible number`;
+      return { ok: false, problems: [{ code: 'VALUE_TOO_LARGE', severity: 'refused', message }] };
+    } else checked.value = value;
   }
   if (ts !== undefined) {
     const stamp = checkTimestamp(ts, limits);

@@ -15,6 +15,8 @@ export type ProblemCode =
   | 'BAD_VALUE_TYPE'
   | 'VALUE_MISSING'
   | 'OUT_OF_RANGE'
+  | 'VALUE_TOO_LARGE'
+  | 'SENSOR_LIMIT'
   | 'BAD_TIMESTAMP'
   | 'TIMESTAMP_IN_FUTURE'
   | 'TIMESTAMP_TOO_OLD'

@@ -155,6 +155,18 @@ export function isValidSensorName(name: string): boolean {
 /** Most sensors one message may carry. */
 export const MAX_SENSORS_PER_MESSAGE = 64;
 
+/**
+ * Largest magnitude of any value the platform stores (readings, event and command values). No
+ * sensor reports more, and sums of such values stay finite, so means and the other aggregates are
+ * always numbers (1e308 twice would overflow to Infinity).
+ */
+export const MAX_VALUE_MAGNITUDE = 1e15;
+
+/** Whether a number is finite and within ±{@link MAX_VALUE_MAGNITUDE}. */
+export function isStorableValue(value: number): boolean {
+  return Number.isFinite(value) && Math.abs(value) <= MAX_VALUE_MAGNITUDE;
+}
+
 export function sensorSpec(name: string): SensorSpec | undefined {
   return Object.hasOwn(KNOWN_SENSORS, name) ? KNOWN_SENSORS[name] : undefined;
 }

@@ -2,6 +2,7 @@ import type { Problem } from './problems.ts';
 import {
   isValidSensorName,
   MAX_SENSORS_PER_MESSAGE,
+  MAX_VALUE_MAGNITUDE,
   normalizeSensorLabel,
   RESERVED_SENSOR_NAMES,
   sensorSpec,
@@ -85,6 +86,15 @@ function checkValue(name: string, raw: unknown, problems: Problem[]): number | u
       severity: 'dropped',
       sensor: name,
       message: `${name} is not a finite number`,
+    });
+    return undefined;
+  }
+  if (Math.abs(value) > MAX_VALUE_MAGNITUDE) {
+    problems.push({
+      code: 'VALUE_TOO_LARGE',
+      severity: 'dropped',
+      sensor: name,
+      message: `${name}=${value} is beyond ±${MAX_VALUE_MAGNITUDE}, more than any sensor reports; check the unit and the conversion`,
     });
     return undefined;
   }

@@ -1,9 +1,13 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { kitTopic } from '../../protocol/index.ts';
 import { collect, connect, eventually, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
+import { connectPacket, RawClient } from './raw-mqtt.ts';
 
 const HOUR = 3_600_000;
 let lab: TestPlatform;
@@ -36,7 +40,7 @@ async function storedCount(kitId: string): Promise<number> {
 beforeAll(async () => {
   // Connections are checked against the registry every 0.2 s here (30 s by default).
   lab = await startTestPlatform({ mqtt: { credentialRecheckSeconds: 0.2 } });
-  for (const id of ['kit-a', 'kit-b', 'kit-ws', 'kit-bad', 'kit-good', 'kit-will', 'kit-cli'])
+  for (const id of ['kit-a', 'kit-b', 'kit-ws', 'kit-bad', 'kit-good', 'kit-will', 'kit-cli', 'kit-churn'])
     secrets[id] = await lab.addKit(id);
 });
 afterEach(async () => {
@@ -177,7 +181,8 @@ describe('bad payloads', () => {
       JSON.stringify({ ts: Date.now() + 24 * HOUR, readings: { temperature: 21 } }),
       'TIMESTAMP_IN_FUTURE',
     ],
-    ['1 MB', Buffer.alloc(1024 * 1024, 'x'), 'PAYLOAD_TOO_LARGE'],
+    // Just over the limit: still read and explained (a packet far over it closes the connection).
+    ['16 KiB + 1 byte', Buffer.alloc(16 * 1024 + 1, 'x'), 'PAYLOAD_TOO_LARGE'],
   ];
 
   it('are refused with the reason on the error topic while a good kit keeps flowing', async () => {
@@ -251,7 +256,110 @@ describe('bad payloads', () => {
   });
 });
 
+describe('amplification and unbounded series', () => {
+  /** Readings with `count` distinct names, e.g. {"Bad_0_3": 1, …} or {"s_0_3": 1, …}. */
+  const names = (prefix: string, message: number, count: number) =>
+    Object.fromEntries(Array.from({ length: count }, (_, i) => [`${prefix}_${message}_${i}`, 1]));
+
+  it('reports a kit sending new bad sensor names once per code, not once per name', async () => {
+    const bad = await kitClient('kit-bad');
+    const errors = await collect(bad, kitTopic('kit-bad', 'errors'));
+    for (let message = 0; message < 20; message++) {
+      await bad.publishAsync(
+        kitTopic('kit-bad', 'telemetry'),
+        JSON.stringify({ readings: { ...names('Bad', message, 63), temperature: 21 } }),
+        { qos: 1 },
+      );
+    }
+    await errors.next(1);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // let any further reports arrive
+    // One report a second per code (a slow run may span two seconds), where there were 1,260.
+    const reports = errors.json().filter((e) => e.code === 'BAD_SENSOR_NAME');
+    expect(reports.length).toBeLessThanOrEqual(2);
+  });
+
+  it('caps the distinct sensors of a kit, says so, and keeps storing the sensors it has', async () => {
+    const id = 'kit-many-sensors';
+    secrets[id] = await lab.addKit(id);
+    const kit = await kitClient(id);
+    const errors = await collect(kit, kitTopic(id, 'errors'));
+    await kit.publishAsync(kitTopic(id, 'telemetry'), JSON.stringify({ readings: { temperature: 20 } }), {
+      qos: 1,
+    });
+    for (let message = 0; message < 20; message++) {
+      await kit.publishAsync(
+        kitTopic(id, 'telemetry'),
+        JSON.stringify({ readings: names('s', message, 50) }),
+        {
+          qos: 1,
+        },
+      );
+    }
+    await kit.publishAsync(kitTopic(id, 'telemetry'), JSON.stringify({ readings: { temperature: 22 } }), {
+      qos: 1,
+    });
+    await errors.next(1);
+    expect(errors.json()[0]).toMatchObject({ code: 'SENSOR_LIMIT' });
+    expect(errors.json()[0]?.message).toMatch(/64/);
+    await eventually(
+      async () => (await lab.platform.store.latest(id)).temperature?.value === 22,
+      5_000,
+      'the last temperature stored',
+    );
+    const sensors = Object.keys(await lab.platform.store.latest(id));
+    expect(sensors).toHaveLength(64);
+  });
+
+  it('refuses a value beyond ±1e15 with VALUE_TOO_LARGE, so every aggregate stays a number', async () => {
+    const id = 'kit-overflow';
+    secrets[id] = await lab.addKit(id);
+    const kit = await kitClient(id);
+    const errors = await collect(kit, kitTopic(id, 'errors'));
+    for (const level of [1e308, 1e308, 5, -1e308])
+      await kit.publishAsync(kitTopic(id, 'telemetry'), JSON.stringify({ readings: { level } }), { qos: 1 });
+    await errors.next(1);
+    expect(errors.json()[0]).toMatchObject({ code: 'VALUE_TOO_LARGE', sensor: 'level' });
+    const range = { kitId: id, sensor: 'level', from: Date.now() - HOUR, to: Date.now() + HOUR };
+    await eventually(async () => (await lab.platform.store.count(range)) >= 1, 5_000, 'the level stored');
+    await lab.platform.writer.flush();
+    const windows = await lab.platform.store.aggregate({ ...range, every: 2 * HOUR });
+    expect(windows.length).toBeGreaterThan(0);
+    for (const window of windows) {
+      for (const value of [window.mean, window.min, window.max]) expect(Number.isFinite(value)).toBe(true);
+    }
+  });
+});
+
 describe('status', () => {
+  it('is offline after thousands of connections that close right after their CONNECT', async () => {
+    const id = 'kit-churn';
+    const port = lab.platform.ports.mqtt;
+    const connectOnce = async (n: number) => {
+      const raw = await RawClient.open(port);
+      raw.send(connectPacket({ clientId: `${id}-${n}`, username: id, password: secrets[id] }));
+      // Close at different points of the broker's handling of the CONNECT.
+      if (n % 3 === 1) await new Promise((resolve) => setImmediate(resolve));
+      if (n % 3 === 2) await raw.next('connack').catch(() => {});
+      raw.destroy();
+      await raw.closed;
+    };
+    for (let batch = 0; batch < 40; batch++) {
+      await Promise.all(Array.from({ length: 50 }, (_, i) => connectOnce(batch * 50 + i)));
+    }
+    await eventually(
+      () => lab.platform.broker.kitStatus(id)?.online === false,
+      5_000,
+      'the churned kit offline',
+    );
+    expect(lab.platform.broker.kitStatus(id)?.connections).toBe(0);
+    const service = await lab.addService('churn-watcher');
+    const watcher = await connect(lab.mqttUrl, { username: service.username, password: service.secret });
+    open.push(watcher);
+    const retained = await collect(watcher, kitTopic(id, 'status'));
+    await retained.next(1);
+    expect(retained.json()[0]).toMatchObject({ state: 'offline' });
+  });
+
   it('is retained online while connected and offline after the kit vanishes', async () => {
     const kit = await kitClient('kit-will');
     const service = await lab.addService('status-watcher');
@@ -401,5 +509,35 @@ describe('secrets changed by another process', () => {
     });
     open.push(back);
     expect(back.connected).toBe(true);
+  });
+});
+
+describe('the sensor cap across a restart', () => {
+  it('counts the sensors the store already has for a kit', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'iotlab-sensor-cap-'));
+    const id = 'kit-restarted';
+    const publishSensors = async (server: TestPlatform, secret: string, readings: Record<string, number>) => {
+      const kit = await connect(server.mqttUrl, { username: id, password: secret });
+      await kit.publishAsync(kitTopic(id, 'telemetry'), JSON.stringify({ readings }), { qos: 1 });
+      await kit.endAsync();
+      await server.platform.writer.flush();
+    };
+    const sensors = (from: number, count: number) =>
+      Object.fromEntries(Array.from({ length: count }, (_, i) => [`s${from + i}`, i]));
+    try {
+      const first = await startTestPlatform({ dataDir });
+      const secret = await first.addKit(id);
+      await publishSensors(first, secret, sensors(0, 60));
+      await first.close();
+      const second = await startTestPlatform({ dataDir });
+      try {
+        await publishSensors(second, secret, sensors(60, 10));
+        expect(Object.keys(await second.platform.store.latest(id))).toHaveLength(64);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -243,6 +243,16 @@ describe('checkTelemetry: dropped values and warnings', () => {
     ]);
   });
 
+  it('drops a value beyond ±1e15 (its sums would overflow) with VALUE_TOO_LARGE, and keeps ±1e15', () => {
+    const verdict = check({ readings: { level: 1e308, depth: -1e16, counter: 1e15, offset: -1e15 } });
+    expect(verdict).toMatchObject({ ok: true, value: { readings: { counter: 1e15, offset: -1e15 } } });
+    expect(verdict.problems.map((p) => [p.code, p.severity, p.sensor])).toEqual([
+      ['VALUE_TOO_LARGE', 'dropped', 'level'],
+      ['VALUE_TOO_LARGE', 'dropped', 'depth'],
+    ]);
+    expect(verdict.problems[0]?.message).toMatch(/level=1e\+308 is beyond ±1000000000000000/);
+  });
+
   it('drops null (a failed DHT read, NaN printed by ArduinoJson) with VALUE_MISSING and a hint', () => {
     const verdict = check({ readings: { temperature: null, light: 300 } });
     expect(verdict).toMatchObject({ ok: true, value: { readings: { light: 300 } } });
@@ -483,6 +493,13 @@ describe('checkEvent', () => {
 
   it('accepts extra fields such as the id of the command it acknowledges', () => {
     expect(checkEvent('{"event":"fan_done","id":"cmd-42"}', LIMITS)).toMatchObject({ ok: true });
+  });
+
+  it('refuses an event value beyond ±1e15 with VALUE_TOO_LARGE', () => {
+    expect(checkEvent('{"event":"alarm","value":1e308}', LIMITS)).toMatchObject({
+      ok: false,
+      problems: [{ code: 'VALUE_TOO_LARGE', severity: 'refused' }],
+    });
   });
 
   it('refuses an event that is not a JSON object', () => {

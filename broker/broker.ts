@@ -7,12 +7,14 @@ import {
   checkStatus,
   DEFAULT_MAX_PAYLOAD_BYTES,
   DEFAULT_SANDBOX_PREFIX,
+  gatewayStatusTopic,
   KIT_PUBLISH_CHANNELS,
   KIT_SUBSCRIBE_CHANNELS,
   type KitErrorMessage,
   kitTopic,
   type Problem,
   parseKitTopic,
+  TOPIC_PREFIX,
 } from '../protocol/index.ts';
 import type { Ingest } from './ingest.ts';
 import { PacketGuard, type PacketLimits } from './packet-guard.ts';
@@ -21,7 +23,7 @@ import { RetainedQuota } from './retained-quota.ts';
 /** Who is on the other end of an MQTT connection. */
 export type Identity =
   | { kind: 'kit'; kitId: string /** The gateway service that connected it, for USB kits. */; via?: string }
-  | { kind: 'service'; name: string }
+  | { kind: 'service'; name: string; scopes: readonly ServiceScope[] }
   /** A lab user (a browser dashboard), signed in with their lab login token; subscribe-only. */
   | { kind: 'user'; user: LabUser; token: string }
   | { kind: 'sandbox' };
@@ -44,10 +46,18 @@ export interface UserAccessPolicy {
   maySubscribe(user: LabUser, topicFilter: string): Promise<boolean>;
 }
 
+/**
+ * What a platform service account may do over MQTT (the registry's scopes): `read` subscribe;
+ * `publish` telemetry and events for kits and other non-platform topics; `command` kits;
+ * `gateway` connect USB kits as `<kit>@<service>` and publish its own gateway status.
+ */
+export type ServiceScope = 'read' | 'grade' | 'publish' | 'command' | 'gateway';
+
 /** How the broker checks credentials; the kit registry implements it. */
 export interface CredentialChecker {
   verifyKit(kitId: string, secret: string): Promise<boolean>;
-  verifyService(name: string, secret: string): Promise<boolean>;
+  /** The service's scopes when the secret is its own; undefined otherwise. */
+  serviceScopes(name: string, secret: string): Promise<readonly ServiceScope[] | undefined>;
   /** Whether a kit exists (for telemetry that platform accounts publish on a kit's behalf). */
   kitExists(kitId: string): Promise<boolean>;
   /** Whether a kit exists and is not revoked (for a gateway connecting it). */
@@ -115,6 +125,9 @@ export interface KitLiveStatus {
 export const SERVICE_USERNAME_PREFIX = 'service:';
 /** Username prefix of lab users signing in with their login token (usernames of kits cannot contain a colon). */
 export const USER_USERNAME_PREFIX = 'user:';
+/** Topics only the platform itself publishes on (in-process, not through a client). */
+const PLATFORM_TOPICS = [`${TOPIC_PREFIX}/attempts/`, `${TOPIC_PREFIX}/sessions/`];
+const GATEWAYS_HEAD = `${TOPIC_PREFIX}/gateways/`;
 /** Refused messages are re-routed here: no client can subscribe to it, and `#` never matches `$` topics. */
 const DISCARD_TOPIC = '$iotlab/discard';
 /** Largest CONNECT (client id, username, password and last will together), after its fixed header. */
@@ -294,8 +307,20 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
         handleKitMessage(kitId, target.channel, packet);
         return done(null);
       }
-      // Platform accounts may publish anywhere; telemetry and events they send for a kit (a flow
-      // smoothing a sensor, raising an alarm) are stored like the kit's own.
+      // A platform account publishes what its scopes allow; telemetry and events it sends for a
+      // kit (a flow smoothing a sensor, raising an alarm) are stored like the kit's own.
+      const missing = missingScope(identity, packet.topic);
+      if (missing) {
+        warnOnce(
+          `${identity.name}\u0000${missing}`,
+          { service: identity.name, topic: packet.topic, missing },
+          missing === 'platform'
+            ? 'only the platform publishes here: message discarded'
+            : `service account lacks the "${missing}" scope: message discarded`,
+        );
+        discard(packet);
+        return done(null);
+      }
       if (target?.channel === 'telemetry' || target?.channel === 'events') {
         const payload = packet.payload as Buffer;
         credentials.kitExists(target.kitId).then(
@@ -358,23 +383,54 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
     }
     if (username.startsWith(SERVICE_USERNAME_PREFIX)) {
       const name = username.slice(SERVICE_USERNAME_PREFIX.length);
-      return (await credentials.verifyService(name, secret)) ? { kind: 'service', name } : undefined;
+      const scopes = await credentials.serviceScopes(name, secret);
+      return scopes ? { kind: 'service', name, scopes } : undefined;
     }
     const at = username.indexOf('@');
     if (at > 0) {
       const kitId = username.slice(0, at);
       const via = username.slice(at + 1);
-      const ok = (await credentials.verifyService(via, secret)) && (await credentials.isKitActive(kitId));
+      const scopes = await credentials.serviceScopes(via, secret);
+      const ok = scopes?.includes('gateway') === true && (await credentials.isKitActive(kitId));
       return ok ? { kind: 'kit', kitId, via } : undefined;
     }
     return (await credentials.verifyKit(username, secret)) ? { kind: 'kit', kitId: username } : undefined;
+  }
+
+  /**
+   * The scope a service lacks to publish on this topic, `platform` for topics only the platform
+   * itself publishes (live grading, leaderboards, kits' status and error reports), or undefined.
+   */
+  function missingScope(identity: Extract<Identity, { kind: 'service' }>, topic: string): string | undefined {
+    const has = (scope: ServiceScope) => identity.scopes.includes(scope);
+    if (topic.startsWith('$') || PLATFORM_TOPICS.some((prefix) => topic.startsWith(prefix)))
+      return 'platform';
+    const target = parseKitTopic(topic);
+    if (target) {
+      if (target.channel === 'commands') return has('command') ? undefined : 'command';
+      if (target.channel === 'telemetry' || target.channel === 'events')
+        return has('publish') ? undefined : 'publish';
+      return 'platform';
+    }
+    if (topic.startsWith(GATEWAYS_HEAD)) {
+      return has('gateway') && topic === gatewayStatusTopic(identity.name) ? undefined : 'gateway';
+    }
+    return has('publish') ? undefined : 'publish';
+  }
+
+  /** One warning per key for the life of the broker: a flow in a loop must not flood the log. */
+  const warned = new Set<string>();
+  function warnOnce(key: string, object: object, message: string): void {
+    if (warned.has(key) || warned.size > 10_000) return;
+    warned.add(key);
+    log.warn(object, message);
   }
 
   function maySubscribe(identity: Identity, subscription: Subscription): boolean {
     const topic = subscription.topic;
     switch (identity.kind) {
       case 'service':
-        return true;
+        return identity.scopes.includes('read');
       case 'sandbox':
         return isSandboxTopic(topic);
       case 'user':

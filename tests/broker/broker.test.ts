@@ -541,3 +541,67 @@ describe('the sensor cap across a restart', () => {
     }
   });
 });
+
+describe('service accounts do what their scopes allow', () => {
+  it('lets a read-only service watch kits, but not write data, command kits or connect kits', async () => {
+    await kitClient('kit-a');
+    const viewer = await lab.addService('wall-screen', ['read']);
+    const screen = await connect(lab.mqttUrl, { username: viewer.username, password: viewer.secret });
+    open.push(screen);
+    const watcher = await lab.addService('scope-watcher');
+    const watching = await connect(lab.mqttUrl, { username: watcher.username, password: watcher.secret });
+    open.push(watching);
+    const seen = await collect(watching, 'iotlab/v1/kits/kit-a/#');
+    expect(seen.granted[0]?.qos).toBe(1);
+    const readable = await collect(screen, 'iotlab/v1/kits/+/telemetry');
+    expect(readable.granted[0]?.qos).toBe(1);
+
+    const before = await storedCount('kit-a');
+    await screen.publishAsync(
+      kitTopic('kit-a', 'telemetry'),
+      JSON.stringify({ readings: { temperature: 99 } }),
+      {
+        qos: 1,
+      },
+    );
+    await screen.publishAsync(
+      kitTopic('kit-a', 'commands'),
+      JSON.stringify({ command: 'heater', value: 'on' }),
+      {
+        qos: 1,
+      },
+    );
+    // A marker through the watcher's own scopes: once it is seen, the screen's two came before it.
+    await watching.publishAsync(kitTopic('kit-a', 'events'), JSON.stringify({ event: 'marker' }), { qos: 1 });
+    await seen.next(1);
+    const written = seen.messages.map((m) => m.topic).filter((topic) => !topic.endsWith('/status'));
+    expect(written).toEqual([kitTopic('kit-a', 'events')]);
+    expect(await storedCount('kit-a')).toBe(before);
+    expect(await lab.platform.store.seriesNames('kit-a')).not.toContain('@command.heater');
+    await expect(
+      connect(lab.mqttUrl, { username: 'kit-a@wall-screen', password: viewer.secret }),
+    ).rejects.toThrow(/Bad username or password/i);
+  });
+
+  it('keeps live grading and leaderboards the platform’s own, whatever scopes a service has', async () => {
+    const full = await lab.addService('forger');
+    const forger = await connect(lab.mqttUrl, { username: full.username, password: full.secret });
+    open.push(forger);
+    const topics = [
+      'iotlab/v1/attempts/a1/grading',
+      'iotlab/v1/sessions/s1/leaderboard',
+      kitTopic('kit-a', 'status'),
+    ];
+    for (const topic of topics) {
+      await forger.publishAsync(topic, JSON.stringify({ total: 100 }), { qos: 1, retain: true });
+    }
+    // A newcomer finds no retained forgery on any of them.
+    const reader = await connect(lab.mqttUrl, { username: full.username, password: full.secret });
+    open.push(reader);
+    const forged = await collect(reader, 'iotlab/v1/+/+/+');
+    // Retained messages come right after the subscription; a marker published now comes after them.
+    await forger.publishAsync('iotlab/v1/notes/forger/marker', JSON.stringify({ marker: true }), { qos: 1 });
+    await eventually(async () => forged.json().some((body) => body.marker === true), 5_000, 'the marker');
+    expect(forged.json().filter((body) => body.total === 100)).toEqual([]);
+  });
+});

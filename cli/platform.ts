@@ -16,6 +16,7 @@ import {
   buildApp,
   labAccounts,
   MqttUserAccess,
+  PasswordChecks,
   type Principal,
   RecentKitErrors,
   recordAudit,
@@ -111,6 +112,9 @@ export async function startPlatform(config: PlatformConfig, logger: Logger): Pro
     maxPayloadBytes: config.mqtt.maxPayloadBytes,
     maxFutureMs: config.ingest.maxFutureSeconds * 1000,
     maxPastMs: config.ingest.maxPastHours * 3_600_000,
+    maxSensorsPerKit: config.ingest.maxSensorsPerKit,
+    // The series each kit already has, so the cap holds across restarts.
+    knownSeries: (kitId) => store.seriesNames(kitId),
     log: ({ kitId, problem, occurrences }) =>
       ingestLog.warn(
         { kitId, code: problem.code, severity: problem.severity, sensor: problem.sensor, occurrences },
@@ -127,6 +131,10 @@ export async function startPlatform(config: PlatformConfig, logger: Logger): Pro
     maxPayloadBytes: config.mqtt.maxPayloadBytes,
     keepaliveLimit: config.mqtt.keepaliveLimit,
     ...(config.mqtt.sandbox ? { sandboxPrefix: config.mqtt.sandboxPrefix } : {}),
+    sandboxRetained: {
+      maxMessages: config.mqtt.sandboxMaxRetained,
+      maxBytes: config.mqtt.sandboxMaxRetainedBytes,
+    },
     logger: logger.child({ module: 'broker' }),
   });
 
@@ -140,6 +148,8 @@ export async function startPlatform(config: PlatformConfig, logger: Logger): Pro
   const kitErrors = new RecentKitErrors();
   ingest.addNotifier(kitErrors.add);
 
+  // One limiter for every password check: the API's sign-in and the flow editor's.
+  const passwordChecks = new PasswordChecks(labDb);
   const tls = config.mqtt.tlsCert
     ? { cert: readFileSync(config.mqtt.tlsCert), key: readFileSync(config.mqtt.tlsKey) }
     : undefined;
@@ -152,6 +162,8 @@ export async function startPlatform(config: PlatformConfig, logger: Logger): Pro
       liveGrading: liveGrader,
       recentKitErrors: kitErrors,
       mqttOverWebSocket: (stream, request) => broker.handleStream(stream, request),
+      passwordChecks,
+      timeZone: config.lab.timeZone,
       stats: () => ({ ingest: ingest.stats, writer: writer.stats }),
       version: VERSION,
     },
@@ -161,12 +173,18 @@ export async function startPlatform(config: PlatformConfig, logger: Logger): Pro
   await serveDashboards(app);
 
   // Node-RED (flows/): mounted before the server listens, started once the broker does.
-  const flows = config.flows.enabled ? await mountFlows(config, app, labDb, logger) : undefined;
+  const flows = config.flows.enabled
+    ? await mountFlows(config, app, labDb, passwordChecks, logger)
+    : undefined;
 
   let external: ExternalIngest | undefined;
   const ports: Platform['ports'] = { http: 0, mqtt: 0 };
   try {
-    ports.mqtt = await broker.listen({ port: config.mqtt.port, host: config.mqtt.host });
+    // Without the plain port, plain MQTT stays on loopback for this machine's flows and gateway.
+    ports.mqtt = await broker.listen({
+      port: config.mqtt.port,
+      host: config.mqtt.plainPort ? config.mqtt.host : '127.0.0.1',
+    });
     if (tls) ports.mqtts = await broker.listen({ port: config.mqtt.tlsPort, host: config.mqtt.host, tls });
     await app.listen({ port: config.http.port, host: config.http.host });
     const address = app.server.address();
@@ -242,9 +260,7 @@ async function startLocalGateway(
   logger: Logger,
 ): Promise<{ gateway: SerialGateway; bindingsTimer: NodeJS.Timeout }> {
   const { name } = config.gateway;
-  const secret = (await registry.getService(name))
-    ? await registry.rotateServiceSecret(name)
-    : (await registry.addService(name, 'serial gateway of this machine')).secret;
+  const secret = await registry.ensureService(name, 'serial gateway of this machine', ['read', 'gateway']);
   const gateway = new SerialGateway(
     gatewayOptions(
       config,
@@ -286,17 +302,23 @@ export function gatewayOptions(
   };
 }
 
-/** Embeds Node-RED in the HTTP app (editor at /flows, lab accounts), its userDir under dataDir. */
+/**
+ * Node-RED for the platform: its runtime in a process of its own, the editor served from the HTTP
+ * app at /flows (lab accounts, the API's password limiter), its userDir under dataDir.
+ */
 async function mountFlows(
   config: PlatformConfig,
   app: Parameters<typeof FlowsEditor.mount>[0]['app'],
   labDb: LabDb,
+  passwordChecks: PasswordChecks,
   logger: Logger,
 ): Promise<FlowsEditor> {
   return FlowsEditor.mount({
     app,
     userDir: join(resolve(config.dataDir), 'node-red'),
-    accounts: labAccounts(labDb),
+    // Outside userDir: the flows' process may write there.
+    settingsFile: join(resolve(config.dataDir), 'flows-settings.json'),
+    accounts: labAccounts(labDb, passwordChecks),
     studentAccess: config.flows.studentAccess,
     credentialSecret: config.flows.credentialSecret,
     audit: (actor, change) => recordAudit(labDb, actor as Principal, change),
@@ -316,9 +338,12 @@ async function startFlows(
   mqttPort: number,
 ): Promise<void> {
   const name = config.flows.serviceName;
-  const secret = (await registry.getService(name))
-    ? await registry.rotateServiceSecret(name)
-    : (await registry.addService(name, 'Node-RED flows of this platform')).secret;
+  // The curriculum's flows derive sensors, raise events and command kits; they read everything.
+  const secret = await registry.ensureService(name, 'Node-RED flows of this platform', [
+    'read',
+    'publish',
+    'command',
+  ]);
   await flows.start({ host: '127.0.0.1', port: mqttPort, username: `service:${name}`, password: secret });
   if (config.store.influx.url) await flows.configureInflux(config.store.influx);
 }

@@ -1,4 +1,5 @@
-import type { NodeRedUser } from './node-red.ts';
+import { isDeepStrictEqual } from 'node:util';
+import type { FlowNode, NodeRedUser } from './node-red.ts';
 
 /** A lab account as the editor needs it (the lab API's people). */
 export interface LabPerson {
@@ -7,10 +8,19 @@ export interface LabPerson {
   displayName: string;
 }
 
+/** What the lab's password check answers: the person, a wrong pair, or "too many failures, wait". */
+export type SignInResult =
+  | { ok: true; user: LabPerson }
+  | { ok: false; reason: 'wrong' }
+  | { ok: false; reason: 'locked'; retryAfterSeconds: number };
+
 /** How the editor checks lab accounts; the platform gives it the lab API's people and tokens. */
 export interface LabAccounts {
-  /** The active person with this username and password; undefined for a wrong pair. */
-  signIn(username: string, password: string): Promise<LabPerson | undefined>;
+  /**
+   * The lab's one password check, through the lab's one limiter (failures count per address and
+   * per account at that address). `address`: the client's IP address.
+   */
+  signIn(username: string, password: string, from: { address: string }): Promise<SignInResult>;
   /** The active person with this username. */
   byUsername(username: string): Promise<LabPerson | undefined>;
   /** The person signed in with this lab API token (`POST /api/v1/auth/login`), while it is valid. */
@@ -19,54 +29,94 @@ export interface LabAccounts {
 
 /**
  * What students may do in the editor: `none` (no access), `read` (see the flows and the debug
- * sidebar, change nothing). Instructors, mentors and admins always edit and deploy.
+ * sidebar, change nothing).
  */
 export type StudentAccess = 'none' | 'read';
+
+/**
+ * Instructors and mentors build and deploy flows: everything in the editor but installing,
+ * switching off or removing node modules (`nodes.write`) and the diagnostics report.
+ */
+const AUTHOR_PERMISSIONS = [
+  'flows.read',
+  'flows.write',
+  'nodes.read',
+  'plugins.read',
+  'settings.read',
+  'settings.write',
+  'library.read',
+  'library.write',
+  'context.read',
+  'context.write',
+  'credentials.read',
+  'inject.write',
+  'debug.write',
+  'status.read',
+];
 
 /** Node-RED permissions of a lab role; undefined: no access to the editor at all. */
 export function editorPermissions(
   role: LabPerson['role'],
   studentAccess: StudentAccess,
 ): NodeRedUser['permissions'] | undefined {
-  if (role === 'student') return studentAccess === 'read' ? 'read' : undefined;
-  return '*';
+  switch (role) {
+    case 'admin':
+      return '*';
+    case 'instructor':
+    case 'mentor':
+      return AUTHOR_PERMISSIONS;
+    case 'student':
+      return studentAccess === 'read' ? 'read' : undefined;
+  }
 }
 
-function editorUser(person: LabPerson | undefined, studentAccess: StudentAccess): NodeRedUser | null {
+/** A person as the editor sees them, with their role; null: no access to the editor. */
+export interface EditorUser extends NodeRedUser {
+  role: LabPerson['role'];
+}
+
+export function editorUser(person: LabPerson | undefined, studentAccess: StudentAccess): EditorUser | null {
   if (!person) return null;
   const permissions = editorPermissions(person.role, studentAccess);
-  return permissions === undefined ? null : { username: person.username, permissions };
-}
-
-export interface AccessLog {
-  warn(object: object, message: string): void;
-  info(object: object, message: string): void;
+  return permissions === undefined ? null : { username: person.username, role: person.role, permissions };
 }
 
 /**
- * Node-RED's `adminAuth` over lab accounts: no user list of its own. Sign-in checks the lab
- * password; a lab API token (Bearer, or `?access_token=` when a dashboard opens the editor) is
- * accepted as well. Every request re-reads the person, so a disabled account or a changed
- * student policy takes effect at once. Node-RED itself refuses a username after 5 failed
- * sign-ins in 10 minutes ("Too many login attempts").
+ * Core nodes that reach the server itself rather than the lab's kits and services: processes
+ * (`exec`), files (`file`, `file in`, `watch`) and listening sockets (`tcp in`, `tcp out`, which
+ * can listen too, `udp in`, `websocket-listener`). Only admins deploy them. (The flows' process
+ * refuses processes and files outside its directory to everyone: see runtime.ts.)
  */
-export function adminAuth(
-  accounts: LabAccounts,
-  studentAccess: () => StudentAccess,
-  log: AccessLog,
-): Record<string, unknown> {
-  return {
-    type: 'credentials',
-    sessionExpiryTime: 12 * 3600,
-    users: async (username: string) => editorUser(await accounts.byUsername(username), studentAccess()),
-    authenticate: async (username: string, password: string) => {
-      const person = await accounts.signIn(username, password);
-      const user = editorUser(person, studentAccess());
-      if (!person) log.warn({ username }, 'flow editor: wrong username or password');
-      else if (!user) log.warn({ username, role: person.role }, 'flow editor: this role has no access');
-      else log.info({ username, role: person.role }, 'flow editor: signed in');
-      return user;
-    },
-    tokens: async (token: string) => editorUser(await accounts.byToken(token), studentAccess()),
-  };
+export const HOST_NODE_TYPES: ReadonlySet<string> = new Set([
+  'exec',
+  'file',
+  'file in',
+  'watch',
+  'tcp in',
+  'tcp out',
+  'udp in',
+  'websocket-listener',
+]);
+
+/**
+ * The nodes of a deploy this role may not make: host nodes, unless one is deployed already just
+ * so (a deploy carries every node, so an instructor's deploy may keep an admin's exec node, but
+ * not change it). Moving a node is no change.
+ */
+export function refusedNodes(
+  role: LabPerson['role'],
+  incoming: readonly FlowNode[],
+  deployed: readonly FlowNode[],
+): FlowNode[] {
+  if (role === 'admin') return [];
+  const before = new Map(deployed.map((node) => [node.id, node]));
+  return incoming.filter((node) => HOST_NODE_TYPES.has(node.type) && !unchanged(node, before.get(node.id)));
+}
+
+/** The same node but for where it sits in the editor. */
+function unchanged(node: FlowNode, deployed: FlowNode | undefined): boolean {
+  const { x: _x, y: _y, ...settings } = node;
+  if (!deployed) return false;
+  const { x: _dx, y: _dy, ...deployedSettings } = deployed;
+  return isDeepStrictEqual(settings, deployedSettings);
 }

@@ -1,10 +1,9 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, type IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
-import type { Duplex } from 'node:stream';
-import middie from '@fastify/middie';
-import type { FastifyInstance } from 'fastify';
-import { type AccessLog, adminAuth, type LabAccounts, type StudentAccess } from './access.ts';
+import websocket from '@fastify/websocket';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type LabAccounts, refusedNodes, type StudentAccess } from './access.ts';
 import {
   BROKER_NODE_ID,
   brokerNode,
@@ -13,19 +12,29 @@ import {
   curriculumFlow,
   mergeFlows,
 } from './curriculum.ts';
-import { type FlowNode, type NodeRed, nodeRed } from './node-red.ts';
-import { readStudentAccess, registerSettingsRoutes, type SettingsAudit } from './routes.ts';
+import type { FlowNode } from './node-red.ts';
+import { forward, relayWebSocket, withoutHopByHop } from './proxy.ts';
+import {
+  moveLegacySettings,
+  readStudentAccess,
+  registerSettingsRoutes,
+  type SettingsAudit,
+} from './routes.ts';
+import { EDITOR_USER_HEADER, NodeRedProcess, type RuntimeLog } from './runtime.ts';
+import { type AccessLog, bearerToken, EditorSignIn } from './sign-in.ts';
 
-export interface FlowsLog extends AccessLog {
-  error(object: object, message: string): void;
-  debug(object: object, message: string): void;
-}
+export interface FlowsLog extends AccessLog, RuntimeLog {}
 
 export interface FlowsOptions {
   /** The platform's fastify app, before it listens: the editor is served from its HTTP server. */
   app: FastifyInstance;
-  /** Node-RED's working directory (flows file, credentials, context), under the platform's data dir. */
+  /**
+   * Node-RED's working directory (flows file, credentials, context), under the platform's data
+   * dir. The flows' process may write here, so the platform keeps nothing of its own in it.
+   */
   userDir: string;
+  /** Where the instructors' choice for students is kept (outside userDir); none: not kept. */
+  settingsFile?: string;
   /** Serve `GET/PUT /api/v1/flows/settings` (needs the lab API's access control on the app). */
   settingsRoutes?: boolean;
   /** Where the editor and its admin API are served. */
@@ -33,7 +42,7 @@ export interface FlowsOptions {
   /** Where `http in` nodes of flows are served. */
   nodeRoot?: string;
   accounts: LabAccounts;
-  /** What students may do, until an instructor chooses otherwise (their choice is kept in userDir). */
+  /** What students may do, until an instructor chooses otherwise (their choice is kept in settingsFile). */
   studentAccess: StudentAccess;
   /** Another directory of Node-RED nodes to load (besides node_modules and userDir). */
   nodesDir?: string;
@@ -52,59 +61,77 @@ export interface BrokerConnection {
   password: string;
 }
 
-/** Node-RED's numeric log levels (its `logging` handler receives these). */
-const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
-  10: 'error',
-  20: 'error',
-  30: 'warn',
-  40: 'info',
-  50: 'debug',
-  60: 'debug',
-  98: 'info',
-  99: 'debug',
-};
-
 /** The folder of the editor's local library holding the curriculum flows. */
 export const LIBRARY_FOLDER = 'IoT Lab curriculum';
 
-let embedded = false;
+/** Admin API routes that deploy (`POST /flows`, `POST /flow`, `PUT /flow/:id`), below adminRoot. */
+const DEPLOY_ROUTE = /^(flows|flow|flow\/[^/]+)\/*$/i;
+
+/** The most a deploy may weigh (Node-RED's own limit, `apiMaxLength`). */
+const MAX_DEPLOY_BYTES = 5 * 1024 * 1024;
 
 /**
- * Node-RED embedded in the platform's HTTP server. `mount` (before the server listens) serves
- * the editor at `adminRoot` through `@fastify/middie`; `start` (once the broker listens) runs the
- * flows with the broker's connection set on the shared `mqtt-broker` config node.
+ * What a flow's `http in` node serves runs in an origin of its own (an opaque one): a page made by
+ * a flow cannot read the platform's pages, storage or cookies, as the editor's author may not be
+ * the person who opens it.
+ */
+const FLOW_PAGE_POLICY = 'sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads';
+
+/**
+ * Node-RED for the platform. Its runtime runs in a process of its own under Node's permission
+ * model (runtime.ts): no shell, no files outside its directory, for anyone. `mount` (before the
+ * server listens) starts that process and serves, on the platform's HTTP server, the editor at
+ * `adminRoot` and the flows' `http in` nodes at `nodeRoot` by forwarding to it, the editor's
+ * WebSocket included; `start` (once the broker listens) runs the flows with the broker's
+ * connection set on the shared `mqtt-broker` config node.
  *
- * Node-RED is a singleton: one embedded editor per process.
+ * In front of Node-RED: sign-in (sign-in.ts), who each request is from (a signed statement, so
+ * no lab token ever reaches the flows' process), which nodes a role may deploy (access.ts), no
+ * CORS, no token in a URL, and an answer to every request.
  */
 export class FlowsEditor {
   readonly adminRoot: string;
   readonly nodeRoot: string;
   readonly #options: FlowsOptions;
-  readonly #red: NodeRed;
+  readonly #signIn: EditorSignIn;
+  readonly #agent = new Agent({ keepAlive: true });
+  #runtime!: NodeRedProcess;
   #studentAccess: StudentAccess;
-  #started = false;
   #stopped = false;
 
   private constructor(options: FlowsOptions) {
     this.#options = options;
     this.adminRoot = trimSlash(options.adminRoot ?? '/flows');
     this.nodeRoot = trimSlash(options.nodeRoot ?? '/flows-api');
-    this.#studentAccess = readStudentAccess(options.userDir) ?? options.studentAccess;
-    this.#red = nodeRed();
+    if (options.settingsFile) moveLegacySettings(options.userDir, options.settingsFile);
+    this.#studentAccess =
+      (options.settingsFile && readStudentAccess(options.settingsFile)) || options.studentAccess;
+    this.#signIn = new EditorSignIn(options.accounts, () => this.#studentAccess, options.log);
   }
 
-  /** Initialises Node-RED on the app's server and mounts the editor; call before `app.listen`. */
+  /** Starts Node-RED's process and serves the editor from the app; call before `app.listen`. */
   static async mount(options: FlowsOptions): Promise<FlowsEditor> {
-    if (embedded) throw new Error('Node-RED is already embedded in this process (it is a singleton)');
-    embedded = true;
+    mkdirSync(options.userDir, { recursive: true });
+    // Node-RED's own sessions, issued before sign-in moved in front of it: Node-RED would still take
+    // one from a form body's `access_token`. It issues none any more.
+    rmSync(join(options.userDir, '.sessions.json'), { force: true });
+    const editor = new FlowsEditor(options);
+    editor.#shelveCurriculum();
+    editor.#runtime = await NodeRedProcess.start({
+      userDir: options.userDir,
+      nodesDir: options.nodesDir,
+      settings: editor.#runtimeSettings(),
+      log: options.log,
+    });
     try {
-      const editor = new FlowsEditor(options);
-      await editor.#mount();
-      return editor;
+      await options.app.register(async (scope) => editor.#routes(scope));
+      if (options.settingsRoutes !== false)
+        registerSettingsRoutes(options.app, editor, options.settingsFile, options.log, options.audit);
     } catch (error) {
-      embedded = false;
+      await editor.stop();
       throw error;
     }
+    return editor;
   }
 
   /** What students may do in the editor (takes effect on their next request). */
@@ -115,10 +142,10 @@ export class FlowsEditor {
     this.#studentAccess = access;
   }
 
-  async #mount(): Promise<void> {
-    const { app, userDir, log } = this.#options;
-    mkdirSync(userDir, { recursive: true });
-    const settings: Record<string, unknown> = {
+  /** Node-RED's settings (the runtime adds its sign-in and logging). */
+  #runtimeSettings(): Record<string, unknown> {
+    const { userDir, credentialSecret, nodesDir } = this.#options;
+    return {
       userDir,
       flowFile: 'flows.json',
       flowFilePretty: true,
@@ -127,10 +154,11 @@ export class FlowsEditor {
       safeMode: true,
       httpAdminRoot: this.adminRoot,
       httpNodeRoot: this.nodeRoot,
-      ...(this.#options.credentialSecret ? { credentialSecret: this.#options.credentialSecret } : {}),
-      ...(this.#options.nodesDir ? { nodesDir: this.#options.nodesDir } : {}),
-      adminAuth: adminAuth(this.#options.accounts, () => this.#studentAccess, log),
-      // No installing of nodes from the editor (no npm in a lab room), no update checks, no tours.
+      fileWorkingDirectory: userDir,
+      ...(credentialSecret ? { credentialSecret } : {}),
+      ...(nodesDir ? { nodesDir } : {}),
+      // No installing of nodes or of a function node's npm modules (no npm in a lab room, and no
+      // code from the registry in the flows' process), no update checks, no tours.
       externalModules: {
         autoInstall: false,
         palette: { allowInstall: false },
@@ -149,44 +177,84 @@ export class FlowsEditor {
             'Sign in with your lab account (the one of the lab website). Instructors and mentors edit the flows; students may look at them when their instructor allows it. 使用实验平台账号登录。',
         },
       },
-      logging: {
-        console: { level: 'off' },
-        iotlab: {
-          level: 'info',
-          audit: true,
-          metrics: false,
-          handler:
-            () => (msg: { level: number; msg?: unknown; type?: string; id?: string; event?: string }) => {
-              const level = LEVELS[msg.level] ?? 'info';
-              if (msg.level === 98) {
-                // Audit events: sign-in failures and refused permissions matter, the rest is noise.
-                if (msg.event && /fail/.test(msg.event)) log.warn({ event: msg.event }, 'flow editor audit');
-                return;
-              }
-              const text = typeof msg.msg === 'string' ? msg.msg : JSON.stringify(msg.msg);
-              // Expected at every start, so not warnings: the safe-mode banner (the flows are started
-              // right after, see start), projects being off, and the generated credentials key (kept in
-              // userDir; flows.credentialSecret sets one).
-              if (
-                /^\*+$|safe mode|Projects disabled|system-generated key|Encrypted credentials not found/i.test(
-                  text,
-                )
-              )
-                return log.debug({}, `node-red: ${text}`);
-              log[level]({ ...(msg.type ? { node: msg.type, id: msg.id } : {}) }, `node-red: ${text}`);
-            },
-        },
-      },
     };
-    this.#shelveCurriculum();
-    this.#red.init(app.server, settings);
-    if (!app.hasDecorator('use')) await app.register(middie);
-    const use = (app as unknown as { use(path: string, fn: unknown): void }).use.bind(app);
-    use(`${this.adminRoot}/auth/token`, clearLockout);
-    use(this.adminRoot, this.#red.httpAdmin);
-    use(this.nodeRoot, this.#red.httpNode);
-    if (this.#options.settingsRoutes !== false)
-      registerSettingsRoutes(app, this, userDir, log, this.#options.audit);
+  }
+
+  /**
+   * The editor's routes, in a scope of their own where no body is parsed: bodies stream on to
+   * Node-RED as they came (deploys and sign-ins are read here, as they are checked here).
+   */
+  async #routes(scope: FastifyInstance): Promise<void> {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
+    if (!scope.hasDecorator('websocketServer')) await scope.register(websocket);
+    // To the lab API's access control these routes are public: the editor has its own sign-in
+    // (sign-in.ts), and Node-RED checks each request's permissions; `http in` nodes are open.
+    const open = { config: { access: 'public' as const } };
+    const admin = this.adminRoot;
+    scope.post(`${admin}/auth/token`, open, (request, reply) => this.#signIn.token(request, reply));
+    scope.post(`${admin}/auth/revoke`, open, (request, reply) => this.#signIn.revoke(request, reply));
+    scope.get(`${admin}/comms`, { ...open, websocket: true }, (socket) =>
+      relayWebSocket(socket, `ws://127.0.0.1:${this.#runtime.port}${admin}/comms`, async (token) => {
+        const user = await this.#signIn.userOf(token);
+        return user ? this.#runtime.statement(user) : undefined;
+      }),
+    );
+    for (const url of [admin, `${admin}/*`])
+      scope.all(url, open, (request, reply) => this.#forwardToEditor(request, reply));
+    for (const url of [this.nodeRoot, `${this.nodeRoot}/*`])
+      scope.all(url, open, (request, reply) => {
+        forward(request, reply, this.#target(), {
+          headers: withoutHopByHop(request.headers),
+          answerHeaders: (headers) => ({ ...headers, 'content-security-policy': FLOW_PAGE_POLICY }),
+        });
+      });
+  }
+
+  #target() {
+    return { port: this.#runtime.port, agent: this.#agent };
+  }
+
+  /**
+   * An editor request on to Node-RED, with who it is from instead of their token (Node-RED checks
+   * the permissions), deploys checked for nodes the role may not deploy, CORS headers removed.
+   */
+  async #forwardToEditor(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    if (new URL(request.url, 'http://x').searchParams.has('access_token'))
+      return void reply.code(400).send({
+        code: 'TOKEN_IN_URL',
+        message: `a token in a URL ends up in history, logs and Referer headers: send it as "Authorization: Bearer <token>" (the editor keeps it in localStorage "auth-tokens${this.adminRoot.replaceAll('/', '-')}") — 请勿在网址中传递令牌`,
+      });
+    const user = await this.#signIn.userOf(bearerToken(request.headers.authorization));
+    const headers = withoutHopByHop(request.headers);
+    delete headers.authorization;
+    delete headers.cookie;
+    delete headers[EDITOR_USER_HEADER];
+    if (user) headers[EDITOR_USER_HEADER] = this.#runtime.statement(user);
+    let body: Buffer | undefined;
+    if (user && user.role !== 'admin' && isDeploy(request, this.adminRoot)) {
+      const read = await readDeploy(request);
+      if ('refusal' in read) return void reply.code(read.status).send(read.refusal);
+      const refused = refusedNodes(user.role, nodesOf(read.json), await this.flows());
+      if (refused.length > 0) {
+        const types = [...new Set(refused.map((node) => node.type))].join(', ');
+        this.#options.log.warn(
+          { username: user.username, role: user.role, types },
+          'flow editor: deploy refused',
+        );
+        return void reply.code(403).send({
+          code: 'NODE_TYPE_NOT_ALLOWED',
+          message: `only admins may deploy nodes that reach the server itself (${types}); nothing was deployed (仅管理员可部署访问服务器本机的节点，未部署)`,
+          nodes: refused.map(({ id, type }) => ({ id, type })),
+        });
+      }
+      body = read.bytes;
+    }
+    forward(request, reply, this.#target(), {
+      headers,
+      ...(body ? { body } : {}),
+      answerHeaders: withoutCors,
+    });
   }
 
   /**
@@ -206,25 +274,8 @@ export class FlowsEditor {
    * (the service secret changes at every platform start, so the node is redeployed each time).
    */
   async start(broker: BrokerConnection): Promise<void> {
-    const server = this.#options.app.server;
-    const before = server.listeners('upgrade') as UpgradeListener[];
-    // RED.start resolves before the flows file is loaded and its start attempted (in safe mode:
-    // not started, state "safe"); deploying before that would race with it.
-    let settled = false;
-    const onState = (event: unknown) => {
-      const { id, payload } = (event ?? {}) as { id?: string; payload?: { state?: string } };
-      if (id === 'runtime-state' && (payload?.state === 'safe' || payload?.state === 'stop')) settled = true;
-    };
-    this.#red.events.on('runtime-event', onState);
-    try {
-      await this.#red.start();
-      this.#started = true;
-      if (!(await until(() => settled, 15_000)))
-        this.#options.log.warn({}, 'Node-RED did not report loading the saved flows in 15 s');
-    } finally {
-      this.#red.events.removeListener('runtime-event', onState);
-    }
-    this.#routeUpgrades(before);
+    if (!(await this.#runtime.start()))
+      this.#options.log.warn({}, 'Node-RED did not report loading the saved flows in 15 s');
     const current = await this.flows();
     await this.deploy(mergeFlows(current, [brokerNode(broker)]), { [BROKER_NODE_ID]: credentialsOf(broker) });
     this.#options.log.info(
@@ -233,31 +284,9 @@ export class FlowsEditor {
     );
   }
 
-  /**
-   * The editor's WebSocket (`<adminRoot>/comms`) is Node-RED's own; the app's WebSocket plugin
-   * (MQTT over WebSocket at /mqtt) would answer it with a 404 and close the socket, so its
-   * upgrade listeners skip that path.
-   */
-  #routeUpgrades(appListeners: UpgradeListener[]): void {
-    const server = this.#options.app.server;
-    const comms = `${this.adminRoot}/comms`;
-    const all = server.listeners('upgrade') as UpgradeListener[];
-    server.removeAllListeners('upgrade');
-    for (const listener of all) {
-      if (!appListeners.includes(listener)) {
-        server.on('upgrade', listener);
-        continue;
-      }
-      server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-        if ((request.url ?? '').split('?')[0] === comms) return;
-        listener(request, socket, head);
-      });
-    }
-  }
-
   /** The deployed flow configuration (every node, config nodes included). */
-  async flows(): Promise<FlowNode[]> {
-    return (await this.#red.runtime.flows.getFlows({}))?.flows ?? [];
+  flows(): Promise<FlowNode[]> {
+    return this.#runtime.flows();
   }
 
   /** Deploys a full flow configuration (what the editor's Deploy does), with credentials by node id. */
@@ -265,19 +294,8 @@ export class FlowsEditor {
     const withCredentials = flows.map((node) =>
       credentials?.[node.id] ? { ...node, credentials: credentials[node.id] } : node,
     );
-    // setFlows resolves before nodes with an asynchronous start (function nodes) run: wait for them.
-    let started = false;
-    const onStarted = () => {
-      started = true;
-    };
-    this.#red.events.on('flows:started', onStarted);
-    try {
-      await this.#red.runtime.flows.setFlows({ flows: { flows: withCredentials }, deploymentType: 'full' });
-      if (!(await until(() => started, 15_000)))
-        this.#options.log.warn({}, 'the deployed flows did not start (missing node types?): see the editor');
-    } finally {
-      this.#red.events.removeListener('flows:started', onStarted);
-    }
+    if (!(await this.#runtime.deploy(withCredentials)))
+      this.#options.log.warn({}, 'the deployed flows did not start (missing node types?): see the editor');
   }
 
   /**
@@ -307,7 +325,7 @@ export class FlowsEditor {
    * to get them. Returns whether the node was deployed.
    */
   async configureInflux(store: InfluxStoreSettings): Promise<boolean> {
-    if (!this.hasNodeType('influxdb')) {
+    if (!(await this.hasNodeType('influxdb'))) {
       this.#options.log.info(
         { url: store.url },
         'the store is InfluxDB, but the InfluxDB nodes are not installed: npm install node-red-contrib-influxdb in the platform directory to get a preconfigured "iotlab-influxdb" config node',
@@ -320,53 +338,86 @@ export class FlowsEditor {
   }
 
   /** Whether a node type is installed (e.g. `influxdb` from node-red-contrib-influxdb). */
-  hasNodeType(type: string): boolean {
-    return Boolean(this.#red.nodes.getType(type));
+  hasNodeType(type: string): Promise<boolean> {
+    return this.#runtime.hasNodeType(type);
   }
 
+  /** Stops the flows and their process. */
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    if (this.#started) await this.#red.stop();
-    embedded = false;
+    await this.#runtime?.stop();
+    this.#agent.destroy();
+  }
+}
+
+/** Whether the request deploys (matched as Node-RED's router would: any case, trailing slashes). */
+function isDeploy(request: FastifyRequest, adminRoot: string): boolean {
+  if (request.method !== 'POST' && request.method !== 'PUT') return false;
+  const path = (request.url.split('?')[0] ?? '').slice(adminRoot.length + 1);
+  let decoded = path;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {}
+  return DEPLOY_ROUTE.test(path) || DEPLOY_ROUTE.test(decoded);
+}
+
+/**
+ * A deploy's body, read to be checked (and then sent on as it is): JSON only, as Node-RED's
+ * editor sends it — a form-encoded one would reach Node-RED's other body parser unchecked.
+ */
+async function readDeploy(
+  request: FastifyRequest,
+): Promise<{ bytes: Buffer; json: unknown } | { status: number; refusal: object }> {
+  const type = String(request.headers['content-type'] ?? '')
+    .split(';')[0]
+    ?.trim()
+    .toLowerCase();
+  if (type !== 'application/json' || request.headers['content-encoding'])
+    return {
+      status: 415,
+      refusal: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'a deploy is plain application/json' },
+    };
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request.raw as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_DEPLOY_BYTES)
+      return { status: 413, refusal: { code: 'TOO_LARGE', message: 'the deploy is over 5 MB' } };
+    chunks.push(chunk);
+  }
+  const bytes = Buffer.concat(chunks);
+  try {
+    return { bytes, json: JSON.parse(bytes.toString('utf8')) };
+  } catch {
+    return { status: 400, refusal: { code: 'INVALID_JSON', message: 'the deploy is not valid JSON' } };
   }
 }
 
 /**
- * Node-RED refuses a username after 5 failed sign-ins in 10 minutes with a 500 "server_error";
- * say it as what it is: 429, with the wait and the reason (an OAuth 2 error body still).
+ * Every node of a deploy: `POST /flows` sends an array (API v1) or `{flows}` (v2); `POST /flow`
+ * and `PUT /flow/:id` send `{nodes, configs, subflows}`.
  */
-function clearLockout(_req: IncomingMessage, res: ServerResponse, next: () => void): void {
-  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
-  res.end = ((...args: unknown[]) => {
-    const [body] = args;
-    if (res.statusCode === 500 && !res.headersSent && /Too many login attempts/.test(String(body ?? ''))) {
-      res.statusCode = 429;
-      res.setHeader('retry-after', '600');
-      return end(
-        JSON.stringify({
-          error: 'too_many_attempts',
-          error_description:
-            'too many failed sign-ins for this username: try again in 10 minutes (登录失败次数过多，请 10 分钟后再试)',
-        }),
-      );
+function nodesOf(body: unknown): FlowNode[] {
+  const nodes: FlowNode[] = [];
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) {
+      for (const item of value) visit(item);
+      return;
     }
-    return end(...args);
-  }) as ServerResponse['end'];
-  next();
+    if (typeof value !== 'object' || value === null) return;
+    const record = value as Record<string, unknown>;
+    if (typeof record.type === 'string') nodes.push(record as FlowNode);
+    for (const key of ['flows', 'nodes', 'configs', 'subflows']) visit(record[key]);
+  };
+  visit(body);
+  return nodes;
 }
 
-/** Waits for `check`; false when it did not come true in time. */
-async function until(check: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return true;
+/** The editor's admin API is for the platform's own pages: Node-RED's `Access-Control-Allow-Origin: *` goes. */
+function withoutCors(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !name.startsWith('access-control-')));
 }
-
-type UpgradeListener = (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
 function trimSlash(path: string): string {
   const withLead = path.startsWith('/') ? path : `/${path}`;

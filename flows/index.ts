@@ -1,5 +1,16 @@
-/** Node-RED embedded in the platform: the editor behind lab accounts, and the curriculum's flows. */
-export { editorPermissions, type LabAccounts, type LabPerson, type StudentAccess } from './access.ts';
+/**
+ * Node-RED for the platform: the editor behind lab accounts on the platform's server, the flows in a
+ * process of their own, and the curriculum's flows.
+ */
+export {
+  editorPermissions,
+  HOST_NODE_TYPES,
+  type LabAccounts,
+  type LabPerson,
+  refusedNodes,
+  type SignInResult,
+  type StudentAccess,
+} from './access.ts';
 export {
   BROKER_NODE_ID,
   CURRICULUM_DIR,

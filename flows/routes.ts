@@ -1,16 +1,10 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { StudentAccess } from './access.ts';
 
-/** Where the instructors' choice is kept, so it outlives a restart (the config is only the default). */
-export function settingsFile(userDir: string): string {
-  return join(userDir, 'iotlab-flows.json');
-}
-
-export function readStudentAccess(userDir: string): StudentAccess | undefined {
-  const file = settingsFile(userDir);
+export function readStudentAccess(file: string): StudentAccess | undefined {
   if (!existsSync(file)) return undefined;
   try {
     const saved = JSON.parse(readFileSync(file, 'utf8')) as { studentAccess?: unknown };
@@ -18,6 +12,15 @@ export function readStudentAccess(userDir: string): StudentAccess | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The choice used to be kept in Node-RED's userDir, which the flows' process may write: moved out
+ * to `file` once (a flow could otherwise let students in at the next start).
+ */
+export function moveLegacySettings(userDir: string, file: string): void {
+  const legacy = join(userDir, 'iotlab-flows.json');
+  if (existsSync(legacy) && !existsSync(file)) renameSync(legacy, file);
 }
 
 const Settings = Type.Object({
@@ -32,20 +35,21 @@ export interface SettingsTarget {
   readonly adminRoot: string;
 }
 
-/**
- * `GET/PUT /api/v1/flows/settings`: instructors choose whether students may look at the flows.
- * Access is declared the lab API's way (`config.access`), so its sign-in and roles apply.
- */
 /** The lab's audit log, as the settings route records into it. */
 export type SettingsAudit = (
   actor: unknown,
   change: { entity: string; entityId: string; action: string; before: unknown; after: unknown },
 ) => Promise<void>;
 
+/**
+ * `GET/PUT /api/v1/flows/settings`: instructors choose whether students may look at the flows.
+ * Access is declared the lab API's way (`config.access`), so its sign-in and roles apply.
+ */
 export function registerSettingsRoutes(
   app: FastifyInstance,
   editor: SettingsTarget,
-  userDir: string,
+  /** Where the choice is kept; none: not kept across restarts. */
+  file: string | undefined,
   log: { info(object: object, message: string): void },
   audit?: SettingsAudit,
 ): void {
@@ -79,7 +83,7 @@ export function registerSettingsRoutes(
     async (request) => {
       const before = { studentAccess: editor.studentAccess };
       editor.studentAccess = request.body.studentAccess;
-      writeFileSync(settingsFile(userDir), `${JSON.stringify({ studentAccess: editor.studentAccess })}\n`);
+      if (file) writeFileSync(file, `${JSON.stringify({ studentAccess: editor.studentAccess })}\n`);
       const principal = (request as { principal?: { username?: string } }).principal;
       log.info(
         { studentAccess: editor.studentAccess, by: principal?.username },

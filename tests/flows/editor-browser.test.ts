@@ -35,7 +35,32 @@ describeWithServer('chromium', 'the flow editor in a browser', () => {
         },
       );
     }
-    await lab.platform.flows?.deployCurriculum();
+    await lab.platform.flows?.deployCurriculum(undefined, [
+      { id: 'browser-tab', type: 'tab', label: 'Browser check' },
+      {
+        id: 'browser-tick',
+        type: 'inject',
+        z: 'browser-tab',
+        repeat: '1',
+        once: true,
+        onceDelay: 0.1,
+        props: [{ p: 'payload' }],
+        payload: 'hello from the flows',
+        payloadType: 'str',
+        wires: [['browser-debug']],
+      },
+      {
+        id: 'browser-debug',
+        type: 'debug',
+        z: 'browser-tab',
+        active: true,
+        tosidebar: true,
+        console: false,
+        complete: 'payload',
+        targetType: 'msg',
+        wires: [],
+      },
+    ]);
     browser = await chromium.launch({
       executablePath: chromiumPath as string,
       args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
@@ -63,6 +88,18 @@ describeWithServer('chromium', 'the flow editor in a browser', () => {
         .toContain('Threshold alarm');
       const tabs = await page.locator('#red-ui-workspace-tabs').innerText();
       expect(tabs).toContain('Kit health');
+      expect(tabs).toContain('Browser check');
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+
+  it("gets the flows' debug messages live, over the editor's WebSocket", async () => {
+    const page = await signIn('teacher');
+    try {
+      await expect
+        .poll(async () => page.locator('.red-ui-debug-msg').allInnerTexts(), { timeout: 30_000 })
+        .toEqual(expect.arrayContaining([expect.stringContaining('hello from the flows')]));
     } finally {
       await page.close();
     }

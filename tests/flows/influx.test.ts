@@ -30,7 +30,7 @@ describeWithServer('influxd', 'InfluxDB nodes from the store settings', () => {
       userDir: dir,
       settingsRoutes: false,
       accounts: {
-        signIn: async () => undefined,
+        signIn: async () => ({ ok: false, reason: 'wrong' }),
         byUsername: async () => undefined,
         byToken: async () => undefined,
       },

@@ -12,6 +12,8 @@ import { DASHBOARDS_DIST } from './build.ts';
 export const DASHBOARD_CSP = [
   "default-src 'self'",
   "script-src 'self'",
+  // mqtt.js keeps its keep-alive timer in a worker made from a blob (background tabs throttle timers).
+  "worker-src 'self' blob:",
   "style-src 'self' 'unsafe-inline'",
   "img-src 'self' data: blob:",
   "font-src 'self' data:",

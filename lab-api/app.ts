@@ -70,6 +70,8 @@ export interface AppDeps {
    * (the flow editor), so they share one limit. A new one when absent.
    */
   passwordChecks?: PasswordChecks;
+  /** The college's IANA time zone: exported times are in it (default Asia/Shanghai). */
+  timeZone?: string;
   /** Counters for /health. */
   stats: () => { ingest: object; writer: WriterStats };
   version: string;
@@ -109,6 +111,9 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'x-frame-options': 'DENY',
   'referrer-policy': 'same-origin',
 };
+
+/** Guangzhou's: the zone the platform was made for. */
+export const DEFAULT_TIME_ZONE = 'Asia/Shanghai';
 
 /** What every route plugin gets: the dependencies and the domain objects built on them. */
 export interface LabContext {

@@ -2,10 +2,11 @@
  * Grade exports: CSV (UTF-8 with a byte-order mark, so Excel as used in China opens it as UTF-8
  * and not as GBK; CRLF line ends; cells that a spreadsheet would run as a formula are quoted
  * with a leading ') and XLSX (exceljs: a sheet of students, a sheet of teams). Headers in English
- * by default, in Chinese with `headers=zh`.
+ * by default, in Chinese with `headers=zh` — the same words as the web app's; times in the
+ * college's time zone.
  */
 import ExcelJS from 'exceljs';
-import type { AssignmentGrades, StudentGrade, TeamGrade } from './grades.ts';
+import type { Adjustment, AssignmentGrades, StudentGrade, TeamGrade } from './grades.ts';
 
 export type HeaderLanguage = 'en' | 'zh';
 
@@ -30,40 +31,80 @@ export interface Sheet {
 
 const BOM = '\uFEFF';
 
-const STATUS: Record<StudentGrade['status'], { en: string; zh: string }> = {
-  final: { en: 'final', zh: '最终' },
-  provisional: { en: 'provisional', zh: '暂定' },
+/** A grade's status in words (the web app's `grade_*` messages say the same). */
+export const STATUS_WORDS: Record<StudentGrade['status'], { en: string; zh: string }> = {
+  final: { en: 'final', zh: '已定分' },
+  provisional: { en: 'awaiting mentor score', zh: '待企业评分' },
   'not-graded': { en: 'not graded', zh: '未评分' },
-  'no-attempt': { en: 'no attempt', zh: '未提交' },
+  'no-attempt': { en: 'no attempt', zh: '未作答' },
 };
 
-const COLUMNS = {
+/** Column headers; where the web app shows the same number, the same words (a test compares them). */
+export const COLUMNS = {
   className: { key: 'className', header: { en: 'Class', zh: '班级' }, width: 14 },
-  studentNumber: { key: 'studentNumber', header: { en: 'Student number', zh: '学号' }, width: 14 },
+  studentNumber: { key: 'studentNumber', header: { en: 'Student no.', zh: '学号' }, width: 14 },
   name: { key: 'name', header: { en: 'Name', zh: '姓名' }, width: 12 },
   team: { key: 'team', header: { en: 'Team', zh: '小组' }, width: 12 },
-  task: { key: 'task', header: { en: 'Task', zh: '任务' }, width: 24 },
-  dueAt: { key: 'dueAt', header: { en: 'Due', zh: '截止时间' }, width: 22 },
+  task: { key: 'task', header: { en: 'Lab task', zh: '实训任务' }, width: 24 },
+  dueAt: { key: 'dueAt', header: { en: 'Due', zh: '截止时间' }, width: 18 },
   autoScore: { key: 'autoScore', header: { en: 'Auto score', zh: '自动评分' }, width: 10 },
+  adjustments: { key: 'adjustments', header: { en: 'Adjustments', zh: '教师调整' }, width: 40 },
+  adjustedScore: { key: 'adjustedScore', header: { en: 'Adjusted score', zh: '调整后评分' }, width: 10 },
   mentorScore: { key: 'mentorScore', header: { en: 'Mentor score', zh: '企业导师评分' }, width: 12 },
   mentorWeight: { key: 'mentorWeight', header: { en: 'Mentor weight (%)', zh: '导师权重(%)' }, width: 10 },
   finalScore: { key: 'finalScore', header: { en: 'Final grade', zh: '最终成绩' }, width: 10 },
-  status: { key: 'status', header: { en: 'Status', zh: '状态' }, width: 10 },
-  attempts: { key: 'attempts', header: { en: 'Attempts', zh: '实验次数' }, width: 8 },
-  gradedAt: { key: 'gradedAt', header: { en: 'Graded at', zh: '评分时间' }, width: 22 },
+  status: { key: 'status', header: { en: 'Status', zh: '状态' }, width: 12 },
+  attempts: { key: 'attempts', header: { en: 'Attempts', zh: '作答次数' }, width: 8 },
+  gradedAt: { key: 'gradedAt', header: { en: 'Graded at', zh: '评分时间' }, width: 18 },
   members: { key: 'members', header: { en: 'Members', zh: '成员数' }, width: 8 },
   graded: { key: 'graded', header: { en: 'Graded members', zh: '已评分成员' }, width: 10 },
   teamScore: { key: 'teamScore', header: { en: 'Team grade (mean)', zh: '小组成绩(平均)' }, width: 12 },
 } satisfies Record<string, Column>;
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+/** How an export is written: its language, and the time zone its times are in. */
+export interface ExportOptions {
+  lang: HeaderLanguage;
+  /** IANA zone of the college (e.g. Asia/Shanghai); times read as on the classroom's clock. */
+  timeZone: string;
+  /** A class column (exports that span classes). */
+  withClass?: boolean;
+}
+
+/** "2026-12-06 13:45" in the given zone: what a person in the college reads as the time. */
+export function localTime(ms: number | null, timeZone: string): string | null {
+  if (ms === null) return null;
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    })
+      .formatToParts(ms)
+      .map((part) => [part.type, part.value]),
+  );
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}`;
+}
+
+/** "采样频率 16.6→28（陈老师：补测数据）" per adjustment, in the export's language. */
+function adjustmentText(adjustments: readonly Adjustment[], lang: HeaderLanguage): string | null {
+  if (adjustments.length === 0) return null;
+  const number = (n: number) => String(Math.round(n * 100) / 100);
+  return adjustments
+    .map((a) =>
+      lang === 'zh'
+        ? `${a.title['zh-CN']} ${number(a.autoScore)}→${number(a.score)}（${a.byName ?? a.by}：${a.reason}）`
+        : `${a.title.en} ${number(a.autoScore)}→${number(a.score)} (${a.byName ?? a.by}: ${a.reason})`,
+    )
+    .join(lang === 'zh' ? '；' : '; ');
+}
 
 /** One row per student of each assignment; per-criterion columns when there is one assignment. */
-export function studentTable(
-  grades: readonly AssignmentGrades[],
-  lang: HeaderLanguage,
-  options: { withClass?: boolean } = {},
-): Table {
+export function studentTable(grades: readonly AssignmentGrades[], options: ExportOptions): Table {
+  const { lang, timeZone } = options;
   const single = grades.length === 1 ? grades[0] : undefined;
   const lead = options.withClass ? [COLUMNS.className] : [];
   const columns: Column[] = [
@@ -74,6 +115,8 @@ export function studentTable(
     COLUMNS.task,
     ...(options.withClass ? [COLUMNS.dueAt] : []),
     COLUMNS.autoScore,
+    COLUMNS.adjustments,
+    COLUMNS.adjustedScore,
     COLUMNS.mentorScore,
     COLUMNS.mentorWeight,
     COLUMNS.finalScore,
@@ -97,14 +140,16 @@ export function studentTable(
         name: s.displayName,
         team: s.teamName,
         task: g.assignment.taskTitle,
-        dueAt: iso(g.assignment.dueAt),
+        dueAt: localTime(g.assignment.dueAt, timeZone),
         autoScore: s.autoScore,
+        adjustments: adjustmentText(s.adjustments, lang),
+        adjustedScore: s.adjustedScore,
         mentorScore: s.mentorScore,
         mentorWeight: g.mentorWeight,
         finalScore: s.score,
-        status: STATUS[s.status][lang],
+        status: STATUS_WORDS[s.status][lang],
         attempts: s.attempts,
-        gradedAt: iso(s.gradedAt),
+        gradedAt: localTime(s.gradedAt, timeZone),
       };
       if (single) for (const c of single.criteria) row[`criterion:${c.id}`] = s.criteria[c.id] ?? null;
       return row;
@@ -117,10 +162,10 @@ export function studentTable(
 export function teamTable(grades: readonly AssignmentGrades[], lang: HeaderLanguage): Table {
   const teamStatus = (t: TeamGrade) =>
     t.score === null
-      ? STATUS['not-graded'][lang]
+      ? STATUS_WORDS['not-graded'][lang]
       : t.provisional
-        ? STATUS.provisional[lang]
-        : STATUS.final[lang];
+        ? STATUS_WORDS.provisional[lang]
+        : STATUS_WORDS.final[lang];
   return {
     columns: [COLUMNS.team, COLUMNS.task, COLUMNS.members, COLUMNS.graded, COLUMNS.teamScore, COLUMNS.status],
     rows: grades.flatMap((g) =>

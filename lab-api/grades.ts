@@ -125,12 +125,28 @@ export interface ReviewedCriterion extends RunCriterion {
 
 export type GradeStatus = 'not-graded' | 'provisional' | 'final';
 
+/** An instructor's change to a criterion, as the final grade reports it. */
+export interface Adjustment {
+  criterionId: string;
+  title: Localized;
+  weight: number;
+  /** The criterion's points from the telemetry, and the points that count instead. */
+  autoScore: number;
+  score: number;
+  reason: string;
+  by: string;
+  byName: string | null;
+  at: number;
+}
+
 export interface FinalGrade {
   status: GradeStatus;
-  /** Telemetry points out of 100 with the overrides applied; null until graded. */
+  /** Points out of 100 the telemetry earned (the grading run, before adjustments); null until graded. */
   autoScore: number | null;
-  /** The same before overrides. */
-  autoScoreBeforeOverrides: number | null;
+  /** The criteria instructors changed, with who and why (the change that applies, per criterion). */
+  adjustments: Adjustment[];
+  /** The auto score with the adjustments applied (out of 100); null until graded. */
+  adjustedScore: number | null;
   /** 0–100: the enterprise mentor's share of the final grade (from the task). */
   mentorWeight: number;
   mentorScore: number | null;
@@ -166,7 +182,10 @@ export interface StudentGrade {
   /** The attempt that counts (the best); null without a graded one. */
   attemptId: string | null;
   status: GradeStatus | 'no-attempt';
+  /** Of the attempt that counts: what the telemetry earned, the adjustments, the adjusted score. */
   autoScore: number | null;
+  adjustments: Adjustment[];
+  adjustedScore: number | null;
   mentorScore: number | null;
   score: number | null;
   gradedAt: number | null;
@@ -439,23 +458,26 @@ function outOf100(criteria: readonly { score: number; weight: number }[]): numbe
 }
 
 /**
- * The final grade: auto score (overrides applied) × (100 − mentorWeight) % + mentor score ×
- * mentorWeight %; provisional while a weighted mentor score is missing (counted as 0).
+ * The final grade: adjusted score (auto score with the adjustments) × (100 − mentorWeight) % +
+ * mentor score × mentorWeight %; provisional while a weighted mentor score is missing (counted
+ * as 0). The explanation names each number for what it is.
  */
 export function finalGrade(input: {
   mentorWeight: number;
   autoScore: number | null;
-  autoScoreBeforeOverrides: number | null;
+  adjustments: Adjustment[];
+  adjustedScore: number | null;
   mentorScore: number | null;
 }): FinalGrade {
   const w = input.mentorWeight;
   const base = {
     autoScore: input.autoScore,
-    autoScoreBeforeOverrides: input.autoScoreBeforeOverrides,
+    adjustments: input.adjustments,
+    adjustedScore: input.adjustedScore,
     mentorWeight: w,
     mentorScore: input.mentorScore,
   };
-  if (w < 100 && input.autoScore === null) {
+  if (w < 100 && input.adjustedScore === null) {
     return {
       ...base,
       status: 'not-graded',
@@ -466,43 +488,72 @@ export function finalGrade(input: {
       ),
     };
   }
-  const auto = input.autoScore ?? 0;
-  const autoPart = (auto * (100 - w)) / 100;
+  const adjusted = input.adjustedScore ?? 0;
+  // "telemetry 86.62" or "telemetry 86.62, adjusted to 98": the adjusted score never passes for the auto score.
+  const school =
+    input.adjustments.length === 0
+      ? say(`telemetry ${fmt(adjusted)}`, `遥测自动评分 ${fmt(adjusted)}`)
+      : say(
+          `telemetry ${fmt(input.autoScore ?? 0)}, adjusted by the instructor to ${fmt(adjusted)}`,
+          `遥测自动评分 ${fmt(input.autoScore ?? 0)}，教师调整后 ${fmt(adjusted)}`,
+        );
+  const schoolPart = (adjusted * (100 - w)) / 100;
   if (w === 0) {
     return {
       ...base,
       status: 'final',
-      score: round2(auto),
+      score: round2(adjusted),
       explanation: say(
-        `Final: the telemetry score, ${fmt(auto)} of 100 (the task has no enterprise mentor component).`,
-        `最终成绩：遥测自动评分 ${fmt(auto)} 分（满分 100；该任务没有企业导师评分部分）。`,
+        `Final: ${school.en} of 100 (the task has no enterprise mentor component).`,
+        `最终成绩：${school['zh-CN']}（满分 100；该任务没有企业导师评分部分）。`,
       ),
     };
   }
   if (input.mentorScore === null) {
-    const score = round2(autoPart);
+    const score = round2(schoolPart);
     return {
       ...base,
       status: 'provisional',
       score,
       explanation: say(
         `Provisional: the enterprise mentor's score (${w} % of the grade) is not in yet and counts as 0 until it is; ` +
-          `telemetry ${fmt(auto)} × ${100 - w} % = ${fmt(score)}.`,
-        `暂定成绩：企业导师评分（占 ${w} %）尚未给出，给出前按 0 分计；遥测自动评分 ${fmt(auto)} × ${100 - w} % = ${fmt(score)}。`,
+          `${school.en} × ${100 - w} % = ${fmt(score)}.`,
+        `暂定成绩：企业导师评分（占 ${w} %）尚未给出，给出前按 0 分计；${school['zh-CN']} × ${100 - w} % = ${fmt(score)}。`,
       ),
     };
   }
   const m = input.mentorScore;
-  const score = round2(autoPart + (m * w) / 100);
+  const score = round2(schoolPart + (m * w) / 100);
   return {
     ...base,
     status: 'final',
     score,
     explanation: say(
-      `Final: telemetry ${fmt(auto)} × ${100 - w} % + enterprise mentor ${fmt(m)} × ${w} % = ${fmt(score)}.`,
-      `最终成绩：遥测自动评分 ${fmt(auto)} × ${100 - w} % + 企业导师评分 ${fmt(m)} × ${w} % = ${fmt(score)}。`,
+      `Final: ${school.en} × ${100 - w} % + enterprise mentor ${fmt(m)} × ${w} % = ${fmt(score)}.`,
+      `最终成绩：${school['zh-CN']} × ${100 - w} % + 企业导师评分 ${fmt(m)} × ${w} % = ${fmt(score)}。`,
     ),
   };
+}
+
+/** The adjustments of reviewed criteria: those with an override. */
+function adjustmentsOf(criteria: readonly ReviewedCriterion[]): Adjustment[] {
+  return criteria.flatMap((c) =>
+    c.override
+      ? [
+          {
+            criterionId: c.id,
+            title: c.title,
+            weight: c.weight,
+            autoScore: c.autoScore,
+            score: c.score,
+            reason: c.override.reason,
+            by: c.override.createdBy,
+            byName: c.override.createdByName,
+            at: c.override.createdAt,
+          },
+        ]
+      : [],
+  );
 }
 
 function gradeOf(
@@ -516,8 +567,9 @@ function gradeOf(
     criteria,
     final: finalGrade({
       mentorWeight: task.mentorWeight,
-      autoScore: run ? outOf100(criteria) : null,
-      autoScoreBeforeOverrides: run ? run.autoScore : null,
+      autoScore: run ? run.autoScore : null,
+      adjustments: adjustmentsOf(criteria),
+      adjustedScore: run ? outOf100(criteria) : null,
       mentorScore: mentor?.score ?? null,
     }),
   };
@@ -1064,6 +1116,7 @@ export class Grades {
           score: c.score,
           override: c.override ? { score: c.override.score, reason: c.override.reason } : null,
           autoScoreTotal: grade.final.autoScore,
+          adjustedScore: grade.final.adjustedScore,
           finalScore: grade.final.score,
           status: grade.final.status,
         };
@@ -1303,6 +1356,8 @@ export class Grades {
         attemptId: best?.attempt.id ?? null,
         status: best ? best.final.status : mine.length > 0 ? 'not-graded' : 'no-attempt',
         autoScore: best?.final.autoScore ?? null,
+        adjustments: best?.final.adjustments ?? [],
+        adjustedScore: best?.final.adjustedScore ?? null,
         mentorScore: best?.final.mentorScore ?? null,
         score: best?.final.score ?? null,
         gradedAt: best?.run?.createdAt ?? null,

@@ -79,3 +79,21 @@ export function tOr(key: string, fallback: string): string {
 export function sensorLabel(sensor: string): string {
   return tOr(`sensor_${sensor}`, sensor);
 }
+
+/** "数据无中断 0→30（陈老师：补测）": an instructor's change to a criterion, in words. */
+export function adjustmentText(a: {
+  title: { 'zh-CN': string; en: string };
+  autoScore: number;
+  score: number;
+  byName: string | null;
+  by: string;
+  reason: string;
+}): string {
+  return t('adjustment', {
+    criterion: pick(a.title),
+    from: formatNumber(a.autoScore, 2),
+    to: formatNumber(a.score, 2),
+    who: a.byName ?? a.by,
+    reason: a.reason,
+  });
+}

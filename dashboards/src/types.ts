@@ -126,6 +126,19 @@ export interface Override {
   createdAt: number;
 }
 
+/** An instructor's change to a criterion (what, who, why). */
+export interface Adjustment {
+  criterionId: string;
+  title: Localized;
+  weight: number;
+  autoScore: number;
+  score: number;
+  reason: string;
+  by: string;
+  byName: string | null;
+  at: number;
+}
+
 export interface GradeCriterion {
   id: string;
   title: Localized;
@@ -152,7 +165,11 @@ export interface AttemptGrade {
   mentorScore: { score: number; comment: string; mentorName: string | null; version: number } | null;
   final: {
     status: 'not-graded' | 'provisional' | 'final';
+    /** What the telemetry earned, before anyone changed anything. */
     autoScore: number | null;
+    adjustments: Adjustment[];
+    /** The auto score with the adjustments applied. */
+    adjustedScore: number | null;
     mentorWeight: number;
     mentorScore: number | null;
     score: number | null;

@@ -7,7 +7,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { type TSchema, Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { LabContext } from '../app.ts';
+import { DEFAULT_TIME_ZONE, type LabContext } from '../app.ts';
 import { currentUser, type Principal } from '../auth.ts';
 import { ApiError } from '../errors.ts';
 import {
@@ -86,10 +86,29 @@ const RunSummarySchema = Type.Object({
 
 const Status = Type.Union([Type.Literal('not-graded'), Type.Literal('provisional'), Type.Literal('final')]);
 
+const AdjustmentSchema = Type.Object({
+  criterionId: Type.String(),
+  title: Localized,
+  weight: Type.Number(),
+  autoScore: Type.Number({ description: "the criterion's points from the telemetry" }),
+  score: Type.Number({ description: 'the points that count instead' }),
+  reason: Type.String(),
+  by: Type.String(),
+  byName: Nullable(Type.String()),
+  at: Type.Integer(),
+});
+
 const FinalSchema = Type.Object({
   status: Status,
-  autoScore: Nullable(Type.Number()),
-  autoScoreBeforeOverrides: Nullable(Type.Number()),
+  autoScore: Nullable(
+    Type.Number({ description: 'points out of 100 the telemetry earned, before any adjustment' }),
+  ),
+  adjustments: Type.Array(AdjustmentSchema, {
+    description: "instructors' changes to criteria: what, who, why",
+  }),
+  adjustedScore: Nullable(
+    Type.Number({ description: 'the auto score with the adjustments applied (out of 100)' }),
+  ),
   mentorWeight: Type.Number(),
   mentorScore: Nullable(Type.Number()),
   score: Nullable(Type.Number()),
@@ -172,6 +191,8 @@ const AssignmentGradesSchema = Type.Object({
       attemptId: Nullable(Id),
       status: Type.Union([Status, Type.Literal('no-attempt')]),
       autoScore: Nullable(Type.Number()),
+      adjustments: Type.Array(AdjustmentSchema),
+      adjustedScore: Nullable(Type.Number()),
       mentorScore: Nullable(Type.Number()),
       score: Nullable(Type.Number()),
       gradedAt: Nullable(Type.Integer()),
@@ -262,6 +283,7 @@ function caller(request: FastifyRequest): Principal {
 export const gradesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin, { ctx }) => {
   const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
   const { grades } = ctx;
+  const timeZone = ctx.deps.timeZone ?? DEFAULT_TIME_ZONE;
 
   app.post(
     '/attempts/:id/grade',
@@ -459,10 +481,10 @@ export const gradesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plug
   ) {
     const body =
       format === 'csv'
-        ? toCsv(studentTable(list, lang, { withClass }), lang)
+        ? toCsv(studentTable(list, { lang, timeZone, withClass }), lang)
         : await toXlsx(
             [
-              { name: SHEETS.students, table: studentTable(list, lang, { withClass }) },
+              { name: SHEETS.students, table: studentTable(list, { lang, timeZone, withClass }) },
               { name: SHEETS.teams, table: teamTable(list, lang) },
             ],
             lang,

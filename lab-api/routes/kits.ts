@@ -1,5 +1,5 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { KIT_KINDS, type Kit, RegistryError } from '../../labdb/index.ts';
 import {
@@ -9,6 +9,7 @@ import {
   SENSOR_NAME_PATTERN,
   sensorSpec,
 } from '../../protocol/index.ts';
+import type { TelemetryStore } from '../../telemetry/index.ts';
 import type { LabContext } from '../app.ts';
 import { type Access, currentUser } from '../auth.ts';
 import { Classes } from '../classes.ts';
@@ -21,7 +22,7 @@ const KitParams = Type.Object({ kitId: Type.String({ pattern: KIT_ID_PATTERN.sou
 /** A time given as ms since the epoch or as an ISO 8601 string. */
 const Instant = Type.Union([Type.Integer({ minimum: 0 }), Type.String({ format: 'date-time' })]);
 
-const TelemetryQuery = Type.Object(
+export const TelemetryQuery = Type.Object(
   {
     sensor: Type.String({
       pattern: SENSOR_NAME_PATTERN.source,
@@ -43,6 +44,41 @@ const TelemetryQuery = Type.Object(
 function toMs(value: number | string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   return typeof value === 'number' ? value : Date.parse(value);
+}
+
+/**
+ * A kit's readings of one sensor for a query, cut to what the caller may see (`visible`: a
+ * student's kit from when it was bound to them; an attempt's window). Without `from`/`to`, the
+ * range is `defaults` (the last hour, or the whole attempt). Raw points, or windows of `every` ms.
+ */
+export async function readTelemetry(
+  store: TelemetryStore,
+  kitId: string,
+  query: Static<typeof TelemetryQuery>,
+  visible: { from: number; to: number },
+  defaults: (now: number) => { from: number; to: number } = (now) => ({ from: now - 3_600_000, to: now }),
+) {
+  const fallback = defaults(Date.now());
+  const requestedTo = toMs(query.to, fallback.to);
+  const requestedFrom = toMs(query.from, query.to === undefined ? fallback.from : requestedTo - 3_600_000);
+  if (!(requestedFrom < requestedTo)) throw new ApiError(400, 'INVALID_RANGE', '`from` must be before `to`');
+  const from = Math.max(requestedFrom, visible.from);
+  const to = Math.min(requestedTo, visible.to);
+  const unit = sensorSpec(query.sensor)?.unit ?? null;
+  const empty = from >= to;
+  const base = { kitId, sensor: query.sensor, from, to, limit: query.limit ?? 10_000 };
+  if (query.every !== undefined) {
+    return {
+      kitId,
+      sensor: query.sensor,
+      unit,
+      from,
+      to,
+      every: query.every,
+      windows: empty ? [] : await store.aggregate({ ...base, every: query.every }),
+    };
+  }
+  return { kitId, sensor: query.sensor, unit, from, to, points: empty ? [] : await store.readings(base) };
 }
 
 const KitKind = Type.Union(KIT_KINDS.map((kind) => Type.Literal(kind)));
@@ -372,35 +408,9 @@ export const kitRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin,
     },
     async (request) => {
       const kit = await kitOr404(request.params.kitId);
-      const visible = await visibleFrom(request, kit.id);
-      const query = request.query;
-      const to = toMs(query.to, Date.now());
-      const requestedFrom = toMs(query.from, to - 3_600_000);
-      if (!(requestedFrom < to)) throw new ApiError(400, 'INVALID_RANGE', '`from` must be before `to`');
       // A student sees their kit's data from when it was bound to them, not an earlier user's.
-      const from = Math.max(requestedFrom, visible);
-      const unit = sensorSpec(query.sensor)?.unit ?? null;
-      const empty = from >= to;
-      const base = { kitId: kit.id, sensor: query.sensor, from, to, limit: query.limit ?? 10_000 };
-      if (query.every !== undefined) {
-        return {
-          kitId: kit.id,
-          sensor: query.sensor,
-          unit,
-          from,
-          to,
-          every: query.every,
-          windows: empty ? [] : await deps.store.aggregate({ ...base, every: query.every }),
-        };
-      }
-      return {
-        kitId: kit.id,
-        sensor: query.sensor,
-        unit,
-        from,
-        to,
-        points: empty ? [] : await deps.store.readings(base),
-      };
+      const from = await visibleFrom(request, kit.id);
+      return readTelemetry(deps.store, kit.id, request.query, { from, to: Number.MAX_SAFE_INTEGER });
     },
   );
 };

@@ -224,6 +224,7 @@ describeWithServer('chromium', 'dashboards in the browser', () => {
     await teacher.locator('[data-test=span-chart-temperature] canvas').first().waitFor(WAIT);
     await teacher.locator('[data-test=final-score]').getByText(/\d/).waitFor(WAIT);
     await screenshot(teacher, 'instructor-review');
+    const autoScore = await teacher.locator('[data-test=score-parts] [data-test=auto-score]').innerText();
 
     const override = teacher.locator('[data-test=override]');
     await override.locator('select[name=criterion]').selectOption('plausible');
@@ -233,19 +234,30 @@ describeWithServer('chromium', 'dashboards in the browser', () => {
     const plausible = teacher.locator('[data-test=grade-criterion-plausible]');
     await plausible.locator('[data-test=override-note]', { hasText: '传感器放置位置不当' }).waitFor(WAIT);
     expect(await plausible.locator('[data-test=criterion-score] strong').innerText()).toBe('20');
+    // The telemetry's own score stays what it was; the change and the adjusted score are named apart.
+    const parts = teacher.locator('[data-test=score-parts]');
+    await parts.locator('[data-test=adjustments]', { hasText: '传感器放置位置不当' }).waitFor(WAIT);
+    expect(await parts.locator('[data-test=auto-score]').innerText()).toBe(autoScore);
+    expect(await parts.locator('dt').allInnerTexts()).toEqual(['自动评分', '教师调整', '调整后评分']);
+    expect(await teacher.locator('[data-test=final] p').last().innerText()).toMatch(
+      /遥测自动评分 [\d.]+，教师调整后/,
+    );
     await screenshot(teacher, 'instructor-override');
 
     await teacher.goto(`${lab.url}/#/instructor/class/${lab.classId}/review`);
     await teacher.locator('[data-test=assignment-select]').selectOption(quick.assignmentId);
-    await teacher.locator('[data-test=grades]').waitFor(WAIT);
+    const row = teacher.locator('[data-test=grades] tbody tr', { hasText: '2026010001' });
+    await row.locator('[data-test=adjustments]', { hasText: '传感器放置位置不当' }).waitFor(WAIT);
+    expect(await row.locator('[data-test=auto-score]').innerText()).toBe(autoScore);
     await screenshot(teacher, 'instructor-assessment');
     const [download] = await Promise.all([
       teacher.waitForEvent('download', WAIT),
       teacher.locator('[data-test=export-csv]').click(),
     ]);
     const csv = readFileSync((await download.path()) as string, 'utf8');
-    expect(csv).toContain('学号');
+    expect(csv.split('\r\n')[0]).toContain('自动评分,教师调整,调整后评分,企业导师评分');
     expect(csv).toContain('2026010001');
+    expect(csv).toContain('传感器放置位置不当');
   });
 
   it('a student sees their grade with the evidence and the reason of the override', async () => {

@@ -1,6 +1,7 @@
 /** Every UI string exists in both languages, with the same placeholders. */
 import { describe, expect, it } from 'vitest';
 import { messages } from '../../dashboards/src/messages.ts';
+import { COLUMNS, STATUS_WORDS } from '../../lab-api/export.ts';
 
 const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
 
@@ -15,6 +16,32 @@ describe('dashboard messages', () => {
       expect(zh.trim(), key).not.toBe('');
       expect(en.trim(), key).not.toBe('');
       expect(placeholders(en), key).toEqual(placeholders(zh));
+    }
+  });
+});
+
+describe('grade exports', () => {
+  it('use the words the web app uses for the same numbers and states', () => {
+    const same = [
+      'studentNumber',
+      'name',
+      'team',
+      'task',
+      'attempts',
+      'autoScore',
+      'adjustments',
+      'adjustedScore',
+      'mentorScore',
+      'finalScore',
+      'status',
+    ] as const;
+    for (const key of same) {
+      const header = COLUMNS[key].header;
+      expect([header.zh, header.en], key).toEqual([messages['zh-CN'][key], messages.en[key]]);
+    }
+    for (const [status, words] of Object.entries(STATUS_WORDS)) {
+      const key = `grade_${status}` as keyof typeof messages.en;
+      expect([words.zh, words.en], status).toEqual([messages['zh-CN'][key], messages.en[key]]);
     }
   });
 });

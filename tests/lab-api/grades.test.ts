@@ -104,6 +104,8 @@ interface Review {
   final: {
     status: string;
     autoScore: number | null;
+    adjustedScore: number | null;
+    adjustments: { criterionId: string; autoScore: number; score: number; reason: string }[];
     score: number | null;
     explanation: { 'zh-CN': string; en: string };
   };
@@ -288,7 +290,15 @@ describe('overrides and the mentor score', () => {
       score: 30,
       override: { reason },
     });
-    expect(review.final).toMatchObject({ status: 'provisional', autoScore: 90, score: 54 });
+    // What the telemetry earned stays apart from what the instructor made of it.
+    expect(review.final).toMatchObject({
+      status: 'provisional',
+      autoScore: 60,
+      adjustedScore: 90,
+      adjustments: [{ criterionId: 'no_gaps', autoScore: 0, score: 30, reason }],
+      score: 54,
+    });
+    expect(review.final.explanation['zh-CN']).toContain('遥测自动评分 60，教师调整后 90');
     // The student sees the override and why.
     const seen = (await call('GET', `/attempts/${aliceAttempt()}/grade`, alice)).json() as Review;
     expect(seen.criteria[1]?.override?.reason).toBe(reason);
@@ -323,7 +333,7 @@ describe('overrides and the mentor score', () => {
     expect(first.headers.etag).toBe('"1"');
     let review = (await call('GET', `/attempts/${aliceAttempt()}/grade`, alice)).json() as Review;
     // 90 × 60 % + 80 × 40 % = 86
-    expect(review.final).toMatchObject({ status: 'final', autoScore: 90, score: 86 });
+    expect(review.final).toMatchObject({ status: 'final', autoScore: 60, adjustedScore: 90, score: 86 });
     expect(review.final.explanation['zh-CN']).toContain('企业导师评分 80 × 40 %');
     expect(review.mentorScore).toMatchObject({ score: 80, version: 1 });
 
@@ -490,7 +500,18 @@ describe('exports', () => {
     const rows: unknown[][] = [];
     sheet?.eachRow((row) => rows.push((row.values as unknown[]).slice(1)));
     const header = rows[0] as string[];
-    for (const name of ['学号', '姓名', '小组', '任务', '自动评分', '企业导师评分', '最终成绩', '状态']) {
+    for (const name of [
+      '学号',
+      '姓名',
+      '小组',
+      '实训任务',
+      '自动评分',
+      '教师调整',
+      '调整后评分',
+      '企业导师评分',
+      '最终成绩',
+      '状态',
+    ]) {
       expect(header).toContain(name);
     }
     expect(header).toContain('数据无中断（40分）');
@@ -498,13 +519,19 @@ describe('exports', () => {
     const col = (name: string) => header.indexOf(name);
     const alicesRow = rows.find((row) => row[col('学号')] === '2025000001') as unknown[];
     expect(alicesRow[col('小组')]).toBe('冷链一组');
-    expect(alicesRow[col('任务')]).toBe('冷库温度监测');
-    expect(alicesRow[col('自动评分')]).toBe(90);
+    expect(alicesRow[col('实训任务')]).toBe('冷库温度监测');
+    // The telemetry's score, the instructor's change (what, who, why) and the adjusted score apart.
+    // (Since the looser rubric, the telemetry earns 100; the override of no_gaps still holds at 30.)
+    expect(alicesRow[col('自动评分')]).toBe(100);
+    expect(alicesRow[col('教师调整')]).toMatch(/^数据无中断 40→30（instructor \d+：网关断线两分钟/);
+    expect(alicesRow[col('调整后评分')]).toBe(90);
     expect(alicesRow[col('企业导师评分')]).toBe(90);
     expect(alicesRow[col('最终成绩')]).toBe(90);
-    expect(alicesRow[col('状态')]).toBe('最终');
+    expect(alicesRow[col('状态')]).toBe('已定分');
+    // On the classroom's clock (Asia/Shanghai), not UTC.
+    expect(alicesRow[col('评分时间')]).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/);
     const davesRow = rows.find((row) => row[col('学号')] === '2025000004') as unknown[];
-    expect(davesRow[col('状态')]).toBe('未提交');
+    expect(davesRow[col('状态')]).toBe('未作答');
     const teams = workbook.getWorksheet('小组成绩');
     expect(teams?.getRow(2).getCell(1).value).toBe('冷链一组');
   });
@@ -517,13 +544,15 @@ describe('exports', () => {
     expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     const text = bytes.toString('utf8').slice(1);
     const lines = text.trimEnd().split('\r\n');
-    expect(lines[0]?.startsWith('学号,姓名,小组,任务,自动评分,企业导师评分')).toBe(true);
+    expect(lines[0]?.startsWith('学号,姓名,小组,实训任务,自动评分,教师调整,调整后评分,企业导师评分')).toBe(
+      true,
+    );
     expect(lines).toHaveLength(5);
-    expect(lines.find((line) => line.startsWith('2025000001'))).toContain(',冷链一组,冷库温度监测,90,');
+    expect(lines.find((line) => line.startsWith('2025000001'))).toContain(',冷链一组,冷库温度监测,100,');
 
     const en = await call('GET', `/assignments/${assignmentId}/grades.csv`, instructor);
     expect(en.rawPayload.toString('utf8').slice(1).split('\r\n')[0]).toMatch(
-      /^Student number,Name,Team,Task,Auto score,Mentor score,/,
+      /^Student no\.,Name,Team,Lab task,Auto score,Adjustments,Adjusted score,Mentor score,/,
     );
   });
 

@@ -4,12 +4,13 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { download, get, post } from '../api.ts';
 import { AssignTask } from '../assign.tsx';
 import { Chart, type ChartOption, PALETTE, Window } from '../chart.tsx';
-import { ago, formatDateTime, formatNumber, pick, sensorLabel, t } from '../i18n.ts';
+import { adjustmentText, ago, formatDateTime, formatNumber, pick, sensorLabel, t } from '../i18n.ts';
 import { follow, topics } from '../live.ts';
 import { messageTime, readingsOf } from '../livechart.tsx';
 import { boardSensors } from '../sensors.ts';
 import { onTick } from '../ticker.ts';
 import type {
+  Adjustment,
   Assignment,
   Attempt,
   Board,
@@ -369,6 +370,8 @@ interface AssignmentGrades {
     attemptId: string | null;
     status: string;
     autoScore: number | null;
+    adjustments: Adjustment[];
+    adjustedScore: number | null;
     mentorScore: number | null;
     score: number | null;
   }[];
@@ -468,6 +471,8 @@ export function ClassReview({ classId }: { classId: string }) {
                 <th>{t('team')}</th>
                 <th>{t('attempts')}</th>
                 <th>{t('autoScore')}</th>
+                <th>{t('adjustments')}</th>
+                <th>{t('adjustedScore')}</th>
                 <th>{t('mentorScore')}</th>
                 <th>{t('finalScore')}</th>
                 <th>{t('status')}</th>
@@ -481,7 +486,15 @@ export function ClassReview({ classId }: { classId: string }) {
                   <td>{s.displayName}</td>
                   <td>{s.teamName}</td>
                   <td>{s.attempts}</td>
-                  <td>{formatNumber(s.autoScore, 1)}</td>
+                  <td data-test="auto-score">{formatNumber(s.autoScore, 1)}</td>
+                  <td class="small" data-test="adjustments">
+                    {s.adjustments.map((a) => (
+                      <div key={a.criterionId}>{adjustmentText(a)}</div>
+                    ))}
+                  </td>
+                  <td data-test="adjusted-score">
+                    {s.adjustments.length > 0 ? formatNumber(s.adjustedScore, 1) : '—'}
+                  </td>
                   <td>{formatNumber(s.mentorScore, 1)}</td>
                   <td>
                     <strong>{formatNumber(s.score, 1)}</strong>

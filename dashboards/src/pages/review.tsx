@@ -6,7 +6,7 @@
 import { useMemo, useState } from 'preact/hooks';
 import { ApiError, call, get, post, session } from '../api.ts';
 import { Chart, type ChartOption } from '../chart.tsx';
-import { formatDateTime, formatNumber, pick, sensorLabel, t, tOr } from '../i18n.ts';
+import { adjustmentText, formatDateTime, formatNumber, pick, sensorLabel, t, tOr } from '../i18n.ts';
 import type { AttemptGrade, GradeCriterion, Task, Telemetry } from '../types.ts';
 import { Card, ErrorBox, Loading, useAsync } from '../ui.tsx';
 
@@ -92,6 +92,22 @@ export function AttemptReview({ attemptId }: { attemptId: string }) {
             </button>
           ) : null}
         </p>
+        <dl class="score-parts" data-test="score-parts">
+          <dt>{t('autoScore')}</dt>
+          <dd data-test="auto-score">{formatNumber(data.final.autoScore, 2)}</dd>
+          {data.final.adjustments.length > 0 ? (
+            <>
+              <dt>{t('adjustments')}</dt>
+              <dd data-test="adjustments">
+                {data.final.adjustments.map((a) => (
+                  <div key={a.criterionId}>{adjustmentText(a)}</div>
+                ))}
+              </dd>
+              <dt>{t('adjustedScore')}</dt>
+              <dd data-test="adjusted-score">{formatNumber(data.final.adjustedScore, 2)}</dd>
+            </>
+          ) : null}
+        </dl>
         <p>{pick(data.final.explanation)}</p>
         {data.mentorScore ? (
           <p class="muted">

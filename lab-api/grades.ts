@@ -1029,6 +1029,17 @@ export class Grades {
     return this.#compose(info, actor.kind === 'user' && actor.role === 'student');
   }
 
+  /**
+   * The kit and time window of an attempt, for a caller who may read its grade: its telemetry is
+   * theirs to see within that window (a mentor of the task's enterprise scores from it).
+   */
+  async attemptWindow(actor: Principal, attemptId: string): Promise<{ kitId: string; from: number; to: number }> {
+    const info = await this.#info(attemptId);
+    this.#assertCanRead(actor, info);
+    const { attempt } = info;
+    return { kitId: attempt.kitId, from: attempt.startedAt, to: attempt.endedAt ?? Date.now() };
+  }
+
   /** GET /attempts/:id/grades: every run, newest first. */
   async history(actor: Principal, attemptId: string): Promise<GradeRunSummary[]> {
     const info = await this.#info(attemptId);

@@ -263,7 +263,7 @@ export const dashboardRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (p
       config: { access: { roles: ['admin', 'mentor'] } },
       schema: {
         summary:
-          "Attempts at the lab tasks of your enterprise's projects (an admin: all), newest first, with your score",
+          "Attempts to score: at the lab tasks of your enterprise's projects where the mentor's score counts (an admin: all), newest first, with your score",
         tags: ['dashboard'],
         querystring: Type.Object({
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
@@ -300,7 +300,7 @@ export const dashboardRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (p
            JOIN users u ON u.id = a.student_id
            LEFT JOIN teams tm ON tm.id = a.team_id
            LEFT JOIN mentor_scores ms ON ms.attempt_id = a.id
-         ${me.role === 'mentor' ? 'WHERE p.organisation_id = ?' : ''}
+         ${me.role === 'mentor' ? 'WHERE p.organisation_id = ? AND t.mentor_weight > 0' : ''}
          ORDER BY a.started_at DESC LIMIT ?`,
         me.role === 'mentor'
           ? [me.organisationId as string, request.query.limit ?? 100]

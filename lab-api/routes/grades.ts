@@ -8,6 +8,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { type TSchema, Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { DEFAULT_TIME_ZONE, type LabContext } from '../app.ts';
+import { readTelemetry, TelemetryQuery } from './kits.ts';
 import { currentUser, type Principal } from '../auth.ts';
 import { ApiError } from '../errors.ts';
 import {
@@ -284,6 +285,26 @@ export const gradesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plug
   const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
   const { grades } = ctx;
   const timeZone = ctx.deps.timeZone ?? DEFAULT_TIME_ZONE;
+
+  app.get(
+    '/attempts/:id/telemetry',
+    {
+      config: { access: READERS },
+      schema: {
+        summary: "An attempt's readings of one sensor, within its window (whoever may read its grade)",
+        description:
+          'The same answer as GET /kits/:kitId/telemetry, cut to the attempt (from its start to its end, or now ' +
+          'while it runs); without from/to, the whole attempt. The enterprise mentors of the task read it here.',
+        tags: ['grades'],
+        params: IdParams,
+        querystring: TelemetryQuery,
+      },
+    },
+    async (request) => {
+      const window = await grades.attemptWindow(caller(request), request.params.id);
+      return readTelemetry(ctx.deps.store, window.kitId, request.query, window, () => window);
+    },
+  );
 
   app.post(
     '/attempts/:id/grade',

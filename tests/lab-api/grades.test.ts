@@ -254,6 +254,34 @@ describe('grading an attempt', () => {
   });
 });
 
+describe("an attempt's telemetry", () => {
+  it("lets whoever may read the grade read the attempt's data, within its window only", async () => {
+    const url = (as: typeof alice, query = '') =>
+      call('GET', `/attempts/${aliceAttempt()}/telemetry?sensor=temperature${query}`, as);
+    // The task's enterprise mentor scores from the data: theirs to read (the kit route is not).
+    const forMentor = await url(mentor);
+    expect(forMentor.statusCode, forMentor.body).toBe(200);
+    const points = (forMentor.json() as { points: { ts: number }[] }).points;
+    expect(points.length).toBe(480);
+    expect(points.every((p) => p.ts >= T0 && p.ts < T1)).toBe(true);
+    expect(
+      (await call('GET', `/kits/${alice.username}-kit/telemetry?sensor=temperature`, mentor)).statusCode,
+    ).toBe(403);
+    // Asking for more than the attempt gives the attempt.
+    const wide = await url(instructor, `&from=${T0 - 3_600_000}&to=${T1 + 3_600_000}`);
+    expect((wide.json() as { from: number; to: number }).from).toBe(T0);
+    expect((wide.json() as { from: number; to: number }).to).toBe(T1);
+    expect((await url(alice)).statusCode).toBe(200);
+    expect((await url(bob)).statusCode).toBe(404);
+    const other = await call('POST', '/organisations', lab.users.admin, {
+      kind: 'enterprise',
+      name: '另一家企业',
+    });
+    const stranger = await lab.addUser('mentor', { organisationId: (other.json() as { id: string }).id });
+    expect((await url(stranger)).statusCode).toBe(404);
+  });
+});
+
 describe('overrides and the mentor score', () => {
   it('refuses an override without a reason, for an unknown criterion or out of range', async () => {
     const cases: [Record<string, unknown>, string][] = [

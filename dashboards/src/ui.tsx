@@ -92,3 +92,44 @@ export function useNow(ms = 1000): number {
   }, [ms]);
   return now;
 }
+
+/**
+ * A button for something that cannot be undone (ending a class's lab session, an attempt): the
+ * first click asks, saying what will happen; only the second, on "confirm", acts.
+ */
+export function ConfirmButton(props: {
+  label: string;
+  /** What will happen, in the reader's words. */
+  question: string;
+  confirm: string;
+  onConfirm: () => void;
+  test?: string;
+}) {
+  const [asking, setAsking] = useState(false);
+  if (!asking) {
+    return (
+      <button type="button" class="danger" onClick={() => setAsking(true)} data-test={props.test}>
+        {props.label}
+      </button>
+    );
+  }
+  return (
+    <span class="confirm" role="alertdialog" aria-label={props.question} data-test="confirm">
+      <span>{props.question}</span>
+      <button
+        type="button"
+        class="danger"
+        data-test="confirm-yes"
+        onClick={() => {
+          setAsking(false);
+          props.onConfirm();
+        }}
+      >
+        {props.confirm}
+      </button>
+      <button type="button" class="secondary" data-test="confirm-no" onClick={() => setAsking(false)}>
+        {t('cancel')}
+      </button>
+    </span>
+  );
+}

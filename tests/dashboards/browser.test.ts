@@ -212,8 +212,17 @@ describeWithServer('chromium', 'dashboards in the browser', () => {
   });
 
   it('an instructor ends the lab session, reviews the attempt with its evidence, overrides a criterion and exports', async () => {
+    // Ending a whole class's session asks first, saying what happens; "取消" changes nothing.
     await teacher.getByRole('button', { name: '结束实训课' }).click();
+    const ask = teacher.locator('[data-test=confirm]');
+    await ask.getByText(/^结束本班的实训课？进行中的 \d+ 个作答将一并结束/).waitFor(WAIT);
+    await ask.getByRole('button', { name: '取消' }).click();
+    await teacher.locator('[data-test=session-state]', { hasText: '实训课进行中' }).waitFor(WAIT);
+    await teacher.getByRole('button', { name: '结束实训课' }).click();
+    await teacher.locator('[data-test=confirm]').getByRole('button', { name: '确认结束' }).click();
     await teacher.locator('[data-test=session-state]', { hasText: '没有进行中的实训课' }).waitFor(WAIT);
+    // The ended session's scores leave the board with it.
+    await teacher.locator('[data-test=board-score]').first().waitFor({ ...WAIT, state: 'detached' });
     await teacher.goto(`${lab.url}/#/instructor/class/${lab.classId}/review`);
     await teacher.locator('[data-test=assignment-select]').selectOption(quick.assignmentId);
     await teacher.locator('[data-test=review-2026010001]').click();
@@ -290,6 +299,8 @@ describeWithServer('chromium', 'dashboards in the browser', () => {
     await teacher.locator('[data-test=session-state]', { hasText: '没有进行中的实训课' }).waitFor(WAIT);
     await teacher.getByRole('button', { name: '开始实训课' }).click();
     await teacher.locator('[data-test=session-state]', { hasText: '实训课进行中' }).waitFor(WAIT);
+    // A new session starts with no scores: nobody has an attempt in it yet.
+    expect(await teacher.locator('[data-test=board-score]').count()).toBe(0);
   });
 
   it('an instructor imports a roster and binds a kit', async () => {

@@ -23,7 +23,7 @@ import type {
   Team,
   TelemetryMessage,
 } from '../types.ts';
-import { Card, Dot, ErrorBox, Loading, useAsync } from '../ui.tsx';
+import { Card, ConfirmButton, Dot, ErrorBox, Loading, useAsync } from '../ui.tsx';
 
 export function InstructorHome() {
   const classes = useAsync(() => get<Page<ClassInfo>>('/classes?limit=200'), []);
@@ -159,9 +159,13 @@ function SessionBar({ board, onChange }: { board: Board; onChange: () => void })
           <a class="button secondary" href={`#/board/${session.id}`} data-test="open-leaderboard">
             {t('leaderboard')}
           </a>
-          <button type="button" class="danger" onClick={() => act(() => post(`/sessions/${session.id}/end`))}>
-            {t('endSession')}
-          </button>
+          <ConfirmButton
+            label={t('endSession')}
+            question={t('confirmEndSession', { n: board.kits.filter((kit) => kit.attempt).length })}
+            confirm={t('confirmEnd')}
+            onConfirm={() => act(() => post(`/sessions/${session.id}/end`))}
+            test="end-session"
+          />
         </p>
       ) : (
         <p class="row">
@@ -202,7 +206,11 @@ function KitCard(props: {
   const { kit, onStuck } = props;
   const [online, setOnline] = useState(kit.online);
   const [latest, setLatest] = useState(kit.latest);
-  const [grading, setGrading] = useState<LiveGrading | null>(null);
+  const [received, setGrading] = useState<LiveGrading | null>(null);
+  // Only the running attempt's own state counts: not one of the kit's earlier attempt (a new
+  // session), and none once the attempt ended (the session is over).
+  const grading =
+    received && kit.attempt && received.attemptId === kit.attempt.id && !received.ended ? received : null;
   const lastError = useRef<KitErrorMessage | null>(null);
   const lastErrorAt = useRef(0);
   const chart = useRef<ECharts | null>(null);

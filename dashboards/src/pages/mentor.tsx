@@ -376,7 +376,8 @@ function RubricEditor(props: { task: Task; etag: string | null }) {
                 {t('params')}
                 <textarea
                   name="params"
-                  rows={3}
+                  // As tall as its JSON (a line per parameter), so nothing is cut off.
+                  rows={Math.max(4, c.paramsText.split('\n').length + 1)}
                   class="mono"
                   value={c.paramsText}
                   onInput={(e) => update(index, { paramsText: e.currentTarget.value })}

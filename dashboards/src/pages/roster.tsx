@@ -49,6 +49,7 @@ export function Roster({ classId }: { classId: string }) {
         </Card>
       </div>
       <KitBindings
+        classId={classId}
         kits={kits.data?.items ?? []}
         teams={teams.data?.items ?? []}
         students={students.data?.items ?? []}
@@ -206,7 +207,13 @@ function NewTeam({ classId, onDone }: { classId: string; onDone: () => void }) {
   );
 }
 
-function KitBindings(props: { kits: Kit[]; teams: Team[]; students: RosterStudent[]; onDone: () => void }) {
+function KitBindings(props: {
+  classId: string;
+  kits: Kit[];
+  teams: Team[];
+  students: RosterStudent[];
+  onDone: () => void;
+}) {
   const [error, setError] = useState<unknown>(null);
   const teamName = new Map(props.teams.map((team) => [team.id, team.name]));
   const studentName = new Map(props.students.map((s) => [s.id, s.displayName]));
@@ -217,7 +224,8 @@ function KitBindings(props: { kits: Kit[]; teams: Team[]; students: RosterStuden
         value === ''
           ? null
           : value.startsWith('s:')
-            ? { studentId: value.slice(2) }
+            ? // This class: a student may be in several of the instructor's classes.
+              { studentId: value.slice(2), classId: props.classId }
             : { teamId: value.slice(2) };
       await call('PUT', `/kits/${encodeURIComponent(kitId)}/binding`, {
         raw: JSON.stringify(body),

@@ -8,9 +8,12 @@ export interface LabPerson {
   displayName: string;
 }
 
-/** What the lab's password check answers: the person, a wrong pair, or "too many failures, wait". */
+/**
+ * What the lab's password check answers: the person (and the device cookie their browser keeps), a
+ * wrong pair, or "too many failures, wait".
+ */
 export type SignInResult =
-  | { ok: true; user: LabPerson }
+  | { ok: true; user: LabPerson; device?: string }
   | { ok: false; reason: 'wrong' }
   | { ok: false; reason: 'locked'; retryAfterSeconds: number };
 
@@ -20,11 +23,22 @@ export interface LabAccounts {
    * The lab's one password check, through the lab's one limiter (failures count per address and
    * per account at that address). `address`: the client's IP address.
    */
-  signIn(username: string, password: string, from: { address: string }): Promise<SignInResult>;
+  signIn(
+    username: string,
+    password: string,
+    from: { address: string; device?: string | undefined },
+  ): Promise<SignInResult>;
   /** The active person with this username. */
   byUsername(username: string): Promise<LabPerson | undefined>;
   /** The person signed in with this lab API token (`POST /api/v1/auth/login`), while it is valid. */
   byToken(token: string): Promise<LabPerson | undefined>;
+  /** A lab login token for this person: an editor sign-in is a lab login (sign-out, password change and expiry apply). */
+  issueToken(username: string): Promise<{ token: string; expiresAt: number }>;
+  /** Ends a lab login. */
+  revokeToken(token: string): Promise<void>;
+  /** The lab's device cookie: the device id in a Cookie header, and the Set-Cookie that keeps one. */
+  deviceFromCookies(header: string | undefined): string | undefined;
+  deviceCookie(device: string, secure: boolean): string;
 }
 
 /**

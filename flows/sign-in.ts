@@ -1,4 +1,3 @@
-import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type EditorUser, editorUser, type LabAccounts, type StudentAccess } from './access.ts';
@@ -8,32 +7,23 @@ export interface AccessLog {
   info(object: object, message: string): void;
 }
 
-/** How long an editor session lasts (as a lab login token does). */
-const SESSION_SECONDS = 12 * 3600;
-
 /** Node-RED's own clients: the editor, and the `node-red-admin` command line. */
 const CLIENTS = new Set(['node-red-editor', 'node-red-admin']);
-
-interface Session {
-  username: string;
-  expiresAt: number;
-}
 
 /**
  * The editor's sign-in, in front of Node-RED. Its login dialog posts a password grant to
  * `<adminRoot>/auth/token`; this answers it with the lab's one password check (so the lab's one
- * limiter: per address, and per account at an address) and a session token of the editor's
- * own. Node-RED's token endpoint, and its limiter (per username, successes counted, so anyone
- * could lock anyone out), are never reached. A lab login token (Bearer) is accepted as well.
+ * limiter: per address, per account at an address, and the browser's device cookie) and a lab
+ * login token: signing out, changing the password, a disabled account and expiry end an editor
+ * sign-in as they end any other. Node-RED's token endpoint, and its limiter (per username,
+ * successes counted, so anyone could lock anyone out), are never reached.
  *
- * Sessions live in memory (only token hashes): a platform restart signs the editor out. Every
- * request re-reads the person, so a disabled account or a changed student policy applies at once.
+ * Every request re-reads the person, so a disabled account or a changed student policy applies at once.
  */
 export class EditorSignIn {
   readonly #accounts: LabAccounts;
   readonly #studentAccess: () => StudentAccess;
   readonly #log: AccessLog;
-  readonly #sessions = new Map<string, Session>();
 
   constructor(accounts: LabAccounts, studentAccess: () => StudentAccess, log: AccessLog) {
     this.#accounts = accounts;
@@ -44,16 +34,7 @@ export class EditorSignIn {
   /** Who an editor token (a session of ours, or a lab login token) is, if they may use the editor. */
   async userOf(token: string | undefined): Promise<EditorUser | null> {
     if (!token) return null;
-    const key = hash(token);
-    const session = this.#sessions.get(key);
-    if (session && session.expiresAt <= Date.now()) {
-      this.#sessions.delete(key);
-      return null;
-    }
-    const person = session
-      ? await this.#accounts.byUsername(session.username)
-      : await this.#accounts.byToken(token);
-    return editorUser(person, this.#studentAccess());
+    return editorUser(await this.#accounts.byToken(token), this.#studentAccess());
   }
 
   /** `POST <adminRoot>/auth/token`: OAuth 2's password grant, as Node-RED's editor sends it. */
@@ -66,7 +47,10 @@ export class EditorSignIn {
     const { username, password } = body;
     if (!username || !password)
       return refuse(reply, 400, 'invalid_request', 'username and password are needed', '请输入用户名和密码');
-    const result = await this.#accounts.signIn(username, password, { address: request.ip });
+    const result = await this.#accounts.signIn(username, password, {
+      address: request.ip,
+      device: this.#accounts.deviceFromCookies(request.headers.cookie),
+    });
     if (!result.ok && result.reason === 'locked') {
       const minutes = Math.ceil(result.retryAfterSeconds / 60);
       this.#log.warn({ username, address: request.ip }, 'flow editor: sign-in refused, too many failures');
@@ -96,41 +80,43 @@ export class EditorSignIn {
       );
     }
     this.#log.info({ username, role: user.role }, 'flow editor: signed in');
-    const token = randomBytes(32).toString('base64url');
-    this.#forgetExpired();
-    this.#sessions.set(hash(token), {
-      username: user.username,
-      expiresAt: Date.now() + SESSION_SECONDS * 1000,
-    });
+    const { token, expiresAt } = await this.#accounts.issueToken(user.username);
+    if (result.device)
+      void reply.header(
+        'set-cookie',
+        this.#accounts.deviceCookie(result.device, request.protocol === 'https'),
+      );
     void reply.header('cache-control', 'no-store');
-    return reply.send({ access_token: token, expires_in: SESSION_SECONDS, token_type: 'Bearer' });
+    return reply.send({
+      access_token: token,
+      expires_in: Math.round((expiresAt - Date.now()) / 1000),
+      token_type: 'Bearer',
+    });
   }
 
   /**
-   * `POST <adminRoot>/auth/revoke` (the editor's Sign out): ends the caller's session, and the
-   * one named in the body. A lab login token is ended by the lab API's sign-out, not here.
+   * `POST <adminRoot>/auth/revoke` (the editor's Sign out): ends the caller's login. The body's
+   * `token` (Node-RED's editor names the same one) is ended only when it is the caller's own.
    */
   async revoke(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const body = await readForm(request.raw);
     const token = bearerToken(request.headers.authorization);
-    if (!(await this.userOf(token))) return reply.code(401).send();
-    for (const ended of [token, body.token]) if (ended) this.#sessions.delete(hash(ended));
+    const user = await this.userOf(token);
+    if (!token || !user) return reply.code(401).send();
+    await this.#accounts.revokeToken(token);
+    if (
+      body.token &&
+      body.token !== token &&
+      (await this.#accounts.byToken(body.token))?.username === user.username
+    )
+      await this.#accounts.revokeToken(body.token);
     return reply.code(200).send();
-  }
-
-  #forgetExpired(): void {
-    const now = Date.now();
-    for (const [key, session] of this.#sessions) if (session.expiresAt <= now) this.#sessions.delete(key);
   }
 }
 
 /** The token of an `Authorization: Bearer …` header. */
 export function bearerToken(header: string | undefined): string | undefined {
   return /^Bearer\s+(\S+)$/i.exec(header ?? '')?.[1];
-}
-
-function hash(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
 }
 
 /** An OAuth 2 error answer (RFC 6749 §5.2), its description in English and Chinese. */

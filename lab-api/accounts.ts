@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { LabDb } from '../labdb/index.ts';
-import { hashToken, type Role, userForToken } from './auth.ts';
+import { hashToken, issueToken, type Role, userForToken } from './auth.ts';
 import { verifyPassword } from './passwords.ts';
 import { People, type User } from './people.ts';
 import { SignInLimiter } from './sign-in-limiter.ts';
@@ -129,6 +129,12 @@ export interface LabAccounts {
   byUsername(username: string): Promise<LabAccount | undefined>;
   /** The person signed in with this lab login token, while it is valid. */
   byToken(token: string): Promise<LabAccount | undefined>;
+  /** A login token for an active person, as the API's sign-in issues one. */
+  issueToken(username: string): Promise<{ token: string; expiresAt: number }>;
+  /** Ends a login. */
+  revokeToken(token: string): Promise<void>;
+  deviceFromCookies(header: string | undefined): string | undefined;
+  deviceCookie(device: string, secure: boolean): string;
 }
 
 export function labAccounts(db: LabDb, checks = new PasswordChecks(db)): LabAccounts {
@@ -155,5 +161,15 @@ export function labAccounts(db: LabDb, checks = new PasswordChecks(db)): LabAcco
       const principal = await userForToken(db, token);
       return principal?.kind === 'user' ? account(principal) : undefined;
     },
+    async issueToken(username) {
+      const found = await people.userForLogin(username);
+      if (!found || found.user.disabled) throw new Error(`no active account "${username}"`);
+      return issueToken(db, found.user.id);
+    },
+    async revokeToken(token) {
+      await db.run('DELETE FROM auth_tokens WHERE token_hash = ?', [hashToken(token)]);
+    },
+    deviceFromCookies,
+    deviceCookie,
   };
 }

@@ -32,6 +32,7 @@ beforeAll(async () => {
     ['locked', 'instructor'],
     ['victim', 'instructor'],
     ['leaver', 'instructor'],
+    ['changer', 'instructor'],
   ];
   for (const [username, role] of users) {
     await people.createUser(setup, {
@@ -355,6 +356,25 @@ describe('signing in to the editor', () => {
       body: new URLSearchParams({ token }).toString(),
     });
     expect(revoked.status).toBe(200);
+    expect((await call('/flows/flows', { headers: bearer(token) })).status).toBe(401);
+  });
+});
+
+describe('an editor sign-in is a lab login', () => {
+  it('ends when the person changes their password, and keeps the browser known to the limiter', async () => {
+    const signedIn = await editorSignIn('changer');
+    expect(signedIn.status, signedIn.text).toBe(200);
+    expect(String(signedIn.headers['set-cookie'])).toMatch(/^iotlab_device=/);
+    const token = signedIn.json.access_token as string;
+    expect((await call('/flows/flows', { headers: bearer(token) })).status).toBe(200);
+    // The token is a lab login: the lab API knows it.
+    expect((await call('/api/v1/me', { headers: bearer(token) })).status).toBe(200);
+    const changed = await call('/api/v1/me/password', {
+      method: 'POST',
+      headers: { ...bearer(await labToken('changer')), 'content-type': 'application/json' },
+      body: JSON.stringify({ currentPassword: PASSWORD, newPassword: 'a-new-long-passphrase' }),
+    });
+    expect(changed.status, changed.text).toBe(200);
     expect((await call('/flows/flows', { headers: bearer(token) })).status).toBe(401);
   });
 });

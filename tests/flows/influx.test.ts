@@ -33,6 +33,12 @@ describeWithServer('influxd', 'InfluxDB nodes from the store settings', () => {
         signIn: async () => ({ ok: false, reason: 'wrong' }),
         byUsername: async () => undefined,
         byToken: async () => undefined,
+        issueToken: async () => {
+          throw new Error('nobody signs in here');
+        },
+        revokeToken: async () => {},
+        deviceFromCookies: () => undefined,
+        deviceCookie: () => '',
       },
       studentAccess: 'none',
       log: silent,

@@ -236,6 +236,7 @@ export interface Leaderboard {
   taskTitle: string;
   running: boolean;
   startedAt: number;
+  endedAt: number | null;
   generatedAt: number;
   maxScore: number;
   criteria: { id: string; title: Localized; weight: number }[];

@@ -222,7 +222,18 @@ describeWithServer('chromium', 'dashboards in the browser', () => {
     await teacher.locator('[data-test=confirm]').getByRole('button', { name: '确认结束' }).click();
     await teacher.locator('[data-test=session-state]', { hasText: '没有进行中的实训课' }).waitFor(WAIT);
     // The ended session's scores leave the board with it.
-    await teacher.locator('[data-test=board-score]').first().waitFor({ ...WAIT, state: 'detached' });
+    await teacher
+      .locator('[data-test=board-score]')
+      .first()
+      .waitFor({ ...WAIT, state: 'detached' });
+    // Its leaderboard says it ended, and its clock stands still.
+    const ended = await signIn(context, lab.url, lab.accounts.instructor);
+    await ended.goto(`${lab.url}/#/board/${sessionId}`);
+    await ended.locator('[data-test=leaderboard] .badge', { hasText: '实训课已结束' }).waitFor(WAIT);
+    const clockAt = await ended.locator('[data-test=clock]').innerText();
+    await ended.waitForTimeout(2_500);
+    expect(await ended.locator('[data-test=clock]').innerText()).toBe(clockAt);
+    await ended.close();
     await teacher.goto(`${lab.url}/#/instructor/class/${lab.classId}/review`);
     await teacher.locator('[data-test=assignment-select]').selectOption(quick.assignmentId);
     await teacher.locator('[data-test=review-2026010001]').click();
@@ -283,6 +294,43 @@ describeWithServer('chromium', 'dashboards in the browser', () => {
     // Read-only for the student: no override form.
     expect(await page.locator('[data-test=override]').count()).toBe(0);
     await screenshot(page, 'student-grade-evidence');
+  });
+
+  it('the review and the grade list read on a phone: nothing cut off, no word broken per character', async () => {
+    const phone = await signIn(context, lab.url, lab.accounts.instructor);
+    await phone.setViewportSize({ width: 390, height: 844 });
+    await phone.goto(`${lab.url}/#/instructor/class/${lab.classId}/review`);
+    await phone.locator('[data-test=assignment-select]').selectOption(quick.assignmentId);
+    await phone.locator('[data-test=grades] tbody tr').first().waitFor(WAIT);
+    const fits = () =>
+      phone.evaluate(() => {
+        // A card, or a table's scroll box in it, wider than the screen hides what is past its edge.
+        const wide = [...document.querySelectorAll('.card, .scroll')].filter(
+          (box) => box.scrollWidth > box.clientWidth + 1,
+        );
+        return { page: document.documentElement.scrollWidth - window.innerWidth, cards: wide.length };
+      });
+    expect(await fits()).toEqual({ page: expect.any(Number), cards: 0 });
+    expect((await fits()).page).toBeLessThanOrEqual(1);
+    await screenshot(phone, 'instructor-assessment-phone');
+    await phone.locator('[data-test=review-2026010001]').click();
+    await phone.locator('[data-test=grade-criterion-steady]').waitFor(WAIT);
+    expect(await fits()).toEqual({ page: expect.any(Number), cards: 0 });
+    expect((await fits()).page).toBeLessThanOrEqual(1);
+    const lineHeights = await phone.evaluate(() =>
+      [...document.querySelectorAll('.badge, th, td.nowrap')]
+        .filter((el) => (el as HTMLElement).offsetParent !== null)
+        .map((el) => {
+          const style = getComputedStyle(el);
+          const line = Number.parseFloat(style.lineHeight);
+          const height = Number.isNaN(line) ? Number.parseFloat(style.fontSize) * 1.4 : line;
+          return (el.getBoundingClientRect().height - Number.parseFloat(style.paddingTop) * 2) / height;
+        }),
+    );
+    // Short labels (statuses, names) stay on one line: they broke into a character per line.
+    expect(lineHeights.filter((lines) => lines > 1.6)).toEqual([]);
+    await screenshot(phone, 'instructor-review-phone');
+    await phone.close();
   });
 
   it('an admin signs in to every class and to the enterprise side', async () => {

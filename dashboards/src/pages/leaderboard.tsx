@@ -28,7 +28,10 @@ export function Leaderboard({ sessionId }: { sessionId: string }) {
   useEffect(
     () =>
       follow([topics.leaderboard(sessionId)], (payload) => {
-        if (payload && typeof payload === 'object') setBoard(payload as Board);
+        if (!payload || typeof payload !== 'object') return;
+        const next = payload as Board;
+        // A retained board older than the one read over HTTP (e.g. of the session still running) loses.
+        setBoard((current) => (current && current.generatedAt > next.generatedAt ? current : next));
       }),
     [sessionId],
   );
@@ -67,7 +70,9 @@ export function Leaderboard({ sessionId }: { sessionId: string }) {
   }, [board]);
   if (initial.loading && !board) return <Loading />;
   if (!board) return <ErrorBox error={initial.error} />;
-  const elapsed = ((board.running ? now : (board.generatedAt ?? now)) - board.startedAt) / 1000;
+  // The clock stops with the session: at its end, or at the last board seen of an ended one.
+  const stoppedAt = board.endedAt ?? (board.running ? null : board.generatedAt);
+  const elapsed = ((stoppedAt ?? now) - board.startedAt) / 1000;
   return (
     <div class="leaderboard" data-test="leaderboard">
       <header class="row">

@@ -471,7 +471,7 @@ export function ClassReview({ classId }: { classId: string }) {
       {grades.loading && !grades.data ? <Loading /> : null}
       {grades.data ? (
         <div class="scroll">
-          <table data-test="grades">
+          <table data-test="grades" class="cards">
             <thead>
               <tr>
                 <th>{t('studentNumber')}</th>
@@ -490,24 +490,30 @@ export function ClassReview({ classId }: { classId: string }) {
             <tbody>
               {grades.data.grades.students.map((s) => (
                 <tr key={s.studentId}>
-                  <td>{s.studentNumber}</td>
-                  <td>{s.displayName}</td>
-                  <td>{s.teamName}</td>
-                  <td>{s.attempts}</td>
-                  <td data-test="auto-score">{formatNumber(s.autoScore, 1)}</td>
-                  <td class="small" data-test="adjustments">
+                  <td class="nowrap">{s.studentNumber}</td>
+                  <td class="nowrap">{s.displayName}</td>
+                  <td class="nowrap" data-label={t('team')}>
+                    {s.teamName}
+                  </td>
+                  <td data-label={t('attempts')}>{s.attempts}</td>
+                  <td data-test="auto-score" data-label={t('autoScore')}>
+                    {formatNumber(s.autoScore, 1)}
+                  </td>
+                  <td class="small" data-test="adjustments" data-label={t('adjustments')}>
                     {s.adjustments.map((a) => (
                       <div key={a.criterionId}>{adjustmentText(a)}</div>
                     ))}
                   </td>
-                  <td data-test="adjusted-score">
+                  <td data-test="adjusted-score" data-label={t('adjustedScore')}>
                     {s.adjustments.length > 0 ? formatNumber(s.adjustedScore, 1) : '—'}
                   </td>
-                  <td>{formatNumber(s.mentorScore, 1)}</td>
-                  <td>
+                  <td data-label={t('mentorScore')}>{formatNumber(s.mentorScore, 1)}</td>
+                  <td data-label={t('finalScore')}>
                     <strong>{formatNumber(s.score, 1)}</strong>
                   </td>
-                  <td>{t(`grade_${s.status}` as `grade_${AttemptGradeStatus}`)}</td>
+                  <td class="nowrap" data-label={t('status')}>
+                    {t(`grade_${s.status}` as `grade_${AttemptGradeStatus}`)}
+                  </td>
                   <td>
                     {(() => {
                       // The graded best attempt, else the newest (running ones too: review shows their data so far).

@@ -141,7 +141,7 @@ export function AttemptReview({ attemptId }: { attemptId: string }) {
       </Card>
       <Card title={t('criteria')} test="criteria">
         <div class="scroll">
-          <table>
+          <table class="cards">
             <thead>
               <tr>
                 <th>{t('criterion')}</th>
@@ -163,9 +163,9 @@ export function AttemptReview({ attemptId }: { attemptId: string }) {
                     <span class="mark">{c.passed ? '✔' : '✘'}</span> <strong>{pick(c.title)}</strong>
                     <div class="muted small">{tOr(`ctype_${c.type}`, c.type)}</div>
                   </td>
-                  <td>{c.weight}</td>
-                  <td>{formatNumber(c.autoScore, 1)}</td>
-                  <td data-test="criterion-score">
+                  <td data-label={t('weight')}>{c.weight}</td>
+                  <td data-label={t('autoScore')}>{formatNumber(c.autoScore, 1)}</td>
+                  <td data-test="criterion-score" data-label={t('score')}>
                     <strong>{formatNumber(c.score, 1)}</strong>
                     {c.override ? (
                       <div class="small note" data-test="override-note">
@@ -173,7 +173,7 @@ export function AttemptReview({ attemptId }: { attemptId: string }) {
                       </div>
                     ) : null}
                   </td>
-                  <td>
+                  <td data-label={t('evidence')}>
                     <div>{pick(c.explanation)}</div>
                     <div class="muted small">
                       {Object.entries(c.evidence.measured)

@@ -20,7 +20,7 @@ import type { TelemetryStore, WriterStats } from '../telemetry/index.ts';
 import { PasswordChecks } from './accounts.ts';
 import { installAccessControl, publicRoutes } from './auth.ts';
 import { AutomaticGrading } from './auto-grading.ts';
-import { installErrorHandler } from './errors.ts';
+import { frameworkError, installErrorHandler } from './errors.ts';
 import { Grades } from './grades.ts';
 import { People } from './people.ts';
 import { assignmentsRoutes } from './routes/assignments.ts';
@@ -137,6 +137,8 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
     bodyLimit: 1024 * 1024,
     // Kits and dashboards poll; one log line per request would drown the ones that matter.
     logController: new LogController({ disableRequestLogging: true }),
+    // A malformed URL is refused before routing: answered by the one error handler's rules too.
+    frameworkErrors: frameworkError,
     ...options,
   }).withTypeProvider<TypeBoxTypeProvider>();
   installErrorHandler(app);

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { LabDb, ServiceScope } from '../labdb/index.ts';
-import { ApiError } from './errors.ts';
+import { ApiError, roleZh, say } from './errors.ts';
 
 export type Role = 'admin' | 'instructor' | 'mentor' | 'student';
 export const ROLES: readonly Role[] = ['admin', 'instructor', 'mentor', 'student'];
@@ -115,7 +115,7 @@ export function installAccessControl(app: FastifyInstance, db: LabDb, services: 
     const access = request.routeOptions.config?.access;
     if (access === undefined) {
       request.log.error({ route: request.routeOptions.url }, 'route declares no access: closed to everyone');
-      throw new ApiError(403, 'FORBIDDEN', 'this route is not open to anyone');
+      throw new ApiError(403, 'FORBIDDEN', say('this route is not open to anyone', '这个接口不对任何人开放'));
     }
     // Public routes (sign-in, the web app's files) ignore credentials they cannot use.
     const principal = await resolvePrincipal(request, db, services, access !== 'public');
@@ -126,14 +126,19 @@ export function installAccessControl(app: FastifyInstance, db: LabDb, services: 
       throw new ApiError(
         401,
         'AUTH_REQUIRED',
-        'sign in first: POST /api/v1/auth/login, then send the token as Bearer',
+        say('sign in first: POST /api/v1/auth/login, then send the token as Bearer', '请先登录'),
       );
     }
     if (!mayCall(principal, access)) {
       throw new ApiError(
         403,
         'ROLE_NOT_ALLOWED',
-        `${principal.kind === 'service' ? `service account ${principal.name} (scopes: ${(principal.scopes ?? []).join(', ') || 'none'})` : `the ${principal.role} role`} may not ${request.method} ${request.routeOptions.url}`,
+        say(
+          `${principal.kind === 'service' ? `service account ${principal.name} (scopes: ${(principal.scopes ?? []).join(', ') || 'none'})` : `the ${principal.role} role`} may not ${request.method} ${request.routeOptions.url}`,
+          principal.kind === 'service'
+            ? `服务账号 ${principal.name} 无权进行此操作`
+            : `您的角色（${roleZh(principal.role)}）无权进行此操作`,
+        ),
       );
     }
   });
@@ -154,7 +159,11 @@ async function resolvePrincipal(
   if (bearer) {
     const person = await userForToken(db, bearer[1] as string);
     if (!person && strict)
-      throw new ApiError(401, 'BAD_TOKEN', 'the login token is unknown or expired: sign in again');
+      throw new ApiError(
+        401,
+        'BAD_TOKEN',
+        say('the login token is unknown or expired: sign in again', '登录已失效，请重新登录'),
+      );
     return person;
   }
   const basic = /^Basic\s+(\S+)$/i.exec(header);
@@ -164,7 +173,12 @@ async function resolvePrincipal(
     const name = colon > 0 ? decoded.slice(0, colon) : '';
     const scopes = name ? await services.serviceScopes(name, decoded.slice(colon + 1)) : undefined;
     if (scopes) return { kind: 'service', name, scopes };
-    if (strict) throw new ApiError(401, 'BAD_CREDENTIALS', 'unknown service account or wrong secret');
+    if (strict)
+      throw new ApiError(
+        401,
+        'BAD_CREDENTIALS',
+        say('unknown service account or wrong secret', '服务账号不存在或密钥错误'),
+      );
   }
   return null;
 }
@@ -200,6 +214,7 @@ export function routeAccessTable(app: FastifyInstance): readonly RouteAccess[] {
 /** The signed-in person (routes whose access lists only roles). */
 export function currentUser(request: FastifyRequest): Extract<Principal, { kind: 'user' }> {
   const principal = request.principal;
-  if (principal?.kind !== 'user') throw new ApiError(403, 'FORBIDDEN', 'only people may do this');
+  if (principal?.kind !== 'user')
+    throw new ApiError(403, 'FORBIDDEN', say('only people may do this', '只有个人账号可以进行此操作'));
   return principal;
 }

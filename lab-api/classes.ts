@@ -2,7 +2,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import type { LabDb, SqlValue } from '../labdb/index.ts';
 import { recordAudit } from './audit.ts';
 import type { Principal } from './auth.ts';
-import { ApiError } from './errors.ts';
+import { ApiError, roleZh, say, zhTime } from './errors.ts';
 import { versionConflict } from './http.ts';
 import { hashPassword, passwordProblem } from './passwords.ts';
 import { escapeLike, toUser, uniqueViolation } from './people.ts';
@@ -122,7 +122,10 @@ export interface RosterImport {
   warnings: RowError[];
 }
 
-/** A roster with row problems: the route answers 400 with every row's error; nothing is imported. */
+/**
+ * A roster with row problems: 400 with every row's problem in `details.rows` (row, field, column,
+ * problem code, params, and the sentence in both languages); nothing is imported.
+ */
 export class RosterRejected extends ApiError {
   readonly errors: RowError[];
   constructor(errors: RowError[], encoding?: RosterEncoding) {
@@ -130,11 +133,22 @@ export class RosterRejected extends ApiError {
     super(
       400,
       'ROSTER_INVALID',
-      `the roster has problems on ${rows} row${rows === 1 ? '' : 's'}${encoding ? ` (read as ${encoding})` : ''}: nothing was imported; fix the file and upload it again`,
+      say(
+        `the roster has problems on ${rows} row${rows === 1 ? '' : 's'}${encoding ? ` (read as ${encoding})` : ''}: nothing was imported; fix the file and upload it again`,
+        `名单有 ${rows} 行存在问题${encoding ? `（文件按 ${ENCODING_ZH[encoding]} 读取）` : ''}，未导入任何学生；请修改文件后重新上传`,
+      ),
+      { encoding: encoding ?? null, rows: errors },
     );
     this.errors = errors;
   }
 }
+
+const ENCODING_ZH: Record<RosterEncoding, string> = {
+  'utf-8': 'UTF-8',
+  gb18030: 'GBK/GB18030',
+  'utf-16le': 'UTF-16',
+  'utf-16be': 'UTF-16',
+};
 
 interface ClassRow {
   id: string;
@@ -334,7 +348,10 @@ export class Classes {
       throw new ApiError(
         403,
         'NOT_YOUR_CLASS',
-        `class "${cls.name}" is taught by someone else: only its instructor or an admin may do this`,
+        say(
+          `class "${cls.name}" is taught by someone else: only its instructor or an admin may do this`,
+          `班级“${cls.name}”由其他教师任教：只有任课教师或管理员可以操作`,
+        ),
       );
     }
   }
@@ -352,7 +369,11 @@ export class Classes {
   async assertCanRead(actor: Person, cls: ClassInfo): Promise<void> {
     if (this.manages(actor, cls)) return;
     if (actor.role === 'student' && (await this.isEnrolled(cls.id, actor.id))) return;
-    throw new ApiError(403, 'NOT_YOUR_CLASS', `you are not teaching or enrolled in class "${cls.name}"`);
+    throw new ApiError(
+      403,
+      'NOT_YOUR_CLASS',
+      say(`you are not teaching or enrolled in class "${cls.name}"`, `您没有任教或加入班级“${cls.name}”`),
+    );
   }
 
   /** A team: its class's managers, its members, and mentors of the enterprise whose project it works on. */
@@ -370,7 +391,11 @@ export class Classes {
       );
       if (project?.organisation_id === actor.organisationId) return;
     }
-    throw new ApiError(403, 'NOT_YOUR_TEAM', `you may not see team "${team.name}"`);
+    throw new ApiError(
+      403,
+      'NOT_YOUR_TEAM',
+      say(`you may not see team "${team.name}"`, `您无权查看小组“${team.name}”`),
+    );
   }
 
   // ── classes ─────────────────────────────────────────────────────────────────────────────────
@@ -382,7 +407,7 @@ export class Classes {
 
   async classOr404(id: string, db: Db = this.#db): Promise<ClassInfo> {
     const cls = await this.classById(id, db);
-    if (!cls) throw new ApiError(404, 'CLASS_NOT_FOUND', `no class ${id}`);
+    if (!cls) throw new ApiError(404, 'CLASS_NOT_FOUND', say(`no class ${id}`, `找不到班级 ${id}`));
     return cls;
   }
 
@@ -438,12 +463,16 @@ export class Classes {
 
   async #assertInstructor(instructorId: string, db: Db): Promise<void> {
     const user = await db.get<{ role: string }>('SELECT role FROM users WHERE id = ?', [instructorId]);
-    if (!user) throw new ApiError(400, 'UNKNOWN_USER', `no user ${instructorId}`);
+    if (!user)
+      throw new ApiError(400, 'UNKNOWN_USER', say(`no user ${instructorId}`, `找不到用户 ${instructorId}`));
     if (user.role !== 'instructor') {
       throw new ApiError(
         400,
         'NOT_AN_INSTRUCTOR',
-        `user ${instructorId} is a ${user.role}, not an instructor`,
+        say(
+          `user ${instructorId} is a ${user.role}, not an instructor`,
+          `用户 ${instructorId} 是${roleZh(user.role)}，不是教师`,
+        ),
       );
     }
   }
@@ -455,7 +484,11 @@ export class Classes {
     let instructorId = input.instructorId ?? null;
     if (actor.role === 'instructor') {
       if (instructorId !== null && instructorId !== actor.id) {
-        throw new ApiError(403, 'FORBIDDEN', 'an instructor creates classes they teach themselves');
+        throw new ApiError(
+          403,
+          'FORBIDDEN',
+          say('an instructor creates classes they teach themselves', '教师只能创建由自己任教的班级'),
+        );
       }
       instructorId = actor.id;
     }
@@ -469,7 +502,10 @@ export class Classes {
           [id, input.name, input.term ?? '', instructorId, now, now],
         );
       } catch (error) {
-        throw uniqueViolation(error, `a class named "${input.name}" already exists`);
+        throw uniqueViolation(
+          error,
+          say(`a class named "${input.name}" already exists`, `已有名为“${input.name}”的班级`),
+        );
       }
       const created = (await this.classById(id, tx)) as ClassInfo;
       await recordAudit(tx, actor, { entity: 'class', entityId: id, action: 'create', after: created });
@@ -492,11 +528,15 @@ export class Classes {
       this.assertManages(actor, before);
       if (changes.instructorId !== undefined && changes.instructorId !== before.instructorId) {
         if (actor.role !== 'admin') {
-          throw new ApiError(403, 'FORBIDDEN', 'only an admin hands a class to another instructor');
+          throw new ApiError(
+            403,
+            'FORBIDDEN',
+            say('only an admin hands a class to another instructor', '只有管理员可以把班级转给其他教师'),
+          );
         }
         if (changes.instructorId) await this.#assertInstructor(changes.instructorId, tx);
       }
-      if (before.version !== expectedVersion) throw versionConflict('the class', before.version);
+      if (before.version !== expectedVersion) throw versionConflict('class', before.version);
       try {
         await tx.run(
           'UPDATE classes SET name = ?, term = ?, instructor_id = ?, updated_at = ?, version = version + 1 WHERE id = ?',
@@ -509,7 +549,10 @@ export class Classes {
           ],
         );
       } catch (error) {
-        throw uniqueViolation(error, `a class named "${changes.name}" already exists`);
+        throw uniqueViolation(
+          error,
+          say(`a class named "${changes.name}" already exists`, `已有名为“${changes.name}”的班级`),
+        );
       }
       const after = (await this.classById(id, tx)) as ClassInfo;
       await recordAudit(tx, actor, { entity: 'class', entityId: id, action: 'update', before, after });
@@ -584,9 +627,16 @@ export class Classes {
     }
     for (const id of ids) {
       const user = found.get(id);
-      if (!user) throw new ApiError(400, 'UNKNOWN_USER', `no user ${id}`);
+      if (!user) throw new ApiError(400, 'UNKNOWN_USER', say(`no user ${id}`, `找不到用户 ${id}`));
       if (user.role !== 'student') {
-        throw new ApiError(400, 'NOT_A_STUDENT', `user ${id} is a ${user.role}: only students are enrolled`);
+        throw new ApiError(
+          400,
+          'NOT_A_STUDENT',
+          say(
+            `user ${id} is a ${user.role}: only students are enrolled`,
+            `用户 ${id} 是${roleZh(user.role)}：只有学生可以加入班级`,
+          ),
+        );
       }
     }
     return found;
@@ -631,7 +681,11 @@ export class Classes {
     await this.#db.transaction(async (tx) => {
       this.assertManages(actor, await this.classOr404(classId, tx));
       if (!(await this.isEnrolled(classId, studentId, tx))) {
-        throw new ApiError(404, 'NOT_ENROLLED', `student ${studentId} is not enrolled in this class`);
+        throw new ApiError(
+          404,
+          'NOT_ENROLLED',
+          say(`student ${studentId} is not enrolled in this class`, `学生 ${studentId} 不在本班`),
+        );
       }
       const team = await this.teamIdOf(classId, studentId, tx);
       if (team) await tx.run('DELETE FROM team_members WHERE team_id = ? AND user_id = ?', [team, studentId]);
@@ -719,16 +773,28 @@ export class Classes {
         if (user.role !== 'student') {
           errors.push({
             row: row.row,
+            field: 'studentNumber',
             column: '学号',
-            message: `学号 ${row.studentNumber} belongs to a ${user.role} account, not a student`,
+            problem: 'NOT_A_STUDENT',
+            params: { studentNumber: row.studentNumber, role: user.role },
+            message: say(
+              `学号 ${row.studentNumber} belongs to a ${user.role} account, not a student`,
+              `学号 ${row.studentNumber} 已被${roleZh(user.role)}账号使用，不是学生账号`,
+            ),
           });
         } else {
           existing.push({ row, user });
           if (user.display_name !== row.name) {
             warnings.push({
               row: row.row,
+              field: 'name',
               column: '姓名',
-              message: `学号 ${row.studentNumber} is already ${user.display_name}; the name "${row.name}" in the file was not applied`,
+              problem: 'NAME_DIFFERS',
+              params: { studentNumber: row.studentNumber, registeredName: user.display_name, name: row.name },
+              message: say(
+                `学号 ${row.studentNumber} is already ${user.display_name}; the name "${row.name}" in the file was not applied`,
+                `学号 ${row.studentNumber} 已登记为“${user.display_name}”，文件中的姓名“${row.name}”未采用`,
+              ),
             });
           }
         }
@@ -738,8 +804,14 @@ export class Classes {
       if (owner) {
         errors.push({
           row: row.row,
+          field: 'studentNumber',
           column: '学号',
-          message: `the username ${row.studentNumber} is taken by another account (${owner.display_name})`,
+          problem: 'USERNAME_TAKEN',
+          params: { studentNumber: row.studentNumber, owner: owner.display_name },
+          message: say(
+            `the username ${row.studentNumber} is taken by another account (${owner.display_name})`,
+            `用户名 ${row.studentNumber} 已被其他账号（${owner.display_name}）占用`,
+          ),
         });
         continue;
       }
@@ -763,7 +835,10 @@ export class Classes {
         } catch (error) {
           throw uniqueViolation(
             error,
-            `学号 ${row.studentNumber} (row ${row.row}) was registered by someone else meanwhile: upload the roster again`,
+            say(
+              `学号 ${row.studentNumber} (row ${row.row}) was registered by someone else meanwhile: upload the roster again`,
+              `学号 ${row.studentNumber}（第 ${row.row} 行）刚被他人注册：请重新上传名单`,
+            ),
           );
         }
         const user = toUser(
@@ -864,7 +939,7 @@ export class Classes {
 
   async teamOr404(id: string, db: Db = this.#db): Promise<Team> {
     const team = await this.teamById(id, db);
-    if (!team) throw new ApiError(404, 'TEAM_NOT_FOUND', `no team ${id}`);
+    if (!team) throw new ApiError(404, 'TEAM_NOT_FOUND', say(`no team ${id}`, `找不到小组 ${id}`));
     return team;
   }
 
@@ -903,12 +978,16 @@ export class Classes {
 
   async #assertProject(projectId: string, db: Db): Promise<void> {
     const project = await db.get<{ status: string }>('SELECT status FROM projects WHERE id = ?', [projectId]);
-    if (!project) throw new ApiError(400, 'UNKNOWN_PROJECT', `no project ${projectId}`);
+    if (!project)
+      throw new ApiError(400, 'UNKNOWN_PROJECT', say(`no project ${projectId}`, `找不到项目 ${projectId}`));
     if (project.status === 'archived') {
       throw new ApiError(
         409,
         'PROJECT_ARCHIVED',
-        `project ${projectId} is archived: teams cannot take it up`,
+        say(
+          `project ${projectId} is archived: teams cannot take it up`,
+          `项目 ${projectId} 已归档，小组不能再选择它`,
+        ),
       );
     }
   }
@@ -918,7 +997,10 @@ export class Classes {
       throw new ApiError(
         409,
         'NOT_ENROLLED',
-        `student ${studentId} is not enrolled in this class: enrol them before adding them to a team`,
+        say(
+          `student ${studentId} is not enrolled in this class: enrol them before adding them to a team`,
+          `学生 ${studentId} 不在本班：请先将其加入班级，再加入小组`,
+        ),
       );
     }
     const current = await this.teamIdOf(classId, studentId, db);
@@ -927,7 +1009,10 @@ export class Classes {
       throw new ApiError(
         409,
         'ALREADY_IN_TEAM',
-        `student ${studentId} is already in team "${name}" of this class: remove them there first`,
+        say(
+          `student ${studentId} is already in team "${name}" of this class: remove them there first`,
+          `学生 ${studentId} 已在本班小组“${name}”中：请先从该小组移出`,
+        ),
       );
     }
   }
@@ -947,7 +1032,10 @@ export class Classes {
           [id, classId, input.name, input.projectId ?? null, Date.now()],
         );
       } catch (error) {
-        throw uniqueViolation(error, `class already has a team named "${input.name}"`);
+        throw uniqueViolation(
+          error,
+          say(`class already has a team named "${input.name}"`, `本班已有名为“${input.name}”的小组`),
+        );
       }
       for (const studentId of unique(input.memberIds)) {
         await this.#assertCanJoin(classId, studentId, tx);
@@ -968,7 +1056,7 @@ export class Classes {
     return this.#db.transaction(async (tx) => {
       const before = await this.teamOr404(id, tx);
       this.assertManages(actor, await this.classOr404(before.classId, tx));
-      if (before.version !== expectedVersion) throw versionConflict('the team', before.version);
+      if (before.version !== expectedVersion) throw versionConflict('team', before.version);
       if (changes.projectId && changes.projectId !== before.projectId) {
         await this.#assertProject(changes.projectId, tx);
       }
@@ -979,7 +1067,10 @@ export class Classes {
           id,
         ]);
       } catch (error) {
-        throw uniqueViolation(error, `class already has a team named "${changes.name}"`);
+        throw uniqueViolation(
+          error,
+          say(`class already has a team named "${changes.name}"`, `本班已有名为“${changes.name}”的小组`),
+        );
       }
       const after = (await this.teamById(id, tx)) as Team;
       await recordAudit(tx, actor, { entity: 'team', entityId: id, action: 'update', before, after });
@@ -1013,7 +1104,14 @@ export class Classes {
         studentId,
       ]);
       if (changes === 0) {
-        throw new ApiError(404, 'NOT_A_MEMBER', `student ${studentId} is not in team "${team.name}"`);
+        throw new ApiError(
+          404,
+          'NOT_A_MEMBER',
+          say(
+            `student ${studentId} is not in team "${team.name}"`,
+            `学生 ${studentId} 不在小组“${team.name}”中`,
+          ),
+        );
       }
       await recordAudit(tx, actor, {
         entity: 'team',
@@ -1081,7 +1179,7 @@ export class Classes {
     return this.#db.transaction(async (tx) => {
       if (action !== 'create') {
         if (!(await tx.get('SELECT id FROM kits WHERE id = ?', [kitId]))) {
-          throw new ApiError(404, 'KIT_NOT_FOUND', `no kit "${kitId}"`);
+          throw new ApiError(404, 'KIT_NOT_FOUND', say(`no kit "${kitId}"`, `找不到套件“${kitId}”`));
         }
         const binding = await this.binding(kitId, tx);
         if (
@@ -1092,7 +1190,10 @@ export class Classes {
           throw new ApiError(
             403,
             'KIT_BOUND_ELSEWHERE',
-            `kit "${kitId}" is bound in another instructor's class: ask them or an admin`,
+            say(
+              `kit "${kitId}" is bound in another instructor's class: ask them or an admin`,
+              `套件“${kitId}”已绑定在其他教师的班级：请联系该教师或管理员`,
+            ),
           );
         }
       }
@@ -1134,17 +1235,26 @@ export class Classes {
       const team = await db.get<{ class_id: string }>('SELECT class_id FROM teams WHERE id = ?', [
         target.teamId,
       ]);
-      if (!team) throw new ApiError(400, 'UNKNOWN_TEAM', `no team ${target.teamId}`);
+      if (!team)
+        throw new ApiError(
+          400,
+          'UNKNOWN_TEAM',
+          say(`no team ${target.teamId}`, `找不到小组 ${target.teamId}`),
+        );
       return team.class_id;
     }
     const { studentId } = target;
     const user = await db.get<{ role: string }>('SELECT role FROM users WHERE id = ?', [studentId]);
-    if (!user) throw new ApiError(400, 'UNKNOWN_USER', `no user ${studentId}`);
+    if (!user)
+      throw new ApiError(400, 'UNKNOWN_USER', say(`no user ${studentId}`, `找不到用户 ${studentId}`));
     if (user.role !== 'student') {
       throw new ApiError(
         400,
         'NOT_A_STUDENT',
-        `user ${studentId} is a ${user.role}: kits are bound to students`,
+        say(
+          `user ${studentId} is a ${user.role}: kits are bound to students`,
+          `用户 ${studentId} 是${roleZh(user.role)}：套件只能绑定给学生`,
+        ),
       );
     }
     const classes = await db.all<{ id: string; name: string }>(
@@ -1157,7 +1267,10 @@ export class Classes {
         throw new ApiError(
           400,
           'NOT_ENROLLED',
-          `student ${studentId} is not enrolled in class ${target.classId}${actor.role === 'instructor' ? ' (of yours)' : ''}`,
+          say(
+            `student ${studentId} is not enrolled in class ${target.classId}${actor.role === 'instructor' ? ' (of yours)' : ''}`,
+            `学生 ${studentId} 不在${actor.role === 'instructor' ? '您任教的' : ''}班级 ${target.classId} 中`,
+          ),
         );
       }
       return target.classId;
@@ -1167,14 +1280,20 @@ export class Classes {
       throw new ApiError(
         400,
         'CLASS_REQUIRED',
-        `student ${studentId} is in several classes (${classes.map((cls) => cls.name).join(', ')}): say which with classId`,
+        say(
+          `student ${studentId} is in several classes (${classes.map((cls) => cls.name).join(', ')}): say which with classId`,
+          `学生 ${studentId} 在多个班级中（${classes.map((cls) => cls.name).join('、')}）：请用 classId 指定班级`,
+        ),
       );
     }
     if (actor.role === 'instructor') {
       throw new ApiError(
         403,
         'NOT_YOUR_CLASS',
-        `student ${studentId} is not enrolled in any class you teach`,
+        say(
+          `student ${studentId} is not enrolled in any class you teach`,
+          `学生 ${studentId} 不在您任教的任何班级中`,
+        ),
       );
     }
     return null;
@@ -1192,21 +1311,28 @@ export class Classes {
   ): Promise<KitBinding | null> {
     return this.#db.transaction(async (tx) => {
       if (!(await tx.get('SELECT id FROM kits WHERE id = ?', [kitId]))) {
-        throw new ApiError(404, 'KIT_NOT_FOUND', `no kit "${kitId}"`);
+        throw new ApiError(404, 'KIT_NOT_FOUND', say(`no kit "${kitId}"`, `找不到套件“${kitId}”`));
       }
       const before = await this.binding(kitId, tx);
       if (actor.role === 'instructor' && before && !(await this.#instructs(actor.id, before.classId, tx))) {
         throw new ApiError(
           403,
           'KIT_BOUND_ELSEWHERE',
-          `kit "${kitId}" is bound in another instructor's class: ask them or an admin to release it`,
+          say(
+            `kit "${kitId}" is bound in another instructor's class: ask them or an admin to release it`,
+            `套件“${kitId}”已绑定在其他教师的班级：请联系该教师或管理员解除绑定`,
+          ),
         );
       }
       const studentId = target && 'studentId' in target ? target.studentId : null;
       const teamId = target && 'teamId' in target ? target.teamId : null;
       const classId = target ? await this.#bindingClass(actor, target, tx) : null;
       if (actor.role === 'instructor' && target && !(await this.#instructs(actor.id, classId, tx))) {
-        throw new ApiError(403, 'NOT_YOUR_CLASS', `team ${teamId} is not in a class you teach`);
+        throw new ApiError(
+          403,
+          'NOT_YOUR_CLASS',
+          say(`team ${teamId} is not in a class you teach`, `小组 ${teamId} 不在您任教的班级中`),
+        );
       }
       if (
         before &&
@@ -1225,7 +1351,10 @@ export class Classes {
         throw new ApiError(
           409,
           'KIT_IN_USE',
-          `kit "${kitId}" is in use by a running attempt (${running.id}): end it before rebinding the kit`,
+          say(
+            `kit "${kitId}" is in use by a running attempt (${running.id}): end it before rebinding the kit`,
+            `套件“${kitId}”正被一次进行中的作答使用（${running.id}）：请先结束该作答再改绑`,
+          ),
         );
       }
       await tx.run('DELETE FROM kit_bindings WHERE kit_id = ?', [kitId]);
@@ -1302,7 +1431,8 @@ export class Assignments {
 
   async assignmentOr404(id: string, db: Db = this.#db): Promise<Assignment> {
     const assignment = await this.assignmentById(id, db);
-    if (!assignment) throw new ApiError(404, 'ASSIGNMENT_NOT_FOUND', `no assignment ${id}`);
+    if (!assignment)
+      throw new ApiError(404, 'ASSIGNMENT_NOT_FOUND', say(`no assignment ${id}`, `找不到任务 ${id}`));
     return assignment;
   }
 
@@ -1383,18 +1513,29 @@ export class Assignments {
       throw new ApiError(
         400,
         'NO_TARGETS',
-        'an assignment is for at least one team or student (teamIds, studentIds)',
+        say(
+          'an assignment is for at least one team or student (teamIds, studentIds)',
+          '任务至少要布置给一个小组或一名学生（teamIds、studentIds）',
+        ),
       );
     }
     for (const teamId of teamIds) {
       const team = await db.get<{ class_id: string }>('SELECT class_id FROM teams WHERE id = ?', [teamId]);
       if (team?.class_id !== classId) {
-        throw new ApiError(400, 'UNKNOWN_TEAM', `team ${teamId} is not a team of this class`);
+        throw new ApiError(
+          400,
+          'UNKNOWN_TEAM',
+          say(`team ${teamId} is not a team of this class`, `小组 ${teamId} 不是本班的小组`),
+        );
       }
     }
     for (const studentId of studentIds) {
       if (!(await this.#classes.isEnrolled(classId, studentId, db))) {
-        throw new ApiError(400, 'NOT_ENROLLED', `student ${studentId} is not enrolled in this class`);
+        throw new ApiError(
+          400,
+          'NOT_ENROLLED',
+          say(`student ${studentId} is not enrolled in this class`, `学生 ${studentId} 不在本班`),
+        );
       }
     }
   }
@@ -1427,7 +1568,11 @@ export class Assignments {
     },
   ): Promise<Assignment> {
     if (!(input.opensAt < input.dueAt)) {
-      throw new ApiError(400, 'INVALID_WINDOW', 'opensAt must be before dueAt');
+      throw new ApiError(
+        400,
+        'INVALID_WINDOW',
+        say('opensAt must be before dueAt', '开始时间（opensAt）必须早于截止时间（dueAt）'),
+      );
     }
     const teamIds = unique(input.teamIds);
     const studentIds = unique(input.studentIds);
@@ -1442,12 +1587,20 @@ export class Assignments {
       if (actor.role === 'mentor')
         await this.#assertMentorMayAssign(actor, task, classId, teamIds, studentIds, tx);
       else this.#classes.assertManages(actor, cls);
-      if (!task) throw new ApiError(400, 'UNKNOWN_TASK', `no lab task ${input.taskId}`);
+      if (!task)
+        throw new ApiError(
+          400,
+          'UNKNOWN_TASK',
+          say(`no lab task ${input.taskId}`, `找不到实训任务 ${input.taskId}`),
+        );
       if (task.status === 'archived') {
         throw new ApiError(
           409,
           'TASK_ARCHIVED',
-          `lab task ${input.taskId} is archived: it can no longer be assigned`,
+          say(
+            `lab task ${input.taskId} is archived: it can no longer be assigned`,
+            `实训任务 ${input.taskId} 已归档，不能再布置`,
+          ),
         );
       }
       await this.#checkTargets(classId, teamIds, studentIds, tx);
@@ -1479,13 +1632,20 @@ export class Assignments {
   ): Promise<void> {
     if (!task) return; // UNKNOWN_TASK follows
     if (!actor.organisationId || task.organisation_id !== actor.organisationId) {
-      throw new ApiError(403, 'NOT_YOUR_TASK', "mentors assign only their own enterprise's lab tasks");
+      throw new ApiError(
+        403,
+        'NOT_YOUR_TASK',
+        say("mentors assign only their own enterprise's lab tasks", '企业导师只能布置本企业的实训任务'),
+      );
     }
     if (studentIds.length > 0 || teamIds.length === 0) {
       throw new ApiError(
         403,
         'MENTOR_ASSIGNS_TEAMS',
-        'a mentor assigns a task to teams working on the enterprise’s projects (teamIds), not to single students',
+        say(
+          'a mentor assigns a task to teams working on the enterprise’s projects (teamIds), not to single students',
+          '企业导师只能把任务布置给参与本企业项目的小组（teamIds），不能布置给单个学生',
+        ),
       );
     }
     for (const teamId of teamIds) {
@@ -1498,7 +1658,10 @@ export class Assignments {
         throw new ApiError(
           403,
           'NOT_YOUR_TEAM',
-          `team "${team.name}" does not work on a project of your enterprise: its instructor assigns its tasks`,
+          say(
+            `team "${team.name}" does not work on a project of your enterprise: its instructor assigns its tasks`,
+            `小组“${team.name}”没有参与贵企业的项目：该小组的任务由任课教师布置`,
+          ),
         );
       }
     }
@@ -1518,10 +1681,15 @@ export class Assignments {
     return this.#db.transaction(async (tx) => {
       const before = await this.assignmentOr404(id, tx);
       this.#classes.assertManages(actor, await this.#classes.classOr404(before.classId, tx));
-      if (before.version !== expectedVersion) throw versionConflict('the assignment', before.version);
+      if (before.version !== expectedVersion) throw versionConflict('assignment', before.version);
       const opensAt = changes.opensAt ?? before.opensAt;
       const dueAt = changes.dueAt ?? before.dueAt;
-      if (!(opensAt < dueAt)) throw new ApiError(400, 'INVALID_WINDOW', 'opensAt must be before dueAt');
+      if (!(opensAt < dueAt))
+        throw new ApiError(
+          400,
+          'INVALID_WINDOW',
+          say('opensAt must be before dueAt', '开始时间（opensAt）必须早于截止时间（dueAt）'),
+        );
       if (changes.teamIds !== undefined || changes.studentIds !== undefined) {
         const teamIds = changes.teamIds === undefined ? before.targets.teamIds : unique(changes.teamIds);
         const studentIds =
@@ -1548,7 +1716,8 @@ export class Assignments {
 
   async sessionOr404(id: string, db: Db = this.#db): Promise<LabSession> {
     const session = await this.sessionById(id, db);
-    if (!session) throw new ApiError(404, 'SESSION_NOT_FOUND', `no lab session ${id}`);
+    if (!session)
+      throw new ApiError(404, 'SESSION_NOT_FOUND', say(`no lab session ${id}`, `找不到实训课 ${id}`));
     return session;
   }
 
@@ -1585,7 +1754,14 @@ export class Assignments {
       if (input.assignmentId) {
         const assignment = await this.assignmentOr404(input.assignmentId, tx);
         if (assignment.classId !== classId) {
-          throw new ApiError(400, 'WRONG_CLASS', `assignment ${input.assignmentId} belongs to another class`);
+          throw new ApiError(
+            400,
+            'WRONG_CLASS',
+            say(
+              `assignment ${input.assignmentId} belongs to another class`,
+              `任务 ${input.assignmentId} 属于其他班级`,
+            ),
+          );
         }
       }
       const running = await this.runningSession(classId, tx);
@@ -1593,7 +1769,10 @@ export class Assignments {
         throw new ApiError(
           409,
           'SESSION_ALREADY_RUNNING',
-          `a lab session (${running.id}) is already running for this class: end it first`,
+          say(
+            `a lab session (${running.id}) is already running for this class: end it first`,
+            `本班已有一节实训课正在进行（${running.id}）：请先结束它`,
+          ),
         );
       }
       await tx.run(
@@ -1612,7 +1791,11 @@ export class Assignments {
       const before = await this.sessionOr404(id, tx);
       this.#classes.assertManages(actor, await this.#classes.classOr404(before.classId, tx));
       if (before.endedAt !== null) {
-        throw new ApiError(409, 'SESSION_ALREADY_ENDED', `lab session ${id} already ended`);
+        throw new ApiError(
+          409,
+          'SESSION_ALREADY_ENDED',
+          say(`lab session ${id} already ended`, `实训课 ${id} 已经结束`),
+        );
       }
       const now = Date.now();
       const open = await tx.all<{ id: string }>(
@@ -1643,7 +1826,7 @@ export class Assignments {
 
   async attemptOr404(id: string, db: Db = this.#db): Promise<Attempt> {
     const attempt = await this.attemptById(id, db);
-    if (!attempt) throw new ApiError(404, 'ATTEMPT_NOT_FOUND', `no attempt ${id}`);
+    if (!attempt) throw new ApiError(404, 'ATTEMPT_NOT_FOUND', say(`no attempt ${id}`, `找不到作答 ${id}`));
     return attempt;
   }
 
@@ -1690,13 +1873,21 @@ export class Assignments {
       let studentId: string;
       if (actor.role === 'student') {
         if (input.studentId && input.studentId !== actor.id) {
-          throw new ApiError(403, 'FORBIDDEN', 'a student starts their own attempts only');
+          throw new ApiError(
+            403,
+            'FORBIDDEN',
+            say('a student starts their own attempts only', '学生只能为自己开始作答'),
+          );
         }
         studentId = actor.id;
       } else {
         this.#classes.assertManages(actor, await this.#classes.classOr404(assignment.classId, tx));
         if (!input.studentId) {
-          throw new ApiError(400, 'STUDENT_REQUIRED', 'say whose attempt this is: studentId');
+          throw new ApiError(
+            400,
+            'STUDENT_REQUIRED',
+            say('say whose attempt this is: studentId', '请用 studentId 指明是哪位学生的作答'),
+          );
         }
         studentId = input.studentId;
       }
@@ -1704,7 +1895,10 @@ export class Assignments {
         throw new ApiError(
           actor.role === 'student' ? 403 : 409,
           'NOT_ASSIGNED',
-          `this assignment is not for student ${studentId} (neither them nor their team is a target)`,
+          say(
+            `this assignment is not for student ${studentId} (neither them nor their team is a target)`,
+            `这个任务没有布置给学生 ${studentId}（本人及其小组都不在布置对象中）`,
+          ),
         );
       }
       const now = Date.now();
@@ -1712,14 +1906,20 @@ export class Assignments {
         throw new ApiError(
           409,
           'ASSIGNMENT_NOT_OPEN',
-          `the assignment opens at ${new Date(assignment.opensAt).toISOString()}`,
+          say(
+            `the assignment opens at ${new Date(assignment.opensAt).toISOString()}`,
+            `任务尚未开始，开始时间为 ${zhTime(assignment.opensAt)}`,
+          ),
         );
       }
       if (now >= assignment.dueAt) {
         throw new ApiError(
           409,
           'ASSIGNMENT_NOT_OPEN',
-          `the assignment closed at ${new Date(assignment.dueAt).toISOString()} (its due date)`,
+          say(
+            `the assignment closed at ${new Date(assignment.dueAt).toISOString()} (its due date)`,
+            `任务已于 ${zhTime(assignment.dueAt)} 截止`,
+          ),
         );
       }
       const session = await this.runningSession(assignment.classId, tx);
@@ -1727,14 +1927,20 @@ export class Assignments {
         throw new ApiError(
           409,
           'NO_SESSION_RUNNING',
-          `no lab session is running for class "${assignment.className}": the instructor starts one first`,
+          say(
+            `no lab session is running for class "${assignment.className}": the instructor starts one first`,
+            `班级“${assignment.className}”还没有开始实训课：请等老师开始实训课后再作答`,
+          ),
         );
       }
       if (session.assignmentId && session.assignmentId !== assignment.id) {
         throw new ApiError(
           409,
           'SESSION_FOR_ANOTHER_ASSIGNMENT',
-          `the running lab session is for assignment ${session.assignmentId}, not this one`,
+          say(
+            `the running lab session is for assignment ${session.assignmentId}, not this one`,
+            `正在进行的实训课属于任务 ${session.assignmentId}，不是这个任务`,
+          ),
         );
       }
       const teamId = (await this.#classes.teamIdOf(assignment.classId, studentId, tx)) ?? null;
@@ -1747,7 +1953,10 @@ export class Assignments {
         throw new ApiError(
           409,
           'NO_KIT_BOUND',
-          `student ${studentId} has no kit bound (directly or through their team): bind one first`,
+          say(
+            `student ${studentId} has no kit bound (directly or through their team): bind one first`,
+            `学生 ${studentId} 没有绑定套件（本人或其小组都没有）：请先绑定套件`,
+          ),
         );
       }
       let kitId: string;
@@ -1756,7 +1965,10 @@ export class Assignments {
           throw new ApiError(
             409,
             'KIT_NOT_BOUND',
-            `kit "${input.kitId}" is not bound to student ${studentId} or their team`,
+            say(
+              `kit "${input.kitId}" is not bound to student ${studentId} or their team`,
+              `套件“${input.kitId}”没有绑定给学生 ${studentId} 或其小组`,
+            ),
           );
         }
         kitId = input.kitId;
@@ -1764,7 +1976,10 @@ export class Assignments {
         throw new ApiError(
           400,
           'KIT_CHOICE_REQUIRED',
-          `student ${studentId} has several kits (${[...kits.keys()].join(', ')}): say which in kitId`,
+          say(
+            `student ${studentId} has several kits (${[...kits.keys()].join(', ')}): say which in kitId`,
+            `学生 ${studentId} 绑定了多台套件（${[...kits.keys()].join('、')}）：请用 kitId 指定一台`,
+          ),
         );
       } else {
         kitId = [...kits.keys()][0] as string;
@@ -1776,7 +1991,10 @@ export class Assignments {
         throw new ApiError(
           409,
           'KIT_REVOKED',
-          `kit "${kitId}" has its credentials revoked: it cannot send data`,
+          say(
+            `kit "${kitId}" has its credentials revoked: it cannot send data`,
+            `套件“${kitId}”的密钥已被吊销，无法发送数据`,
+          ),
         );
       }
       const running = await tx.get<{ id: string }>(
@@ -1787,7 +2005,10 @@ export class Assignments {
         throw new ApiError(
           409,
           'ATTEMPT_IN_PROGRESS',
-          `student ${studentId} already has an attempt running (${running.id}): end it first`,
+          say(
+            `student ${studentId} already has an attempt running (${running.id}): end it first`,
+            `学生 ${studentId} 已有一次作答正在进行（${running.id}）：请先结束它`,
+          ),
         );
       }
       await tx.run(
@@ -1806,13 +2027,21 @@ export class Assignments {
       const before = await this.attemptOr404(id, tx);
       if (actor.role === 'student') {
         if (before.studentId !== actor.id)
-          throw new ApiError(403, 'NOT_YOUR_ATTEMPT', `attempt ${id} is not yours`);
+          throw new ApiError(
+            403,
+            'NOT_YOUR_ATTEMPT',
+            say(`attempt ${id} is not yours`, `作答 ${id} 不是您的`),
+          );
       } else {
         const assignment = await this.assignmentOr404(before.assignmentId, tx);
         this.#classes.assertManages(actor, await this.#classes.classOr404(assignment.classId, tx));
       }
       if (before.endedAt !== null) {
-        throw new ApiError(409, 'ATTEMPT_ALREADY_ENDED', `attempt ${id} already ended`);
+        throw new ApiError(
+          409,
+          'ATTEMPT_ALREADY_ENDED',
+          say(`attempt ${id} already ended`, `作答 ${id} 已经结束`),
+        );
       }
       await tx.run('UPDATE attempts SET ended_at = ? WHERE id = ?', [Date.now(), id]);
       const after = (await this.attemptById(id, tx)) as Attempt;

@@ -48,7 +48,7 @@ import {
   type ClassInfo,
   toAttempt,
 } from './classes.ts';
-import { ApiError } from './errors.ts';
+import { ApiError, say } from './errors.ts';
 import { versionConflict } from './http.ts';
 import type { Criterion, Rubric } from './rubric.ts';
 
@@ -263,7 +263,6 @@ export interface RegradeReport {
 
 export const MAX_REASON = 2000;
 const round2 = (value: number) => Math.round(value * 100) / 100;
-const say = (en: string, zh: string): Localized => ({ 'zh-CN': zh, en });
 const fmt = (value: number) => String(round2(value));
 
 function jsonList(text: string): string[] {
@@ -594,7 +593,8 @@ interface AttemptData {
   final: FinalGrade;
 }
 
-const notFound = (id: string) => new ApiError(404, 'ATTEMPT_NOT_FOUND', `no attempt ${id}`);
+const notFound = (id: string) =>
+  new ApiError(404, 'ATTEMPT_NOT_FOUND', say(`no attempt ${id}`, `找不到作答 ${id}`));
 
 /** Grading, review, overrides, mentor scores, assignment grades and statistics. */
 export class Grades {
@@ -625,7 +625,12 @@ export class Grades {
     const assignment = await this.assignments.assignmentOr404(attempt.assignmentId, db);
     const cls = await this.classes.classOr404(assignment.classId, db);
     const task = await this.#task(assignment.taskId, db);
-    if (!task) throw new ApiError(404, 'TASK_NOT_FOUND', `no lab task ${assignment.taskId}`);
+    if (!task)
+      throw new ApiError(
+        404,
+        'TASK_NOT_FOUND',
+        say(`no lab task ${assignment.taskId}`, `找不到实训任务 ${assignment.taskId}`),
+      );
     return { attempt, assignment, cls, task };
   }
 
@@ -749,7 +754,10 @@ export class Grades {
       throw new ApiError(
         409,
         'RUBRIC_EMPTY',
-        `lab task "${task.title}" has no rubric criteria yet: there is nothing to grade from telemetry`,
+        say(
+          `lab task "${task.title}" has no rubric criteria yet: there is nothing to grade from telemetry`,
+          `实训任务“${task.title}”还没有评分项，无法根据数据评分`,
+        ),
       );
     }
     const window: TimeWindow = { from: attempt.startedAt, to: attempt.endedAt ?? Date.now() };
@@ -918,12 +926,16 @@ export class Grades {
     options: { force?: boolean } = {},
   ): Promise<RegradeReport> {
     const task = await this.#task(taskId);
-    if (!task) throw new ApiError(404, 'TASK_NOT_FOUND', `no lab task ${taskId}`);
+    if (!task)
+      throw new ApiError(404, 'TASK_NOT_FOUND', say(`no lab task ${taskId}`, `找不到实训任务 ${taskId}`));
     if (task.rubric.criteria.length === 0) {
       throw new ApiError(
         409,
         'RUBRIC_EMPTY',
-        `lab task "${task.title}" has no rubric criteria to grade with`,
+        say(
+          `lab task "${task.title}" has no rubric criteria to grade with`,
+          `实训任务“${task.title}”没有可用于评分的评分项`,
+        ),
       );
     }
     const params: SqlValue[] = [taskId];
@@ -1033,7 +1045,10 @@ export class Grades {
    * The kit and time window of an attempt, for a caller who may read its grade: its telemetry is
    * theirs to see within that window (a mentor of the task's enterprise scores from it).
    */
-  async attemptWindow(actor: Principal, attemptId: string): Promise<{ kitId: string; from: number; to: number }> {
+  async attemptWindow(
+    actor: Principal,
+    attemptId: string,
+  ): Promise<{ kitId: string; from: number; to: number }> {
     const info = await this.#info(attemptId);
     this.#assertCanRead(actor, info);
     const { attempt } = info;
@@ -1069,18 +1084,29 @@ export class Grades {
       throw new ApiError(
         400,
         'REASON_REQUIRED',
-        'an override needs a reason: say why the automatic score is wrong (the student and the audit log see it)',
+        say(
+          'an override needs a reason: say why the automatic score is wrong (the student and the audit log see it)',
+          '调整评分必须填写理由：说明自动评分为什么不对（学生和审计日志都能看到）',
+        ),
       );
     }
     if (reason.length > MAX_REASON) {
       throw new ApiError(
         400,
         'REASON_TOO_LONG',
-        `the reason has ${reason.length} characters: at most ${MAX_REASON}`,
+        say(
+          `the reason has ${reason.length} characters: at most ${MAX_REASON}`,
+          `理由有 ${reason.length} 个字，最多 ${MAX_REASON} 个`,
+        ),
       );
     }
     const criterionId = input.criterionId ?? '';
-    if (!criterionId) throw new ApiError(400, 'CRITERION_REQUIRED', 'say which criterion: criterionId');
+    if (!criterionId)
+      throw new ApiError(
+        400,
+        'CRITERION_REQUIRED',
+        say('say which criterion: criterionId', '请用 criterionId 指明要调整的评分项'),
+      );
     return this.#db.transaction(async (tx) => {
       const info = await this.#info(attemptId, tx);
       this.classes.assertManages(actor, info.cls);
@@ -1089,7 +1115,10 @@ export class Grades {
         throw new ApiError(
           409,
           'NOT_GRADED',
-          'the attempt has not been graded yet: grade it first (POST /attempts/:id/grade)',
+          say(
+            'the attempt has not been graded yet: grade it first (POST /attempts/:id/grade)',
+            '该作答尚未评分：请先评分',
+          ),
         );
       }
       const criterion = before.criteria.find((c) => c.id === criterionId);
@@ -1097,14 +1126,20 @@ export class Grades {
         throw new ApiError(
           400,
           'UNKNOWN_CRITERION',
-          `the graded rubric has no criterion "${criterionId.slice(0, 64)}" (it has ${before.criteria.map((c) => c.id).join(', ')})`,
+          say(
+            `the graded rubric has no criterion "${criterionId.slice(0, 64)}" (it has ${before.criteria.map((c) => c.id).join(', ')})`,
+            `评分时使用的评分标准中没有评分项“${criterionId.slice(0, 64)}”（现有：${before.criteria.map((c) => c.id).join('、')}）`,
+          ),
         );
       }
       if (!Number.isFinite(input.score) || input.score < 0 || input.score > criterion.weight) {
         throw new ApiError(
           400,
           'SCORE_OUT_OF_RANGE',
-          `criterion "${criterion.id}" is worth ${criterion.weight} points: the score must be within 0..${criterion.weight}`,
+          say(
+            `criterion "${criterion.id}" is worth ${criterion.weight} points: the score must be within 0..${criterion.weight}`,
+            `评分项“${criterion.id}”满分 ${criterion.weight} 分：得分须在 0 到 ${criterion.weight} 之间`,
+          ),
         );
       }
       const last = await tx.get<{ created_at: number }>(
@@ -1161,7 +1196,11 @@ export class Grades {
     this.#assertCanRead(actor, info);
     const score = await this.#mentorScore(attemptId);
     if (!score) {
-      throw new ApiError(404, 'NO_MENTOR_SCORE', 'the enterprise mentor has not scored this attempt yet');
+      throw new ApiError(
+        404,
+        'NO_MENTOR_SCORE',
+        say('the enterprise mentor has not scored this attempt yet', '企业导师还没有给这次作答评分'),
+      );
     }
     return score;
   }
@@ -1184,7 +1223,10 @@ export class Grades {
         throw new ApiError(
           409,
           'NO_MENTOR_COMPONENT',
-          `lab task "${info.task.title}" gives the enterprise mentor no share of the grade (mentorWeight 0)`,
+          say(
+            `lab task "${info.task.title}" gives the enterprise mentor no share of the grade (mentorWeight 0)`,
+            `实训任务“${info.task.title}”的成绩不含企业导师评分（mentorWeight 为 0）`,
+          ),
         );
       }
       const before = await this.#mentorScore(attemptId, tx);
@@ -1195,17 +1237,20 @@ export class Grades {
           throw new ApiError(
             428,
             'IF_MATCH_REQUIRED',
-            `the attempt already has a mentor score (version ${before.version}): send it in If-Match to change it`,
+            say(
+              `the attempt already has a mentor score (version ${before.version}): send it in If-Match to change it`,
+              `这次作答已有企业评分（第 ${before.version} 版）：修改时请在 If-Match 中带上该版本`,
+            ),
           );
         }
-        if (expectedVersion !== before.version) throw versionConflict('the mentor score', before.version);
+        if (expectedVersion !== before.version) throw versionConflict('mentor score', before.version);
         await tx.run(
           `UPDATE mentor_scores SET score = ?, comment = ?, mentor_id = ?, updated_at = ?, version = version + 1
            WHERE attempt_id = ?`,
           [input.score, comment, actor.id, now, attemptId],
         );
       } else {
-        if (expectedVersion !== null && expectedVersion !== 0) throw versionConflict('the mentor score', 0);
+        if (expectedVersion !== null && expectedVersion !== 0) throw versionConflict('mentor score', 0);
         await tx.run(
           `INSERT INTO mentor_scores (attempt_id, score, comment, mentor_id, updated_at, version)
            VALUES (?, ?, ?, ?, ?, 1)`,
@@ -1325,7 +1370,12 @@ export class Grades {
     assignment: Assignment,
   ): Promise<{ grades: AssignmentGrades; attempts: AttemptData[]; counted: Map<string, AttemptData> }> {
     const task = await this.#task(assignment.taskId);
-    if (!task) throw new ApiError(404, 'TASK_NOT_FOUND', `no lab task ${assignment.taskId}`);
+    if (!task)
+      throw new ApiError(
+        404,
+        'TASK_NOT_FOUND',
+        say(`no lab task ${assignment.taskId}`, `找不到实训任务 ${assignment.taskId}`),
+      );
     const attempts = await this.#attemptsOf(assignment, task);
     const students = await this.#studentsOf(assignment);
     const teamRows = await this.#db.all<{ user_id: string; team_id: string; name: string }>(

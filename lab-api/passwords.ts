@@ -1,4 +1,5 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { type Localized, say } from './errors.ts';
 
 /**
  * People's passwords: scrypt, a memory-hard KDF (N=2^15, r=8: 32 MiB and ~50–100 ms per check),
@@ -33,9 +34,13 @@ export async function verifyPassword(password: string, stored: string): Promise<
 }
 
 /** What a new password must be: long enough to resist guessing, not only digits (学号, birthdays). */
-export function passwordProblem(password: string): string | undefined {
-  if (password.length < 10) return 'a password needs at least 10 characters';
-  if (password.length > 200) return 'a password can have at most 200 characters';
-  if (/^\d+$/.test(password)) return 'a password of digits only is too easy to guess';
+export function passwordProblem(password: string): Localized | undefined {
+  if (password.length < 10) return say('a password needs at least 10 characters', '密码至少需要 10 个字符');
+  if (password.length > 200) return say('a password can have at most 200 characters', '密码最多 200 个字符');
+  if (/^\d+$/.test(password))
+    return say(
+      'a password of digits only is too easy to guess',
+      '纯数字的密码太容易被猜到，请加入字母或符号',
+    );
   return undefined;
 }

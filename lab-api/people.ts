@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { LabDb, SqlValue } from '../labdb/index.ts';
 import { recordAudit } from './audit.ts';
 import type { Principal, Role } from './auth.ts';
-import { ApiError } from './errors.ts';
+import { ApiError, type Localized, say } from './errors.ts';
 import { versionConflict } from './http.ts';
 import { hashPassword, passwordProblem } from './passwords.ts';
 
@@ -152,16 +152,27 @@ export class People {
     const problem = passwordProblem(input.password);
     if (problem) throw new ApiError(400, 'WEAK_PASSWORD', problem);
     if (input.role === 'student' && !input.studentNumber) {
-      throw new ApiError(400, 'STUDENT_NUMBER_REQUIRED', 'a student needs a student number (学号)');
+      throw new ApiError(
+        400,
+        'STUDENT_NUMBER_REQUIRED',
+        say('a student needs a student number (学号)', '学生账号必须填写学号'),
+      );
     }
     if (input.organisationId && !(await this.organisationById(input.organisationId))) {
-      throw new ApiError(400, 'UNKNOWN_ORGANISATION', `no organisation ${input.organisationId}`);
+      throw new ApiError(
+        400,
+        'UNKNOWN_ORGANISATION',
+        say(`no organisation ${input.organisationId}`, `找不到单位 ${input.organisationId}`),
+      );
     }
     if (input.role === 'mentor' && !input.organisationId) {
       throw new ApiError(
         400,
         'ORGANISATION_REQUIRED',
-        'an enterprise mentor belongs to an organisation (their enterprise)',
+        say(
+          'an enterprise mentor belongs to an organisation (their enterprise)',
+          '企业导师必须属于一个单位（其所在企业）',
+        ),
       );
     }
     const id = randomUUID();
@@ -186,7 +197,10 @@ export class People {
           ],
         );
       } catch (error) {
-        throw uniqueViolation(error, 'a user with this username or student number already exists');
+        throw uniqueViolation(
+          error,
+          say('a user with this username or student number already exists', '已有相同用户名或学号的用户'),
+        );
       }
       const user = toUser((await tx.get<UserRow>('SELECT * FROM users WHERE id = ?', [id])) as UserRow);
       await recordAudit(tx, actor, { entity: 'user', entityId: id, action: 'create', after: user });
@@ -215,8 +229,8 @@ export class People {
     const passwordHash = changes.password === undefined ? undefined : await hashPassword(changes.password);
     return this.#db.transaction(async (tx) => {
       const before = await tx.get<UserRow>('SELECT * FROM users WHERE id = ?', [id]);
-      if (!before) throw new ApiError(404, 'USER_NOT_FOUND', `no user ${id}`);
-      if (before.version !== expectedVersion) throw versionConflict('the user', before.version);
+      if (!before) throw new ApiError(404, 'USER_NOT_FOUND', say(`no user ${id}`, `找不到用户 ${id}`));
+      if (before.version !== expectedVersion) throw versionConflict('user', before.version);
       await tx.run(
         `UPDATE users SET display_name = ?, email = ?, organisation_id = ?, disabled = ?, password_hash = ?, updated_at = ?, version = version + 1 WHERE id = ?`,
         [
@@ -286,7 +300,10 @@ export class People {
           ],
         );
       } catch (error) {
-        throw uniqueViolation(error, `an organisation named "${input.name}" already exists`);
+        throw uniqueViolation(
+          error,
+          say(`an organisation named "${input.name}" already exists`, `已有名为“${input.name}”的单位`),
+        );
       }
       const created = toOrganisation(
         (await tx.get<OrganisationRow>('SELECT * FROM organisations WHERE id = ?', [id])) as OrganisationRow,
@@ -309,8 +326,9 @@ export class People {
   ): Promise<Organisation> {
     return this.#db.transaction(async (tx) => {
       const before = await tx.get<OrganisationRow>('SELECT * FROM organisations WHERE id = ?', [id]);
-      if (!before) throw new ApiError(404, 'ORGANISATION_NOT_FOUND', `no organisation ${id}`);
-      if (before.version !== expectedVersion) throw versionConflict('the organisation', before.version);
+      if (!before)
+        throw new ApiError(404, 'ORGANISATION_NOT_FOUND', say(`no organisation ${id}`, `找不到单位 ${id}`));
+      if (before.version !== expectedVersion) throw versionConflict('organisation', before.version);
       await tx.run(
         'UPDATE organisations SET name = ?, name_en = ?, industry = ?, description = ?, updated_at = ?, version = version + 1 WHERE id = ?',
         [
@@ -343,7 +361,7 @@ export function escapeLike(text: string): string {
 }
 
 /** A UNIQUE constraint failure as a 409 with a sentence; anything else unchanged. */
-export function uniqueViolation(error: unknown, message: string): unknown {
+export function uniqueViolation(error: unknown, message: Localized): unknown {
   return /UNIQUE|duplicate key/i.test((error as Error).message)
     ? new ApiError(409, 'ALREADY_EXISTS', message)
     : error;

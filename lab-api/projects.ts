@@ -3,7 +3,7 @@ import type { LabDb, SqlValue } from '../labdb/index.ts';
 import { isValidSensorName, normalizeSensorLabel } from '../protocol/index.ts';
 import { recordAudit } from './audit.ts';
 import type { Principal } from './auth.ts';
-import { ApiError } from './errors.ts';
+import { ApiError, say } from './errors.ts';
 import { versionConflict } from './http.ts';
 import { escapeLike } from './people.ts';
 import { checkRubric, emptyRubric, type Rubric } from './rubric.ts';
@@ -292,7 +292,10 @@ function sensorNames(list: readonly string[] | undefined, field: string): string
       throw new ApiError(
         400,
         'INVALID_SENSOR_NAME',
-        `${field}: "${name.slice(0, 64)}" is not a sensor name: use snake_case letters, digits and _, starting with a letter${hint && hint !== name ? ` (e.g. "${hint}")` : ''}`,
+        say(
+          `${field}: "${name.slice(0, 64)}" is not a sensor name: use snake_case letters, digits and _, starting with a letter${hint && hint !== name ? ` (e.g. "${hint}")` : ''}`,
+          `${field}：“${name.slice(0, 64)}”不是有效的传感器名：请用小写字母、数字和 _，以字母开头${hint && hint !== name ? `（例如“${hint}”）` : ''}`,
+        ),
       );
     }
   }
@@ -300,11 +303,19 @@ function sensorNames(list: readonly string[] | undefined, field: string): string
 }
 
 function projectNotFound(id: string): ApiError {
-  return new ApiError(404, 'PROJECT_NOT_FOUND', `no project ${id} (or none you may see)`);
+  return new ApiError(
+    404,
+    'PROJECT_NOT_FOUND',
+    say(`no project ${id} (or none you may see)`, `找不到项目 ${id}（或您无权查看）`),
+  );
 }
 
 function taskNotFound(id: string): ApiError {
-  return new ApiError(404, 'TASK_NOT_FOUND', `no lab task ${id} (or none you may see)`);
+  return new ApiError(
+    404,
+    'TASK_NOT_FOUND',
+    say(`no lab task ${id} (or none you may see)`, `找不到实训任务 ${id}（或您无权查看）`),
+  );
 }
 
 /** Which projects a person may see, as SQL on `projects p`. */
@@ -348,29 +359,43 @@ function canSeeTask(viewer: Person, task: { status: Status; organisationId: stri
   }
 }
 
-function transition(actor: Person, what: string, from: Status, to: Status): string {
+/** What has a status, and the statuses, as Chinese readers call them. */
+const WHAT_ZH: Record<'project' | 'task', string> = { project: '项目', task: '实训任务' };
+const STATUS_ZH: Record<Status, string> = { draft: '草稿', published: '已发布', archived: '已归档' };
+
+function transition(actor: Person, what: 'project' | 'task', from: Status, to: Status): string {
   const rule = TRANSITIONS[from][to];
   if (!rule) {
     throw new ApiError(
       409,
       'INVALID_TRANSITION',
       from === to
-        ? `the ${what} is already ${to}`
-        : `a ${from} ${what} cannot become ${to} (draft → published → archived; an admin may re-publish an archived one)`,
+        ? say(`the ${what} is already ${to}`, `该${WHAT_ZH[what]}已经是“${STATUS_ZH[to]}”状态`)
+        : say(
+            `a ${from} ${what} cannot become ${to} (draft → published → archived; an admin may re-publish an archived one)`,
+            `“${STATUS_ZH[from]}”的${WHAT_ZH[what]}不能改为“${STATUS_ZH[to]}”（草稿 → 已发布 → 已归档；已归档的可由管理员重新发布）`,
+          ),
     );
   }
   if (rule === 'admin' && actor.role !== 'admin') {
-    throw new ApiError(403, 'FORBIDDEN', `only an admin re-publishes an archived ${what}`);
+    throw new ApiError(
+      403,
+      'FORBIDDEN',
+      say(`only an admin re-publishes an archived ${what}`, `只有管理员可以重新发布已归档的${WHAT_ZH[what]}`),
+    );
   }
   return from === 'archived' ? 'republish' : to === 'published' ? 'publish' : 'archive';
 }
 
-function notArchived(what: string, status: Status): void {
+function notArchived(what: 'project' | 'task', status: Status): void {
   if (status === 'archived') {
     throw new ApiError(
       409,
       'ARCHIVED',
-      `the ${what} is archived and cannot be changed: an admin re-publishes it first`,
+      say(
+        `the ${what} is archived and cannot be changed: an admin re-publishes it first`,
+        `该${WHAT_ZH[what]}已归档，不能修改：需先由管理员重新发布`,
+      ),
     );
   }
 }
@@ -444,7 +469,11 @@ export class Projects {
       [userId],
     );
     if (!row) {
-      throw new ApiError(404, 'MENTOR_NOT_FOUND', `no mentor or instructor ${userId} in the mentor pool`);
+      throw new ApiError(
+        404,
+        'MENTOR_NOT_FOUND',
+        say(`no mentor or instructor ${userId} in the mentor pool`, `师资库中没有导师或教师 ${userId}`),
+      );
     }
     return toMentorProfile(row);
   }
@@ -468,15 +497,22 @@ export class Projects {
     return this.#db.transaction(async (tx) => {
       const before = await this.mentorProfile(userId, tx);
       if (actor.role !== 'admin' && actor.id !== userId) {
-        throw new ApiError(403, 'FORBIDDEN', 'you may change only your own profile in the mentor pool');
+        throw new ApiError(
+          403,
+          'FORBIDDEN',
+          say('you may change only your own profile in the mentor pool', '您只能修改自己在师资库中的资料'),
+        );
       }
-      if (before.version !== expectedVersion) throw versionConflict('the profile', before.version);
+      if (before.version !== expectedVersion) throw versionConflict('profile', before.version);
       const dualQualified = input.dualQualified ?? before.dualQualified;
       if (dualQualified !== before.dualQualified && actor.role !== 'admin') {
         throw new ApiError(
           403,
           'FORBIDDEN',
-          '双师型 (dual-qualified) status is recognised by the college: only an admin changes it',
+          say(
+            '双师型 (dual-qualified) status is recognised by the college: only an admin changes it',
+            '双师型资格由学院认定：只有管理员可以修改',
+          ),
         );
       }
       const now = Date.now();
@@ -574,10 +610,18 @@ export class Projects {
     let organisationId = input.organisationId;
     if (actor.role === 'mentor') {
       if (!actor.organisationId) {
-        throw new ApiError(403, 'FORBIDDEN', 'your account belongs to no enterprise: ask an admin');
+        throw new ApiError(
+          403,
+          'FORBIDDEN',
+          say('your account belongs to no enterprise: ask an admin', '您的账号没有所属企业：请联系管理员'),
+        );
       }
       if (organisationId && organisationId !== actor.organisationId) {
-        throw new ApiError(403, 'FORBIDDEN', 'a mentor creates projects of their own enterprise only');
+        throw new ApiError(
+          403,
+          'FORBIDDEN',
+          say('a mentor creates projects of their own enterprise only', '企业导师只能创建本企业的项目'),
+        );
       }
       organisationId = actor.organisationId;
     }
@@ -585,7 +629,10 @@ export class Projects {
       throw new ApiError(
         400,
         'ORGANISATION_REQUIRED',
-        'say which enterprise brings the project: organisationId',
+        say(
+          'say which enterprise brings the project: organisationId',
+          '请用 organisationId 指明项目来自哪家企业',
+        ),
       );
     }
     const id = randomUUID();
@@ -594,12 +641,20 @@ export class Projects {
       const organisation = await tx.get<{ kind: string }>('SELECT kind FROM organisations WHERE id = ?', [
         organisationId,
       ]);
-      if (!organisation) throw new ApiError(400, 'UNKNOWN_ORGANISATION', `no organisation ${organisationId}`);
+      if (!organisation)
+        throw new ApiError(
+          400,
+          'UNKNOWN_ORGANISATION',
+          say(`no organisation ${organisationId}`, `找不到单位 ${organisationId}`),
+        );
       if (organisation.kind !== 'enterprise') {
         throw new ApiError(
           400,
           'NOT_AN_ENTERPRISE',
-          'projects are brought by partner enterprises, not the college',
+          say(
+            'projects are brought by partner enterprises, not the college',
+            '项目只能来自合作企业，不能属于学院',
+          ),
         );
       }
       await tx.run(
@@ -633,7 +688,7 @@ export class Projects {
   ): Promise<Project> {
     return this.#db.transaction(async (tx) => {
       const before = await this.project(actor, id, tx);
-      if (before.version !== expectedVersion) throw versionConflict('the project', before.version);
+      if (before.version !== expectedVersion) throw versionConflict('project', before.version);
       notArchived('project', before.status);
       await tx.run(
         `UPDATE projects SET title = ?, background = ?, goals = ?, required_skills = ?, deliverables = ?, difficulty = ?,
@@ -658,7 +713,7 @@ export class Projects {
   async setProjectStatus(actor: Person, id: string, expectedVersion: number, to: Status): Promise<Project> {
     return this.#db.transaction(async (tx) => {
       const before = await this.project(actor, id, tx);
-      if (before.version !== expectedVersion) throw versionConflict('the project', before.version);
+      if (before.version !== expectedVersion) throw versionConflict('project', before.version);
       const action = transition(actor, 'project', before.status, to);
       await tx.run('UPDATE projects SET status = ?, updated_at = ?, version = version + 1 WHERE id = ?', [
         to,
@@ -831,7 +886,10 @@ export class Projects {
       throw new ApiError(
         400,
         'MENTOR_WEIGHT_WITHOUT_PROJECT',
-        'a standalone task has no enterprise mentor: mentorWeight must be 0 (or put the task in a project)',
+        say(
+          'a standalone task has no enterprise mentor: mentorWeight must be 0 (or put the task in a project)',
+          '不属于项目的实训任务没有企业导师：mentorWeight 必须为 0（或把任务放进某个项目）',
+        ),
       );
     }
     return checkRubric(task.rubric, task, {
@@ -846,7 +904,10 @@ export class Projects {
       throw new ApiError(
         403,
         'FORBIDDEN',
-        "a mentor's tasks belong to one of their enterprise's projects: give projectId",
+        say(
+          "a mentor's tasks belong to one of their enterprise's projects: give projectId",
+          '企业导师的实训任务必须属于本企业的某个项目：请填写 projectId',
+        ),
       );
     }
     const id = randomUUID();
@@ -904,7 +965,7 @@ export class Projects {
   ): Promise<LabTask> {
     return this.#db.transaction(async (tx) => {
       const before = await this.task(actor, id, tx);
-      if (before.version !== expectedVersion) throw versionConflict('the task', before.version);
+      if (before.version !== expectedVersion) throw versionConflict('task', before.version);
       notArchived('task', before.status);
       const requiredSensors = changes.requiredSensors
         ? sensorNames(changes.requiredSensors, 'requiredSensors')
@@ -949,7 +1010,7 @@ export class Projects {
   async setTaskStatus(actor: Person, id: string, expectedVersion: number, to: Status): Promise<LabTask> {
     return this.#db.transaction(async (tx) => {
       const before = await this.task(actor, id, tx);
-      if (before.version !== expectedVersion) throw versionConflict('the task', before.version);
+      if (before.version !== expectedVersion) throw versionConflict('task', before.version);
       const action = transition(actor, 'task', before.status, to);
       if (to === 'published') this.#checkTask(before, 'published');
       await tx.run('UPDATE lab_tasks SET status = ?, updated_at = ?, version = version + 1 WHERE id = ?', [

@@ -3,6 +3,7 @@
  * system, in UTF-8 (with or without BOM) or, as Excel in China saves "CSV", in GBK/GB18030.
  * Decoding, CSV parsing and row checks live here; the import itself is `Classes.importRoster`.
  */
+import { type Localized, say } from './errors.ts';
 
 /** Most data rows one import takes (a class, not the whole college). */
 export const MAX_ROSTER_ROWS = 1000;
@@ -15,11 +16,52 @@ export const MAX_NAME_LENGTH = 100;
 
 export type RosterEncoding = 'utf-8' | 'gb18030' | 'utf-16le' | 'utf-16be';
 
-/** One problem in the file: the spreadsheet row (the header is row 1), the column, a sentence. */
+/** Which of the roster's columns a problem is about; null: the file as a whole. */
+export type RosterField = 'studentNumber' | 'name' | 'className';
+
+/** What is wrong with a row, as a code a program can act on (the sentence says it to people). */
+export type RowProblem =
+  | 'UNCLOSED_QUOTE'
+  | 'EMPTY_FILE'
+  | 'DUPLICATE_COLUMN'
+  | 'MISSING_COLUMN'
+  | 'NO_STUDENTS'
+  | 'TOO_MANY_ROWS'
+  | 'STUDENT_NUMBER_MISSING'
+  | 'STUDENT_NUMBER_MANGLED'
+  | 'STUDENT_NUMBER_INVALID'
+  | 'STUDENT_NUMBER_REPEATED'
+  | 'NAME_MISSING'
+  | 'NAME_TOO_LONG'
+  | 'CLASS_MISSING'
+  | 'WRONG_CLASS'
+  | 'NOT_A_STUDENT'
+  | 'USERNAME_TAKEN'
+  | 'NAME_DIFFERS';
+
+/**
+ * One problem in the file: the spreadsheet row (the header is row 1), the column (its field and
+ * its header as written in the file), the problem's code with the values it names, and the
+ * sentence in both languages.
+ */
 export interface RowError {
   row: number;
+  field: RosterField | null;
   column: string;
-  message: string;
+  problem: RowProblem;
+  params: Record<string, string | number>;
+  message: Localized;
+}
+
+function rowError(
+  row: number,
+  field: RosterField | null,
+  column: string,
+  problem: RowProblem,
+  message: Localized,
+  params: Record<string, string | number> = {},
+): RowError {
+  return { row, field, column, problem, params, message };
 }
 
 export interface RosterRow {
@@ -154,11 +196,15 @@ export function readRoster(
   const { records, unterminatedQuoteAt } = parseCsv(text, delimiter);
   const errors: RowError[] = [];
   if (unterminatedQuoteAt !== undefined) {
-    errors.push({
-      row: unterminatedQuoteAt,
-      column: '',
-      message: 'a quoted field is never closed: a `"` is missing',
-    });
+    errors.push(
+      rowError(
+        unterminatedQuoteAt,
+        null,
+        '',
+        'UNCLOSED_QUOTE',
+        say('a quoted field is never closed: a `"` is missing', '有一处引号没有闭合：缺少一个 "'),
+      ),
+    );
     return { rows: [], errors, hasClassColumn: false };
   }
   const nonEmpty = records.filter((record) => record.fields.some((cell) => clean(cell) !== ''));
@@ -175,7 +221,18 @@ export function readRoster(
   );
   const header = nonEmpty[headerAt];
   if (!header) {
-    errors.push({ row: 1, column: '', message: 'the file is empty: it needs a header row (学号,姓名,班级)' });
+    errors.push(
+      rowError(
+        1,
+        null,
+        '',
+        'EMPTY_FILE',
+        say(
+          'the file is empty: it needs a header row (学号,姓名,班级)',
+          '文件是空的：第一行应为表头（学号,姓名,班级）',
+        ),
+      ),
+    );
     return { rows: [], errors, hasClassColumn: false };
   }
   const columns: Partial<Record<Column, { index: number; label: string }>> = {};
@@ -185,11 +242,19 @@ export function readRoster(
       if (!HEADER_ALIASES[column].includes(key)) continue;
       const existing = columns[column];
       if (existing) {
-        errors.push({
-          row: header.row,
-          column: clean(cell),
-          message: `two ${COLUMN_LABEL[column]} columns ("${existing.label}" and "${clean(cell)}"): keep one`,
-        });
+        errors.push(
+          rowError(
+            header.row,
+            column,
+            clean(cell),
+            'DUPLICATE_COLUMN',
+            say(
+              `two ${COLUMN_LABEL[column]} columns ("${existing.label}" and "${clean(cell)}"): keep one`,
+              `有两列${COLUMN_LABEL[column]}（“${existing.label}”和“${clean(cell)}”）：请只保留一列`,
+            ),
+            { first: existing.label, second: clean(cell) },
+          ),
+        );
       } else {
         columns[column] = { index, label: clean(cell) };
       }
@@ -197,11 +262,18 @@ export function readRoster(
   });
   for (const column of ['studentNumber', 'name'] as const) {
     if (!columns[column]) {
-      errors.push({
-        row: header.row,
-        column: COLUMN_LABEL[column],
-        message: `no ${COLUMN_LABEL[column]} column: the header row needs one of ${HEADER_ALIASES[column].join(', ')}`,
-      });
+      errors.push(
+        rowError(
+          header.row,
+          column,
+          COLUMN_LABEL[column],
+          'MISSING_COLUMN',
+          say(
+            `no ${COLUMN_LABEL[column]} column: the header row needs one of ${HEADER_ALIASES[column].join(', ')}`,
+            `缺少${COLUMN_LABEL[column]}列：表头需要有 ${HEADER_ALIASES[column].join('、')} 之一`,
+          ),
+        ),
+      );
     }
   }
   const numberColumn = columns.studentNumber;
@@ -210,14 +282,30 @@ export function readRoster(
   const classColumn = columns.className;
   const dataRows = nonEmpty.slice(headerAt + 1);
   if (dataRows.length === 0) {
-    errors.push({ row: header.row + 1, column: '', message: 'the file has a header but no students' });
+    errors.push(
+      rowError(
+        header.row + 1,
+        null,
+        '',
+        'NO_STUDENTS',
+        say('the file has a header but no students', '文件只有表头，没有学生'),
+      ),
+    );
   }
   if (dataRows.length > MAX_ROSTER_ROWS) {
-    errors.push({
-      row: (dataRows[MAX_ROSTER_ROWS] as { row: number }).row,
-      column: '',
-      message: `a roster may have at most ${MAX_ROSTER_ROWS} students; split the file`,
-    });
+    errors.push(
+      rowError(
+        (dataRows[MAX_ROSTER_ROWS] as { row: number }).row,
+        null,
+        '',
+        'TOO_MANY_ROWS',
+        say(
+          `a roster may have at most ${MAX_ROSTER_ROWS} students; split the file`,
+          `一份名单最多 ${MAX_ROSTER_ROWS} 名学生，请拆分文件`,
+        ),
+        { max: MAX_ROSTER_ROWS },
+      ),
+    );
     return { rows: [], errors, hasClassColumn: classColumn !== undefined };
   }
   const expectedClass = normaliseCode(className);
@@ -227,36 +315,84 @@ export function readRoster(
     const studentNumber = normaliseCode(record.fields[numberColumn.index]);
     const name = clean(record.fields[nameColumn.index]).normalize('NFC');
     let ok = true;
-    const fail = (column: string, message: string) => {
-      errors.push({ row: record.row, column, message });
+    const fail = (
+      field: RosterField,
+      problem: RowProblem,
+      message: Localized,
+      params: Record<string, string | number> = {},
+    ) => {
+      const column = (field === 'studentNumber' ? numberColumn : field === 'name' ? nameColumn : classColumn)
+        ?.label;
+      errors.push(rowError(record.row, field, column ?? COLUMN_LABEL[field], problem, message, params));
       ok = false;
     };
     if (studentNumber === '') {
-      fail(numberColumn.label, '学号 is missing');
+      fail('studentNumber', 'STUDENT_NUMBER_MISSING', say('学号 is missing', '缺少学号'));
     } else if (!STUDENT_NUMBER_PATTERN.test(studentNumber)) {
-      fail(
-        numberColumn.label,
-        /^\d+(\.\d+)?E\+\d+$/i.test(studentNumber)
-          ? `学号 "${studentNumber}" was turned into a number by Excel: format the column as text and export again`
-          : `学号 "${studentNumber}" is not valid: 4–32 letters, digits or dashes, starting with a letter or digit`,
-      );
+      if (/^\d+(\.\d+)?E\+\d+$/i.test(studentNumber)) {
+        fail(
+          'studentNumber',
+          'STUDENT_NUMBER_MANGLED',
+          say(
+            `学号 "${studentNumber}" was turned into a number by Excel: format the column as text and export again`,
+            `学号“${studentNumber}”被 Excel 转成了数字：请把该列设为文本格式后重新导出`,
+          ),
+          { studentNumber },
+        );
+      } else {
+        fail(
+          'studentNumber',
+          'STUDENT_NUMBER_INVALID',
+          say(
+            `学号 "${studentNumber}" is not valid: 4–32 letters, digits or dashes, starting with a letter or digit`,
+            `学号“${studentNumber}”格式不对：应为 4–32 位字母、数字或短横线，以字母或数字开头`,
+          ),
+          { studentNumber },
+        );
+      }
     } else {
       const first = firstRowOf.get(studentNumber);
       if (first !== undefined)
-        fail(numberColumn.label, `学号 ${studentNumber} appears twice (also on row ${first})`);
+        fail(
+          'studentNumber',
+          'STUDENT_NUMBER_REPEATED',
+          say(
+            `学号 ${studentNumber} appears twice (also on row ${first})`,
+            `学号 ${studentNumber} 重复（第 ${first} 行也有）`,
+          ),
+          { studentNumber, firstRow: first },
+        );
       else firstRowOf.set(studentNumber, record.row);
     }
-    if (name === '') fail(nameColumn.label, '姓名 (name) is empty');
+    if (name === '') fail('name', 'NAME_MISSING', say('姓名 (name) is empty', '姓名为空'));
     else if (name.length > MAX_NAME_LENGTH)
-      fail(nameColumn.label, `姓名 is longer than ${MAX_NAME_LENGTH} characters`);
+      fail(
+        'name',
+        'NAME_TOO_LONG',
+        say(`姓名 is longer than ${MAX_NAME_LENGTH} characters`, `姓名超过 ${MAX_NAME_LENGTH} 个字`),
+        { max: MAX_NAME_LENGTH },
+      );
     if (classColumn) {
       const given = normaliseCode(record.fields[classColumn.index]);
-      if (given !== expectedClass) {
+      if (given === '') {
         fail(
-          classColumn.label,
-          given === ''
-            ? `班级 is empty: this roster is for class "${className}"`
-            : `班级 "${given}" is not this class ("${className}")`,
+          'className',
+          'CLASS_MISSING',
+          say(
+            `班级 is empty: this roster is for class "${className}"`,
+            `班级为空：这份名单属于班级“${className}”`,
+          ),
+          { className },
+        );
+      } else if (given !== expectedClass) {
+        fail(
+          'className',
+          'WRONG_CLASS',
+          say(
+            `班级 "${given}" is not this class ("${className}")`,
+            `班级“${given}”不是本班（“${className}”）`,
+          ),
+          { given, className },
         );
       }
     }

@@ -17,9 +17,10 @@
  * ```
  */
 import { type Static, type TObject, type TSchema, Type } from '@sinclair/typebox';
+import { type ValueError, ValueErrorType } from '@sinclair/typebox/errors';
 import { Value } from '@sinclair/typebox/value';
 import { isValidSensorName } from '../protocol/index.ts';
-import { ApiError } from './errors.ts';
+import { ApiError, type Localized, say } from './errors.ts';
 
 const NAME_PATTERN = '^[a-z][a-z0-9_]{0,63}$';
 const strict = { additionalProperties: false } as const;
@@ -233,10 +234,58 @@ function friendly(message: string): string {
   return message.replace(/^Expected /, 'must be ');
 }
 
+/** TypeBox's error, as a Chinese reader would say it (the English is `friendly`'s). */
+function friendlyZh(error: ValueError): string {
+  const schema = error.schema as Record<string, unknown>;
+  switch (error.type) {
+    case ValueErrorType.ObjectRequiredProperty:
+      return '为必填项';
+    case ValueErrorType.ObjectAdditionalProperties:
+    case ValueErrorType.IntersectUnevaluatedProperties:
+      return '不是可用的字段';
+    case ValueErrorType.Number:
+      return '应为数字';
+    case ValueErrorType.Integer:
+      return '应为整数';
+    case ValueErrorType.String:
+      return '应为文本';
+    case ValueErrorType.Boolean:
+      return '应为 true 或 false';
+    case ValueErrorType.Object:
+      return '应为对象 {…}';
+    case ValueErrorType.Array:
+      return '应为数组 […]';
+    case ValueErrorType.NumberMinimum:
+    case ValueErrorType.IntegerMinimum:
+      return `不能小于 ${schema.minimum}`;
+    case ValueErrorType.NumberMaximum:
+    case ValueErrorType.IntegerMaximum:
+      return `不能大于 ${schema.maximum}`;
+    case ValueErrorType.NumberExclusiveMinimum:
+    case ValueErrorType.IntegerExclusiveMinimum:
+      return `必须大于 ${schema.exclusiveMinimum}`;
+    case ValueErrorType.NumberExclusiveMaximum:
+    case ValueErrorType.IntegerExclusiveMaximum:
+      return `必须小于 ${schema.exclusiveMaximum}`;
+    case ValueErrorType.StringMinLength:
+      return `至少 ${schema.minLength} 个字符`;
+    case ValueErrorType.StringMaxLength:
+      return `最多 ${schema.maxLength} 个字符`;
+    case ValueErrorType.ArrayMaxItems:
+      return `最多 ${schema.maxItems} 项`;
+    case ValueErrorType.ArrayMinItems:
+      return `至少 ${schema.minItems} 项`;
+    case ValueErrorType.Literal:
+      return `只能是 ${JSON.stringify(schema.const)}`;
+    default:
+      return '取值不符合要求';
+  }
+}
+
 /** TypeBox's errors as "field: problem", the first one per field. */
-function schemaProblems(schema: TSchema, value: unknown, prefix: string): string[] {
+function schemaProblems(schema: TSchema, value: unknown, prefix: string): Localized[] {
   const seen = new Set<string>();
-  const problems: string[] = [];
+  const problems: Localized[] = [];
   for (const error of Value.Errors(schema, value)) {
     const path = error.path.replace(/^\//, '').replaceAll('/', '.');
     const top = path.split('.')[0] ?? '';
@@ -244,7 +293,12 @@ function schemaProblems(schema: TSchema, value: unknown, prefix: string): string
     if (top === 'title' && prefix === '') {
       if (!seen.has('title')) {
         seen.add('title');
-        problems.push('title must be a non-empty string (≤ 200) or {"zh-CN": …, "en": …}');
+        problems.push(
+          say(
+            'title must be a non-empty string (≤ 200) or {"zh-CN": …, "en": …}',
+            'title（名称）应为不超过 200 字的非空文本，或 {"zh-CN": …, "en": …}',
+          ),
+        );
       }
       continue;
     }
@@ -252,37 +306,54 @@ function schemaProblems(schema: TSchema, value: unknown, prefix: string): string
     seen.add(path);
     const field = `${prefix}${path}` || 'value';
     if (path === 'id' && prefix === '' && error.message.startsWith('Expected string to match')) {
-      problems.push('id must be snake_case (a–z, 0–9 and _, starting with a letter, ≤ 64)');
+      problems.push(
+        say(
+          'id must be snake_case (a–z, 0–9 and _, starting with a letter, ≤ 64)',
+          'id（编号）应为 snake_case：小写字母、数字和 _，以字母开头，不超过 64 个字符',
+        ),
+      );
     } else if (/pattern|match '/.test(error.message) && error.schema.pattern === NAME_PATTERN) {
-      problems.push(`${field} must be a snake_case name, e.g. "temperature"`);
+      problems.push(
+        say(
+          `${field} must be a snake_case name, e.g. "temperature"`,
+          `${field} 应为 snake_case 名称，例如“temperature”`,
+        ),
+      );
     } else {
-      problems.push(`${field} ${friendly(error.message)}`);
+      problems.push(say(`${field} ${friendly(error.message)}`, `${field} ${friendlyZh(error)}`));
     }
   }
   return problems;
 }
 
 const listed = (names: readonly string[]) => (names.length ? names.join(', ') : 'none');
+const listedZh = (names: readonly string[]) => (names.length ? names.join('、') : '无');
 
 function exactlyOne(params: Record<string, unknown>, keys: readonly string[]): boolean {
   return keys.filter((key) => params[key] !== undefined).length === 1;
 }
 
 /** The problems of one criterion that its schema passed: references and "one of" rules. */
-function semanticProblems(criterion: Criterion, task: RubricTask): string[] {
-  const problems: string[] = [];
+function semanticProblems(criterion: Criterion, task: RubricTask): Localized[] {
+  const problems: Localized[] = [];
   const params = (criterion.params ?? {}) as Record<string, unknown>;
   const sensor = (name: string, field = 'sensor') => {
     if (!task.requiredSensors.includes(name) || !isValidSensorName(name)) {
       problems.push(
-        `${field} "${name}" is not among the task's required sensors (${listed(task.requiredSensors)})`,
+        say(
+          `${field} "${name}" is not among the task's required sensors (${listed(task.requiredSensors)})`,
+          `${field === 'sensor' ? '' : `${field} 中的`}传感器“${name}”不在本任务的必需传感器中（${listedZh(task.requiredSensors)}）`,
+        ),
       );
     }
   };
   const actuator = (name: string, field: string) => {
     if (!task.requiredActuators.includes(name)) {
       problems.push(
-        `${field} "${name}" is not among the task's required actuators (${listed(task.requiredActuators)})`,
+        say(
+          `${field} "${name}" is not among the task's required actuators (${listed(task.requiredActuators)})`,
+          `${field} 中的执行器“${name}”不在本任务的必需执行器中（${listedZh(task.requiredActuators)}）`,
+        ),
       );
     }
   };
@@ -290,42 +361,81 @@ function semanticProblems(criterion: Criterion, task: RubricTask): string[] {
   switch (criterion.type) {
     case 'sampling':
       if (!exactlyOne(params, ['minHz', 'maxIntervalSeconds']))
-        problems.push('give exactly one of params.minHz or params.maxIntervalSeconds');
+        problems.push(
+          say(
+            'give exactly one of params.minHz or params.maxIntervalSeconds',
+            'params.minHz 和 params.maxIntervalSeconds 须填且只填一个',
+          ),
+        );
       break;
     case 'range':
       if (criterion.params.min >= criterion.params.max)
         problems.push(
-          `params.min (${criterion.params.min}) must be below params.max (${criterion.params.max})`,
+          say(
+            `params.min (${criterion.params.min}) must be below params.max (${criterion.params.max})`,
+            `params.min（${criterion.params.min}）必须小于 params.max（${criterion.params.max}）`,
+          ),
         );
       break;
     case 'stability':
       if (params.maxStdDev === undefined && params.maxDriftPerMinute === undefined)
-        problems.push('give params.maxStdDev, params.maxDriftPerMinute or both');
+        problems.push(
+          say(
+            'give params.maxStdDev, params.maxDriftPerMinute or both',
+            '请填写 params.maxStdDev 或 params.maxDriftPerMinute（或两者都填）',
+          ),
+        );
       break;
     case 'threshold_response': {
       if (!exactlyOne(params, ['above', 'below']))
-        problems.push('give exactly one of params.above or params.below');
+        problems.push(
+          say(
+            'give exactly one of params.above or params.below',
+            'params.above 和 params.below 须填且只填一个',
+          ),
+        );
       const respond = criterion.params.respondWith;
       if (!exactlyOne(respond, ['event', 'command', 'actuator']))
-        problems.push('params.respondWith takes exactly one of event, command or actuator');
+        problems.push(
+          say(
+            'params.respondWith takes exactly one of event, command or actuator',
+            'params.respondWith 中 event、command、actuator 须填且只填一个',
+          ),
+        );
       if (respond.actuator !== undefined) actuator(respond.actuator, 'params.respondWith.actuator');
       break;
     }
     case 'actuator_effect':
       if (!exactlyOne(params, ['command', 'actuator']))
-        problems.push('give exactly one of params.command or params.actuator');
+        problems.push(
+          say(
+            'give exactly one of params.command or params.actuator',
+            'params.command 和 params.actuator 须填且只填一个',
+          ),
+        );
       if (criterion.params.actuator !== undefined) actuator(criterion.params.actuator, 'params.actuator');
       if (criterion.params.minChange === 0)
-        problems.push('params.minChange must not be 0 (positive: must rise, negative: must fall)');
+        problems.push(
+          say(
+            'params.minChange must not be 0 (positive: must rise, negative: must fall)',
+            'params.minChange 不能为 0（正数表示须上升，负数表示须下降）',
+          ),
+        );
       break;
     case 'events':
       if (criterion.params.maxCount !== undefined && criterion.params.maxCount < criterion.params.minCount)
         problems.push(
-          `params.maxCount (${criterion.params.maxCount}) must not be below params.minCount (${criterion.params.minCount})`,
+          say(
+            `params.maxCount (${criterion.params.maxCount}) must not be below params.minCount (${criterion.params.minCount})`,
+            `params.maxCount（${criterion.params.maxCount}）不能小于 params.minCount（${criterion.params.minCount}）`,
+          ),
         );
       if (criterion.params.minCount === 0 && criterion.params.maxCount === undefined)
         problems.push(
-          'params.minCount 0 without params.maxCount always passes: raise minCount or give maxCount',
+          say(
+            'params.minCount 0 without params.maxCount always passes: raise minCount or give maxCount',
+            'params.minCount 为 0 且没有 params.maxCount 时总能达标：请调高 minCount 或填写 maxCount',
+          ),
         );
       break;
     case 'authenticity':
@@ -336,27 +446,61 @@ function semanticProblems(criterion: Criterion, task: RubricTask): string[] {
 }
 
 /**
- * Every problem of a rubric for this task, each a sentence naming its criterion; empty when the
- * rubric is valid. `requireCriteria`: an empty rubric is a problem too (a published task needs one).
+ * One problem of a rubric: the criterion it is about (its 1-based position and id; null for the
+ * rubric as a whole) and the sentence in both languages, naming the criterion.
  */
-export function rubricProblems(
+export interface RubricIssue {
+  criterion: { index: number; id: string | null } | null;
+  message: Localized;
+}
+
+/**
+ * Every problem of a rubric for this task, each naming its criterion; empty when the rubric is
+ * valid. `requireCriteria`: an empty rubric is a problem too (a published task needs one).
+ */
+export function rubricIssues(
   rubric: unknown,
   task: RubricTask,
   options: { requireCriteria?: boolean } = {},
-): string[] {
+): RubricIssue[] {
+  const whole = (message: Localized): RubricIssue => ({ criterion: null, message });
   if (!isRecord(rubric) || !Array.isArray(rubric.criteria)) {
-    return ['the rubric must be an object {"criteria": [...]}'];
+    return [
+      whole(say('the rubric must be an object {"criteria": [...]}', '评分标准应为对象 {"criteria": [...]}')),
+    ];
   }
-  const problems: string[] = [];
+  const problems: RubricIssue[] = [];
   for (const key of Object.keys(rubric)) {
-    if (key !== 'criteria') problems.push(`rubric field "${key}" is not a known field (only "criteria")`);
+    if (key !== 'criteria')
+      problems.push(
+        whole(
+          say(
+            `rubric field "${key}" is not a known field (only "criteria")`,
+            `评分标准中的“${key}”不是可用的字段（只能有 "criteria"）`,
+          ),
+        ),
+      );
   }
   const criteria: unknown[] = rubric.criteria;
   if (criteria.length > MAX_CRITERIA) {
-    return [`a rubric has at most ${MAX_CRITERIA} criteria (this one has ${criteria.length})`];
+    return [
+      whole(
+        say(
+          `a rubric has at most ${MAX_CRITERIA} criteria (this one has ${criteria.length})`,
+          `评分标准最多 ${MAX_CRITERIA} 个评分项（现有 ${criteria.length} 个）`,
+        ),
+      ),
+    ];
   }
   if (criteria.length === 0 && options.requireCriteria) {
-    problems.push('the rubric has no criteria: add at least one (weights adding up to 100)');
+    problems.push(
+      whole(
+        say(
+          'the rubric has no criteria: add at least one (weights adding up to 100)',
+          '评分标准还没有评分项：请至少添加一项（权重合计 100）',
+        ),
+      ),
+    );
   }
   const firstIndex = new Map<string, number>();
   let sum = 0;
@@ -364,57 +508,108 @@ export function rubricProblems(
   criteria.forEach((raw, index) => {
     const n = index + 1;
     if (!isRecord(raw)) {
-      problems.push(`criterion #${n} must be an object {id, title, weight, partialCredit, type, params}`);
+      problems.push({
+        criterion: { index: n, id: null },
+        message: say(
+          `criterion #${n} must be an object {id, title, weight, partialCredit, type, params}`,
+          `第 ${n} 个评分项应为对象 {id, title, weight, partialCredit, type, params}`,
+        ),
+      });
       weightsKnown = false;
       return;
     }
+    const id = typeof raw.id === 'string' && raw.id.length > 0 && raw.id.length <= 64 ? raw.id : null;
     const label =
-      typeof raw.id === 'string' && raw.id.length > 0 && raw.id.length <= 64
-        ? `criterion "${raw.id}" (#${n})`
-        : `criterion #${n}`;
-    const own: string[] = schemaProblems(CriterionBase, raw, '');
+      id !== null
+        ? say(`criterion "${id}" (#${n})`, `评分项“${id}”（第 ${n} 项）`)
+        : say(`criterion #${n}`, `第 ${n} 个评分项`);
+    const own: Localized[] = schemaProblems(CriterionBase, raw, '');
     if (typeof raw.weight === 'number' && Number.isFinite(raw.weight)) sum += raw.weight;
     else weightsKnown = false;
     if (typeof raw.id === 'string') {
       const earlier = firstIndex.get(raw.id);
       if (earlier !== undefined) {
-        problems.push(
-          `duplicate criterion id "${raw.id}" (criteria #${earlier} and #${n}): ids must be unique`,
-        );
+        problems.push({
+          criterion: { index: n, id },
+          message: say(
+            `duplicate criterion id "${raw.id}" (criteria #${earlier} and #${n}): ids must be unique`,
+            `评分项编号“${raw.id}”重复（第 ${earlier} 项和第 ${n} 项）：编号不能相同`,
+          ),
+        });
       } else firstIndex.set(raw.id, n);
     }
     const type = raw.type;
     if (typeof type === 'string' && !Object.hasOwn(CRITERION_PARAMS, type)) {
-      own.push(`unknown type "${type.slice(0, 40)}": use one of ${CRITERION_TYPES.join(', ')}`);
+      own.push(
+        say(
+          `unknown type "${type.slice(0, 40)}": use one of ${CRITERION_TYPES.join(', ')}`,
+          `类型“${type.slice(0, 40)}”不存在：请用 ${CRITERION_TYPES.join('、')} 之一`,
+        ),
+      );
     } else if (typeof type === 'string') {
       const kind = type as CriterionType;
       if (raw.params === undefined && kind !== 'authenticity') {
-        own.push(`params is required for type "${kind}": ${PARAMS_HINT[kind]}`);
+        own.push(
+          say(
+            `params is required for type "${kind}": ${PARAMS_HINT[kind]}`,
+            `类型“${kind}”必须填写 params：${PARAMS_HINT[kind]}`,
+          ),
+        );
       } else if (raw.params !== undefined) {
         const paramProblems = schemaProblems(CRITERION_PARAMS[kind] as TObject, raw.params, 'params.');
         own.push(...paramProblems);
         if (own.length === 0) own.push(...semanticProblems(raw as Criterion, task));
       }
     }
-    for (const problem of own) problems.push(`${label}: ${problem}`);
+    for (const problem of own) {
+      problems.push({
+        criterion: { index: n, id },
+        message: say(`${label.en}: ${problem.en}`, `${label['zh-CN']}：${problem['zh-CN']}`),
+      });
+    }
   });
   if (weightsKnown && criteria.length > 0 && Math.abs(sum - 100) > 1e-6) {
-    problems.push(`the criteria weights add up to ${Number(sum.toFixed(6))}, not 100`);
+    const total = Number(sum.toFixed(6));
+    problems.push(
+      whole(
+        say(`the criteria weights add up to ${total}, not 100`, `各评分项的权重合计为 ${total}，应为 100`),
+      ),
+    );
   }
   return problems;
 }
 
-/** The rubric, typed, or a 400 INVALID_RUBRIC listing every problem. */
+/** Every problem of a rubric, in English (the CLI, benchmarks, logs); empty when it is valid. */
+export function rubricProblems(
+  rubric: unknown,
+  task: RubricTask,
+  options: { requireCriteria?: boolean } = {},
+): string[] {
+  return rubricIssues(rubric, task, options).map((issue) => issue.message.en);
+}
+
+/**
+ * The rubric, typed, or a 400 INVALID_RUBRIC listing every problem (the first 20 in the message;
+ * all of them, with the criterion each is about, in `details.problems`).
+ */
 export function checkRubric(
   rubric: unknown,
   task: RubricTask,
   options: { requireCriteria?: boolean } = {},
 ): Rubric {
-  const problems = rubricProblems(rubric, task, options);
+  const problems = rubricIssues(rubric, task, options);
   if (problems.length > 0) {
-    const shown = problems.slice(0, 20);
-    const more = problems.length > shown.length ? `; and ${problems.length - shown.length} more` : '';
-    throw new ApiError(400, 'INVALID_RUBRIC', `invalid rubric: ${shown.join('; ')}${more}`);
+    const shown = problems.slice(0, 20).map((problem) => problem.message);
+    const left = problems.length - shown.length;
+    throw new ApiError(
+      400,
+      'INVALID_RUBRIC',
+      say(
+        `invalid rubric: ${shown.map((m) => m.en).join('; ')}${left > 0 ? `; and ${left} more` : ''}`,
+        `评分标准有误：${shown.map((m) => m['zh-CN']).join('；')}${left > 0 ? `；另有 ${left} 处问题` : ''}`,
+      ),
+      { problems },
+    );
   }
   return rubric as Rubric;
 }

@@ -1,4 +1,8 @@
-/** The lab API over fetch: the bearer token lives in sessionStorage (gone when the tab closes). */
+/**
+ * The lab API over fetch: the bearer token lives in sessionStorage (gone when the tab closes).
+ * Every call sends `Accept-Language` with the UI's language, so the API's error messages come in it.
+ */
+import { currentLang, t } from './i18n.ts';
 
 export type Role = 'admin' | 'instructor' | 'mentor' | 'student';
 
@@ -19,16 +23,56 @@ export interface Session {
 
 const KEY = 'iotlab.session';
 
+/**
+ * An error the API answered: `message` is for people, in the UI's language (the API answers in
+ * the `Accept-Language` we send); `code` is for programs and the tooltip; `details` is the body's
+ * structured part (a roster's rows, a rubric's problems, the current version).
+ */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
-    /** The whole error body (e.g. a roster's row errors). */
     readonly details: Record<string, unknown> = {},
   ) {
     super(message);
   }
+}
+
+/** The headers every request sends: the UI's language, and the token when signed in. */
+function baseHeaders(): Record<string, string> {
+  const headers: Record<string, string> = { 'accept-language': currentLang() };
+  if (current) headers.authorization = `Bearer ${current.token}`;
+  return headers;
+}
+
+/** fetch, with a network failure as an ApiError in the UI's language (not the browser's English). */
+async function send(path: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(`/api/v1${path}`, init);
+  } catch {
+    throw new ApiError(0, 'NETWORK_ERROR', t('networkError'));
+  }
+}
+
+/** An error answer as an ApiError: the API's own sentence, or a plain one when there is none (a proxy's page). */
+function failure(response: Response, text: string): ApiError {
+  let body: { code?: unknown; message?: unknown; details?: unknown } = {};
+  try {
+    body = text ? (JSON.parse(text) as typeof body) : {};
+  } catch {
+    body = {};
+  }
+  return new ApiError(
+    response.status,
+    typeof body.code === 'string' ? body.code : `HTTP_${response.status}`,
+    typeof body.message === 'string' && body.message
+      ? body.message
+      : t('httpError', { status: response.status }),
+    typeof body.details === 'object' && body.details !== null
+      ? (body.details as Record<string, unknown>)
+      : {},
+  );
 }
 
 let current: Session | null = null;
@@ -71,8 +115,7 @@ export async function call<T>(
   path: string,
   options: { body?: unknown; raw?: string | Blob; contentType?: string; ifMatch?: string | null } = {},
 ): Promise<Answer<T>> {
-  const headers: Record<string, string> = {};
-  if (current) headers.authorization = `Bearer ${current.token}`;
+  const headers = baseHeaders();
   if (options.ifMatch) headers['if-match'] = options.ifMatch;
   let body: string | Blob | undefined;
   if (options.raw !== undefined) {
@@ -82,24 +125,13 @@ export async function call<T>(
     body = JSON.stringify(options.body);
     headers['content-type'] = 'application/json';
   }
-  const response = await fetch(`/api/v1${path}`, {
-    method,
-    headers,
-    ...(body !== undefined ? { body } : {}),
-  });
+  const response = await send(path, { method, headers, ...(body !== undefined ? { body } : {}) });
   const text = await response.text();
-  const parsed = text ? (JSON.parse(text) as unknown) : null;
   if (!response.ok) {
-    const error = (parsed ?? {}) as { code?: string; message?: string } & Record<string, unknown>;
     if (response.status === 401 && current && path !== '/auth/login') setSession(null);
-    throw new ApiError(
-      response.status,
-      error.code ?? 'HTTP_ERROR',
-      error.message ?? response.statusText,
-      error,
-    );
+    throw failure(response, text);
   }
-  return { body: parsed as T, etag: response.headers.get('etag') };
+  return { body: (text ? JSON.parse(text) : null) as T, etag: response.headers.get('etag') };
 }
 
 export async function get<T>(path: string): Promise<T> {
@@ -127,10 +159,8 @@ export async function logout(): Promise<void> {
 
 /** Downloads a file the API serves (exports), with the token, under the server's file name. */
 export async function download(path: string, fallbackName: string): Promise<void> {
-  const response = await fetch(`/api/v1${path}`, {
-    headers: current ? { authorization: `Bearer ${current.token}` } : {},
-  });
-  if (!response.ok) throw new ApiError(response.status, 'DOWNLOAD_FAILED', response.statusText);
+  const response = await send(path, { headers: baseHeaders() });
+  if (!response.ok) throw failure(response, await response.text());
   const disposition = response.headers.get('content-disposition') ?? '';
   const star = /filename\*=UTF-8''([^;]+)/i.exec(disposition)?.[1];
   const plain = /filename="?([^";]+)"?/i.exec(disposition)?.[1];

@@ -40,18 +40,20 @@ export function useAsync<T>(load: () => Promise<T>, deps: unknown[]): Async<T> {
   return { data, error, loading, reload };
 }
 
+/**
+ * What went wrong, for the reader: the API's message, already in the UI's language (api.ts sends
+ * Accept-Language). The code is for programs and support: ErrorBox keeps it in a tooltip.
+ */
 export function errorText(error: unknown): string {
-  if (error instanceof ApiError) {
-    if (error.status === 403) return `${t('forbidden')} (${error.code}: ${error.message})`;
-    return `${error.code}: ${error.message}`;
-  }
+  if (error instanceof ApiError) return error.message || t('httpError', { status: error.status });
   return error instanceof Error ? error.message : String(error);
 }
 
 export function ErrorBox({ error }: { error: unknown }) {
   if (!error) return null;
+  const code = error instanceof ApiError ? error.code : undefined;
   return (
-    <div class="error" role="alert">
+    <div class="error" role="alert" title={code} data-code={code}>
       {errorText(error)}
     </div>
   );

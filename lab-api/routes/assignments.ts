@@ -5,7 +5,7 @@ import { KIT_ID_PATTERN } from '../../protocol/index.ts';
 import type { LabContext } from '../app.ts';
 import { currentUser } from '../auth.ts';
 import { Assignments, Classes, type Person } from '../classes.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError, say } from '../errors.ts';
 import { ErrorResponse, expectedVersion, Page, PageQuery, page, sendVersioned } from '../http.ts';
 import { Nullable } from './classes.ts';
 
@@ -80,7 +80,11 @@ export const assignmentsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async 
     if (!principal) return assignment;
     if (principal.role === 'student') {
       if (!(await assignments.targets(assignment, principal.id))) {
-        throw new ApiError(403, 'NOT_ASSIGNED', 'this assignment is not for you or your team');
+        throw new ApiError(
+          403,
+          'NOT_ASSIGNED',
+          say('this assignment is not for you or your team', '这个任务没有布置给您或您的小组'),
+        );
       }
       return assignments.forStudent(assignment, principal.id, await assignments.teamIdsOf(principal.id));
     }
@@ -377,7 +381,7 @@ export const assignmentsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async 
       const me = person(request.principal);
       if (me?.role === 'student') {
         if (attempt.studentId !== me.id)
-          throw new ApiError(403, 'NOT_YOUR_ATTEMPT', 'this attempt is not yours');
+          throw new ApiError(403, 'NOT_YOUR_ATTEMPT', say('this attempt is not yours', '这不是您的作答'));
       } else if (me) {
         await readableAssignment(me, attempt.assignmentId);
       }

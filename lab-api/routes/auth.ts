@@ -4,7 +4,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { deviceCookie, deviceFromCookies, type SignInFrom, type SignInResult } from '../accounts.ts';
 import type { LabContext } from '../app.ts';
 import { currentUser, hashToken, issueToken, ROLES } from '../auth.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError, say } from '../errors.ts';
 import { ErrorResponse } from '../http.ts';
 import { passwordProblem } from '../passwords.ts';
 import { UserSchema } from './people.ts';
@@ -68,7 +68,12 @@ export const authRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin
     },
     async (request) => {
       const user = await people.userById(currentUser(request).id);
-      if (!user) throw new ApiError(404, 'USER_NOT_FOUND', 'the signed-in user no longer exists');
+      if (!user)
+        throw new ApiError(
+          404,
+          'USER_NOT_FOUND',
+          say('the signed-in user no longer exists', '当前登录的用户已不存在'),
+        );
       return user;
     },
   );
@@ -91,7 +96,7 @@ export const authRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin
       const result = await passwords.signIn(me.username, request.body.currentPassword, signInFrom(request));
       if (!result.ok) {
         if (result.reason === 'locked') throw signInRefused(result, reply);
-        throw new ApiError(403, 'BAD_PASSWORD', 'the current password is wrong');
+        throw new ApiError(403, 'BAD_PASSWORD', say('the current password is wrong', '当前密码不正确'));
       }
       const problem = passwordProblem(request.body.newPassword);
       if (problem) throw new ApiError(400, 'WEAK_PASSWORD', problem);
@@ -117,11 +122,15 @@ function signInFrom(request: FastifyRequest): SignInFrom {
 
 /** 401 for a wrong pair, 429 with Retry-After after too many failures. */
 function signInRefused(result: Exclude<SignInResult<unknown>, { ok: true }>, reply: FastifyReply): ApiError {
-  if (result.reason === 'wrong') return new ApiError(401, 'BAD_LOGIN', 'wrong username or password');
+  if (result.reason === 'wrong')
+    return new ApiError(401, 'BAD_LOGIN', say('wrong username or password', '用户名或密码错误'));
   void reply.header('retry-after', String(result.retryAfterSeconds));
   return new ApiError(
     429,
     'TOO_MANY_ATTEMPTS',
-    `too many failed sign-ins: try again in ${Math.ceil(result.retryAfterSeconds / 60)} min`,
+    say(
+      `too many failed sign-ins: try again in ${Math.ceil(result.retryAfterSeconds / 60)} min`,
+      `登录失败次数过多，请 ${Math.ceil(result.retryAfterSeconds / 60)} 分钟后再试`,
+    ),
   );
 }

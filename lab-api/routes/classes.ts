@@ -65,12 +65,36 @@ export const TeamSchema = Type.Object({
   version: Type.Integer(),
 });
 
-const RowErrorSchema = Type.Object({ row: Type.Integer(), column: Type.String(), message: Type.String() });
+const RowErrorSchema = Type.Object({
+  row: Type.Integer({ description: 'the spreadsheet row (the header is row 1)' }),
+  field: Nullable(
+    Type.Union([Type.Literal('studentNumber'), Type.Literal('name'), Type.Literal('className')], {
+      description: 'the column the problem is about; null: the file as a whole',
+    }),
+  ),
+  column: Type.String({ description: "the column's header as written in the file" }),
+  problem: Type.String({
+    description:
+      'UNCLOSED_QUOTE, EMPTY_FILE, DUPLICATE_COLUMN, MISSING_COLUMN, NO_STUDENTS, TOO_MANY_ROWS, ' +
+      'STUDENT_NUMBER_MISSING, STUDENT_NUMBER_MANGLED (Excel made it a number), STUDENT_NUMBER_INVALID, ' +
+      'STUDENT_NUMBER_REPEATED, NAME_MISSING, NAME_TOO_LONG, CLASS_MISSING, WRONG_CLASS, NOT_A_STUDENT, ' +
+      'USERNAME_TAKEN; warnings: NAME_DIFFERS',
+  }),
+  params: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()]), {
+    description: 'the values the sentence names (studentNumber, firstRow, className…)',
+  }),
+  message: Type.Object({ 'zh-CN': Type.String(), en: Type.String() }),
+});
 
-const RosterErrorResponse = Type.Composite([
-  ErrorResponse,
-  Type.Object({ errors: Type.Optional(Type.Array(RowErrorSchema)) }),
-]);
+const RosterErrorResponse = Type.Object({
+  ...ErrorResponse.properties,
+  details: Type.Optional(
+    Type.Object({
+      encoding: Nullable(Type.String()),
+      rows: Type.Array(RowErrorSchema, { description: "every row's problems; nothing was imported" }),
+    }),
+  ),
+});
 
 const RosterEntry = Type.Object({
   row: Type.Integer(),
@@ -306,7 +330,7 @@ export const classesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plu
           '姓名 / Name, and optionally 班级 / Class, which must then be this class on every row; other ' +
           'columns are ignored. Unknown 学号 get a student account (username = 学号) with a random ' +
           'initial password, returned in this answer only; known ones are enrolled. Any broken row ' +
-          'rejects the file with every row error listed, and nothing is imported.',
+          'rejects the file (400 ROSTER_INVALID) with every row error in `details.rows`, and nothing is imported.',
         tags: ['classes'],
         params: IdParams,
         consumes: ['text/csv'],
@@ -319,22 +343,11 @@ export const classesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plu
       const cls = await classes.classOr404(request.params.id);
       classes.assertManages(me, cls);
       const encoding = rosterEncodings.get(request) ?? 'utf-8';
-      try {
-        const { rows, errors } = readRoster(request.body, cls.name);
-        if (errors.length > 0) throw new RosterRejected(errors, encoding);
-        const result = await classes.importRoster(me, cls.id, rows, encoding);
-        void reply.header('cache-control', 'no-store');
-        return result;
-      } catch (error) {
-        if (!(error instanceof RosterRejected)) throw error;
-        return reply.status(400).send({
-          statusCode: 400,
-          code: error.code,
-          error: 'Bad Request',
-          message: error.message,
-          errors: error.errors,
-        });
-      }
+      const { rows, errors } = readRoster(request.body, cls.name);
+      if (errors.length > 0) throw new RosterRejected(errors, encoding);
+      const result = await classes.importRoster(me, cls.id, rows, encoding);
+      void reply.header('cache-control', 'no-store');
+      return result;
     },
   );
 

@@ -11,7 +11,7 @@ import { KIT_ID_PATTERN, sensorSpec } from '../../protocol/index.ts';
 import type { LabContext } from '../app.ts';
 import { currentUser } from '../auth.ts';
 import { Classes } from '../classes.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError, say } from '../errors.ts';
 import { ErrorResponse } from '../http.ts';
 import { Nullable } from './classes.ts';
 
@@ -242,7 +242,10 @@ export const dashboardRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (p
           throw new ApiError(
             403,
             'NOT_YOUR_KIT',
-            `kit "${request.params.kitId}" is not bound to you or your team`,
+            say(
+              `kit "${request.params.kitId}" is not bound to you or your team`,
+              `套件“${request.params.kitId}”没有绑定给您或您的小组`,
+            ),
           );
         }
         return {

@@ -8,9 +8,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { type TSchema, Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { DEFAULT_TIME_ZONE, type LabContext } from '../app.ts';
-import { readTelemetry, TelemetryQuery } from './kits.ts';
 import { currentUser, type Principal } from '../auth.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError, say } from '../errors.ts';
 import {
   attachment,
   CONTENT_TYPES,
@@ -24,6 +23,7 @@ import {
 import { type AssignmentGrades, MAX_REASON } from '../grades.ts';
 import { ErrorResponse, expectedVersion, sendVersioned } from '../http.ts';
 import { Nullable } from './classes.ts';
+import { readTelemetry, TelemetryQuery } from './kits.ts';
 
 const Id = Type.String({ format: 'uuid' });
 const IdParams = Type.Object({ id: Id });
@@ -277,7 +277,7 @@ async function bodyMayBeEmpty(request: FastifyRequest): Promise<void> {
 
 /** Whoever called: access control let only signed-in people and services through. */
 function caller(request: FastifyRequest): Principal {
-  if (!request.principal) throw new ApiError(401, 'AUTH_REQUIRED', 'sign in first');
+  if (!request.principal) throw new ApiError(401, 'AUTH_REQUIRED', say('sign in first', '请先登录'));
   return request.principal;
 }
 

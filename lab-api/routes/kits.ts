@@ -13,7 +13,7 @@ import type { TelemetryStore } from '../../telemetry/index.ts';
 import type { LabContext } from '../app.ts';
 import { type Access, currentUser } from '../auth.ts';
 import { Classes } from '../classes.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError, say } from '../errors.ts';
 import { ErrorResponse } from '../http.ts';
 import { Nullable } from './classes.ts';
 
@@ -61,7 +61,12 @@ export async function readTelemetry(
   const fallback = defaults(Date.now());
   const requestedTo = toMs(query.to, fallback.to);
   const requestedFrom = toMs(query.from, query.to === undefined ? fallback.from : requestedTo - 3_600_000);
-  if (!(requestedFrom < requestedTo)) throw new ApiError(400, 'INVALID_RANGE', '`from` must be before `to`');
+  if (!(requestedFrom < requestedTo))
+    throw new ApiError(
+      400,
+      'INVALID_RANGE',
+      say('`from` must be before `to`', '开始时间（from）必须早于结束时间（to）'),
+    );
   const from = Math.max(requestedFrom, visible.from);
   const to = Math.min(requestedTo, visible.to);
   const unit = sensorSpec(query.sensor)?.unit ?? null;
@@ -155,9 +160,29 @@ const REGISTRY_STATUS: Record<RegistryError['code'], number> = {
   USB_SERIAL_TAKEN: 409,
 };
 
-function registryError(error: unknown): unknown {
+/**
+ * The kit registry's errors in both languages, by code (labdb speaks English to the CLI and logs):
+ * the English is labdb's own sentence, the Chinese names the kit the route was working on.
+ */
+const REGISTRY_ZH: Record<RegistryError['code'], (kitId: string) => string> = {
+  KIT_EXISTS: (kitId) => `套件“${kitId}”已存在（如需新密钥，请重置它的密钥）`,
+  KIT_NOT_FOUND: (kitId) => `找不到套件“${kitId}”`,
+  INVALID_KIT_ID: (kitId) => `套件编号“${kitId}”无效：应为 2–48 位小写字母、数字、- 或 _，以字母或数字开头`,
+  INVALID_KIND: () => `套件类型无效：只能是 ${KIT_KINDS.join('、')}`,
+  SERVICE_EXISTS: () => '该服务账号已存在',
+  SERVICE_NOT_FOUND: () => '找不到该服务账号',
+  INVALID_SERVICE_NAME: () => '服务账号名称无效：应为 2–48 位小写字母、数字或 -，以字母开头',
+  INVALID_SCOPE: () => '服务账号的权限范围无效',
+  USB_SERIAL_TAKEN: () => '该 USB 序列号已绑定到其他套件',
+};
+
+export function registryError(error: unknown, kitId: string): unknown {
   return error instanceof RegistryError
-    ? new ApiError(REGISTRY_STATUS[error.code], error.code, error.message)
+    ? new ApiError(
+        REGISTRY_STATUS[error.code],
+        error.code,
+        say(error.message, REGISTRY_ZH[error.code](kitId)),
+      )
     : error;
 }
 
@@ -168,7 +193,7 @@ export const kitRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin,
 
   async function kitOr404(kitId: string) {
     const kit = await deps.registry.getKit(kitId);
-    if (!kit) throw new ApiError(404, 'KIT_NOT_FOUND', `no kit "${kitId}"`);
+    if (!kit) throw new ApiError(404, 'KIT_NOT_FOUND', say(`no kit "${kitId}"`, `找不到套件“${kitId}”`));
     return kit;
   }
 
@@ -180,7 +205,12 @@ export const kitRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin,
     const principal = request.principal;
     if (principal?.kind !== 'user' || principal.role !== 'student') return 0;
     const mine = (await classes.kitsOfStudent(principal.id)).get(kitId);
-    if (!mine) throw new ApiError(403, 'NOT_YOUR_KIT', `kit "${kitId}" is not bound to you or your team`);
+    if (!mine)
+      throw new ApiError(
+        403,
+        'NOT_YOUR_KIT',
+        say(`kit "${kitId}" is not bound to you or your team`, `套件“${kitId}”没有绑定给您或您的小组`),
+      );
     return mine.boundAt;
   }
 
@@ -257,14 +287,19 @@ export const kitRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin,
       const actor = currentUser(request);
       const { id, name, kind, sensors = [] } = request.body;
       const bad = sensors.find((sensor) => !isValidSensorName(sensor));
-      if (bad) throw new ApiError(400, 'INVALID_SENSOR', `"${bad}" is a reserved name, not a sensor`);
+      if (bad)
+        throw new ApiError(
+          400,
+          'INVALID_SENSOR',
+          say(`"${bad}" is a reserved name, not a sensor`, `“${bad}”是保留名称，不能用作传感器名`),
+        );
       const { kit, secret } = await classes
         .changeKit(actor, id, 'create', async (tx) => {
           const added = await deps.registry.addKit({ id, name, kind }, tx);
           return { result: added, after: { ...added.kit, sensors }, sensors };
         })
         .catch((error) => {
-          throw registryError(error);
+          throw registryError(error, id);
         });
       return reply.status(201).send({ kit: await describe(kit), secret });
     },
@@ -316,7 +351,7 @@ export const kitRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin,
           return { result: { secret, kit }, after: { secretIssuedAt: kit.secretIssuedAt } };
         })
         .catch((error) => {
-          throw registryError(error);
+          throw registryError(error, kitId);
         });
       deps.liveStatus?.disconnectKit?.(kitId); // the old secret must not keep a session alive
       void reply.header('cache-control', 'no-store');
@@ -343,7 +378,7 @@ export const kitRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin,
           return { result: undefined, after: { active: false } };
         })
         .catch((error) => {
-          throw registryError(error);
+          throw registryError(error, kitId);
         });
       deps.liveStatus?.disconnectKit?.(kitId);
       return describe(await kitOr404(kitId));
@@ -360,7 +395,10 @@ export const kitRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin,
           throw new ApiError(
             400,
             'INVALID_REQUEST',
-            'invalid body: send {"studentId": …}, {"teamId": …}, or null to unbind',
+            say(
+              'invalid body: send {"studentId": …}, {"teamId": …}, or null to unbind',
+              '请求内容有误：绑定请发送 {"studentId": …} 或 {"teamId": …}，解除绑定请发送 null',
+            ),
           );
         }
       },

@@ -8,7 +8,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { LiveGrader, LiveUpdate } from '../../grading/live.ts';
 import type { LabContext } from '../app.ts';
 import { Assignments, type Attempt, Classes, type Person } from '../classes.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError, say } from '../errors.ts';
 import { ErrorResponse } from '../http.ts';
 import { CriterionTitle } from '../rubric.ts';
 import { Nullable } from './classes.ts';
@@ -77,7 +77,11 @@ export const liveRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin
   function liveGrading(): LiveGrader {
     const live = ctx.deps.liveGrading;
     if (!live) {
-      throw new ApiError(503, 'LIVE_GRADING_OFF', 'live grading does not run in this process');
+      throw new ApiError(
+        503,
+        'LIVE_GRADING_OFF',
+        say('live grading does not run in this process', '本服务未运行实时评分'),
+      );
     }
     return live;
   }
@@ -91,7 +95,10 @@ export const liveRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin
         throw new ApiError(
           403,
           'NOT_YOUR_ATTEMPT',
-          'this attempt is not yours: you may follow your own only',
+          say(
+            'this attempt is not yours: you may follow your own only',
+            '这不是您的作答：您只能查看自己的作答',
+          ),
         );
       }
       return;
@@ -212,7 +219,11 @@ export const liveRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin
         const cls = await classes.classOr404(session.classId);
         if (me.role === 'student') {
           if (!(await classes.isEnrolled(cls.id, me.id))) {
-            throw new ApiError(403, 'NOT_YOUR_CLASS', `you are not enrolled in class "${cls.name}"`);
+            throw new ApiError(
+              403,
+              'NOT_YOUR_CLASS',
+              say(`you are not enrolled in class "${cls.name}"`, `您不在班级“${cls.name}”中`),
+            );
           }
         } else {
           classes.assertManages(me, cls);
@@ -223,7 +234,10 @@ export const liveRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin
         throw new ApiError(
           409,
           'SESSION_WITHOUT_ASSIGNMENT',
-          'this lab session is not for one assignment (none named, and its attempts are for several or none)',
+          say(
+            'this lab session is not for one assignment (none named, and its attempts are for several or none)',
+            '这节实训课不属于某一个任务（未指定任务，且其中的作答分属多个任务或没有作答）',
+          ),
         );
       }
       return board;

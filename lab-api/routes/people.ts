@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { LabContext } from '../app.ts';
 import { currentUser, ROLES } from '../auth.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError, say } from '../errors.ts';
 import { ErrorResponse, expectedVersion, Page, PageQuery, page, sendVersioned } from '../http.ts';
 import { USERNAME_PATTERN } from '../people.ts';
 
@@ -109,10 +109,19 @@ export const peopleRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plug
     async (request, reply) => {
       const me = currentUser(request);
       if (me.role !== 'admin' && me.id !== request.params.id) {
-        throw new ApiError(403, 'FORBIDDEN', 'you may see only your own account');
+        throw new ApiError(
+          403,
+          'FORBIDDEN',
+          say('you may see only your own account', '您只能查看自己的账号'),
+        );
       }
       const user = await people.userById(request.params.id);
-      if (!user) throw new ApiError(404, 'USER_NOT_FOUND', `no user ${request.params.id}`);
+      if (!user)
+        throw new ApiError(
+          404,
+          'USER_NOT_FOUND',
+          say(`no user ${request.params.id}`, `找不到用户 ${request.params.id}`),
+        );
       return sendVersioned(reply, user);
     },
   );
@@ -208,7 +217,11 @@ export const peopleRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plug
     async (request, reply) => {
       const organisation = await people.organisationById(request.params.id);
       if (!organisation)
-        throw new ApiError(404, 'ORGANISATION_NOT_FOUND', `no organisation ${request.params.id}`);
+        throw new ApiError(
+          404,
+          'ORGANISATION_NOT_FOUND',
+          say(`no organisation ${request.params.id}`, `找不到单位 ${request.params.id}`),
+        );
       return sendVersioned(reply, organisation);
     },
   );

@@ -95,7 +95,16 @@ describe('roster files', () => {
       '物联网2401',
     );
     expect(rows).toEqual([]);
-    expect(errors).toEqual([{ row: 3, column: '学号', message: expect.stringContaining('Excel') }]);
+    expect(errors).toEqual([
+      {
+        row: 3,
+        field: 'studentNumber',
+        column: '学号',
+        problem: 'STUDENT_NUMBER_MANGLED',
+        params: { studentNumber: '2.02401E+11' },
+        message: { en: expect.stringContaining('Excel'), 'zh-CN': expect.stringContaining('Excel') },
+      },
+    ]);
   });
 });
 
@@ -197,18 +206,29 @@ describe('classes and roster import', () => {
     const body = response.json() as {
       code: string;
       message: string;
-      errors: { row: number; column: string }[];
+      details: { rows: { row: number; column: string; problem: string; message: { en: string } }[] };
     };
     expect(body.code).toBe('ROSTER_INVALID');
     expect(body.message).toContain('nothing was imported');
-    expect(body.errors.map((e) => [e.row, e.column])).toEqual([
+    const errors = body.details.rows;
+    expect(errors.map((e) => [e.row, e.column])).toEqual([
       [3, '学号'], // missing
       [4, '学号'], // duplicate of row 2
       [5, '学号'], // bad format
       [6, '姓名'], // empty name
       [7, '班级'], // another class
     ]);
-    expect(body.errors[1]).toMatchObject({ message: expect.stringContaining('row 2') });
+    expect(errors.map((e) => e.problem)).toEqual([
+      'STUDENT_NUMBER_MISSING',
+      'STUDENT_NUMBER_REPEATED',
+      'STUDENT_NUMBER_INVALID',
+      'NAME_MISSING',
+      'WRONG_CLASS',
+    ]);
+    expect(errors[1]).toMatchObject({
+      params: { firstRow: 2 },
+      message: { en: expect.stringContaining('row 2') },
+    });
     expect(await studentCount()).toBe(before);
     const roster = await lab.call({
       method: 'GET',
@@ -225,16 +245,27 @@ describe('classes and roster import', () => {
     const clash = await uploadRoster(cls.id, '学号,姓名\n20240501,甲\n20249999,乙\n');
     expect(clash.statusCode).toBe(400);
     expect(clash.json()).toMatchObject({
-      errors: [{ row: 3, column: '学号', message: expect.stringContaining('taken') }],
+      details: {
+        rows: [
+          {
+            row: 3,
+            column: '学号',
+            problem: 'USERNAME_TAKEN',
+            message: { en: expect.stringContaining('taken') },
+          },
+        ],
+      },
     });
     expect(await studentCount()).toBe(before);
     const noHeader = await uploadRoster(cls.id, 'id,who\n1,2\n');
     expect(noHeader.json()).toMatchObject({
       code: 'ROSTER_INVALID',
-      errors: [
-        { row: 1, column: '学号' },
-        { row: 1, column: '姓名' },
-      ],
+      details: {
+        rows: [
+          { row: 1, column: '学号', field: 'studentNumber', problem: 'MISSING_COLUMN' },
+          { row: 1, column: '姓名', field: 'name', problem: 'MISSING_COLUMN' },
+        ],
+      },
     });
     const json = await lab.call({
       method: 'POST',

@@ -1,10 +1,32 @@
 /** A class's roster (import a CSV from the registrar's Excel), its teams, and which kit is bound to whom. */
 import { useState } from 'preact/hooks';
 import { ApiError, call, get } from '../api.ts';
-import { t } from '../i18n.ts';
+import { pick, t } from '../i18n.ts';
 import type { Kit, Page, RosterStudent, Team } from '../types.ts';
 import { Card, Dot, ErrorBox, Loading, useAsync } from '../ui.tsx';
 import { ClassTabs } from './instructor.tsx';
+
+/** A problem on a row of the file, as the API gives it (`details.rows` of ROSTER_INVALID, `warnings`). */
+interface RowProblem {
+  row: number;
+  field: 'studentNumber' | 'name' | 'className' | null;
+  column: string;
+  problem: string;
+  params: Record<string, string | number>;
+  message: { 'zh-CN': string; en: string };
+}
+
+function RowProblems(props: { rows: RowProblem[]; class: string; test: string }) {
+  return (
+    <ul class={props.class} data-test={props.test}>
+      {props.rows.map((row, i) => (
+        <li key={i} data-problem={row.problem}>
+          {t('rowProblem', { n: row.row, problem: pick(row.message) })}
+        </li>
+      ))}
+    </ul>
+  );
+}
 
 interface ImportResult {
   rows: number;
@@ -18,7 +40,7 @@ interface ImportResult {
   }[];
   enrolled: { row: number }[];
   alreadyEnrolled: { row: number }[];
-  warnings: { row: number; message: string }[];
+  warnings: RowProblem[];
 }
 
 export function Roster({ classId }: { classId: string }) {
@@ -105,8 +127,8 @@ function RosterImport({ classId, onDone }: { classId: string; onDone: () => void
     }
   };
   const rowErrors =
-    error instanceof ApiError && Array.isArray(error.details.errors)
-      ? (error.details.errors as { row: number; message: string }[])
+    error instanceof ApiError && Array.isArray(error.details.rows)
+      ? (error.details.rows as RowProblem[])
       : [];
   return (
     <Card title={t('importRoster')} test="roster-import">
@@ -132,13 +154,7 @@ function RosterImport({ classId, onDone }: { classId: string; onDone: () => void
         </label>
         <ErrorBox error={error} />
         {rowErrors.length > 0 ? (
-          <ul class="error small">
-            {rowErrors.map((row, i) => (
-              <li key={i}>
-                {t('row', { n: row.row })}: {row.message}
-              </li>
-            ))}
-          </ul>
+          <RowProblems rows={rowErrors} class="error small" test="roster-errors" />
         ) : null}
         <button type="submit">{t('import')}</button>
       </form>
@@ -152,6 +168,12 @@ function RosterImport({ classId, onDone }: { classId: string; onDone: () => void
               already: result.alreadyEnrolled.length,
             })}
           </p>
+          {result.warnings.length > 0 ? (
+            <>
+              <p class="small">{t('importWarnings')}</p>
+              <RowProblems rows={result.warnings} class="small" test="import-warnings" />
+            </>
+          ) : null}
           {result.created.length > 0 ? (
             <>
               <p class="small">{t('initialPasswordsOnce')}</p>

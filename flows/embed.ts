@@ -376,21 +376,30 @@ async function readDeploy(
   if (type !== 'application/json' || request.headers['content-encoding'])
     return {
       status: 415,
-      refusal: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'a deploy is plain application/json' },
+      refusal: {
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+        message: 'a deploy is plain application/json (部署内容须为 JSON)',
+      },
     };
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request.raw as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > MAX_DEPLOY_BYTES)
-      return { status: 413, refusal: { code: 'TOO_LARGE', message: 'the deploy is over 5 MB' } };
+      return {
+        status: 413,
+        refusal: { code: 'TOO_LARGE', message: 'the deploy is over 5 MB (部署内容超过 5 MB)' },
+      };
     chunks.push(chunk);
   }
   const bytes = Buffer.concat(chunks);
   try {
     return { bytes, json: JSON.parse(bytes.toString('utf8')) };
   } catch {
-    return { status: 400, refusal: { code: 'INVALID_JSON', message: 'the deploy is not valid JSON' } };
+    return {
+      status: 400,
+      refusal: { code: 'INVALID_JSON', message: 'the deploy is not valid JSON (部署内容不是有效的 JSON)' },
+    };
   }
 }
 

@@ -53,6 +53,13 @@ describeWithServer('chromium', 'dashboards in the browser', () => {
     await page.goto(`${lab.url}/`);
     await page.locator('form[data-test=login]').getByText('登录').first().waitFor(WAIT);
     await screenshot(page, 'login');
+    // A wrong password is said in Chinese, without the server's code or English.
+    await page.fill('input[name=username]', lab.accounts.student.username);
+    await page.fill('input[name=password]', 'not-the-password');
+    await page.click('form[data-test=login] button[type=submit]');
+    const alert = page.locator('[role=alert]');
+    await alert.getByText('用户名或密码错误').waitFor(WAIT);
+    expect(await alert.innerText()).not.toMatch(/BAD_LOGIN|wrong/);
     await page.close();
   });
 
@@ -354,6 +361,13 @@ describeWithServer('chromium', 'dashboards in the browser', () => {
   it('an instructor imports a roster and binds a kit', async () => {
     await teacher.goto(`${lab.url}/#/instructor/class/${lab.classId}/roster`);
     const importer = teacher.locator('[data-test=roster-import]');
+    // A row without 学号: the whole file is refused, the row named, in Chinese.
+    await importer.locator('textarea[name=roster]').fill('学号,姓名\n2026019901,测试甲\n,无学号同学\n');
+    await importer.getByRole('button', { name: '导入' }).click();
+    await teacher.locator('[data-test=roster-errors] li', { hasText: '第 3 行：缺少学号' }).waitFor(WAIT);
+    expect(await teacher.locator('[data-test=roster-errors]').innerText()).not.toMatch(
+      /is missing|ROSTER_INVALID/,
+    );
     await importer.locator('textarea[name=roster]').fill('学号,姓名\n2026019901,测试甲\n2026010002,李艳\n');
     await importer.getByRole('button', { name: '导入' }).click();
     await importer.locator('[data-test=import-result]', { hasText: '新建 1 个账号' }).waitFor(WAIT);

@@ -11,29 +11,32 @@ export interface DemoAccount {
 }
 
 const ENTERPRISE = '穗田智慧农业科技有限公司';
-const SURNAMES = '王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高';
-const GIVEN = [
-  '伟',
-  '芳',
-  '娜',
-  '敏',
-  '静',
-  '磊',
-  '洋',
-  '艳',
-  '勇',
-  '军',
-  '杰',
-  '娟',
-  '涛',
-  '明',
-  '超',
-  '霞',
-  '平',
-  '刚',
-  '桂英',
-  '文',
-];
+/**
+ * The demo class: 40 students, each with a name of their own (surnames as common as in a real
+ * class, given names of students born around 2006), in roster order (学号 2026010001…).
+ */
+export const DEMO_STUDENT_NAMES: readonly string[] = [
+  '王子涵 李浩然 张欣怡 刘宇航 陈思远 杨梓萱 黄俊杰 赵雨桐 吴嘉怡 周志强',
+  '徐明轩 孙佳琪 马骁 朱婉清 胡天宇 郭静怡 何家豪 林诗涵 罗子轩 高梦瑶',
+  '梁振宇 宋雅婷 郑博文 谢雨欣 韩晨阳 唐思琪 冯浩宇 于洁 董明杰 萧雨萌',
+  '程一鸣 曹欣妍 袁凯文 邓紫涵 许文博 傅佳慧 沈俊熙 曾可欣 彭昊天 吕沐阳',
+].flatMap((row) => row.split(' '));
+
+/** Skill tags of the demo project and its tasks, as a Chinese college writes them (ids stay ASCII elsewhere). */
+const SKILL = { esp32: 'ESP32', mqtt: 'MQTT', wiring: '传感器接线', closedLoop: '闭环控制' } as const;
+
+/** What a kit of a simulator profile is called on a bench of the training base. */
+const BENCH_KINDS: Readonly<Record<string, string>> = {
+  greenhouse: '温室',
+  'air-quality': '燃气监测',
+  'cold-chain': '冷链',
+  security: '安防',
+};
+
+/** A kit's display name in the demo, e.g. "温室1号工位" for bench 1 of the greenhouse lab. */
+export function demoKitName(profile: string, bench: number): string {
+  return `${BENCH_KINDS[profile] ?? '实训'}${bench}号工位`;
+}
 
 type Person = Extract<Principal, { kind: 'user' }>;
 
@@ -101,7 +104,7 @@ export async function seedDemoLab(
 
   const projects = new Projects(db);
   await projects.saveMentorProfile(admin, mentor.id, 0, {
-    expertise: ['智慧农业', 'esp32', 'mqtt', '传感器标定'],
+    expertise: ['智慧农业', SKILL.esp32, SKILL.mqtt, '传感器标定'],
     availability: '周二、周四下午（2026 秋季学期）',
     available: true,
     dualQualified: true,
@@ -111,7 +114,7 @@ export async function seedDemoLab(
     title: '温室大棚环境智能监测',
     background: '合作企业的温室大棚需要实时掌握温湿度、光照和土壤湿度，并在高温时自动通风。',
     goals: '完成传感器接线与数据上报，实现高温自动开风扇的闭环控制。',
-    requiredSkills: ['esp32', 'mqtt', 'sensors', 'closed-loop control'],
+    requiredSkills: [SKILL.esp32, SKILL.mqtt, SKILL.wiring, SKILL.closedLoop],
     deliverables: '可运行的套件、实验数据、简短的项目报告',
     difficulty: 2,
   });
@@ -121,7 +124,7 @@ export async function seedDemoLab(
     title: '温湿度采集与上报',
     instructions: '## 步骤\n1. 按接线图连接 DHT22。\n2. 每 2 秒上报一次温湿度。\n3. 连续运行 10 分钟。',
     requiredSensors: ['temperature', 'humidity'],
-    skills: ['sensors', 'mqtt'],
+    skills: [SKILL.wiring, SKILL.mqtt],
     durationMinutes: 45,
     mentorWeight: 0,
     rubric: {
@@ -167,7 +170,7 @@ export async function seedDemoLab(
     instructions: '## 步骤\n1. 温度超过 28 °C 时打开风扇。\n2. 观察温度下降。',
     requiredSensors: ['temperature'],
     requiredActuators: ['fan'],
-    skills: ['closed-loop control', 'esp32'],
+    skills: [SKILL.closedLoop, SKILL.esp32],
     durationMinutes: 60,
     mentorWeight: 20,
     rubric: {
@@ -209,7 +212,7 @@ export async function seedDemoLab(
   const rows = Array.from({ length: 40 }, (_, i) => ({
     row: i + 2,
     studentNumber: `20260100${String(i + 1).padStart(2, '0')}`,
-    name: `${SURNAMES[i % SURNAMES.length]}${GIVEN[(i * 7) % GIVEN.length]}`,
+    name: DEMO_STUDENT_NAMES[i] as string,
   }));
   const roster = await classes.importRoster(instructor, cls.id, rows, 'utf-8');
   const first = roster.created[0];
@@ -229,7 +232,7 @@ export async function seedDemoLab(
   for (let t = ids.length; t < teamIds.length; t++) {
     const id = `gh-bench-${String(t + 1).padStart(2, '0')}`;
     if (!(await registry.getKit(id)))
-      await registry.addKit({ id, name: `大棚实验台 ${t + 1}`, kind: 'esp32' });
+      await registry.addKit({ id, name: demoKitName('greenhouse', t + 1), kind: 'esp32' });
     ids.push(id);
   }
   for (const [t, teamId] of teamIds.entries()) {
@@ -254,7 +257,7 @@ export async function seedDemoLab(
 export async function startDemoSession(
   db: LabDb,
   kitIds: readonly string[],
-): Promise<{ sessionId: string; attempts: number }> {
+): Promise<{ sessionId: string; attempts: number; attemptIds: Record<string, string> }> {
   const classes = new Classes(db);
   const assignments = new Assignments(db, classes);
   const teacher = await db.get<{ id: string; organisation_id: string | null; display_name: string }>(
@@ -283,15 +286,19 @@ export async function startDemoSession(
     await assignments.endSession(instructor, running.id);
   }
   const session = await assignments.startSession(instructor, cls.id, { assignmentId: assignment.id });
-  let attempts = 0;
+  /** kit id → the attempt graded live on it. */
+  const attemptIds: Record<string, string> = {};
   for (const kitId of kitIds) {
     const student = await db.get<{ user_id: string }>(
       'SELECT tm.user_id FROM kit_bindings b JOIN team_members tm ON tm.team_id = b.team_id WHERE b.kit_id = ? ORDER BY tm.user_id LIMIT 1',
       [kitId],
     );
     if (!student) continue;
-    await assignments.startAttempt(instructor, assignment.id, { studentId: student.user_id, kitId });
-    attempts++;
+    const attempt = await assignments.startAttempt(instructor, assignment.id, {
+      studentId: student.user_id,
+      kitId,
+    });
+    attemptIds[kitId] = attempt.id;
   }
-  return { sessionId: session.id, attempts };
+  return { sessionId: session.id, attempts: Object.keys(attemptIds).length, attemptIds };
 }

@@ -16,9 +16,11 @@ import {
   SERVICE_SCOPES,
   type ServiceScope,
 } from '../labdb/index.ts';
+import { kitTopic } from '../protocol/index.ts';
+import type { TelemetryStore } from '../telemetry/index.ts';
 import { ConfigError, type DeepPartial, loadConfig, type PlatformConfig } from './config.ts';
 import { DEMO_ALARM_KIT, deployDemoFlows, FLOW_TASK_TITLE, seedFlowTask } from './demo-flows.ts';
-import { seedDemoLab, startDemoSession } from './demo-seed.ts';
+import { demoKitName, seedDemoLab, startDemoSession } from './demo-seed.ts';
 import { runDoctor } from './doctor.ts';
 import { createLogger } from './logger.ts';
 import { gatewayOptions, labDbPath, openStore, type Platform, startPlatform, VERSION } from './platform.ts';
@@ -51,46 +53,71 @@ function reportStatus(platform: Platform, logger: Logger, everySeconds: number):
     const writer = platform.writer.stats;
     const rate = (ingest.readings - lastReadings) / everySeconds;
     lastReadings = ingest.readings;
+    const kitsOnline = platform.broker.liveKits().filter((kit) => kit.online).length;
+    // One line a person can read at a glance; the same numbers as fields for JSON logs.
     logger.info(
       {
         readingsPerSecond: Math.round(rate),
-        kitsOnline: platform.broker.liveKits().filter((kit) => kit.online).length,
+        kitsOnline,
         stored: writer.stored,
         spooled: writer.spooled,
         refusedMessages: ingest.refused,
       },
-      `ingest ${Math.round(rate)} readings/s · messages stored ${writer.stored}, spooled ${writer.spooled}, refused ${ingest.refused}`,
+      `status: ${kitsOnline} ${kitsOnline === 1 ? 'kit' : 'kits'} online · ${Math.round(rate)} readings/s · messages stored ${writer.stored}, spooled ${writer.spooled}, refused ${ingest.refused}`,
     );
   }, everySeconds * 1000);
   timer.unref();
   return timer;
 }
 
-/** Stops gracefully on SIGINT/SIGTERM (every accepted reading is written or spooled); a second signal forces exit. */
-function stopOnSignals(logger: Logger, stop: () => Promise<void>): void {
-  let stopping = false;
+/** Signals this close after the first are the same request delivered twice. */
+const DUPLICATE_SIGNAL_MS = 1_000;
+
+/**
+ * Stops gracefully on SIGINT/SIGTERM (every accepted reading is written or spooled) and says
+ * "stopped" last; a second signal forces exit.
+ */
+function stopOnSignals(
+  logger: Logger,
+  stop: () => Promise<void>,
+  signals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM'],
+): void {
+  let stoppingSince: number | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) {
+    if (stoppingSince !== undefined) {
+      // One Ctrl-C can arrive twice (a wrapper such as `timeout` passes it on to the process
+      // group the terminal already signalled): only a later one is a person asking again.
+      if (Date.now() - stoppingSince < DUPLICATE_SIGNAL_MS) return;
       logger.warn({ signal }, 'second signal: exiting now');
       process.exit(1);
     }
-    stopping = true;
+    stoppingSince = Date.now();
     logger.info({ signal }, 'stopping: flushing readings to the store');
     stop().then(
-      () => process.exit(0),
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
       (error: Error) => {
         logger.error({ err: error }, 'error while stopping');
         process.exit(1);
       },
     );
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const signal of signals) process.on(signal, onSignal);
 }
 
+/**
+ * The simulator's socat processes run in a session of their own (a Ctrl-C must not pull the
+ * simulated cables before the gateway lets go of them), so a closed terminal does not reach them:
+ * the commands that simulate stop on its hang-up too, and stop socat with everything else.
+ */
+const SIMULATING_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/** Runs the platform (with the demo's simulated kits, stopped after the gateway) until a signal stops it. */
 async function runPlatform(
   settings: PlatformConfig,
-  beforeStop: () => Promise<void> = async () => {},
+  simulation?: Simulation,
 ): Promise<{ platform: Platform; logger: Logger }> {
   const logger = createLogger(settings.log.level);
   // The web UI is built (Vite, ~2 s) when missing or older than its sources; without it the API,
@@ -113,11 +140,18 @@ async function runPlatform(
     `platform up: HTTP :${platform.ports.http} (MQTT over WebSocket at /mqtt, API docs at /docs), MQTT :${platform.ports.mqtt}, store ${platform.store.kind}`,
   );
   const statusTimer = reportStatus(platform, logger, settings.log.statusIntervalSeconds);
-  stopOnSignals(logger, async () => {
-    if (statusTimer) clearInterval(statusTimer);
-    await beforeStop();
-    await platform.close();
-  });
+  stopOnSignals(
+    logger,
+    async () => {
+      if (statusTimer) clearInterval(statusTimer);
+      // The gateway lets go of its serial ports before simulated boards behind them go away (a
+      // planned stop, not an unplug); platform.close() then finds it stopped.
+      await platform.gateway?.stop();
+      await simulation?.stop();
+      await platform.close();
+    },
+    simulation ? SIMULATING_SIGNALS : undefined,
+  );
   return { platform, logger };
 }
 
@@ -144,7 +178,7 @@ async function registerScenarioKits(
   scenario: Scenario,
 ): Promise<Record<string, string>> {
   const secrets: Record<string, string> = {};
-  for (const spec of scenario.kits) {
+  for (const [index, spec] of scenario.kits.entries()) {
     const existing = await registry.getKit(spec.id);
     secrets[spec.id] = existing
       ? await registry.rotateKitSecret(spec.id)
@@ -152,7 +186,7 @@ async function registerScenarioKits(
           await registry.addKit({
             id: spec.id,
             kind: spec.kind,
-            name: `Simulated ${spec.profile} kit ${spec.id}`,
+            name: demoKitName(spec.profile, index + 1),
           })
         ).secret;
   }
@@ -177,8 +211,14 @@ program
         ports: [...base.gateway.ports, ...simulation.gatewayPorts()],
       },
     };
-    const { platform, logger } = await runPlatform(settings, () => simulation.stop());
+    const { platform, logger } = await runPlatform(settings, simulation);
     const secrets = await registerScenarioKits(platform.registry, scenario);
+    // The kits start at once: the gateway already has their ports open, and a Firmata board that
+    // does not answer within 10 s is reported as a problem (seeding the lab takes longer on a busy PC).
+    await simulation.start({
+      brokerUrl: `mqtt://127.0.0.1:${platform.ports.mqtt}`,
+      credentials: (kitId) => ({ username: kitId, password: secrets[kitId] as string }),
+    });
     // Read-only: the printed curl line shows data, and the secret can change nothing.
     const viewerSecret = await ensureService(platform.registry, 'demo-viewer', ['read']);
     const accounts = await seedDemoLab(
@@ -186,10 +226,6 @@ program
       platform.registry,
       scenario.kits.map((kit) => kit.id),
     );
-    await simulation.start({
-      brokerUrl: `mqtt://127.0.0.1:${platform.ports.mqtt}`,
-      credentials: (kitId) => ({ username: kitId, password: secrets[kitId] as string }),
-    });
     const session = await startDemoSession(
       platform.labDb,
       scenario.kits.map((kit) => kit.id),
@@ -201,22 +237,42 @@ program
     }
     const first = scenario.kits[0]?.id ?? 'demo-01';
     const url = `http://127.0.0.1:${platform.ports.http}`;
-    const flowsLine = platform.flows
-      ? `Node-RED editor: ${url}/flows/ (sign in with a lab account; teacher.chen and mentor.liu edit, students look). The curriculum flows run on the kits; the task "${FLOW_TASK_TITLE}" grades the gas alarm flow by the buzzer commands ${DEMO_ALARM_KIT} receives.\n`
-      : '';
-    logger.info(
-      `demo: ${scenario.kits.length} simulated kits (${[...new Set(scenario.kits.map((k) => k.kind))].join(', ')}) from scenario "${scenario.name}". Try:\n` +
-        `  Dashboards (sign in with an account below): ${url}/\n` +
-        `  curl -u demo-viewer:${viewerSecret} '${url}/api/v1/kits'\n` +
-        `  curl -u demo-viewer:${viewerSecret} '${url}/api/v1/kits/${first}/telemetry?sensor=temperature'\n` +
-        `  IOTLAB_DATA_DIR=${settings.dataDir} npx iotlab query ${first} temperature\n` +
-        `  API docs: ${url}/docs\n` +
-        `Lab accounts (passwords renewed at each start):\n${accounts.map((a) => `  ${a.role.padEnd(10)} ${a.username.padEnd(14)} ${a.password}`).join('\n')}\n` +
-        flowsLine +
-        `Lab session ${session.sessionId} is running with ${session.attempts} attempts graded live:\n` +
-        `  curl -N -H 'authorization: Bearer <token>' ${url}/api/v1/sessions/${session.sessionId}/leaderboard\n` +
-        `  curl -X POST ${url}/api/v1/auth/login -H 'content-type: application/json' -d '{"username":"teacher.chen","password":"…"}'`,
-    );
+    const viewer = `-u demo-viewer:${viewerSecret}`;
+    // The kit a person can be by hand: the first Wi-Fi kit (its secret is renewed at each start).
+    const handKit = scenario.kits.find((kit) => kit.kind === 'esp32')?.id;
+    const handPayload = JSON.stringify({ readings: { temperature: 23.5, humidity: 61 } });
+    const liveKit = Object.keys(session.attemptIds)[0];
+    const kinds = [...new Set(scenario.kits.map((k) => k.kind))].join(', ');
+    const lines = [
+      `demo: ${scenario.kits.length} simulated kits (${kinds}) from scenario "${scenario.name}". Try:`,
+      `  Dashboards (sign in with an account below): ${url}/`,
+      `  API docs: ${url}/docs`,
+      `Read the kits' data as the read-only service demo-viewer:`,
+      `  curl ${viewer} '${url}/api/v1/kits'`,
+      `  curl ${viewer} '${url}/api/v1/kits/${first}/telemetry?sensor=temperature'`,
+      `  IOTLAB_DATA_DIR=${settings.dataDir} npx iotlab query ${first} temperature`,
+      ...(handKit
+        ? [
+            `Publish as kit ${handKit} yourself (MQTT username ${handKit}, password ${secrets[handKit]}, renewed at each start; topics and payloads: docs/protocol.md):`,
+            `  npx mqtt pub -h 127.0.0.1 -p ${platform.ports.mqtt} -i ${handKit}-by-hand -u ${handKit} --password=${secrets[handKit]} -q 1 -t ${kitTopic(handKit, 'telemetry')} -m '${handPayload}'`,
+          ]
+        : []),
+      'Lab accounts (passwords renewed at each start):',
+      ...accounts.map((a) => `  ${a.role.padEnd(10)} ${a.username.padEnd(14)} ${a.password}`),
+      ...(platform.flows
+        ? [
+            `Node-RED editor: ${url}/flows/ (sign in with a lab account; teacher.chen and mentor.liu edit, students look). The curriculum flows run on the kits; the task "${FLOW_TASK_TITLE}" grades the gas alarm flow by the buzzer commands ${DEMO_ALARM_KIT} receives.`,
+          ]
+        : []),
+      `Lab session ${session.sessionId} is running with ${session.attempts} attempts graded live:`,
+      `  curl ${viewer} '${url}/api/v1/sessions/${session.sessionId}/leaderboard'   # the teams' ranking (JSON)`,
+      ...(liveKit
+        ? [
+            `  curl -N ${viewer} '${url}/api/v1/attempts/${session.attemptIds[liveKit]}/live'   # ${liveKit}'s grading as it happens (server-sent events; Ctrl-C ends it)`,
+          ]
+        : []),
+    ];
+    logger.info(lines.join('\n'));
   });
 
 program
@@ -265,10 +321,15 @@ program
     await gateway?.start();
     await simulation.start({ brokerUrl, credentials });
     logger.info({ scenario: scenario.name, kits: scenario.kits.length, brokerUrl }, 'simulation running');
-    stopOnSignals(logger, async () => {
-      await simulation.stop();
-      await gateway?.stop();
-    });
+    stopOnSignals(
+      logger,
+      async () => {
+        // The gateway lets go of the ports before the simulated boards behind them go away.
+        await gateway?.stop();
+        await simulation.stop();
+      },
+      SIMULATING_SIGNALS,
+    );
   });
 
 /** A service account of the demo or simulator, with only the scopes it needs, and a fresh secret. */
@@ -451,6 +512,40 @@ services.command('remove <name>').action(async (name: string) => {
   console.log(`service ${name} removed`);
 });
 
+/**
+ * A kit the registry does not know and the store has nothing of, or a sensor the kit never sent,
+ * is a usage error: say so (with the kit's sensors, and the name in lower case when that is one).
+ */
+async function checkQuery(
+  settings: PlatformConfig,
+  store: TelemetryStore,
+  kitId: string,
+  sensor: string,
+): Promise<void> {
+  const sensors = [...(await store.seriesNames(kitId))].sort();
+  if (sensors.includes(sensor)) return;
+  if (sensors.length === 0) {
+    const db = openLabDb(labDbPath(settings));
+    const registered = await new KitRegistry(db).kitExists(kitId).finally(() => db.close());
+    const lower = kitId.toLowerCase();
+    const hint =
+      lower !== kitId && (await store.seriesNames(lower)).length > 0
+        ? ` (kit ids are lower case: did you mean "${lower}"?)`
+        : '';
+    throw new ConfigError(
+      registered
+        ? `kit ${kitId} has not sent any readings yet, so it has no sensor "${sensor}"`
+        : `no kit "${kitId}" in the registry or the store${hint}: iotlab kits list shows the registered kits`,
+    );
+  }
+  const lower = sensor.toLowerCase();
+  const hint =
+    lower !== sensor && sensors.includes(lower)
+      ? ` (sensor names are lower case: did you mean "${lower}"?)`
+      : '';
+  throw new ConfigError(`kit ${kitId} has no sensor "${sensor}"${hint}; its sensors: ${sensors.join(', ')}`);
+}
+
 program
   .command('query <kitId> <sensor>')
   .description("print a kit's readings of one sensor from the configured store")
@@ -464,23 +559,34 @@ program
       sensor: string,
       options: { from: string; to?: string; every?: string; limit: string },
     ) => {
-      const store = openStore(config());
+      const settings = config();
+      const to = options.to ? Date.parse(options.to) : Date.now();
+      const minutesAgo = /^(\d+)m$/.exec(options.from);
+      const from = minutesAgo ? to - Number(minutesAgo[1]) * 60_000 : Date.parse(options.from);
+      if (!Number.isFinite(from) || !Number.isFinite(to))
+        throw new ConfigError('--from/--to must be ISO times (or --from 30m)');
+      const store = openStore(settings);
       try {
-        const to = options.to ? Date.parse(options.to) : Date.now();
-        const minutesAgo = /^(\d+)m$/.exec(options.from);
-        const from = minutesAgo ? to - Number(minutesAgo[1]) * 60_000 : Date.parse(options.from);
-        if (!Number.isFinite(from) || !Number.isFinite(to))
-          throw new ConfigError('--from/--to must be ISO times (or --from 30m)');
+        await checkQuery(settings, store, kitId, sensor);
         const query = { kitId, sensor, from, to, limit: Number(options.limit) };
+        let printed = 0;
         if (options.every) {
           for (const w of await store.aggregate({ ...query, every: Number(options.every) })) {
             console.log(
               `${new Date(w.ts).toISOString()}  mean ${w.mean.toFixed(2)}  min ${w.min}  max ${w.max}  n ${w.count}`,
             );
+            printed++;
           }
         } else {
-          for (const point of await store.readings(query))
+          for (const point of await store.readings(query)) {
             console.log(`${new Date(point.ts).toISOString()}  ${point.value}`);
+            printed++;
+          }
+        }
+        if (printed === 0) {
+          console.error(
+            `no ${sensor} readings from ${kitId} between ${new Date(from).toISOString()} and ${new Date(to).toISOString()} (look further back with --from, e.g. --from 1440m)`,
+          );
         }
       } finally {
         await store.close();

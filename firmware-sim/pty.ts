@@ -34,6 +34,9 @@ export async function startPtyPair(options: { linkA?: string; linkB?: string } =
   const b = options.linkB ?? join(dir as string, 'kit-side');
   const child: ChildProcess = spawn(socat, [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], {
     stdio: ['ignore', 'ignore', 'pipe'],
+    // Its own process group: Ctrl-C in the terminal signals the demo, which stops in order (the
+    // gateway lets go of the port first); it must not unplug the simulated cable underneath it.
+    detached: true,
   });
   running.add(child);
   child.once('exit', () => running.delete(child));

@@ -104,7 +104,7 @@ export class Simulation {
     return simulation;
   }
 
-  /** The ports a gateway must watch for the USB kits (Firmata boards with their pin maps). */
+  /** The ports a gateway must watch for the USB kits, each bound to its kit (Firmata boards with their pin maps). */
   gatewayPorts(): GatewayPortConfig[] {
     return this.scenario.kits
       .filter((spec) => this.#ptys.has(spec.id))
@@ -118,7 +118,9 @@ export class Simulation {
               pinMap: firmataPlan(spec.profile).pinMap,
               sampleIntervalMs: spec.intervalMs,
             }
-          : { path };
+          : // The simulator knows which kit is on the port: bound, the gateway never has to wait for
+            // the sketch's `# kit=` line (and never calls a kit that starts late an unknown board).
+            { path, kitId: spec.id };
       });
   }
 

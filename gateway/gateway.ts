@@ -108,6 +108,7 @@ export class SerialGateway {
   #statusTimer: NodeJS.Timeout | undefined;
   #scanning = false;
   #stopped = false;
+  #stopping: Promise<void> | undefined;
   #usbSerials: Readonly<Record<string, string>>;
 
   constructor(options: GatewayOptions) {
@@ -184,7 +185,13 @@ export class SerialGateway {
     return this.#links.get(kitId);
   }
 
-  async stop(): Promise<void> {
+  /** Closes the ports and the kits' connections; a planned stop, so nothing is reported as unplugged. Safe to call twice. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
     this.#stopped = true;
     if (this.#scanTimer) clearInterval(this.#scanTimer);
     if (this.#statusTimer) clearInterval(this.#statusTimer);
@@ -304,8 +311,11 @@ export class SerialGateway {
         stats.lastLineAt = now;
         if (Object.keys(readings).length > 0) this.#readings(attached, { readings }, now);
       },
-      onError: (error) =>
-        this.#log.warn({ path: attached.found.path, err: error.message }, 'Firmata board problem'),
+      onError: (error) => {
+        // A board that went away is reported once, by onClose; a stop closes boards on purpose.
+        if (error.code === 'FIRMATA_DISCONNECTED' || this.#stopped) return;
+        this.#log.warn({ path: attached.found.path, err: error.message }, 'Firmata board problem');
+      },
       onClose: (error) => {
         stats.state = 'closed';
         void this.#detach(attached, error);
@@ -334,6 +344,7 @@ export class SerialGateway {
     if (this.#ports.get(attached.found.path) !== attached) return;
     this.#ports.delete(attached.found.path);
     if (attached.identifyTimer) clearTimeout(attached.identifyTimer);
+    if (this.#stopped) return; // closed by stop(), not unplugged
     this.#log.info(
       { path: attached.found.path, kitId: attached.kitId, err: error?.message },
       'serial port closed (unplugged?)',

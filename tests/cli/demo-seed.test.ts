@@ -32,6 +32,46 @@ describe('the demo lab', () => {
     const classes = (await lab.call({ method: 'GET', url: '/api/v1/classes', as: instructor })).json();
     expect(classes.items).toMatchObject([{ name: '物联网2401', studentCount: 40, teamCount: 10 }]);
 
+    // 40 students, each with a name of their own (a roster where 第1组 and 第6组 read the same is no
+    // class anyone has taught), 学号 2026010001…2026010040, four to a team.
+    const classId = classes.items[0].id as string;
+    const roster = (
+      await lab.call({ method: 'GET', url: `/api/v1/classes/${classId}/students`, as: instructor })
+    ).json();
+    const students = roster.items as { displayName: string; studentNumber: string }[];
+    expect(students.map((s) => s.studentNumber).sort()).toEqual(
+      Array.from({ length: 40 }, (_, i) => `20260100${String(i + 1).padStart(2, '0')}`),
+    );
+    const names = students.map((s) => s.displayName);
+    expect(new Set(names).size).toBe(40);
+    for (const name of names) expect(name).toMatch(/^[\u4e00-\u9fff]{2,3}$/);
+    const teams = (
+      await lab.call({ method: 'GET', url: `/api/v1/classes/${classId}/teams`, as: instructor })
+    ).json();
+    const members = (team: string) =>
+      (teams.items as { name: string; members: { displayName: string }[] }[])
+        .find((t) => t.name === team)
+        ?.members.map((m) => m.displayName)
+        .sort();
+    expect(teams.items).toHaveLength(10);
+    expect(members('第1组')).toHaveLength(4);
+    expect(members('第1组')).not.toEqual(members('第6组'));
+
+    // What a person reads is Chinese: the kits' names, the project's skills, the tasks' skills.
+    const teacherKits = (await lab.call({ method: 'GET', url: '/api/v1/kits', as: instructor })).json();
+    const benches = (teacherKits.items as { id: string; name: string }[]).filter((k) => k.id !== 'demo-01');
+    expect(benches.map((k) => k.name)).toContain('温室5号工位');
+    for (const kit of benches) expect(kit.name).toMatch(/^温室\d+号工位$/);
+    const project = (await lab.call({ method: 'GET', url: '/api/v1/projects', as: instructor })).json()
+      .items[0] as { id: string; requiredSkills: string[] };
+    expect(project.requiredSkills).toEqual(['ESP32', 'MQTT', '传感器接线', '闭环控制']);
+    const tasks = (
+      await lab.call({ method: 'GET', url: `/api/v1/tasks?projectId=${project.id}`, as: instructor })
+    ).json();
+    for (const task of tasks.items as { skills: string[] }[]) {
+      for (const skill of task.skills) expect(project.requiredSkills).toContain(skill);
+    }
+
     const pupil = accounts.find((a) => a.role === 'student') as (typeof accounts)[number];
     const student = await signIn(pupil.username, pupil.password);
     const assignments = (

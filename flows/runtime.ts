@@ -118,7 +118,9 @@ export class NodeRedProcess {
     const child = spawn(
       process.execPath,
       [...permissionFlags(readable, [options.userDir]), '--disable-warning=ExperimentalWarning', CHILD_ENTRY],
-      { cwd: options.userDir, env: runtimeEnv(), stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
+      // Its own process group: a Ctrl-C in the terminal reaches the platform, which stops it in
+      // order; it ends by itself when the platform goes (its IPC channel closes).
+      { cwd: options.userDir, env: runtimeEnv(), stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true },
     );
     const output: string[] = [];
     forwardLines(child, (stream, line) => {

@@ -21,9 +21,6 @@ const env = {
   IOTLAB_MQTT_HOST: '127.0.0.1',
   IOTLAB_MQTT_PORT: '0',
   IOTLAB_LOG_STATUS_INTERVAL_SECONDS: '1',
-  // Node-RED's own lines (and its child process, which a terminal's Ctrl-C reaches too) are
-  // flows/' business; this is about the platform's and the simulator's.
-  IOTLAB_FLOWS_ENABLED: 'false',
   IOTLAB_LOG_JSON: '',
 };
 

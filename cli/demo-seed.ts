@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Assignments, Classes } from '../lab-api/classes.ts';
 import { People, type Principal } from '../lab-api/index.ts';
 import { Projects } from '../lab-api/projects.ts';
@@ -44,17 +45,22 @@ type Person = Extract<Principal, { kind: 'user' }>;
  * What `iotlab demo` shows of the lab: the college and a smart-agriculture enterprise, an admin,
  * an instructor, an enterprise mentor (双师型), a class of 40 students in 10 teams with kits bound,
  * one enterprise project with two lab tasks, and an open assignment. Created through the same
- * domain code as the API (validated, audited); on later starts only the passwords are renewed.
+ * domain code as the API (validated, audited), once: a later start changes nothing, and prints
+ * the accounts kept in `accountsFile` (a data directory seeded before that file existed gets new
+ * passwords once, then keeps them).
  */
 export async function seedDemoLab(
   db: LabDb,
   registry: KitRegistry,
   kitIds: readonly string[],
+  accountsFile?: string,
 ): Promise<DemoAccount[]> {
   const people = new People(db);
   const password = () => `demo-${randomBytes(6).toString('base64url')}`;
   const system: Principal = { kind: 'service', name: 'demo-seed' };
   const seeded = (await people.listOrganisations('enterprise')).some((org) => org.name === ENTERPRISE);
+  const kept = accountsFile ? readAccounts(accountsFile) : undefined;
+  if (seeded && kept) return kept;
   const accounts: DemoAccount[] = [];
   if (seeded) {
     for (const username of ['admin', 'teacher.chen', 'mentor.liu', '2026010001']) {
@@ -64,8 +70,37 @@ export async function seedDemoLab(
       await people.updateUser(system, found.user.id, found.user.version, { password: fresh });
       accounts.push({ role: found.user.role, username, password: fresh });
     }
+    if (accountsFile) writeAccounts(accountsFile, accounts);
     return accounts;
   }
+  const created = await seedOnce(db, registry, kitIds, people, password, system);
+  if (accountsFile) writeAccounts(accountsFile, created);
+  return created;
+}
+
+/** The demo's accounts as printed at its first start (readable by this machine's user only). */
+function readAccounts(file: string): DemoAccount[] | undefined {
+  try {
+    const accounts = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    return Array.isArray(accounts) ? (accounts as DemoAccount[]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeAccounts(file: string, accounts: readonly DemoAccount[]): void {
+  writeFileSync(file, `${JSON.stringify(accounts, null, 2)}\n`, { mode: 0o600 });
+}
+
+async function seedOnce(
+  db: LabDb,
+  registry: KitRegistry,
+  kitIds: readonly string[],
+  people: People,
+  password: () => string,
+  system: Principal,
+): Promise<DemoAccount[]> {
+  const accounts: DemoAccount[] = [];
 
   const college =
     (await people.listOrganisations('college'))[0] ??
@@ -126,7 +161,8 @@ export async function seedDemoLab(
     requiredSensors: ['temperature', 'humidity'],
     skills: [SKILL.wiring, SKILL.mqtt],
     durationMinutes: 45,
-    mentorWeight: 0,
+    // School and enterprise assess together (校企合作): the mentor's score counts for a fifth.
+    mentorWeight: 20,
     rubric: {
       criteria: [
         {
@@ -250,9 +286,10 @@ export async function seedDemoLab(
 }
 
 /**
- * Opens today's lab session for the demo class (ending one left running by an earlier start) and
- * starts an attempt for one student of each team that has a simulated kit, so live grading has
- * criteria turning green or red as the kits' data arrives.
+ * Opens today's lab session for the demo class and starts an attempt for one student of each team
+ * that has a simulated kit, so live grading has criteria turning green or red as the kits' data
+ * arrives. A session already running (the last start's, or one an instructor opened) is left as it
+ * is, with its attempts: restarting the demo never ends anyone's session.
  */
 export async function startDemoSession(
   db: LabDb,
@@ -279,11 +316,17 @@ export async function startDemoSession(
     organisationId: teacher.organisation_id,
     displayName: teacher.display_name,
   };
-  for (const running of await db.all<{ id: string }>(
-    'SELECT id FROM lab_sessions WHERE class_id = ? AND ended_at IS NULL',
+  const running = await db.get<{ id: string }>(
+    'SELECT id FROM lab_sessions WHERE class_id = ? AND ended_at IS NULL ORDER BY started_at DESC LIMIT 1',
     [cls.id],
-  )) {
-    await assignments.endSession(instructor, running.id);
+  );
+  if (running) {
+    const attempts = await db.all<{ id: string; kit_id: string }>(
+      'SELECT id, kit_id FROM attempts WHERE session_id = ? AND ended_at IS NULL',
+      [running.id],
+    );
+    const attemptIds = Object.fromEntries(attempts.map((a) => [a.kit_id, a.id]));
+    return { sessionId: running.id, attempts: attempts.length, attemptIds };
   }
   const session = await assignments.startSession(instructor, cls.id, { assignmentId: assignment.id });
   /** kit id → the attempt graded live on it. */

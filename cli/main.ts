@@ -225,6 +225,7 @@ program
       platform.labDb,
       platform.registry,
       scenario.kits.map((kit) => kit.id),
+      join(resolve(settings.dataDir), 'demo-accounts.json'),
     );
     const session = await startDemoSession(
       platform.labDb,
@@ -257,7 +258,7 @@ program
             `  npx mqtt pub -h 127.0.0.1 -p ${platform.ports.mqtt} -i ${handKit}-by-hand -u ${handKit} --password=${secrets[handKit]} -q 1 -t ${kitTopic(handKit, 'telemetry')} -m '${handPayload}'`,
           ]
         : []),
-      'Lab accounts (passwords renewed at each start):',
+      `Lab accounts (the same at every start, unless someone changed their password; kept in ${join(resolve(settings.dataDir), 'demo-accounts.json')}):`,
       ...accounts.map((a) => `  ${a.role.padEnd(10)} ${a.username.padEnd(14)} ${a.password}`),
       ...(platform.flows
         ? [

@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { seedDemoLab } from '../../cli/demo-seed.ts';
+import { seedDemoLab, startDemoSession } from '../../cli/demo-seed.ts';
 import { startTestLab, type TestLab } from '../helpers/lab.ts';
 
 describe('the demo lab', () => {
@@ -83,7 +86,8 @@ describe('the demo lab', () => {
     const projects = (await lab.call({ method: 'GET', url: '/api/v1/projects', as: student })).json();
     expect(projects.items).toMatchObject([{ title: '温室大棚环境智能监测', status: 'published' }]);
 
-    // A second start renews the passwords and creates nothing twice.
+    // A second start creates nothing twice; without the accounts file (a data directory seeded
+    // before it existed), it gives new passwords once.
     const again = await seedDemoLab(lab.db, lab.registry, ['demo-01']);
     expect(again.map((a) => a.username)).toEqual(accounts.map((a) => a.username));
     expect(again[0]?.password).not.toBe(accounts[0]?.password);
@@ -91,5 +95,45 @@ describe('the demo lab', () => {
       "SELECT count(*) AS n FROM classes WHERE name = '物联网2401'",
     );
     expect(count?.n).toBe(1);
+  }, 60_000);
+});
+
+describe('restarting the demo', () => {
+  let lab: TestLab;
+  afterAll(async () => {
+    await lab?.close();
+  });
+
+  it('leaves the lab as it was: the same passwords, the teacher still signed in, the running session and its attempts', async () => {
+    lab = await startTestLab();
+    const dir = mkdtempSync(join(tmpdir(), 'iotlab-demo-accounts-'));
+    const file = join(dir, 'demo-accounts.json');
+    for (const id of ['demo-01', 'demo-02']) await lab.registry.addKit({ id });
+    const first = await seedDemoLab(lab.db, lab.registry, ['demo-01', 'demo-02'], file);
+    const session = await startDemoSession(lab.db, ['demo-01', 'demo-02']);
+    expect(session.attempts).toBe(2);
+    const teacher = first.find((a) => a.role === 'instructor') as (typeof first)[number];
+    const login = await lab.call({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username: teacher.username, password: teacher.password },
+    });
+    const token = (login.json() as { token: string }).token;
+
+    const again = await seedDemoLab(lab.db, lab.registry, ['demo-01', 'demo-02'], file);
+    expect(again).toEqual(first);
+    const restarted = await startDemoSession(lab.db, ['demo-01', 'demo-02']);
+    expect(restarted).toEqual(session);
+    const running = await lab.db.get<{ n: number }>(
+      'SELECT count(*) AS n FROM lab_sessions WHERE ended_at IS NULL',
+    );
+    expect(running?.n).toBe(1);
+    const me = await lab.app.inject({
+      method: 'GET',
+      url: '/api/v1/me',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(me.statusCode).toBe(200);
+    rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 });

@@ -4,6 +4,7 @@ import { recordAudit } from './audit.ts';
 import type { Principal } from './auth.ts';
 import { ApiError, roleZh, say, zhTime } from './errors.ts';
 import { versionConflict } from './http.ts';
+import { naturalOrder } from './names.ts';
 import { hashPassword, passwordProblem } from './passwords.ts';
 import { escapeLike, toUser, uniqueViolation } from './people.ts';
 import type { RosterEncoding, RosterRow, RowError } from './roster.ts';
@@ -969,10 +970,10 @@ export class Classes {
       'FROM teams t JOIN classes c ON c.id = t.class_id LEFT JOIN projects p ON p.id = t.project_id';
     const total =
       (await this.#db.get<{ n: number }>(`SELECT count(*) AS n ${from} ${clause}`, params))?.n ?? 0;
-    const rows = await this.#db.all<TeamRow>(
-      `${TEAM_SELECT} ${clause} ORDER BY c.name, t.name LIMIT ? OFFSET ?`,
-      [...params, filter.limit, filter.offset],
-    );
+    // Ordered here, not in SQL: 第2组 before 第10组 (a class has tens of teams, not thousands).
+    const rows = (await this.#db.all<TeamRow & { class_name: string }>(`${TEAM_SELECT} ${clause}`, params))
+      .sort((a, b) => naturalOrder(a.class_name, b.class_name) || naturalOrder(a.name, b.name))
+      .slice(filter.offset, filter.offset + filter.limit);
     return { items: await this.#withMembers(rows, this.#db), total };
   }
 

@@ -50,6 +50,7 @@ import {
 } from './classes.ts';
 import { ApiError, say } from './errors.ts';
 import { versionConflict } from './http.ts';
+import { naturalOrder } from './names.ts';
 import type { Criterion, Rubric } from './rubric.ts';
 
 export type Person = Extract<Principal, { kind: 'user' }>;
@@ -1466,7 +1467,7 @@ export class Grades {
       students: rows,
       teams: [...teams.values()]
         .map(({ sum, ...team }) => ({ ...team, score: team.graded > 0 ? round2(sum / team.graded) : null }))
-        .sort((a, b) => a.name.localeCompare(b.name, 'zh-CN')),
+        .sort((a, b) => naturalOrder(a.name, b.name)),
     };
     return { grades, attempts, counted };
   }

@@ -846,3 +846,28 @@ describe('a kit binding belongs to one class', () => {
     expect(telemetry.statusCode).toBe(403);
   });
 });
+
+describe('names with numbers', () => {
+  it('lists 第2组 before 第10组, as people count', async () => {
+    const cls = await createClass('物联网2416');
+    for (const name of ['第10组', '第2组', '第1组', '第11组']) {
+      const made = await lab.call({
+        method: 'POST',
+        url: `/api/v1/classes/${cls.id}/teams`,
+        as: lab.users.instructor,
+        payload: { name },
+      });
+      expect(made.statusCode, made.body).toBe(201);
+    }
+    const teams = await lab.call({
+      method: 'GET',
+      url: `/api/v1/classes/${cls.id}/teams?limit=2&offset=1`,
+      as: lab.users.instructor,
+    });
+    expect((teams.json() as { items: { name: string }[]; total: number }).items.map((t) => t.name)).toEqual([
+      '第2组',
+      '第10组',
+    ]);
+    expect((teams.json() as { total: number }).total).toBe(4);
+  });
+});

@@ -51,7 +51,7 @@ import {
 import { ApiError, say } from './errors.ts';
 import { versionConflict } from './http.ts';
 import { naturalOrder } from './names.ts';
-import type { Criterion, Rubric } from './rubric.ts';
+import { type Criterion, localizedTitle, type Rubric } from './rubric.ts';
 
 export type Person = Extract<Principal, { kind: 'user' }>;
 
@@ -273,12 +273,6 @@ function jsonList(text: string): string[] {
   } catch {
     return [];
   }
-}
-
-function localizedTitle(title: Criterion['title'], id: string): Localized {
-  if (typeof title === 'string') return { 'zh-CN': title, en: title };
-  const zh = title['zh-CN'] ?? title.en ?? id;
-  return { 'zh-CN': zh, en: title.en ?? zh };
 }
 
 /** Who graded when no person or service asked: the platform's automatic grading. */

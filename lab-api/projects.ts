@@ -6,7 +6,7 @@ import type { Principal } from './auth.ts';
 import { ApiError, say } from './errors.ts';
 import { versionConflict } from './http.ts';
 import { escapeLike } from './people.ts';
-import { checkRubric, emptyRubric, type Rubric } from './rubric.ts';
+import { checkRubric, emptyRubric, normalizeTitles, type Rubric } from './rubric.ts';
 
 /** A signed-in person: every route here lists roles only. */
 export type Person = Extract<Principal, { kind: 'user' }>;
@@ -210,7 +210,8 @@ const TASK_SELECT =
 function toTask(row: TaskRow): LabTask {
   let rubric: Rubric;
   try {
-    rubric = JSON.parse(row.rubric) as Rubric;
+    // Rubrics saved before titles were normalised may hold plain-string titles.
+    rubric = normalizeTitles(JSON.parse(row.rubric) as Rubric);
   } catch {
     rubric = emptyRubric();
   }

@@ -611,7 +611,30 @@ export function checkRubric(
       { problems },
     );
   }
-  return rubric as Rubric;
+  return normalizeTitles(rubric as Rubric);
+}
+
+/**
+ * A criterion's title in both languages: a plain string (the API accepts one) serves both, a
+ * missing language falls back to the other, then to the criterion's id. Titles are stored and
+ * served this way, so no reader (the rubric editor, the checklist, the leaderboard) meets a
+ * string or a half title.
+ */
+export function localizedTitle(
+  title: Criterion['title'] | undefined,
+  id: string,
+): { 'zh-CN': string; en: string } {
+  if (typeof title === 'string') return { 'zh-CN': title, en: title };
+  const zh = title?.['zh-CN'] ?? title?.en ?? id;
+  return { 'zh-CN': zh, en: title?.en ?? zh };
+}
+
+/** The rubric with every criterion's title in both languages (see {@link localizedTitle}). */
+export function normalizeTitles(rubric: Rubric): Rubric {
+  return {
+    ...rubric,
+    criteria: rubric.criteria.map((c) => ({ ...c, title: localizedTitle(c.title, c.id) })),
+  };
 }
 
 /** The rubric a new task starts with: no criteria yet (a draft may be incomplete). */

@@ -116,6 +116,13 @@ const GOOD_RUBRIC = {
   ],
 };
 
+/** GOOD_RUBRIC as the API stores and serves it: a plain-string title becomes one in both languages. */
+const GOOD_RUBRIC_SERVED = {
+  criteria: GOOD_RUBRIC.criteria.map((c) =>
+    typeof c.title === 'string' ? { ...c, title: { 'zh-CN': c.title, en: c.title } } : c,
+  ),
+};
+
 describe('mentor pool (师资库)', () => {
   it('lets a mentor fill in their profile with If-Match, searchable by everyone', async () => {
     const mentor = lab.users.mentor;
@@ -613,7 +620,8 @@ describe('lab tasks and rubrics', () => {
       projectId: project.id,
       organisationId: lab.enterprise.id,
       instructions: '# 任务\n\n用 **DHT22** 采集温度，超过 8 °C 时打开风扇。',
-      rubric: GOOD_RUBRIC,
+      // Normalised at the source: no reader meets a plain-string title.
+      rubric: GOOD_RUBRIC_SERVED,
       mentorWeight: 30,
     });
     expect(
@@ -640,7 +648,7 @@ describe('lab tasks and rubrics', () => {
     expect(published.statusCode, published.body).toBe(200);
     const read = await lab.call({ method: 'GET', url: api(`/tasks/${task.id}`), as: lab.users.student });
     expect(read.statusCode).toBe(200);
-    expect(read.json()).toMatchObject({ title: '冷藏车温度监控', rubric: GOOD_RUBRIC });
+    expect(read.json()).toMatchObject({ title: '冷藏车温度监控', rubric: GOOD_RUBRIC_SERVED });
     expect((await lab.call({ method: 'GET', url: api('/tasks'), as: lab.users.student })).statusCode).toBe(
       403,
     );
@@ -661,7 +669,7 @@ describe('lab tasks and rubrics', () => {
 
   it('explains rubric problems, each naming its criterion', async () => {
     const { project } = await createProject(lab.users.mentor, { title: '冷链 rubric' });
-    const [first, second, third, fourth] = GOOD_RUBRIC.criteria;
+    const [first, second, third, fourth] = GOOD_RUBRIC_SERVED.criteria;
     const cases: [unknown[], RegExp[]][] = [
       [[{ ...first, weight: 30 }, second, third, fourth], [/weights add up to 90, not 100/]],
       [
@@ -755,7 +763,7 @@ describe('lab tasks and rubrics', () => {
     expect(created.statusCode, created.body).toBe(201);
     const task = created.json() as Task;
     const etag = created.headers.etag as string;
-    const [first, second, third, fourth] = GOOD_RUBRIC.criteria;
+    const [first, second, third, fourth] = GOOD_RUBRIC_SERVED.criteria;
     const mine = { criteria: [{ ...first, weight: 50 }, { ...second, weight: 10 }, third, fourth] };
     const theirs = { criteria: [{ ...first, weight: 20 }, { ...second, weight: 40 }, third, fourth] };
     const [a, b] = await Promise.all([

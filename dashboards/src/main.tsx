@@ -1,6 +1,6 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { login, logout, onSessionChange, type Role, type Session, session } from './api.ts';
+import { get, login, logout, onSessionChange, type Role, type Session, session } from './api.ts';
 import { currentLang, onLangChange, setLang, t } from './i18n.ts';
 import { connectLive, type LiveState, liveState, onLiveState } from './live.ts';
 import { ClassBoard, ClassReview, InstructorHome } from './pages/instructor.tsx';
@@ -10,7 +10,7 @@ import { AttemptReview } from './pages/review.tsx';
 import { Roster } from './pages/roster.tsx';
 import { StudentHome } from './pages/student.tsx';
 import { match, navigate, usePath } from './router.ts';
-import { ErrorBox } from './ui.tsx';
+import { ErrorBox, useAsync } from './ui.tsx';
 import './styles.css';
 
 const HOME: Record<Role, string> = {
@@ -123,6 +123,35 @@ function LangSwitch() {
   );
 }
 
+/**
+ * The flow editor (Node-RED), opened signed in: the editor keeps its token in localStorage
+ * (`auth-tokens-flows`), so it gets this login's token there instead of asking again (and instead
+ * of a token in the URL, which the platform refuses). Shown when the platform runs the editor and
+ * this person may open it.
+ */
+function FlowsLink({ me }: { me: Session }) {
+  const settings = useAsync(
+    () => get<{ studentAccess: 'none' | 'read'; editorPath: string }>('/flows/settings').catch(() => null),
+    [],
+  );
+  const editor = settings.data;
+  if (!editor || (me.user.role === 'student' && editor.studentAccess === 'none')) return null;
+  const open = (event: Event) => {
+    event.preventDefault();
+    const expiresIn = Math.max(0, Math.round((me.expiresAt - Date.now()) / 1000));
+    localStorage.setItem(
+      `auth-tokens${editor.editorPath.replace(/\/$/, '').replaceAll('/', '-')}`,
+      JSON.stringify({ access_token: me.token, expires_in: expiresIn, token_type: 'Bearer' }),
+    );
+    window.location.assign(editor.editorPath);
+  };
+  return (
+    <a href={editor.editorPath} onClick={open} data-test="open-flows">
+      {t('navFlows')}
+    </a>
+  );
+}
+
 function Header({ me }: { me: Session }) {
   const [live, setLive] = useState<LiveState>(liveState());
   useEffect(() => onLiveState(setLive), []);
@@ -136,6 +165,7 @@ function Header({ me }: { me: Session }) {
         {role === 'student' ? <a href="#/student">{t('navStudent')}</a> : null}
         {role === 'instructor' || role === 'admin' ? <a href="#/instructor">{t('navInstructor')}</a> : null}
         {role === 'mentor' || role === 'admin' ? <a href="#/mentor">{t('navMentor')}</a> : null}
+        <FlowsLink me={me} />
       </nav>
       <span class={`live ${live}`} data-test="live-state" title={t(`live_${live}`)}>
         {t(`live_${live}`)}

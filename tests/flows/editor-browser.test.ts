@@ -4,6 +4,7 @@
  */
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { ensureDashboardsBuilt } from '../../dashboards/index.ts';
 import { People } from '../../lab-api/index.ts';
 import { findBinary } from '../harness/servers.ts';
 import { describeWithServer } from '../harness/suites.ts';
@@ -17,6 +18,7 @@ describeWithServer('chromium', 'the flow editor in a browser', () => {
   let browser: Browser;
 
   beforeAll(async () => {
+    await ensureDashboardsBuilt();
     lab = await startTestPlatform({ flows: { enabled: true, studentAccess: 'none' } });
     const people = new People(lab.platform.labDb);
     for (const [username, role] of [
@@ -100,6 +102,30 @@ describeWithServer('chromium', 'the flow editor in a browser', () => {
       await expect
         .poll(async () => page.locator('.red-ui-debug-msg').allInnerTexts(), { timeout: 30_000 })
         .toEqual(expect.arrayContaining([expect.stringContaining('hello from the flows')]));
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+
+  it('opens from the dashboards signed in: no second sign-in, no 401, no token in the URL', async () => {
+    const page = await browser.newPage();
+    try {
+      const refused: string[] = [];
+      page.on('response', (response) => {
+        if (response.status() === 401) refused.push(response.url());
+      });
+      await page.goto(`${lab.httpUrl}/`);
+      await page.fill('input[name=username]', 'teacher');
+      await page.fill('input[name=password]', PASSWORD);
+      await page.click('form[data-test=login] button[type=submit]');
+      await page.locator('[data-test=open-flows]', { hasText: '流程编辑器' }).click();
+      await page.waitForURL(/\/flows\/$/);
+      await expect
+        .poll(async () => page.locator('#red-ui-workspace-tabs').innerText(), { timeout: 30_000 })
+        .toContain('Threshold alarm');
+      expect(await page.locator('#node-dialog-login-fields').isVisible()).toBe(false);
+      expect(page.url()).not.toContain('token');
+      expect(refused).toEqual([]);
     } finally {
       await page.close();
     }

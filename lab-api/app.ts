@@ -154,7 +154,11 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
       info: {
         title: 'IoT Lab API',
         version: deps.version,
-        description: 'Kits, telemetry and (soon) the lab.',
+        description:
+          'The training lab of the IoT Industry College: kits and their telemetry, people and organisations, ' +
+          'enterprise projects and lab tasks with rubrics, classes, sessions and attempts, grades graded from ' +
+          'the telemetry (live and final), reviews and exports. Errors come in the Accept-Language (zh or en). ' +
+          '物联网产业学院实训平台接口：套件与遥测数据、人员与单位、企业项目与实训任务、班级与实训课、基于遥测的自动评分与评审导出。',
       },
       components: {
         securitySchemes: {

@@ -11,6 +11,12 @@ import { describeWithServer } from '../harness/suites.ts';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 
 const PASSWORD = 'correct-horse-battery';
+
+/** The bits of Node-RED's editor API (window.RED) a test uses. */
+interface RedEditor {
+  nodes: { eachWorkspace(visit: (ws: { id: string; label: string }) => void): void };
+  workspaces: { show(id: string): void };
+}
 const chromiumPath = findBinary('chromium');
 
 describeWithServer('chromium', 'the flow editor in a browser', () => {
@@ -130,6 +136,46 @@ describeWithServer('chromium', 'the flow editor in a browser', () => {
       await page.close();
     }
   }, 60_000);
+
+  it('lays out every curriculum flow readably: no node over another, none off the canvas', async () => {
+    const page = await signIn('teacher');
+    try {
+      await expect
+        .poll(async () => page.locator('#red-ui-workspace-tabs').innerText(), { timeout: 30_000 })
+        .toContain('Kit health');
+      const problems: string[] = [];
+      for (const name of ['Threshold alarm', 'Closed loop', 'Data cleaning', 'Kit health']) {
+        // The tab bar may scroll: show the tab through the editor itself.
+        await page.evaluate((label) => {
+          const red = (window as unknown as { RED: RedEditor }).RED;
+          let id = '';
+          red.nodes.eachWorkspace((ws) => {
+            if (ws.label.startsWith(label)) id = ws.id;
+          });
+          red.workspaces.show(id);
+        }, name);
+        await page.locator('#red-ui-workspace-chart g.red-ui-flow-node').first().waitFor();
+        const boxes = await page.$$eval('#red-ui-workspace-chart g.red-ui-flow-node', (nodes) =>
+          nodes.map((node) => {
+            const box = (node as SVGGraphicsElement).getBBox();
+            const transform = node.getAttribute('transform') ?? '';
+            const [, x, y] = /translate\(\s*([-\d.]+)[ ,]+([-\d.]+)/.exec(transform) ?? [];
+            return { x: Number(x) + box.x, y: Number(y) + box.y, w: box.width, h: box.height };
+          }),
+        );
+        for (const [i, a] of boxes.entries()) {
+          if (a.x < 0 || a.y < 0) problems.push(`${name}: a node off the canvas at ${a.x},${a.y}`);
+          for (const b of boxes.slice(i + 1)) {
+            const overlap = a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+            if (overlap) problems.push(`${name}: nodes overlap at ${a.x},${a.y} and ${b.x},${b.y}`);
+          }
+        }
+      }
+      expect(problems).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  }, 90_000);
 
   it('turns away a student when students have no access', async () => {
     const page = await signIn('pupil');

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
-import { ensureDashboardsBuilt } from '../dashboards/index.ts';
 import { findSocat, loadScenario, type Scenario, Simulation, scenarioNames } from '../firmware-sim/index.ts';
 import { SerialGateway } from '../gateway/index.ts';
 import { ApiError, People, ROLES, type Role } from '../lab-api/index.ts';
@@ -120,14 +119,24 @@ async function runPlatform(
   simulation?: Simulation,
 ): Promise<{ platform: Platform; logger: Logger }> {
   const logger = createLogger(settings.log.level);
-  // The web UI is built (Vite, ~2 s) when missing or older than its sources; without it the API,
-  // the broker and the flows still run, and the page says how to build it.
-  await ensureDashboardsBuilt().then(
-    (built) => built && logger.info('dashboards built'),
-    (error: Error) =>
-      logger.warn({ err: error.message }, 'dashboards could not be built: npm run build:dashboards'),
+  // Signals are heard from the start: a SIGTERM while the platform still starts (Node-RED takes a
+  // second or two, and kits may already be publishing) waits for the start, then stops in order.
+  let statusTimer: NodeJS.Timeout | undefined;
+  const starting = startPlatform(settings, logger);
+  stopOnSignals(
+    logger,
+    async () => {
+      const platform = await starting;
+      if (statusTimer) clearInterval(statusTimer);
+      // The gateway lets go of its serial ports before simulated boards behind them go away (a
+      // planned stop, not an unplug); platform.close() then finds it stopped.
+      await platform.gateway?.stop();
+      await simulation?.stop();
+      await platform.close();
+    },
+    simulation ? SIMULATING_SIGNALS : undefined,
   );
-  const platform = await startPlatform(settings, logger);
+  const platform = await starting;
   logger.info(
     {
       http: platform.ports.http,
@@ -139,19 +148,7 @@ async function runPlatform(
     },
     `platform up: HTTP :${platform.ports.http} (MQTT over WebSocket at /mqtt, API docs at /docs), MQTT :${platform.ports.mqtt}, store ${platform.store.kind}`,
   );
-  const statusTimer = reportStatus(platform, logger, settings.log.statusIntervalSeconds);
-  stopOnSignals(
-    logger,
-    async () => {
-      if (statusTimer) clearInterval(statusTimer);
-      // The gateway lets go of its serial ports before simulated boards behind them go away (a
-      // planned stop, not an unplug); platform.close() then finds it stopped.
-      await platform.gateway?.stop();
-      await simulation?.stop();
-      await platform.close();
-    },
-    simulation ? SIMULATING_SIGNALS : undefined,
-  );
+  statusTimer = reportStatus(platform, logger, settings.log.statusIntervalSeconds);
   return { platform, logger };
 }
 

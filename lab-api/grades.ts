@@ -51,7 +51,7 @@ import {
 import { ApiError, say } from './errors.ts';
 import { versionConflict } from './http.ts';
 import { naturalOrder } from './names.ts';
-import { type Criterion, localizedTitle, type Rubric } from './rubric.ts';
+import { localizedTitle, type Rubric } from './rubric.ts';
 
 export type Person = Extract<Principal, { kind: 'user' }>;
 

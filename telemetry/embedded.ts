@@ -13,7 +13,7 @@ import {
   type TelemetryStore,
   type WindowPoint,
 } from './store.ts';
-import { startTsWorker } from './thread.ts';
+import { sibling, startModuleWorker } from './thread.ts';
 
 export interface EmbeddedStoreConfig {
   /** SQLite file. */
@@ -37,7 +37,7 @@ export function createEmbeddedStore(config: EmbeddedStoreConfig): TelemetryStore
   const db = new Database(config.path);
   configure(db);
 
-  const writer = startTsWorker(new URL('./embedded-writer.ts', import.meta.url), { path: config.path });
+  const writer = startModuleWorker(sibling('embedded-writer', import.meta.url), { path: config.path });
   const pending = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
   let nextRequest = 0;
   let writerFailure: Error | undefined;

@@ -1,10 +1,12 @@
 import { Worker } from 'node:worker_threads';
 
 /**
- * Starts a TypeScript module in a worker thread. The platform runs its sources through tsx, and
- * a worker does not inherit the loader, so a small bootstrap registers it first.
+ * Starts a module of the platform in a worker thread: compiled JavaScript as it is; a TypeScript
+ * source (tests, `npm run dev`) through tsx, which a worker does not inherit from its parent, so a
+ * small bootstrap registers it first.
  */
-export function startTsWorker(module: URL, workerData: unknown): Worker {
+export function startModuleWorker(module: URL, workerData: unknown): Worker {
+  if (!module.pathname.endsWith('.ts')) return new Worker(module, { workerData });
   const bootstrap = `
     import { workerData } from 'node:worker_threads';
     const { register } = await import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))});
@@ -14,4 +16,9 @@ export function startTsWorker(module: URL, workerData: unknown): Worker {
   return new Worker(new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`), {
     workerData: { ...(workerData as object), module: module.href },
   });
+}
+
+/** A module beside `base` (its `import.meta.url`), in the same form: `.ts` for sources, `.js` compiled. */
+export function sibling(name: string, base: string): URL {
+  return new URL(`./${name}${base.endsWith('.ts') ? '.ts' : '.js'}`, base);
 }

@@ -491,7 +491,7 @@ describe('secrets changed by another process', () => {
     const closed = new Promise<void>((resolve) => kit.once('close', () => resolve()));
     const rotated = await promisify(execFile)(
       process.execPath,
-      ['bin/iotlab.js', 'kits', 'rotate', 'kit-cli'],
+      ['bin/iotlab-dev.js', 'kits', 'rotate', 'kit-cli'],
       {
         env: { ...process.env, IOTLAB_DATA_DIR: lab.dataDir },
       },

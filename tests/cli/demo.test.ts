@@ -46,7 +46,7 @@ describeWithServer('socat', '`npm run demo` in a terminal', () => {
   beforeAll(async () => {
     // Under `timeout`, as the trial ran it (and so it cannot outlive the test): a wrapper that
     // passes the terminal's Ctrl-C on to the demo's process group.
-    demo = spawn('script', ['-qefc', `timeout 300 ${process.execPath} bin/iotlab.js demo`, '/dev/null'], {
+    demo = spawn('script', ['-qefc', `timeout 300 ${process.execPath} bin/iotlab-dev.js demo`, '/dev/null'], {
       env,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -162,7 +162,7 @@ describeWithServer('socat', '`npm run demo` in a terminal', () => {
     expect(atStop.map((line) => line.replace(/^\[[\d:]+\] /, '')).at(-1)).toBe('INFO: stopped');
     expect(atStop.filter((line) => line.includes('unplugged'))).toEqual([]);
 
-    const { stdout } = await run(process.execPath, ['bin/iotlab.js', 'kits', 'list'], { env });
+    const { stdout } = await run(process.execPath, ['bin/iotlab-dev.js', 'kits', 'list'], { env });
     expect(stdout).toMatch(/demo-01\s+esp32\s+active\s+温室1号工位/);
     expect(stdout).toMatch(/demo-03\s+arduino\s+active\s+温室3号工位/);
   }, 30_000);

@@ -11,7 +11,9 @@ import { KitRegistry, openLabDb } from '../../labdb/index.ts';
 const run = promisify(execFile);
 const dataDir = mkdtempSync(join(tmpdir(), 'iotlab-cli-'));
 const iotlab = (...args: string[]) =>
-  run(process.execPath, ['bin/iotlab.js', ...args], { env: { ...process.env, IOTLAB_DATA_DIR: dataDir } });
+  run(process.execPath, ['bin/iotlab-dev.js', ...args], {
+    env: { ...process.env, IOTLAB_DATA_DIR: dataDir },
+  });
 
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 

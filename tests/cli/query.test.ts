@@ -13,7 +13,7 @@ import { createEmbeddedStore } from '../../telemetry/index.ts';
 const run = promisify(execFile);
 const dataDir = mkdtempSync(join(tmpdir(), 'iotlab-query-'));
 const iotlab = (...args: string[]) =>
-  run(process.execPath, ['bin/iotlab.js', ...args], {
+  run(process.execPath, ['bin/iotlab-dev.js', ...args], {
     env: { ...process.env, IOTLAB_DATA_DIR: dataDir, IOTLAB_STORE_INFLUX_URL: '' },
   });
 

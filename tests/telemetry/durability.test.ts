@@ -121,7 +121,7 @@ describe('graceful stop', () => {
     const { secret } = await new KitRegistry(db).addKit({ id: 'sigterm-kit' });
     await db.close();
     const [httpPort, mqttPort] = [await freePort(), await freePort()];
-    child = spawn(process.execPath, ['bin/iotlab.js', 'start'], {
+    child = spawn(process.execPath, ['bin/iotlab-dev.js', 'start'], {
       env: {
         ...process.env,
         IOTLAB_DATA_DIR: dataDir,

@@ -44,7 +44,7 @@ export function createLogger(level: string, options: LoggerOptions = {}): Logger
 
 type PrettyBuild = (options: PrettyOptions) => NodeJS.WritableStream;
 
-/** pino-pretty when it is installed (a development dependency: production installs log JSON). */
+/** pino-pretty (a dependency; should an install lack it, the logs stay JSON). */
 function prettyPrinter(): PrettyBuild | undefined {
   try {
     return createRequire(import.meta.url)('pino-pretty') as PrettyBuild;

@@ -22,11 +22,30 @@
  *
  * Binary series (only 0/1) and actuator states are not checked by default: they are states, and
  * a fan that stays off is not fabricated.
+ *
+ * While the attempt runs (live grading), the criterion says "measured" only once each checked
+ * sensor has {@link AUTHENTICITY}.judgeAfterReadings readings over judgeAfterSeconds — enough for
+ * the checks above to have had their chance; until then it is pending (a flag fails it at once).
  */
 import type { Criterion } from '../lab-api/rubric.ts';
 import { sensorSpec } from '../protocol/sensors.ts';
 import type { CriterionOf, GradingContext } from './criteria.ts';
-import { type Detail, evidence, fmt, result, say, sec, verdict } from './evidence.ts';
+import {
+  type Detail,
+  duration,
+  evidence,
+  fmt,
+  Label,
+  label,
+  labels,
+  pending,
+  plural,
+  qty,
+  result,
+  say,
+  sec,
+  verdict,
+} from './evidence.ts';
 import { columnsOf, inWindow, median, stdDev } from './series.ts';
 import type {
   AuthenticityFlag,
@@ -53,6 +72,10 @@ export const AUTHENTICITY = {
   /** Share of identical aligned readings flagged as a copy (%). */
   copyPercent: 80,
   copyMinAligned: 20,
+  /** Live grading: readings of each checked sensor before the data may be called measured. */
+  judgeAfterReadings: 30,
+  /** Live grading: and the time they must span (a constant run is flagged after 120 s). */
+  judgeAfterSeconds: 120,
 } as const;
 
 /** Length of the seeds (in runs) the repeat search indexes. */
@@ -399,7 +422,8 @@ function constantFlag(sensor: string, runs: Runs) {
   const whole = runs.length === 1;
   const ms = longestMs;
   if (!whole && ms < AUTHENTICITY.constantSeconds * 1000) return undefined;
-  const v = fmt(value);
+  const v = qty(sensor, value);
+  const name = label(sensor);
   const from = runs.startTs(longest);
   const measured = {
     value,
@@ -407,7 +431,7 @@ function constantFlag(sensor: string, runs: Runs) {
     seconds: ms / 1000,
     percentOfReadings: (100 * count) / runs.values.length,
   };
-  const spans = [{ from, to: from + ms, ok: false, note: `${count} × ${v}` }];
+  const spans = [{ from, to: from + ms, ok: false, note: `${count} × ${v.en}` }];
   return flag(
     'constant',
     sensor,
@@ -415,12 +439,12 @@ function constantFlag(sensor: string, runs: Runs) {
     spans,
     whole
       ? say(
-          `${sensor} reported the same value ${v} for all ${count} readings (${sec(ms)} s): a real sensor always shows some noise.`,
-          `${sensor} 的 ${count} 个读数（${sec(ms)} 秒）全部是同一个值 ${v}：真实传感器总会有一些噪声。`,
+          `${Label(sensor)} reported the same value ${v.en} for all ${count} readings (${sec(ms)} s): a real sensor always shows some noise.`,
+          `${name['zh-CN']}的 ${count} 个读数（${sec(ms)} 秒）全部是同一个值 ${v['zh-CN']}：真实传感器总会有一些噪声。`,
         )
       : say(
-          `${sensor} stayed exactly at ${v} for ${sec(ms)} s (${count} readings in a row).`,
-          `${sensor} 连续 ${sec(ms)} 秒（${count} 个读数）保持完全相同的值 ${v}。`,
+          `${Label(sensor)} stayed exactly at ${v.en} for ${sec(ms)} s (${count} readings in a row).`,
+          `${name['zh-CN']}连续 ${sec(ms)} 秒（${count} 个读数）保持完全相同的值 ${v['zh-CN']}。`,
         ),
   );
 }
@@ -499,8 +523,8 @@ export function sensorFlags(
           measured,
           spans,
           say(
-            `${sensor} follows a noiseless pattern, not a measurement: ${reasonsEn.join('; ')}.`,
-            `${sensor} 是没有噪声的规则图形，不像实测数据：${reasonsZh.join('；')}。`,
+            `${Label(sensor)} follows a noiseless pattern, not a measurement: ${reasonsEn.join('; ')}.`,
+            `${label(sensor)['zh-CN']}是没有噪声的规则图形，不像实测数据：${reasonsZh.join('；')}。`,
           ),
         ),
       );
@@ -532,8 +556,8 @@ export function sensorFlags(
         },
         spans,
         say(
-          `${sensor} sent again, value for value, ${sec(ms)} s of readings (${count}) it had already sent ${sec(lag)} s earlier.`,
-          `${sensor} 把 ${sec(lag)} 秒前已经发送过的 ${sec(ms)} 秒数据（${count} 个读数）原样重发了一遍。`,
+          `${Label(sensor)} sent again, value for value, ${sec(ms)} s of readings (${count}) it had already sent ${sec(lag)} s earlier.`,
+          `${label(sensor)['zh-CN']}把 ${sec(lag)} 秒前已经发送过的 ${sec(ms)} 秒数据（${count} 个读数）原样重发了一遍。`,
         ),
       ),
     );
@@ -564,8 +588,8 @@ export function sensorFlags(
           { repeatedReadings: repeated, repeatedPercent: pct },
           spans,
           say(
-            `${sensor} repeats, value for value, ${repeated} readings (${fmt(pct)} % of this attempt) of an earlier attempt.`,
-            `${sensor} 有 ${repeated} 个读数（本次的 ${fmt(pct)} %）与之前一次实验的数据逐值相同。`,
+            `${Label(sensor)} repeats, value for value, ${repeated} readings (${fmt(pct)} % of this attempt) of an earlier attempt.`,
+            `${label(sensor)['zh-CN']}有 ${repeated} 个读数（本次的 ${fmt(pct)} %）与之前一次实验的数据逐值相同。`,
           ),
           'previous',
         ),
@@ -597,8 +621,8 @@ export function sensorFlags(
         { alignedReadings: aligned, identicalReadings: identical, identicalPercent: pct },
         stretches,
         say(
-          `${sensor} is identical to kit ${peer}'s at ${fmt(pct)} % of ${aligned} readings aligned in time (≥ ${AUTHENTICITY.copyPercent} % counts as a copy).`,
-          `${sensor} 与套件 ${peer} 的数据在 ${aligned} 个按时间对齐的读数中有 ${fmt(pct)} % 完全相同（≥ ${AUTHENTICITY.copyPercent} % 视为复制）。`,
+          `${Label(sensor)} is identical to kit ${peer}'s at ${fmt(pct)} % of ${aligned} readings aligned in time (≥ ${AUTHENTICITY.copyPercent} % counts as a copy).`,
+          `${label(sensor)['zh-CN']}与套件 ${peer} 的数据在 ${aligned} 个按时间对齐的读数中有 ${fmt(pct)} % 完全相同（≥ ${AUTHENTICITY.copyPercent} % 视为复制）。`,
         ),
         peer,
       ),
@@ -657,9 +681,29 @@ function compareAligned(ours: SeriesColumns, theirs: SeriesColumns, tolerance: n
 }
 
 /**
+ * Whether the sensor's data in the window is enough for live grading to call it measured
+ * ({@link AUTHENTICITY}.judgeAfterReadings readings over judgeAfterSeconds).
+ */
+export function authenticityReady(sensor: string, ctx: GradingContext): boolean {
+  return (
+    ctx.count(sensor) >= AUTHENTICITY.judgeAfterReadings &&
+    ctx.spanMs(sensor) >= AUTHENTICITY.judgeAfterSeconds * 1000
+  );
+}
+
+const FLAG_NAMES = {
+  constant: { en: 'constant', 'zh-CN': '恒定值' },
+  pattern: { en: 'pattern', 'zh-CN': '规则图形' },
+  replay: { en: 'replayed', 'zh-CN': '重发' },
+  copy: { en: 'copied', 'zh-CN': '复制' },
+} as const;
+
+/**
  * authenticity: passed (full weight) when no flag is raised on its sensors, 0 otherwise —
  * fabricated data earns no part of it, so partialCredit is ignored. The flags themselves are
- * reported in the grade whatever the score.
+ * reported in the grade whatever the score. Spans: the flags' (failing), or the window (passing)
+ * when there is none. Pending while running: no flag yet, and a checked sensor with too little
+ * data (see the module comment).
  */
 export function authenticity(
   criterion: CriterionOf<'authenticity'>,
@@ -670,11 +714,45 @@ export function authenticity(
 ): CriterionResult {
   const checked = sensors.filter((sensor) => ctx.count(sensor) > 0);
   const passed = flags.length === 0;
+  if (passed && ctx.running) {
+    // The sensor with the least data decides (none with data: waiting for the first reading).
+    let least: string | undefined;
+    let leastSpan = Number.POSITIVE_INFINITY;
+    for (const sensor of checked) {
+      if (authenticityReady(sensor, ctx)) continue;
+      const span = ctx.spanMs(sensor);
+      if (least === undefined || span < leastSpan) {
+        least = sensor;
+        leastSpan = span;
+      }
+    }
+    if (checked.length === 0 || least !== undefined) {
+      const sensor = least;
+      return pending(
+        criterion as Criterion,
+        detail,
+        'data',
+        () => {
+          if (sensor === undefined) return say('no sensor reading to check yet', '还没有可检查的传感器读数');
+          const need = duration(AUTHENTICITY.judgeAfterSeconds * 1000);
+          const have = duration(ctx.spanMs(sensor));
+          const readings = ctx.count(sensor);
+          const name = label(sensor);
+          return say(
+            `needs ${AUTHENTICITY.judgeAfterReadings} readings over ${need.en} of each sensor to tell whether the data is measured; ${name.en} has ${plural(readings, 'reading')} over ${have.en}`,
+            `每个传感器需要至少 ${AUTHENTICITY.judgeAfterReadings} 个读数、${need['zh-CN']}的数据才能判断是否为实测，${name['zh-CN']}已有 ${readings} 个读数、${have['zh-CN']}`,
+          );
+        },
+        () => ({ sensorsChecked: checked.length, flags: 0 }),
+      );
+    }
+  }
   const ok = passed && checked.length > 0;
   if (detail === 'verdict') return verdict(criterion as Criterion, ok, ok ? 1 : 0);
   const kinds = { constant: 0, pattern: 0, replay: 0, copy: 0 };
   for (const f of flags) kinds[f.kind]++;
   const measured = { sensorsChecked: checked.length, flags: flags.length, ...kinds };
+  const list = labels(checked);
   const spans: EvidenceSpan[] =
     detail !== 'full'
       ? []
@@ -683,24 +761,35 @@ export function authenticity(
             {
               from: ctx.window.from,
               to: ctx.window.to,
-              ok: true,
-              note: `no flag on ${checked.join(', ') || 'no data'}`,
+              ok: checked.length > 0,
+              note: checked.length ? `no flag on ${list.en}` : 'no data',
             },
           ]
         : flags.flatMap((f) =>
             f.evidence.spans.map((s) => ({ ...s, note: `${f.kind} ${f.sensor}: ${s.note ?? ''}` })),
           );
-  const list = checked.join(', ');
   const explanation = passed
     ? checked.length
       ? say(
-          `The data of ${list} looks measured: not constant, no noiseless pattern, no replayed stretch and not a copy of another kit.`,
-          `${list} 的数据像是实测的：没有恒定值、没有无噪声的规则图形、没有重发的片段，也不是其他套件数据的复制。`,
+          `The data of ${list.en} looks measured: not constant, no noiseless pattern, no replayed stretch and not a copy of another kit.`,
+          `${list['zh-CN']}的数据像是实测的：没有恒定值、没有无噪声的规则图形、没有重发的片段，也不是其他套件数据的复制。`,
         )
       : say('No sensor data to check in the attempt window.', '本次实验时段内没有可检查的传感器数据。')
     : say(
         `Flagged for the instructor: ${flags.map((f) => f.explanation.en).join(' ')}`,
         `已标记，请教师复核：${flags.map((f) => f.explanation['zh-CN']).join('')}`,
       );
-  return result(criterion as Criterion, ok, ok ? 1 : 0, evidence(measured, spans), explanation);
+  let summary: Localized | undefined;
+  if (detail === 'full') {
+    const sensorsEn = `${list.en || 'no sensor'} (${plural(checked.length, 'sensor')})`;
+    const sensorsZh = `${list['zh-CN'] || '无'}（${checked.length} 个传感器）`;
+    const found = (Object.keys(kinds) as (keyof typeof kinds)[]).filter((k) => kinds[k] > 0);
+    summary = passed
+      ? say(`Checked ${sensorsEn}: no flag`, `检查了${sensorsZh}：没有标记`)
+      : say(
+          `Checked ${sensorsEn}: ${plural(flags.length, 'flag')} (${found.map((k) => `${kinds[k]} ${FLAG_NAMES[k].en}`).join(', ')})`,
+          `检查了${sensorsZh}：${flags.length} 个标记（${found.map((k) => `${FLAG_NAMES[k]['zh-CN']} ${kinds[k]} 个`).join('，')}）`,
+        );
+  }
+  return result(criterion as Criterion, ok, ok ? 1 : 0, evidence(measured, spans, summary), explanation);
 }

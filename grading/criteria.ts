@@ -1,11 +1,49 @@
 /**
  * One evaluator per criterion type of lab-api/rubric.ts (authenticity is in authenticity.ts).
  * Each reads the attempt's data through a {@link GradingContext} (already cut to the window) and
- * returns its score, evidence and a sentence in zh-CN and en. The semantics, and how partial
- * credit is computed, are documented on each function.
+ * returns its score, evidence (numbers, passing and failing spans, and a summary in sentences)
+ * and a sentence in zh-CN and en that names sensors by their label in that language. The
+ * semantics, and how partial credit is computed, are documented on each function.
+ *
+ * **Pending (live grading only).** While an attempt runs (`ctx.running`), a criterion is judged
+ * only once there is enough data to judge it; until then it is *pending*: score 0, neither passed
+ * nor failed, with what it waits for (`waitingFor`, "需要 30 分钟的数据，已有 2 分钟"). Enough is:
+ * - sampling: the sensor's data (from its first reading to now) lasts minMinutes, or a stretch
+ *   already met the rate for minMinutes (passed);
+ * - completeness: the attempt lasts {@link LIVE_MINIMUM}.ms and twice maxGapSeconds (a gap over
+ *   the limit could have shown), and the sensor sent a reading;
+ * - range, tolerance, stability: {@link LIVE_MINIMUM}.readings readings over at least
+ *   {@link LIVE_MINIMUM}.ms;
+ * - threshold_response: a crossing whose response time has run out or that was answered (no
+ *   crossing yet: the condition has not happened);
+ * - actuator_effect: a trigger (the actuator turned on, the command sent) whose time has run out
+ *   or whose effect showed;
+ * - events: at least minCount raised (then passed, or failed once more than maxCount);
+ * - authenticity (authenticity.ts): a flag (then failed at once), or every checked sensor with
+ *   {@link AUTHENTICITY}.judgeAfterReadings readings over judgeAfterSeconds (then "measured").
+ * Any criterion with no reading of its sensor yet is pending. Final grading (the attempt ended:
+ * `running` false) judges every criterion on what there is: nothing is pending there.
  */
 import type { Criterion, CriterionType } from '../lab-api/rubric.ts';
-import { type Detail, evidence, fmt, result, say, sec, verdict } from './evidence.ts';
+import { capitalized } from '../protocol/sensors.ts';
+import {
+  amount,
+  type Detail,
+  duration,
+  evidence,
+  fmt,
+  Label,
+  label as labelOf,
+  minutes1,
+  pending,
+  perMinute,
+  plural,
+  qty,
+  result,
+  say,
+  sec,
+  verdict,
+} from './evidence.ts';
 import { atLeast, atMost, firstAfter, isOnValue, isRaised, lastAtOrBefore, mean } from './series.ts';
 import type {
   CriterionResult,
@@ -23,15 +61,28 @@ export type CriterionOf<K extends CriterionType> = Extract<Criterion, { type: K 
 /** The attempt's data cut to its window. */
 export interface GradingContext {
   window: TimeWindow;
+  /**
+   * The attempt still runs (live grading): a criterion without enough data to judge is pending
+   * (see the module comment). Absent or false: the window is final, every criterion is judged.
+   */
+  running?: boolean;
   /** Finite readings of a sensor in the window, oldest first (live buffers build them on each call). */
   points(sensor: string): readonly SeriesPoint[];
   /** How many readings `points` has (without building them, for live buffers). */
   count(sensor: string): number;
+  /** Ms from the sensor's first reading to its last (0 with fewer than two), without building them. */
+  spanMs(sensor: string): number;
   /** The same readings as columns (views of a live buffer: valid until it changes). */
   columns(sensor: string): SeriesColumns;
   events: readonly GradingEvent[];
   commands: readonly GradingCommand[];
 }
+
+/**
+ * Live grading judges range, tolerance, stability and completeness only on at least this much
+ * data (readings, and ms they span — for completeness, ms of the attempt).
+ */
+export const LIVE_MINIMUM = { readings: 10, ms: 60_000 } as const;
 
 /** Clock jitter allowed on a minHz requirement: an interval up to 1.1 / minHz still counts. */
 export const RATE_JITTER = 0.1;
@@ -128,17 +179,36 @@ class Histogram {
   }
 }
 
-function noReadings(criterion: Criterion, sensor: string, measured: Record<string, number>): CriterionResult {
-  return result(
-    criterion,
-    false,
-    0,
-    evidence({ readings: 0, ...measured }),
-    say(
-      `${sensor} sent no readings in the attempt window, so nothing could be checked.`,
-      `${sensor} 在本次实验时段内没有任何读数，无法评判。`,
-    ),
+/**
+ * No reading of the sensor in the window: pending while the attempt runs, else failed with a
+ * failing span over the whole window.
+ */
+function noReadings(
+  criterion: Criterion,
+  sensor: string,
+  measured: Record<string, number>,
+  ctx: GradingContext,
+  detail: Detail,
+): CriterionResult {
+  const name = labelOf(sensor);
+  if (ctx.running) {
+    return pending(
+      criterion,
+      detail,
+      'data',
+      () => say(`no ${name.en} reading yet`, `还没有${name['zh-CN']}读数`),
+      () => ({ readings: 0, ...measured }),
+    );
+  }
+  if (detail === 'verdict') return verdict(criterion, false, 0);
+  const { from, to } = ctx.window;
+  const spans: EvidenceSpan[] =
+    detail === 'full' && to > from ? [{ from, to, ok: false, note: `no ${name.en} reading` }] : [];
+  const text = say(
+    `${Label(sensor)} sent no readings in the attempt window, so nothing could be checked.`,
+    `${name['zh-CN']}在本次实验时段内没有任何读数，无法评判。`,
   );
+  return result(criterion, false, 0, evidence({ readings: 0, ...measured }, spans, text), text);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -150,11 +220,16 @@ function noReadings(criterion: Criterion, sensor: string, measured: Record<strin
  * lasts from its first reading to its last plus its median interval (the last reading stands for
  * the time until the next one is due), clipped to the window: 300 readings at 1 Hz are 5 minutes.
  * Partial credit: longest stretch / minMinutes.
+ * Spans: a stretch that met the rate for minMinutes passes; a shorter one fails ("the rate held
+ * for only 5.5 min"), as do the slow intervals (from where the stretch before them ended to the
+ * next reading) and the time without readings at the window's start and end.
+ * Pending while running: until the sensor's data lasts minMinutes (unless it passed already).
  */
 export class SamplingScan implements CriterionScan {
   readonly sensor: string;
   readonly #criterion: CriterionOf<'sampling'>;
   readonly #allowedMs: number;
+  readonly #requiredMs: number;
   #count = 0;
   #first: number | undefined;
   #prev: number | undefined;
@@ -175,11 +250,12 @@ export class SamplingScan implements CriterionScan {
     this.#criterion = criterion;
     this.sensor = criterion.params.sensor;
     this.#spans = options.spans === false ? null : [];
-    const { minHz, maxIntervalSeconds } = criterion.params;
+    const { minHz, maxIntervalSeconds, minMinutes } = criterion.params;
     this.#allowedMs =
       maxIntervalSeconds !== undefined
         ? maxIntervalSeconds * 1000
         : (1000 / (minHz ?? 1)) * (1 + RATE_JITTER);
+    this.#requiredMs = minMinutes * 60_000;
   }
 
   add(ts: number): void {
@@ -201,15 +277,16 @@ export class SamplingScan implements CriterionScan {
     }
     this.#slowIntervals++;
     // A closed stretch ends before a later reading: the window's end cannot cut it.
-    this.#closeRun(prev, Number.POSITIVE_INFINITY, this.#spans);
+    const end = this.#closeRun(prev, Number.POSITIVE_INFINITY, this.#spans);
     const slow = this.#slow;
     if (slow && slow.to === prev) {
-      slow.to = prev + d;
+      slow.to = ts;
       slow.count++;
       slow.longest = Math.max(slow.longest, d);
     } else {
       this.#closeSlow(this.#spans);
-      this.#slow = { from: prev, to: prev + d, count: 1, longest: d };
+      // From where the stretch before it ended (its last reading plus its median interval).
+      this.#slow = { from: Math.min(end, ts), to: ts, count: 1, longest: d };
     }
     this.#openRun(ts);
   }
@@ -230,9 +307,12 @@ export class SamplingScan implements CriterionScan {
     return last > first ? (this.#runCount - 1) / ((last - first) / 1000) : 0;
   }
 
-  /** Closes the open stretch: the longest so far, and its span. */
-  #closeRun(last: number, windowTo: number, spans: EvidenceSpan[] | null): void {
-    if (this.#runCount < 2) return;
+  /**
+   * Closes the open stretch: the longest so far, and its span (passing when it lasted minMinutes).
+   * Returns where it ended (its last reading when it was a lone reading).
+   */
+  #closeRun(last: number, windowTo: number, spans: EvidenceSpan[] | null): number {
+    if (this.#runCount < 2) return last;
     const first = this.#runFirst;
     const ms = this.#runMs(last, windowTo);
     const rateHz = this.#runRateHz(last);
@@ -240,12 +320,19 @@ export class SamplingScan implements CriterionScan {
       this.#longestMs = ms;
       this.#longestRateHz = rateHz;
     }
-    spans?.push({
-      from: first,
-      to: first + ms,
-      ok: true,
-      note: `${fmt(ms / 60_000)} min at ${fmt(rateHz)} Hz`,
-    });
+    if (spans) {
+      const ok = atLeast(ms, this.#requiredMs);
+      const required = fmt(this.#requiredMs / 60_000);
+      spans.push({
+        from: first,
+        to: first + ms,
+        ok,
+        note: ok
+          ? `the rate held for ${minutes1(ms)} min at ${fmt(rateHz)} Hz (${required} min required)`
+          : `the rate held for only ${minutes1(ms)} min at ${fmt(rateHz)} Hz (${required} min required)`,
+      });
+    }
+    return first + ms;
   }
 
   #closeSlow(spans: EvidenceSpan[] | null): void {
@@ -255,7 +342,7 @@ export class SamplingScan implements CriterionScan {
       from: slow.from,
       to: slow.to,
       ok: false,
-      note: `${slow.count} interval(s) longer than ${sec(this.#allowedMs)} s (longest ${sec(slow.longest)} s)`,
+      note: `too slow: ${plural(slow.count, 'interval')} longer than ${sec(this.#allowedMs)} s (longest ${sec(slow.longest)} s)`,
     });
     this.#slow = undefined;
   }
@@ -273,11 +360,11 @@ export class SamplingScan implements CriterionScan {
     const { sensor, minHz, maxIntervalSeconds, minMinutes } = criterion.params;
     const byInterval = maxIntervalSeconds !== undefined;
     const allowedMs = this.#allowedMs;
-    const requiredMs = minMinutes * 60_000;
+    const requiredMs = this.#requiredMs;
     const first = this.#first;
     const last = this.#prev;
     if (first === undefined || last === undefined)
-      return noReadings(criterion, sensor, { longestStretchMinutes: 0, ...this.#required() });
+      return noReadings(criterion, sensor, { longestStretchMinutes: 0, ...this.#required() }, ctx, detail);
 
     // The open stretch counts as if it closed at the window's end (without closing it: more may follow).
     let longestMs = this.#longestMs;
@@ -288,53 +375,98 @@ export class SamplingScan implements CriterionScan {
       longestRateHz = this.#runRateHz(last);
     }
     const passed = atLeast(longestMs, requiredMs);
+    const name = labelOf(sensor);
+    const measure = () => ({
+      readings: this.#count,
+      rateHz: last > first ? (this.#count - 1) / ((last - first) / 1000) : 0,
+      longestStretchMinutes: longestMs / 60_000,
+      longestStretchRateHz: longestRateHz,
+      longestIntervalSeconds: this.#longestInterval / 1000,
+      slowIntervals: this.#slowIntervals,
+      ...this.#required(),
+    });
+    const dataMs = ctx.window.to - first;
+    if (ctx.running && !passed && dataMs < requiredMs) {
+      return pending(
+        criterion,
+        detail,
+        'data',
+        () =>
+          say(
+            `needs ${fmt(minMinutes)} min of ${name.en} data, has ${minutes1(dataMs)} min (the rate has held for ${minutes1(longestMs)} min so far)`,
+            `需要 ${fmt(minMinutes)} 分钟的${name['zh-CN']}数据，已有 ${minutes1(dataMs)} 分钟（目前最长连续达标 ${minutes1(longestMs)} 分钟）`,
+          ),
+        measure,
+      );
+    }
     if (detail === 'verdict') return verdict(criterion, passed, longestMs / requiredMs);
-    // The open slow span and stretch as spans, without changing the scan.
-    const spans = detail === 'full' ? [...(this.#spans ?? [])] : null;
-    if (spans) {
+    // The open slow span and stretch as spans, without changing the scan; the window's edges.
+    let spans: EvidenceSpan[] | null = null;
+    if (detail === 'full') {
+      spans = [...(this.#spans ?? [])];
+      const { from, to } = ctx.window;
+      if (first - from > allowedMs)
+        spans.push({
+          from,
+          to: first,
+          ok: false,
+          note: `no reading for ${sec(first - from)} s at the start`,
+        });
       const slow = this.#slow;
-      this.#closeSlow(spans);
-      this.#slow = slow;
       const [closedMs, closedRateHz] = [this.#longestMs, this.#longestRateHz];
-      this.#closeRun(last, ctx.window.to, spans);
+      const end = this.#closeRun(last, to, spans);
       [this.#longestMs, this.#longestRateHz] = [closedMs, closedRateHz];
+      const quiet = to - end > allowedMs;
+      if (slow && quiet) {
+        // Slow until the last reading, and nothing after it: one failing span to the end.
+        spans.push({ from: slow.from, to, ok: false, note: 'too slow, then no reading until the end' });
+      } else {
+        this.#closeSlow(spans);
+        this.#slow = slow;
+        if (quiet)
+          spans.push({ from: end, to, ok: false, note: `no reading for the last ${sec(to - end)} s` });
+      }
       spans.sort((a, b) => a.from - b.from);
     }
 
-    const slowIntervals = this.#slowIntervals;
-    const longestInterval = this.#longestInterval;
-    const longestMin = longestMs / 60_000;
+    const measured = measure();
+    const { slowIntervals, longestIntervalSeconds } = measured;
+    const longestMin = minutes1(longestMs);
     const rule: Localized = byInterval
       ? say(
           `a reading at least every ${fmt(maxIntervalSeconds)} s`,
           `至少每 ${fmt(maxIntervalSeconds)} 秒一个读数`,
         )
       : say(`≥ ${fmt(minHz ?? 1)} Hz`, `≥ ${fmt(minHz ?? 1)} Hz 的采样率`);
-    const measured = {
-      readings: this.#count,
-      rateHz: last > first ? (this.#count - 1) / ((last - first) / 1000) : 0,
-      longestStretchMinutes: longestMin,
-      longestStretchRateHz: longestRateHz,
-      longestIntervalSeconds: longestInterval / 1000,
-      slowIntervals,
-      ...this.#required(),
-    };
     const slowEn = slowIntervals
-      ? `; ${slowIntervals} interval(s) were longer than ${sec(allowedMs)} s (longest ${sec(longestInterval)} s)`
+      ? `; ${plural(slowIntervals, 'interval')} ${slowIntervals === 1 ? 'was' : 'were'} longer than ${sec(allowedMs)} s (longest ${fmt(longestIntervalSeconds)} s)`
       : '';
     const slowZh = slowIntervals
-      ? `；有 ${slowIntervals} 个间隔超过 ${sec(allowedMs)} 秒（最长 ${sec(longestInterval)} 秒）`
+      ? `；有 ${slowIntervals} 个间隔超过 ${sec(allowedMs)} 秒（最长 ${fmt(longestIntervalSeconds)} 秒）`
       : '';
     const explanation = passed
       ? say(
-          `${sensor} met ${rule.en} for ${fmt(longestMin)} min without a break (${fmt(longestRateHz)} Hz; ${fmt(minMinutes)} min required)${slowEn}.`,
-          `${sensor} 连续 ${fmt(longestMin)} 分钟满足${rule['zh-CN']}（实际 ${fmt(longestRateHz)} Hz；要求持续 ${fmt(minMinutes)} 分钟）${slowZh}。`,
+          `${Label(sensor)} met ${rule.en} for ${longestMin} min without a break (${fmt(longestRateHz)} Hz; ${fmt(minMinutes)} min required)${slowEn}.`,
+          `${name['zh-CN']}连续 ${longestMin} 分钟满足${rule['zh-CN']}（实际 ${fmt(longestRateHz)} Hz；要求持续 ${fmt(minMinutes)} 分钟）${slowZh}。`,
         )
       : say(
-          `${sensor} met ${rule.en} for at most ${fmt(longestMin)} min without a break, less than the ${fmt(minMinutes)} min required${slowEn}.`,
-          `${sensor} 满足${rule['zh-CN']}的最长连续时间只有 ${fmt(longestMin)} 分钟，少于要求的 ${fmt(minMinutes)} 分钟${slowZh}。`,
+          `${Label(sensor)} met ${rule.en} for at most ${longestMin} min without a break, less than the ${fmt(minMinutes)} min required${slowEn}.`,
+          `${name['zh-CN']}满足${rule['zh-CN']}的最长连续时间只有 ${longestMin} 分钟，少于要求的 ${fmt(minMinutes)} 分钟${slowZh}。`,
         );
-    return result(criterion, passed, longestMs / requiredMs, evidence(measured, spans ?? []), explanation);
+    const summary =
+      detail === 'full'
+        ? say(
+            `${plural(measured.readings, `${name.en} reading`)} at ${fmt(measured.rateHz)} Hz; longest stretch meeting the rate ${longestMin} min of the ${fmt(minMinutes)} required${slowEn}`,
+            `共 ${measured.readings} 个${name['zh-CN']}读数，采样频率 ${fmt(measured.rateHz)} Hz，最长连续达标 ${longestMin} 分钟（要求 ${fmt(minMinutes)} 分钟）${slowZh}`,
+          )
+        : undefined;
+    return result(
+      criterion,
+      passed,
+      longestMs / requiredMs,
+      evidence(measured, spans ?? [], summary),
+      explanation,
+    );
   }
 }
 
@@ -348,7 +480,8 @@ export class SamplingScan implements CriterionScan {
  * such gaps; shorter gaps are tolerated by the rubric's choice of maxGapSeconds, and a kit that
  * samples slowly loses nothing here (that is the sampling criterion's business). minPercent 100
  * means "no gap longer than maxGapSeconds at all". Passed when coverage ≥ minPercent.
- * Partial credit: coverage / minPercent.
+ * Partial credit: coverage / minPercent. Spans: each gap over the limit fails; the time covered
+ * between them passes. Pending while running: see the module comment.
  */
 export class CompletenessScan implements CriterionScan {
   readonly sensor: string;
@@ -404,7 +537,25 @@ export class CompletenessScan implements CriterionScan {
     const first = this.#first;
     const last = this.#last;
     if (first === undefined || last === undefined || windowMs <= 0) {
-      return noReadings(criterion, sensor, { coveragePercent: 0, maxGapSeconds, minPercent });
+      return noReadings(criterion, sensor, { coveragePercent: 0, maxGapSeconds, minPercent }, ctx, detail);
+    }
+    const name = labelOf(sensor);
+    const neededMs = Math.max(LIVE_MINIMUM.ms, 2 * this.#maxGapMs);
+    if (ctx.running && windowMs < neededMs) {
+      return pending(
+        criterion,
+        detail,
+        'data',
+        () => {
+          const need = duration(neededMs);
+          const have = duration(windowMs);
+          return say(
+            `needs ${need.en} of the attempt to tell whether ${name.en} has gaps over ${fmt(maxGapSeconds)} s, has ${have.en}`,
+            `需要 ${need['zh-CN']}的数据才能判断${name['zh-CN']}有没有超过 ${fmt(maxGapSeconds)} 秒的中断，已有 ${have['zh-CN']}`,
+          );
+        },
+        () => ({ readings: this.#count, maxGapSeconds, minPercent }),
+      );
     }
     // The edges depend on the window: measured here, without changing the scan.
     const longestBetween = this.#longestGap;
@@ -422,12 +573,19 @@ export class CompletenessScan implements CriterionScan {
     const gaps = this.#gaps + (startGap ? 1 : 0) + (endGap ? 1 : 0);
     const spans: EvidenceSpan[] = [];
     if (detail === 'full') {
-      if (startGap) spans.push(startGap);
-      spans.push(...(this.#gapSpans ?? []));
-      if (endGap) spans.push(endGap);
-      if (gaps === 0) {
-        spans.push({ from: first, to: last, ok: true, note: `no gap longer than ${fmt(maxGapSeconds)} s` });
+      // The gaps fail; the covered time between them (and the window's edges) passes.
+      const failing: EvidenceSpan[] = [];
+      if (startGap) failing.push(startGap);
+      failing.push(...(this.#gapSpans ?? []));
+      if (endGap) failing.push(endGap);
+      let covered = from;
+      const note = `readings with no gap over ${fmt(maxGapSeconds)} s`;
+      for (const gap of failing) {
+        if (gap.from > covered) spans.push({ from: covered, to: gap.from, ok: true, note });
+        spans.push(gap);
+        covered = Math.max(covered, gap.to);
       }
+      if (to > covered) spans.push({ from: covered, to, ok: true, note });
     }
     const medianMs = this.#intervals.median();
     const expected = medianMs ? windowMs / medianMs : this.#count;
@@ -444,21 +602,28 @@ export class CompletenessScan implements CriterionScan {
       minPercent,
     };
     const gapsEn = gaps
-      ? `${gaps} gap(s) longer than ${fmt(maxGapSeconds)} s, ${sec(missing)} s in all, the longest ${sec(longestGap)} s`
+      ? `${plural(gaps, 'gap')} longer than ${fmt(maxGapSeconds)} s, ${sec(missing)} s in all, the longest ${sec(longestGap)} s`
       : `no gap longer than ${fmt(maxGapSeconds)} s (longest ${sec(longestGap)} s)`;
     const gapsZh = gaps
       ? `有 ${gaps} 处超过 ${fmt(maxGapSeconds)} 秒的数据中断，共 ${sec(missing)} 秒，最长 ${sec(longestGap)} 秒`
       : `没有超过 ${fmt(maxGapSeconds)} 秒的中断（最长间隔 ${sec(longestGap)} 秒）`;
     const explanation = passed
       ? say(
-          `${sensor} data covered ${fmt(coverage)} % of the attempt (≥ ${fmt(minPercent)} % required): ${gapsEn}.`,
-          `${sensor} 的数据覆盖了实验时段的 ${fmt(coverage)} %（要求 ≥ ${fmt(minPercent)} %）：${gapsZh}。`,
+          `${Label(sensor)} data covered ${fmt(coverage)} % of the attempt (≥ ${fmt(minPercent)} % required): ${gapsEn}.`,
+          `${name['zh-CN']}的数据覆盖了实验时段的 ${fmt(coverage)} %（要求 ≥ ${fmt(minPercent)} %）：${gapsZh}。`,
         )
       : say(
-          `${sensor} data covered only ${fmt(coverage)} % of the attempt (≥ ${fmt(minPercent)} % required): ${gapsEn}.`,
-          `${sensor} 的数据只覆盖了实验时段的 ${fmt(coverage)} %（要求 ≥ ${fmt(minPercent)} %）：${gapsZh}。`,
+          `${Label(sensor)} data covered only ${fmt(coverage)} % of the attempt (≥ ${fmt(minPercent)} % required): ${gapsEn}.`,
+          `${name['zh-CN']}的数据只覆盖了实验时段的 ${fmt(coverage)} %（要求 ≥ ${fmt(minPercent)} %）：${gapsZh}。`,
         );
-    return result(criterion, passed, fraction, evidence(measured, spans), explanation);
+    const summary =
+      detail === 'full'
+        ? say(
+            `${plural(this.#count, `${name.en} reading`)} covering ${fmt(coverage)} % of the attempt (≥ ${fmt(minPercent)} % required); ${gapsEn}`,
+            `共 ${this.#count} 个${name['zh-CN']}读数，覆盖实验时段的 ${fmt(coverage)} %（要求 ≥ ${fmt(minPercent)} %）；${gapsZh}`,
+          )
+        : undefined;
+    return result(criterion, passed, fraction, evidence(measured, spans, summary), explanation);
   }
 }
 
@@ -476,15 +641,21 @@ interface InsideRun {
 /**
  * range / tolerance: the share of readings within [min, max] (both ends included), or within
  * reference ± epsilon, must be ≥ minPercent. Partial credit: share / minPercent. The evidence has
- * the runs of consecutive readings inside / outside, each ending at the first reading after it.
+ * the runs of consecutive readings inside (passing) / outside (failing), each ending at the first
+ * reading after it. Pending while running: fewer than {@link LIVE_MINIMUM} readings or time.
  */
 export class RangeScan implements CriterionScan {
   readonly sensor: string;
   readonly #criterion: CriterionOf<'range'> | CriterionOf<'tolerance'>;
   readonly #inside: (v: number) => boolean;
+  /** Where readings must be, as a sentence says it ("between 20 and 80 °C" / "在 20 到 80 °C 范围内"). */
   readonly #what: Localized;
+  /** The same, short, for span notes and summaries ("20–80 °C", "25 ± 1 °C"). */
+  readonly #bound: string;
   #count = 0;
   #inCount = 0;
+  #firstTs = 0;
+  #lastTs = 0;
   #lo = Number.POSITIVE_INFINITY;
   #hi = Number.NEGATIVE_INFINITY;
   #sum = 0;
@@ -499,21 +670,29 @@ export class RangeScan implements CriterionScan {
 
   constructor(criterion: CriterionOf<'range'> | CriterionOf<'tolerance'>, options: ScanOptions = {}) {
     this.#criterion = criterion;
-    this.sensor = criterion.params.sensor;
+    const sensor = criterion.params.sensor;
+    this.sensor = sensor;
     this.#spans = options.spans === false ? null : [];
     if (criterion.type === 'range') {
       const { min, max } = criterion.params;
       this.#inside = (v) => atLeast(v, min) && atMost(v, max);
-      this.#what = say(`[${fmt(min)}, ${fmt(max)}]`, `[${fmt(min)}, ${fmt(max)}] 范围内`);
+      this.#bound = `${fmt(min)}–${amount(sensor, max)}`;
+      this.#what = say(
+        `between ${fmt(min)} and ${amount(sensor, max)}`,
+        `在 ${fmt(min)} 到 ${amount(sensor, max)} 范围内`,
+      );
     } else {
       const { reference, epsilon } = criterion.params;
       this.#inside = (v) => atMost(Math.abs(v - reference), epsilon);
-      this.#what = say(`${fmt(reference)} ± ${fmt(epsilon)}`, `${fmt(reference)} ± ${fmt(epsilon)} 以内`);
+      this.#bound = `${fmt(reference)} ± ${amount(sensor, epsilon)}`;
+      this.#what = say(`within ${this.#bound}`, `在 ${this.#bound} 以内`);
     }
   }
 
   add(ts: number, v: number): void {
     const ok = this.#inside(v);
+    if (this.#count === 0) this.#firstTs = ts;
+    this.#lastTs = ts;
     this.#count++;
     if (ok) this.#inCount++;
     this.#lo = Math.min(this.#lo, v);
@@ -542,11 +721,12 @@ export class RangeScan implements CriterionScan {
   }
 
   #runSpan(run: InsideRun, to: number): EvidenceSpan {
+    const sensor = this.sensor;
     return {
       from: run.from,
       to,
       ok: run.ok,
-      note: `${run.count} reading(s) ${run.ok ? 'within' : 'outside'} ${this.#what.en} (${fmt(run.lo)}…${fmt(run.hi)})`,
+      note: `${plural(run.count, 'reading')} ${run.ok ? 'within' : 'outside'} ${this.#bound} (${fmt(run.lo)}…${amount(sensor, run.hi)})`,
     };
   }
 
@@ -558,20 +738,34 @@ export class RangeScan implements CriterionScan {
       : { reference: criterion.params.reference, epsilon: criterion.params.epsilon };
   }
 
-  finish(_ctx: GradingContext, detail: Detail = 'full'): CriterionResult {
+  finish(ctx: GradingContext, detail: Detail = 'full'): CriterionResult {
     const criterion = this.#criterion;
     const what = this.#what;
     const { sensor, minPercent } = criterion.params;
     const n = this.#count;
-    if (n === 0) return noReadings(criterion, sensor, { percentInRange: 0, minPercent, ...this.#bounds() });
+    if (n === 0)
+      return noReadings(criterion, sensor, { percentInRange: 0, minPercent, ...this.#bounds() }, ctx, detail);
     const inCount = this.#inCount;
     const percent = (100 * inCount) / n;
+    const name = labelOf(sensor);
+    if (ctx.running) {
+      const waiting = notEnough(name, n, this.#lastTs - this.#firstTs);
+      if (waiting)
+        return pending(criterion, detail, 'data', waiting, () => ({
+          readings: n,
+          inRange: inCount,
+          percentInRange: percent,
+          minPercent,
+          ...this.#bounds(),
+        }));
+    }
     const passed = atLeast(percent, minPercent);
     const fraction = minPercent > 0 ? percent / minPercent : 1;
     if (detail === 'verdict') return verdict(criterion, passed, fraction);
     const measured = this.#bounds();
     const lo = this.#lo;
     const hi = this.#hi;
+    const avg = this.#sum / n;
     Object.assign(measured, {
       readings: n,
       inRange: inCount,
@@ -579,7 +773,7 @@ export class RangeScan implements CriterionScan {
       minPercent,
       min: lo,
       max: hi,
-      mean: this.#sum / n,
+      mean: avg,
     });
     if (criterion.type === 'tolerance') {
       measured.maxDeviation = this.#maxDeviation;
@@ -589,17 +783,49 @@ export class RangeScan implements CriterionScan {
     const spans = full ? [...(this.#spans ?? [])] : [];
     if (this.#run && full) spans.push(this.#runSpan(this.#run, this.#run.last));
     const outsideRuns = this.#outsideRuns;
+    const seen = `${fmt(lo)}…${amount(sensor, hi)}`;
     const explanation = passed
       ? say(
-          `${fmt(percent)} % of the ${n} ${sensor} readings were within ${what.en} (≥ ${fmt(minPercent)} % required; measured ${fmt(lo)}…${fmt(hi)}).`,
-          `${n} 个 ${sensor} 读数中有 ${fmt(percent)} % 在${what['zh-CN']}（要求 ≥ ${fmt(minPercent)} %；实测 ${fmt(lo)}…${fmt(hi)}）。`,
+          `${fmt(percent)} % of the ${n} ${name.en} readings were ${what.en} (≥ ${fmt(minPercent)} % required; measured ${seen}).`,
+          `${n} 个${name['zh-CN']}读数中有 ${fmt(percent)} % ${what['zh-CN']}（要求 ≥ ${fmt(minPercent)} %；实测 ${seen}）。`,
         )
       : say(
-          `Only ${fmt(percent)} % of the ${n} ${sensor} readings were within ${what.en} (≥ ${fmt(minPercent)} % required): ${n - inCount} were outside, in ${outsideRuns} stretch(es), measured ${fmt(lo)}…${fmt(hi)}.`,
-          `${n} 个 ${sensor} 读数中只有 ${fmt(percent)} % 在${what['zh-CN']}（要求 ≥ ${fmt(minPercent)} %）：${n - inCount} 个超出，分布在 ${outsideRuns} 段，实测 ${fmt(lo)}…${fmt(hi)}。`,
+          `Only ${fmt(percent)} % of the ${n} ${name.en} readings were ${what.en} (≥ ${fmt(minPercent)} % required): ${n - inCount} were outside, in ${plural(outsideRuns, 'stretch', 'stretches')}, measured ${seen}.`,
+          `${n} 个${name['zh-CN']}读数中只有 ${fmt(percent)} % ${what['zh-CN']}（要求 ≥ ${fmt(minPercent)} %）：${n - inCount} 个超出，分布在 ${outsideRuns} 段，实测 ${seen}。`,
         );
-    return result(criterion, passed, fraction, evidence(measured, spans), explanation);
+    let summary: Localized | undefined;
+    if (detail === 'full') {
+      const deviationEn =
+        criterion.type === 'tolerance'
+          ? `; largest deviation ${amount(sensor, this.#maxDeviation)}, mean deviation ${amount(sensor, this.#sumDeviation / n)}`
+          : '';
+      const deviationZh =
+        criterion.type === 'tolerance'
+          ? `；最大偏差 ${amount(sensor, this.#maxDeviation)}，平均偏差 ${amount(sensor, this.#sumDeviation / n)}`
+          : '';
+      summary = say(
+        `${inCount} of ${plural(n, `${name.en} reading`)} (${fmt(percent)} %) ${what.en} (≥ ${fmt(minPercent)} % required); measured ${seen}, mean ${amount(sensor, avg)}${deviationEn}`,
+        `共 ${n} 个${name['zh-CN']}读数，其中 ${inCount} 个（${fmt(percent)} %）${what['zh-CN']}（要求 ≥ ${fmt(minPercent)} %）；实测 ${seen}，平均 ${amount(sensor, avg)}${deviationZh}`,
+      );
+    }
+    return result(criterion, passed, fraction, evidence(measured, spans, summary), explanation);
   }
+}
+
+/**
+ * What a criterion on readings waits for while there are fewer than {@link LIVE_MINIMUM} readings
+ * or they span less than its time; undefined when there are enough.
+ */
+function notEnough(name: Localized, readings: number, spanMs: number): (() => Localized) | undefined {
+  if (readings >= LIVE_MINIMUM.readings && spanMs >= LIVE_MINIMUM.ms) return undefined;
+  return () => {
+    const need = duration(LIVE_MINIMUM.ms);
+    const have = duration(spanMs);
+    return say(
+      `needs at least ${LIVE_MINIMUM.readings} ${name.en} readings over ${need.en}, has ${plural(readings, 'reading')} over ${have.en}`,
+      `需要至少 ${LIVE_MINIMUM.readings} 个${name['zh-CN']}读数、${need['zh-CN']}的数据，已有 ${readings} 个读数、${have['zh-CN']}`,
+    );
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -607,7 +833,9 @@ export class RangeScan implements CriterionScan {
 /**
  * stability: the sample standard deviation (n − 1) ≤ maxStdDev and/or the least-squares slope
  * against time |drift per minute| ≤ maxDriftPerMinute; every bound given must hold. Needs two
- * readings. Partial credit: the worst of bound / measured over the bounds given (capped at 1).
+ * readings (pending while running: fewer than {@link LIVE_MINIMUM} readings or time). Spans: the
+ * readings, passing or failing as the criterion. Partial credit: the worst of bound / measured
+ * over the bounds given (capped at 1).
  * Mean, sample variance and least-squares slope in one pass (Welford's updates: stable over
  * hours of readings, unlike sums of squares).
  */
@@ -660,22 +888,26 @@ export class StabilityScan implements CriterionScan {
     return given;
   }
 
-  finish(_ctx: GradingContext, detail: Detail = 'full'): CriterionResult {
+  finish(ctx: GradingContext, detail: Detail = 'full'): CriterionResult {
     const criterion = this.#criterion;
     const { sensor, maxStdDev, maxDriftPerMinute } = criterion.params;
     const n = this.#n;
-    if (n === 0) return noReadings(criterion, sensor, this.#bounds());
+    if (n === 0) return noReadings(criterion, sensor, this.#bounds(), ctx, detail);
+    const name = labelOf(sensor);
+    if (ctx.running) {
+      const waiting = notEnough(name, n, this.#last - this.#first);
+      if (waiting)
+        return pending(criterion, detail, 'data', waiting, () => ({ readings: n, ...this.#bounds() }));
+    }
     if (n < 2) {
-      return result(
-        criterion,
-        false,
-        0,
-        evidence({ readings: 1, ...this.#bounds() }),
-        say(
-          `${sensor} sent a single reading: stability needs at least two.`,
-          `${sensor} 只有一个读数：评判稳定性至少需要两个。`,
-        ),
+      if (detail === 'verdict') return verdict(criterion, false, 0);
+      const text = say(
+        `${Label(sensor)} sent a single reading: stability needs at least two.`,
+        `${name['zh-CN']}只有一个读数：评判稳定性至少需要两个。`,
       );
+      const spans: EvidenceSpan[] =
+        detail === 'full' ? [{ from: this.#first, to: this.#last, ok: false, note: 'a single reading' }] : [];
+      return result(criterion, false, 0, evidence({ readings: 1, ...this.#bounds() }, spans, text), text);
     }
     const sd = Math.sqrt(Math.max(0, this.#m2y) / (n - 1));
     const drift = this.#m2x > 0 ? this.#cxy / this.#m2x : 0;
@@ -696,27 +928,39 @@ export class StabilityScan implements CriterionScan {
       max: this.#max,
       ...this.#bounds(),
     };
+    const rate = perMinute(sensor);
     const partsEn: string[] = [];
     const partsZh: string[] = [];
     if (maxStdDev !== undefined) {
-      partsEn.push(`standard deviation ${fmt(sd)} (≤ ${fmt(maxStdDev)} allowed${sdOk ? '' : ': too high'})`);
-      partsZh.push(`标准差 ${fmt(sd)}（允许 ≤ ${fmt(maxStdDev)}${sdOk ? '' : '，超出'}）`);
+      partsEn.push(
+        `standard deviation ${amount(sensor, sd)} (≤ ${amount(sensor, maxStdDev)} allowed${sdOk ? '' : ': too high'})`,
+      );
+      partsZh.push(
+        `标准差 ${amount(sensor, sd)}（允许 ≤ ${amount(sensor, maxStdDev)}${sdOk ? '' : '，超出'}）`,
+      );
     }
     if (maxDriftPerMinute !== undefined) {
       partsEn.push(
-        `drift ${fmt(drift)} per minute (|drift| ≤ ${fmt(maxDriftPerMinute)} allowed${driftOk ? '' : ': too fast'})`,
+        `drift ${fmt(drift)} ${rate.en} (|drift| ≤ ${fmt(maxDriftPerMinute)} ${rate.en} allowed${driftOk ? '' : ': too fast'})`,
       );
       partsZh.push(
-        `漂移 ${fmt(drift)} /分钟（允许 |漂移| ≤ ${fmt(maxDriftPerMinute)}${driftOk ? '' : '，超出'}）`,
+        `漂移 ${fmt(drift)} ${rate['zh-CN']}（允许 |漂移| ≤ ${fmt(maxDriftPerMinute)} ${rate['zh-CN']}${driftOk ? '' : '，超出'}）`,
       );
     }
     const spans: EvidenceSpan[] =
       detail === 'full' ? [{ from: this.#first, to: this.#last, ok: passed, note: partsEn.join('; ') }] : [];
     const explanation = say(
-      `${sensor} was ${passed ? 'stable' : 'not stable enough'} over ${n} readings: ${partsEn.join(' and ')}.`,
-      `${sensor} 在 ${n} 个读数中${passed ? '保持稳定' : '不够稳定'}：${partsZh.join('，')}。`,
+      `${Label(sensor)} was ${passed ? 'stable' : 'not stable enough'} over ${n} readings: ${partsEn.join(' and ')}.`,
+      `${name['zh-CN']}在 ${n} 个读数中${passed ? '保持稳定' : '不够稳定'}：${partsZh.join('，')}。`,
     );
-    return result(criterion, passed, fraction, evidence(measured, spans), explanation);
+    const summary =
+      detail === 'full'
+        ? say(
+            `${plural(n, `${name.en} reading`)}: ${partsEn.join(', ')}; mean ${amount(sensor, this.#meanY)}, ${fmt(this.#min)}…${amount(sensor, this.#max)}`,
+            `共 ${n} 个${name['zh-CN']}读数：${partsZh.join('，')}；平均 ${amount(sensor, this.#meanY)}，范围 ${fmt(this.#min)}…${amount(sensor, this.#max)}`,
+          )
+        : undefined;
+    return result(criterion, passed, fraction, evidence(measured, spans, summary), explanation);
   }
 }
 
@@ -740,8 +984,10 @@ interface Response {
  * Noise around the threshold: a re-crossing within withinSeconds of the last reading beyond the
  * threshold belongs to the same episode and is not counted again. A window starting beyond the
  * threshold is not a crossing (its moment is unknown). A crossing so close to the end of the
- * window that its response time runs past it, and that is not answered yet, is not judged.
- * No crossing at all: not passed — the condition never happened. Partial credit: the fraction
+ * window that its response time runs past it, and that is not answered yet, is not judged (and
+ * has no span). No crossing at all: not passed — the condition never happened (a failing span
+ * over the window); pending while running. Spans: each answered crossing passes, each unanswered
+ * one fails. Partial credit: the fraction
  * of judged crossings answered. The crossings are found in one pass; the responses are looked up
  * at the end.
  */
@@ -831,13 +1077,17 @@ function thresholdResult(
   const withinMs = withinSeconds * 1000;
   const dir = say(up ? 'above' : 'below', up ? '高于' : '低于');
 
-  let label: Localized;
+  /** The response, as the subject of a sentence ("the fan turning on" / "风扇开启"). */
+  let response: () => Localized;
   let respond: (afterTs: number, untilTs: number) => Response | undefined;
   if (respondWith.actuator !== undefined) {
     const name = respondWith.actuator;
     // Columns, not points: live grading answers this every second on the attempt's whole buffer.
     const act = ctx.columns(name);
-    label = say(`${name} turning on`, `执行器 ${name} 开启`);
+    response = () => {
+      const actuator = labelOf(name);
+      return say(`the ${actuator.en} turning on`, `${actuator['zh-CN']}开启`);
+    };
     respond = (afterTs, untilTs) => {
       const before = lastAtOrBefore(act.ts, afterTs);
       if (before >= 0 && act.values[before] !== 0) return { ts: afterTs, already: true };
@@ -854,7 +1104,8 @@ function thresholdResult(
     const times = isEvent
       ? ctx.events.filter((e) => e.event === name && isRaised(e)).map((e) => e.ts)
       : ctx.commands.filter((c) => c.command === name && isOnValue(c.value)).map((c) => c.ts);
-    label = isEvent ? say(`event "${name}"`, `事件 "${name}"`) : say(`command "${name}"`, `命令 "${name}"`);
+    response = () =>
+      isEvent ? say(`the event "${name}"`, `事件“${name}”`) : say(`the command "${name}"`, `命令“${name}”`);
     respond = (afterTs, untilTs) => {
       const ts = times.find((t) => t > afterTs && t <= untilTs);
       return ts === undefined ? undefined : { ts };
@@ -862,22 +1113,26 @@ function thresholdResult(
   }
 
   const required = { threshold, withinSeconds };
-  if (scanned.readings === 0) return noReadings(criterion, sensor, { crossings: 0, ...required });
+  if (scanned.readings === 0)
+    return noReadings(criterion, sensor, { crossings: 0, ...required }, ctx, detail);
   const { crossings, merged, startedBeyond, extreme } = scanned;
 
   const spans: EvidenceSpan[] = [];
   const full = detail === 'full';
+  const label = full ? response() : undefined;
   const delays: number[] = [];
   let unanswered = 0;
   let notJudged = 0;
   for (const c of crossings) {
     const deadline = c.ts + withinMs;
     const r = respond(c.prevTs, deadline);
-    const crossed = full ? `${sensor} ${fmt(c.value)} ${dir.en} ${fmt(threshold)}` : '';
+    const crossed = full
+      ? `${labelOf(sensor).en} ${amount(sensor, c.value)} ${dir.en} ${fmt(threshold)}`
+      : '';
     if (r) {
       const delay = Math.max(0, r.ts - c.ts);
       delays.push(delay);
-      if (full)
+      if (label)
         spans.push({
           from: c.ts,
           to: Math.max(c.ts, r.ts),
@@ -887,17 +1142,11 @@ function thresholdResult(
             : `${crossed}; ${label.en} after ${sec(delay)} s`,
         });
     } else if (deadline >= ctx.window.to) {
+      // Its time is not over: neither passing nor failing (counted in measured.notJudged).
       notJudged++;
-      if (full)
-        spans.push({
-          from: c.ts,
-          to: ctx.window.to,
-          ok: true,
-          note: `${crossed}; the attempt ended before the ${fmt(withinSeconds)} s were over: not judged`,
-        });
     } else {
       unanswered++;
-      if (full)
+      if (label)
         spans.push({
           from: c.ts,
           to: deadline,
@@ -907,11 +1156,40 @@ function thresholdResult(
     }
   }
   const judged = delays.length + unanswered;
+  const value = (v: number) => qty(sensor, v);
+  if (judged === 0 && ctx.running) {
+    return pending(
+      criterion,
+      detail,
+      'condition',
+      () => {
+        const name = labelOf(sensor);
+        const what = response();
+        const at = value(threshold);
+        if (crossings.length === 0) {
+          const most = value(extreme);
+          return say(
+            `${name.en} has not gone ${dir.en} ${at.en} yet (${up ? 'highest' : 'lowest'} so far ${most.en}); then ${what.en} is checked`,
+            `${name['zh-CN']}还没有${dir['zh-CN']} ${at['zh-CN']}（目前${up ? '最高' : '最低'} ${most['zh-CN']}），届时检查${what['zh-CN']}`,
+          );
+        }
+        return say(
+          `${name.en} went ${dir.en} ${at.en}; ${what.en} has ${fmt(withinSeconds)} s to follow`,
+          `${name['zh-CN']}已${dir['zh-CN']} ${at['zh-CN']}，正在等待 ${fmt(withinSeconds)} 秒内${what['zh-CN']}`,
+        );
+      },
+      () => ({ readings: scanned.readings, crossings: 0, notJudged, ...required }),
+    );
+  }
   if (detail === 'verdict') {
     return judged === 0
       ? verdict(criterion, false, 0)
       : verdict(criterion, unanswered === 0, delays.length / judged);
   }
+  const what = label ?? response();
+  const name = labelOf(sensor);
+  const at = value(threshold);
+  const most = value(extreme);
   const measured: Record<string, number> = {
     readings: scanned.readings,
     crossings: judged,
@@ -926,34 +1204,65 @@ function thresholdResult(
     measured.maxResponseDelaySeconds = Math.max(...delays) / 1000;
     measured.meanResponseDelaySeconds = mean(delays) / 1000;
   }
+  const extremeEn = `${up ? 'highest' : 'lowest'} ${most.en}`;
+  const extremeZh = `${up ? '最高' : '最低'} ${most['zh-CN']}`;
   if (judged === 0) {
     const startEn = startedBeyond ? ` (it was already ${dir.en} it when the attempt started)` : '';
     const startZh = startedBeyond ? `（实验开始时已经${dir['zh-CN']}该值）` : '';
     const explanation =
       crossings.length === 0
         ? say(
-            `The condition never happened: ${sensor} never crossed ${dir.en} ${fmt(threshold)} during the attempt (${up ? 'highest' : 'lowest'} ${fmt(extreme)})${startEn}, so the ${label.en} could not be checked.`,
-            `触发条件从未出现：实验期间 ${sensor} 从未变得${dir['zh-CN']} ${fmt(threshold)}（${up ? '最高' : '最低'} ${fmt(extreme)}）${startZh}，无法检查${label['zh-CN']}。`,
+            `The condition never happened: ${name.en} never went ${dir.en} ${at.en} during the attempt (${extremeEn})${startEn}, so ${what.en} could not be checked.`,
+            `触发条件从未出现：实验期间${name['zh-CN']}从未${dir['zh-CN']} ${at['zh-CN']}（${extremeZh}）${startZh}，无法检查${what['zh-CN']}。`,
           )
         : say(
-            `${sensor} crossed ${dir.en} ${fmt(threshold)} only within the last ${fmt(withinSeconds)} s of the attempt, too late to check the ${label.en}.`,
-            `${sensor} 只在实验最后 ${fmt(withinSeconds)} 秒内${dir['zh-CN']} ${fmt(threshold)}，来不及检查${label['zh-CN']}。`,
+            `${Label(sensor)} went ${dir.en} ${at.en} only within the last ${fmt(withinSeconds)} s of the attempt, too late to check ${what.en}.`,
+            `${name['zh-CN']}只在实验最后 ${fmt(withinSeconds)} 秒内${dir['zh-CN']} ${at['zh-CN']}，来不及检查${what['zh-CN']}。`,
           );
-    return result(criterion, false, 0, evidence(measured, spans), explanation);
+    if (full && ctx.window.to > ctx.window.from)
+      spans.push({
+        from: ctx.window.from,
+        to: ctx.window.to,
+        ok: false,
+        note: crossings.length === 0 ? `never ${dir.en} ${fmt(threshold)}` : 'crossed too late to be judged',
+      });
+    const summary = full
+      ? crossings.length === 0
+        ? say(
+            `${Label(sensor)} never went ${dir.en} ${at.en} (${extremeEn}) in ${plural(scanned.readings, 'reading')}`,
+            `共 ${scanned.readings} 个${name['zh-CN']}读数，从未${dir['zh-CN']} ${at['zh-CN']}（${extremeZh}）`,
+          )
+        : say(
+            `${Label(sensor)} went ${dir.en} ${at.en} ${plural(crossings.length, 'time')}, each too late to be judged`,
+            `${name['zh-CN']} ${crossings.length} 次${dir['zh-CN']} ${at['zh-CN']}，都来不及判断`,
+          )
+      : undefined;
+    return result(criterion, false, 0, evidence(measured, spans, summary), explanation);
   }
   const passed = unanswered === 0;
-  const delayEn = delays.length ? ` (longest delay ${sec(Math.max(...delays))} s)` : '';
-  const delayZh = delays.length ? `（最长延迟 ${sec(Math.max(...delays))} 秒）` : '';
+  const slowest = delays.length ? sec(Math.max(...delays)) : '';
+  const delayEn = delays.length ? ` (longest delay ${slowest} s)` : '';
+  const delayZh = delays.length ? `（最长延迟 ${slowest} 秒）` : '';
   const explanation = passed
     ? say(
-        `${sensor} crossed ${dir.en} ${fmt(threshold)} ${judged} time(s) and the ${label.en} followed within ${fmt(withinSeconds)} s every time${delayEn}.`,
-        `${sensor} ${judged} 次${dir['zh-CN']} ${fmt(threshold)}，每次都在 ${fmt(withinSeconds)} 秒内出现${label['zh-CN']}${delayZh}。`,
+        `${Label(sensor)} went ${dir.en} ${at.en} ${plural(judged, 'time')} and ${what.en} followed within ${fmt(withinSeconds)} s every time${delayEn}.`,
+        `${name['zh-CN']} ${judged} 次${dir['zh-CN']} ${at['zh-CN']}，每次都在 ${fmt(withinSeconds)} 秒内出现${what['zh-CN']}${delayZh}。`,
       )
     : say(
-        `${sensor} crossed ${dir.en} ${fmt(threshold)} ${judged} time(s) but the ${label.en} followed within ${fmt(withinSeconds)} s only ${delays.length} time(s)${delayEn}.`,
-        `${sensor} ${judged} 次${dir['zh-CN']} ${fmt(threshold)}，但只有 ${delays.length} 次在 ${fmt(withinSeconds)} 秒内出现${label['zh-CN']}${delayZh}。`,
+        `${Label(sensor)} went ${dir.en} ${at.en} ${plural(judged, 'time')} but ${what.en} followed within ${fmt(withinSeconds)} s only ${plural(delays.length, 'time')}${delayEn}.`,
+        `${name['zh-CN']} ${judged} 次${dir['zh-CN']} ${at['zh-CN']}，但只有 ${delays.length} 次在 ${fmt(withinSeconds)} 秒内出现${what['zh-CN']}${delayZh}。`,
       );
-  return result(criterion, passed, delays.length / judged, evidence(measured, spans), explanation);
+  const laterEn = notJudged
+    ? `; ${plural(notJudged, 'more crossing', 'more crossings')} too late to be judged`
+    : '';
+  const laterZh = notJudged ? `；另有 ${notJudged} 次来不及判断` : '';
+  const summary = full
+    ? say(
+        `${Label(sensor)} went ${dir.en} ${at.en} ${plural(judged, 'time')} (${extremeEn}); ${what.en} followed within ${fmt(withinSeconds)} s ${plural(delays.length, 'time')}${delayEn}${laterEn}`,
+        `${name['zh-CN']} ${judged} 次${dir['zh-CN']} ${at['zh-CN']}（${extremeZh}），其中 ${delays.length} 次在 ${fmt(withinSeconds)} 秒内出现${what['zh-CN']}${delayZh}${laterZh}`,
+      )
+    : undefined;
+  return result(criterion, passed, delays.length / judged, evidence(measured, spans, summary), explanation);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -964,8 +1273,10 @@ function thresholdResult(
  * negative means it must fall) within withinSeconds, measured from its last reading at or before
  * the trigger (or the first one after it when there is none before) to the extreme reading in
  * (trigger, trigger + withinSeconds]. A trigger whose time runs past the end of the window and
- * whose effect has not shown yet is not judged. No trigger: not passed. Partial credit: the mean
- * over judged triggers of change / minChange, each capped to [0, 1].
+ * whose effect has not shown yet is not judged (no span). No trigger: not passed (a failing span
+ * over the window); pending while running. Spans: each trigger whose effect showed passes, each
+ * other fails. Partial credit: the mean over judged triggers of change / minChange, each capped
+ * to [0, 1].
  */
 export function actuatorEffect(
   criterion: CriterionOf<'actuator_effect'>,
@@ -976,18 +1287,30 @@ export function actuatorEffect(
   const { command, actuator, sensor, minChange, withinSeconds } = criterion.params;
   const withinMs = withinSeconds * 1000;
   let triggers: number[];
-  let label: Localized;
+  /** "the fan turned on" (after "each time") and "the fan has not been turned on yet". */
+  let trigger: () => { each: Localized; never: Localized; yet: Localized };
   if (actuator !== undefined) {
     const act = ctx.columns(actuator);
     triggers = [];
     for (let i = 1; i < act.values.length; i++) {
       if (act.values[i - 1] === 0 && act.values[i] !== 0) triggers.push(act.ts[i] as number);
     }
-    label = say(`${actuator} turned on`, `${actuator} 开启`);
+    trigger = () => {
+      const name = labelOf(actuator);
+      return {
+        each: say(`the ${name.en} turned on`, `${name['zh-CN']}开启`),
+        never: say(`the ${name.en} never turned on`, `${name['zh-CN']}从未开启`),
+        yet: say(`the ${name.en} has not been turned on yet`, `${name['zh-CN']}还没有开启过`),
+      };
+    };
   } else {
     const name = command as string;
     triggers = ctx.commands.filter((c) => c.command === name && isOnValue(c.value)).map((c) => c.ts);
-    label = say(`the command "${name}" was sent`, `发送命令 "${name}"`);
+    trigger = () => ({
+      each: say(`the command "${name}" was sent`, `发送命令“${name}”`),
+      never: say(`the command "${name}" was never sent`, `从未发送命令“${name}”`),
+      yet: say(`the command "${name}" has not been sent yet`, `还没有发送过命令“${name}”`),
+    });
   }
   const pts = ctx.columns(sensor);
   const required = { minChange, withinSeconds };
@@ -1010,7 +1333,12 @@ export function actuatorEffect(
       }
       fractions.push(0);
       if (full)
-        spans.push({ from: t, to: deadline, ok: false, note: `no ${sensor} reading around the trigger` });
+        spans.push({
+          from: t,
+          to: deadline,
+          ok: false,
+          note: `no ${labelOf(sensor).en} reading around the trigger`,
+        });
       continue;
     }
     const baseValue = pts.values[baseIndex] as number;
@@ -1027,14 +1355,8 @@ export function actuatorEffect(
     }
     const change = extreme - baseValue;
     if (reachedAt === undefined && deadline >= ctx.window.to) {
+      // Its time is not over: neither passing nor failing (counted in measured.notJudged).
       notJudged++;
-      if (full)
-        spans.push({
-          from: t,
-          to: ctx.window.to,
-          ok: true,
-          note: `${label.en}; the attempt ended before the ${fmt(withinSeconds)} s were over: not judged`,
-        });
       continue;
     }
     changes.push(change);
@@ -1049,14 +1371,34 @@ export function actuatorEffect(
       to: reachedAt ?? deadline,
       ok: reachedAt !== undefined,
       note:
-        `${sensor} ${fmt(baseValue)} → ${fmt(extreme)} (${change >= 0 ? '+' : ''}${fmt(change)})` +
+        `${labelOf(sensor).en} ${fmt(baseValue)} → ${amount(sensor, extreme)} (${change >= 0 ? '+' : ''}${fmt(change)})` +
         (reachedAt !== undefined ? ` after ${sec(reachedAt - t)} s` : ` within ${fmt(withinSeconds)} s`),
     });
   }
   const judged = fractions.length;
+  const name = () => labelOf(sensor);
+  if (judged === 0 && ctx.running) {
+    return pending(
+      criterion,
+      detail,
+      'condition',
+      () => {
+        const words = trigger();
+        return triggers.length === 0
+          ? words.yet
+          : say(
+              `${words.each.en}; watching ${name().en} for ${fmt(withinSeconds)} s`,
+              `${words.each['zh-CN']}后，正在观察 ${fmt(withinSeconds)} 秒内${name()['zh-CN']}的变化`,
+            );
+      },
+      () => ({ triggers: 0, met: 0, notJudged, ...required }),
+    );
+  }
   if (detail === 'verdict') {
     return judged === 0 ? verdict(criterion, false, 0) : verdict(criterion, met === judged, mean(fractions));
   }
+  const words = trigger();
+  const sensorName = name();
   const measured: Record<string, number> = {
     triggers: judged,
     met,
@@ -1072,30 +1414,50 @@ export function actuatorEffect(
     const explanation =
       triggers.length === 0
         ? say(
-            `This never happened: ${label.en} at no time during the attempt, so its effect on ${sensor} could not be checked.`,
-            `实验期间从未${label['zh-CN']}，无法检查它对 ${sensor} 的影响。`,
+            `This never happened: ${words.never.en} during the attempt, so its effect on ${sensorName.en} could not be checked.`,
+            `实验期间${words.never['zh-CN']}，无法检查它对${sensorName['zh-CN']}的影响。`,
           )
         : say(
-            `${label.en} only within the last ${fmt(withinSeconds)} s of the attempt, too late to see its effect on ${sensor}.`,
-            `只在实验最后 ${fmt(withinSeconds)} 秒内${label['zh-CN']}，来不及观察它对 ${sensor} 的影响。`,
+            `${capitalized(words.each.en)} only within the last ${fmt(withinSeconds)} s of the attempt, too late to see its effect on ${sensorName.en}.`,
+            `只在实验最后 ${fmt(withinSeconds)} 秒内${words.each['zh-CN']}，来不及观察它对${sensorName['zh-CN']}的影响。`,
           );
-    return result(criterion, false, 0, evidence(measured, spans), explanation);
+    if (full && ctx.window.to > ctx.window.from)
+      spans.push({
+        from: ctx.window.from,
+        to: ctx.window.to,
+        ok: false,
+        note: triggers.length === 0 ? words.never.en : 'triggered too late to be judged',
+      });
+    return result(
+      criterion,
+      false,
+      0,
+      evidence(measured, spans, full ? explanation : undefined),
+      explanation,
+    );
   }
   const passed = met === judged;
-  const amount = fmt(Math.abs(minChange));
-  const moveEn = rising ? `rose by ${amount} or more` : `fell by ${amount} or more`;
-  const moveZh = rising ? `上升了至少 ${amount}` : `下降了至少 ${amount}`;
-  const weakest = measured.weakestChange ?? 0;
+  const by = amount(sensor, Math.abs(minChange));
+  const moveEn = rising ? `rose by ${by} or more` : `fell by ${by} or more`;
+  const moveZh = rising ? `上升了至少 ${by}` : `下降了至少 ${by}`;
+  const weakest = amount(sensor, measured.weakestChange ?? 0);
+  const slowest = delays.length ? sec(Math.max(...delays)) : '';
   const explanation = passed
     ? say(
-        `Each of the ${judged} time(s) ${label.en}, ${sensor} ${moveEn} within ${fmt(withinSeconds)} s (weakest change ${fmt(weakest)}, slowest after ${sec(Math.max(...delays))} s).`,
-        `${judged} 次${label['zh-CN']}后，${sensor} 每次都在 ${fmt(withinSeconds)} 秒内${moveZh}（最小变化 ${fmt(weakest)}，最慢 ${sec(Math.max(...delays))} 秒）。`,
+        `Each of the ${plural(judged, 'time')} ${words.each.en}, ${sensorName.en} ${moveEn} within ${fmt(withinSeconds)} s (weakest change ${weakest}, slowest after ${slowest} s).`,
+        `${judged} 次${words.each['zh-CN']}后，${sensorName['zh-CN']}每次都在 ${fmt(withinSeconds)} 秒内${moveZh}（最小变化 ${weakest}，最慢 ${slowest} 秒）。`,
       )
     : say(
-        `${sensor} ${moveEn} within ${fmt(withinSeconds)} s after only ${met} of the ${judged} time(s) ${label.en} (weakest change ${fmt(weakest)}).`,
-        `${judged} 次${label['zh-CN']}后，${sensor} 只有 ${met} 次在 ${fmt(withinSeconds)} 秒内${moveZh}（最小变化 ${fmt(weakest)}）。`,
+        `${Label(sensor)} ${moveEn} within ${fmt(withinSeconds)} s after only ${met} of the ${plural(judged, 'time')} ${words.each.en} (weakest change ${weakest}).`,
+        `${judged} 次${words.each['zh-CN']}后，${sensorName['zh-CN']}只有 ${met} 次在 ${fmt(withinSeconds)} 秒内${moveZh}（最小变化 ${weakest}）。`,
       );
-  return result(criterion, passed, mean(fractions), evidence(measured, spans), explanation);
+  const summary = full
+    ? say(
+        `${capitalized(words.each.en)} ${plural(judged, 'time')}; ${sensorName.en} ${moveEn} within ${fmt(withinSeconds)} s after ${met} of them (weakest change ${weakest}${slowest ? `, slowest ${slowest} s` : ''})${notJudged ? `; ${notJudged} more too late to be judged` : ''}`,
+        `${words.each['zh-CN']} ${judged} 次：其中 ${met} 次${sensorName['zh-CN']}在 ${fmt(withinSeconds)} 秒内${moveZh}（最小变化 ${weakest}${slowest ? `，最慢 ${slowest} 秒` : ''}）${notJudged ? `；另有 ${notJudged} 次来不及判断` : ''}`,
+      )
+    : undefined;
+  return result(criterion, passed, mean(fractions), evidence(measured, spans, summary), explanation);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1104,7 +1466,8 @@ export function actuatorEffect(
  * events: the number of times the kit raised event E (events of that name with no value or a
  * value ≠ 0; a value 0 marks a release or a clear and is only counted in `measured.zeroValued`)
  * must be between minCount and maxCount (inclusive). Partial credit: count / minCount when too
- * few, maxCount / count when too many.
+ * few, maxCount / count when too many. Spans: each event (failing beyond maxCount), and a failing
+ * span over the window when there were too few. Pending while running: fewer than minCount.
  */
 export function events(
   criterion: CriterionOf<'events'>,
@@ -1119,30 +1482,63 @@ export function events(
   const tooMany = maxCount !== undefined && count > maxCount;
   const passed = !tooFew && !tooMany;
   const fraction = tooFew ? (minCount > 0 ? count / minCount : 0) : tooMany ? (maxCount ?? 0) / count : 1;
+  const measured = () => {
+    const numbers: Record<string, number> = { count, zeroValued: named.length - count, minCount };
+    if (maxCount !== undefined) numbers.maxCount = maxCount;
+    return numbers;
+  };
+  if (tooFew && ctx.running) {
+    return pending(
+      criterion,
+      detail,
+      'events',
+      () =>
+        say(
+          `needs "${event}" at least ${plural(minCount, 'time')}, has ${plural(count, 'time')}`,
+          `需要至少 ${minCount} 次“${event}”事件，已有 ${count} 次`,
+        ),
+      measured,
+    );
+  }
   if (detail === 'verdict') return verdict(criterion, passed, fraction);
-  const spans: EvidenceSpan[] = (detail === 'full' ? raised : []).map((e, i) => ({
+  const full = detail === 'full';
+  const spans: EvidenceSpan[] = (full ? raised : []).map((e, i) => ({
     from: e.ts,
     to: e.ts,
     ok: maxCount === undefined || i < maxCount,
     note: e.value === undefined ? event : `${event} = ${fmt(e.value)}`,
   }));
-  const measured: Record<string, number> = { count, zeroValued: named.length - count, minCount };
-  if (maxCount !== undefined) measured.maxCount = maxCount;
+  // Too few is a failure of the whole window (the events that came are fine themselves).
+  if (full && tooFew && ctx.window.to > ctx.window.from) {
+    spans.unshift({
+      from: ctx.window.from,
+      to: ctx.window.to,
+      ok: false,
+      note: `"${event}" ${plural(count, 'time')}, at least ${minCount} required`,
+    });
+  }
   const allowedEn = maxCount === undefined ? `at least ${minCount}` : `between ${minCount} and ${maxCount}`;
   const allowedZh = maxCount === undefined ? `至少 ${minCount} 次` : `${minCount} 到 ${maxCount} 次`;
   const explanation = passed
     ? say(
-        `The kit reported "${event}" ${count} time(s) (${allowedEn} required).`,
-        `套件上报了 ${count} 次 "${event}" 事件（要求${allowedZh}）。`,
+        `The kit reported "${event}" ${plural(count, 'time')} (${allowedEn} required).`,
+        `套件上报了 ${count} 次“${event}”事件（要求${allowedZh}）。`,
       )
     : tooFew
       ? say(
-          `The kit reported "${event}" only ${count} time(s); ${allowedEn} required.`,
-          `套件只上报了 ${count} 次 "${event}" 事件，要求${allowedZh}。`,
+          `The kit reported "${event}" only ${plural(count, 'time')}; ${allowedEn} required.`,
+          `套件只上报了 ${count} 次“${event}”事件，要求${allowedZh}。`,
         )
       : say(
-          `The kit reported "${event}" ${count} times, more than the ${maxCount} allowed.`,
-          `套件上报了 ${count} 次 "${event}" 事件，超过允许的 ${maxCount} 次。`,
+          `The kit reported "${event}" ${plural(count, 'time')}, more than the ${maxCount} allowed.`,
+          `套件上报了 ${count} 次“${event}”事件，超过允许的 ${maxCount} 次。`,
         );
-  return result(criterion, passed, fraction, evidence(measured, spans), explanation);
+  const zeroValued = named.length - count;
+  const summary = full
+    ? say(
+        `"${event}" reported ${plural(count, 'time')} (${allowedEn} required)${zeroValued ? `; ${zeroValued} more with the value 0 (a release or a clear) not counted` : ''}`,
+        `“${event}”事件 ${count} 次（要求${allowedZh}）${zeroValued ? `；另有 ${zeroValued} 次值为 0（释放或清除），不计入` : ''}`,
+      )
+    : undefined;
+  return result(criterion, passed, fraction, evidence(measured(), spans, summary), explanation);
 }

@@ -38,6 +38,10 @@ export function createContext(window: TimeWindow, data: GradingData): GradingCon
     count(sensor) {
       return this.points(sensor).length;
     },
+    spanMs(sensor) {
+      const pts = this.points(sensor);
+      return pts.length > 1 ? (pts[pts.length - 1] as SeriesPoint).ts - (pts[0] as SeriesPoint).ts : 0;
+    },
     columns(sensor) {
       return columnsOf(this.points(sensor));
     },

@@ -9,9 +9,13 @@
  * readings appended since the last evaluation, and authenticity flags are reused until
  * `refreshFlags`. Everything per evaluation is made once per attempt (the context, the flag
  * lookup), since live grading runs a thousand of them a second.
+ *
+ * While the attempt runs (`{ running: true }`) a criterion without enough data to judge is
+ * pending (criteria.ts); authenticity flags computed before a sensor had enough data are computed
+ * again as soon as it has (once), so "measured" is never said on flags from too little data.
  */
 import type { Criterion, Rubric } from '../lab-api/rubric.ts';
-import { sensorFlags } from './authenticity.ts';
+import { authenticityReady, sensorFlags } from './authenticity.ts';
 import type { SeriesBuffer } from './buffer.ts';
 import { type CriterionScan, createScan, type GradingContext, type ScanOptions } from './criteria.ts';
 import { createContext, defaultAuthenticitySensors, evaluateCriterion } from './evaluate.ts';
@@ -46,6 +50,15 @@ export interface LiveBuffers {
 /** How much to build of each criterion's result: one level for all, or one per criterion index. */
 export type DetailOf = Detail | ((index: number) => Detail);
 
+export interface EvaluationOptions {
+  /**
+   * The attempt still runs (live grading): a criterion without enough data to judge is pending
+   * (score 0, neither passed nor failed). Default false: every criterion is judged, as final
+   * grading does.
+   */
+  running?: boolean;
+}
+
 /**
  * The rubric on the data in the window, once. `detail` `verdict` is enough to know what passes
  * (the prefix scan that finds when stored data first passed).
@@ -56,8 +69,9 @@ export function gradeLive(
   data: GradingData,
   options: GradeOptions = {},
   detail: DetailOf = 'full',
+  evaluation: EvaluationOptions = {},
 ): LiveGrade {
-  return new IncrementalGrading(rubric, options, { data }).evaluate(window, detail);
+  return new IncrementalGrading(rubric, options, { data }).evaluate(window, detail, evaluation);
 }
 
 export interface IncrementalOptions extends ScanOptions {
@@ -91,7 +105,8 @@ export class IncrementalGrading {
   readonly #flagsWindowMs: number | undefined;
   /** Per criterion: its scan, null when its type has none, undefined when not made yet. */
   readonly #scans: (ScanSlot | null | undefined)[];
-  readonly #flags = new Map<string, AuthenticityFlag[]>();
+  /** Per sensor: its flags, and whether the sensor had enough data to be judged then. */
+  readonly #flags = new Map<string, { flags: AuthenticityFlag[]; ready: boolean }>();
   #defaults: string[] | undefined;
   #ctx: GradingContext;
 
@@ -123,14 +138,18 @@ export class IncrementalGrading {
         );
   }
 
-  /** Every criterion on the window (the buffers must hold exactly the window's data). */
-  evaluate(window: TimeWindow, detail: DetailOf = 'full'): LiveGrade {
+  /**
+   * Every criterion on the window (the buffers must hold exactly the window's data); `running`:
+   * the attempt still runs, criteria without enough data are pending.
+   */
+  evaluate(window: TimeWindow, detail: DetailOf = 'full', evaluation: EvaluationOptions = {}): LiveGrade {
     if (this.#data) this.#ctx = createContext(window, this.#data);
     else {
       // In place: the context lives as long as the attempt, a window object per evaluation would too.
       this.#ctx.window.from = window.from;
       this.#ctx.window.to = window.to;
     }
+    this.#ctx.running = evaluation.running === true;
     const n = this.#rubric.criteria.length;
     const criteria: CriterionResult[] = new Array(n);
     let total = 0;
@@ -142,7 +161,7 @@ export class IncrementalGrading {
     return { total: Math.round(total * 100) / 100, maxTotal: this.#maxTotal, criteria };
   }
 
-  /** Criterion `index` again on the window of the last `evaluate`, e.g. with more detail. */
+  /** Criterion `index` again on the window (and `running`) of the last `evaluate`, e.g. with more detail. */
   result(index: number, detail: Detail): CriterionResult {
     const criterion = this.#rubric.criteria[index] as Criterion;
     const slot = this.#scan(index, criterion);
@@ -182,19 +201,26 @@ export class IncrementalGrading {
     return slot;
   }
 
-  /** The authenticity flags of the sensors (each once, in order), computed when not kept. */
+  /**
+   * The authenticity flags of the sensors (each once, in order), computed when not kept — or kept
+   * from before the sensor had enough data to be judged, and it has now.
+   */
   readonly #flagsOf = (sensors: readonly string[]): AuthenticityFlag[] => {
     const all: AuthenticityFlag[] = [];
     let ctx: GradingContext | undefined;
     sensors.forEach((sensor, i) => {
       if (sensors.indexOf(sensor) !== i) return;
-      let flags = this.#flags.get(sensor);
-      if (!flags) {
+      let kept = this.#flags.get(sensor);
+      const running = this.#ctx.running === true;
+      if (!kept || (running && !kept.ready && authenticityReady(sensor, this.#ctx))) {
         ctx ??= this.#flagContext();
-        flags = sensorFlags(sensor, ctx, this.#options);
-        this.#flags.set(sensor, flags);
+        kept = {
+          flags: sensorFlags(sensor, ctx, this.#options),
+          ready: !running || authenticityReady(sensor, this.#ctx),
+        };
+        this.#flags.set(sensor, kept);
       }
-      all.push(...flags);
+      all.push(...kept.flags);
     });
     return all;
   };
@@ -223,6 +249,11 @@ export class IncrementalGrading {
         const buffer = buffers.series.get(sensor);
         return buffer ? buffer.length - first(buffer) : 0;
       },
+      spanMs: (sensor) => {
+        const buffer = buffers.series.get(sensor);
+        const at = buffer ? first(buffer) : 0;
+        return buffer && buffer.length - at > 1 ? buffer.tsAt(buffer.length - 1) - buffer.tsAt(at) : 0;
+      },
       columns: (sensor) => {
         const buffer = buffers.series.get(sensor);
         return buffer ? buffer.columns(first(buffer)) : NO_COLUMNS;
@@ -238,6 +269,10 @@ export class IncrementalGrading {
       // Built on each call: the evaluators read buffers as columns, and scans take the readings.
       points: (sensor) => buffers.series.get(sensor)?.points() ?? [],
       count: (sensor) => buffers.series.get(sensor)?.length ?? 0,
+      spanMs: (sensor) => {
+        const buffer = buffers.series.get(sensor);
+        return buffer && buffer.length > 1 ? buffer.tsAt(buffer.length - 1) - buffer.tsAt(0) : 0;
+      },
       columns: (sensor) => buffers.series.get(sensor)?.columns() ?? NO_COLUMNS,
       get events() {
         return buffers.events;

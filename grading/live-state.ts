@@ -5,6 +5,10 @@
  * id, type, title and weight are serialized once; a criterion's score, sentence and numbers are
  * serialized (to UTF-8, once) when live grading re-renders that criterion; publishing joins the
  * bytes. One buffer serves the MQTT topic and every event stream.
+ *
+ * A criterion's score never changes without its sentence: when its score (as shown), pass or
+ * pending state differs from what was rendered, it is rendered again — score, sentence and
+ * numbers — from the same evaluation.
  */
 import type { Criterion } from '../lab-api/rubric.ts';
 import type { CriterionResult, CriterionTypeName, Localized, TimeWindow } from './types.ts';
@@ -15,9 +19,18 @@ export interface LiveCriterionState {
   type: CriterionTypeName;
   title: Criterion['title'];
   weight: number;
+  /** 0 while pending. */
   score: number;
   passed: boolean;
+  /**
+   * Not enough data to judge it yet: neither passed nor failed (a neutral "等待中" in the
+   * checklist); `waitingFor` says what it waits for. Never true in an ended attempt's state.
+   */
+  pending: boolean;
+  /** The sentence for the score and state above, from the same evaluation. */
   explanation: Localized;
+  /** What a pending criterion waits for ("需要 30 分钟的数据，已有 2 分钟"), else null. */
+  waitingFor: Localized | null;
   measured: Record<string, number>;
 }
 
@@ -129,6 +142,9 @@ export class LiveStateView {
   readonly #maxScore: number;
   readonly #scores: number[];
   readonly #passed: boolean[];
+  readonly #pending: boolean[];
+  /** `update`'s scratch: which criteria are rendered again (1). */
+  readonly #due: Uint8Array;
   /** Each criterion's score and pass as JSON (ASCII), kept until they change. */
   readonly #verdicts: string[];
   readonly #details: Buffer[];
@@ -153,14 +169,17 @@ export class LiveStateView {
     this.#maxScore = Math.round(criteria.reduce((sum, c) => sum + c.weight, 0) * 100) / 100;
     this.#scores = criteria.map(() => Number.NaN);
     this.#passed = criteria.map(() => false);
+    this.#pending = criteria.map(() => false);
+    this.#due = new Uint8Array(criteria.length);
     this.#verdicts = criteria.map(() => '');
     this.#details = criteria.map(() => EMPTY);
   }
 
   /**
    * Whether a student would see the verdicts differ from the last state published (always before
-   * the first): a pass that flipped, or a score — of a criterion or in all — that moved as shown
-   * (to {@link SHOWN_STEP}). Smaller moves wait for the next refresh of the details.
+   * the first): a pass or a pending state that flipped, or a score — of a criterion or in all —
+   * that moved as shown (to {@link SHOWN_STEP}). Smaller moves wait for the next refresh of the
+   * details.
    */
   differs(verdicts: readonly CriterionResult[]): boolean {
     if (!this.#published) return true;
@@ -169,7 +188,12 @@ export class LiveStateView {
     for (let i = 0; i < verdicts.length; i++) {
       const verdict = verdicts[i] as CriterionResult;
       const score = this.#scores[i] as number;
-      if (verdict.passed !== this.#passed[i] || shown(verdict.score) !== shown(score)) return true;
+      if (
+        verdict.passed !== this.#passed[i] ||
+        (verdict.pending === true) !== this.#pending[i] ||
+        shown(verdict.score) !== shown(score)
+      )
+        return true;
       total += verdict.score;
       before += score;
     }
@@ -177,23 +201,41 @@ export class LiveStateView {
   }
 
   /**
-   * Brings the criteria to the verdicts: each whose pass flipped (or, with `everything`, each) gets
-   * its sentence and numbers again from `explain(index)`; each whose score moved gets its new
-   * score. Returns how many were explained.
+   * Brings the criteria to the verdicts: each whose pass or pending state flipped, or whose score
+   * moved as shown (or, with `everything`, each) is rendered again — score, sentence and numbers —
+   * from `explain(index)`, so a score never moves without the sentence of the same evaluation. A
+   * score that moved by less than shown keeps its last rendering (score and sentence, the same
+   * to a reader) until the next refresh — unless those small moves add up to a shown move of the
+   * total: then every criterion whose score moved is rendered again. Returns how many were
+   * explained.
    */
   update(
     verdicts: readonly CriterionResult[],
     explain: (index: number) => CriterionResult,
     everything: boolean,
   ): number {
-    let explained = 0;
+    const due = this.#due;
+    let actual = 0;
+    let kept = 0;
     for (let i = 0; i < verdicts.length; i++) {
       const verdict = verdicts[i] as CriterionResult;
-      if (everything || verdict.passed !== this.#passed[i] || this.#details[i] === EMPTY) {
+      const score = this.#scores[i] as number;
+      const now =
+        everything ||
+        this.#details[i] === EMPTY ||
+        verdict.passed !== this.#passed[i] ||
+        (verdict.pending === true) !== this.#pending[i] ||
+        shown(verdict.score) !== shown(score);
+      due[i] = now ? 1 : 0;
+      actual += verdict.score;
+      kept += now ? verdict.score : score;
+    }
+    const rest = shown(kept) !== shown(actual);
+    let explained = 0;
+    for (let i = 0; i < verdicts.length; i++) {
+      if (due[i] === 1 || (rest && (verdicts[i] as CriterionResult).score !== this.#scores[i])) {
         this.render(i, explain(i));
         explained++;
-      } else if (verdict.score !== this.#scores[i]) {
-        this.#setVerdict(i, verdict);
       }
     }
     return explained;
@@ -203,16 +245,24 @@ export class LiveStateView {
   render(index: number, result: CriterionResult): void {
     this.#setVerdict(index, result);
     this.#details[index] = Buffer.from(
-      `"explanation":${json(result.explanation)},"measured":${json(result.evidence.measured)}}`,
+      `"explanation":${json(result.explanation)},"waitingFor":${json(result.waitingFor ?? null)},` +
+        `"measured":${json(result.evidence.measured)}}`,
     );
   }
 
   #setVerdict(index: number, result: CriterionResult): void {
-    if (this.#scores[index] === result.score && this.#passed[index] === result.passed) return;
+    const pending = result.pending === true;
+    if (
+      this.#scores[index] === result.score &&
+      this.#passed[index] === result.passed &&
+      this.#pending[index] === pending
+    )
+      return;
     if (this.#passed[index] !== result.passed) this.#passesChanged = true;
     this.#scores[index] = result.score;
     this.#passed[index] = result.passed;
-    this.#verdicts[index] = `"score":${json(result.score)},"passed":${result.passed},`;
+    this.#pending[index] = pending;
+    this.#verdicts[index] = `"score":${json(result.score)},"passed":${result.passed},"pending":${pending},`;
   }
 
   /** The state with every criterion as last rendered (each must have been rendered once). */

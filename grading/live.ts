@@ -29,18 +29,26 @@
  *   about; copy and replay detection against other kits and earlier attempts is left to the final
  *   grade. Authenticity flags are recomputed about every minute (`authenticityEveryMs`) on the
  *   last 10 minutes (`authenticityWindowMs`; the final grade checks the whole attempt) and at the
- *   end, and reused in between. An evaluation that takes long
+ *   end, and reused in between — except those computed before a sensor had enough data to be
+ *   called measured, computed again once it has. An evaluation that takes long
  *   (more than a tenth of the interval) spaces that attempt's evaluations out, so one heavy rubric
  *   cannot take the process.
- * - **Publishing what changed.** Each evaluation first computes verdicts only (score and pass of
- *   every criterion, no sentences). A state is published when a student would see a difference:
- *   a pass that flipped (that criterion's sentence and numbers are rendered again at once) or a
- *   score, of a criterion or in all, that moved as dashboards show it (0.1 point; the new scores
- *   go out, sentences stay); and every `detailsEveryMs` (15 s) while data arrives, with every
- *   criterion's sentence and numbers rendered again. A state is the JSON of {@link LiveState},
- *   assembled from pieces serialized once (live-state.ts); the same bytes go to MQTT and to every
- *   event stream. At the start of a lab, when scores move every second, that is about a state a
- *   second per attempt; an hour in, a few a minute.
+ * - **Pending.** While the attempt runs, each criterion is judged only on enough data (what is
+ *   enough, per type, is in criteria.ts); until then it is pending — score 0, neither passed nor
+ *   failed, `waitingFor` saying what it waits for ("等待数据：需要 30 分钟的数据，已有 2 分钟").
+ *   The last evaluation, when the attempt ends, judges everything: no ended state is pending.
+ * - **Publishing what changed.** Each evaluation first computes verdicts only (score, pass and
+ *   pending of every criterion, no sentences). A state is published when a student would see a
+ *   difference: a pass or a pending state that flipped, or a score, of a criterion or in all,
+ *   that moved as dashboards show it (0.1 point). Every criterion whose pass, pending state or
+ *   shown score changed (and, when smaller moves add up to a shown move of the total, every one
+ *   whose score moved) is then rendered again — score, sentence and numbers from that same
+ *   evaluation, so a score never moves without the sentence that goes with it; a smaller move
+ *   keeps the last rendering. Every `detailsEveryMs` (15 s) while data arrives, every criterion
+ *   is rendered again. A state is the JSON of {@link LiveState}, assembled from pieces
+ *   serialized once (live-state.ts); the same bytes go to MQTT and to every event stream. In the
+ *   first minutes of a lab, when scores move every second, that is about a state a second per
+ *   attempt (fewer while its criteria are pending); an hour in, a few a minute.
  * - **Time to pass** is the first moment every criterion passed: the arrival time (platform clock,
  *   so a kit's clock cannot shorten it) of the newest record in the first evaluation that passed
  *   everything, from the attempt's start. It stays once reached. For data read back from the
@@ -77,9 +85,9 @@ export const LIVE_DEFAULTS = {
   /** At most one evaluation per attempt in this time. */
   minIntervalMs: 1_000,
   /**
-   * A criterion's sentence and numbers are rendered again when it passes or fails, and every
-   * criterion's this often (a state is published then, and whenever a pass or a shown score
-   * changes).
+   * A criterion's score, sentence and numbers are rendered again together whenever its pass,
+   * pending state or shown score changes, and every criterion's this often (a state is published
+   * then, and whenever a pass, a pending state or a shown score changes).
    */
   detailsEveryMs: 15_000,
   /** The span of an attempt kept in memory and graded live. */
@@ -846,14 +854,19 @@ export class LiveGrader {
     }
   }
 
-  /** The first window end (of SCAN_STEPS) at which every criterion passed, or null. */
+  /**
+   * The first window end (of SCAN_STEPS) at which every criterion passed as live grading judges a
+   * running attempt (pending is not passed), or null.
+   */
   async #firstPass(task: TaskInfo, data: GradingData, from: number, to: number): Promise<number | null> {
     if (task.rubric.criteria.length === 0 || to <= from) return null;
     const span = to - from;
     const steps = Math.max(1, Math.min(SCAN_STEPS, Math.ceil(span / 1000)));
     for (let i = 1; i <= steps; i++) {
       const cut = i === steps ? to : Math.round(from + (span * i) / steps);
-      const grade = gradeLive(task.rubric, { from, to: cut }, data, task.options, 'verdict');
+      const grade = gradeLive(task.rubric, { from, to: cut }, data, task.options, 'verdict', {
+        running: true,
+      });
       if (grade.criteria.every((c) => c.passed)) return cut;
       if (i % 4 === 0) await yieldToLoop();
       if (this.#closed) return null;
@@ -1026,7 +1039,8 @@ export class LiveGrader {
       // every other state for seconds.
       t.flagsAt = now + (Math.random() - 0.5) * refreshMs * 0.5;
     }
-    const verdicts = t.grading.evaluate(window, 'verdict').criteria;
+    // Running: criteria without enough data are pending; the end judges everything.
+    const verdicts = t.grading.evaluate(window, 'verdict', { running: !ended }).criteria;
     const passed = verdicts.length > 0 && verdicts.every((c) => c.passed);
     if (passed && t.passedAt === null) {
       t.passedAt = Math.max(t.info.startedAt, Math.min(t.lastArrival ?? now, to));
@@ -1073,7 +1087,9 @@ export class LiveGrader {
     const from = Math.max(attempt.startedAt, endedAt - this.#keepMs);
     const window = { from, to: endedAt };
     const data = await loadGradingData(this.#store, attempt.kitId, window, [...task.sensors]);
-    const grade = gradeLive(task.rubric, window, data, task.options, 'explained');
+    const grade = gradeLive(task.rubric, window, data, task.options, 'explained', {
+      running: attempt.endedAt === null,
+    });
     const passedAt = await this.#firstPass(task, data, from, endedAt);
     let lastReadingAt: number | null = null;
     for (const points of Object.values(data.series)) {

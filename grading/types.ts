@@ -73,10 +73,21 @@ export interface EvidenceSpan {
 }
 
 export interface Evidence {
-  /** The numbers measured, named with their unit (`rateHz`, `longestGapSeconds`, `percentInRange`). */
+  /** The numbers measured, named with their unit (`rateHz`, `longestGapSeconds`, `percentInRange`): for machines. */
   measured: Record<string, number>;
-  /** At most {@link MAX_SPANS} spans, failed ones first when some had to be left out (`measured.spansOmitted`). */
+  /**
+   * The passing (`ok`) and failing spans of the criterion: where what it asks for held and where
+   * it did not; a failed criterion has failing spans where it failed, and passing spans never
+   * cover a failing stretch. At most {@link MAX_SPANS}, failed ones first when some had to be
+   * left out (`measured.spansOmitted`).
+   */
   spans: EvidenceSpan[];
+  /**
+   * The numbers measured as short sentences with units, for people ("共 167 个温度读数，采样频率
+   * 0.5 Hz，最长连续达标 5.5 分钟（要求 10 分钟）"). Criterion results graded in full (final grades)
+   * have it; live states and flags do not.
+   */
+  summary?: Localized;
 }
 
 export interface CriterionResult {
@@ -86,6 +97,14 @@ export interface CriterionResult {
   /** 0..weight: a fraction of the weight with partialCredit, otherwise 0 or weight. */
   score: number;
   passed: boolean;
+  /**
+   * Live grading only (the attempt runs): there is not enough data to judge the criterion yet —
+   * neither passed nor failed, score 0; `waitingFor` says what it waits for (absent from final
+   * grades, which judge every criterion).
+   */
+  pending?: true;
+  /** What a pending criterion waits for ("需要 30 分钟的数据，已有 2 分钟"); with detail `verdict`, absent. */
+  waitingFor?: Localized;
   evidence: Evidence;
   explanation: Localized;
 }

@@ -86,9 +86,18 @@ export interface LiveCriterion {
   type: string;
   title: Localized;
   weight: number;
+  /** 0 while pending. */
   score: number;
   passed: boolean;
+  /**
+   * Not enough data to judge it yet: neither passed nor failed (shown neutral, "等待中");
+   * absent from states published before live grading had it.
+   */
+  pending?: boolean;
+  /** The sentence for the score and state, from the same evaluation. */
   explanation: Localized;
+  /** What a pending criterion waits for ("需要 30 分钟的数据，已有 2 分钟"), else null. */
+  waitingFor?: Localized | null;
   measured: Record<string, number>;
 }
 

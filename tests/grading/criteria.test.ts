@@ -117,14 +117,26 @@ describe('sampling', () => {
     expect(slow.evidence.measured.rateHz).toBeCloseTo(1 / 1.2, 6);
   });
 
-  it('takes the longest stretch and reports the pause as a failed span', () => {
+  it('takes the longest stretch and reports the pause as a failed span; stretches too short fail too', () => {
     const pts = measured(600, 4).filter((p) => p.ts < T0 + 200 * S || p.ts >= T0 + 230 * S);
     const r = grade1(c({ minHz: 1, minMinutes: 6.5 }), data({ temperature: pts }));
     expect(r.evidence.measured.longestStretchMinutes).toBeCloseTo(370 / 60, 6);
     expect(r.passed).toBe(false);
-    const failed = r.evidence.spans.filter((s) => !s.ok);
-    expect(failed).toEqual([{ from: T0 + 199 * S, to: T0 + 230 * S, ok: false, note: expect.any(String) }]);
-    expect(r.evidence.spans.filter((s) => s.ok)).toHaveLength(2);
+    // 200 s at the rate, the pause (from where the stretch ended), 370 s at the rate: none is 6.5 min.
+    const spans = (x: CriterionResult) => x.evidence.spans.map((s) => [s.from - T0, s.to - T0, s.ok]);
+    expect(spans(r)).toEqual([
+      [0, 200 * S, false],
+      [200 * S, 230 * S, false],
+      [230 * S, 600 * S, false],
+    ]);
+    expect(r.evidence.spans[1]?.note).toContain('too slow');
+    expect(r.evidence.spans[2]?.note).toContain('only 6.1 min');
+    // With 6 minutes required, the second stretch passes.
+    expect(spans(grade1(c({ minHz: 1, minMinutes: 6 }), data({ temperature: pts })))).toEqual([
+      [0, 200 * S, false],
+      [200 * S, 230 * S, false],
+      [230 * S, 600 * S, true],
+    ]);
   });
 
   it('an empty window and a single reading fail, with 0 points', () => {
@@ -165,8 +177,12 @@ describe('completeness', () => {
     expect(r.evidence.measured.missingSeconds).toBe(61);
     expect(r.evidence.measured.coveragePercent).toBeCloseTo((100 * (600 - 61)) / 600, 6);
     expect(r.score).toBeCloseTo((20 * ((600 - 61) / 600) * 100) / 95, 1);
+    // The gap fails; the time covered before and after it passes.
+    const note = 'readings with no gap over 10 s';
     expect(r.evidence.spans).toEqual([
+      { from: T0, to: T0 + 199 * S, ok: true, note },
       { from: T0 + 199 * S, to: T0 + 260 * S, ok: false, note: 'no reading for 61 s' },
+      { from: T0 + 260 * S, to: WINDOW.to, ok: true, note },
     ]);
     expect(r.explanation.en).toContain('89.83 %');
   });
@@ -250,9 +266,9 @@ describe('range and tolerance', () => {
     const failed = r.evidence.spans.filter((s) => !s.ok);
     expect(failed).toHaveLength(2);
     expect(failed[0]).toMatchObject({ from: T0 + 2 * S, to: T0 + 5 * S });
-    expect(failed[0]?.note).toContain('3 reading(s) outside [2, 8] (9…11)');
+    expect(failed[0]?.note).toContain('3 readings outside 2–8 °C (9…11 °C)');
     expect(r.evidence.measured).toMatchObject({ readings: 9, inRange: 5, min: 1, max: 11 });
-    expect(r.explanation.en).toContain('4 were outside, in 2 stretch(es)');
+    expect(r.explanation.en).toContain('4 were outside, in 2 stretches');
     expectBilingual(r);
   });
 
@@ -362,7 +378,7 @@ describe('threshold_response', () => {
         from: T0 + 100 * S,
         to: T0 + 103 * S,
         ok: true,
-        note: 'temperature 31 above 30; fan turning on after 3 s',
+        note: 'temperature 31 °C above 30; the fan turning on after 3 s',
       },
     ]);
     expectBilingual(r);
@@ -388,7 +404,7 @@ describe('threshold_response', () => {
     expect(r.passed).toBe(false);
     expect(r.evidence.measured).toMatchObject({ crossings: 2, answered: 1, unanswered: 1 });
     expect(r.score).toBe(10);
-    expect(r.explanation.en).toContain('only 1 time(s)');
+    expect(r.explanation.en).toContain('only 1 time');
   });
 
   it('an actuator already on answers the crossing', () => {
@@ -492,7 +508,7 @@ describe('actuator_effect', () => {
     expect(r.passed).toBe(true);
     expect(r.evidence.measured).toMatchObject({ triggers: 1, met: 1, maxDelaySeconds: 20 });
     expect(r.evidence.measured.meanChange).toBeCloseTo(-2, 9);
-    expect(r.explanation.en).toContain('fell by 2 or more');
+    expect(r.explanation.en).toContain('fell by 2 °C or more');
     expectBilingual(r);
     const short = grade1(
       c({ command: 'fan', minChange: -2, withinSeconds: 19 }),

@@ -151,6 +151,11 @@ describe('incremental live evaluation', () => {
       const incremental = grading.evaluate(window);
       const whole = gradeLive(RUBRIC, window, { series: arrays, events, commands: [] });
       expect(incremental).toEqual(whole);
+      // While the attempt runs (criteria without enough data pending), the same holds.
+      const running = { running: true };
+      expect(lean.evaluate(window, 'explained', running)).toEqual(
+        gradeLive(RUBRIC, window, { series: arrays, events, commands: [] }, {}, 'explained', running),
+      );
       // With less detail, the same verdicts (what live grading decides to publish on), and the
       // same sentence and numbers without the spans (what a live state shows).
       const verdicts = lean.evaluate(window, 'verdict');

@@ -1,7 +1,8 @@
 /**
  * Live states are assembled from parts serialized once (the attempt, each criterion's title)
  * and parts re-rendered when a criterion changes. Whatever was re-rendered when, a published
- * state must be the JSON of the state object, byte for byte.
+ * state must be the JSON of the state object, byte for byte; and a criterion's score never moves
+ * without the sentence of the same evaluation.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -72,14 +73,16 @@ function expected(grade: LiveGrade, window: TimeWindow, seq: number, passedAt: n
       weight: c.weight,
       score: c.score,
       passed: c.passed,
+      pending: c.pending === true,
       explanation: c.explanation,
+      waitingFor: c.waitingFor ?? null,
       measured: c.evidence.measured,
     })),
   };
 }
 
 describe('live states', () => {
-  it('are the JSON of the state, with sentences renewed when a pass flips and scores whenever they move', () => {
+  it('are the JSON of the state; a score that moves comes with the sentence of the same evaluation', () => {
     const t0 = ATTEMPT.startedAt;
     // Cold for a minute, then warm: "warm" flips to passing; humidity's spread changes its score.
     const temperature = Array.from({ length: 120 }, (_, i) => ({
@@ -94,7 +97,7 @@ describe('live states', () => {
     const view = new LiveStateView(ATTEMPT, RUBRIC.criteria);
     let previous: LiveState | undefined;
     let explainedLater = 0;
-    let scoresMovedAlone = 0;
+    let scoresMoved = 0;
     for (const seconds of [10, 70, 75, 100, 101, 120]) {
       const window = { from: t0, to: t0 + seconds * 1000 };
       const full = gradeLive(RUBRIC, window, data, {}, 'explained');
@@ -120,13 +123,14 @@ describe('live states', () => {
       };
       const published = view.publish(header);
 
-      // What the state must be: explained criteria as graded now; the others keep their sentence
-      // and numbers, with the score and pass graded now.
+      // Every criterion has the score and pass graded now; one not explained again keeps its
+      // sentence and numbers — and then its score has not moved.
       const now = expected(full, window, seconds, passedAt);
       now.criteria = now.criteria.map((c, i) => {
-        if (explained.has(i)) return c;
         const before = previous?.criteria[i] as LiveState['criteria'][number];
-        if (before.score !== c.score) scoresMovedAlone++;
+        if (before && before.score !== c.score) scoresMoved++;
+        if (explained.has(i)) return c;
+        expect(c.score, `${c.id} moved without its sentence`).toBe(before.score);
         return { ...before, score: c.score, passed: c.passed };
       });
       if (previous) explainedLater += explained.size;
@@ -135,9 +139,56 @@ describe('live states', () => {
       expect(published.passedIds).toEqual(now.criteria.filter((c) => c.passed).map((c) => c.id));
       previous = published.state;
     }
-    // The data made both happen: a pass flipped (explained again), and a score moved on its own.
+    // The data made both happen: a pass flipped, and scores moved — each with its sentence.
     expect(explainedLater).toBeGreaterThan(0);
-    expect(scoresMovedAlone).toBeGreaterThan(0);
+    expect(scoresMoved).toBeGreaterThan(0);
+  });
+
+  it('carry pending criteria with what they wait for; a pending state flipping is a change', () => {
+    const t0 = ATTEMPT.startedAt;
+    const temperature = Array.from({ length: 90 }, (_, i) => ({ ts: t0 + i * 1000, value: 30 }));
+    const humidity = Array.from({ length: 90 }, (_, i) => ({ ts: t0 + i * 1000, value: 50 + (i % 3) }));
+    const data = { series: { temperature, humidity }, events: [], commands: [] };
+    const view = new LiveStateView(ATTEMPT, RUBRIC.criteria);
+    const states: LiveState[] = [];
+    for (const seconds of [5, 30, 90]) {
+      const window = { from: t0, to: t0 + seconds * 1000 };
+      const full = gradeLive(RUBRIC, window, data, {}, 'explained', { running: true });
+      const verdicts = gradeLive(RUBRIC, window, data, {}, 'verdict', { running: true }).criteria;
+      if (states.length > 0 && !view.differs(verdicts)) continue;
+      view.update(verdicts, (index) => full.criteria[index] as LiveGrade['criteria'][number], false);
+      const published = view.publish({
+        seq: seconds,
+        evaluatedAt: window.to,
+        window,
+        lastReadingAt: window.to - 1,
+        passedAt: null,
+        ended: false,
+      });
+      expect(published.json.toString('utf8')).toBe(JSON.stringify(expected(full, window, seconds, null)));
+      states.push(published.state);
+    }
+    // 5 s of data: both wait (neither passed nor failed, 0 points), saying for what.
+    const [first, last] = [states[0], states.at(-1)];
+    expect(first?.criteria.map((c) => [c.id, c.pending, c.passed, c.score])).toEqual([
+      ['warm', true, false, 0],
+      ['stable', true, false, 0],
+    ]);
+    expect(first?.score).toBe(0);
+    expect(first?.criteria[0]?.waitingFor?.['zh-CN']).toBe(
+      '需要至少 10 个温度读数、60 秒的数据，已有 5 个读数、4 秒',
+    );
+    expect(first?.criteria[0]?.explanation.en).toBe(
+      'Waiting for data: needs at least 10 temperature readings over 60 s, has 5 readings over 4 s.',
+    );
+    // 90 s: judged, with their own sentences.
+    expect(last?.criteria.map((c) => [c.id, c.pending, c.passed, c.waitingFor])).toEqual([
+      ['warm', false, true, null],
+      ['stable', false, true, null],
+    ]);
+    expect(last?.criteria[0]?.explanation.en).toMatch(
+      /^100 % of the 90 temperature readings were between 25 and 40 °C/,
+    );
   });
 
   it('marks the last state ended when the end cannot be evaluated', () => {

@@ -200,10 +200,15 @@ describe('grading the simulated fault scenario', () => {
     expect(g.flags).toEqual([]);
     const sampling = g.criteria.find((c) => c.id === 'sampling');
     expect(sampling?.evidence.measured.longestStretchMinutes).toBeCloseTo(2.5, 1);
-    expect(sampling?.evidence.spans.filter((s) => !s.ok)).toEqual([
-      // From the first 2-s interval to the last reading, at 598 s.
-      expect.objectContaining({ from: T0 + 150_000, to: T0 + 598_000 }),
+    // 2.5 min at the rate (to the last fast reading, at 150 s, plus its 0.5 s interval: too short
+    // for the 5 min required), then too slow to the end of the attempt: all failing.
+    expect(sampling?.evidence.spans.map((s) => [s.from - T0, s.to - T0, s.ok])).toEqual([
+      [0, 150_500, false],
+      [150_500, 600_000, false],
     ]);
+    expect(sampling?.evidence.summary?.['zh-CN']).toBe(
+      '共 525 个温度读数，采样频率 0.876 Hz，最长连续达标 2.5 分钟（要求 5 分钟）；有 224 个间隔超过 1.1 秒（最长 2 秒）',
+    );
   });
 
   it('constant data fails authenticity only, flagged for every sensor', () => {
@@ -345,7 +350,10 @@ describe('grading the alarm of the air-quality kit', () => {
     expect(buzzer?.score).toBe(0);
     expect(buzzer?.evidence.spans.every((s) => !s.ok)).toBe(true);
     expect(buzzer?.explanation.en).toMatch(
-      /crossed above 400 \d+ time\(s\) but the buzzer turning on followed within 5 s only 0/,
+      /^Gas went above 400 ppm \d+ times but the buzzer turning on followed within 5 s only 0 times/,
+    );
+    expect(buzzer?.explanation['zh-CN']).toMatch(
+      /^可燃气体 \d+ 次高于 400 ppm，但只有 0 次在 5 秒内出现蜂鸣器开启/,
     );
   });
 });

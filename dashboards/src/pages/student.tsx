@@ -1,7 +1,13 @@
 /** A student's page: my kits live (status, last reading, the broker's error messages, charts), my assignments with the rubric checklist turning green live, my grades. */
 import { useCallback, useEffect, useState } from 'preact/hooks';
+import {
+  capitalized,
+  sensorLabel as protocolLabel,
+  sensorStates,
+  sensorUnit,
+} from '../../../protocol/sensors.ts';
 import { get, post, session } from '../api.ts';
-import { ago, formatDateTime, formatNumber, formatTime, pick, sensorLabel, t } from '../i18n.ts';
+import { ago, currentLang, formatDateTime, formatNumber, formatTime, pick, t, tOr } from '../i18n.ts';
 import { follow, topics } from '../live.ts';
 import { KitLiveCharts } from '../livechart.tsx';
 import { bySensorRank } from '../sensors.ts';
@@ -37,6 +43,23 @@ export function StudentHome() {
       <Grades />
     </div>
   );
+}
+
+/**
+ * A sensor's name as people read it: the dashboards' word for it, else its label from
+ * protocol/sensors.ts — which also names flow-made sensors from their base ("温度（平滑）").
+ */
+function readingLabel(sensor: string): string {
+  const label = protocolLabel(sensor);
+  return tOr(`sensor_${sensor}`, currentLang() === 'en' ? capitalized(label.en) : label['zh-CN']);
+}
+
+/** A reading with its unit; an actuator's (or another state's) 0/1 as words: 开/关, on/off. */
+function readingText(sensor: string, value: number, unit: string | null | undefined): string {
+  const states = sensorStates(sensor);
+  if (states && (value === 0 || value === 1)) return pick(value === 1 ? states.on : states.off);
+  const shown = unit ?? sensorUnit(sensor) ?? '';
+  return shown && shown !== '0/1' ? `${formatNumber(value, 2)} ${shown}` : formatNumber(value, 2);
 }
 
 function KitPanel({ kit }: { kit: KitDetail }) {
@@ -89,10 +112,8 @@ function KitPanel({ kit }: { kit: KitDetail }) {
           .sort(([a], [b]) => bySensorRank(a, b))
           .map(([sensor, point]) => (
             <div key={sensor}>
-              <dt>{sensorLabel(sensor)}</dt>
-              <dd>
-                {formatNumber(point.value, 2)} {units[sensor] ?? ''}
-              </dd>
+              <dt>{readingLabel(sensor)}</dt>
+              <dd>{readingText(sensor, point.value, units[sensor])}</dd>
             </div>
           ))}
       </dl>
@@ -115,7 +136,12 @@ function KitPanel({ kit }: { kit: KitDetail }) {
   );
 }
 
-/** The rubric checklist of a running attempt, from its live grading topic. */
+/**
+ * The rubric checklist of a running attempt, from its live grading topic. Each criterion is
+ * passed (green ✔), failed (red ✘) or pending — not enough data to judge it yet: neutral, "等待中",
+ * its sentence saying what it waits for. `data-state` is `pass`, `fail` or `pending`;
+ * `data-passed` stays "true" only when it passed.
+ */
 export function LiveChecklist({ attemptId }: { attemptId: string }) {
   const [state, setState] = useState<LiveGrading | null>(null);
   useEffect(
@@ -135,21 +161,32 @@ export function LiveChecklist({ attemptId }: { attemptId: string }) {
         {state.passed ? <span class="ok">{t('allPassed')}</span> : null}
       </p>
       <ul>
-        {state.criteria.map((criterion) => (
-          <li
-            key={criterion.id}
-            class={criterion.passed ? 'pass' : 'fail'}
-            data-test={`criterion-${criterion.id}`}
-            data-passed={String(criterion.passed)}
-          >
-            <span class="mark">{criterion.passed ? '✔' : '✘'}</span>
-            <strong>{pick(criterion.title)}</strong>
-            <span class="muted">
-              {formatNumber(criterion.score, 1)}/{criterion.weight}
-            </span>
-            <div class="explain">{pick(criterion.explanation)}</div>
-          </li>
-        ))}
+        {state.criteria.map((criterion) => {
+          const look = criterion.pending ? 'pending' : criterion.passed ? 'pass' : 'fail';
+          return (
+            <li
+              key={criterion.id}
+              class={look}
+              data-test={`criterion-${criterion.id}`}
+              data-passed={String(criterion.passed)}
+              data-state={look}
+            >
+              <span class={look === 'pending' ? 'mark muted' : 'mark'}>
+                {look === 'pending' ? '…' : look === 'pass' ? '✔' : '✘'}
+              </span>
+              <strong>{pick(criterion.title)}</strong>
+              {look === 'pending' ? (
+                <span class="badge" title={t('criterionPendingHint')} data-test="criterion-pending">
+                  {t('criterionPending')}
+                </span>
+              ) : null}
+              <span class="muted">
+                {look === 'pending' ? '–' : formatNumber(criterion.score, 1)}/{criterion.weight}
+              </span>
+              <div class="explain">{pick(criterion.explanation)}</div>
+            </li>
+          );
+        })}
       </ul>
     </div>
   );

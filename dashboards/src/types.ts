@@ -123,6 +123,8 @@ export interface Span {
 
 export interface Evidence {
   measured: Record<string, number | null>;
+  /** The numbers as sentences with units (grades made before it have none). */
+  summary?: Localized;
   spans: Span[];
 }
 

@@ -30,7 +30,11 @@ const IdParams = Type.Object({ id: Id });
 const Localized = Type.Object({ 'zh-CN': Type.String(), en: Type.String() });
 const Window = Type.Object({ from: Type.Number(), to: Type.Number() });
 const Evidence = Type.Object({
-  measured: Type.Record(Type.String(), Nullable(Type.Number())),
+  measured: Type.Record(Type.String(), Nullable(Type.Number()), { description: 'the numbers, for programs' }),
+  summary: Type.Optional({
+    ...Localized,
+    description: 'the same numbers as sentences with units, for people (grades made before it have none)',
+  }),
   spans: Type.Array(
     Type.Object({
       from: Type.Number(),

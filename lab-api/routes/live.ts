@@ -53,8 +53,9 @@ const STREAM_DESCRIPTION =
   'see a change (a criterion passing or failing, a score moving by 0.1 or more: within about a ' +
   'second of the telemetry that changed it, at most one a second), and every 15 s while data ' +
   'arrives with the sentences and numbers refreshed. As JSON data: the attempt and each criterion: ' +
-  'id, type, title, weight, score, passed, explanation (zh-CN, en) and the numbers measured (both ' +
-  'as of the last time the criterion passed or failed, or the last refresh); plus score, maxScore, ' +
+  'id, type, title, weight, score, passed, pending (not enough data to judge yet: no points, neither ' +
+  'passed nor failed), explanation and waitingFor (zh-CN, en; what a pending criterion waits for) and ' +
+  'the numbers measured — the sentence and numbers always of the same evaluation as the score; plus score, maxScore, ' +
   'passed, passedAt and timeToPassSeconds. The current state comes first. A comment line every 15 s keeps proxies from closing the stream. When the attempt ends: ' +
   'a last `grading` event with `ended: true`, then `event: end`, and the stream closes (an attempt ' +
   'that already ended gets its final state and `end` at once). The same state is published ' +

@@ -119,9 +119,12 @@ describeWithServer('chromium', 'dashboards in the browser', () => {
     const assignment = page.locator(`[data-test=assignment-${quick.assignmentId}]`);
     await assignment.getByRole('button', { name: '开始作答' }).click();
     const criterion = assignment.locator('[data-test=criterion-steady]');
-    // Reporting for 0.2 min is not yet met right after the start…
-    await criterion.and(page.locator('[data-passed=false]')).waitFor(WAIT);
-    await screenshot(page, 'student-checklist-red');
+    // Right after the start there is not enough data to judge reporting for 0.2 min: waiting, not
+    // red or green, saying what for, and no points yet.
+    await criterion.and(page.locator('[data-state=pending]')).waitFor(WAIT);
+    await criterion.locator('[data-test=criterion-pending]', { hasText: '等待中' }).waitFor(WAIT);
+    expect(await criterion.innerText()).toMatch(/需要|还没有/);
+    await screenshot(page, 'student-checklist-pending');
     // …and turns green once 12 s of steady data have arrived.
     await criterion.and(page.locator('[data-passed=true]')).waitFor({ timeout: 60_000 });
     expect(await criterion.locator('.mark').innerText()).toBe('✔');
@@ -248,6 +251,10 @@ describeWithServer('chromium', 'dashboards in the browser', () => {
     // Graded on the first read of the ended attempt: evidence, and the data with spans marked.
     const steady = teacher.locator('[data-test=grade-criterion-steady]');
     await steady.waitFor(WAIT);
+    // Evidence in sentences with units, in Chinese: not `readings = 167 · rateHz = 0.5`.
+    const summary = await steady.locator('[data-test=evidence-summary]').innerText();
+    expect(summary).toMatch(/[\u4e00-\u9fff]/);
+    expect(summary).not.toMatch(/ = /);
     await teacher.locator('[data-test=span-chart-temperature] canvas').first().waitFor(WAIT);
     await teacher.locator('[data-test=final-score]').getByText(/\d/).waitFor(WAIT);
     await screenshot(teacher, 'instructor-review');

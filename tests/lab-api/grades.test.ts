@@ -94,7 +94,11 @@ interface Review {
     score: number;
     passed: boolean;
     autoScore: number;
-    evidence: { measured: Record<string, number>; spans: { ok: boolean }[] };
+    evidence: {
+      measured: Record<string, number>;
+      summary?: { 'zh-CN': string; en: string };
+      spans: { ok: boolean }[];
+    };
     explanation: { 'zh-CN': string; en: string };
     override: { reason: string } | null;
   }[];
@@ -211,6 +215,9 @@ describe('grading an attempt', () => {
     for (const c of review.criteria) {
       expect(c.explanation.en.length).toBeGreaterThan(10);
       expect(c.explanation['zh-CN']).toMatch(/[\u4e00-\u9fff]/);
+      // The numbers as sentences for people, not `readings = 480`.
+      expect(c.evidence.summary?.['zh-CN']).toMatch(/[\u4e00-\u9fff]/);
+      expect(c.evidence.summary?.en).not.toMatch(/ = /);
     }
     // mentorWeight 40 and no mentor score yet: provisional, the mentor's part counted as 0.
     expect(review.final).toMatchObject({ status: 'provisional', autoScore: 60, score: 36 });

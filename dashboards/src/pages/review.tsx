@@ -175,10 +175,13 @@ export function AttemptReview({ attemptId }: { attemptId: string }) {
                   </td>
                   <td data-label={t('evidence')}>
                     <div>{pick(c.explanation)}</div>
-                    <div class="muted small">
-                      {Object.entries(c.evidence.measured)
-                        .map(([k, v]) => `${k} = ${formatNumber(v, 2)}`)
-                        .join(' · ')}
+                    <div class="muted small" data-test="evidence-summary">
+                      {c.evidence.summary
+                        ? pick(c.evidence.summary)
+                        : // Grades made before summaries existed: the numbers as they are.
+                          Object.entries(c.evidence.measured)
+                            .map(([k, v]) => `${k} = ${formatNumber(v, 2)}`)
+                            .join(' · ')}
                     </div>
                   </td>
                 </tr>

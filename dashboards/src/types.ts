@@ -164,7 +164,29 @@ export interface GradeCriterion {
   override: Override | null;
 }
 
+/** A running attempt's live grading so far, as its review shows it. */
+export interface LiveReview {
+  evaluatedAt: number;
+  lastReadingAt: number | null;
+  score: number;
+  maxScore: number;
+  passed: boolean;
+  criteria: {
+    id: string;
+    type: string;
+    title: Localized | string;
+    weight: number;
+    score: number;
+    passed: boolean;
+    pending: boolean;
+    explanation: Localized;
+    waitingFor: Localized | null;
+  }[];
+}
+
 export interface AttemptGrade {
+  /** While the attempt runs: its live grading so far (null when none runs). */
+  live?: LiveReview | null;
   attempt: Attempt;
   task: { id: string; title: string; mentorWeight: number };
   classId: string;

@@ -22,6 +22,7 @@ import {
 } from '../export.ts';
 import { type AssignmentGrades, MAX_REASON } from '../grades.ts';
 import { ErrorResponse, expectedVersion, sendVersioned } from '../http.ts';
+import { CriterionTitle } from '../rubric.ts';
 import { Nullable } from './classes.ts';
 import { readTelemetry, TelemetryQuery } from './kits.ts';
 
@@ -120,6 +121,28 @@ const FinalSchema = Type.Object({
   explanation: Localized,
 });
 
+/** A running attempt's live grading state, as its review shows it (the same as the live stream's). */
+const LiveSchema = Type.Object({
+  evaluatedAt: Type.Integer(),
+  lastReadingAt: Nullable(Type.Integer()),
+  score: Type.Number(),
+  maxScore: Type.Number(),
+  passed: Type.Boolean(),
+  criteria: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      type: Type.String(),
+      title: CriterionTitle,
+      weight: Type.Number(),
+      score: Type.Number(),
+      passed: Type.Boolean(),
+      pending: Type.Boolean(),
+      explanation: Localized,
+      waitingFor: Nullable(Localized),
+    }),
+  ),
+});
+
 const AttemptGradeSchema = Type.Object({
   attempt: Type.Object({
     id: Id,
@@ -168,6 +191,12 @@ const AttemptGradeSchema = Type.Object({
   overrides: Type.Array(OverrideSchema),
   mentorScore: Nullable(MentorScoreSchema),
   final: FinalSchema,
+  live: Type.Optional(
+    Nullable({
+      ...LiveSchema,
+      description: 'while the attempt runs: its live grading so far (null when none runs in this process)',
+    }),
+  ),
 });
 
 const AssignmentGradesSchema = Type.Object({
@@ -345,7 +374,12 @@ export const gradesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plug
         response: { 200: AttemptGradeSchema, ...errors(403, 404) },
       },
     },
-    async (request) => grades.review(caller(request), request.params.id),
+    async (request) => {
+      const review = await grades.review(caller(request), request.params.id);
+      if (review.attempt.endedAt !== null) return review;
+      // Running: what live grading says so far (the final grade comes when it ends).
+      return { ...review, live: ctx.deps.liveGrading?.current(review.attempt.id) ?? null };
+    },
   );
 
   app.get(

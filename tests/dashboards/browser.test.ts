@@ -207,6 +207,19 @@ describeWithServer('chromium', 'dashboards in the browser', () => {
     expect(await teacher.locator('[data-test=stuck-count]').innerText()).toMatch(/^[89] 组需要帮助$/);
     await teacher.locator('[data-test=session-state]', { hasText: '实训课进行中' }).waitFor(WAIT);
     await screenshot(teacher, 'instructor-class-board');
+    // A running attempt reviewed: its live grading and its data so far, not an empty "not graded".
+    const review = await signIn(context, lab.url, lab.accounts.instructor);
+    await review.goto(`${lab.url}/#/instructor/class/${lab.classId}`);
+    await review.locator(`[data-test=board-kit-${lab.kitIds[0]}] a[href^="#/review/"]`).click();
+    const soFar = review.locator('[data-test=live-so-far]');
+    await soFar
+      .locator('[data-test=live-score]')
+      .getByText(/目前 [\d.]+ \/ \d+ 分/)
+      .waitFor(WAIT);
+    expect(await soFar.locator('li[data-state]').count()).toBeGreaterThan(0);
+    await review.locator('[data-test^=span-chart-] canvas').first().waitFor(WAIT);
+    await screenshot(review, 'instructor-review-running');
+    await review.close();
   });
 
   it('the competition leaderboard shows every team live, for a big screen', async () => {

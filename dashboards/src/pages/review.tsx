@@ -3,11 +3,11 @@
  * spans marked, the evidence of every criterion, the final grade; staff override a criterion with
  * a reason, the enterprise mentor gives their score. Students see their own, read-only.
  */
-import { useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { call, get, post, session } from '../api.ts';
 import { Chart, type ChartOption } from '../chart.tsx';
 import { adjustmentText, formatDateTime, formatNumber, pick, sensorLabel, t, tOr } from '../i18n.ts';
-import type { AttemptGrade, GradeCriterion, Task, Telemetry } from '../types.ts';
+import type { AttemptGrade, GradeCriterion, LiveReview, Task, Telemetry } from '../types.ts';
 import { Card, ErrorBox, Loading, useAsync } from '../ui.tsx';
 
 function sensorsOf(task: Task | null, criterionId: string): string[] {
@@ -52,7 +52,14 @@ export function AttemptReview({ attemptId }: { attemptId: string }) {
         ),
       ),
     );
-  }, [data?.attempt.id, data?.run?.id, sensors.join(',')]);
+  }, [data?.attempt.id, data?.run?.id, data?.live?.evaluatedAt, sensors.join(',')]);
+  // A running attempt's review follows it: its live grading and data so far, renewed every 15 s.
+  const running = data?.attempt.endedAt === null;
+  useEffect(() => {
+    if (!running) return;
+    const timer = setInterval(grade.reload, 15_000);
+    return () => clearInterval(timer);
+  }, [running, grade.reload]);
 
   const gradeNow = async () => {
     setError(null);
@@ -114,6 +121,7 @@ export function AttemptReview({ attemptId }: { attemptId: string }) {
           </p>
         ) : null}
       </Card>
+      {data.attempt.endedAt === null ? <LiveSoFar live={data.live ?? null} /> : null}
       <Card title={t('telemetry')} test="telemetry">
         {criterion ? (
           <p class="muted">
@@ -390,6 +398,40 @@ function MentorScoreForm(props: { attemptId: string; grade: AttemptGrade; onDone
         {saved ? <p class="ok">{t('saved')}</p> : null}
         <button type="submit">{t('saveScore')}</button>
       </form>
+    </Card>
+  );
+}
+
+/** A running attempt: its criteria as live grading sees them now (waiting, met or not yet). */
+function LiveSoFar({ live }: { live: LiveReview | null }) {
+  if (!live) {
+    return (
+      <Card title={t('running')} test="live-so-far">
+        <p class="muted">{t('liveNone')}</p>
+      </Card>
+    );
+  }
+  return (
+    <Card title={t('running')} test="live-so-far">
+      <p>
+        {t('liveSoFar')}{' '}
+        <strong data-test="live-score">
+          {t('scoreSoFar', { score: formatNumber(live.score, 1), max: formatNumber(live.maxScore, 0) })}
+        </strong>
+      </p>
+      <ul class="checklist">
+        {live.criteria.map((c) => {
+          const state = c.pending ? 'pending' : c.passed ? 'pass' : 'fail';
+          const title = typeof c.title === 'string' ? c.title : pick(c.title);
+          return (
+            <li key={c.id} class={state} data-state={state} data-test={`live-criterion-${c.id}`}>
+              <span class="mark">{c.pending ? '…' : c.passed ? '✔' : '✘'}</span> <strong>{title}</strong>{' '}
+              {c.pending ? <span class="badge">{t('criterionPending')}</span> : null}
+              <div class="small">{pick(c.pending && c.waitingFor ? c.waitingFor : c.explanation)}</div>
+            </li>
+          );
+        })}
+      </ul>
     </Card>
   );
 }

@@ -193,17 +193,28 @@ export interface Leaderboard {
   teams: LeaderboardTeam[];
 }
 
-const byName = new Intl.Collator('zh-CN');
+/** Names as people count: 第2组 before 第10组. */
+const byName = new Intl.Collator('zh-CN', { numeric: true });
 
-/** Orders a leaderboard: score (high first), time to pass (short first, null last), then name. */
-export function rankTeams<T extends { score: number; timeToPassSeconds: number | null; teamName: string }>(
-  teams: readonly T[],
-): (T & { rank: number })[] {
-  const sorted = [...teams].sort((a, b) => better(a, b) || byName.compare(a.teamName, b.teamName));
+/**
+ * Orders a leaderboard: teams that started an attempt first — by score (high first), time to
+ * pass (short first, null last), then name — and after them, sharing the next rank, the teams
+ * that never started (a 0 they did not try for is no tie with a 0 they earned).
+ */
+export function rankTeams<
+  T extends { score: number; timeToPassSeconds: number | null; teamName: string; attempts?: number },
+>(teams: readonly T[]): (T & { rank: number })[] {
+  const started = (team: T) => (team.attempts ?? 1) > 0;
+  const sorted = [...teams].sort(
+    (a, b) =>
+      Number(started(b)) - Number(started(a)) || better(a, b) || byName.compare(a.teamName, b.teamName),
+  );
   let rank = 0;
   let previous: T | undefined;
   return sorted.map((team, index) => {
-    if (!previous || better(previous, team) !== 0) rank = index + 1;
+    const tied =
+      previous && started(previous) === started(team) && (!started(team) || better(previous, team) === 0);
+    if (!tied) rank = index + 1;
     previous = team;
     return { ...team, rank };
   });

@@ -1,3 +1,9 @@
+import {
+  capitalized,
+  sensorLabel as protocolLabel,
+  sensorStates,
+  sensorUnit,
+} from '../../protocol/sensors.ts';
 /** The UI's language: zh-CN by default, English on request; remembered in localStorage. */
 import { type Lang, type MessageKey, messages } from './messages.ts';
 
@@ -70,14 +76,24 @@ export function ago(ms: number | null | undefined, now = Date.now()): string {
   return t('hoursAgo', { n: Math.round(seconds / 3600) });
 }
 
-/** A message when the key exists (e.g. `sensor_temperature`), else the fallback (an unknown sensor's own name). */
+/** A message when the key exists (e.g. `kitProblem_NOT_JSON`), else the fallback. */
 export function tOr(key: string, fallback: string): string {
   const table = messages[lang] as Record<string, string>;
   return key in table ? (table[key] as string) : fallback;
 }
 
+/** A sensor's name as people read it, from the protocol (温度 / Temperature; derived ones too). */
 export function sensorLabel(sensor: string): string {
-  return tOr(`sensor_${sensor}`, sensor);
+  const label = protocolLabel(sensor);
+  return lang === 'en' ? capitalized(label.en) : label['zh-CN'];
+}
+
+/** A reading with its unit; an actuator's (or another state's) 0/1 as words: 开/关, on/off. */
+export function readingText(sensor: string, value: number, unit?: string | null): string {
+  const states = sensorStates(sensor);
+  if (states && (value === 0 || value === 1)) return pick(value === 1 ? states.on : states.off);
+  const shown = unit ?? sensorUnit(sensor) ?? '';
+  return shown && shown !== '0/1' ? `${formatNumber(value, 2)} ${shown}` : formatNumber(value, 2);
 }
 
 /** "数据无中断 0→30（陈老师：补测）": an instructor's change to a criterion, in words. */

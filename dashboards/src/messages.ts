@@ -38,6 +38,32 @@ const zh = {
   noKits: '还没有绑定给你或你小组的套件，请联系老师。',
   lastReading: '最近数据',
   kitErrors: '平台发给套件的错误提示',
+  kitProblem_PAYLOAD_TOO_LARGE: '消息太大，整条未保存：请减少一次上报的内容。',
+  kitProblem_NOT_UTF8: '这一行含有不是 UTF-8 文本的字节，整行未保存：检查波特率和串口输出。',
+  kitProblem_NOT_JSON: '消息不是有效的 JSON，整条未保存：检查引号、逗号和括号。',
+  kitProblem_NOT_AN_OBJECT: '消息应是一个 JSON 对象（{ … }），整条未保存。',
+  kitProblem_MISSING_READINGS: '消息缺少 "readings" 对象，整条未保存：把读数放进 "readings": { … }。',
+  kitProblem_NO_READINGS: '消息里没有可用的读数，未保存。',
+  kitProblem_TOO_MANY_SENSORS: '一条消息里的传感器超过 64 个，整条未保存。',
+  kitProblem_UNKNOWN_FIELD: '消息里有平台不认识的字段，已忽略（其余已保存）。',
+  kitProblem_BAD_SENSOR_NAME:
+    '传感器名称不规范，这个值未保存：名称须为小写字母、数字和下划线，如 temperature。',
+  kitProblem_BAD_VALUE_TYPE: '读数不是数字（例如写成了字符串 "23.5"），这个值未保存。',
+  kitProblem_VALUE_MISSING: '传感器没有给出读数（null / nan），这个值未保存：检查接线。',
+  kitProblem_VALUE_TOO_LARGE: '读数大得不合理（超过 ±10^15），这个值未保存。',
+  kitProblem_SENSOR_LIMIT: '这台套件的传感器名称已达上限，新名称的值未保存：检查名称是否拼写不一致。',
+  kitProblem_OUT_OF_RANGE: '读数超出该传感器的合理范围（已保存）：检查接线或单位。',
+  kitProblem_BAD_TIMESTAMP: '时间戳格式不对，整条未保存：用毫秒数或 ISO 8601 时间。',
+  kitProblem_TIMESTAMP_IN_FUTURE: '时间戳比平台时间超前太多，整条未保存：校准套件时钟（NTP）。',
+  kitProblem_TIMESTAMP_TOO_OLD: '时间戳太旧（超过 7 天），整条未保存。',
+  kitProblem_CLOCK_NOT_SET: '时间戳早于 2020 年：套件时钟未校准，或把秒当成了毫秒，整条未保存。',
+  kitProblem_BAD_SEQUENCE: 'seq 须为不小于 0 的整数，整条未保存。',
+  kitProblem_BAD_STATUS: '状态消息须为 {"state": "online"} 或 {"state": "offline"}，未保存。',
+  kitProblem_BAD_EVENT: '事件消息格式不对（需要 "event" 名称，值为数字或 true/false），未保存。',
+  kitProblem_UNKNOWN_KIT: '平台上没有登记这台套件，数据未保存：请老师登记套件。',
+  kitProblem_LINE_TOO_LONG: '串口的这一行太长（超过 1024 个字符），未保存。',
+  kitProblem_UNRECOGNISED_LINE: '串口这一行的格式无法识别，未保存：用 JSON 或 名称:值 的格式。',
+  kitProblem_TOPIC_NOT_ALLOWED: '套件只能向自己的 telemetry、status、events 主题发布，这条消息被丢弃。',
   noKitErrors: '最近没有错误提示。',
   myAssignments: '我的实训任务',
   noAssignments: '暂无任务。',
@@ -52,6 +78,8 @@ const zh = {
   criterionPendingHint: '数据还不够，暂不评判（不计分）',
   startAttempt: '开始作答',
   endAttempt: '结束作答',
+  confirmEndAttempt: '结束这次作答？结束后套件的数据不再计入，并将自动评分，无法撤销。',
+  chooseKit: '使用的套件',
   noSessionRunning: '实训课未开始，开始后可在此作答。',
   leaderboard: '排行榜',
   myGrades: '我的成绩',
@@ -220,24 +248,7 @@ const zh = {
   timeToPass: '达标用时',
   scores: '得分',
   // sensors
-  sensor_temperature: '温度',
-  sensor_humidity: '湿度',
-  sensor_light: '光照',
-  sensor_soil_moisture: '土壤湿度',
-  sensor_distance: '距离',
-  sensor_motion: '人体感应',
-  sensor_gas: '可燃气体',
   sensor_co2: '二氧化碳',
-  sensor_pressure: '气压',
-  sensor_fan: '风扇',
-  sensor_pump: '水泵',
-  sensor_led: '指示灯',
-  sensor_rssi: '信号强度',
-  sensor_sound: '声音',
-  sensor_battery: '电池电量',
-  sensor_relay: '继电器',
-  sensor_buzzer: '蜂鸣器',
-  sensor_servo: '舵机',
 };
 
 export type MessageKey = keyof typeof zh;
@@ -278,6 +289,45 @@ const en: Record<MessageKey, string> = {
   noKits: 'No kit is bound to you or your team yet: ask your instructor.',
   lastReading: 'Last reading',
   kitErrors: 'Error messages the platform sent the kit',
+  kitProblem_PAYLOAD_TOO_LARGE: 'The message is too large and was not stored: send less at a time.',
+  kitProblem_NOT_UTF8:
+    'The line has bytes that are not UTF-8 text and was not stored: check the baud rate and what the sketch prints.',
+  kitProblem_NOT_JSON: 'The message is not valid JSON and was not stored: check quotes, commas and brackets.',
+  kitProblem_NOT_AN_OBJECT: 'The message must be a JSON object ({ … }); it was not stored.',
+  kitProblem_MISSING_READINGS:
+    'The message has no "readings" object and was not stored: put the values in "readings": { … }.',
+  kitProblem_NO_READINGS: 'The message has no usable reading; nothing was stored.',
+  kitProblem_TOO_MANY_SENSORS: 'More than 64 sensors in one message; it was not stored.',
+  kitProblem_UNKNOWN_FIELD:
+    'The message has a field the platform does not know; it was ignored (the rest was stored).',
+  kitProblem_BAD_SENSOR_NAME:
+    'A sensor name is not valid and its value was not stored: use lower case, digits and underscores, e.g. temperature.',
+  kitProblem_BAD_VALUE_TYPE: 'A value is not a number (e.g. the string "23.5"); it was not stored.',
+  kitProblem_VALUE_MISSING:
+    'The sensor gave no reading (null / nan); the value was not stored: check the wiring.',
+  kitProblem_VALUE_TOO_LARGE: 'The value is implausibly large (beyond ±10^15); it was not stored.',
+  kitProblem_SENSOR_LIMIT:
+    'This kit has reached its limit of sensor names; the new name was not stored: check for inconsistent spelling.',
+  kitProblem_OUT_OF_RANGE:
+    "The value is outside the sensor's range (it was stored): check the wiring or the unit.",
+  kitProblem_BAD_TIMESTAMP:
+    'The timestamp is not valid and the message was not stored: use milliseconds or ISO 8601.',
+  kitProblem_TIMESTAMP_IN_FUTURE:
+    "The timestamp is too far ahead of the platform clock; the message was not stored: set the kit's clock (NTP).",
+  kitProblem_TIMESTAMP_TOO_OLD: 'The timestamp is too old (over 7 days); the message was not stored.',
+  kitProblem_CLOCK_NOT_SET:
+    "The timestamp is before 2020: the kit's clock is not set, or it sent seconds instead of milliseconds; the message was not stored.",
+  kitProblem_BAD_SEQUENCE: 'seq must be a whole number ≥ 0; the message was not stored.',
+  kitProblem_BAD_STATUS: 'A status must be {"state": "online"} or {"state": "offline"}; it was not stored.',
+  kitProblem_BAD_EVENT:
+    'The event is not valid (an "event" name, a number or true/false value); it was not stored.',
+  kitProblem_UNKNOWN_KIT:
+    'This kit is not registered on the platform; nothing was stored: ask your instructor to register it.',
+  kitProblem_LINE_TOO_LONG: 'The serial line is too long (over 1024 characters); it was not stored.',
+  kitProblem_UNRECOGNISED_LINE:
+    "The serial line's format is not recognised; it was not stored: use JSON or name:value.",
+  kitProblem_TOPIC_NOT_ALLOWED:
+    'A kit may publish only on its own telemetry, status and events topics; this message was discarded.',
   noKitErrors: 'No error messages lately.',
   myAssignments: 'My assignments',
   noAssignments: 'No assignments.',
@@ -292,6 +342,9 @@ const en: Record<MessageKey, string> = {
   criterionPendingHint: 'Not enough data to judge yet (no points for now)',
   startAttempt: 'Start attempt',
   endAttempt: 'End attempt',
+  confirmEndAttempt:
+    "End this attempt? The kit's data stops counting and the attempt is graded; this cannot be undone.",
+  chooseKit: 'Kit to use',
   noSessionRunning: 'No lab session is running; you can start an attempt here once it does.',
   leaderboard: 'Leaderboard',
   myGrades: 'My grades',
@@ -457,24 +510,7 @@ const en: Record<MessageKey, string> = {
   rank: 'Rank',
   timeToPass: 'Time to pass',
   scores: 'Scores',
-  sensor_temperature: 'Temperature',
-  sensor_humidity: 'Humidity',
-  sensor_light: 'Light',
-  sensor_soil_moisture: 'Soil moisture',
-  sensor_distance: 'Distance',
-  sensor_motion: 'Motion',
-  sensor_gas: 'Gas',
   sensor_co2: 'CO₂',
-  sensor_pressure: 'Pressure',
-  sensor_fan: 'Fan',
-  sensor_pump: 'Pump',
-  sensor_led: 'LED',
-  sensor_rssi: 'Signal strength',
-  sensor_sound: 'Sound level',
-  sensor_battery: 'Battery',
-  sensor_relay: 'Relay',
-  sensor_buzzer: 'Buzzer',
-  sensor_servo: 'Servo',
 };
 
 export const messages: Record<Lang, Record<MessageKey, string>> = { 'zh-CN': zh, en };

@@ -111,13 +111,30 @@ describeWithServer('chromium', 'dashboards in the browser', () => {
     );
     await client.endAsync();
     await kit.locator('[data-test=kit-errors]', { hasText: 'BAD_SENSOR_NAME' }).waitFor(WAIT);
+    // The code is kept (the protocol document's key), the explanation is in Chinese.
+    expect(
+      await kit.locator('[data-test=kit-errors] li', { hasText: 'BAD_SENSOR_NAME' }).first().innerText(),
+    ).toMatch(/传感器名称不规范/);
     await screenshot(page, 'student-kits-live');
   });
 
   it('a student starts an attempt and watches a rubric criterion turn green', async () => {
     const page = studentPage;
+    // A second kit of the student's own: they say which kit the attempt is on.
+    await lab.tp.platform.registry.addKit({ id: 'spare-kit', kind: 'esp32', name: '备用工位' });
+    const me = await lab.api<{ id: string }>(lab.accounts.student, 'GET', '/me');
+    await lab.api(lab.accounts.admin, 'PUT', '/kits/spare-kit/binding', {
+      studentId: me.id,
+      classId: lab.classId,
+    });
+    await page.reload();
     const assignment = page.locator(`[data-test=assignment-${quick.assignmentId}]`);
+    await assignment.locator('[data-test=kit-choice]').selectOption(lab.kitIds[0] as string);
     await assignment.getByRole('button', { name: '开始作答' }).click();
+    await assignment
+      .getByText(new RegExp(`${lab.kitIds[0]}`))
+      .first()
+      .waitFor(WAIT);
     const criterion = assignment.locator('[data-test=criterion-steady]');
     // Right after the start there is not enough data to judge reporting for 0.2 min: waiting, not
     // red or green, saying what for, and no points yet.
@@ -129,6 +146,14 @@ describeWithServer('chromium', 'dashboards in the browser', () => {
     await criterion.and(page.locator('[data-passed=true]')).waitFor({ timeout: 60_000 });
     expect(await criterion.locator('.mark').innerText()).toBe('✔');
     await screenshot(page, 'student-checklist-green');
+    // Ending the attempt asks first; "取消" keeps it running.
+    await assignment.getByRole('button', { name: '结束作答' }).click();
+    await assignment
+      .locator('[data-test=confirm]')
+      .getByText(/^结束这次作答？/)
+      .waitFor(WAIT);
+    await assignment.locator('[data-test=confirm]').getByRole('button', { name: '取消' }).click();
+    await assignment.getByRole('button', { name: '结束作答' }).waitFor(WAIT);
   });
 
   it('a student cannot reach instructor pages, in the UI or through the API', async () => {
@@ -194,8 +219,10 @@ describeWithServer('chromium', 'dashboards in the browser', () => {
     await screenshot(teacher, 'instructor-classes');
     await teacher.goto(`${lab.url}/#/instructor/class/${lab.classId}`);
     const board = teacher.locator('[data-test=board]');
-    await board.locator('article').nth(9).waitFor(WAIT);
-    expect(await board.locator('article').count()).toBe(10);
+    // The ten teams' kits, and the spare kit bound to a student of the class.
+    await board.locator('article').nth(10).waitFor(WAIT);
+    expect(await board.locator('article').count()).toBe(11);
+    await board.locator('[data-test=board-kit-spare-kit]').waitFor(WAIT);
     const live = board.locator(`[data-test=board-kit-${lab.kitIds[0]}]`);
     await live.and(teacher.locator('[data-online=true]')).waitFor(WAIT);
     await live.locator('[data-test=reading-temperature]').getByText(/\d/).waitFor(WAIT);
@@ -204,7 +231,7 @@ describeWithServer('chromium', 'dashboards in the browser', () => {
     // Kits that never came online are flagged: the instructor walks over to those teams.
     await board.locator('[data-stuck=true]').nth(7).waitFor(WAIT);
     await live.and(teacher.locator('[data-stuck=false]')).waitFor(WAIT);
-    expect(await teacher.locator('[data-test=stuck-count]').innerText()).toMatch(/^[89] 组需要帮助$/);
+    expect(await teacher.locator('[data-test=stuck-count]').innerText()).toMatch(/^(9|10) 组需要帮助$/);
     await teacher.locator('[data-test=session-state]', { hasText: '实训课进行中' }).waitFor(WAIT);
     await screenshot(teacher, 'instructor-class-board');
     // A running attempt reviewed: its live grading and its data so far, not an empty "not graded".

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { messages } from '../../dashboards/src/messages.ts';
 import { COLUMNS, STATUS_WORDS } from '../../lab-api/export.ts';
+import { PROBLEM_CODES } from '../../protocol/index.ts';
 
 const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
 
@@ -42,6 +43,16 @@ describe('grade exports', () => {
     for (const [status, words] of Object.entries(STATUS_WORDS)) {
       const key = `grade_${status}` as keyof typeof messages.en;
       expect([words.zh, words.en], status).toEqual([messages['zh-CN'][key], messages.en[key]]);
+    }
+  });
+});
+
+describe("kits' error reports", () => {
+  it('have a sentence for every problem code, in Chinese and English', () => {
+    for (const code of PROBLEM_CODES) {
+      const key = `kitProblem_${code}` as keyof typeof messages.en;
+      expect(messages['zh-CN'][key], code).toMatch(/[\u4e00-\u9fff]/);
+      expect(messages.en[key], code).toMatch(/[a-z]/);
     }
   });
 });

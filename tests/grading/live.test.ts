@@ -317,6 +317,21 @@ describe('live grading', () => {
     ]);
   });
 
+  it('puts teams that never started after those that did, and counts names as people do', () => {
+    const ranked = rankTeams([
+      { teamName: '第10组', score: 0, timeToPassSeconds: null, attempts: 1 },
+      { teamName: '第2组', score: 0, timeToPassSeconds: null, attempts: 0 },
+      { teamName: '第1组', score: 0, timeToPassSeconds: null, attempts: 0 },
+      { teamName: '第3组', score: 10, timeToPassSeconds: null, attempts: 2 },
+    ]);
+    expect(ranked.map((t) => [t.teamName, t.rank])).toEqual([
+      ['第3组', 1],
+      ['第10组', 2],
+      ['第1组', 3],
+      ['第2组', 3],
+    ]);
+  });
+
   it('streams criteria turning from failing to passing as data arrives, the same state on MQTT, and ends with the attempt', async () => {
     const url = `${lab.httpUrl}/api/v1/attempts/${attempts.a.id}/live`;
     const stream = await openStream(url, students.a.token);

@@ -4,7 +4,16 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { download, get, post } from '../api.ts';
 import { AssignTask } from '../assign.tsx';
 import { Chart, type ChartOption, PALETTE, Window } from '../chart.tsx';
-import { adjustmentText, ago, formatDateTime, formatNumber, pick, sensorLabel, t } from '../i18n.ts';
+import {
+  adjustmentText,
+  ago,
+  formatDateTime,
+  formatNumber,
+  pick,
+  readingText,
+  sensorLabel,
+  t,
+} from '../i18n.ts';
 import { follow, topics } from '../live.ts';
 import { messageTime, readingsOf } from '../livechart.tsx';
 import { boardSensors } from '../sensors.ts';
@@ -337,7 +346,7 @@ function KitCard(props: {
           <div key={sensor}>
             <dt style={{ color: PALETTE[i % PALETTE.length] }}>{sensorLabel(sensor)}</dt>
             <dd data-test={`reading-${sensor}`}>
-              {formatNumber(latest[sensor]?.value, 1)} {kit.units[sensor] ?? ''}
+              {latest[sensor] ? readingText(sensor, latest[sensor].value, kit.units[sensor]) : '—'}
             </dd>
           </div>
         ))}

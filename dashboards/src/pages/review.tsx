@@ -38,7 +38,12 @@ export function AttemptReview({ attemptId }: { attemptId: string }) {
     : null;
   const sensors = useMemo(() => {
     const all = new Set<string>();
-    for (const c of data?.criteria ?? []) for (const s of sensorsOf(task.data ?? null, c.id)) all.add(s);
+    // A running attempt has no graded criteria yet: the task's sensors, then.
+    const ids = data?.criteria.length
+      ? data.criteria.map((c) => c.id)
+      : (data?.live?.criteria ?? []).map((c) => c.id);
+    for (const id of ids) for (const s of sensorsOf(task.data ?? null, id)) all.add(s);
+    if (all.size === 0) for (const s of task.data?.requiredSensors ?? []) all.add(s);
     return [...all];
   }, [data, task.data]);
   const telemetry = useAsync(async () => {

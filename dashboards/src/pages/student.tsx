@@ -1,13 +1,17 @@
 /** A student's page: my kits live (status, last reading, the broker's error messages, charts), my assignments with the rubric checklist turning green live, my grades. */
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import {
-  capitalized,
-  sensorLabel as protocolLabel,
-  sensorStates,
-  sensorUnit,
-} from '../../../protocol/sensors.ts';
 import { get, post, session } from '../api.ts';
-import { ago, currentLang, formatDateTime, formatNumber, formatTime, pick, t, tOr } from '../i18n.ts';
+import {
+  ago,
+  formatDateTime,
+  formatNumber,
+  formatTime,
+  pick,
+  readingText,
+  sensorLabel,
+  t,
+  tOr,
+} from '../i18n.ts';
 import { follow, topics } from '../live.ts';
 import { KitLiveCharts } from '../livechart.tsx';
 import { bySensorRank } from '../sensors.ts';
@@ -15,13 +19,14 @@ import type {
   Assignment,
   Attempt,
   AttemptGrade,
+  Kit,
   KitDetail,
   KitErrorMessage,
   LiveGrading,
   MyClass,
   Page,
 } from '../types.ts';
-import { Card, Dot, ErrorBox, Loading, useAsync, useNow } from '../ui.tsx';
+import { Card, ConfirmButton, Dot, ErrorBox, Loading, useAsync, useNow } from '../ui.tsx';
 
 export function StudentHome() {
   const kits = useAsync(async () => {
@@ -43,23 +48,6 @@ export function StudentHome() {
       <Grades />
     </div>
   );
-}
-
-/**
- * A sensor's name as people read it: the dashboards' word for it, else its label from
- * protocol/sensors.ts — which also names flow-made sensors from their base ("温度（平滑）").
- */
-function readingLabel(sensor: string): string {
-  const label = protocolLabel(sensor);
-  return tOr(`sensor_${sensor}`, currentLang() === 'en' ? capitalized(label.en) : label['zh-CN']);
-}
-
-/** A reading with its unit; an actuator's (or another state's) 0/1 as words: 开/关, on/off. */
-function readingText(sensor: string, value: number, unit: string | null | undefined): string {
-  const states = sensorStates(sensor);
-  if (states && (value === 0 || value === 1)) return pick(value === 1 ? states.on : states.off);
-  const shown = unit ?? sensorUnit(sensor) ?? '';
-  return shown && shown !== '0/1' ? `${formatNumber(value, 2)} ${shown}` : formatNumber(value, 2);
 }
 
 function KitPanel({ kit }: { kit: KitDetail }) {
@@ -112,7 +100,7 @@ function KitPanel({ kit }: { kit: KitDetail }) {
           .sort(([a], [b]) => bySensorRank(a, b))
           .map(([sensor, point]) => (
             <div key={sensor}>
-              <dt>{readingLabel(sensor)}</dt>
+              <dt>{sensorLabel(sensor)}</dt>
               <dd>{readingText(sensor, point.value, units[sensor])}</dd>
             </div>
           ))}
@@ -125,7 +113,10 @@ function KitPanel({ kit }: { kit: KitDetail }) {
         <ul>
           {errors.map((error, i) => (
             <li key={`${error.ts}-${i}`} class={`sev-${error.severity}`}>
-              <span class="muted">{formatTime(error.ts)}</span> <code>{error.code}</code> {error.message}
+              {/* The code stays: it is the key to the protocol document's table of errors. */}
+              <span class="muted">{formatTime(error.ts)}</span> <code>{error.code}</code>{' '}
+              {tOr(`kitProblem_${error.code}`, error.message)}
+              {error.sensor ? ` (${error.sensor})` : ''}
               {error.repeated ? ` (+${error.repeated})` : ''}
             </li>
           ))}
@@ -194,13 +185,23 @@ export function LiveChecklist({ attemptId }: { attemptId: string }) {
 
 function Assignments() {
   const data = useAsync(async () => {
-    const [assignments, attempts, classes] = await Promise.all([
+    const [assignments, attempts, classes, kits] = await Promise.all([
       get<Page<Assignment>>('/me/assignments?limit=50'),
       get<Page<Attempt>>('/me/attempts?limit=50'),
       get<Page<MyClass>>('/me/classes'),
+      get<{ items: Kit[] }>('/kits?limit=50'),
     ]);
-    return { assignments: assignments.items, attempts: attempts.items, classes: classes.items };
+    return {
+      assignments: assignments.items,
+      attempts: attempts.items,
+      classes: classes.items,
+      kits: kits.items.filter((kit) => kit.active),
+    };
   }, []);
+  // With several kits (theirs and their team's), the student says which one the attempt is on.
+  const [kitChoice, setKitChoice] = useState('');
+  const kits = data.data?.kits ?? [];
+  const chosenKit = kits.some((kit) => kit.id === kitChoice) ? kitChoice : (kits[0]?.id ?? '');
   const [error, setError] = useState<unknown>(null);
   const act = async (work: () => Promise<unknown>) => {
     setError(null);
@@ -242,20 +243,48 @@ function Assignments() {
                   {t('attemptRunning', { kit: running.kitId, since: formatDateTime(running.startedAt) })}
                 </p>
                 <LiveChecklist attemptId={running.id} />
-                <button
-                  type="button"
-                  class="secondary"
-                  onClick={() => act(() => post(`/attempts/${running.id}/end`))}
-                >
-                  {t('endAttempt')}
-                </button>
+                <ConfirmButton
+                  label={t('endAttempt')}
+                  question={t('confirmEndAttempt')}
+                  confirm={t('confirmEnd')}
+                  onConfirm={() => act(() => post(`/attempts/${running.id}/end`))}
+                  test="end-attempt"
+                />
               </>
             ) : session &&
               assignment.status === 'open' &&
               (session.assignmentId ?? assignment.id) === assignment.id ? (
-              <button type="button" onClick={() => act(() => post(`/assignments/${assignment.id}/attempts`))}>
-                {t('startAttempt')}
-              </button>
+              <p class="row">
+                {kits.length > 1 ? (
+                  <label class="inline">
+                    {t('chooseKit')}
+                    <select
+                      value={chosenKit}
+                      onChange={(e) => setKitChoice(e.currentTarget.value)}
+                      data-test="kit-choice"
+                    >
+                      {kits.map((kit) => (
+                        <option key={kit.id} value={kit.id}>
+                          {kit.name} ({kit.id}) · {kit.connection?.online ? t('online') : t('offline')}
+                        </option>
+                      ))}
+                    </select>
+                  </label>
+                ) : null}
+                <button
+                  type="button"
+                  onClick={() =>
+                    act(() =>
+                      post(
+                        `/assignments/${assignment.id}/attempts`,
+                        kits.length > 1 ? { kitId: chosenKit } : {},
+                      ),
+                    )
+                  }
+                >
+                  {t('startAttempt')}
+                </button>
+              </p>
             ) : (
               <p class="muted">{t('noSessionRunning')}</p>
             )}

@@ -1,6 +1,7 @@
 /** Live charts of a kit's sensors: the last minutes from the store, then every reading over MQTT. */
 import type { ECharts } from 'echarts/core';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { sensorUnit } from '../../protocol/sensors.ts';
 import { get } from './api.ts';
 import { Chart, type ChartOption, PALETTE, Window } from './chart.tsx';
 import { sensorLabel } from './i18n.ts';
@@ -154,7 +155,8 @@ export function KitLiveCharts(props: {
           key={sensor}
           kitId={kitId}
           sensor={sensor}
-          unit={props.units[sensor] ?? null}
+          // A sensor without a reading when the page opened still has its unit: the protocol knows it.
+          unit={props.units[sensor] ?? sensorUnit(sensor) ?? null}
           window={windowOf(sensor)}
           color={PALETTE[i % PALETTE.length] as string}
         />

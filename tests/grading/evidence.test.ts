@@ -4,7 +4,6 @@
  * sentences with units in the reader's language, naming sensors by their label.
  */
 import { describe, expect, it } from 'vitest';
-import { messages } from '../../dashboards/src/messages.ts';
 import { createKitModel, type FaultSpec, loadScenario } from '../../firmware-sim/index.ts';
 import {
   type Criterion,
@@ -18,7 +17,7 @@ import {
   type SeriesPoint,
   type TimeWindow,
 } from '../../grading/index.ts';
-import { capitalized, KNOWN_SENSORS, sensorLabel, sensorStates, sensorUnit } from '../../protocol/sensors.ts';
+import { sensorLabel, sensorStates, sensorUnit } from '../../protocol/sensors.ts';
 
 const T0 = Date.UTC(2026, 2, 2, 1, 0, 0);
 const S = 1000;

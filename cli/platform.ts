@@ -162,6 +162,8 @@ export async function startPlatform(config: PlatformConfig, logger: Logger): Pro
       liveGrading: liveGrader,
       recentKitErrors: kitErrors,
       mqttOverWebSocket: (stream, request) => broker.handleStream(stream, request),
+      // A WebSocket message carries MQTT packets: a full one (payload, topic, headers) and some room.
+      mqttMaxMessageBytes: config.mqtt.maxPayloadBytes + 8 * 1024,
       passwordChecks,
       timeZone: config.lab.timeZone,
       stats: () => ({ ingest: ingest.stats, writer: writer.stats }),

@@ -125,8 +125,12 @@ export class FlowsEditor {
     });
     try {
       await options.app.register(async (scope) => editor.#routes(scope));
-      if (options.settingsRoutes !== false)
+      if (options.settingsRoutes !== false) {
+        // Changing who may open the editor is audited, or not offered.
+        if (!options.audit)
+          throw new Error('the flow editor settings routes need an audit log (options.audit)');
         registerSettingsRoutes(options.app, editor, options.settingsFile, options.log, options.audit);
+      }
     } catch (error) {
       await editor.stop();
       throw error;

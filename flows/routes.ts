@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
@@ -51,7 +51,7 @@ export function registerSettingsRoutes(
   /** Where the choice is kept; none: not kept across restarts. */
   file: string | undefined,
   log: { info(object: object, message: string): void },
-  audit?: SettingsAudit,
+  audit: SettingsAudit,
 ): void {
   const current = () => ({ studentAccess: editor.studentAccess, editorPath: `${editor.adminRoot}/` });
   app.get(
@@ -81,21 +81,31 @@ export function registerSettingsRoutes(
       },
     },
     async (request) => {
+      // Written aside, audited, then put in place and applied: a failure at any step leaves the
+      // setting as it was, and a change that took effect is always in the audit log.
       const before = { studentAccess: editor.studentAccess };
-      editor.studentAccess = request.body.studentAccess;
-      if (file) writeFileSync(file, `${JSON.stringify({ studentAccess: editor.studentAccess })}\n`);
+      const after = { studentAccess: request.body.studentAccess };
+      const pending = file ? `${file}.${process.pid}.new` : undefined;
+      if (pending) writeFileSync(pending, `${JSON.stringify(after)}\n`);
       const principal = (request as { principal?: { username?: string } }).principal;
+      try {
+        await audit(principal, {
+          entity: 'flow_settings',
+          entityId: 'student-access',
+          action: 'update',
+          before,
+          after,
+        });
+      } catch (error) {
+        if (pending) rmSync(pending, { force: true });
+        throw error;
+      }
+      if (pending && file) renameSync(pending, file);
+      editor.studentAccess = after.studentAccess;
       log.info(
-        { studentAccess: editor.studentAccess, by: principal?.username },
+        { studentAccess: after.studentAccess, by: principal?.username },
         'flow editor: student access changed',
       );
-      await audit?.(principal, {
-        entity: 'flow_settings',
-        entityId: 'student-access',
-        action: 'update',
-        before,
-        after: { studentAccess: editor.studentAccess },
-      });
       return current();
     },
   );

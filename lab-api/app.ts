@@ -66,6 +66,12 @@ export interface AppDeps {
   /** Serves MQTT over WebSocket at /mqtt when given. */
   mqttOverWebSocket?: (stream: Duplex, request: IncomingMessage) => void;
   /**
+   * Largest WebSocket message at /mqtt (bytes): the ws library holds a whole message before the
+   * broker's packet limits see it, so this caps what an anonymous client can make the server
+   * hold. Default 64 KiB.
+   */
+  mqttMaxMessageBytes?: number;
+  /**
    * Password checks and their limiter; give the same one to every other sign-in of the process
    * (the flow editor), so they share one limit. A new one when absent.
    */
@@ -177,7 +183,7 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
 
   if (deps.mqttOverWebSocket) {
     const handle = deps.mqttOverWebSocket;
-    await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
+    await app.register(websocket, { options: { maxPayload: deps.mqttMaxMessageBytes ?? 64 * 1024 } });
     // Public at the HTTP level: MQTT's own CONNECT carries the credentials.
     app.get(
       '/mqtt',

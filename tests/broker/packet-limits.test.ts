@@ -107,6 +107,19 @@ describe('the broker reads no more of an oversized packet than its header', () =
     await closed;
   });
 
+  it('refuses one huge WebSocket message before reading it whole (the WebSocket layer holds whole messages)', async () => {
+    const socket = new WebSocket(lab.wsUrl, 'mqtt');
+    open.push({ end: () => socket.terminate() });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('error', reject);
+    });
+    const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+    socket.send(Buffer.alloc(MB / 2, 0x61));
+    // 1009: message too big — the server stopped at its limit, it did not take half a megabyte in.
+    expect(await closed).toBe(1009);
+  });
+
   it('keeps its memory while several clients stream huge packets, and a kit keeps publishing', async () => {
     const kit: MqttClient = await connect(lab.mqttUrl, {
       clientId: 'steady-kit',

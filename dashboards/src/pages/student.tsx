@@ -308,18 +308,22 @@ function Grades() {
       <ErrorBox error={data.error} />
       {data.loading && !data.data ? <Loading /> : null}
       {data.data?.length === 0 ? <p class="muted">{t('noGrades')}</p> : null}
-      <table>
+      <table class="cards">
         <tbody>
           {data.data?.map((grade) =>
             grade ? (
               <tr key={grade.attempt.id}>
-                <td>{grade.task.title}</td>
-                <td>{formatDateTime(grade.attempt.startedAt)}</td>
-                <td>{t(`grade_${grade.final.status}`)}</td>
                 <td>
+                  <strong>{grade.task.title}</strong>
+                </td>
+                <td class="nowrap">{formatDateTime(grade.attempt.startedAt)}</td>
+                <td class="nowrap" data-test="grade-status">
+                  {t(`grade_${grade.final.status}`)}
+                </td>
+                <td class="nowrap">
                   <strong>{formatNumber(grade.final.score, 1)}</strong>
                 </td>
-                <td>
+                <td class="nowrap">
                   <a href={`#/review/${grade.attempt.id}`}>{t('evidence')}</a>
                 </td>
               </tr>

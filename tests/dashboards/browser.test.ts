@@ -131,12 +131,18 @@ describeWithServer('chromium', 'dashboards in the browser', () => {
     // The spare kit had no data when the page opened: its first reading comes with its unit.
     await page.locator('[data-test=kit-spare-kit]').waitFor(WAIT);
     const spareKit = await connect(lab.tp.mqttUrl, { username: 'spare-kit', password: spare.secret });
-    await spareKit.publishAsync(
-      'iotlab/v1/kits/spare-kit/telemetry',
-      JSON.stringify({ readings: { temperature: 21.5 } }),
-      { qos: 1 },
-    );
-    await page.locator('[data-test=kit-spare-kit]').getByText('21.5 °C').first().waitFor(WAIT);
+    // The page subscribes once it has drawn the kit: send until a reading is seen (a kit sends
+    // every few seconds anyway), so no reading is lost to the subscription still on its way.
+    const reading = page.locator('[data-test=kit-spare-kit]').getByText('21.5 °C').first();
+    for (let tries = 0; tries < 30 && !(await reading.isVisible()); tries++) {
+      await spareKit.publishAsync(
+        'iotlab/v1/kits/spare-kit/telemetry',
+        JSON.stringify({ readings: { temperature: 21.5 } }),
+        { qos: 1 },
+      );
+      await page.waitForTimeout(500);
+    }
+    await reading.waitFor(WAIT);
     await spareKit.endAsync();
     const assignment = page.locator(`[data-test=assignment-${quick.assignmentId}]`);
     await assignment.locator('[data-test=kit-choice]').selectOption(lab.kitIds[0] as string);
@@ -199,6 +205,12 @@ describeWithServer('chromium', 'dashboards in the browser', () => {
       .locator(`[data-test=kit-${lab.kitIds[0]}] [data-test=latest]`)
       .getByText('Temperature')
       .waitFor(WAIT);
+    // Badges read as labels: "Open", not "open" (innerText shows what CSS renders).
+    const badge = await page
+      .locator(`[data-test=assignment-${quick.assignmentId}] .badge`)
+      .first()
+      .innerText();
+    expect(badge).toMatch(/^[A-Z]/);
     await screenshot(page, 'student-english');
     await page.locator('[data-test=lang]').first().click();
     await page.getByText('我的套件').waitFor(WAIT);

@@ -152,69 +152,71 @@ export function AttemptReview({ attemptId }: { attemptId: string }) {
           })}
         </div>
       </Card>
-      <Card title={t('criteria')} test="criteria">
-        <div class="scroll">
-          <table class="cards">
-            <thead>
-              <tr>
-                <th>{t('criterion')}</th>
-                <th>{t('weight')}</th>
-                <th>{t('autoScore')}</th>
-                <th>{t('score')}</th>
-                <th>{t('evidence')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.criteria.map((c) => (
-                <tr
-                  key={c.id}
-                  class={`${c.passed ? 'pass' : 'fail'} ${criterion?.id === c.id ? 'selected' : ''}`}
-                  data-test={`grade-criterion-${c.id}`}
-                  onClick={() => setSelected(c.id)}
-                >
-                  <td>
-                    <span class="mark">{c.passed ? '✔' : '✘'}</span> <strong>{pick(c.title)}</strong>
-                    <div class="muted small">{tOr(`ctype_${c.type}`, c.type)}</div>
-                  </td>
-                  <td data-label={t('weight')}>{c.weight}</td>
-                  <td data-label={t('autoScore')}>{formatNumber(c.autoScore, 1)}</td>
-                  <td data-test="criterion-score" data-label={t('score')}>
-                    <strong>{formatNumber(c.score, 1)}</strong>
-                    {c.override ? (
-                      <div class="small note" data-test="override-note">
-                        {t('overriddenBy', { who: c.override.createdByName ?? '' })}: {c.override.reason}
-                      </div>
-                    ) : null}
-                  </td>
-                  <td data-label={t('evidence')}>
-                    <div>{pick(c.explanation)}</div>
-                    <div class="muted small" data-test="evidence-summary">
-                      {c.evidence.summary
-                        ? pick(c.evidence.summary)
-                        : // Grades made before summaries existed: the numbers as they are.
-                          Object.entries(c.evidence.measured)
-                            .map(([k, v]) => `${k} = ${formatNumber(v, 2)}`)
-                            .join(' · ')}
-                    </div>
-                  </td>
+      {data.criteria.length > 0 ? (
+        <Card title={t('criteria')} test="criteria">
+          <div class="scroll">
+            <table class="cards">
+              <thead>
+                <tr>
+                  <th>{t('criterion')}</th>
+                  <th>{t('weight')}</th>
+                  <th>{t('autoScore')}</th>
+                  <th>{t('score')}</th>
+                  <th>{t('evidence')}</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-        {data.flags.length > 0 ? (
-          <div class="note">
-            <strong>{t('flags')}</strong>
-            <ul>
-              {data.flags.map((flag, i) => (
-                <li key={`${flag.kind}-${i}`}>
-                  {flag.kind} ({sensorLabel(flag.sensor)}): {pick(flag.explanation)}
-                </li>
-              ))}
-            </ul>
+              </thead>
+              <tbody>
+                {data.criteria.map((c) => (
+                  <tr
+                    key={c.id}
+                    class={`${c.passed ? 'pass' : 'fail'} ${criterion?.id === c.id ? 'selected' : ''}`}
+                    data-test={`grade-criterion-${c.id}`}
+                    onClick={() => setSelected(c.id)}
+                  >
+                    <td>
+                      <span class="mark">{c.passed ? '✔' : '✘'}</span> <strong>{pick(c.title)}</strong>
+                      <div class="muted small">{tOr(`ctype_${c.type}`, c.type)}</div>
+                    </td>
+                    <td data-label={t('weight')}>{c.weight}</td>
+                    <td data-label={t('autoScore')}>{formatNumber(c.autoScore, 1)}</td>
+                    <td data-test="criterion-score" data-label={t('score')}>
+                      <strong>{formatNumber(c.score, 1)}</strong>
+                      {c.override ? (
+                        <div class="small note" data-test="override-note">
+                          {t('overriddenBy', { who: c.override.createdByName ?? '' })}: {c.override.reason}
+                        </div>
+                      ) : null}
+                    </td>
+                    <td data-label={t('evidence')}>
+                      <div>{pick(c.explanation)}</div>
+                      <div class="muted small" data-test="evidence-summary">
+                        {c.evidence.summary
+                          ? pick(c.evidence.summary)
+                          : // Grades made before summaries existed: the numbers as they are.
+                            Object.entries(c.evidence.measured)
+                              .map(([k, v]) => `${k} = ${formatNumber(v, 2)}`)
+                              .join(' · ')}
+                      </div>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
           </div>
-        ) : null}
-      </Card>
+          {data.flags.length > 0 ? (
+            <div class="note">
+              <strong>{t('flags')}</strong>
+              <ul>
+                {data.flags.map((flag, i) => (
+                  <li key={`${flag.kind}-${i}`}>
+                    {flag.kind} ({sensorLabel(flag.sensor)}): {pick(flag.explanation)}
+                  </li>
+                ))}
+              </ul>
+            </div>
+          ) : null}
+        </Card>
+      ) : null}
       {staff && data.run ? (
         <OverrideForm grade={data} initial={criterion?.id ?? ''} onDone={grade.reload} />
       ) : null}
@@ -262,7 +264,8 @@ function SpanChart(props: {
               {
                 xAxis: span.from,
                 itemStyle: { color: span.ok ? 'rgba(23,166,115,0.18)' : 'rgba(228,87,46,0.25)' },
-                name: span.note ?? '',
+                // Span notes are English only (kept for the API): the legend and the criteria say it in words.
+                label: { show: false },
               },
               { xAxis: span.to },
             ]),

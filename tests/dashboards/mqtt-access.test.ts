@@ -112,15 +112,15 @@ describe('lab users on MQTT', () => {
     const service = await lab.tp.addService('dash-watch');
     const watcher = await connect(lab.tp.mqttUrl, { username: service.username, password: service.secret });
     clients.push(watcher);
-    const seen = await collect(watcher, kitTopic(mine, 'status'));
-    const retainedBefore = seen.messages.length;
+    const seen = await collect(watcher, kitTopic(mine, 'events'));
+    const before = seen.messages.length;
     const student = await asUser(lab.accounts.student);
-    await student.publishAsync(kitTopic(mine, 'status'), JSON.stringify({ state: 'offline' }), { qos: 1 });
+    await student.publishAsync(kitTopic(mine, 'events'), JSON.stringify({ event: 'forged' }), { qos: 1 });
     // A marker published after it by the service arrives; the student's message never does.
-    await watcher.publishAsync(kitTopic(mine, 'status'), JSON.stringify({ state: 'marker' }), { qos: 1 });
-    await seen.next(retainedBefore + 1);
-    expect(seen.json().map((m) => m.state)).not.toContain('offline');
-    expect(seen.json().map((m) => m.state)).toContain('marker');
+    await watcher.publishAsync(kitTopic(mine, 'events'), JSON.stringify({ event: 'marker' }), { qos: 1 });
+    await seen.next(before + 1);
+    expect(seen.json().map((m) => m.event)).not.toContain('forged');
+    expect(seen.json().map((m) => m.event)).toContain('marker');
     expect(student.connected).toBe(true);
   });
 

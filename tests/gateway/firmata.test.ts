@@ -534,7 +534,7 @@ describeWithServer('socat', 'FirmataKit with johnny-five over a pty pair (a USB 
     kit = await openKit(recorder, { reportVersionTimeoutMs: 200 });
     await recorder.next(() => true);
     await pair.stop(); // the cable is gone
-    await eventually(() => recorder.closedWith.length === 1, 3_000, 'onClose after unplug');
+    await eventually(() => recorder.closedWith.length === 1, 10_000, 'onClose after unplug');
     expect(recorder.closedWith[0]).toMatchObject({ code: 'FIRMATA_DISCONNECTED' });
     expect(recorder.errors.map((e) => e.code)).toContain('FIRMATA_DISCONNECTED');
     expect(kit.command({ command: 'led', value: 1 })).toMatchObject({

@@ -1,6 +1,7 @@
 import type { ErrorObject } from 'ajv';
 import ajvZh from 'ajv-i18n/localize/zh/index.js';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { localTime } from './time.ts';
 
 /** The languages the platform answers in: zh-CN first, English for the rest. */
 export type Lang = 'zh-CN' | 'en';
@@ -32,20 +33,7 @@ export function roleZh(role: string): string {
 
 /** A time for a Chinese reader: "2026-03-05 14:00（北京时间）" (China has one time zone). */
 export function zhTime(ms: number): string {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-CA', {
-      timeZone: 'Asia/Shanghai',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-    })
-      .formatToParts(ms)
-      .map((part) => [part.type, part.value]),
-  );
-  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}（北京时间）`;
+  return `${localTime(ms, 'Asia/Shanghai')}（北京时间）`;
 }
 
 /**

@@ -7,6 +7,7 @@
  */
 import ExcelJS from 'exceljs';
 import type { Adjustment, AssignmentGrades, StudentGrade, TeamGrade } from './grades.ts';
+import { localTime } from './time.ts';
 
 export type HeaderLanguage = 'en' | 'zh';
 
@@ -70,23 +71,9 @@ export interface ExportOptions {
   withClass?: boolean;
 }
 
-/** "2026-12-06 13:45" in the given zone: what a person in the college reads as the time. */
-export function localTime(ms: number | null, timeZone: string): string | null {
-  if (ms === null) return null;
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-CA', {
-      timeZone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-    })
-      .formatToParts(ms)
-      .map((part) => [part.type, part.value]),
-  );
-  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}`;
+/** A time in the export's zone, or nothing. */
+function exportTime(ms: number | null, timeZone: string): string | null {
+  return ms === null ? null : localTime(ms, timeZone);
 }
 
 /** "采样频率 16.6→28（陈老师：补测数据）" per adjustment, in the export's language. */
@@ -140,7 +127,7 @@ export function studentTable(grades: readonly AssignmentGrades[], options: Expor
         name: s.displayName,
         team: s.teamName,
         task: g.assignment.taskTitle,
-        dueAt: localTime(g.assignment.dueAt, timeZone),
+        dueAt: exportTime(g.assignment.dueAt, timeZone),
         autoScore: s.autoScore,
         adjustments: adjustmentText(s.adjustments, lang),
         adjustedScore: s.adjustedScore,
@@ -149,7 +136,7 @@ export function studentTable(grades: readonly AssignmentGrades[], options: Expor
         finalScore: s.score,
         status: STATUS_WORDS[s.status][lang],
         attempts: s.attempts,
-        gradedAt: localTime(s.gradedAt, timeZone),
+        gradedAt: exportTime(s.gradedAt, timeZone),
       };
       if (single) for (const c of single.criteria) row[`criterion:${c.id}`] = s.criteria[c.id] ?? null;
       return row;

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type Static, type TObject, type TSchema, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { FirmataKitError, FirmataPinMapSchema, planFirmataPinMap } from '../gateway/index.ts';
 
 /**
  * The platform's settings: one schema with defaults, read from an optional JSON file and then
@@ -170,7 +171,7 @@ export const ConfigSchema = Type.Object(
               kitId: Type.Optional(Type.String()),
               baudRate: Type.Optional(Type.Integer({ minimum: 300 })),
               mode: Type.Optional(Type.Union([Type.Literal('lines'), Type.Literal('firmata')])),
-              pinMap: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+              pinMap: Type.Optional(FirmataPinMapSchema),
               sampleIntervalMs: Type.Optional(Type.Integer({ minimum: 20 })),
             },
             { additionalProperties: false },
@@ -307,6 +308,28 @@ function merge(target: Record<string, unknown>, source: Record<string, unknown>)
   }
 }
 
+/**
+ * Firmata pin maps are checked by the gateway's own rules before the schema is: a problem then
+ * reads as the gateway words it (every problem, each naming its pin) instead of TypeBox's
+ * "Expected union value".
+ */
+function checkPinMaps(config: unknown): void {
+  const ports = (config as { gateway?: { ports?: unknown } }).gateway?.ports;
+  if (!Array.isArray(ports)) return;
+  ports.forEach((port: unknown, index) => {
+    const pinMap = (port as { pinMap?: unknown } | null)?.pinMap;
+    if (pinMap === undefined) return;
+    try {
+      planFirmataPinMap(pinMap);
+    } catch (error) {
+      if (!(error instanceof FirmataKitError)) throw error;
+      throw new ConfigError(
+        `invalid setting gateway.ports.${index}.pinMap (env ${envName(['gateway', 'ports'])}): ${error.message}`,
+      );
+    }
+  });
+}
+
 export function loadConfig(options: LoadConfigOptions = {}): PlatformConfig {
   const env = options.env ?? process.env;
   const file =
@@ -324,6 +347,7 @@ export function loadConfig(options: LoadConfigOptions = {}): PlatformConfig {
   applyEnv(raw, ConfigSchema, env, []);
   if (options.overrides) merge(raw, options.overrides as Record<string, unknown>);
   const config = Value.Default(ConfigSchema, raw);
+  checkPinMaps(config);
   const [first] = Value.Errors(ConfigSchema, config);
   if (first) {
     const key = first.path.replace(/^\//, '').replaceAll('/', '.') || '(root)';

@@ -1,4 +1,4 @@
-import { Duplex } from 'node:stream';
+import type { Duplex } from 'node:stream';
 
 /**
  * An Arduino Uno running StandardFirmata 2.5, on the wire: it answers what firmata.js (and so
@@ -18,6 +18,10 @@ import { Duplex } from 'node:stream';
  * - Writes to outputs (DIGITAL_MESSAGE, SET_DIGITAL_PIN_VALUE, ANALOG_MESSAGE, EXTENDED_ANALOG) only
  *   touch pins in the matching mode, like the firmware; servo writes below 544 are degrees, others
  *   microseconds within the servo's pulse range (544–2400 µs unless SERVO_CONFIG set another).
+
+ *
+ * One file of ~700 lines on purpose: it is one firmware, its protocol bytes and the Uno's pins are
+ * that firmware's vocabulary, and reading it beside StandardFirmata.ino is easier in one piece.
  */
 
 // Firmata protocol bytes.
@@ -684,48 +688,4 @@ function servoDegrees(pin: PinState, microseconds: number): number {
   const span = pin.maxPulse - pin.minPulse;
   if (span <= 0) return 0;
   return Math.round(((microseconds - pin.minPulse) * 180) / span);
-}
-
-/**
- * Two connected in-memory stream ends: what one writes, the other reads. `maxChunk` splits every
- * write into pieces of at most that many bytes (to check that parsers put messages back together).
- */
-export function createDuplexPair(options: { maxChunk?: number } = {}): [Duplex, Duplex] {
-  const maxChunk = Math.max(1, options.maxChunk ?? Number.POSITIVE_INFINITY);
-  class End extends Duplex {
-    peer: End | undefined;
-    constructor() {
-      // one end going away ends the other, as a closed socket or an unplugged cable does
-      super({ allowHalfOpen: false });
-    }
-    override _read(): void {}
-    override _write(
-      chunk: Buffer,
-      _encoding: BufferEncoding,
-      callback: (error?: Error | null) => void,
-    ): void {
-      const peer = this.peer;
-      if (peer && !peer.destroyed) {
-        for (let at = 0; at < chunk.length; at += maxChunk) {
-          peer.push(chunk.subarray(at, Math.min(chunk.length, at + maxChunk)));
-        }
-      }
-      callback();
-    }
-    override _final(callback: (error?: Error | null) => void): void {
-      if (this.peer && !this.peer.destroyed) this.peer.push(null);
-      callback();
-    }
-    override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-      const peer = this.peer;
-      this.peer = undefined;
-      if (peer && !peer.destroyed) peer.push(null);
-      callback(error);
-    }
-  }
-  const a = new End();
-  const b = new End();
-  a.peer = b;
-  b.peer = a;
-  return [a, b];
 }

@@ -11,10 +11,10 @@ import {
   type Profile,
   roundTo,
   type SensorInfo,
-} from './physics.ts';
+} from './physics/index.ts';
 
 /**
- * One simulated kit: its environment (physics.ts), the firmware a correct student would write
+ * One simulated kit: its environment (physics/), the firmware a correct student would write
  * (alarm on threshold, actuators on command) and the faults of its spec (model.ts).
  *
  * What a sample goes through:

@@ -22,7 +22,7 @@
  *   Numbers have at least two digits. Entries with the same prefix continue the numbering
  *   (the next `gh-` entry starts at `gh-29`); `"from"` sets the first number explicitly.
  *   Every id must pass the protocol's `isValidKitId` and be unique in the scenario.
- * - `"kind"`: `esp32`, `arduino` or `firmata`; `"profile"`: one of `PROFILE_NAMES` (physics.ts).
+ * - `"kind"`: `esp32`, `arduino` or `firmata`; `"profile"`: one of `PROFILE_NAMES` (physics/profiles.ts).
  * - `"intervalMs"` (default 2000, at least 100): time between messages.
  * - `"seed"` (optional, whole number): kit n of the entry gets seed + n (0-based); without it
  *   the seed is derived from the scenario name and the kit id, so runs are repeatable either way.
@@ -42,7 +42,7 @@ import { fileURLToPath } from 'node:url';
 import { isValidKitId } from '../protocol/index.ts';
 import { faultProblems } from './kit-model.ts';
 import type { FaultSpec, SimKitKind, SimKitSpec } from './model.ts';
-import { getProfile, hashString, mixSeed, PROFILE_NAMES } from './physics.ts';
+import { getProfile, hashString, mixSeed, PROFILE_NAMES } from './physics/index.ts';
 
 export interface Scenario {
   name: string;

@@ -1,11 +1,11 @@
 import { SerialPort } from 'serialport';
-import type { GatewayPortConfig } from '../gateway/index.ts';
+import type { FirmataPinMap, GatewayPortConfig } from '../gateway/index.ts';
 import { sensorSpec } from '../protocol/index.ts';
 import { SimulatedEsp32Kit } from './esp32.ts';
 import { FirmataBoardEmulator } from './firmata-board.ts';
 import { createKitModel } from './kit-model.ts';
 import type { KitModel, SimKitSpec } from './model.ts';
-import { getProfile } from './physics.ts';
+import { getProfile } from './physics/index.ts';
 import { findSocat, type PtyPair, startPtyPair } from './pty.ts';
 import type { Scenario } from './scenario.ts';
 import { SimulatedSerialKit } from './serial-kit.ts';
@@ -22,7 +22,7 @@ const ACTUATOR_PINS: Record<string, string> = {
 const DIGITAL_INPUT_PINS = ['D2', 'D4', 'D7'];
 
 interface FirmataPlan {
-  pinMap: Record<string, unknown>;
+  pinMap: FirmataPinMap;
   /** A channel → the sensor on it and the unit range its 0–1023 spans. */
   analog: { sensor: string; low: number; high: number }[];
   /** Digital input pin number → sensor. */
@@ -36,7 +36,7 @@ interface FirmataPlan {
 export function firmataPlan(profileName: string): FirmataPlan {
   const profile = getProfile(profileName);
   if (!profile) throw new Error(`unknown profile "${profileName}"`);
-  const pinMap: Record<string, unknown> = {};
+  const pinMap: FirmataPinMap = {};
   const analog: FirmataPlan['analog'] = [];
   const digital = new Map<number, string>();
   for (const sensor of profile.sensors) {

@@ -6,7 +6,7 @@ import {
   type TelemetryPayload,
 } from '../protocol/index.ts';
 import { type FoundPort, findPorts } from './discovery.ts';
-import { FirmataKit } from './firmata.ts';
+import { FirmataKit, type FirmataPinMap } from './firmata/index.ts';
 import { type KitCredentials, KitLink } from './kit-link.ts';
 import { newPortStats, type PortStats, SerialKitPort } from './serial-kit-port.ts';
 
@@ -19,7 +19,7 @@ export interface GatewayPortConfig {
   /** `lines` (default): the sketch prints readings. `firmata`: a StandardFirmata board read through johnny-five. */
   mode?: 'lines' | 'firmata';
   /** Firmata: which pin carries which sensor or actuator, e.g. {"A0": {"sensor": "light"}, "D13": {"actuator": "led"}}. */
-  pinMap?: Record<string, unknown>;
+  pinMap?: FirmataPinMap;
   /** Firmata: time between published samples (default 1000 ms). */
   sampleIntervalMs?: number;
 }

@@ -1,5 +1,5 @@
 /**
- * The simulated kits' physics and faults (firmware-sim/physics.ts, kit-model.ts). Time is driven
+ * The simulated kits' physics and faults (firmware-sim/physics/, kit-model.ts). Time is driven
  * by passing increasing `now` values: nothing here waits.
  */
 import { describe, expect, it } from 'vitest';
@@ -18,7 +18,7 @@ import {
   Rng,
   readHcSr04,
   readMq2,
-} from '../../firmware-sim/physics.ts';
+} from '../../firmware-sim/physics/index.ts';
 
 /** 10:00 in the lab (UTC+8), a Monday morning class. */
 const T0 = Date.UTC(2025, 2, 10, 2, 0, 0);

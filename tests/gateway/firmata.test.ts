@@ -7,14 +7,10 @@ import {
   type FirmataBoardEmulator as Emulator,
   FirmataBoardEmulator,
   type FirmataOutputMode,
-} from '../../firmware-sim/firmata-board.ts';
-import { type PtyPair, startPtyPair } from '../../firmware-sim/index.ts';
-import {
-  FirmataKit,
-  FirmataKitError,
-  type FirmataKitOptions,
-  planFirmataPinMap,
-} from '../../gateway/firmata.ts';
+  type PtyPair,
+  startPtyPair,
+} from '../../firmware-sim/index.ts';
+import { FirmataKit, FirmataKitError, type FirmataKitOptions } from '../../gateway/index.ts';
 import { describeWithServer } from '../harness/suites.ts';
 
 const KIT_PINS = {
@@ -67,94 +63,6 @@ class Recorder {
     return found as Record<string, number>;
   }
 }
-
-function expectPinMapError(pinMap: unknown, ...messages: RegExp[]): FirmataKitError {
-  let caught: unknown;
-  try {
-    planFirmataPinMap(pinMap);
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(FirmataKitError);
-  const error = caught as FirmataKitError;
-  expect(error.code).toBe('FIRMATA_PIN_MAP');
-  for (const message of messages) expect(error.message).toMatch(message);
-  return error;
-}
-
-describe('Firmata pin maps', () => {
-  it('accepts a kit’s pin map and says what each pin is', () => {
-    const plan = planFirmataPinMap(KIT_PINS);
-    expect(plan).toContainEqual(
-      expect.objectContaining({
-        pinName: 'A0',
-        role: 'sensor',
-        name: 'light',
-        input: 'analog',
-        scale: [0, 1023, 0, 1000],
-      }),
-    );
-    expect(plan).toContainEqual(
-      expect.objectContaining({ pinName: 'D7', role: 'sensor', name: 'motion', input: 'digital' }),
-    );
-    expect(plan).toContainEqual(
-      expect.objectContaining({ pinName: 'D8', role: 'actuator', name: 'fan', kind: 'relay' }),
-    );
-    expect(plan).toContainEqual(
-      expect.objectContaining({ pinName: 'D9', kind: 'servo', pulseRange: [544, 2400] }),
-    );
-  });
-
-  it('lists every problem of a bad pin map, each with its pin', () => {
-    const error = expectPinMapError(
-      {
-        A0: { sensor: 'light' },
-        X9: { sensor: 'temperature' },
-        a1: { sensor: 'gas' },
-        D0: { actuator: 'led' },
-        D4: { sensor: 'temperature', input: 'analog' },
-        D5: { sensor: 'button', scale: [0, 1, 0, 1] },
-        A2: { sensor: 'Light Level' },
-        A3: { sensor: 'light' },
-        D6: { actuator: 'pump' },
-        D10: { sensor: 'x', actuator: 'y' },
-        D11: { actuator: 'servo', speed: 3 },
-        D12: { actuator: 'led', kind: 'lamp' },
-        A4: { sensor: 'soil', scale: [0, 1023] },
-      },
-      /12 problems/,
-      /"X9" is not a pin name/,
-      /"a1" .*write "A1"/,
-      /D0: .*USB serial link/,
-      /D4: "temperature" is an analog sensor but D4 is a digital pin/,
-      /D5: "scale" applies to analog inputs/,
-      /A2: "Light Level" is not a usable name/,
-      /A3: "light" is already on/,
-      /D6: say what "pump" is with "kind"/,
-      /D10: give either "sensor" .* or "actuator" .*, not both/,
-      /D11: unknown key "speed"/,
-      /D12: "kind" must be one of led, relay, buzzer, servo/,
-      /A4: "scale" must be four numbers/,
-    );
-    expect(error.problems).toHaveLength(12);
-    expectPinMapError({}, /empty/);
-    expectPinMapError([], /must be an object/);
-    expectPinMapError({ A0: 'light' }, /A0: must be an object/);
-    expectPinMapError({ D9: { actuator: 'servo', pulseRange: [2400, 544] } }, /pulseRange/);
-  });
-
-  it('refuses a bad pin map before touching the port', async () => {
-    const [kitEnd] = createDuplexPair();
-    await expect(
-      FirmataKit.open({
-        transport: kitEnd,
-        pinMap: { D7: { sensor: 'motion', scale: [0, 1, 0, 1] } },
-        onReadings() {},
-      }),
-    ).rejects.toMatchObject({ code: 'FIRMATA_PIN_MAP' });
-    kitEnd.destroy();
-  });
-});
 
 describe('the Firmata board emulator on the wire', () => {
   let host: Duplex;

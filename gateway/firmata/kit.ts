@@ -1,335 +1,22 @@
 /**
  * A StandardFirmata board (Arduino Uno, Nano, Mega …) read and driven with johnny-five over
- * firmata-io: a per-kit pin map says which pin carries which sensor or actuator; readings come out
- * once per sample interval, commands go down as pin writes.
- *
- * What johnny-five 2.1 / firmata-io 2.3 need that is easy to miss:
- * - johnny-five only emits `ready` after the IO emits `connect`, which firmata-io emits when the
- *   transport emits `open`. A port that is already open (or an in-memory stream, which never emits
- *   `open`) would wait forever: the kit emits `connect` on the IO itself.
- * - firmata-io waits for the board's REPORT_VERSION, which a real Uno sends when it boots (opening
- *   the port resets it). A board that does not reset is only asked after `reportVersionTimeoutMs`.
- * - johnny-five prints a banner and starts a REPL unless `repl: false, debug: false`, and installs a
- *   SIGINT handler that exits the process unless `sigint: false`. Its connect timeout, firmata-io's
- *   version timeout and its board cache are not cleaned up on close: the kit does it.
- * - johnny-five rewrites numeric pins 14–19 of an Uno to analog channels ("A0"–"A5" → 0–5): pins on
- *   the A header are handed to components as "A<n>", and digital inputs are read with the IO directly.
- * - Its Servo maps degrees over 600–2400 µs while the Arduino Servo library attaches at 544–2400 µs:
- *   90° would land at 92°. The kit sends SERVO_CONFIG with the pulse range it maps over.
- * - Its Sensor emits `data` with a median of 0 before the first sample arrives: values only count once
- *   a raw sample exists.
- * - Errors on the IO or on the board before `ready` are thrown when nobody listens: the kit listens.
+ * firmata-io: the kit's pin map (pin-map.ts) says which pin carries which sensor or actuator;
+ * readings come out once per sample interval, commands go down as pin writes. What johnny-five
+ * and firmata-io need that is easy to miss is listed in johnny-five.ts; the kit works around each.
  */
-import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
-import { SerialPort } from 'serialport';
-import { isValidSensorName, type KitCommand } from '../protocol/index.ts';
-
-// ---------- the pin map ----------
-
-/** What one pin carries: a sensor or an actuator. */
-export type FirmataPinSpec = FirmataSensorSpec | FirmataActuatorSpec;
-
-export interface FirmataSensorSpec {
-  /** The reading's name, e.g. "light", "motion" (snake_case, see protocol's `isValidSensorName`). */
-  sensor: string;
-  /** Default: "analog" on A pins, "digital" on D pins. A digital input reports 0/1. */
-  input?: 'analog' | 'digital';
-  /** Analog only: `[rawLow, rawHigh, low, high]` maps the raw 0–1023 value linearly to the unit. */
-  scale?: [number, number, number, number];
-}
-
-export type FirmataActuatorKind = 'led' | 'relay' | 'buzzer' | 'servo';
-
-export interface FirmataActuatorSpec {
-  /** The command and reading name, e.g. "led", or "fan" with `kind: "relay"`. */
-  actuator: string;
-  /** Default: the actuator's name when it is one of led, relay, buzzer, servo. */
-  kind?: FirmataActuatorKind;
-  /** Servo only: pulse widths for 0° and 180° in µs (default 544–2400, the Arduino Servo library's). */
-  pulseRange?: [number, number];
-}
-
-/** Pin name ("A0", "D7") → what it carries. JSON-friendly, one per kit. */
-export type FirmataPinMap = Record<string, FirmataPinSpec>;
-
-export const FIRMATA_ACTUATOR_KINDS: readonly FirmataActuatorKind[] = ['led', 'relay', 'buzzer', 'servo'];
-
-export type FirmataErrorCode =
-  | 'FIRMATA_PIN_MAP'
-  | 'FIRMATA_OPTIONS'
-  | 'FIRMATA_PORT'
-  | 'FIRMATA_TIMEOUT'
-  | 'FIRMATA_BOARD'
-  | 'FIRMATA_DISCONNECTED'
-  | 'FIRMATA_CALLBACK';
-
-export class FirmataKitError extends Error {
-  readonly code: FirmataErrorCode;
-  /** FIRMATA_PIN_MAP: one line per problem. */
-  readonly problems: string[];
-  constructor(code: FirmataErrorCode, message: string, problems: string[] = []) {
-    super(message);
-    this.name = 'FirmataKitError';
-    this.code = code;
-    this.problems = problems;
-  }
-}
-
-/** One checked entry of a pin map. `channel` is the analog channel on A pins, the pin number on D pins. */
-export type FirmataPlannedPin =
-  | {
-      pinName: string;
-      header: 'A' | 'D';
-      number: number;
-      role: 'sensor';
-      name: string;
-      input: 'analog' | 'digital';
-      scale?: [number, number, number, number];
-    }
-  | {
-      pinName: string;
-      header: 'A' | 'D';
-      number: number;
-      role: 'actuator';
-      name: string;
-      kind: FirmataActuatorKind;
-      pulseRange: [number, number];
-    };
-
-const PIN_NAME = /^([AD])(\d{1,2})$/;
-const SENSOR_KEYS = new Set(['sensor', 'input', 'scale']);
-const ACTUATOR_KEYS = new Set(['actuator', 'kind', 'pulseRange']);
-const DEFAULT_PULSE_RANGE: [number, number] = [544, 2400];
-
-/**
- * Checks a pin map (as read from JSON) and lists every problem at once; throws a
- * `FirmataKitError` with code FIRMATA_PIN_MAP. Pins are checked against the board itself once it
- * answers (a Nano's A6/A7 are analog only, a Mega has more pins).
- */
-export function planFirmataPinMap(pinMap: unknown): FirmataPlannedPin[] {
-  const problems: string[] = [];
-  const planned: FirmataPlannedPin[] = [];
-  if (typeof pinMap !== 'object' || pinMap === null || Array.isArray(pinMap)) {
-    throw new FirmataKitError(
-      'FIRMATA_PIN_MAP',
-      'pin map must be an object like {"A0": {"sensor": "light"}, "D13": {"actuator": "led"}}',
-    );
-  }
-  const names = new Map<string, string>();
-  for (const [pinName, raw] of Object.entries(pinMap as Record<string, unknown>)) {
-    const match = PIN_NAME.exec(pinName);
-    if (!match) {
-      const hint = /^[ad]\d+$/.test(pinName) ? ` (write "${pinName.toUpperCase()}")` : '';
-      problems.push(`${JSON.stringify(pinName)} is not a pin name: use A0–A5 or D2–D13${hint}`);
-      continue;
-    }
-    const header = match[1] as 'A' | 'D';
-    const number = Number(match[2]);
-    if (header === 'D' && (number === 0 || number === 1)) {
-      problems.push(
-        `${pinName}: D0 and D1 carry the USB serial link that Firmata talks over; wire it to D2–D13`,
-      );
-      continue;
-    }
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-      problems.push(`${pinName}: must be an object like {"sensor": "light"} or {"actuator": "led"}`);
-      continue;
-    }
-    const spec = raw as Record<string, unknown>;
-    const isSensor = 'sensor' in spec;
-    const isActuator = 'actuator' in spec;
-    if (isSensor === isActuator) {
-      problems.push(
-        `${pinName}: give either "sensor" (an input) or "actuator" (an output), not ${isSensor ? 'both' : 'neither'}`,
-      );
-      continue;
-    }
-    const allowed = isSensor ? SENSOR_KEYS : ACTUATOR_KEYS;
-    const unknown = Object.keys(spec).filter((key) => !allowed.has(key));
-    if (unknown.length > 0) {
-      problems.push(
-        `${pinName}: unknown ${unknown.length === 1 ? 'key' : 'keys'} ${unknown.map((k) => JSON.stringify(k)).join(', ')} (${isSensor ? 'a sensor' : 'an actuator'} takes ${[...allowed].join(', ')})`,
-      );
-      continue;
-    }
-    const name = isSensor ? spec.sensor : spec.actuator;
-    if (typeof name !== 'string' || !isValidSensorName(name)) {
-      problems.push(
-        `${pinName}: ${JSON.stringify(name)} is not a usable name: snake_case, starting with a letter (e.g. "light", "soil_moisture"), not "time" or "kit"`,
-      );
-      continue;
-    }
-    const taken = names.get(name);
-    if (taken) {
-      problems.push(
-        `${pinName}: "${name}" is already on ${taken}; every sensor and actuator needs its own name`,
-      );
-      continue;
-    }
-    names.set(name, pinName);
-    if (isSensor) {
-      const input = spec.input ?? (header === 'A' ? 'analog' : 'digital');
-      if (input !== 'analog' && input !== 'digital') {
-        problems.push(`${pinName}: "input" must be "analog" or "digital", not ${JSON.stringify(spec.input)}`);
-        continue;
-      }
-      if (input === 'analog' && header === 'D') {
-        problems.push(
-          `${pinName}: "${name}" is an analog sensor but ${pinName} is a digital pin; analog inputs are A0–A5`,
-        );
-        continue;
-      }
-      let scale: [number, number, number, number] | undefined;
-      if (spec.scale !== undefined) {
-        if (input === 'digital') {
-          problems.push(`${pinName}: "scale" applies to analog inputs; a digital input reports 0/1`);
-          continue;
-        }
-        const s = spec.scale;
-        if (
-          !Array.isArray(s) ||
-          s.length !== 4 ||
-          !s.every((v) => typeof v === 'number' && Number.isFinite(v))
-        ) {
-          problems.push(
-            `${pinName}: "scale" must be four numbers [rawLow, rawHigh, low, high], e.g. [0, 1023, 0, 1000]`,
-          );
-          continue;
-        }
-        if (s[0] === s[1]) {
-          problems.push(`${pinName}: "scale" needs rawLow ≠ rawHigh`);
-          continue;
-        }
-        scale = [s[0], s[1], s[2], s[3]];
-      }
-      planned.push({ pinName, header, number, role: 'sensor', name, input, ...(scale ? { scale } : {}) });
-    } else {
-      const kindRaw = spec.kind ?? name;
-      if (!FIRMATA_ACTUATOR_KINDS.includes(kindRaw as FirmataActuatorKind)) {
-        problems.push(
-          spec.kind === undefined
-            ? `${pinName}: say what "${name}" is with "kind": one of ${FIRMATA_ACTUATOR_KINDS.join(', ')} (e.g. {"actuator": "${name}", "kind": "relay"})`
-            : `${pinName}: "kind" must be one of ${FIRMATA_ACTUATOR_KINDS.join(', ')}, not ${JSON.stringify(spec.kind)}`,
-        );
-        continue;
-      }
-      const kind = kindRaw as FirmataActuatorKind;
-      let pulseRange = DEFAULT_PULSE_RANGE;
-      if (spec.pulseRange !== undefined) {
-        const r = spec.pulseRange;
-        if (kind !== 'servo') {
-          problems.push(`${pinName}: "pulseRange" applies to a servo only`);
-          continue;
-        }
-        if (
-          !Array.isArray(r) ||
-          r.length !== 2 ||
-          !r.every((v) => Number.isInteger(v) && v >= 200 && v <= 3000) ||
-          r[0] >= r[1]
-        ) {
-          problems.push(
-            `${pinName}: "pulseRange" must be [min, max] microseconds, 200–3000, min < max (e.g. [544, 2400])`,
-          );
-          continue;
-        }
-        pulseRange = [r[0], r[1]];
-      }
-      planned.push({ pinName, header, number, role: 'actuator', name, kind, pulseRange });
-    }
-  }
-  if (problems.length > 0) {
-    throw new FirmataKitError(
-      'FIRMATA_PIN_MAP',
-      `the pin map has ${problems.length === 1 ? 'a problem' : `${problems.length} problems`}:\n- ${problems.join('\n- ')}`,
-      problems,
-    );
-  }
-  if (planned.length === 0) {
-    throw new FirmataKitError('FIRMATA_PIN_MAP', 'the pin map is empty: map at least one pin', [
-      'the pin map is empty',
-    ]);
-  }
-  return planned;
-}
-
-// ---------- johnny-five and firmata-io, as much of them as the kit uses ----------
-
-interface FirmataPin {
-  supportedModes: number[];
-  analogChannel?: number;
-}
-
-interface FirmataIo {
-  MODES: { INPUT: number; OUTPUT: number; ANALOG: number; PWM: number; SERVO: number };
-  name: string;
-  isReady: boolean;
-  pins: FirmataPin[];
-  analogPins: number[];
-  firmware: { name?: string; version?: { major: number; minor: number } };
-  version: { major?: number; minor?: number };
-  reportVersionTimeoutId?: NodeJS.Timeout;
-  pinMode(pin: number, mode: number): void;
-  digitalRead(pin: number, callback: (value: number) => void): void;
-  reportDigitalPin(pin: number, value: 0 | 1): void;
-  on(event: string, listener: (...args: never[]) => void): this;
-  once(event: string, listener: (...args: never[]) => void): this;
-  removeListener(event: string, listener: (...args: never[]) => void): this;
-  emit(event: string, ...args: unknown[]): boolean;
-}
-
-interface J5Board {
-  io: FirmataIo;
-  timer: NodeJS.Timeout | null;
-  on(event: string, listener: (...args: never[]) => void): this;
-  once(event: string, listener: (...args: never[]) => void): this;
-  removeAllListeners(event?: string): this;
-}
-
-interface J5Sensor {
-  readonly raw: number | null;
-  on(event: 'data', listener: (value: number) => void): this;
-  disable(): this;
-}
-
-interface J5Relay {
-  close(): this;
-  open(): this;
-  readonly isClosed: boolean;
-}
-
-interface J5Servo {
-  to(degrees: number): this;
-  value: number | null;
-}
-
-interface JohnnyFive {
-  Board: (new (
-    options: Record<string, unknown>,
-  ) => J5Board) & {
-    cache: J5Board[];
-    Pins: { normalize: { clear(): void } };
-  };
-  Sensor: new (options: Record<string, unknown>) => J5Sensor;
-  Relay: new (options: Record<string, unknown>) => J5Relay;
-  Servo: new (options: Record<string, unknown>) => J5Servo;
-}
-
-type FirmataConstructor = new (transport: Duplex, options: Record<string, unknown>) => FirmataIo;
-
-let libraries: { five: JohnnyFive; Firmata: FirmataConstructor } | undefined;
-/** johnny-five and firmata-io are CommonJS without types; loaded on first use (≈0.1 s). */
-function load(): { five: JohnnyFive; Firmata: FirmataConstructor } {
-  if (!libraries) {
-    const require = createRequire(import.meta.url);
-    const five = require('johnny-five') as JohnnyFive;
-    const { Firmata } = require('firmata-io') as { Firmata: FirmataConstructor };
-    libraries = { five, Firmata };
-  }
-  return libraries;
-}
-
-// ---------- the kit ----------
+import type { KitCommand } from '../../protocol/index.ts';
+import { FirmataKitError } from './errors.ts';
+import {
+  type FirmataIo,
+  type J5Board,
+  type J5Relay,
+  type J5Sensor,
+  type J5Servo,
+  loadJohnnyFive,
+} from './johnny-five.ts';
+import { type FirmataPinMap, type FirmataPlannedPin, planFirmataPinMap } from './pin-map.ts';
+import { closeTransport, isOpening, isWritable, openSerialPort, transportLabel } from './transport.ts';
 
 export interface FirmataKitOptions {
   /** Serial port of the board, e.g. /dev/ttyACM0; opened with serialport at `baudRate`. */
@@ -406,7 +93,7 @@ export class FirmataKit {
   readonly #board: J5Board;
   readonly #sensors: SensorState[] = [];
   readonly #actuators = new Map<string, ActuatorState>();
-  #timer: NodeJS.Timeout | undefined;
+  #sampleTimer: NodeJS.Timeout | undefined;
   #ready = false;
   #closed = false;
   #closing = false;
@@ -422,7 +109,7 @@ export class FirmataKit {
     this.#plan = plan;
     this.#transport = transport;
     this.#label = label;
-    const { five, Firmata } = load();
+    const { five, Firmata } = loadJohnnyFive();
     this.#io = new Firmata(transport, {
       reportVersionTimeout: options.reportVersionTimeoutMs ?? DEFAULT_REPORT_VERSION_TIMEOUT_MS,
       ...(options.boardSamplingIntervalMs === undefined
@@ -458,7 +145,7 @@ export class FirmataKit {
       transport = await openSerialPort(options.path, options.baudRate ?? DEFAULT_BAUD_RATE);
     } else {
       transport = options.transport as Duplex;
-      label = (transport as Partial<SerialPort>).path ?? 'stream';
+      label = transportLabel(transport);
     }
     const kit = new FirmataKit(options, plan, transport, label);
     try {
@@ -661,9 +348,7 @@ export class FirmataKit {
 
       // johnny-five waits for `connect` (firmata-io emits it on the transport's `open`): a port that is
       // already open, or a stream that has no `open`, gets it from here.
-      const port = this.#transport as Partial<SerialPort>;
-      const opening = typeof port.isOpen === 'boolean' && !port.isOpen && !this.#transport.destroyed;
-      if (!opening) {
+      if (!isOpening(this.#transport)) {
         io.emit('open');
         io.emit('connect');
       }
@@ -672,7 +357,7 @@ export class FirmataKit {
 
   /** On `ready`: checks the pin map against the board's capabilities and sets every pin up. */
   #setUp(): void {
-    const { five } = load();
+    const { five } = loadJohnnyFive();
     const io = this.#io;
     const board = this.#board;
     const { major, minor } = io.firmware.version ?? { major: io.version.major, minor: io.version.minor };
@@ -711,7 +396,7 @@ export class FirmataKit {
     }
     const sensorFreq = Math.min(this.#sampleIntervalMs, 100);
     for (const [p, pin] of resolved) {
-      // Components get "A<n>" for pins on the A header (see the module comment).
+      // Components get "A<n>" for pins on the A header (see johnny-five.ts).
       const j5Pin = p.header === 'A' ? `A${p.number}` : pin;
       if (p.role === 'sensor') {
         const state: SensorState = { plan: p, pin, latest: undefined, sawHigh: false };
@@ -746,7 +431,7 @@ export class FirmataKit {
         this.#actuators.set(p.name, state);
       }
     }
-    this.#timer = setInterval(() => this.#publish(), this.#sampleIntervalMs);
+    this.#sampleTimer = setInterval(() => this.#publish(), this.#sampleIntervalMs);
   }
 
   get #sampleIntervalMs(): number {
@@ -789,15 +474,15 @@ export class FirmataKit {
   async #shutdown(switchOff: boolean): Promise<void> {
     if (this.#closed || this.#closing) return;
     this.#closing = true;
-    clearInterval(this.#timer);
+    clearInterval(this.#sampleTimer);
     const io = this.#io;
     const transport = this.#transport;
-    const open = !transport.destroyed && (transport as Partial<SerialPort>).isOpen !== false;
+    const writable = isWritable(transport);
     for (const s of this.#sensors) {
       s.sensor?.disable();
       if (s.onDigital) io.removeListener(`digital-read-${s.pin}`, s.onDigital);
     }
-    if (switchOff && open && this.#ready) {
+    if (switchOff && writable && this.#ready) {
       for (const a of this.#actuators.values()) {
         if (a.relay && a.state) {
           try {
@@ -813,7 +498,7 @@ export class FirmataKit {
     if (this.#board.timer) clearTimeout(this.#board.timer);
     this.#board.timer = null;
     clearTimeout(io.reportVersionTimeoutId);
-    const { five } = load();
+    const { five } = loadJohnnyFive();
     const cache = five.Board.cache;
     const at = cache.indexOf(this.#board);
     if (at >= 0) cache.splice(at, 1);
@@ -825,6 +510,7 @@ export class FirmataKit {
   }
 }
 
+/** An on/off command's value as a level: 1/0, true/false, "on"/"off" (any case), or undefined when it is none. */
 function onOff(value: KitCommand['value']): 0 | 1 | undefined {
   if (value === 1 || value === true) return 1;
   if (value === 0 || value === false) return 0;
@@ -836,56 +522,10 @@ function onOff(value: KitCommand['value']): 0 | 1 | undefined {
   return undefined;
 }
 
+/** A raw analog value (0–1023) mapped linearly by the pin's `scale`, to 3 decimals. */
 function scaled(raw: number, scale: [number, number, number, number] | undefined): number {
   if (!scale) return raw;
   const [rawLow, rawHigh, low, high] = scale;
   const value = low + ((raw - rawLow) * (high - low)) / (rawHigh - rawLow);
   return Math.round(value * 1000) / 1000;
-}
-
-async function openSerialPort(path: string, baudRate: number): Promise<SerialPort> {
-  const port = new SerialPort({ path, baudRate, autoOpen: false });
-  try {
-    await new Promise<void>((resolve, reject) => port.open((error) => (error ? reject(error) : resolve())));
-  } catch (error) {
-    const message = (error as Error).message;
-    const hint = /permission denied/i.test(message)
-      ? ' (add the user to the "dialout" group, then log in again)'
-      : /no such file|ENOENT/i.test(message)
-        ? ' (is the board plugged in? `iotlab kits` lists the ports)'
-        : /busy|lock/i.test(message)
-          ? ' (another program — the Serial Monitor, another gateway — has it open)'
-          : '';
-    throw new FirmataKitError('FIRMATA_PORT', `cannot open ${path}: ${message}${hint}`);
-  }
-  return port;
-}
-
-async function closeTransport(transport: Duplex): Promise<void> {
-  const port = transport as Partial<SerialPort>;
-  if (
-    typeof port.isOpen === 'boolean' &&
-    typeof port.close === 'function' &&
-    typeof port.drain === 'function'
-  ) {
-    if (!port.isOpen) {
-      if (!transport.destroyed) transport.destroy();
-      return;
-    }
-    // let pending writes (the switch-offs) reach the board first
-    await new Promise<void>((resolve) => (port.drain as (cb: () => void) => void)(() => resolve()));
-    await new Promise<void>((resolve) => (port.close as (cb: () => void) => void)(() => resolve()));
-    return;
-  }
-  if (transport.destroyed) return;
-  await new Promise<void>((resolve) => {
-    const done = () => resolve();
-    transport.once('close', done);
-    transport.once('error', done);
-    transport.end(() => transport.destroy());
-    setTimeout(() => {
-      transport.destroy();
-      resolve();
-    }, 1_000).unref();
-  });
 }

@@ -41,6 +41,7 @@ import {
   type SeriesSet,
   type TimeWindow,
 } from '../grading/index.ts';
+import { LabLiveSource } from '../lab-api/live-source.ts';
 import { rubricProblems } from '../lab-api/rubric.ts';
 import { type LabDb, openLabDb } from '../labdb/index.ts';
 import type { TelemetryRecord } from '../protocol/index.ts';
@@ -745,7 +746,7 @@ async function liveRun(opts: GradingBenchOptions, historyMinutes: number, genera
       callback();
     },
   };
-  const grader = new LiveGrader({ db, store, aedes });
+  const grader = new LiveGrader({ source: new LabLiveSource(db), store, aedes });
   // Each attempt followed as an event stream would be: it gets the state's JSON bytes.
   const latest = new Map<string, PublishedState>();
   let updates = 0;

@@ -11,9 +11,10 @@ import {
 import { serveDashboards } from '../dashboards/index.ts';
 import { FlowsEditor } from '../flows/index.ts';
 import { type GatewayOptions, SerialGateway } from '../gateway/index.ts';
-import { LiveGrader } from '../grading/live.ts';
+import { LiveGrader } from '../grading/index.ts';
 import {
   buildApp,
+  LabLiveSource,
   labAccounts,
   MqttUserAccess,
   PasswordChecks,
@@ -138,8 +139,9 @@ export async function startPlatform(config: PlatformConfig, logger: Logger): Pro
     logger: logger.child({ module: 'broker' }),
   });
 
+  // Live grading learns about attempts, tasks and teams from the lab database, through its port.
   const liveGrader = new LiveGrader({
-    db: labDb,
+    source: new LabLiveSource(labDb),
     store,
     aedes: broker.aedes,
     log: logger.child({ module: 'live-grading' }),

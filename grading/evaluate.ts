@@ -1,16 +1,10 @@
 /** Grading an attempt: every criterion of the rubric on the data of the attempt's window. */
-import type { Criterion, Rubric } from '../lab-api/rubric.ts';
-import { sensorSpec } from '../protocol/sensors.ts';
-import { authenticity, sensorFlags } from './authenticity.ts';
-import {
-  actuatorEffect,
-  type CriterionScan,
-  createScan,
-  events as eventsCriterion,
-  type GradingContext,
-  scanAll,
-} from './criteria.ts';
+import { isActuator } from '../protocol/sensors.ts';
+import { sensorFlags } from './authenticity.ts';
+import { evaluateWith, rubricReads } from './criteria/index.ts';
+import type { EvaluationEnv, GradingContext } from './criteria/plugin.ts';
 import type { Detail } from './evidence.ts';
+import type { Criterion, Rubric } from './rubric.ts';
 import { columnsOf, eventsInWindow, inWindow } from './series.ts';
 import type {
   AuthenticityFlag,
@@ -50,21 +44,10 @@ export function createContext(window: TimeWindow, data: GradingData): GradingCon
   };
 }
 
-/** Actuators the rubric refers to. */
-function rubricActuators(rubric: Rubric): Set<string> {
-  const names = new Set<string>();
-  for (const c of rubric.criteria) {
-    if (c.type === 'threshold_response' && c.params.respondWith.actuator)
-      names.add(c.params.respondWith.actuator);
-    if (c.type === 'actuator_effect' && c.params.actuator) names.add(c.params.actuator);
-  }
-  return names;
-}
-
 /**
  * The sensors authenticity checks by default: the task's required sensors when given, else every
- * series with data that is not an actuator state (a known actuator, one the rubric switches, or a
- * series of only 0/1 values).
+ * series with data that is not an actuator state (a known actuator — protocol/sensors.ts's `kind` —,
+ * one the rubric switches, or a series of only 0/1 values).
  */
 export function defaultAuthenticitySensors(
   rubric: Rubric,
@@ -73,11 +56,11 @@ export function defaultAuthenticitySensors(
   options: GradeOptions,
 ): string[] {
   if (options.requiredSensors) return [...options.requiredSensors];
-  const actuators = rubricActuators(rubric);
+  const actuators = new Set(rubricReads(rubric.criteria).actuators);
   return seriesNames
     .filter((name) => {
       if (actuators.has(name)) return false;
-      if (sensorSpec(name)?.description.en.includes('(actuator)')) return false;
+      if (isActuator(name)) return false;
       const { values } = ctx.columns(name);
       return values.length > 0 && !values.every((v) => v === 0 || v === 1);
     })
@@ -85,8 +68,9 @@ export function defaultAuthenticitySensors(
 }
 
 /**
- * One criterion on the context; `flagsOf` gives the authenticity flags of a list of sensors.
- * `detail` (default `full`) is how much of the result to build.
+ * One criterion on the context (its plug-in's scan or evaluation); `flagsOf` gives the
+ * authenticity flags of a list of sensors. `detail` (default `full`) is how much of the result to
+ * build.
  */
 export function evaluateCriterion(
   criterion: Criterion,
@@ -95,18 +79,8 @@ export function evaluateCriterion(
   defaultSensors: readonly string[],
   detail: Detail = 'full',
 ): CriterionResult {
-  switch (criterion.type) {
-    case 'actuator_effect':
-      return actuatorEffect(criterion, ctx, detail);
-    case 'events':
-      return eventsCriterion(criterion, ctx, detail);
-    case 'authenticity': {
-      const sensors = criterion.params?.sensors ?? defaultSensors;
-      return authenticity(criterion, sensors, flagsOf(sensors), ctx, detail);
-    }
-    default:
-      return scanAll(createScan(criterion) as CriterionScan, ctx, detail);
-  }
+  const env: EvaluationEnv = { flagsOf, defaultSensors };
+  return evaluateWith(criterion, ctx, env, detail);
 }
 
 /**
@@ -133,7 +107,8 @@ export function gradeAttempt(
       return flags;
     });
   const defaults = defaultAuthenticitySensors(rubric, ctx, Object.keys(data.series), options);
-  const criteria = rubric.criteria.map((c) => evaluateCriterion(c, ctx, flagsOf, defaults));
+  const env: EvaluationEnv = { flagsOf, defaultSensors: defaults };
+  const criteria = rubric.criteria.map((c) => evaluateWith(c, ctx, env));
   flagsOf(defaults);
   const flags = [...flagCache.values()].flat();
   const total = Math.round(criteria.reduce((sum, c) => sum + c.score, 0) * 100) / 100;

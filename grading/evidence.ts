@@ -3,7 +3,6 @@
  * protocol/sensors.ts, in both languages), capped span lists, scores with or without partial
  * credit, and pending results (live grading, not enough data to judge yet).
  */
-import type { Criterion } from '../lab-api/rubric.ts';
 import {
   capitalized,
   derivedSensor,
@@ -12,6 +11,7 @@ import {
   sensorStates,
   sensorUnit,
 } from '../protocol/sensors.ts';
+import type { Criterion } from './rubric.ts';
 import {
   type CriterionResult,
   type Evidence,

@@ -5,21 +5,22 @@
  * checks (live states carry no flags, and the flags are most of the cost on long windows).
  *
  * On live buffers, what costs in proportion to the window is kept between evaluations: each
- * criterion that reads one series in one pass is a scan (criteria.ts) that takes only the
+ * criterion that reads one series in one pass is a scan (its plug-in's, criteria/) that takes only the
  * readings appended since the last evaluation, and authenticity flags are reused until
  * `refreshFlags`. Everything per evaluation is made once per attempt (the context, the flag
  * lookup), since live grading runs a thousand of them a second.
  *
  * While the attempt runs (`{ running: true }`) a criterion without enough data to judge is
- * pending (criteria.ts); authenticity flags computed before a sensor had enough data are computed
+ * pending (each plug-in says when, criteria/); authenticity flags computed before a sensor had enough data are computed
  * again as soon as it has (once), so "measured" is never said on flags from too little data.
  */
-import type { Criterion, Rubric } from '../lab-api/rubric.ts';
 import { authenticityReady, sensorFlags } from './authenticity.ts';
 import type { SeriesBuffer } from './buffer.ts';
-import { type CriterionScan, createScan, type GradingContext, type ScanOptions } from './criteria.ts';
-import { createContext, defaultAuthenticitySensors, evaluateCriterion } from './evaluate.ts';
+import { createScan, evaluateWith } from './criteria/index.ts';
+import type { CriterionScan, EvaluationEnv, GradingContext, ScanOptions } from './criteria/plugin.ts';
+import { createContext, defaultAuthenticitySensors } from './evaluate.ts';
 import type { Detail } from './evidence.ts';
+import type { Criterion, Rubric } from './rubric.ts';
 import type {
   AuthenticityFlag,
   CriterionResult,
@@ -100,7 +101,6 @@ export class IncrementalGrading {
   readonly #buffers: LiveBuffers | undefined;
   readonly #data: GradingData | undefined;
   readonly #maxTotal: number;
-  readonly #needsDefaults: boolean;
   readonly #spans: boolean;
   readonly #flagsWindowMs: number | undefined;
   /** Per criterion: its scan, null when its type has none, undefined when not made yet. */
@@ -109,6 +109,8 @@ export class IncrementalGrading {
   readonly #flags = new Map<string, { flags: AuthenticityFlag[]; ready: boolean }>();
   #defaults: string[] | undefined;
   #ctx: GradingContext;
+  /** What evaluations of the whole context get: the flags, and the default sensors (found when asked). */
+  readonly #env: EvaluationEnv;
 
   constructor(
     rubric: Rubric,
@@ -123,9 +125,15 @@ export class IncrementalGrading {
     this.#buffers = source.buffers;
     this.#data = source.data;
     this.#maxTotal = Math.round(rubric.criteria.reduce((sum, c) => sum + c.weight, 0) * 100) / 100;
-    this.#needsDefaults = rubric.criteria.some((c) => c.type === 'authenticity' && !c.params?.sensors);
     // Stored data is graded through the evaluators' own passes: no scans kept.
     this.#scans = rubric.criteria.map(() => (source.buffers ? undefined : null));
+    const defaults = () => this.#defaultSensors();
+    this.#env = {
+      flagsOf: this.#flagsOf,
+      get defaultSensors() {
+        return defaults();
+      },
+    };
     this.#ctx = source.buffers
       ? this.#bufferContext(source.buffers)
       : createContext(
@@ -166,7 +174,7 @@ export class IncrementalGrading {
     const criterion = this.#rubric.criteria[index] as Criterion;
     const slot = this.#scan(index, criterion);
     if (slot) return slot.scan.finish(this.#ctx, detail);
-    return evaluateCriterion(criterion, this.#ctx, this.#flagsOf, this.#defaultSensors(), detail);
+    return evaluateWith(criterion, this.#ctx, this.#env, detail);
   }
 
   /** Forgets the scans that read `series` (its buffer changed other than by appending). */
@@ -225,8 +233,8 @@ export class IncrementalGrading {
     return all;
   };
 
+  /** Found when a criterion asks for them (authenticity naming no sensors), kept until `refreshFlags`. */
   #defaultSensors(): readonly string[] {
-    if (!this.#needsDefaults) return [];
     const names = this.#buffers ? [...this.#buffers.series.keys()] : Object.keys(this.#data?.series ?? {});
     this.#defaults ??= defaultAuthenticitySensors(this.#rubric, this.#flagContext(), names, this.#options);
     return this.#defaults;

@@ -1,15 +1,73 @@
 /**
- * Telemetry-based grading: a rubric (lab-api/rubric.ts) evaluated on the data of an attempt's
- * window, each criterion with its score, evidence (numbers and time spans) and a sentence in
- * zh-CN and en; plus authenticity flags for the instructor. Pure: no HTTP, no database —
- * `loadGradingData` reads the store, `gradeAttempt` grades what it is given.
+ * Grading's public entry (the server's; the browser's is criteria/definitions/index.ts, which
+ * holds no evaluator). Telemetry-based grading as a core that knows nothing of the lab's HTTP or
+ * database:
+ *
+ * - **Rubrics** (rubric.ts): the schema, built from the criterion registry, and every problem of a
+ *   rubric named by criterion, in zh-CN and en (the lab wraps them in its own API error).
+ * - **Criteria as plug-ins** (criteria/): one module per type — its definition (name, hint,
+ *   parameter schema, editor template: criteria/definitions/<type>.ts), the sensors and actuators
+ *   it reads, its checks, its evaluation and sentences (criteria/<type>.ts) — listed in two
+ *   registries the compiler keeps in step (criteria/definitions/index.ts, criteria/index.ts).
+ * - **Grading an attempt** (evaluate.ts, load.ts): `loadGradingData` reads the telemetry store,
+ *   `gradeAttempt` grades what it is given — each criterion's score, evidence (numbers, time
+ *   spans, a summary) and a sentence in zh-CN and en — plus authenticity flags (authenticity.ts)
+ *   for the instructor. Pure: the same rubric, window and data give the same result.
+ * - **Live grading** (live/): attempts graded as their data arrives, published on MQTT and to
+ *   event streams, and competition leaderboards. It learns about running attempts, tasks and
+ *   teams through the {@link LiveGradingSource} port, which the lab implements
+ *   (lab-api/live-source.ts) and the composition root (cli/platform.ts) hands to the LiveGrader.
+ *
+ * It reads protocol (sensor labels and kinds, topics) and the telemetry store; other folders
+ * import grading from this entry only.
  */
 export { AUTHENTICITY } from './authenticity.ts';
 export { SeriesBuffer } from './buffer.ts';
-export { type CriterionOf, type GradingContext, RATE_JITTER } from './criteria.ts';
+export {
+  type AnyCriterionDefinition,
+  CRITERION_DEFINITIONS,
+  type CriterionDefinition,
+  criterionDefinition,
+  defineCriterion,
+} from './criteria/definitions/index.ts';
+export { CRITERIA_TABLE_END, CRITERIA_TABLE_START, criteriaTable } from './criteria/docs.ts';
+export {
+  CRITERION_PLUGINS,
+  type CriterionPlugin,
+  type CriterionReads,
+  type CriterionScan,
+  createScan,
+  criterionPlugin,
+  type EvaluationEnv,
+  type GradingContext,
+  LIVE_MINIMUM,
+  pluginOf,
+  RATE_JITTER,
+  rubricReads,
+  type ScanOptions,
+} from './criteria/index.ts';
 export { createContext, defaultAuthenticitySensors, evaluateCriterion, gradeAttempt } from './evaluate.ts';
+export type { Detail } from './evidence.ts';
 export * from './incremental.ts';
-export * from './live.ts';
-export * from './live-state.ts';
+export { DELAY_BUCKET_MS, LIVE_DEFAULTS, LiveGrader, type LiveGraderOptions } from './live/grader.ts';
+export { type Leaderboard, type LeaderboardTeam, rankTeams } from './live/leaderboard.ts';
+export type { LiveUpdate } from './live/publisher.ts';
+export type { LiveGradingSource, LiveTask, RunningAttempt, SessionBoardInputs } from './live/source.ts';
+export * from './live/state.ts';
 export { loadGradingData, rubricSensors } from './load.ts';
+export {
+  CRITERION_PARAMS,
+  CRITERION_TYPES,
+  CriterionSchema,
+  CriterionTitle,
+  emptyRubric,
+  localizedTitle,
+  MAX_CRITERIA,
+  normalizeTitles,
+  type RubricIssue,
+  RubricSchema,
+  type RubricTask,
+  rubricIssues,
+  rubricProblems,
+} from './rubric.ts';
 export * from './types.ts';

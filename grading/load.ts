@@ -1,5 +1,4 @@
 /** Filling an attempt's grading data from the telemetry store. */
-import type { Rubric } from '../lab-api/rubric.ts';
 import {
   COMMAND_PREFIX,
   DEFAULT_QUERY_LIMIT,
@@ -7,6 +6,8 @@ import {
   type SeriesPoint,
   type TelemetryStore,
 } from '../telemetry/store.ts';
+import { rubricReads } from './criteria/index.ts';
+import type { Rubric } from './rubric.ts';
 import type { GradingCommand, GradingData, GradingEvent, TimeWindow } from './types.ts';
 
 /**
@@ -62,26 +63,8 @@ export async function loadGradingData(
  * required sensors, which an authenticity criterion without `sensors` checks).
  */
 export function rubricSensors(rubric: Rubric, extra: readonly string[] = []): string[] {
-  const names = new Set<string>();
-  for (const c of rubric.criteria) {
-    switch (c.type) {
-      case 'events':
-        break;
-      case 'authenticity':
-        for (const name of c.params?.sensors ?? []) names.add(name);
-        break;
-      case 'threshold_response':
-        names.add(c.params.sensor);
-        if (c.params.respondWith.actuator) names.add(c.params.respondWith.actuator);
-        break;
-      case 'actuator_effect':
-        names.add(c.params.sensor);
-        if (c.params.actuator) names.add(c.params.actuator);
-        break;
-      default:
-        names.add(c.params.sensor);
-    }
-  }
+  const reads = rubricReads(rubric.criteria);
+  const names = new Set([...reads.sensors, ...reads.actuators]);
   for (const name of extra) names.add(name);
   return [...names].sort();
 }

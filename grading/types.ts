@@ -4,8 +4,10 @@
  */
 import type { SeriesPoint } from '../telemetry/store.ts';
 
-export type { Criterion, CriterionType, Rubric } from '../lab-api/rubric.ts';
+import type { CriterionType } from './criteria/definitions/index.ts';
+
 export type { SeriesPoint } from '../telemetry/store.ts';
+export type { Criterion, CriterionOf, CriterionType, Rubric } from './rubric.ts';
 
 /** The attempt's window: [from, to) in ms. */
 export interface TimeWindow {
@@ -109,16 +111,8 @@ export interface CriterionResult {
   explanation: Localized;
 }
 
-export type CriterionTypeName =
-  | 'sampling'
-  | 'completeness'
-  | 'range'
-  | 'tolerance'
-  | 'stability'
-  | 'threshold_response'
-  | 'actuator_effect'
-  | 'events'
-  | 'authenticity';
+/** The name of a criterion type (the registry's: criteria/definitions/index.ts). */
+export type CriterionTypeName = CriterionType;
 
 export type FlagKind =
   /** The series does not change (the whole window, or a long run). */

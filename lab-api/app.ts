@@ -14,7 +14,7 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import { createWebSocketStream } from 'ws';
-import type { LiveGrader } from '../grading/live.ts';
+import type { LiveGrader } from '../grading/index.ts';
 import type { KitRegistry, LabDb } from '../labdb/index.ts';
 import type { TelemetryStore, WriterStats } from '../telemetry/index.ts';
 import { PasswordChecks } from './accounts.ts';

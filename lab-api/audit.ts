@@ -1,17 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import type { AuditEntry } from '../contract/index.ts';
 import type { LabDb } from '../labdb/index.ts';
 import type { Principal } from './auth.ts';
 
-export interface AuditEntry {
-  id: string;
-  at: number;
-  actor: { kind: string; id: string; role: string };
-  entity: string;
-  entityId: string;
-  action: string;
-  before: unknown;
-  after: unknown;
-}
+/** An entry as the API answers it (contract/audit.ts). */
+export type { AuditEntry } from '../contract/index.ts';
 
 let lastMs = 0;
 let sequence = 0;

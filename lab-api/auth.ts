@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import { ROLES, type Role } from '../contract/index.ts';
 import type { LabDb, ServiceScope } from '../labdb/index.ts';
 import { ApiError, roleZh, say } from './errors.ts';
 
-export type Role = 'admin' | 'instructor' | 'mentor' | 'student';
-export const ROLES: readonly Role[] = ['admin', 'instructor', 'mentor', 'student'];
+export { ROLES, type Role };
 
 /** Who is calling: a person (by role) or a platform service account. */
 export type Principal =

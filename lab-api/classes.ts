@@ -1,4 +1,16 @@
 import { randomInt, randomUUID } from 'node:crypto';
+import type {
+  Assignment,
+  AssignmentStatus,
+  Attempt,
+  ClassInfo,
+  KitBinding,
+  LabSession,
+  RosterImport as RosterImportAnswer,
+  RosterStudent,
+  Team,
+  TeamMember,
+} from '../contract/index.ts';
 import type { LabDb, SqlValue } from '../labdb/index.ts';
 import { recordAudit } from './audit.ts';
 import type { Principal } from './auth.ts';
@@ -14,112 +26,22 @@ export type Person = Extract<Principal, { kind: 'user' }>;
 
 type Db = LabDb;
 
-export interface ClassInfo {
-  id: string;
-  name: string;
-  term: string;
-  instructorId: string | null;
-  instructorName: string | null;
-  studentCount: number;
-  teamCount: number;
-  createdAt: number;
-  updatedAt: number;
-  version: number;
-}
+/** As the API answers them (contract/classes.ts, contract/assignments.ts, contract/kits.ts). */
+export type {
+  Assignment,
+  AssignmentStatus,
+  Attempt,
+  ClassInfo,
+  KitBinding,
+  LabSession,
+  RosterStudent,
+  Team,
+  TeamMember,
+} from '../contract/index.ts';
 
-export interface RosterStudent {
-  id: string;
-  username: string;
-  displayName: string;
-  studentNumber: string | null;
-  disabled: boolean;
-  teamId: string | null;
-  teamName: string | null;
-}
-
-export interface TeamMember {
-  id: string;
-  displayName: string;
-  studentNumber: string | null;
-}
-
-export interface Team {
-  id: string;
-  classId: string;
-  className: string;
-  name: string;
-  projectId: string | null;
-  projectTitle: string | null;
-  members: TeamMember[];
-  createdAt: number;
-  version: number;
-}
-
-export interface KitBinding {
-  kitId: string;
-  studentId: string | null;
-  teamId: string | null;
-  /** The class the binding belongs to (a team's class, or the class the student was bound in). */
-  classId: string | null;
-  boundBy: string;
-  boundAt: number;
-}
-
-export type AssignmentStatus = 'upcoming' | 'open' | 'closed';
-
-export interface Assignment {
-  id: string;
-  taskId: string;
-  taskTitle: string;
-  classId: string;
-  className: string;
-  opensAt: number;
-  dueAt: number;
-  status: AssignmentStatus;
-  targets: { teamIds: string[]; studentIds: string[] };
-  createdBy: string;
-  createdAt: number;
-  updatedAt: number;
-  version: number;
-}
-
-export interface LabSession {
-  id: string;
-  classId: string;
-  assignmentId: string | null;
-  startedBy: string;
-  startedAt: number;
-  endedAt: number | null;
-}
-
-export interface Attempt {
-  id: string;
-  assignmentId: string;
-  sessionId: string | null;
-  studentId: string;
-  teamId: string | null;
-  kitId: string;
-  startedAt: number;
-  endedAt: number | null;
-}
-
-export interface RosterImport {
-  classId: string;
+/** As the API answers it (contract/classes.ts), with the encoding and row problems as the roster reader names them. */
+export interface RosterImport extends Omit<RosterImportAnswer, 'encoding' | 'warnings'> {
   encoding: RosterEncoding;
-  rows: number;
-  /** New accounts, each with its initial password: shown in this answer only, stored hashed. */
-  created: {
-    row: number;
-    userId: string;
-    studentNumber: string;
-    username: string;
-    displayName: string;
-    initialPassword: string;
-  }[];
-  /** Existing students newly enrolled. */
-  enrolled: { row: number; userId: string; studentNumber: string; displayName: string }[];
-  alreadyEnrolled: { row: number; userId: string; studentNumber: string; displayName: string }[];
-  /** Not errors: e.g. an existing student whose name in the file differs. */
   warnings: RowError[];
 }
 

@@ -1,6 +1,7 @@
 import type { ErrorObject } from 'ajv';
 import ajvZh from 'ajv-i18n/localize/zh/index.js';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ErrorResponse } from '../contract/index.ts';
 import { localTime } from './time.ts';
 
 /** The languages the platform answers in: zh-CN first, English for the rest. */
@@ -56,16 +57,11 @@ export class ApiError extends Error {
   }
 }
 
-/** Every error answer has this shape: a stable code for programs and a sentence for people. */
-export interface ErrorBody {
-  statusCode: number;
-  code: string;
-  error: string;
-  /** In the request's language (`Accept-Language`). */
-  message: string;
-  /** Structured data for clients, when a person must act on the error (e.g. the rows of a roster). */
-  details?: Record<string, unknown>;
-}
+/**
+ * Every error answer has this shape (contract/primitives.ts `ErrorResponse`): a stable code for
+ * programs, a sentence for people in the request's language, and `details` when a person must act.
+ */
+export type ErrorBody = ErrorResponse;
 
 /**
  * The request's language: `Accept-Language` starting with `zh` (zh, zh-CN, zh-Hans, zh-TW…)

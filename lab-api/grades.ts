@@ -23,6 +23,21 @@
  *   sweep (`gradeEndedAttempts`) and every read of a grade catch the attempts that ended otherwise.
  */
 import { randomUUID } from 'node:crypto';
+import type {
+  Adjustment,
+  AssignmentGrades,
+  AssignmentStatistics,
+  AttemptGrade as AttemptGradeAnswer,
+  CriterionStatistics,
+  FinalGrade,
+  Override as GradeOverride,
+  GradeReason,
+  RunSummary as GradeRunSummary,
+  MentorScore,
+  RegradeReport,
+  StudentGrade,
+  TeamGrade,
+} from '../contract/index.ts';
 import {
   type AuthenticityFlag,
   type CriterionResult,
@@ -55,7 +70,22 @@ import { localizedTitle, type Rubric } from './rubric.ts';
 
 export type Person = Extract<Principal, { kind: 'user' }>;
 
-export type GradeReason = 'attempt-ended' | 'manual' | 'rubric-changed';
+/** As the API answers them (contract/grades.ts). */
+export type {
+  Adjustment,
+  AssignmentGrades,
+  AssignmentStatistics,
+  CriterionStatistics,
+  FinalGrade,
+  GradeReason,
+  GradeStatus,
+  MentorScore,
+  Override as GradeOverride,
+  RegradeReport,
+  RunSummary as GradeRunSummary,
+  StudentGrade,
+  TeamGrade,
+} from '../contract/index.ts';
 
 /** A criterion of a stored run: the engine's result with the criterion's title. */
 export interface RunCriterion extends CriterionResult {
@@ -81,42 +111,6 @@ export interface GradeRun {
   result: RunResult;
 }
 
-export interface GradeRunSummary {
-  id: string;
-  attemptId: string;
-  taskVersion: number;
-  reason: GradeReason;
-  autoScore: number;
-  createdAt: number;
-  createdBy: string;
-  window: TimeWindow;
-  total: number;
-  maxTotal: number;
-  criteria: { id: string; weight: number; score: number; passed: boolean }[];
-  flagCount: number;
-}
-
-export interface GradeOverride {
-  id: string;
-  attemptId: string;
-  criterionId: string;
-  score: number;
-  reason: string;
-  createdBy: string;
-  createdByName: string | null;
-  createdAt: number;
-}
-
-export interface MentorScore {
-  attemptId: string;
-  score: number;
-  comment: string;
-  mentorId: string;
-  mentorName: string | null;
-  updatedAt: number;
-  version: number;
-}
-
 /** A criterion as reviewed: the engine's result, and the score that counts (override applied). */
 export interface ReviewedCriterion extends RunCriterion {
   autoScore: number;
@@ -124,140 +118,14 @@ export interface ReviewedCriterion extends RunCriterion {
   override: GradeOverride | null;
 }
 
-export type GradeStatus = 'not-graded' | 'provisional' | 'final';
-
-/** An instructor's change to a criterion, as the final grade reports it. */
-export interface Adjustment {
-  criterionId: string;
-  title: Localized;
-  weight: number;
-  /** The criterion's points from the telemetry, and the points that count instead. */
-  autoScore: number;
-  score: number;
-  reason: string;
-  by: string;
-  byName: string | null;
-  at: number;
-}
-
-export interface FinalGrade {
-  status: GradeStatus;
-  /** Points out of 100 the telemetry earned (the grading run, before adjustments); null until graded. */
-  autoScore: number | null;
-  /** The criteria instructors changed, with who and why (the change that applies, per criterion). */
-  adjustments: Adjustment[];
-  /** The auto score with the adjustments applied (out of 100); null until graded. */
-  adjustedScore: number | null;
-  /** 0–100: the enterprise mentor's share of the final grade (from the task). */
-  mentorWeight: number;
-  mentorScore: number | null;
-  /** 0–100; provisional: the missing mentor component counts as 0. Null until graded. */
-  score: number | null;
-  explanation: Localized;
-}
-
-export interface AttemptGrade {
-  attempt: Attempt;
-  task: { id: string; title: string; version: number; mentorWeight: number; organisationId: string | null };
-  classId: string;
-  /** The latest run, without its criteria (they are below, reviewed); null until graded. */
-  run: GradeRunSummary | null;
-  /** The run was graded with an earlier version of the task: POST /tasks/:id/regrade applies the current one. */
-  outdated: boolean;
+/**
+ * An attempt's grade as the API answers it (contract/grades.ts `AttemptGrade`), with the criteria
+ * and flags as grading made them (the answer leaves out what the contract does not list).
+ */
+export interface AttemptGrade extends Omit<AttemptGradeAnswer, 'criteria' | 'flags' | 'live'> {
   criteria: ReviewedCriterion[];
   /** Authenticity flags for the assessors (empty for students). */
   flags: AuthenticityFlag[];
-  /** Every override of the attempt, newest first (the latest of each criterion applies). */
-  overrides: GradeOverride[];
-  mentorScore: MentorScore | null;
-  final: FinalGrade;
-}
-
-export interface StudentGrade {
-  studentId: string;
-  studentNumber: string | null;
-  displayName: string;
-  teamId: string | null;
-  teamName: string | null;
-  attempts: number;
-  /** The attempt that counts (the best); null without a graded one. */
-  attemptId: string | null;
-  status: GradeStatus | 'no-attempt';
-  /** Of the attempt that counts: what the telemetry earned, the adjustments, the adjusted score. */
-  autoScore: number | null;
-  adjustments: Adjustment[];
-  adjustedScore: number | null;
-  mentorScore: number | null;
-  score: number | null;
-  gradedAt: number | null;
-  /** Per criterion id, the score that counts (overrides applied). */
-  criteria: Record<string, number>;
-}
-
-export interface TeamGrade {
-  teamId: string;
-  name: string;
-  members: number;
-  graded: number;
-  /** Mean of the graded members' grades; null when none is graded. */
-  score: number | null;
-  provisional: boolean;
-}
-
-export interface AssignmentGrades {
-  assignment: {
-    id: string;
-    taskId: string;
-    taskTitle: string;
-    classId: string;
-    className: string;
-    opensAt: number;
-    dueAt: number;
-  };
-  mentorWeight: number;
-  /** How a student's attempt is chosen. */
-  policy: 'best';
-  /** The criteria of the task's current rubric. */
-  criteria: { id: string; title: Localized; type: string; weight: number }[];
-  students: StudentGrade[];
-  teams: TeamGrade[];
-}
-
-export interface CriterionStatistics {
-  criterionId: string;
-  title: Localized;
-  type: string;
-  weight: number;
-  /** Graded attempts whose latest run has this criterion. */
-  attemptsGraded: number;
-  attemptsPassed: number;
-  /** 0–100 % of those attempts that passed it (overrides applied). */
-  passRate: number;
-  meanScore: number;
-  /** Mean score / weight, in %. */
-  meanPercent: number;
-  /** Students whose counted (best) attempt has the criterion, and those of them who failed it. */
-  studentsGraded: number;
-  studentsFailed: number;
-}
-
-export interface AssignmentStatistics {
-  assignmentId: string;
-  taskId: string;
-  attemptsGraded: number;
-  studentsGraded: number;
-  criteria: CriterionStatistics[];
-  /** The criterion most students fail (then the lowest pass rate); null when none is failed. */
-  mostFailed: { criterionId: string; title: Localized; studentsFailed: number; passRate: number } | null;
-}
-
-export interface RegradeReport {
-  taskId: string;
-  taskVersion: number;
-  regraded: { attemptId: string; runId: string; autoScore: number; previousAutoScore: number | null }[];
-  /** Already graded with this version of the task (send force to grade them again). */
-  skipped: string[];
-  failed: { attemptId: string; message: string }[];
 }
 
 // ------------------------------------------------------------------------------------ helpers

@@ -1,24 +1,20 @@
-import { type Static, type TSchema, Type } from '@sinclair/typebox';
+/**
+ * What every route file uses: the contract's primitives (ids, pages, error answers), who is
+ * calling, paging, and optimistic concurrency (ETag / If-Match).
+ */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { currentUser, type Principal, ROLES } from './auth.ts';
 import { ApiError, say } from './errors.ts';
 
-/** `?limit=&offset=` on every list. */
-export const PageQuery = Type.Object({
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
-  // Bounded: a database cannot skip 1e23 rows, and would answer such an offset with an error.
-  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000_000, default: 0 })),
-});
-export type PageQuery = Static<typeof PageQuery>;
+export { Download, errors, IdParams, List, NoContent, Page, PageQuery } from '../contract/index.ts';
+export { currentUser };
 
-export function Page<T extends TSchema>(item: T) {
-  return Type.Object({
-    items: Type.Array(item),
-    total: Type.Integer(),
-    limit: Type.Integer(),
-    offset: Type.Integer(),
-  });
-}
+/** Who may call a route (`config.access`): everyone signed in, staff, students. */
+export const EVERYONE = { roles: ROLES } as const;
+export const STAFF = { roles: ['admin', 'instructor'] } as const;
+export const STUDENTS = { roles: ['student'] } as const;
 
+/** The page a list asks for, with the defaults filled in. */
 export function page(query: { limit?: number | undefined; offset?: number | undefined }): {
   limit: number;
   offset: number;
@@ -26,18 +22,22 @@ export function page(query: { limit?: number | undefined; offset?: number | unde
   return { limit: query.limit ?? 50, offset: query.offset ?? 0 };
 }
 
-/** The one error body, for response schemas. */
-export const ErrorResponse = Type.Object({
-  statusCode: Type.Integer(),
-  code: Type.String(),
-  error: Type.String(),
-  message: Type.String({ description: "for people, in the request's language (Accept-Language: zh… or en)" }),
-  details: Type.Optional(
-    Type.Record(Type.String(), Type.Unknown(), {
-      description: 'structured data a client needs to act on the error (row errors, the current version…)',
-    }),
-  ),
-});
+/** Whoever called: access control let only signed-in people and services through. */
+export function caller(request: FastifyRequest): Principal {
+  if (!request.principal) throw new ApiError(401, 'AUTH_REQUIRED', say('sign in first', '请先登录'));
+  return request.principal;
+}
+
+/** The signed-in person who called, or null for a platform service. */
+export function personOrService(request: FastifyRequest): Extract<Principal, { kind: 'user' }> | null {
+  const principal = request.principal;
+  return principal?.kind === 'user' ? principal : null;
+}
+
+/** For POSTs whose body is all optional: no body at all means `{}`. */
+export async function bodyMayBeEmpty(request: FastifyRequest): Promise<void> {
+  request.body ??= {};
+}
 
 /**
  * Optimistic concurrency: an editable entity carries a `version`; GET sends it as the ETag, and a

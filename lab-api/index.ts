@@ -16,6 +16,7 @@ export { recordAudit } from './audit.ts';
 export { type Access, type Principal, ROLES, type Role, routeAccessTable } from './auth.ts';
 export { ApiError, type ErrorBody } from './errors.ts';
 export { RecentKitErrors } from './kit-errors.ts';
+export { LabLiveSource } from './live-source.ts';
 export { MqttUserAccess } from './mqtt-access.ts';
 export { People } from './people.ts';
 export {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Organisation, User } from '../contract/index.ts';
 import type { LabDb, SqlValue } from '../labdb/index.ts';
 import { recordAudit } from './audit.ts';
 import type { Principal, Role } from './auth.ts';
@@ -6,29 +7,8 @@ import { ApiError, type Localized, say } from './errors.ts';
 import { versionConflict } from './http.ts';
 import { hashPassword, passwordProblem } from './passwords.ts';
 
-export interface User {
-  id: string;
-  username: string;
-  displayName: string;
-  role: Role;
-  organisationId: string | null;
-  studentNumber: string | null;
-  email: string;
-  disabled: boolean;
-  createdAt: number;
-  version: number;
-}
-
-export interface Organisation {
-  id: string;
-  kind: 'college' | 'enterprise';
-  name: string;
-  nameEn: string;
-  industry: string;
-  description: string;
-  createdAt: number;
-  version: number;
-}
+/** As the API answers them (contract/people.ts). */
+export type { Organisation, User } from '../contract/index.ts';
 
 interface UserRow {
   id: string;
@@ -55,7 +35,7 @@ interface OrganisationRow {
   version: number;
 }
 
-export const USERNAME_PATTERN = '^[a-zA-Z0-9][a-zA-Z0-9._-]{1,63}$';
+export { USERNAME_PATTERN } from '../contract/index.ts';
 
 export function toUser(row: UserRow): User {
   return {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { MentorProfile, Project, PublicationStatus, Recommendation } from '../contract/index.ts';
 import type { LabDb, SqlValue } from '../labdb/index.ts';
 import { isValidSensorName, normalizeSensorLabel } from '../protocol/index.ts';
 import { recordAudit } from './audit.ts';
@@ -11,8 +12,7 @@ import { checkRubric, emptyRubric, normalizeTitles, type Rubric } from './rubric
 /** A signed-in person: every route here lists roles only. */
 export type Person = Extract<Principal, { kind: 'user' }>;
 
-export type Status = 'draft' | 'published' | 'archived';
-export const STATUSES: readonly Status[] = ['draft', 'published', 'archived'];
+export type Status = PublicationStatus;
 
 /**
  * Status changes of projects and tasks, and who may make them. `editor`: whoever may edit the
@@ -27,23 +27,8 @@ const TRANSITIONS: Record<Status, Partial<Record<Status, 'editor' | 'admin'>>> =
 
 // ---------------------------------------------------------------- mentor pool (师资库)
 
-export interface MentorProfile {
-  userId: string;
-  displayName: string;
-  role: 'mentor' | 'instructor';
-  organisationId: string | null;
-  organisationName: string | null;
-  expertise: string[];
-  availability: string;
-  available: boolean;
-  /** 双师型: both a teaching and an industry qualification. */
-  dualQualified: boolean;
-  bio: string;
-  /** null until the profile is first saved. */
-  updatedAt: number | null;
-  /** 0 until the profile is first saved (send If-Match: "0" to create it). */
-  version: number;
-}
+/** As the API answers them (contract/projects.ts). */
+export type { MentorProfile, Project, Recommendation } from '../contract/index.ts';
 
 interface MentorRow {
   user_id: string;
@@ -84,24 +69,6 @@ function toMentorProfile(row: MentorRow): MentorProfile {
 }
 
 // ---------------------------------------------------------------- projects
-
-export interface Project {
-  id: string;
-  /** The enterprise that brings the project. */
-  organisationId: string;
-  organisationName: string;
-  title: string;
-  background: string;
-  goals: string;
-  requiredSkills: string[];
-  deliverables: string;
-  difficulty: number;
-  status: Status;
-  createdBy: string;
-  createdAt: number;
-  updatedAt: number;
-  version: number;
-}
 
 interface ProjectRow {
   id: string;
@@ -153,13 +120,6 @@ export interface ProjectInput {
 }
 
 export type ProjectChanges = Partial<Omit<ProjectInput, 'organisationId'>>;
-
-export interface Recommendation {
-  project: Project;
-  /** 0..1: the mean, over the required skills, of the student's best evidence for each. */
-  score: number;
-  reasons: { matched: { skill: string; score: number }[]; missing: string[]; text: string };
-}
 
 // ---------------------------------------------------------------- lab tasks
 

@@ -1,5 +1,6 @@
 /**
- * Known sensors and actuator states: unit, label and the range a working part can report.
+ * Known sensors and actuator states: kind (sensor or actuator), unit, label and the range a working
+ * part can report.
  * A value outside its range is still stored (it is what the hardware said, and grading needs
  * to see it), but the kit is warned on its error topic. Any other snake_case name is allowed.
  * Labels and units are the one source for the names people read (grading's sentences, the
@@ -11,7 +12,16 @@ export interface SensorText {
   'zh-CN': string;
 }
 
+/** What a name stands for: a measured quantity, or an output the kit drives (its state or position). */
+export type SensorKind = 'sensor' | 'actuator';
+
 export interface SensorSpec {
+  /**
+   * `actuator`: an output the kit drives, reported as its state (fan 0/1, a servo's angle) —
+   * rubrics name it in `requiredActuators`, grading does not check it for authenticity, dashboards
+   * show it after the measurements.
+   */
+  kind: SensorKind;
   unit: string;
   min: number;
   max: number;
@@ -32,6 +42,7 @@ const ON_OFF = { on: { en: 'on', 'zh-CN': '开' }, off: { en: 'off', 'zh-CN': '�
 
 export const KNOWN_SENSORS: Readonly<Record<string, SensorSpec>> = {
   temperature: {
+    kind: 'sensor',
     unit: '°C',
     min: -40,
     max: 80,
@@ -40,6 +51,7 @@ export const KNOWN_SENSORS: Readonly<Record<string, SensorSpec>> = {
     label: { en: 'temperature', 'zh-CN': '温度' },
   },
   humidity: {
+    kind: 'sensor',
     unit: '%RH',
     min: 0,
     max: 100,
@@ -48,6 +60,7 @@ export const KNOWN_SENSORS: Readonly<Record<string, SensorSpec>> = {
     label: { en: 'humidity', 'zh-CN': '湿度' },
   },
   light: {
+    kind: 'sensor',
     unit: 'lx',
     min: 0,
     max: 100000,
@@ -56,6 +69,7 @@ export const KNOWN_SENSORS: Readonly<Record<string, SensorSpec>> = {
     label: { en: 'light', 'zh-CN': '光照' },
   },
   soil_moisture: {
+    kind: 'sensor',
     unit: '%',
     min: 0,
     max: 100,
@@ -64,6 +78,7 @@ export const KNOWN_SENSORS: Readonly<Record<string, SensorSpec>> = {
     label: { en: 'soil moisture', 'zh-CN': '土壤湿度' },
   },
   distance: {
+    kind: 'sensor',
     unit: 'cm',
     min: 2,
     max: 400,
@@ -72,6 +87,7 @@ export const KNOWN_SENSORS: Readonly<Record<string, SensorSpec>> = {
     label: { en: 'distance', 'zh-CN': '距离' },
   },
   motion: {
+    kind: 'sensor',
     unit: '0/1',
     min: 0,
     max: 1,
@@ -81,6 +97,7 @@ export const KNOWN_SENSORS: Readonly<Record<string, SensorSpec>> = {
     states: { on: { en: 'motion', 'zh-CN': '有人' }, off: { en: 'none', 'zh-CN': '无人' } },
   },
   gas: {
+    kind: 'sensor',
     unit: 'ppm',
     min: 0,
     max: 10000,
@@ -89,6 +106,7 @@ export const KNOWN_SENSORS: Readonly<Record<string, SensorSpec>> = {
     label: { en: 'gas', 'zh-CN': '可燃气体' },
   },
   pressure: {
+    kind: 'sensor',
     unit: 'hPa',
     min: 300,
     max: 1100,
@@ -97,6 +115,7 @@ export const KNOWN_SENSORS: Readonly<Record<string, SensorSpec>> = {
     label: { en: 'pressure', 'zh-CN': '气压' },
   },
   co2: {
+    kind: 'sensor',
     unit: 'ppm',
     min: 0,
     max: 10000,
@@ -105,6 +124,7 @@ export const KNOWN_SENSORS: Readonly<Record<string, SensorSpec>> = {
     label: { en: 'CO₂', 'zh-CN': '二氧化碳' },
   },
   sound: {
+    kind: 'sensor',
     unit: 'dB',
     min: 0,
     max: 140,
@@ -113,6 +133,7 @@ export const KNOWN_SENSORS: Readonly<Record<string, SensorSpec>> = {
     label: { en: 'sound level', 'zh-CN': '声音' },
   },
   rssi: {
+    kind: 'sensor',
     unit: 'dBm',
     min: -120,
     max: 0,
@@ -121,6 +142,7 @@ export const KNOWN_SENSORS: Readonly<Record<string, SensorSpec>> = {
     label: { en: 'signal strength', 'zh-CN': '信号强度' },
   },
   battery: {
+    kind: 'sensor',
     unit: '%',
     min: 0,
     max: 100,
@@ -129,6 +151,7 @@ export const KNOWN_SENSORS: Readonly<Record<string, SensorSpec>> = {
     label: { en: 'battery', 'zh-CN': '电池电量' },
   },
   fan: {
+    kind: 'actuator',
     unit: '0/1',
     min: 0,
     max: 1,
@@ -138,6 +161,7 @@ export const KNOWN_SENSORS: Readonly<Record<string, SensorSpec>> = {
     states: ON_OFF,
   },
   pump: {
+    kind: 'actuator',
     unit: '0/1',
     min: 0,
     max: 1,
@@ -147,6 +171,7 @@ export const KNOWN_SENSORS: Readonly<Record<string, SensorSpec>> = {
     states: ON_OFF,
   },
   led: {
+    kind: 'actuator',
     unit: '0/1',
     min: 0,
     max: 1,
@@ -156,6 +181,7 @@ export const KNOWN_SENSORS: Readonly<Record<string, SensorSpec>> = {
     states: ON_OFF,
   },
   relay: {
+    kind: 'actuator',
     unit: '0/1',
     min: 0,
     max: 1,
@@ -165,6 +191,7 @@ export const KNOWN_SENSORS: Readonly<Record<string, SensorSpec>> = {
     states: ON_OFF,
   },
   buzzer: {
+    kind: 'actuator',
     unit: '0/1',
     min: 0,
     max: 1,
@@ -174,6 +201,7 @@ export const KNOWN_SENSORS: Readonly<Record<string, SensorSpec>> = {
     states: ON_OFF,
   },
   servo: {
+    kind: 'actuator',
     unit: '°',
     min: 0,
     max: 180,
@@ -212,6 +240,30 @@ export function isStorableValue(value: number): boolean {
 export function sensorSpec(name: string): SensorSpec | undefined {
   return Object.hasOwn(KNOWN_SENSORS, name) ? KNOWN_SENSORS[name] : undefined;
 }
+
+/** Whether the name is a known actuator (its spec's `kind`): a fan, a pump, a servo… */
+export function isActuator(name: string): boolean {
+  return sensorSpec(name)?.kind === 'actuator';
+}
+
+/** The known actuators, in the order of {@link KNOWN_SENSORS}. */
+export const ACTUATOR_NAMES: readonly string[] = Object.keys(KNOWN_SENSORS).filter(isActuator);
+
+/**
+ * The measurements people look at first, in this order (dashboards list a kit's sensors so: these,
+ * then any other sensor, then the actuators' states).
+ */
+export const SENSOR_DISPLAY_ORDER: readonly string[] = [
+  'temperature',
+  'humidity',
+  'light',
+  'soil_moisture',
+  'gas',
+  'co2',
+  'distance',
+  'pressure',
+  'motion',
+];
 
 /**
  * Suffixes of derived sensors (a Node-RED flow publishing `temperature_smooth` back to the kit):

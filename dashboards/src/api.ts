@@ -2,24 +2,13 @@
  * The lab API over fetch: the bearer token lives in sessionStorage (gone when the tab closes).
  * Every call sends `Accept-Language` with the UI's language, so the API's error messages come in it.
  */
+import type { Login } from '../../contract/index.ts';
 import { currentLang, t } from './i18n.ts';
 
-export type Role = 'admin' | 'instructor' | 'mentor' | 'student';
+export type { Role } from '../../contract/index.ts';
 
-export interface User {
-  id: string;
-  username: string;
-  displayName: string;
-  role: Role;
-  organisationId: string | null;
-  studentNumber?: string | null;
-}
-
-export interface Session {
-  token: string;
-  expiresAt: number;
-  user: User;
-}
+/** A signed-in session: POST /auth/login's answer, kept in the tab's sessionStorage. */
+export type Session = Login;
 
 const KEY = 'iotlab.session';
 

@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import { call } from './api.ts';
 import { t } from './i18n.ts';
-import type { Task, Team } from './types.ts';
+import type { TaskSummary, Team } from './types.ts';
 import { Card, ErrorBox } from './ui.tsx';
 
 /**
@@ -15,7 +15,7 @@ export function AssignTask({
   hint,
   onDone,
 }: {
-  tasks: Task[] | undefined;
+  tasks: TaskSummary[] | undefined;
   teams: Team[] | undefined;
   hint: string;
   onDone: () => void;

@@ -46,10 +46,14 @@ export function t(key: MessageKey, vars: Record<string, string | number> = {}): 
   return text.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
 }
 
-/** A text the API gives in both languages ({"zh-CN": …, "en": …}). */
-export function pick(text: { 'zh-CN': string; en: string } | undefined | null): string {
+/**
+ * A text the API gives in both languages ({"zh-CN": …, "en": …}), or a criterion's title as its
+ * author wrote it (one string, or one language only).
+ */
+export function pick(text: string | { 'zh-CN'?: string; en?: string } | undefined | null): string {
   if (!text) return '';
-  return text[lang] || text['zh-CN'];
+  if (typeof text === 'string') return text;
+  return text[lang] || (text['zh-CN'] ?? text.en ?? '');
 }
 
 export function formatTime(ms: number | null | undefined): string {

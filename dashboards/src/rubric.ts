@@ -1,35 +1,38 @@
-/** Checks a rubric in the browser before it is sent (the API checks it again and names the criterion). */
+/**
+ * Checks a rubric in the browser before it is sent (the API checks it again and names the
+ * criterion); the editor's criterion types and their templates come from grading's registry.
+ */
+import type { Lang } from './messages.ts';
 import type { RubricCriterion } from './types.ts';
 
-export const CRITERION_TYPES = [
-  'sampling',
-  'completeness',
-  'range',
-  'tolerance',
-  'stability',
-  'threshold_response',
-  'actuator_effect',
-  'events',
-  'authenticity',
-] as const;
+/** A criterion type as the rubric editor offers it. */
+export interface CriterionTypeInfo {
+  type: string;
+  /** What people call it, and what it checks: 数值范围 / Range. */
+  title: Record<Lang, string>;
+  hint: Record<Lang, string>;
+  /** Where its params start. */
+  template: Record<string, unknown>;
+}
 
-/** A starting point for each type's params. */
-export const PARAM_TEMPLATES: Record<string, Record<string, unknown>> = {
-  sampling: { sensor: 'temperature', maxIntervalSeconds: 5, minMinutes: 10 },
-  completeness: { sensor: 'temperature', maxGapSeconds: 30, minPercent: 90 },
-  range: { sensor: 'temperature', min: 5, max: 45, minPercent: 95 },
-  tolerance: { sensor: 'temperature', reference: 25, epsilon: 1, minPercent: 90 },
-  stability: { sensor: 'temperature', maxStdDev: 1 },
-  threshold_response: {
-    sensor: 'temperature',
-    above: 28,
-    respondWith: { actuator: 'fan' },
-    withinSeconds: 10,
-  },
-  actuator_effect: { actuator: 'fan', sensor: 'temperature', minChange: -2, withinSeconds: 60 },
-  events: { event: 'alarm', minCount: 1 },
-  authenticity: {},
-};
+let types: Promise<CriterionTypeInfo[]> | undefined;
+
+/**
+ * The criterion types, in the registry's order, with their names, hints and templates: grading's
+ * definitions (no evaluator comes along), loaded with the rubric editor as a chunk of their own
+ * (the sign-in page does not need them).
+ */
+export function loadCriterionTypes(): Promise<CriterionTypeInfo[]> {
+  types ??= import('../../grading/criteria/definitions/index.ts').then(({ CRITERION_DEFINITIONS }) =>
+    CRITERION_DEFINITIONS.map((d) => ({
+      type: d.type,
+      title: d.title,
+      hint: d.hint,
+      template: d.template as Record<string, unknown>,
+    })),
+  );
+  return types;
+}
 
 export interface RubricProblem {
   index: number | null;

@@ -1,21 +1,13 @@
-/** Which sensors to show first: measurements (in this order), then unknown ones, actuator states last. */
-const SENSOR_ORDER = [
-  'temperature',
-  'humidity',
-  'light',
-  'soil_moisture',
-  'gas',
-  'co2',
-  'distance',
-  'pressure',
-  'motion',
-];
-const ACTUATORS = new Set(['fan', 'pump', 'led', 'buzzer', 'relay']);
+/**
+ * Which sensors to show first: the measurements of protocol/sensors.ts's display order, then
+ * unknown ones, actuator states (the protocol's `kind`) last.
+ */
+import { isActuator, SENSOR_DISPLAY_ORDER } from '../../protocol/sensors.ts';
 
 function rank(sensor: string): number {
-  const known = SENSOR_ORDER.indexOf(sensor);
+  const known = SENSOR_DISPLAY_ORDER.indexOf(sensor);
   if (known >= 0) return known;
-  return ACTUATORS.has(sensor) ? 1000 : 100;
+  return isActuator(sensor) ? 1000 : 100;
 }
 
 export function bySensorRank(a: string, b: string): number {

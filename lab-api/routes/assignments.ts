@@ -1,73 +1,39 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { KIT_ID_PATTERN } from '../../protocol/index.ts';
+import type { FastifyPluginAsync } from 'fastify';
+import {
+  Assignment,
+  AssignmentChanges,
+  AssignmentQuery,
+  Attempt,
+  AttemptQuery,
+  EndedSession,
+  LabSession,
+  MyAttemptQuery,
+  NewAssignmentBody,
+  NewAttemptBody,
+  NewSessionBody,
+} from '../../contract/index.ts';
 import type { LabContext } from '../app.ts';
-import { currentUser } from '../auth.ts';
 import { Assignments, Classes, type Person } from '../classes.ts';
 import { ApiError, say } from '../errors.ts';
-import { ErrorResponse, expectedVersion, Page, PageQuery, page, sendVersioned } from '../http.ts';
-import { Nullable } from './classes.ts';
+import {
+  bodyMayBeEmpty,
+  currentUser,
+  errors,
+  expectedVersion,
+  IdParams,
+  Page,
+  PageQuery,
+  page,
+  personOrService,
+  STAFF,
+  STUDENTS,
+  sendVersioned,
+} from '../http.ts';
 
-const Id = Type.String({ format: 'uuid' });
-
-/** A time given as ms since the epoch or as an ISO 8601 string. */
-const Instant = Type.Union([Type.Integer({ minimum: 0 }), Type.String({ format: 'date-time' })]);
 const toMs = (value: number | string): number => (typeof value === 'number' ? value : Date.parse(value));
 const toMsOrUndefined = (value: number | string | undefined) =>
   value === undefined ? undefined : toMs(value);
-
-const Status = Type.Union([Type.Literal('upcoming'), Type.Literal('open'), Type.Literal('closed')]);
-
-const AssignmentSchema = Type.Object({
-  id: Id,
-  taskId: Id,
-  taskTitle: Type.String(),
-  classId: Id,
-  className: Type.String(),
-  opensAt: Type.Integer(),
-  dueAt: Type.Integer(),
-  status: Status,
-  targets: Type.Object({ teamIds: Type.Array(Id), studentIds: Type.Array(Id) }),
-  createdBy: Id,
-  createdAt: Type.Integer(),
-  updatedAt: Type.Integer(),
-  version: Type.Integer(),
-});
-
-const SessionSchema = Type.Object({
-  id: Id,
-  classId: Id,
-  assignmentId: Nullable(Id),
-  startedBy: Id,
-  startedAt: Type.Integer(),
-  endedAt: Nullable(Type.Integer()),
-});
-
-const AttemptSchema = Type.Object({
-  id: Id,
-  assignmentId: Id,
-  sessionId: Nullable(Id),
-  studentId: Id,
-  teamId: Nullable(Id),
-  kitId: Type.String(),
-  startedAt: Type.Integer(),
-  endedAt: Nullable(Type.Integer()),
-});
-
-const Targets = {
-  teamIds: Type.Optional(Type.Array(Id, { maxItems: 200 })),
-  studentIds: Type.Optional(Type.Array(Id, { maxItems: 500 })),
-};
-
-const IdParams = Type.Object({ id: Id });
-
-/** For POSTs whose body is all optional: no body at all means `{}`. */
-async function bodyMayBeEmpty(request: FastifyRequest): Promise<void> {
-  request.body ??= {};
-}
-const CLASS_STAFF = { roles: ['admin', 'instructor'] } as const;
-const STUDENTS = { roles: ['student'] } as const;
 
 export const assignmentsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin, { ctx }) => {
   const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
@@ -75,7 +41,7 @@ export const assignmentsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async 
   const assignments = new Assignments(ctx.db, classes);
 
   /** Staff of the assignment's class, a student it is for, or a platform service (grading). */
-  async function readableAssignment(principal: ReturnType<typeof currentUser> | null, id: string) {
+  async function readableAssignment(principal: Person | null, id: string) {
     const assignment = await assignments.assignmentOr404(id);
     if (!principal) return assignment;
     if (principal.role === 'student') {
@@ -92,9 +58,6 @@ export const assignmentsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async 
     return assignment;
   }
 
-  const person = (principal: unknown): Person | null =>
-    (principal as { kind?: string } | null)?.kind === 'user' ? (principal as Person) : null;
-
   app.post(
     '/classes/:id/assignments',
     {
@@ -104,11 +67,8 @@ export const assignmentsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async 
           "Assign a lab task to teams and/or students of a class, with when it opens and when it's due (an enterprise mentor: their task, to the teams on their projects)",
         tags: ['assignments'],
         params: IdParams,
-        body: Type.Object(
-          { taskId: Id, opensAt: Instant, dueAt: Instant, ...Targets },
-          { additionalProperties: false },
-        ),
-        response: { 201: AssignmentSchema, 400: ErrorResponse, 409: ErrorResponse },
+        body: NewAssignmentBody,
+        response: { 201: Assignment, ...errors(400, 409) },
       },
     },
     async (request, reply) => {
@@ -127,13 +87,13 @@ export const assignmentsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async 
   app.get(
     '/classes/:id/assignments',
     {
-      config: { access: CLASS_STAFF },
+      config: { access: STAFF },
       schema: {
         summary: "A class's assignments, by due date",
         tags: ['assignments'],
         params: IdParams,
-        querystring: Type.Composite([PageQuery, Type.Object({ status: Type.Optional(Status) })]),
-        response: { 200: Page(AssignmentSchema) },
+        querystring: AssignmentQuery,
+        response: { 200: Page(Assignment) },
       },
     },
     async (request) => {
@@ -157,26 +117,23 @@ export const assignmentsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async 
         summary: 'One assignment (its class staff, a student it is for, platform services)',
         tags: ['assignments'],
         params: IdParams,
-        response: { 200: AssignmentSchema },
+        response: { 200: Assignment },
       },
     },
     async (request, reply) =>
-      sendVersioned(reply, await readableAssignment(person(request.principal), request.params.id)),
+      sendVersioned(reply, await readableAssignment(personOrService(request), request.params.id)),
   );
 
   app.patch(
     '/assignments/:id',
     {
-      config: { access: CLASS_STAFF },
+      config: { access: STAFF },
       schema: {
         summary: 'Change when an assignment opens or is due, or whom it is for (If-Match)',
         tags: ['assignments'],
         params: IdParams,
-        body: Type.Object(
-          { opensAt: Type.Optional(Instant), dueAt: Type.Optional(Instant), ...Targets },
-          { additionalProperties: false },
-        ),
-        response: { 200: AssignmentSchema, 400: ErrorResponse, 412: ErrorResponse, 428: ErrorResponse },
+        body: AssignmentChanges,
+        response: { 200: Assignment, ...errors(400, 412, 428) },
       },
     },
     async (request, reply) => {
@@ -201,8 +158,8 @@ export const assignmentsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async 
       schema: {
         summary: 'Your assignments (for you or your team), by due date',
         tags: ['assignments'],
-        querystring: Type.Composite([PageQuery, Type.Object({ status: Type.Optional(Status) })]),
-        response: { 200: Page(AssignmentSchema) },
+        querystring: AssignmentQuery,
+        response: { 200: Page(Assignment) },
       },
     },
     async (request) => {
@@ -228,13 +185,13 @@ export const assignmentsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async 
     '/classes/:id/sessions',
     {
       preValidation: bodyMayBeEmpty,
-      config: { access: CLASS_STAFF },
+      config: { access: STAFF },
       schema: {
         summary: 'Start a lab session for a class (optionally for one assignment); one runs at a time',
         tags: ['sessions'],
         params: IdParams,
-        body: Type.Object({ assignmentId: Type.Optional(Id) }, { additionalProperties: false }),
-        response: { 201: SessionSchema, 409: ErrorResponse },
+        body: NewSessionBody,
+        response: { 201: LabSession, ...errors(409) },
       },
     },
     async (request, reply) => {
@@ -248,13 +205,13 @@ export const assignmentsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async 
   app.get(
     '/classes/:id/sessions',
     {
-      config: { access: CLASS_STAFF },
+      config: { access: STAFF },
       schema: {
         summary: "A class's lab sessions, newest first",
         tags: ['sessions'],
         params: IdParams,
         querystring: PageQuery,
-        response: { 200: Page(SessionSchema) },
+        response: { 200: Page(LabSession) },
       },
     },
     async (request) => {
@@ -273,12 +230,12 @@ export const assignmentsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async 
         summary: 'One lab session',
         tags: ['sessions'],
         params: IdParams,
-        response: { 200: SessionSchema },
+        response: { 200: LabSession },
       },
     },
     async (request) => {
       const session = await assignments.sessionOr404(request.params.id);
-      const me = person(request.principal);
+      const me = personOrService(request);
       if (me) classes.assertManages(me, await classes.classOr404(session.classId));
       return session;
     },
@@ -287,15 +244,12 @@ export const assignmentsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async 
   app.post(
     '/sessions/:id/end',
     {
-      config: { access: CLASS_STAFF },
+      config: { access: STAFF },
       schema: {
         summary: 'End a lab session; attempts still running in it end with it',
         tags: ['sessions'],
         params: IdParams,
-        response: {
-          200: Type.Composite([SessionSchema, Type.Object({ endedAttempts: Type.Array(Id) })]),
-          409: ErrorResponse,
-        },
+        response: { 200: EndedSession, ...errors(409) },
       },
     },
     async (request) => {
@@ -321,14 +275,8 @@ export const assignmentsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async 
           'KIT_NOT_BOUND, KIT_CHOICE_REQUIRED (several kits: say which), KIT_REVOKED, ATTEMPT_IN_PROGRESS.',
         tags: ['attempts'],
         params: IdParams,
-        body: Type.Object(
-          {
-            studentId: Type.Optional(Id),
-            kitId: Type.Optional(Type.String({ pattern: KIT_ID_PATTERN.source })),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 201: AttemptSchema, 400: ErrorResponse, 403: ErrorResponse, 409: ErrorResponse },
+        body: NewAttemptBody,
+        response: { 201: Attempt, ...errors(400, 403, 409) },
       },
     },
     async (request, reply) => {
@@ -348,12 +296,12 @@ export const assignmentsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async 
         summary: "An assignment's attempts, newest first (the windows grading evaluates)",
         tags: ['attempts'],
         params: IdParams,
-        querystring: Type.Composite([PageQuery, Type.Object({ studentId: Type.Optional(Id) })]),
-        response: { 200: Page(AttemptSchema) },
+        querystring: AttemptQuery,
+        response: { 200: Page(Attempt) },
       },
     },
     async (request) => {
-      await readableAssignment(person(request.principal), request.params.id);
+      await readableAssignment(personOrService(request), request.params.id);
       const { limit, offset } = page(request.query);
       const { items, total } = await assignments.listAttempts({
         assignmentId: request.params.id,
@@ -373,12 +321,12 @@ export const assignmentsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async 
         summary: 'One attempt (its student, its class staff, platform services)',
         tags: ['attempts'],
         params: IdParams,
-        response: { 200: AttemptSchema },
+        response: { 200: Attempt },
       },
     },
     async (request) => {
       const attempt = await assignments.attemptOr404(request.params.id);
-      const me = person(request.principal);
+      const me = personOrService(request);
       if (me?.role === 'student') {
         if (attempt.studentId !== me.id)
           throw new ApiError(403, 'NOT_YOUR_ATTEMPT', say('this attempt is not yours', '这不是您的作答'));
@@ -397,7 +345,7 @@ export const assignmentsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async 
         summary: 'End an attempt (its student, or the staff of its class)',
         tags: ['attempts'],
         params: IdParams,
-        response: { 200: AttemptSchema, 409: ErrorResponse },
+        response: { 200: Attempt, ...errors(409) },
       },
     },
     async (request) => {
@@ -414,8 +362,8 @@ export const assignmentsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async 
       schema: {
         summary: 'Your attempts, newest first',
         tags: ['attempts'],
-        querystring: Type.Composite([PageQuery, Type.Object({ assignmentId: Type.Optional(Id) })]),
-        response: { 200: Page(AttemptSchema) },
+        querystring: MyAttemptQuery,
+        response: { 200: Page(Attempt) },
       },
     },
     async (request) => {

@@ -1,22 +1,10 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
+import { AuditEntry, AuditQuery } from '../../contract/index.ts';
 import type { SqlValue } from '../../labdb/index.ts';
 import type { LabContext } from '../app.ts';
 import { type AuditRow, toAuditEntry } from '../audit.ts';
-import { currentUser } from '../auth.ts';
-import { Page, PageQuery, page } from '../http.ts';
-
-const AuditEntrySchema = Type.Object({
-  id: Type.String(),
-  at: Type.Integer(),
-  actor: Type.Object({ kind: Type.String(), id: Type.String(), role: Type.String() }),
-  entity: Type.String(),
-  entityId: Type.String(),
-  action: Type.String(),
-  before: Type.Unknown(),
-  after: Type.Unknown(),
-});
+import { currentUser, Page, page, STAFF } from '../http.ts';
 
 /**
  * What an instructor may read of the audit log: what they did themselves; the shared catalogue
@@ -45,20 +33,13 @@ export const auditRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugi
   app.get(
     '/audit',
     {
-      config: { access: { roles: ['admin', 'instructor'] } },
+      config: { access: STAFF },
       schema: {
         summary:
           'Who changed what and when, newest first (an instructor: their own changes, their classes, and the shared catalogue)',
         tags: ['audit'],
-        querystring: Type.Composite([
-          PageQuery,
-          Type.Object({
-            entity: Type.Optional(Type.String({ maxLength: 32 })),
-            entityId: Type.Optional(Type.String({ maxLength: 64 })),
-            actorId: Type.Optional(Type.String({ maxLength: 64 })),
-          }),
-        ]),
-        response: { 200: Page(AuditEntrySchema) },
+        querystring: AuditQuery,
+        response: { 200: Page(AuditEntry) },
       },
     },
     async (request) => {

@@ -1,15 +1,12 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { Login, LoginBody, PasswordChangeBody, PasswordChanged, User } from '../../contract/index.ts';
 import { deviceCookie, deviceFromCookies, type SignInFrom, type SignInResult } from '../accounts.ts';
 import type { LabContext } from '../app.ts';
-import { currentUser, hashToken, issueToken, ROLES } from '../auth.ts';
+import { hashToken, issueToken } from '../auth.ts';
 import { ApiError, say } from '../errors.ts';
-import { ErrorResponse } from '../http.ts';
+import { currentUser, EVERYONE, errors } from '../http.ts';
 import { passwordProblem } from '../passwords.ts';
-import { UserSchema } from './people.ts';
-
-const EVERYONE = { roles: ROLES };
 
 export const authRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin, { ctx }) => {
   const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
@@ -23,18 +20,8 @@ export const authRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin
         summary: 'Sign in with username and password; returns a token to send as `Authorization: Bearer`',
         tags: ['auth'],
         security: [],
-        body: Type.Object(
-          {
-            username: Type.String({ minLength: 1, maxLength: 64 }),
-            password: Type.String({ minLength: 1, maxLength: 200 }),
-          },
-          { additionalProperties: false },
-        ),
-        response: {
-          200: Type.Object({ token: Type.String(), expiresAt: Type.Integer(), user: UserSchema }),
-          401: ErrorResponse,
-          429: ErrorResponse,
-        },
+        body: LoginBody,
+        response: { 200: Login, ...errors(401, 429) },
       },
     },
     async (request, reply) => {
@@ -64,7 +51,7 @@ export const authRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin
     '/me',
     {
       config: { access: EVERYONE },
-      schema: { summary: 'The signed-in person', tags: ['auth'], response: { 200: UserSchema } },
+      schema: { summary: 'The signed-in person', tags: ['auth'], response: { 200: User } },
     },
     async (request) => {
       const user = await people.userById(currentUser(request).id);
@@ -85,10 +72,8 @@ export const authRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin
       schema: {
         summary: 'Change your password (signs out your other sessions)',
         tags: ['auth'],
-        body: Type.Object(
-          { currentPassword: Type.String({ maxLength: 200 }), newPassword: Type.String({ maxLength: 200 }) },
-          { additionalProperties: false },
-        ),
+        body: PasswordChangeBody,
+        response: { 200: PasswordChanged, ...errors(400, 403, 429) },
       },
     },
     async (request, reply) => {

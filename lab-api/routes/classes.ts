@@ -1,10 +1,41 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { type TSchema, Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import {
+  ClassChanges,
+  ClassInfo,
+  ClassQuery,
+  EnrolBody,
+  Enrolled,
+  MyClass,
+  NewClassBody,
+  NewTeamBody,
+  RosterCsv,
+  RosterErrorResponse,
+  RosterImport,
+  RosterQuery,
+  RosterStudent,
+  StudentParams,
+  Team,
+  TeamChanges,
+  TeamMemberBody,
+  TeamQuery,
+} from '../../contract/index.ts';
 import type { LabContext } from '../app.ts';
-import { currentUser, ROLES } from '../auth.ts';
-import { Classes, type Person, RosterRejected, type Team } from '../classes.ts';
-import { ErrorResponse, expectedVersion, Page, PageQuery, page, sendVersioned } from '../http.ts';
+import { Classes, type Person, RosterRejected } from '../classes.ts';
+import {
+  currentUser,
+  EVERYONE,
+  errors,
+  expectedVersion,
+  IdParams,
+  NoContent,
+  Page,
+  PageQuery,
+  page,
+  STAFF,
+  STUDENTS,
+  sendVersioned,
+} from '../http.ts';
 import {
   decodeRoster,
   MAX_ROSTER_BYTES,
@@ -12,119 +43,6 @@ import {
   type RosterEncoding,
   readRoster,
 } from '../roster.ts';
-
-const Id = Type.String({ format: 'uuid' });
-const Text = (maxLength: number, minLength = 0) => Type.String({ minLength, maxLength });
-export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
-
-export const ClassSchema = Type.Object({
-  id: Id,
-  name: Type.String(),
-  term: Type.String(),
-  instructorId: Nullable(Id),
-  instructorName: Nullable(Type.String()),
-  studentCount: Type.Integer(),
-  teamCount: Type.Integer(),
-  createdAt: Type.Integer(),
-  updatedAt: Type.Integer(),
-  version: Type.Integer(),
-});
-
-export const SessionBriefSchema = Type.Object({
-  id: Id,
-  assignmentId: Nullable(Id),
-  startedAt: Type.Integer(),
-});
-
-const MyClassSchema = Type.Composite([
-  ClassSchema,
-  Type.Object({ activeSession: Nullable(SessionBriefSchema) }),
-]);
-
-const RosterStudentSchema = Type.Object({
-  id: Id,
-  username: Type.String(),
-  displayName: Type.String(),
-  studentNumber: Nullable(Type.String()),
-  disabled: Type.Boolean(),
-  teamId: Nullable(Id),
-  teamName: Nullable(Type.String()),
-});
-
-export const TeamSchema = Type.Object({
-  id: Id,
-  classId: Id,
-  className: Type.String(),
-  name: Type.String(),
-  projectId: Nullable(Id),
-  projectTitle: Nullable(Type.String()),
-  members: Type.Array(
-    Type.Object({ id: Id, displayName: Type.String(), studentNumber: Nullable(Type.String()) }),
-  ),
-  createdAt: Type.Integer(),
-  version: Type.Integer(),
-});
-
-const RowErrorSchema = Type.Object({
-  row: Type.Integer({ description: 'the spreadsheet row (the header is row 1)' }),
-  field: Nullable(
-    Type.Union([Type.Literal('studentNumber'), Type.Literal('name'), Type.Literal('className')], {
-      description: 'the column the problem is about; null: the file as a whole',
-    }),
-  ),
-  column: Type.String({ description: "the column's header as written in the file" }),
-  problem: Type.String({
-    description:
-      'UNCLOSED_QUOTE, EMPTY_FILE, DUPLICATE_COLUMN, MISSING_COLUMN, NO_STUDENTS, TOO_MANY_ROWS, ' +
-      'STUDENT_NUMBER_MISSING, STUDENT_NUMBER_MANGLED (Excel made it a number), STUDENT_NUMBER_INVALID, ' +
-      'STUDENT_NUMBER_REPEATED, NAME_MISSING, NAME_TOO_LONG, CLASS_MISSING, WRONG_CLASS, NOT_A_STUDENT, ' +
-      'USERNAME_TAKEN; warnings: NAME_DIFFERS',
-  }),
-  params: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()]), {
-    description: 'the values the sentence names (studentNumber, firstRow, className…)',
-  }),
-  message: Type.Object({ 'zh-CN': Type.String(), en: Type.String() }),
-});
-
-const RosterErrorResponse = Type.Object({
-  ...ErrorResponse.properties,
-  details: Type.Optional(
-    Type.Object({
-      encoding: Nullable(Type.String()),
-      rows: Type.Array(RowErrorSchema, { description: "every row's problems; nothing was imported" }),
-    }),
-  ),
-});
-
-const RosterEntry = Type.Object({
-  row: Type.Integer(),
-  userId: Id,
-  studentNumber: Type.String(),
-  displayName: Type.String(),
-});
-
-const RosterImportSchema = Type.Object({
-  classId: Id,
-  encoding: Type.String({ description: 'how the file was read: utf-8, gb18030 (GBK), utf-16le/be' }),
-  rows: Type.Integer(),
-  created: Type.Array(
-    Type.Composite([
-      RosterEntry,
-      Type.Object({
-        username: Type.String(),
-        initialPassword: Type.String({ description: 'shown in this answer only; stored hashed' }),
-      }),
-    ]),
-  ),
-  enrolled: Type.Array(RosterEntry),
-  alreadyEnrolled: Type.Array(RosterEntry),
-  warnings: Type.Array(RowErrorSchema),
-});
-
-const IdParams = Type.Object({ id: Id });
-const ClassStudentParams = Type.Object({ id: Id, studentId: Id });
-const CLASS_STAFF = { roles: ['admin', 'instructor'] } as const;
-const STUDENTS = { roles: ['student'] } as const;
 
 /** What a viewer sees of a team: mentors (from outside the college) get no 学号. */
 function teamFor(viewer: Person, team: Team): Team {
@@ -154,19 +72,12 @@ export const classesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plu
   app.get(
     '/classes',
     {
-      config: { access: CLASS_STAFF },
+      config: { access: STAFF },
       schema: {
         summary: 'Classes: all for an admin, the ones they teach for an instructor',
         tags: ['classes'],
-        querystring: Type.Composite([
-          PageQuery,
-          Type.Object({
-            q: Type.Optional(Text(100)),
-            term: Type.Optional(Text(40)),
-            instructorId: Type.Optional(Id),
-          }),
-        ]),
-        response: { 200: Page(ClassSchema) },
+        querystring: ClassQuery,
+        response: { 200: Page(ClassInfo) },
       },
     },
     async (request) => {
@@ -186,19 +97,12 @@ export const classesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plu
   app.post(
     '/classes',
     {
-      config: { access: CLASS_STAFF },
+      config: { access: STAFF },
       schema: {
         summary: 'Create a class (an instructor creates it for themself; an admin names its instructor)',
         tags: ['classes'],
-        body: Type.Object(
-          {
-            name: Text(100, 1),
-            term: Type.Optional(Text(40)),
-            instructorId: Type.Optional(Nullable(Id)),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 201: ClassSchema, 400: ErrorResponse, 409: ErrorResponse },
+        body: NewClassBody,
+        response: { 201: ClassInfo, ...errors(400, 409) },
       },
     },
     async (request, reply) => {
@@ -215,7 +119,7 @@ export const classesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plu
         summary: 'One class (its instructor, an admin, or a student enrolled in it)',
         tags: ['classes'],
         params: IdParams,
-        response: { 200: ClassSchema },
+        response: { 200: ClassInfo },
       },
     },
     async (request, reply) => {
@@ -228,20 +132,13 @@ export const classesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plu
   app.patch(
     '/classes/:id',
     {
-      config: { access: CLASS_STAFF },
+      config: { access: STAFF },
       schema: {
         summary: 'Rename a class or change its term (If-Match); an admin may hand it to another instructor',
         tags: ['classes'],
         params: IdParams,
-        body: Type.Object(
-          {
-            name: Type.Optional(Text(100, 1)),
-            term: Type.Optional(Text(40)),
-            instructorId: Type.Optional(Nullable(Id)),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 200: ClassSchema, 412: ErrorResponse, 428: ErrorResponse },
+        body: ClassChanges,
+        response: { 200: ClassInfo, ...errors(412, 428) },
       },
     },
     async (request, reply) => {
@@ -258,13 +155,13 @@ export const classesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plu
   app.get(
     '/classes/:id/students',
     {
-      config: { access: CLASS_STAFF },
+      config: { access: STAFF },
       schema: {
         summary: "A class's roster, with each student's team",
         tags: ['classes'],
         params: IdParams,
-        querystring: Type.Composite([PageQuery, Type.Object({ q: Type.Optional(Text(100)) })]),
-        response: { 200: Page(RosterStudentSchema) },
+        querystring: RosterQuery,
+        response: { 200: Page(RosterStudent) },
       },
     },
     async (request) => {
@@ -282,19 +179,13 @@ export const classesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plu
   app.post(
     '/classes/:id/students',
     {
-      config: { access: CLASS_STAFF },
+      config: { access: STAFF },
       schema: {
         summary: 'Enrol existing students in a class',
         tags: ['classes'],
         params: IdParams,
-        body: Type.Object(
-          { studentIds: Type.Array(Id, { minItems: 1, maxItems: 500 }) },
-          { additionalProperties: false },
-        ),
-        response: {
-          200: Type.Object({ enrolled: Type.Array(Id), alreadyEnrolled: Type.Array(Id) }),
-          400: ErrorResponse,
-        },
+        body: EnrolBody,
+        response: { 200: Enrolled, ...errors(400) },
       },
     },
     async (request) => classes.enrol(currentUser(request), request.params.id, request.body.studentIds),
@@ -303,12 +194,12 @@ export const classesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plu
   app.delete(
     '/classes/:id/students/:studentId',
     {
-      config: { access: CLASS_STAFF },
+      config: { access: STAFF },
       schema: {
         summary: 'Take a student off a class (and its teams); their attempts stay on record',
         tags: ['classes'],
-        params: ClassStudentParams,
-        response: { 204: Type.Null(), 404: ErrorResponse },
+        params: StudentParams,
+        response: { 204: NoContent, ...errors(404) },
       },
     },
     async (request, reply) => {
@@ -321,7 +212,7 @@ export const classesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plu
     '/classes/:id/roster',
     {
       bodyLimit: MAX_ROSTER_BYTES,
-      config: { access: CLASS_STAFF },
+      config: { access: STAFF },
       schema: {
         summary: 'Import a roster CSV (学号, 姓名, optional 班级) in UTF-8 or GBK/GB18030, all or nothing',
         description:
@@ -334,8 +225,8 @@ export const classesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plu
         tags: ['classes'],
         params: IdParams,
         consumes: ['text/csv'],
-        body: Type.String({ description: 'the CSV file' }),
-        response: { 200: RosterImportSchema, 400: RosterErrorResponse, 413: ErrorResponse },
+        body: RosterCsv,
+        response: { 200: RosterImport, 400: RosterErrorResponse, ...errors(413) },
       },
     },
     async (request, reply) => {
@@ -354,13 +245,13 @@ export const classesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plu
   app.get(
     '/classes/:id/teams',
     {
-      config: { access: CLASS_STAFF },
+      config: { access: STAFF },
       schema: {
         summary: "A class's teams with their members and projects",
         tags: ['teams'],
         params: IdParams,
         querystring: PageQuery,
-        response: { 200: Page(TeamSchema) },
+        response: { 200: Page(Team) },
       },
     },
     async (request) => {
@@ -374,20 +265,13 @@ export const classesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plu
   app.post(
     '/classes/:id/teams',
     {
-      config: { access: CLASS_STAFF },
+      config: { access: STAFF },
       schema: {
         summary: 'Create a team in a class, optionally with members (enrolled students) and a project',
         tags: ['teams'],
         params: IdParams,
-        body: Type.Object(
-          {
-            name: Text(100, 1),
-            projectId: Type.Optional(Nullable(Id)),
-            memberIds: Type.Optional(Type.Array(Id, { maxItems: 50 })),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 201: TeamSchema, 400: ErrorResponse, 409: ErrorResponse },
+        body: NewTeamBody,
+        response: { 201: Team, ...errors(400, 409) },
       },
     },
     async (request, reply) => {
@@ -404,11 +288,8 @@ export const classesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plu
         summary:
           "Teams: all for an admin, those of an instructor's classes, those on a mentor's enterprise's projects",
         tags: ['teams'],
-        querystring: Type.Composite([
-          PageQuery,
-          Type.Object({ classId: Type.Optional(Id), projectId: Type.Optional(Id) }),
-        ]),
-        response: { 200: Page(TeamSchema) },
+        querystring: TeamQuery,
+        response: { 200: Page(Team) },
       },
     },
     async (request) => {
@@ -430,12 +311,12 @@ export const classesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plu
   app.get(
     '/teams/:id',
     {
-      config: { access: { roles: ROLES } },
+      config: { access: EVERYONE },
       schema: {
         summary: "One team (its class's staff, its members, mentors of its project's enterprise)",
         tags: ['teams'],
         params: IdParams,
-        response: { 200: TeamSchema },
+        response: { 200: Team },
       },
     },
     async (request, reply) => {
@@ -449,16 +330,13 @@ export const classesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plu
   app.patch(
     '/teams/:id',
     {
-      config: { access: CLASS_STAFF },
+      config: { access: STAFF },
       schema: {
         summary: 'Rename a team or set the enterprise project it works on (If-Match; null clears it)',
         tags: ['teams'],
         params: IdParams,
-        body: Type.Object(
-          { name: Type.Optional(Text(100, 1)), projectId: Type.Optional(Nullable(Id)) },
-          { additionalProperties: false },
-        ),
-        response: { 200: TeamSchema, 400: ErrorResponse, 412: ErrorResponse, 428: ErrorResponse },
+        body: TeamChanges,
+        response: { 200: Team, ...errors(400, 412, 428) },
       },
     },
     async (request, reply) => {
@@ -475,13 +353,13 @@ export const classesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plu
   app.post(
     '/teams/:id/members',
     {
-      config: { access: CLASS_STAFF },
+      config: { access: STAFF },
       schema: {
         summary: "Add a student of the team's class to the team (one team per class)",
         tags: ['teams'],
         params: IdParams,
-        body: Type.Object({ studentId: Id }, { additionalProperties: false }),
-        response: { 200: TeamSchema, 409: ErrorResponse },
+        body: TeamMemberBody,
+        response: { 200: Team, ...errors(409) },
       },
     },
     async (request, reply) =>
@@ -494,12 +372,12 @@ export const classesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plu
   app.delete(
     '/teams/:id/members/:studentId',
     {
-      config: { access: CLASS_STAFF },
+      config: { access: STAFF },
       schema: {
         summary: 'Take a student off a team',
         tags: ['teams'],
-        params: ClassStudentParams,
-        response: { 200: TeamSchema, 404: ErrorResponse },
+        params: StudentParams,
+        response: { 200: Team, ...errors(404) },
       },
     },
     async (request, reply) =>
@@ -517,7 +395,7 @@ export const classesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plu
         summary: "The classes you are enrolled in, with each one's running lab session",
         tags: ['classes'],
         querystring: PageQuery,
-        response: { 200: Page(MyClassSchema) },
+        response: { 200: Page(MyClass) },
       },
     },
     async (request) => {
@@ -550,7 +428,7 @@ export const classesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plu
         summary: 'The teams you are in',
         tags: ['teams'],
         querystring: PageQuery,
-        response: { 200: Page(TeamSchema) },
+        response: { 200: Page(Team) },
       },
     },
     async (request) => {

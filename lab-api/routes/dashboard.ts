@@ -5,70 +5,22 @@
  * their enterprise's tasks (to review and score). Live updates then come over MQTT.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import { KIT_ID_PATTERN, sensorSpec } from '../../protocol/index.ts';
+import {
+  Board,
+  BoardQuery,
+  KitErrors,
+  KitParams,
+  MentorAttempt,
+  MentorAttemptQuery,
+} from '../../contract/index.ts';
+import type { KitErrorMessage } from '../../protocol/index.ts';
+import { sensorSpec } from '../../protocol/index.ts';
 import type { LabContext } from '../app.ts';
-import { currentUser } from '../auth.ts';
 import { Classes } from '../classes.ts';
 import { ApiError, say } from '../errors.ts';
-import { ErrorResponse } from '../http.ts';
+import { currentUser, errors, IdParams, List, STAFF } from '../http.ts';
 import { naturalOrder } from '../names.ts';
-import { Nullable } from './classes.ts';
-
-const Id = Type.String({ format: 'uuid' });
-
-const BoardKit = Type.Object({
-  kitId: Type.String(),
-  name: Type.String(),
-  teamId: Nullable(Id),
-  teamName: Nullable(Type.String()),
-  students: Type.Array(Type.Object({ id: Id, displayName: Type.String() })),
-  online: Type.Boolean(),
-  lastSeen: Nullable(Type.Number()),
-  messages: Type.Integer(),
-  refused: Type.Integer(),
-  sensors: Type.Array(Type.String()),
-  latest: Type.Record(Type.String(), Type.Object({ ts: Type.Number(), value: Type.Number() })),
-  units: Type.Record(Type.String(), Nullable(Type.String())),
-  history: Type.Record(Type.String(), Type.Array(Type.Tuple([Type.Number(), Type.Number()]))),
-  attempt: Nullable(
-    Type.Object({ id: Id, studentId: Id, studentName: Type.String(), startedAt: Type.Integer() }),
-  ),
-});
-
-const BoardSchema = Type.Object({
-  classId: Id,
-  className: Type.String(),
-  generatedAt: Type.Integer(),
-  from: Type.Integer(),
-  session: Nullable(
-    Type.Object({
-      id: Id,
-      assignmentId: Nullable(Id),
-      startedAt: Type.Integer(),
-      taskTitle: Nullable(Type.String()),
-    }),
-  ),
-  assignments: Type.Array(Type.Object({ id: Id, taskTitle: Type.String(), status: Type.String() })),
-  kits: Type.Array(BoardKit),
-});
-
-const MentorAttempt = Type.Object({
-  attemptId: Id,
-  taskId: Id,
-  taskTitle: Type.String(),
-  projectTitle: Type.String(),
-  mentorWeight: Type.Number(),
-  className: Type.String(),
-  teamName: Nullable(Type.String()),
-  studentName: Type.String(),
-  studentNumber: Nullable(Type.String()),
-  kitId: Type.String(),
-  startedAt: Type.Integer(),
-  endedAt: Nullable(Type.Integer()),
-  mentorScore: Nullable(Type.Number()),
-});
 
 interface KitRow {
   kit_id: string;
@@ -86,16 +38,14 @@ export const dashboardRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (p
   app.get(
     '/dashboard/classes/:id/board',
     {
-      config: { access: { roles: ['admin', 'instructor'] } },
+      config: { access: STAFF },
       schema: {
         summary:
           "A class board: each kit bound in the class with its connection, latest readings, the last minutes of every sensor (15 s means) and the running session's attempt on it",
         tags: ['dashboard'],
-        params: Type.Object({ id: Id }),
-        querystring: Type.Object({
-          minutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 60, default: 5 })),
-        }),
-        response: { 200: BoardSchema, 403: ErrorResponse, 404: ErrorResponse },
+        params: IdParams,
+        querystring: BoardQuery,
+        response: { 200: Board, ...errors(403, 404) },
       },
     },
     async (request) => {
@@ -234,11 +184,8 @@ export const dashboardRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (p
         summary:
           "The last error reports the platform sent a kit on its errors topic, newest first (a student: their own kits')",
         tags: ['dashboard'],
-        params: Type.Object({ kitId: Type.String({ pattern: KIT_ID_PATTERN.source }) }),
-        response: {
-          200: Type.Object({ items: Type.Array(Type.Record(Type.String(), Type.Unknown())) }),
-          403: ErrorResponse,
-        },
+        params: KitParams,
+        response: { 200: KitErrors, ...errors(403) },
       },
     },
     async (request) => {
@@ -258,11 +205,11 @@ export const dashboardRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (p
         return {
           items: (deps.recentKitErrors?.of(request.params.kitId) ?? []).filter(
             (m) => ((m as { ts?: number }).ts ?? 0) >= mine.boundAt,
-          ) as Record<string, unknown>[],
+          ) as KitErrorMessage[],
         };
       }
       return {
-        items: [...(deps.recentKitErrors?.of(request.params.kitId) ?? [])] as Record<string, unknown>[],
+        items: [...(deps.recentKitErrors?.of(request.params.kitId) ?? [])] as KitErrorMessage[],
       };
     },
   );
@@ -275,10 +222,8 @@ export const dashboardRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (p
         summary:
           "Attempts to score: at the lab tasks of your enterprise's projects where the mentor's score counts (an admin: all), newest first, with your score",
         tags: ['dashboard'],
-        querystring: Type.Object({
-          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
-        }),
-        response: { 200: Type.Object({ items: Type.Array(MentorAttempt) }) },
+        querystring: MentorAttemptQuery,
+        response: { 200: List(MentorAttempt) },
       },
     },
     async (request) => {

@@ -5,11 +5,22 @@
  * Attempts are graded automatically when they end (lab-api/auto-grading.ts).
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { type TSchema, Type } from '@sinclair/typebox';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import {
+  AssignmentGrades,
+  AssignmentStatistics,
+  AttemptGrade,
+  ExportQuery,
+  MentorScore,
+  MentorScoreBody,
+  OverrideBody,
+  RegradeBody,
+  RegradeReport,
+  RunHistory,
+  Telemetry,
+  TelemetryQuery,
+} from '../../contract/index.ts';
 import { DEFAULT_TIME_ZONE, type LabContext } from '../app.ts';
-import { currentUser, type Principal } from '../auth.ts';
-import { ApiError, say } from '../errors.ts';
 import {
   attachment,
   CONTENT_TYPES,
@@ -20,299 +31,21 @@ import {
   toCsv,
   toXlsx,
 } from '../export.ts';
-import { type AssignmentGrades, MAX_REASON } from '../grades.ts';
-import { ErrorResponse, expectedVersion, sendVersioned } from '../http.ts';
-import { CriterionTitle } from '../rubric.ts';
-import { Nullable } from './classes.ts';
-import { readTelemetry, TelemetryQuery } from './kits.ts';
-
-const Id = Type.String({ format: 'uuid' });
-const IdParams = Type.Object({ id: Id });
-const Localized = Type.Object({ 'zh-CN': Type.String(), en: Type.String() });
-const Window = Type.Object({ from: Type.Number(), to: Type.Number() });
-const Evidence = Type.Object({
-  measured: Type.Record(Type.String(), Nullable(Type.Number()), { description: 'the numbers, for programs' }),
-  summary: Type.Optional({
-    ...Localized,
-    description: 'the same numbers as sentences with units, for people (grades made before it have none)',
-  }),
-  spans: Type.Array(
-    Type.Object({
-      from: Type.Number(),
-      to: Type.Number(),
-      ok: Type.Boolean(),
-      note: Type.Optional(Type.String()),
-    }),
-  ),
-});
-
-const OverrideSchema = Type.Object({
-  id: Id,
-  attemptId: Id,
-  criterionId: Type.String(),
-  score: Type.Number(),
-  reason: Type.String(),
-  createdBy: Type.String(),
-  createdByName: Nullable(Type.String()),
-  createdAt: Type.Integer(),
-});
-
-const MentorScoreSchema = Type.Object({
-  attemptId: Id,
-  score: Type.Number(),
-  comment: Type.String(),
-  mentorId: Type.String(),
-  mentorName: Nullable(Type.String()),
-  updatedAt: Type.Integer(),
-  version: Type.Integer(),
-});
-
-const Reason = Type.Union([
-  Type.Literal('attempt-ended'),
-  Type.Literal('manual'),
-  Type.Literal('rubric-changed'),
-]);
-
-const RunSummarySchema = Type.Object({
-  id: Id,
-  attemptId: Id,
-  taskVersion: Type.Integer(),
-  reason: Reason,
-  autoScore: Type.Number({ description: 'points out of 100 from telemetry, before overrides' }),
-  createdAt: Type.Integer(),
-  createdBy: Type.String(),
-  window: Window,
-  total: Type.Number(),
-  maxTotal: Type.Number(),
-  criteria: Type.Array(
-    Type.Object({ id: Type.String(), weight: Type.Number(), score: Type.Number(), passed: Type.Boolean() }),
-  ),
-  flagCount: Type.Integer(),
-});
-
-const Status = Type.Union([Type.Literal('not-graded'), Type.Literal('provisional'), Type.Literal('final')]);
-
-const AdjustmentSchema = Type.Object({
-  criterionId: Type.String(),
-  title: Localized,
-  weight: Type.Number(),
-  autoScore: Type.Number({ description: "the criterion's points from the telemetry" }),
-  score: Type.Number({ description: 'the points that count instead' }),
-  reason: Type.String(),
-  by: Type.String(),
-  byName: Nullable(Type.String()),
-  at: Type.Integer(),
-});
-
-const FinalSchema = Type.Object({
-  status: Status,
-  autoScore: Nullable(
-    Type.Number({ description: 'points out of 100 the telemetry earned, before any adjustment' }),
-  ),
-  adjustments: Type.Array(AdjustmentSchema, {
-    description: "instructors' changes to criteria: what, who, why",
-  }),
-  adjustedScore: Nullable(
-    Type.Number({ description: 'the auto score with the adjustments applied (out of 100)' }),
-  ),
-  mentorWeight: Type.Number(),
-  mentorScore: Nullable(Type.Number()),
-  score: Nullable(Type.Number()),
-  explanation: Localized,
-});
-
-/** A running attempt's live grading state, as its review shows it (the same as the live stream's). */
-const LiveSchema = Type.Object({
-  evaluatedAt: Type.Integer(),
-  lastReadingAt: Nullable(Type.Integer()),
-  score: Type.Number(),
-  maxScore: Type.Number(),
-  passed: Type.Boolean(),
-  criteria: Type.Array(
-    Type.Object({
-      id: Type.String(),
-      type: Type.String(),
-      title: CriterionTitle,
-      weight: Type.Number(),
-      score: Type.Number(),
-      passed: Type.Boolean(),
-      pending: Type.Boolean(),
-      explanation: Localized,
-      waitingFor: Nullable(Localized),
-    }),
-  ),
-});
-
-const AttemptGradeSchema = Type.Object({
-  attempt: Type.Object({
-    id: Id,
-    assignmentId: Id,
-    sessionId: Nullable(Id),
-    studentId: Id,
-    teamId: Nullable(Id),
-    kitId: Type.String(),
-    startedAt: Type.Integer(),
-    endedAt: Nullable(Type.Integer()),
-  }),
-  task: Type.Object({
-    id: Id,
-    title: Type.String(),
-    version: Type.Integer(),
-    mentorWeight: Type.Number(),
-    organisationId: Nullable(Type.String()),
-  }),
-  classId: Id,
-  run: Nullable(RunSummarySchema),
-  outdated: Type.Boolean({ description: 'graded with an earlier version of the task (re-grade to update)' }),
-  criteria: Type.Array(
-    Type.Object({
-      id: Type.String(),
-      title: Localized,
-      type: Type.String(),
-      weight: Type.Number(),
-      score: Type.Number({ description: 'the score that counts (override applied)' }),
-      passed: Type.Boolean(),
-      autoScore: Type.Number(),
-      autoPassed: Type.Boolean(),
-      evidence: Evidence,
-      explanation: Localized,
-      override: Nullable(OverrideSchema),
-    }),
-  ),
-  flags: Type.Array(
-    Type.Object({
-      kind: Type.String(),
-      sensor: Type.String(),
-      source: Type.Optional(Type.String()),
-      evidence: Evidence,
-      explanation: Localized,
-    }),
-  ),
-  overrides: Type.Array(OverrideSchema),
-  mentorScore: Nullable(MentorScoreSchema),
-  final: FinalSchema,
-  live: Type.Optional(
-    Nullable({
-      ...LiveSchema,
-      description: 'while the attempt runs: its live grading so far (null when none runs in this process)',
-    }),
-  ),
-});
-
-const AssignmentGradesSchema = Type.Object({
-  assignment: Type.Object({
-    id: Id,
-    taskId: Id,
-    taskTitle: Type.String(),
-    classId: Id,
-    className: Type.String(),
-    opensAt: Type.Integer(),
-    dueAt: Type.Integer(),
-  }),
-  mentorWeight: Type.Number(),
-  policy: Type.Literal('best', { description: "a student's grade is their best attempt's" }),
-  criteria: Type.Array(
-    Type.Object({ id: Type.String(), title: Localized, type: Type.String(), weight: Type.Number() }),
-  ),
-  students: Type.Array(
-    Type.Object({
-      studentId: Id,
-      studentNumber: Nullable(Type.String()),
-      displayName: Type.String(),
-      teamId: Nullable(Id),
-      teamName: Nullable(Type.String()),
-      attempts: Type.Integer(),
-      attemptId: Nullable(Id),
-      status: Type.Union([Status, Type.Literal('no-attempt')]),
-      autoScore: Nullable(Type.Number()),
-      adjustments: Type.Array(AdjustmentSchema),
-      adjustedScore: Nullable(Type.Number()),
-      mentorScore: Nullable(Type.Number()),
-      score: Nullable(Type.Number()),
-      gradedAt: Nullable(Type.Integer()),
-      criteria: Type.Record(Type.String(), Type.Number()),
-    }),
-  ),
-  teams: Type.Array(
-    Type.Object({
-      teamId: Id,
-      name: Type.String(),
-      members: Type.Integer(),
-      graded: Type.Integer(),
-      score: Nullable(Type.Number()),
-      provisional: Type.Boolean(),
-    }),
-  ),
-});
-
-const StatisticsSchema = Type.Object({
-  assignmentId: Id,
-  taskId: Id,
-  attemptsGraded: Type.Integer(),
-  studentsGraded: Type.Integer(),
-  criteria: Type.Array(
-    Type.Object({
-      criterionId: Type.String(),
-      title: Localized,
-      type: Type.String(),
-      weight: Type.Number(),
-      attemptsGraded: Type.Integer(),
-      attemptsPassed: Type.Integer(),
-      passRate: Type.Number({ description: '% of graded attempts that passed' }),
-      meanScore: Type.Number(),
-      meanPercent: Type.Number({ description: 'mean score / weight, in %' }),
-      studentsGraded: Type.Integer(),
-      studentsFailed: Type.Integer(),
-    }),
-  ),
-  mostFailed: Nullable(
-    Type.Object({
-      criterionId: Type.String(),
-      title: Localized,
-      studentsFailed: Type.Integer(),
-      passRate: Type.Number(),
-    }),
-  ),
-});
-
-const RegradeSchema = Type.Object({
-  taskId: Id,
-  taskVersion: Type.Integer(),
-  regraded: Type.Array(
-    Type.Object({
-      attemptId: Id,
-      runId: Id,
-      autoScore: Type.Number(),
-      previousAutoScore: Nullable(Type.Number()),
-    }),
-  ),
-  skipped: Type.Array(Id),
-  failed: Type.Array(Type.Object({ attemptId: Id, message: Type.String() })),
-});
-
-const ExportQuery = Type.Object({
-  headers: Type.Optional(
-    Type.Union([Type.Literal('en'), Type.Literal('zh'), Type.Literal('zh-CN')], {
-      description:
-        'column headers: en (default) or zh (学号, 姓名, 小组, 任务, 自动评分, 企业导师评分, 最终成绩, …)',
-    }),
-  ),
-});
+import { MAX_REASON } from '../grades.ts';
+import {
+  bodyMayBeEmpty,
+  caller,
+  currentUser,
+  Download,
+  errors,
+  expectedVersion,
+  IdParams,
+  STAFF,
+  sendVersioned,
+} from '../http.ts';
+import { readTelemetry } from './kits.ts';
 
 const READERS = { roles: ['admin', 'instructor', 'mentor', 'student'], services: true } as const;
-const STAFF = { roles: ['admin', 'instructor'] } as const;
-const errors = (...codes: number[]) => Object.fromEntries(codes.map((code) => [code, ErrorResponse]));
-
-/** For POSTs whose body is all optional: no body at all means `{}`. */
-async function bodyMayBeEmpty(request: FastifyRequest): Promise<void> {
-  request.body ??= {};
-}
-
-/** Whoever called: access control let only signed-in people and services through. */
-function caller(request: FastifyRequest): Principal {
-  if (!request.principal) throw new ApiError(401, 'AUTH_REQUIRED', say('sign in first', '请先登录'));
-  return request.principal;
-}
 
 export const gradesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin, { ctx }) => {
   const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
@@ -331,6 +64,7 @@ export const gradesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plug
         tags: ['grades'],
         params: IdParams,
         querystring: TelemetryQuery,
+        response: { 200: Telemetry, ...errors(403, 404) },
       },
     },
     async (request) => {
@@ -351,7 +85,7 @@ export const gradesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plug
           'automatically once they end. RUBRIC_EMPTY: the task has no criteria.',
         tags: ['grades'],
         params: IdParams,
-        response: { 200: AttemptGradeSchema, ...errors(403, 404, 409) },
+        response: { 200: AttemptGrade, ...errors(403, 404, 409) },
       },
     },
     async (request) => grades.gradeAsStaff(caller(request), request.params.id),
@@ -371,7 +105,7 @@ export const gradesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plug
           'Authenticity flags are shown to assessors, not to students.',
         tags: ['grades'],
         params: IdParams,
-        response: { 200: AttemptGradeSchema, ...errors(403, 404) },
+        response: { 200: AttemptGrade, ...errors(403, 404) },
       },
     },
     async (request) => {
@@ -390,7 +124,7 @@ export const gradesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plug
         summary: 'Every grading run of an attempt, newest first (history across rubric changes)',
         tags: ['grades'],
         params: IdParams,
-        response: { 200: Type.Object({ items: Type.Array(RunSummarySchema) }), ...errors(403, 404) },
+        response: { 200: RunHistory, ...errors(403, 404) },
       },
     },
     async (request) => ({
@@ -412,15 +146,8 @@ export const gradesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plug
           'SCORE_OUT_OF_RANGE (400), NOT_GRADED (409).',
         tags: ['grades'],
         params: IdParams,
-        body: Type.Object(
-          {
-            criterionId: Type.Optional(Type.String({ maxLength: 64 })),
-            score: Type.Number(),
-            reason: Type.Optional(Type.String()),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 201: AttemptGradeSchema, ...errors(400, 403, 404, 409) },
+        body: OverrideBody,
+        response: { 201: AttemptGrade, ...errors(400, 403, 404, 409) },
       },
     },
     async (request, reply) => {
@@ -437,7 +164,7 @@ export const gradesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plug
         summary: "The enterprise mentor's score of an attempt (ETag: send it in If-Match to change it)",
         tags: ['grades'],
         params: IdParams,
-        response: { 200: MentorScoreSchema, ...errors(403, 404) },
+        response: { 200: MentorScore, ...errors(403, 404) },
       },
     },
     async (request, reply) =>
@@ -456,14 +183,8 @@ export const gradesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plug
           'If-Match "0"); changing it needs the ETag read. NO_MENTOR_COMPONENT: the task has mentorWeight 0. Audited.',
         tags: ['grades'],
         params: IdParams,
-        body: Type.Object(
-          {
-            score: Type.Number({ minimum: 0, maximum: 100 }),
-            comment: Type.Optional(Type.String({ maxLength: 2000 })),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 200: MentorScoreSchema, ...errors(400, 404, 409, 412, 428) },
+        body: MentorScoreBody,
+        response: { 200: MentorScore, ...errors(400, 404, 409, 412, 428) },
       },
     },
     async (request, reply) => {
@@ -491,8 +212,8 @@ export const gradesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plug
           'the task are skipped unless force is true. Each new run has reason rubric-changed.',
         tags: ['grades'],
         params: IdParams,
-        body: Type.Object({ force: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
-        response: { 200: RegradeSchema, ...errors(404, 409) },
+        body: RegradeBody,
+        response: { 200: RegradeReport, ...errors(404, 409) },
       },
     },
     async (request) =>
@@ -507,7 +228,7 @@ export const gradesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plug
         summary: "Each student's grade (their best attempt) and each team's (mean of its graded members)",
         tags: ['grades'],
         params: IdParams,
-        response: { 200: AssignmentGradesSchema, ...errors(403, 404) },
+        response: { 200: AssignmentGrades, ...errors(403, 404) },
       },
     },
     async (request) => grades.assignmentGrades(currentUser(request), request.params.id),
@@ -521,7 +242,7 @@ export const gradesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plug
         summary: 'Per criterion: attempts graded, pass rate, mean score; the criterion most students fail',
         tags: ['grades'],
         params: IdParams,
-        response: { 200: StatisticsSchema, ...errors(403, 404) },
+        response: { 200: AssignmentStatistics, ...errors(403, 404) },
       },
     },
     async (request) => grades.statistics(currentUser(request), request.params.id),
@@ -555,10 +276,7 @@ export const gradesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plug
       .send(body);
   }
 
-  const file = {
-    200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary' }),
-    ...errors(403, 404),
-  } as Record<number, TSchema>;
+  const file = { 200: Download, ...errors(403, 404) };
 
   for (const format of ['csv', 'xlsx'] as const) {
     app.get(

@@ -1,45 +1,25 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { KIT_KINDS, type Kit, RegistryError } from '../../labdb/index.ts';
 import {
-  isValidSensorName,
-  KIT_ID_PATTERN,
-  MAX_SENSORS_PER_MESSAGE,
-  SENSOR_NAME_PATTERN,
-  sensorSpec,
-} from '../../protocol/index.ts';
+  BindingAnswer,
+  BindingBody,
+  Kit as KitAnswer,
+  KitDetail,
+  KitParams,
+  KitSecret,
+  NewKit,
+  NewKitBody,
+  Telemetry,
+  TelemetryQuery,
+} from '../../contract/index.ts';
+import { KIT_KINDS, type Kit, RegistryError } from '../../labdb/index.ts';
+import { isValidSensorName, sensorSpec } from '../../protocol/index.ts';
 import type { TelemetryStore } from '../../telemetry/index.ts';
 import type { LabContext } from '../app.ts';
-import { type Access, currentUser } from '../auth.ts';
+import type { Access } from '../auth.ts';
 import { Classes } from '../classes.ts';
 import { ApiError, say } from '../errors.ts';
-import { ErrorResponse } from '../http.ts';
-import { Nullable } from './classes.ts';
-
-const KitParams = Type.Object({ kitId: Type.String({ pattern: KIT_ID_PATTERN.source }) });
-
-/** A time given as ms since the epoch or as an ISO 8601 string. */
-const Instant = Type.Union([Type.Integer({ minimum: 0 }), Type.String({ format: 'date-time' })]);
-
-export const TelemetryQuery = Type.Object(
-  {
-    sensor: Type.String({
-      pattern: SENSOR_NAME_PATTERN.source,
-      description: 'Sensor name, e.g. temperature',
-    }),
-    from: Type.Optional({ ...Instant, description: 'Start (inclusive); default: one hour before `to`' }),
-    to: Type.Optional({ ...Instant, description: 'End (exclusive); default: now' }),
-    every: Type.Optional(
-      Type.Integer({
-        minimum: 1000,
-        description: 'Aggregate in windows of this many ms (mean, min, max, count)',
-      }),
-    ),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, default: 10000 })),
-  },
-  { additionalProperties: false },
-);
+import { currentUser, errors, List } from '../http.ts';
 
 function toMs(value: number | string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -54,10 +34,10 @@ function toMs(value: number | string | undefined, fallback: number): number {
 export async function readTelemetry(
   store: TelemetryStore,
   kitId: string,
-  query: Static<typeof TelemetryQuery>,
+  query: TelemetryQuery,
   visible: { from: number; to: number },
   defaults: (now: number) => { from: number; to: number } = (now) => ({ from: now - 3_600_000, to: now }),
-) {
+): Promise<Telemetry> {
   const fallback = defaults(Date.now());
   const requestedTo = toMs(query.to, fallback.to);
   const requestedFrom = toMs(query.from, query.to === undefined ? fallback.from : requestedTo - 3_600_000);
@@ -85,61 +65,6 @@ export async function readTelemetry(
   }
   return { kitId, sensor: query.sensor, unit, from, to, points: empty ? [] : await store.readings(base) };
 }
-
-const KitKind = Type.Union(KIT_KINDS.map((kind) => Type.Literal(kind)));
-
-const BindingSchema = Type.Object({
-  kitId: Type.String(),
-  studentId: Nullable(Type.String({ format: 'uuid' })),
-  teamId: Nullable(Type.String({ format: 'uuid' })),
-  classId: Nullable(Type.String({ format: 'uuid' })),
-  boundBy: Type.String(),
-  boundAt: Type.Integer(),
-});
-
-/** The broker's live view of a kit (extra fields it adds pass through). */
-const ConnectionSchema = Type.Object(
-  {
-    kitId: Type.String(),
-    online: Type.Boolean(),
-    connections: Type.Optional(Type.Integer()),
-    since: Type.Number(),
-    lastSeen: Nullable(Type.Number()),
-    messages: Type.Integer(),
-    refused: Type.Integer(),
-    firmware: Type.Optional(Type.String()),
-  },
-  { additionalProperties: true },
-);
-
-const KitSchema = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
-  kind: KitKind,
-  active: Type.Boolean({ description: 'false once its secret was revoked' }),
-  createdAt: Type.Integer(),
-  secretIssuedAt: Nullable(Type.Integer()),
-  usbSerial: Nullable(Type.String()),
-  sensors: Type.Array(Type.String()),
-  binding: Nullable(BindingSchema),
-  connection: Nullable(ConnectionSchema),
-});
-
-const KitDetailSchema = Type.Composite([
-  KitSchema,
-  Type.Object({
-    latest: Type.Record(
-      Type.String(),
-      Type.Object({ ts: Type.Number(), value: Type.Number(), unit: Nullable(Type.String()) }),
-    ),
-  }),
-]);
-
-const SecretSchema = Type.Object({
-  kitId: Type.String(),
-  secret: Type.String({ description: 'shown in this answer only: the kit connects with it' }),
-  secretIssuedAt: Type.Integer(),
-});
 
 /**
  * Kits and their telemetry: staff and platform services see every kit; a student sees the kits
@@ -228,7 +153,7 @@ export const kitRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin,
       schema: {
         summary: 'Registered kits with their sensors, binding and connection (a student: their own)',
         tags: ['kits'],
-        response: { 200: Type.Object({ items: Type.Array(KitSchema) }) },
+        response: { 200: List(KitAnswer) },
       },
     },
     async (request) => {
@@ -262,25 +187,8 @@ export const kitRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin,
       schema: {
         summary: 'Register a kit; the answer carries its secret, the only time it is shown',
         tags: ['kits'],
-        body: Type.Object(
-          {
-            id: Type.String({ pattern: KIT_ID_PATTERN.source }),
-            name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-            kind: Type.Optional(KitKind),
-            sensors: Type.Optional(
-              Type.Array(Type.String({ pattern: SENSOR_NAME_PATTERN.source }), {
-                maxItems: MAX_SENSORS_PER_MESSAGE,
-                uniqueItems: true,
-              }),
-            ),
-          },
-          { additionalProperties: false },
-        ),
-        response: {
-          201: Type.Object({ kit: KitSchema, secret: SecretSchema.properties.secret }),
-          400: ErrorResponse,
-          409: ErrorResponse,
-        },
+        body: NewKitBody,
+        response: { 201: NewKit, ...errors(400, 409) },
       },
     },
     async (request, reply) => {
@@ -313,7 +221,7 @@ export const kitRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin,
         summary: 'One kit, its binding, connection and latest readings',
         tags: ['kits'],
         params: KitParams,
-        response: { 200: KitDetailSchema },
+        response: { 200: KitDetail },
       },
     },
     async (request) => {
@@ -339,7 +247,7 @@ export const kitRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin,
         summary: 'Issue a new secret (the old one stops working; a revoked kit becomes active again)',
         tags: ['kits'],
         params: KitParams,
-        response: { 200: SecretSchema, 404: ErrorResponse },
+        response: { 200: KitSecret, ...errors(404) },
       },
     },
     async (request, reply) => {
@@ -367,7 +275,7 @@ export const kitRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin,
         summary: "Revoke a kit's secret: it can no longer connect; the kit and its data stay",
         tags: ['kits'],
         params: KitParams,
-        response: { 200: KitSchema, 404: ErrorResponse },
+        response: { 200: KitAnswer, ...errors(404) },
       },
     },
     async (request) => {
@@ -407,25 +315,8 @@ export const kitRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin,
           'Bind a kit to a student ({studentId}, with classId when they are in several classes) or a team ({teamId}), or unbind it (null)',
         tags: ['kits'],
         params: KitParams,
-        body: Type.Union([
-          Type.Object(
-            {
-              studentId: Type.String({ format: 'uuid' }),
-              classId: Type.Optional(
-                Type.String({ format: 'uuid', description: 'the class, when the student is in several' }),
-              ),
-            },
-            { additionalProperties: false },
-          ),
-          Type.Object({ teamId: Type.String({ format: 'uuid' }) }, { additionalProperties: false }),
-          Type.Null(),
-        ]),
-        response: {
-          200: Type.Object({ binding: Nullable(BindingSchema) }),
-          400: ErrorResponse,
-          403: ErrorResponse,
-          409: ErrorResponse,
-        },
+        body: BindingBody,
+        response: { 200: BindingAnswer, ...errors(400, 403, 409) },
       },
     },
     async (request) => ({
@@ -442,6 +333,7 @@ export const kitRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin,
         tags: ['kits'],
         params: KitParams,
         querystring: TelemetryQuery,
+        response: { 200: Telemetry },
       },
     },
     async (request) => {

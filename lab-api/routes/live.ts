@@ -3,50 +3,16 @@
  * Events stream, and a lab session's competition leaderboard (技能竞赛).
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import type { LiveGrader, LiveUpdate } from '../../grading/live.ts';
+import { EventStream, Leaderboard } from '../../contract/index.ts';
+import type { LiveGrader, LiveUpdate } from '../../grading/index.ts';
 import type { LabContext } from '../app.ts';
 import { Assignments, type Attempt, Classes, type Person } from '../classes.ts';
 import { ApiError, say } from '../errors.ts';
-import { ErrorResponse } from '../http.ts';
-import { CriterionTitle } from '../rubric.ts';
-import { Nullable } from './classes.ts';
-
-const Id = Type.String({ format: 'uuid' });
-const IdParams = Type.Object({ id: Id });
+import { errors, IdParams } from '../http.ts';
 
 /** Staff and students (each route narrows it to the class or the attempt), and platform services. */
 const READERS = { roles: ['admin', 'instructor', 'student'], services: true } as const;
-
-const LeaderboardSchema = Type.Object({
-  sessionId: Id,
-  classId: Id,
-  assignmentId: Id,
-  taskTitle: Type.String(),
-  running: Type.Boolean({ description: 'the session still runs' }),
-  startedAt: Type.Integer(),
-  endedAt: Nullable(Type.Integer()),
-  generatedAt: Type.Integer(),
-  maxScore: Type.Number(),
-  criteria: Type.Array(Type.Object({ id: Type.String(), title: CriterionTitle, weight: Type.Number() })),
-  teams: Type.Array(
-    Type.Object({
-      rank: Type.Integer({ description: 'teams with the same score and time to pass share a rank' }),
-      teamId: Id,
-      teamName: Type.String(),
-      attemptId: Nullable(Id),
-      attempts: Type.Integer(),
-      score: Type.Number(),
-      maxScore: Type.Number(),
-      passed: Type.Boolean({ description: 'every criterion passes now' }),
-      timeToPassSeconds: Nullable(
-        Type.Number({ description: 'from the attempt start to the first moment every criterion passed' }),
-      ),
-      criteria: Type.Array(Type.Object({ id: Type.String(), passed: Type.Boolean() })),
-    }),
-  ),
-});
 
 const STREAM_DESCRIPTION =
   'text/event-stream. A state comes as `event: grading` with `id: <seq>` whenever a student would ' +
@@ -117,15 +83,7 @@ export const liveRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin
         description: STREAM_DESCRIPTION,
         tags: ['live'],
         params: IdParams,
-        response: {
-          200: {
-            description: 'the event stream',
-            content: { 'text/event-stream': { schema: Type.String() } },
-          },
-          403: ErrorResponse,
-          404: ErrorResponse,
-          503: ErrorResponse,
-        },
+        response: { 200: EventStream, ...errors(403, 404, 503) },
       },
     },
     async (request, reply) => {
@@ -210,7 +168,7 @@ export const liveRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin
           'services. Published retained on MQTT iotlab/v1/sessions/<sessionId>/leaderboard when it changes.',
         tags: ['live'],
         params: IdParams,
-        response: { 200: LeaderboardSchema, 403: ErrorResponse, 409: ErrorResponse, 503: ErrorResponse },
+        response: { 200: Leaderboard, ...errors(403, 409, 503) },
       },
     },
     async (request) => {

@@ -1,30 +1,9 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
+import { MentorProfile, MentorProfileBody, MentorQuery, UserParams } from '../../contract/index.ts';
 import type { LabContext } from '../app.ts';
-import { currentUser, ROLES } from '../auth.ts';
-import { ErrorResponse, expectedVersion, Page, PageQuery, page, sendVersioned } from '../http.ts';
+import { currentUser, EVERYONE, errors, expectedVersion, Page, page, sendVersioned } from '../http.ts';
 import { Projects } from '../projects.ts';
-import { Id, SkillTags, Text } from './projects.ts';
-
-const PoolRole = Type.Union([Type.Literal('mentor'), Type.Literal('instructor')]);
-
-export const MentorProfileSchema = Type.Object({
-  userId: Id,
-  displayName: Type.String(),
-  role: PoolRole,
-  organisationId: Type.Union([Id, Type.Null()]),
-  organisationName: Type.Union([Type.String(), Type.Null()]),
-  expertise: Type.Array(Type.String()),
-  availability: Type.String(),
-  available: Type.Boolean(),
-  dualQualified: Type.Boolean({ description: '双师型: teaching and industry qualification' }),
-  bio: Type.String(),
-  updatedAt: Type.Union([Type.Integer(), Type.Null()]),
-  version: Type.Integer({ description: '0 until the profile is first saved' }),
-});
-
-const UserParams = Type.Object({ userId: Id });
 
 /**
  * The mentor pool (师资库): enterprise mentors and instructors with their expertise and
@@ -37,22 +16,13 @@ export const mentorsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plu
   app.get(
     '/mentors',
     {
-      config: { access: { roles: ROLES } },
+      config: { access: EVERYONE },
       schema: {
         summary:
           'The mentor pool (师资库): mentors and instructors, by expertise tag, name/bio search, availability',
         tags: ['mentors'],
-        querystring: Type.Composite([
-          PageQuery,
-          Type.Object({
-            tag: Type.Optional(Text(40, 1)),
-            q: Type.Optional(Text(100)),
-            available: Type.Optional(Type.Boolean()),
-            role: Type.Optional(PoolRole),
-            organisationId: Type.Optional(Id),
-          }),
-        ]),
-        response: { 200: Page(MentorProfileSchema) },
+        querystring: MentorQuery,
+        response: { 200: Page(MentorProfile) },
       },
     },
     async (request) => {
@@ -74,12 +44,12 @@ export const mentorsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plu
   app.get(
     '/mentors/:userId/profile',
     {
-      config: { access: { roles: ROLES } },
+      config: { access: EVERYONE },
       schema: {
         summary: 'A mentor\'s or instructor\'s profile (ETag "0" until first saved)',
         tags: ['mentors'],
         params: UserParams,
-        response: { 200: MentorProfileSchema, 404: ErrorResponse },
+        response: { 200: MentorProfile, ...errors(404) },
       },
     },
     async (request, reply) => sendVersioned(reply, await projects.mentorProfile(request.params.userId)),
@@ -94,24 +64,8 @@ export const mentorsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plu
           'Replace a profile (If-Match; "0" creates it): your own, or anyone\'s for an admin; 双师型 is set by an admin',
         tags: ['mentors'],
         params: UserParams,
-        body: Type.Object(
-          {
-            expertise: SkillTags('expertise tags, e.g. "cold chain", "LoRa", "嵌入式"'),
-            availability: Text(200),
-            available: Type.Boolean(),
-            bio: Text(5000),
-            dualQualified: Type.Optional(Type.Boolean({ description: 'admin only; omitted: unchanged' })),
-          },
-          { additionalProperties: false },
-        ),
-        response: {
-          200: MentorProfileSchema,
-          400: ErrorResponse,
-          403: ErrorResponse,
-          404: ErrorResponse,
-          412: ErrorResponse,
-          428: ErrorResponse,
-        },
+        body: MentorProfileBody,
+        response: { 200: MentorProfile, ...errors(400, 403, 404, 412, 428) },
       },
     },
     async (request, reply) =>

@@ -1,41 +1,28 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
+import {
+  NewOrganisationBody,
+  NewUserBody,
+  Organisation,
+  OrganisationChanges,
+  OrganisationQuery,
+  User,
+  UserChanges,
+  UserQuery,
+} from '../../contract/index.ts';
 import type { LabContext } from '../app.ts';
-import { currentUser, ROLES } from '../auth.ts';
 import { ApiError, say } from '../errors.ts';
-import { ErrorResponse, expectedVersion, Page, PageQuery, page, sendVersioned } from '../http.ts';
-import { USERNAME_PATTERN } from '../people.ts';
-
-const Role = Type.Union(ROLES.map((role) => Type.Literal(role)));
-const Id = Type.String({ format: 'uuid' });
-const Text = (maxLength: number, minLength = 0) => Type.String({ minLength, maxLength });
-
-export const UserSchema = Type.Object({
-  id: Id,
-  username: Type.String(),
-  displayName: Type.String(),
-  role: Role,
-  organisationId: Type.Union([Id, Type.Null()]),
-  studentNumber: Type.Union([Type.String(), Type.Null()]),
-  email: Type.String(),
-  disabled: Type.Boolean(),
-  createdAt: Type.Integer(),
-  version: Type.Integer(),
-});
-
-export const OrganisationSchema = Type.Object({
-  id: Id,
-  kind: Type.Union([Type.Literal('college'), Type.Literal('enterprise')]),
-  name: Type.String(),
-  nameEn: Type.String(),
-  industry: Type.String(),
-  description: Type.String(),
-  createdAt: Type.Integer(),
-  version: Type.Integer(),
-});
-
-const IdParams = Type.Object({ id: Id });
+import {
+  currentUser,
+  EVERYONE,
+  errors,
+  expectedVersion,
+  IdParams,
+  List,
+  Page,
+  page,
+  sendVersioned,
+} from '../http.ts';
 
 export const peopleRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin, { ctx }) => {
   const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
@@ -48,15 +35,8 @@ export const peopleRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plug
       schema: {
         summary: 'People, filtered by role, organisation or a search (username, name, 学号)',
         tags: ['people'],
-        querystring: Type.Composite([
-          PageQuery,
-          Type.Object({
-            role: Type.Optional(Role),
-            organisationId: Type.Optional(Id),
-            q: Type.Optional(Text(100)),
-          }),
-        ]),
-        response: { 200: Page(UserSchema) },
+        querystring: UserQuery,
+        response: { 200: Page(User) },
       },
     },
     async (request) => {
@@ -74,19 +54,8 @@ export const peopleRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plug
       schema: {
         summary: 'Create a person (students need a 学号, mentors an organisation)',
         tags: ['people'],
-        body: Type.Object(
-          {
-            username: Type.String({ pattern: USERNAME_PATTERN }),
-            displayName: Text(100, 1),
-            role: Role,
-            password: Text(200, 1),
-            organisationId: Type.Optional(Type.Union([Id, Type.Null()])),
-            studentNumber: Type.Optional(Type.String({ pattern: '^[0-9A-Za-z-]{4,32}$' })),
-            email: Type.Optional(Text(200)),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 201: UserSchema, 400: ErrorResponse, 409: ErrorResponse },
+        body: NewUserBody,
+        response: { 201: User, ...errors(400, 409) },
       },
     },
     async (request, reply) => {
@@ -98,12 +67,12 @@ export const peopleRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plug
   app.get(
     '/users/:id',
     {
-      config: { access: { roles: ROLES } },
+      config: { access: EVERYONE },
       schema: {
         summary: 'One person (yourself, or anyone for an admin)',
         tags: ['people'],
         params: IdParams,
-        response: { 200: UserSchema },
+        response: { 200: User },
       },
     },
     async (request, reply) => {
@@ -134,17 +103,8 @@ export const peopleRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plug
         summary: 'Change a person (If-Match: the ETag you read); a new password or disabling signs them out',
         tags: ['people'],
         params: IdParams,
-        body: Type.Object(
-          {
-            displayName: Type.Optional(Text(100, 1)),
-            email: Type.Optional(Text(200)),
-            organisationId: Type.Optional(Type.Union([Id, Type.Null()])),
-            disabled: Type.Optional(Type.Boolean()),
-            password: Type.Optional(Text(200, 1)),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 200: UserSchema, 412: ErrorResponse, 428: ErrorResponse },
+        body: UserChanges,
+        response: { 200: User, ...errors(412, 428) },
       },
     },
     async (request, reply) => {
@@ -161,14 +121,12 @@ export const peopleRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plug
   app.get(
     '/organisations',
     {
-      config: { access: { roles: ROLES } },
+      config: { access: EVERYONE },
       schema: {
         summary: 'The college and partner enterprises',
         tags: ['people'],
-        querystring: Type.Object({
-          kind: Type.Optional(Type.Union([Type.Literal('college'), Type.Literal('enterprise')])),
-        }),
-        response: { 200: Type.Object({ items: Type.Array(OrganisationSchema) }) },
+        querystring: OrganisationQuery,
+        response: { 200: List(Organisation) },
       },
     },
     async (request) => ({ items: await people.listOrganisations(request.query.kind) }),
@@ -181,17 +139,8 @@ export const peopleRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plug
       schema: {
         summary: 'Add the college or a partner enterprise',
         tags: ['people'],
-        body: Type.Object(
-          {
-            kind: Type.Union([Type.Literal('college'), Type.Literal('enterprise')]),
-            name: Text(200, 1),
-            nameEn: Type.Optional(Text(200)),
-            industry: Type.Optional(Text(100)),
-            description: Type.Optional(Text(5000)),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 201: OrganisationSchema, 409: ErrorResponse },
+        body: NewOrganisationBody,
+        response: { 201: Organisation, ...errors(409) },
       },
     },
     async (request, reply) => {
@@ -206,12 +155,12 @@ export const peopleRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plug
   app.get(
     '/organisations/:id',
     {
-      config: { access: { roles: ROLES } },
+      config: { access: EVERYONE },
       schema: {
         summary: 'One organisation',
         tags: ['people'],
         params: IdParams,
-        response: { 200: OrganisationSchema },
+        response: { 200: Organisation },
       },
     },
     async (request, reply) => {
@@ -234,16 +183,8 @@ export const peopleRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plug
         summary: 'Change an organisation (If-Match)',
         tags: ['people'],
         params: IdParams,
-        body: Type.Object(
-          {
-            name: Type.Optional(Text(200, 1)),
-            nameEn: Type.Optional(Text(200)),
-            industry: Type.Optional(Text(100)),
-            description: Type.Optional(Text(5000)),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 200: OrganisationSchema, 412: ErrorResponse, 428: ErrorResponse },
+        body: OrganisationChanges,
+        response: { 200: Organisation, ...errors(412, 428) },
       },
     },
     async (request, reply) => {

@@ -1,76 +1,31 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
+import {
+  NewProjectBody,
+  Project,
+  ProjectChanges,
+  ProjectQuery,
+  Recommendations,
+} from '../../contract/index.ts';
 import type { LabContext } from '../app.ts';
-import { currentUser, ROLES, type Role } from '../auth.ts';
-import { ErrorResponse, expectedVersion, Page, PageQuery, page, sendVersioned } from '../http.ts';
-import { Projects, STATUSES } from '../projects.ts';
+import type { Role } from '../auth.ts';
+import {
+  currentUser,
+  EVERYONE,
+  errors,
+  expectedVersion,
+  IdParams,
+  Page,
+  PageQuery,
+  page,
+  sendVersioned,
+} from '../http.ts';
+import { Projects } from '../projects.ts';
 
-export const Id = Type.String({ format: 'uuid' });
-export const Text = (maxLength: number, minLength = 0) => Type.String({ minLength, maxLength });
-export const Status = Type.Union(
-  STATUSES.map((status) => Type.Literal(status)),
-  { description: 'draft → published → archived (an admin may re-publish an archived one)' },
-);
-
-/** A skill or expertise tag: letters (any script) and digits, with . _ + # / - and spaces inside. */
-export const SkillTag = Type.String({
-  minLength: 1,
-  maxLength: 40,
-  pattern: '^[\\p{L}\\p{N}][\\p{L}\\p{N}\\p{M} ._+#/-]*$',
-  description: 'e.g. "mqtt", "c++", "传感器"',
-});
-export const SkillTags = (description: string) => Type.Array(SkillTag, { maxItems: 30, description });
-
+/** Who edits projects and lab tasks. */
 export const EDITORS: readonly Role[] = ['admin', 'instructor', 'mentor'];
 
-export const ProjectSchema = Type.Object({
-  id: Id,
-  organisationId: Id,
-  organisationName: Type.String(),
-  title: Type.String(),
-  background: Type.String(),
-  goals: Type.String(),
-  requiredSkills: Type.Array(Type.String()),
-  deliverables: Type.String(),
-  difficulty: Type.Integer({ minimum: 1, maximum: 5 }),
-  status: Status,
-  createdBy: Id,
-  createdAt: Type.Integer(),
-  updatedAt: Type.Integer(),
-  version: Type.Integer(),
-});
-
-const Difficulty = Type.Integer({ minimum: 1, maximum: 5, description: '1 (introductory) … 5 (hard)' });
-const projectFields = {
-  title: Text(200, 1),
-  background: Type.Optional(Text(20_000)),
-  goals: Type.Optional(Text(20_000)),
-  requiredSkills: Type.Optional(SkillTags('the skills a team needs; recommendations match them')),
-  deliverables: Type.Optional(Text(20_000)),
-  difficulty: Difficulty,
-};
-
-const IdParams = Type.Object({ id: Id });
-const versioned = {
-  200: ProjectSchema,
-  400: ErrorResponse,
-  403: ErrorResponse,
-  404: ErrorResponse,
-  409: ErrorResponse,
-  412: ErrorResponse,
-  428: ErrorResponse,
-};
-
-const RecommendationSchema = Type.Object({
-  project: ProjectSchema,
-  score: Type.Number({ minimum: 0, maximum: 1 }),
-  reasons: Type.Object({
-    matched: Type.Array(Type.Object({ skill: Type.String(), score: Type.Number() })),
-    missing: Type.Array(Type.String()),
-    text: Type.String(),
-  }),
-});
+const versioned = { 200: Project, ...errors(400, 403, 404, 409, 412, 428) };
 
 /**
  * Enterprise projects. Mentors create and edit their own enterprise's projects and see only
@@ -84,20 +39,12 @@ export const projectsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (pl
   app.get(
     '/projects',
     {
-      config: { access: { roles: ROLES } },
+      config: { access: EVERYONE },
       schema: {
         summary: 'Enterprise projects you may see, searched by keyword (title, background, goals) and skill',
         tags: ['projects'],
-        querystring: Type.Composite([
-          PageQuery,
-          Type.Object({
-            q: Type.Optional(Text(100)),
-            skill: Type.Optional(Text(40)),
-            status: Type.Optional(Status),
-            organisationId: Type.Optional(Id),
-          }),
-        ]),
-        response: { 200: Page(ProjectSchema) },
+        querystring: ProjectQuery,
+        response: { 200: Page(Project) },
       },
     },
     async (request) => {
@@ -125,16 +72,7 @@ export const projectsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (pl
           "score = Σ over the project's required skills of your best evidence score (0..1) for that skill ÷ the number of required skills. Projects sharing no skill with your evidence come last; with no evidence at all (basedOnEvidence false) the easiest come first.",
         tags: ['projects'],
         querystring: PageQuery,
-        response: {
-          200: Type.Object({
-            basedOnEvidence: Type.Boolean(),
-            message: Type.String(),
-            items: Type.Array(RecommendationSchema),
-            total: Type.Integer(),
-            limit: Type.Integer(),
-            offset: Type.Integer(),
-          }),
-        },
+        response: { 200: Recommendations },
       },
     },
     async (request) => {
@@ -151,11 +89,8 @@ export const projectsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (pl
         summary:
           "Create a project (a draft). A mentor's is their enterprise's; admin and instructors name the enterprise",
         tags: ['projects'],
-        body: Type.Object(
-          { organisationId: Type.Optional(Id), ...projectFields },
-          { additionalProperties: false },
-        ),
-        response: { 201: ProjectSchema, 400: ErrorResponse, 403: ErrorResponse },
+        body: NewProjectBody,
+        response: { 201: Project, ...errors(400, 403) },
       },
     },
     async (request, reply) => {
@@ -167,12 +102,12 @@ export const projectsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (pl
   app.get(
     '/projects/:id',
     {
-      config: { access: { roles: ROLES } },
+      config: { access: EVERYONE },
       schema: {
         summary: 'One project (404 when there is none you may see)',
         tags: ['projects'],
         params: IdParams,
-        response: { 200: ProjectSchema, 404: ErrorResponse },
+        response: { 200: Project, ...errors(404) },
       },
     },
     async (request, reply) =>
@@ -187,17 +122,7 @@ export const projectsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (pl
         summary: 'Change a project (If-Match: the ETag you read); an archived one cannot be changed',
         tags: ['projects'],
         params: IdParams,
-        body: Type.Object(
-          {
-            title: Type.Optional(projectFields.title),
-            background: projectFields.background,
-            goals: projectFields.goals,
-            requiredSkills: projectFields.requiredSkills,
-            deliverables: projectFields.deliverables,
-            difficulty: Type.Optional(Difficulty),
-          },
-          { additionalProperties: false, minProperties: 1 },
-        ),
+        body: ProjectChanges,
         response: versioned,
       },
     },

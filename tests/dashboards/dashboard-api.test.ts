@@ -1,5 +1,6 @@
 /** The dashboards' own HTTP routes: the class board, a kit's recent error reports, a mentor's attempts; who may read them. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Board, KitErrors, List, MentorAttempt } from '../../contract/index.ts';
 import { eventually } from '../helpers/platform.ts';
 import { type DashboardLab, openDemoSession, startDashboardLab } from './fixture.ts';
 
@@ -11,20 +12,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await lab?.close();
 });
-
-interface Board {
-  className: string;
-  session: { id: string } | null;
-  kits: {
-    kitId: string;
-    teamName: string | null;
-    students: unknown[];
-    online: boolean;
-    latest: Record<string, unknown>;
-    history: Record<string, [number, number][]>;
-    attempt: { id: string } | null;
-  }[];
-}
 
 describe('dashboard routes', () => {
   it("gives the class's instructor every kit of the class with its status, readings, history and attempt", async () => {
@@ -75,19 +62,17 @@ describe('dashboard routes', () => {
 
   it("lists a kit's recent error reports for its student, never another team's", async () => {
     const [mine, other] = lab.kitIds as [string, string];
-    const { items } = await lab.api<{ items: unknown[] }>(
-      lab.accounts.student,
-      'GET',
-      `/dashboard/kits/${mine}/errors`,
-    );
+    const { items } = await lab.api<KitErrors>(lab.accounts.student, 'GET', `/dashboard/kits/${mine}/errors`);
     expect(Array.isArray(items)).toBe(true);
     expect(await lab.status(lab.accounts.student, 'GET', `/dashboard/kits/${other}/errors`)).toBe(403);
   });
 
   it("lists a mentor's attempts at their enterprise's tasks, without 学号", async () => {
-    const { items } = await lab.api<{
-      items: { taskTitle: string; studentName: string; studentNumber: string | null }[];
-    }>(lab.accounts.mentor, 'GET', '/dashboard/mentor/attempts');
+    const { items } = await lab.api<List<MentorAttempt>>(
+      lab.accounts.mentor,
+      'GET',
+      '/dashboard/mentor/attempts',
+    );
     expect(items.length).toBe(2);
     expect(items[0]?.taskTitle).toBe('温湿度采集与上报');
     expect(items.map((item) => item.studentNumber)).toEqual([null, null]);

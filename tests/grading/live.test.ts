@@ -18,7 +18,7 @@ import {
   rankTeams,
 } from '../../grading/index.ts';
 import { Assignments, type Attempt, Classes, type Person } from '../../lab-api/classes.ts';
-import { buildApp, People, type Principal } from '../../lab-api/index.ts';
+import { buildApp, LabLiveSource, People, type Principal } from '../../lab-api/index.ts';
 import { Projects } from '../../lab-api/projects.ts';
 import { attemptGradingTopic, kitTopic, sessionLeaderboardTopic } from '../../protocol/index.ts';
 import { collect, connect, eventually, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
@@ -552,7 +552,7 @@ describe('live grading', () => {
 
   it('sends heartbeat comments, and a closing server ends open streams', async () => {
     const { labDb, store, registry } = lab.platform;
-    const grader = new LiveGrader({ db: labDb, store, heartbeatMs: 50 });
+    const grader = new LiveGrader({ source: new LabLiveSource(labDb), store, heartbeatMs: 50 });
     grader.start();
     const app = await buildApp({
       db: labDb,
@@ -600,7 +600,7 @@ describe('live grading', () => {
   it('starts a new attempt on a kit another followed attempt uses with what the kit sent before the poll found it', async () => {
     const { labDb, store } = lab.platform;
     // Polls once at start, then when told: the new attempt is found after the reading arrived.
-    const grader = new LiveGrader({ db: labDb, store, pollIntervalMs: 3_600_000 });
+    const grader = new LiveGrader({ source: new LabLiveSource(labDb), store, pollIntervalMs: 3_600_000 });
     grader.start();
     const assignments = new Assignments(labDb, new Classes(labDb));
     let second: Attempt | undefined;

@@ -1,5 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type {
+  Assignment,
+  Attempt,
+  AuditEntry,
+  ClassInfo,
+  ErrorResponse,
+  LabSession,
+  Page,
+  Project,
+  Task,
+  Team,
+} from '../../contract/index.ts';
 import { type LabUser, startTestLab, type TestLab } from '../helpers/lab.ts';
 
 let lab: TestLab;
@@ -41,7 +53,7 @@ async function get(url: string, as: LabUser) {
 beforeAll(async () => {
   lab = await startTestLab();
   const instructor = lab.users.instructor;
-  classId = ((await post('/classes', instructor, { name: '物联网2501' })).json() as { id: string }).id;
+  classId = ((await post('/classes', instructor, { name: '物联网2501' })).json() as ClassInfo).id;
   alice = await lab.addUser('student');
   bob = await lab.addUser('student');
   carol = await lab.addUser('student');
@@ -50,7 +62,7 @@ beforeAll(async () => {
     studentIds: [alice, bob, carol, dave].map((s) => s.id),
   });
   const team = await post(`/classes/${classId}/teams`, instructor, { name: '温控组', memberIds: [alice.id] });
-  teamId = (team.json() as { id: string }).id;
+  teamId = (team.json() as Team).id;
   await lab.registry.addKit({ id: 'team-kit' });
   await lab.registry.addKit({ id: 'bob-kit' });
   for (const [kit, target] of [
@@ -97,11 +109,11 @@ describe('assignments', () => {
       studentIds: [bob.id, dave.id],
     });
     expect(created.statusCode, created.body).toBe(201);
-    const body = created.json() as { id: string; status: string; taskTitle: string; dueAt: number };
+    const body = created.json() as Assignment;
     expect(body).toMatchObject({ status: 'open', taskTitle: '冷库温度报警', dueAt: Date.parse(base.dueAt) });
     assignmentId = body.id;
     const list = await get(`/classes/${classId}/assignments?status=open`, lab.users.instructor);
-    expect((list.json() as { items: { id: string }[] }).items.map((a) => a.id)).toEqual([assignmentId]);
+    expect((list.json() as Page<Assignment>).items.map((a) => a.id)).toEqual([assignmentId]);
   });
 
   it('shows a student only the assignments for them or their team, and only their part of the targets', async () => {
@@ -113,7 +125,7 @@ describe('assignments', () => {
     ] as const) {
       const mine = await get('/me/assignments', student);
       expect(mine.statusCode).toBe(200);
-      expect((mine.json() as { items: { id: string }[] }).items.map((a) => a.id)).toEqual(expected);
+      expect((mine.json() as Page<Assignment>).items.map((a) => a.id)).toEqual(expected);
     }
     const seen = await get(`/assignments/${assignmentId}`, alice);
     expect(seen.json()).toMatchObject({ targets: { teamIds: [teamId], studentIds: [] } });
@@ -159,7 +171,7 @@ describe('assignments', () => {
     });
     expect(stale.statusCode).toBe(412);
     const audit = await get(`/audit?entity=assignment&entityId=${assignmentId}`, lab.users.admin);
-    expect((audit.json() as { items: { action: string }[] }).items.map((e) => e.action).sort()).toEqual([
+    expect((audit.json() as Page<AuditEntry>).items.map((e) => e.action).sort()).toEqual([
       'create',
       'update',
     ]);
@@ -179,7 +191,7 @@ describe('lab sessions and attempts', () => {
   it('starts one session per class at a time; students see it in their classes', async () => {
     const started = await post(`/classes/${classId}/sessions`, lab.users.instructor);
     expect(started.statusCode, started.body).toBe(201);
-    sessionId = (started.json() as { id: string }).id;
+    sessionId = (started.json() as LabSession).id;
     const twice = await post(`/classes/${classId}/sessions`, lab.users.instructor);
     expect(twice.json()).toMatchObject({ statusCode: 409, code: 'SESSION_ALREADY_RUNNING' });
     expect((await post(`/classes/${classId}/sessions`, alice)).statusCode).toBe(403);
@@ -190,7 +202,7 @@ describe('lab sessions and attempts', () => {
   it('records attempts on the bound kit, refusing with clear codes', async () => {
     const first = await post(`/assignments/${assignmentId}/attempts`, alice);
     expect(first.statusCode, first.body).toBe(201);
-    const attempt = first.json() as Record<string, unknown>;
+    const attempt = first.json() as Attempt;
     expect(attempt).toMatchObject({
       assignmentId,
       sessionId,
@@ -226,7 +238,7 @@ describe('lab sessions and attempts', () => {
     });
     expect(forBob.statusCode, forBob.body).toBe(201);
     expect(forBob.json()).toMatchObject({ studentId: bob.id, kitId: 'bob-kit', teamId: null });
-    bobAttempt = (forBob.json() as { id: string }).id;
+    bobAttempt = (forBob.json() as Attempt).id;
 
     // A kit in use is not rebound under a running attempt.
     const rebind = await lab.call({
@@ -245,17 +257,17 @@ describe('lab sessions and attempts', () => {
     });
     const ended = await post(`/attempts/${aliceAttempt}/end`, alice);
     expect(ended.statusCode).toBe(200);
-    const window = ended.json() as { startedAt: number; endedAt: number };
+    const window = ended.json() as Attempt;
     expect(window.endedAt).toBeGreaterThanOrEqual(window.startedAt);
     expect((await post(`/attempts/${aliceAttempt}/end`, alice)).json()).toMatchObject({
       statusCode: 409,
       code: 'ATTEMPT_ALREADY_ENDED',
     });
     const mine = await get('/me/attempts', alice);
-    expect((mine.json() as { items: { id: string }[] }).items.map((a) => a.id)).toEqual([aliceAttempt]);
+    expect((mine.json() as Page<Attempt>).items.map((a) => a.id)).toEqual([aliceAttempt]);
     expect((await get(`/attempts/${bobAttempt}`, alice)).statusCode).toBe(403);
     const all = await get(`/assignments/${assignmentId}/attempts`, lab.users.instructor);
-    expect((all.json() as { items: { id: string }[] }).items.map((a) => a.id).sort()).toEqual(
+    expect((all.json() as Page<Attempt>).items.map((a) => a.id).sort()).toEqual(
       [aliceAttempt, bobAttempt].sort(),
     );
     expect((await get(`/assignments/${assignmentId}/attempts`, alice)).statusCode).toBe(403);
@@ -275,14 +287,12 @@ describe('lab sessions and attempts', () => {
     });
     expect((await get('/me/classes', alice)).json()).toMatchObject({ items: [{ activeSession: null }] });
     const audit = await get(`/audit?entity=lab-session&entityId=${sessionId}`, lab.users.admin);
-    expect((audit.json() as { items: { action: string }[] }).items.map((e) => e.action).sort()).toEqual([
+    expect((audit.json() as Page<AuditEntry>).items.map((e) => e.action).sort()).toEqual(['end', 'start']);
+    const attemptAudit = await get(`/audit?entity=attempt&entityId=${aliceAttempt}`, lab.users.admin);
+    expect((attemptAudit.json() as Page<AuditEntry>).items.map((e) => e.action).sort()).toEqual([
       'end',
       'start',
     ]);
-    const attemptAudit = await get(`/audit?entity=attempt&entityId=${aliceAttempt}`, lab.users.admin);
-    expect(
-      (attemptAudit.json() as { items: { action: string }[] }).items.map((e) => e.action).sort(),
-    ).toEqual(['end', 'start']);
   });
 
   it('refuses attempts at an assignment not open, in a session for another assignment, on a revoked kit', async () => {
@@ -300,16 +310,16 @@ describe('lab sessions and attempts', () => {
       teamIds: [teamId],
     });
     const session = await post(`/classes/${classId}/sessions`, lab.users.instructor, {
-      assignmentId: (later.json() as { id: string }).id,
+      assignmentId: (later.json() as Assignment).id,
     });
     expect(session.statusCode, session.body).toBe(201);
-    for (const id of [(later.json() as { id: string }).id, (past.json() as { id: string }).id]) {
+    for (const id of [(later.json() as Assignment).id, (past.json() as Assignment).id]) {
       const refused = await post(`/assignments/${id}/attempts`, alice);
       expect(refused.json()).toMatchObject({ statusCode: 409, code: 'ASSIGNMENT_NOT_OPEN' });
     }
     const other = await post(`/assignments/${assignmentId}/attempts`, alice);
     expect(other.json()).toMatchObject({ statusCode: 409, code: 'SESSION_FOR_ANOTHER_ASSIGNMENT' });
-    await post(`/sessions/${(session.json() as { id: string }).id}/end`, lab.users.instructor);
+    await post(`/sessions/${(session.json() as LabSession).id}/end`, lab.users.instructor);
 
     await post(`/classes/${classId}/sessions`, lab.users.instructor, { assignmentId });
     const revoked = await lab.call({
@@ -339,7 +349,7 @@ describe('an enterprise mentor assigning (校企合作)', () => {
     const instructor = lab.users.instructor;
     const project = await post('/projects', mentor, { title: '智慧冷链', difficulty: 2 });
     expect(project.statusCode, project.body).toBe(201);
-    const projectId = (project.json() as { id: string }).id;
+    const projectId = (project.json() as Project).id;
     const task = await post('/tasks', mentor, {
       projectId,
       title: '冷链温度监测',
@@ -347,14 +357,14 @@ describe('an enterprise mentor assigning (校企合作)', () => {
       durationMinutes: 60,
     });
     expect(task.statusCode, task.body).toBe(201);
-    const mentorTask = (task.json() as { id: string }).id;
+    const mentorTask = (task.json() as Task).id;
     const onProject = await post(`/classes/${classId}/teams`, instructor, {
       name: '冷链组',
       memberIds: [carol.id],
       projectId,
     });
     expect(onProject.statusCode, onProject.body).toBe(201);
-    const ourTeam = (onProject.json() as { id: string }).id;
+    const ourTeam = (onProject.json() as Team).id;
     const now = Date.now();
     const window = { opensAt: now, dueAt: now + 24 * HOUR };
 
@@ -371,10 +381,10 @@ describe('an enterprise mentor assigning (校企合作)', () => {
     ];
     for (const [who, payload, status, code] of cases) {
       const refused = await post(`/classes/${classId}/assignments`, who, payload);
-      expect(
-        [refused.statusCode, (refused.json() as { code: string }).code],
-        JSON.stringify(payload),
-      ).toEqual([status, code]);
+      expect([refused.statusCode, (refused.json() as ErrorResponse).code], JSON.stringify(payload)).toEqual([
+        status,
+        code,
+      ]);
     }
 
     const assigned = await post(`/classes/${classId}/assignments`, mentor, {
@@ -389,6 +399,6 @@ describe('an enterprise mentor assigning (校企合作)', () => {
     });
     // The team's student sees it among their assignments.
     const mine = await get('/me/assignments', carol);
-    expect((mine.json() as { items: { taskId: string }[] }).items.map((a) => a.taskId)).toContain(mentorTask);
+    expect((mine.json() as Page<Assignment>).items.map((a) => a.taskId)).toContain(mentorTask);
   });
 });

@@ -3,6 +3,7 @@
  * catalogue and their own classes — never another class's roster, people or grades.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditEntry, ClassInfo, Page } from '../../contract/index.ts';
 import { startTestLab, type TestLab } from '../helpers/lab.ts';
 
 let lab: TestLab;
@@ -12,8 +13,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await lab.close();
 });
-
-type Entry = { entity: string; entityId: string; action: string; actor: { id: string } };
 
 describe('audit log', () => {
   it("shows an instructor their classes and the catalogue, not another instructor's class", async () => {
@@ -25,7 +24,7 @@ describe('audit log', () => {
       as: other,
       payload: { name: '物联网2410' },
     });
-    const classId = (created.json() as { id: string }).id;
+    const classId = (created.json() as ClassInfo).id;
     const enrolled = await lab.call({
       method: 'POST',
       url: `/api/v1/classes/${classId}/students`,
@@ -34,7 +33,7 @@ describe('audit log', () => {
     });
     expect(enrolled.statusCode).toBeLessThan(300);
     const read = async (as: typeof other) =>
-      ((await lab.call({ method: 'GET', url: '/api/v1/audit?limit=200', as })).json() as { items: Entry[] })
+      ((await lab.call({ method: 'GET', url: '/api/v1/audit?limit=200', as })).json() as Page<AuditEntry>)
         .items;
 
     const admin = await read(lab.users.admin);

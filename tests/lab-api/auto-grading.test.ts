@@ -3,6 +3,7 @@
  * without anyone asking — the instructor's first look at the grade finds a run made by the end.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Assignment, Attempt, ClassInfo, LabSession, Project, Task } from '../../contract/index.ts';
 import { type LabUser, startTestLab, type TestLab } from '../helpers/lab.ts';
 
 // The periodic sweep would also grade ended attempts; keep it out of the way (once an hour), so
@@ -63,7 +64,7 @@ async function attemptWithData(student: LabUser): Promise<string> {
       readings: { temperature: 24.5 + i * 0.3 },
     })),
   );
-  return (started.json() as { id: string }).id;
+  return (started.json() as Attempt).id;
 }
 
 beforeAll(async () => {
@@ -71,15 +72,14 @@ beforeAll(async () => {
   instructor = lab.users.instructor;
   const project = await call('POST', '/projects', lab.users.mentor, { title: '温室监测', difficulty: 1 });
   const task = await call('POST', '/tasks', lab.users.mentor, {
-    projectId: (project.json() as { id: string }).id,
+    projectId: (project.json() as Project).id,
     title: '温度采集',
     requiredSensors: ['temperature'],
     durationMinutes: 30,
     rubric,
   });
   expect(task.statusCode, task.body).toBe(201);
-  classId = ((await call('POST', '/classes', instructor, { name: '物联网2503' })).json() as { id: string })
-    .id;
+  classId = ((await call('POST', '/classes', instructor, { name: '物联网2503' })).json() as ClassInfo).id;
   for (const n of [1, 2, 3]) {
     const student = await lab.addUser('student', { studentNumber: `202500010${n}` });
     students.push(student);
@@ -93,13 +93,13 @@ beforeAll(async () => {
     expect(bound.statusCode, bound.body).toBe(200);
   }
   const assignment = await call('POST', `/classes/${classId}/assignments`, instructor, {
-    taskId: (task.json() as { id: string }).id,
+    taskId: (task.json() as Task).id,
     opensAt: Date.now() - 60_000,
     dueAt: Date.now() + 3_600_000,
     studentIds: students.map((s) => s.id),
   });
   expect(assignment.statusCode, assignment.body).toBe(201);
-  assignmentId = (assignment.json() as { id: string }).id;
+  assignmentId = (assignment.json() as Assignment).id;
 }, 60_000);
 
 afterAll(async () => {
@@ -126,7 +126,7 @@ describe('grading when attempts end', () => {
     // The other students' attempts run on: ending one attempt grades only that one.
     const other = await attemptWithData(students[1] as LabUser);
     expect(await runsOf(other)).toEqual([]);
-    const ended = await call('POST', `/sessions/${(session.json() as { id: string }).id}/end`, instructor);
+    const ended = await call('POST', `/sessions/${(session.json() as LabSession).id}/end`, instructor);
     expect(ended.json()).toMatchObject({ endedAttempts: [other] });
     expect(await waitForRun(other)).toEqual([{ reason: 'attempt-ended' }]);
   });

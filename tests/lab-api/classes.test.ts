@@ -2,6 +2,21 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type {
+  AuditEntry,
+  ClassInfo,
+  Kit,
+  KitSecret,
+  List,
+  MyClass,
+  NewKit,
+  Organisation,
+  Page,
+  RosterErrorResponse,
+  RosterImport,
+  Team,
+  Telemetry,
+} from '../../contract/index.ts';
 import { decodeRoster, parseCsv, readRoster } from '../../lab-api/roster.ts';
 import { type LabUser, startTestLab, type TestLab } from '../helpers/lab.ts';
 
@@ -16,14 +31,7 @@ afterAll(async () => {
   await lab.close();
 });
 
-interface ClassBody {
-  id: string;
-  name: string;
-  version: number;
-  studentCount: number;
-}
-
-async function createClass(name: string, as: LabUser = lab.users.instructor): Promise<ClassBody> {
+async function createClass(name: string, as: LabUser = lab.users.instructor): Promise<ClassInfo> {
   const response = await lab.call({
     method: 'POST',
     url: '/api/v1/classes',
@@ -31,7 +39,7 @@ async function createClass(name: string, as: LabUser = lab.users.instructor): Pr
     payload: { name, term: '2026秋' },
   });
   expect(response.statusCode, response.body).toBe(201);
-  return response.json() as ClassBody;
+  return response.json() as ClassInfo;
 }
 
 async function uploadRoster(classId: string, body: Buffer | string, as: LabUser = lab.users.instructor) {
@@ -115,11 +123,7 @@ describe('classes and roster import', () => {
     const response = await uploadRoster(cls.id, fixture('roster-gbk.csv'));
     expect(response.statusCode, response.body).toBe(200);
     expect(response.headers['cache-control']).toBe('no-store');
-    const body = response.json() as {
-      encoding: string;
-      rows: number;
-      created: { studentNumber: string; displayName: string; username: string; initialPassword: string }[];
-    };
+    const body = response.json() as RosterImport;
     expect(body.encoding).toBe('gb18030');
     expect(body.rows).toBe(4);
     expect(body.created.map((c) => [c.studentNumber, c.displayName])).toEqual([
@@ -155,9 +159,7 @@ describe('classes and roster import', () => {
       url: `/api/v1/audit?entity=class&entityId=${cls.id}`,
       as: lab.users.admin,
     });
-    const importEntry = (audit.json() as { items: { action: string; after: unknown }[] }).items.find(
-      (e) => e.action === 'roster-import',
-    );
+    const importEntry = (audit.json() as Page<AuditEntry>).items.find((e) => e.action === 'roster-import');
     expect(importEntry?.after).toMatchObject({
       encoding: 'gb18030',
       created: expect.arrayContaining(['20240104']),
@@ -167,7 +169,7 @@ describe('classes and roster import', () => {
     // Importing again creates nobody and reports everyone as already enrolled.
     const again = await uploadRoster(cls.id, fixture('roster-gbk.csv'));
     expect(again.json()).toMatchObject({ created: [], enrolled: [] });
-    expect((again.json() as { alreadyEnrolled: unknown[] }).alreadyEnrolled).toHaveLength(4);
+    expect((again.json() as RosterImport).alreadyEnrolled).toHaveLength(4);
   });
 
   it('reads GB18030 four-byte characters and a UTF-8 BOM file without a class column', async () => {
@@ -176,21 +178,20 @@ describe('classes and roster import', () => {
       url: '/api/v1/classes?q=2401',
       as: lab.users.instructor,
     });
-    const id = (cls.json() as { items: { id: string }[] }).items[0]?.id as string;
+    const id = (cls.json() as Page<ClassInfo>).items[0]?.id as string;
     const gb = await uploadRoster(id, fixture('roster-gb18030.csv'));
     expect(gb.statusCode, gb.body).toBe(200);
-    expect((gb.json() as { created: { displayName: string }[] }).created.map((c) => c.displayName)).toEqual([
-      '𠮷亮',
-      '䶮明',
-    ]);
+    expect((gb.json() as RosterImport).created.map((c) => c.displayName)).toEqual(['𠮷亮', '䶮明']);
 
     const other = await createClass('物联网2402');
     const utf8 = await uploadRoster(other.id, fixture('roster-utf8-bom.csv'));
     expect(utf8.statusCode, utf8.body).toBe(200);
     expect(utf8.json()).toMatchObject({ encoding: 'utf-8', rows: 3 });
-    expect((utf8.json() as { created: { displayName: string }[] }).created.map((c) => c.displayName)).toEqual(
-      ['陈静', '刘 洋', '赵磊'],
-    );
+    expect((utf8.json() as RosterImport).created.map((c) => c.displayName)).toEqual([
+      '陈静',
+      '刘 洋',
+      '赵磊',
+    ]);
   });
 
   it('rejects a roster with broken rows: every row error, nothing half-imported', async () => {
@@ -203,11 +204,7 @@ describe('classes and roster import', () => {
     // The fixture's class 物联网2401 becomes this one's on every row but 冯倩's (物联网2402).
     const response = await uploadRoster(cls.id, text);
     expect(response.statusCode).toBe(400);
-    const body = response.json() as {
-      code: string;
-      message: string;
-      details: { rows: { row: number; column: string; problem: string; message: { en: string } }[] };
-    };
+    const body = response.json() as Required<RosterErrorResponse>;
     expect(body.code).toBe('ROSTER_INVALID');
     expect(body.message).toContain('nothing was imported');
     const errors = body.details.rows;
@@ -283,9 +280,9 @@ describe('classes and roster import', () => {
     const otherInstructor = await lab.addUser('instructor');
     const theirs = await createClass('物联网2406', otherInstructor);
     const list = await lab.call({ method: 'GET', url: '/api/v1/classes', as: otherInstructor });
-    expect((list.json() as { items: { name: string }[] }).items.map((c) => c.name)).toEqual(['物联网2406']);
+    expect((list.json() as Page<ClassInfo>).items.map((c) => c.name)).toEqual(['物联网2406']);
     const all = await lab.call({ method: 'GET', url: '/api/v1/classes?limit=200', as: lab.users.admin });
-    expect((all.json() as { total: number }).total).toBeGreaterThanOrEqual(6);
+    expect((all.json() as Page<ClassInfo>).total).toBeGreaterThanOrEqual(6);
 
     const foreign = await lab.call({
       method: 'GET',
@@ -359,9 +356,9 @@ describe('teams and who sees them', () => {
       payload: { kind: 'enterprise', name: '绿野智慧农业' },
     });
     const otherMentor = await lab.addUser('mentor', {
-      organisationId: (elsewhere.json() as { id: string }).id,
+      organisationId: (elsewhere.json() as Organisation).id,
     });
-    theirProject = await insertProject((elsewhere.json() as { id: string }).id, otherMentor.id, '温室灌溉');
+    theirProject = await insertProject((elsewhere.json() as Organisation).id, otherMentor.id, '温室灌溉');
   });
 
   it('creates a team of enrolled students, one team per class each', async () => {
@@ -372,7 +369,7 @@ describe('teams and who sees them', () => {
       payload: { name: '第一组', memberIds: [alice.id] },
     });
     expect(created.statusCode, created.body).toBe(201);
-    teamId = (created.json() as { id: string }).id;
+    teamId = (created.json() as Team).id;
     const outsider = await lab.call({
       method: 'POST',
       url: `/api/v1/teams/${teamId}/members`,
@@ -386,9 +383,7 @@ describe('teams and who sees them', () => {
       as: lab.users.instructor,
       payload: { studentId: bob.id },
     });
-    expect((added.json() as { members: { id: string }[] }).members.map((m) => m.id).sort()).toEqual(
-      [alice.id, bob.id].sort(),
-    );
+    expect((added.json() as Team).members.map((m) => m.id).sort()).toEqual([alice.id, bob.id].sort());
     const second = await lab.call({
       method: 'POST',
       url: `/api/v1/classes/${classId}/teams`,
@@ -401,7 +396,7 @@ describe('teams and who sees them', () => {
       url: `/api/v1/teams/${teamId}/members/${bob.id}`,
       as: lab.users.instructor,
     });
-    expect((removed.json() as { members: unknown[] }).members).toHaveLength(1);
+    expect((removed.json() as Team).members).toHaveLength(1);
     await lab.call({
       method: 'POST',
       url: `/api/v1/teams/${teamId}/members`,
@@ -433,7 +428,7 @@ describe('teams and who sees them', () => {
       url: `/api/v1/audit?entity=team&entityId=${teamId}`,
       as: lab.users.instructor,
     });
-    expect((audit.json() as { items: { action: string }[] }).items.map((e) => e.action).sort()).toEqual([
+    expect((audit.json() as Page<AuditEntry>).items.map((e) => e.action).sort()).toEqual([
       'add-member',
       'add-member',
       'create',
@@ -449,10 +444,10 @@ describe('teams and who sees them', () => {
       as: lab.users.instructor,
       payload: { name: '第二组', projectId: theirProject },
     });
-    const otherTeam = (other.json() as { id: string }).id;
+    const otherTeam = (other.json() as Team).id;
     const list = await lab.call({ method: 'GET', url: '/api/v1/teams', as: lab.users.mentor });
     expect(list.statusCode).toBe(200);
-    const items = (list.json() as { items: { id: string; members: { studentNumber: unknown }[] }[] }).items;
+    const items = (list.json() as Page<Team>).items;
     expect(items.map((t) => t.id)).toEqual([teamId]);
     expect(items[0]?.members.every((m) => m.studentNumber === null)).toBe(true);
     expect(
@@ -471,9 +466,9 @@ describe('teams and who sees them', () => {
 
   it('shows a student only their own classes and teams', async () => {
     const classes = await lab.call({ method: 'GET', url: '/api/v1/me/classes', as: alice });
-    expect((classes.json() as { items: { id: string }[] }).items.map((c) => c.id)).toEqual([classId]);
+    expect((classes.json() as Page<MyClass>).items.map((c) => c.id)).toEqual([classId]);
     const teams = await lab.call({ method: 'GET', url: '/api/v1/me/teams', as: alice });
-    expect((teams.json() as { items: { id: string }[] }).items.map((t) => t.id)).toEqual([teamId]);
+    expect((teams.json() as Page<Team>).items.map((t) => t.id)).toEqual([teamId]);
     expect((await lab.call({ method: 'GET', url: `/api/v1/classes/${classId}`, as: alice })).statusCode).toBe(
       200,
     );
@@ -499,7 +494,7 @@ describe('teams and who sees them', () => {
     });
     expect(gone.statusCode).toBe(204);
     const team = await lab.call({ method: 'GET', url: `/api/v1/teams/${teamId}`, as: lab.users.instructor });
-    expect((team.json() as { members: { id: string }[] }).members.map((m) => m.id)).toEqual([alice.id]);
+    expect((team.json() as Team).members.map((m) => m.id)).toEqual([alice.id]);
     await enrol(classId, bob);
   });
 });
@@ -524,7 +519,7 @@ describe('kits: registry, secrets, bindings and students', () => {
       payload: { id: 'kit-2408-01', name: '冷库1号', kind: 'esp32', sensors: ['temperature', 'humidity'] },
     });
     expect(created.statusCode, created.body).toBe(201);
-    const { kit, secret } = created.json() as { kit: Record<string, unknown>; secret: string };
+    const { kit, secret } = created.json() as NewKit;
     expect(kit).toMatchObject({
       id: 'kit-2408-01',
       sensors: ['temperature', 'humidity'],
@@ -558,7 +553,7 @@ describe('kits: registry, secrets, bindings and students', () => {
       as: lab.users.instructor,
     });
     expect(rotated.statusCode).toBe(200);
-    const { secret } = rotated.json() as { secret: string };
+    const { secret } = rotated.json() as KitSecret;
     expect(await lab.registry.verifyKit('kit-2408-01', old)).toBe(false);
     expect(await lab.registry.verifyKit('kit-2408-01', secret)).toBe(true);
     const revoked = await lab.call({
@@ -573,9 +568,7 @@ describe('kits: registry, secrets, bindings and students', () => {
       url: '/api/v1/kits/kit-2408-01/secret',
       as: lab.users.admin,
     });
-    expect(await lab.registry.verifyKit('kit-2408-01', (back.json() as { secret: string }).secret)).toBe(
-      true,
-    );
+    expect(await lab.registry.verifyKit('kit-2408-01', (back.json() as KitSecret).secret)).toBe(true);
     const unknown = await lab.call({
       method: 'POST',
       url: '/api/v1/kits/no-such-kit/secret',
@@ -588,7 +581,7 @@ describe('kits: registry, secrets, bindings and students', () => {
       as: lab.users.admin,
     });
     // Entries made within one millisecond have no order among them: compare as sets.
-    expect((audit.json() as { items: { action: string }[] }).items.map((e) => e.action).sort()).toEqual([
+    expect((audit.json() as Page<AuditEntry>).items.map((e) => e.action).sort()).toEqual([
       'create',
       'revoke-secret',
       'rotate-secret',
@@ -614,7 +607,7 @@ describe('kits: registry, secrets, bindings and students', () => {
     await lab.store.write([{ kitId: 'kit-2408-01', ts: t1, readings: { temperature: 5.5 } }]);
 
     const mine = await lab.call({ method: 'GET', url: '/api/v1/kits', as: dana });
-    expect((mine.json() as { items: { id: string }[] }).items.map((k) => k.id)).toEqual(['kit-2408-01']);
+    expect((mine.json() as List<Kit>).items.map((k) => k.id)).toEqual(['kit-2408-01']);
     const theirs = await lab.call({ method: 'GET', url: '/api/v1/kits', as: eve });
     expect(theirs.json()).toMatchObject({ items: [] });
     expect(
@@ -629,13 +622,13 @@ describe('kits: registry, secrets, bindings and students', () => {
       as: dana,
     });
     expect(telemetry.statusCode, telemetry.body).toBe(200);
-    expect((telemetry.json() as { points: { value: number }[] }).points.map((p) => p.value)).toEqual([5.5]);
+    expect((telemetry.json() as Telemetry).points?.map((p) => p.value)).toEqual([5.5]);
     const staff = await lab.call({
       method: 'GET',
       url: `/api/v1/kits/kit-2408-01/telemetry?sensor=temperature&from=${t0 - 1000}&to=${t1 + 1000}`,
       as: lab.users.instructor,
     });
-    expect((staff.json() as { points: { value: number }[] }).points.map((p) => p.value)).toEqual([4.5, 5.5]);
+    expect((staff.json() as Telemetry).points?.map((p) => p.value)).toEqual([4.5, 5.5]);
     expect(
       (
         await lab.call({
@@ -665,7 +658,7 @@ describe('kits: registry, secrets, bindings and students', () => {
       url: '/api/v1/audit?entity=kit-binding&entityId=kit-2408-01',
       as: lab.users.admin,
     });
-    const entries = (audit.json() as { items: { action: string; before: unknown; after: unknown }[] }).items;
+    const entries = (audit.json() as Page<AuditEntry>).items;
     expect(entries.map((e) => e.action).sort()).toEqual(['bind', 'unbind']);
     expect(entries.find((e) => e.action === 'bind')).toMatchObject({
       before: null,
@@ -684,7 +677,7 @@ describe('kits: registry, secrets, bindings and students', () => {
       as: lab.users.instructor,
       payload: { name: '冷链组', memberIds: [dana.id, eve.id] },
     });
-    const teamId = (team.json() as { id: string }).id;
+    const teamId = (team.json() as Team).id;
     await lab.registry.addKit({ id: 'kit-2408-02' });
     const bound = await lab.call({
       method: 'PUT',
@@ -695,7 +688,7 @@ describe('kits: registry, secrets, bindings and students', () => {
     expect(bound.statusCode, bound.body).toBe(200);
     for (const member of [dana, eve]) {
       const kits = await lab.call({ method: 'GET', url: '/api/v1/kits', as: member });
-      expect((kits.json() as { items: { id: string }[] }).items.map((k) => k.id)).toEqual(['kit-2408-02']);
+      expect((kits.json() as List<Kit>).items.map((k) => k.id)).toEqual(['kit-2408-02']);
     }
     const stranger = await lab.addUser('instructor');
     const taken = await lab.call({
@@ -721,9 +714,7 @@ describe('kits: registry, secrets, bindings and students', () => {
     });
     expect(both.statusCode).toBe(400);
     const staffView = await lab.call({ method: 'GET', url: '/api/v1/kits', as: lab.users.instructor });
-    const kit = (staffView.json() as { items: { id: string; binding: unknown }[] }).items.find(
-      (k) => k.id === 'kit-2408-02',
-    );
+    const kit = (staffView.json() as List<Kit>).items.find((k) => k.id === 'kit-2408-02');
     expect(kit?.binding).toMatchObject({ teamId, studentId: null });
   });
 });
@@ -864,10 +855,7 @@ describe('names with numbers', () => {
       url: `/api/v1/classes/${cls.id}/teams?limit=2&offset=1`,
       as: lab.users.instructor,
     });
-    expect((teams.json() as { items: { name: string }[]; total: number }).items.map((t) => t.name)).toEqual([
-      '第2组',
-      '第10组',
-    ]);
-    expect((teams.json() as { total: number }).total).toBe(4);
+    expect((teams.json() as Page<Team>).items.map((t) => t.name)).toEqual(['第2组', '第10组']);
+    expect((teams.json() as Page<Team>).total).toBe(4);
   });
 });

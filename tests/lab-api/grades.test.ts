@@ -6,6 +6,24 @@
  */
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type {
+  Assignment,
+  AssignmentGrades,
+  AssignmentStatistics,
+  Attempt,
+  AttemptGrade,
+  AuditEntry,
+  ClassInfo,
+  LabSession,
+  Organisation,
+  Page,
+  Project,
+  RegradeReport,
+  RunHistory,
+  Task,
+  Team,
+  Telemetry,
+} from '../../contract/index.ts';
 import { Grades } from '../../lab-api/grades.ts';
 import type { TelemetryRecord } from '../../protocol/index.ts';
 import { type LabUser, startTestLab, type TestLab } from '../helpers/lab.ts';
@@ -87,34 +105,6 @@ function temperature(
   return records;
 }
 
-interface Review {
-  criteria: {
-    id: string;
-    title: { 'zh-CN': string; en: string };
-    score: number;
-    passed: boolean;
-    autoScore: number;
-    evidence: {
-      measured: Record<string, number>;
-      summary?: { 'zh-CN': string; en: string };
-      spans: { ok: boolean }[];
-    };
-    explanation: { 'zh-CN': string; en: string };
-    override: { reason: string } | null;
-  }[];
-  flags: unknown[];
-  run: { reason: string; taskVersion: number } | null;
-  mentorScore: { score: number; version: number } | null;
-  final: {
-    status: string;
-    autoScore: number | null;
-    adjustedScore: number | null;
-    adjustments: { criterionId: string; autoScore: number; score: number; reason: string }[];
-    score: number | null;
-    explanation: { 'zh-CN': string; en: string };
-  };
-}
-
 beforeAll(async () => {
   lab = await startTestLab();
   instructor = lab.users.instructor;
@@ -122,7 +112,7 @@ beforeAll(async () => {
   const project = await call('POST', '/projects', mentor, { title: '冷链监测', difficulty: 2 });
   expect(project.statusCode, project.body).toBe(201);
   const task = await call('POST', '/tasks', mentor, {
-    projectId: (project.json() as { id: string }).id,
+    projectId: (project.json() as Project).id,
     title: '冷库温度监测',
     requiredSensors: ['temperature'],
     durationMinutes: 90,
@@ -130,10 +120,9 @@ beforeAll(async () => {
     rubric,
   });
   expect(task.statusCode, task.body).toBe(201);
-  taskId = (task.json() as { id: string }).id;
+  taskId = (task.json() as Task).id;
 
-  classId = ((await call('POST', '/classes', instructor, { name: '物联网2502' })).json() as { id: string })
-    .id;
+  classId = ((await call('POST', '/classes', instructor, { name: '物联网2502' })).json() as ClassInfo).id;
   alice = await lab.addUser('student', { studentNumber: '2025000001' });
   bob = await lab.addUser('student', { studentNumber: '2025000002' });
   carol = await lab.addUser('student', { studentNumber: '2025000003' });
@@ -145,7 +134,7 @@ beforeAll(async () => {
     name: '冷链一组',
     memberIds: [alice.id, bob.id, dave.id],
   });
-  teamId = (team.json() as { id: string }).id;
+  teamId = (team.json() as Team).id;
   for (const student of [alice, bob, carol]) {
     const kitId = `${student.username}-kit`;
     await lab.registry.addKit({ id: kitId });
@@ -160,14 +149,14 @@ beforeAll(async () => {
     studentIds: [carol.id],
   });
   expect(assignment.statusCode, assignment.body).toBe(201);
-  assignmentId = (assignment.json() as { id: string }).id;
+  assignmentId = (assignment.json() as Assignment).id;
   expect((await call('POST', `/classes/${classId}/sessions`, instructor, { assignmentId })).statusCode).toBe(
     201,
   );
   for (const student of [alice, bob, carol]) {
     const started = await call('POST', `/assignments/${assignmentId}/attempts`, student);
     expect(started.statusCode, started.body).toBe(201);
-    attempts[student.username] = (started.json() as { id: string }).id;
+    attempts[student.username] = (started.json() as Attempt).id;
     expect((await call('POST', `/attempts/${attempts[student.username]}/end`, student)).statusCode).toBe(200);
     // The experiment ran [T0, T1): the window is set to it, as if the attempt had lasted 10 minutes.
     await lab.db.run('UPDATE attempts SET started_at = ?, ended_at = ? WHERE id = ?', [
@@ -203,7 +192,7 @@ describe('grading an attempt', () => {
   it('grades from the telemetry of the window: evidence and explanations in zh-CN and en', async () => {
     const graded = await call('POST', `/attempts/${aliceAttempt()}/grade`, instructor);
     expect(graded.statusCode, graded.body).toBe(200);
-    const review = graded.json() as Review;
+    const review = graded.json() as AttemptGrade;
     expect(review.run).toMatchObject({ reason: 'manual' });
     const [range, gaps] = review.criteria;
     expect(range).toMatchObject({ id: 'cold_range', passed: true, score: 60 });
@@ -228,7 +217,7 @@ describe('grading an attempt', () => {
   it('lets the student read their own grade with the evidence, but not anyone else’s, and not override', async () => {
     const mine = await call('GET', `/attempts/${aliceAttempt()}/grade`, alice);
     expect(mine.statusCode, mine.body).toBe(200);
-    const review = mine.json() as Review;
+    const review = mine.json() as AttemptGrade;
     expect(review.criteria.map((c) => c.evidence.measured.readings)).toEqual([480, 480]);
     expect(review.flags).toEqual([]);
     const other = await call('GET', `/attempts/${attempts[bob.username]}/grade`, alice);
@@ -249,7 +238,7 @@ describe('grading an attempt', () => {
       kind: 'enterprise',
       name: '别家企业',
     });
-    const stranger = await lab.addUser('mentor', { organisationId: (other.json() as { id: string }).id });
+    const stranger = await lab.addUser('mentor', { organisationId: (other.json() as Organisation).id });
     expect((await call('GET', `/attempts/${aliceAttempt()}/grade`, stranger)).json()).toMatchObject({
       statusCode: 404,
     });
@@ -268,7 +257,7 @@ describe("an attempt's telemetry", () => {
     // The task's enterprise mentor scores from the data: theirs to read (the kit route is not).
     const forMentor = await url(mentor);
     expect(forMentor.statusCode, forMentor.body).toBe(200);
-    const points = (forMentor.json() as { points: { ts: number }[] }).points;
+    const points = (forMentor.json() as Telemetry).points ?? [];
     expect(points.length).toBe(480);
     expect(points.every((p) => p.ts >= T0 && p.ts < T1)).toBe(true);
     expect(
@@ -276,15 +265,15 @@ describe("an attempt's telemetry", () => {
     ).toBe(403);
     // Asking for more than the attempt gives the attempt.
     const wide = await url(instructor, `&from=${T0 - 3_600_000}&to=${T1 + 3_600_000}`);
-    expect((wide.json() as { from: number; to: number }).from).toBe(T0);
-    expect((wide.json() as { from: number; to: number }).to).toBe(T1);
+    expect((wide.json() as Telemetry).from).toBe(T0);
+    expect((wide.json() as Telemetry).to).toBe(T1);
     expect((await url(alice)).statusCode).toBe(200);
     expect((await url(bob)).statusCode).toBe(404);
     const other = await call('POST', '/organisations', lab.users.admin, {
       kind: 'enterprise',
       name: '另一家企业',
     });
-    const stranger = await lab.addUser('mentor', { organisationId: (other.json() as { id: string }).id });
+    const stranger = await lab.addUser('mentor', { organisationId: (other.json() as Organisation).id });
     expect((await url(stranger)).statusCode).toBe(404);
   });
 });
@@ -304,7 +293,7 @@ describe('overrides and the mentor score', () => {
       expect(refused.json(), JSON.stringify(payload).slice(0, 80)).toMatchObject({ statusCode: 400, code });
     }
     expect(
-      ((await call('GET', `/attempts/${aliceAttempt()}/grade`, instructor)).json() as Review).final,
+      ((await call('GET', `/attempts/${aliceAttempt()}/grade`, instructor)).json() as AttemptGrade).final,
     ).toMatchObject({
       autoScore: 60,
     });
@@ -318,7 +307,7 @@ describe('overrides and the mentor score', () => {
       reason,
     });
     expect(overridden.statusCode, overridden.body).toBe(201);
-    const review = overridden.json() as Review;
+    const review = overridden.json() as AttemptGrade;
     expect(review.criteria[1]).toMatchObject({
       id: 'no_gaps',
       autoScore: 0,
@@ -335,11 +324,11 @@ describe('overrides and the mentor score', () => {
     });
     expect(review.final.explanation['zh-CN']).toContain('遥测自动评分 60，教师调整后 90');
     // The student sees the override and why.
-    const seen = (await call('GET', `/attempts/${aliceAttempt()}/grade`, alice)).json() as Review;
+    const seen = (await call('GET', `/attempts/${aliceAttempt()}/grade`, alice)).json() as AttemptGrade;
     expect(seen.criteria[1]?.override?.reason).toBe(reason);
 
     const audit = await call('GET', `/audit?entity=grade&entityId=${aliceAttempt()}`, lab.users.admin);
-    const entries = (audit.json() as { items: { action: string; before: unknown; after: unknown }[] }).items;
+    const entries = (audit.json() as Page<AuditEntry>).items;
     const entry = entries.find((e) => e.action === 'override');
     expect(entry?.before).toMatchObject({ criterionId: 'no_gaps', score: 0, override: null, finalScore: 36 });
     expect(entry?.after).toMatchObject({
@@ -366,7 +355,7 @@ describe('overrides and the mentor score', () => {
     const first = await call('PUT', url, mentor, { score: 80, comment: '现场接线规范，排障思路清晰' });
     expect(first.statusCode, first.body).toBe(200);
     expect(first.headers.etag).toBe('"1"');
-    let review = (await call('GET', `/attempts/${aliceAttempt()}/grade`, alice)).json() as Review;
+    let review = (await call('GET', `/attempts/${aliceAttempt()}/grade`, alice)).json() as AttemptGrade;
     // 90 × 60 % + 80 × 40 % = 86
     expect(review.final).toMatchObject({ status: 'final', autoScore: 60, adjustedScore: 90, score: 86 });
     expect(review.final.explanation['zh-CN']).toContain('企业导师评分 80 × 40 %');
@@ -383,10 +372,10 @@ describe('overrides and the mentor score', () => {
     const read = await call('GET', url, instructor);
     const second = await call('PUT', url, mentor, { score: 90 }, { 'if-match': read.headers.etag });
     expect(second.json()).toMatchObject({ score: 90, version: 2 });
-    review = (await call('GET', `/attempts/${aliceAttempt()}/grade`, instructor)).json() as Review;
+    review = (await call('GET', `/attempts/${aliceAttempt()}/grade`, instructor)).json() as AttemptGrade;
     expect(review.final).toMatchObject({ status: 'final', score: 90 });
     const audit = await call('GET', `/audit?entity=grade&entityId=${aliceAttempt()}`, lab.users.admin);
-    const actions = (audit.json() as { items: { action: string }[] }).items.map((e) => e.action);
+    const actions = (audit.json() as Page<AuditEntry>).items.map((e) => e.action);
     expect(actions.filter((a) => a === 'mentor-score')).toHaveLength(2);
   });
 });
@@ -397,10 +386,8 @@ describe('automatic grading, grades per student and team, statistics', () => {
     expect(await grades.gradeEndedAttempts({ settleMs: 0, lookbackMs: 365 * 86_400_000 })).toBe(2);
     expect(await grades.gradeEndedAttempts({ settleMs: 0, lookbackMs: 365 * 86_400_000 })).toBe(0);
     const history = await call('GET', `/attempts/${attempts[bob.username]}/grades`, bob);
-    expect((history.json() as { items: { reason: string }[] }).items.map((r) => r.reason)).toEqual([
-      'attempt-ended',
-    ]);
-    const bobs = (await call('GET', `/attempts/${attempts[bob.username]}/grade`, bob)).json() as Review;
+    expect((history.json() as RunHistory).items.map((r) => r.reason)).toEqual(['attempt-ended']);
+    const bobs = (await call('GET', `/attempts/${attempts[bob.username]}/grade`, bob)).json() as AttemptGrade;
     expect(bobs.criteria.map((c) => [c.id, c.passed])).toEqual([
       ['cold_range', false],
       ['no_gaps', true],
@@ -412,18 +399,7 @@ describe('automatic grading, grades per student and team, statistics', () => {
   it("lists each student's best attempt and each team's mean", async () => {
     const response = await call('GET', `/assignments/${assignmentId}/grades`, instructor);
     expect(response.statusCode, response.body).toBe(200);
-    const body = response.json() as {
-      policy: string;
-      students: {
-        displayName: string;
-        studentNumber: string;
-        status: string;
-        score: number | null;
-        teamName: string | null;
-        criteria: Record<string, number>;
-      }[];
-      teams: { name: string; members: number; graded: number; score: number | null; provisional: boolean }[];
-    };
+    const body = response.json() as AssignmentGrades;
     expect(body.policy).toBe('best');
     const byNumber = Object.fromEntries(body.students.map((s) => [s.studentNumber, s]));
     expect(Object.keys(byNumber)).toEqual(['2025000001', '2025000002', '2025000003', '2025000004']);
@@ -442,17 +418,7 @@ describe('automatic grading, grades per student and team, statistics', () => {
   it('names the criterion most students fail', async () => {
     const response = await call('GET', `/assignments/${assignmentId}/statistics`, instructor);
     expect(response.statusCode, response.body).toBe(200);
-    const stats = response.json() as {
-      attemptsGraded: number;
-      criteria: {
-        criterionId: string;
-        attemptsGraded: number;
-        passRate: number;
-        studentsFailed: number;
-        meanPercent: number;
-      }[];
-      mostFailed: { criterionId: string; title: { en: string }; studentsFailed: number };
-    };
+    const stats = response.json() as AssignmentStatistics;
     expect(stats.attemptsGraded).toBe(3);
     expect(stats.criteria.map((c) => [c.criterionId, c.attemptsGraded, c.studentsFailed])).toEqual([
       ['cold_range', 3, 1],
@@ -477,26 +443,21 @@ describe('re-grading after a rubric change', () => {
       'if-match': task.headers.etag,
     });
     expect(changed.statusCode, changed.body).toBe(200);
-    const version = (changed.json() as { version: number }).version;
+    const version = (changed.json() as Task).version;
 
     expect((await call('POST', `/tasks/${taskId}/regrade`, alice)).statusCode).toBe(403);
     const regraded = await call('POST', `/tasks/${taskId}/regrade`, instructor);
     expect(regraded.statusCode, regraded.body).toBe(200);
-    const report = regraded.json() as {
-      regraded: { attemptId: string; autoScore: number; previousAutoScore: number }[];
-      skipped: string[];
-    };
+    const report = regraded.json() as RegradeReport;
     expect(report.regraded).toHaveLength(3);
     const alices = report.regraded.find((r) => r.attemptId === aliceAttempt());
     expect(alices).toMatchObject({ previousAutoScore: 60, autoScore: 100 });
     // Nothing changed since: nothing to do.
-    const again = (await call('POST', `/tasks/${taskId}/regrade`, instructor, {})).json() as typeof report;
+    const again = (await call('POST', `/tasks/${taskId}/regrade`, instructor, {})).json() as RegradeReport;
     expect(again.regraded).toHaveLength(0);
     expect(again.skipped).toHaveLength(3);
 
-    const history = (await call('GET', `/attempts/${aliceAttempt()}/grades`, alice)).json() as {
-      items: { reason: string; taskVersion: number; autoScore: number }[];
-    };
+    const history = (await call('GET', `/attempts/${aliceAttempt()}/grades`, alice)).json() as RunHistory;
     expect(history.items.map((r) => [r.reason, r.autoScore])).toEqual([
       ['rubric-changed', 100],
       ['manual', 60],
@@ -504,19 +465,17 @@ describe('re-grading after a rubric change', () => {
     expect(history.items[0]?.taskVersion).toBe(version);
     expect(history.items[1]?.taskVersion).toBeLessThan(version);
     // The override stays on the criterion: the instructor's judgment is kept across re-grades.
-    const review = (await call('GET', `/attempts/${aliceAttempt()}/grade`, instructor)).json() as Review & {
-      outdated: boolean;
-    };
+    const review = (
+      await call('GET', `/attempts/${aliceAttempt()}/grade`, instructor)
+    ).json() as AttemptGrade;
     expect(review.outdated).toBe(false);
     expect(review.criteria[1]).toMatchObject({ autoScore: 40, autoPassed: true, score: 30 });
     const audit = await call('GET', `/audit?entity=task&entityId=${taskId}`, lab.users.admin);
-    expect((audit.json() as { items: { action: string }[] }).items.map((e) => e.action)).toContain('regrade');
+    expect((audit.json() as Page<AuditEntry>).items.map((e) => e.action)).toContain('regrade');
     // Each run is a grade change of its own, in the attempt's audit trail with its scores.
     const trail = (
       await call('GET', `/audit?entity=grade&entityId=${aliceAttempt()}`, lab.users.admin)
-    ).json() as {
-      items: { action: string; before: { autoScore?: number }; after: { autoScore?: number } }[];
-    };
+    ).json() as Page<AuditEntry>;
     const regrade = trail.items.find((e) => e.action === 'rubric-changed');
     expect(regrade).toMatchObject({ before: { autoScore: 60 }, after: { autoScore: 100 } });
   });
@@ -613,9 +572,7 @@ describe('exports', () => {
 describe('authenticity across the session', () => {
   it('flags a stream copied from another kit of the same session (for assessors, not students); services grade', async () => {
     const sessions = await call('GET', `/classes/${classId}/sessions`, instructor);
-    const running = (sessions.json() as { items: { id: string; endedAt: number | null }[] }).items.find(
-      (s) => s.endedAt === null,
-    );
+    const running = (sessions.json() as Page<LabSession>).items.find((s) => s.endedAt === null);
     expect((await call('POST', `/sessions/${running?.id}/end`, instructor)).statusCode).toBe(200);
     const second = await call('POST', `/classes/${classId}/assignments`, instructor, {
       taskId,
@@ -623,7 +580,7 @@ describe('authenticity across the session', () => {
       dueAt: Date.now() + 60 * MINUTE,
       studentIds: [bob.id, carol.id],
     });
-    const secondId = (second.json() as { id: string }).id;
+    const secondId = (second.json() as Assignment).id;
     expect(
       (await call('POST', `/classes/${classId}/sessions`, instructor, { assignmentId: secondId })).statusCode,
     ).toBe(201);
@@ -634,7 +591,7 @@ describe('authenticity across the session', () => {
         kitId: `${student.username}-kit`,
       });
       expect(started.statusCode, started.body).toBe(201);
-      ids[student.username] = (started.json() as { id: string }).id;
+      ids[student.username] = (started.json() as Attempt).id;
       await call('POST', `/attempts/${ids[student.username]}/end`, student);
       await lab.db.run('UPDATE attempts SET started_at = ?, ended_at = ? WHERE id = ?', [
         from,
@@ -669,13 +626,15 @@ describe('authenticity across the session', () => {
       headers: { authorization: `Basic ${Buffer.from(`grader:${secret}`).toString('base64')}` },
     });
     expect(graded.statusCode, graded.body).toBe(200);
-    const flags = (graded.json() as { flags: { kind: string; sensor: string; source?: string }[] }).flags;
+    const flags = (graded.json() as AttemptGrade).flags;
     expect(flags).toContainEqual(
       expect.objectContaining({ kind: 'copy', sensor: 'temperature', source: `${bob.username}-kit` }),
     );
     const history = await call('GET', `/attempts/${ids[carol.username]}/grades`, instructor);
-    expect((history.json() as { items: { createdBy: string }[] }).items[0]?.createdBy).toBe('service:grader');
-    const studentView = (await call('GET', `/attempts/${ids[carol.username]}/grade`, carol)).json() as Review;
+    expect((history.json() as RunHistory).items[0]?.createdBy).toBe('service:grader');
+    const studentView = (
+      await call('GET', `/attempts/${ids[carol.username]}/grade`, carol)
+    ).json() as AttemptGrade;
     expect(studentView.flags).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ErrorResponse, Login } from '../../contract/index.ts';
 import { Classes } from '../../lab-api/classes.ts';
 import { People } from '../../lab-api/index.ts';
 import { HEALTH_STORE_WAIT_MS } from '../../lab-api/routes/health.ts';
@@ -159,7 +160,7 @@ describe('people over real HTTP', () => {
         body: JSON.stringify({ username, password }),
       });
       expect(response.status).toBe(200);
-      return ((await response.json()) as { token: string }).token;
+      return ((await response.json()) as Login).token;
     };
     const student = await login('stu.http', 'student-http-pass');
     expect((await fetch(`${lab.httpUrl}/api/v1/users`)).status).toBe(401);
@@ -219,7 +220,7 @@ describe('a refused kit change changes nothing', () => {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ username, password }),
       });
-      return `Bearer ${((await response.json()) as { token: string }).token}`;
+      return `Bearer ${((await response.json()) as Login).token}`;
     };
     const attempts: [string, string, string][] = [
       [await login('teacher.other'), '/api/v1/kits/guarded-01/secret', 'KIT_BOUND_ELSEWHERE'],
@@ -229,7 +230,7 @@ describe('a refused kit change changes nothing', () => {
     for (const [authorization, path, code] of attempts) {
       for (const method of ['POST', 'DELETE']) {
         const response = await fetch(`${lab.httpUrl}${path}`, { method, headers: { authorization } });
-        expect([response.status, ((await response.json()) as { code: string }).code]).toEqual([403, code]);
+        expect([response.status, ((await response.json()) as ErrorResponse).code]).toEqual([403, code]);
       }
     }
     // Still connected, and a new connection with the old secret still works; nothing audited.

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditEntry, Organisation, Page, PasswordChanged } from '../../contract/index.ts';
 import { PasswordChecks, SignInLimiter } from '../../lab-api/index.ts';
 import { PASSWORD, startTestLab, type TestLab } from '../helpers/lab.ts';
 
@@ -160,7 +161,7 @@ describe('sign-in', () => {
     });
     expect(changed.statusCode).toBe(200);
     expect((await lab.call({ method: 'GET', url: '/api/v1/me', as: mentor })).statusCode).toBe(401);
-    const fresh = { ...mentor, token: (changed.json() as { token: string }).token };
+    const fresh = { ...mentor, token: (changed.json() as PasswordChanged).token };
     expect((await lab.call({ method: 'GET', url: '/api/v1/me', as: fresh })).statusCode).toBe(200);
     const old = await lab.call({
       method: 'POST',
@@ -246,7 +247,7 @@ describe('people and organisations', () => {
       payload: { kind: 'enterprise', name: nasty, description: '<img src=x onerror=alert(1)>' },
     });
     expect(created.statusCode).toBe(201);
-    const id = (created.json() as { id: string }).id;
+    const id = (created.json() as Organisation).id;
     const read = await lab.call({ method: 'GET', url: `/api/v1/organisations/${id}`, as: lab.users.student });
     expect(read.json()).toMatchObject({ name: nasty, description: '<img src=x onerror=alert(1)>' });
     expect(read.headers['content-type']).toMatch(/application\/json/);
@@ -265,7 +266,7 @@ describe('people and organisations', () => {
       as: lab.users.admin,
       payload: { kind: 'enterprise', name: '智慧农业科技' },
     });
-    const id = (created.json() as { id: string }).id;
+    const id = (created.json() as Organisation).id;
     const etag = created.headers.etag as string;
     const first = await lab.call({
       method: 'PATCH',
@@ -296,9 +297,6 @@ describe('people and organisations', () => {
       url: `/api/v1/audit?entity=organisation&entityId=${id}`,
       as: lab.users.instructor,
     });
-    expect((audit.json() as { items: { action: string }[] }).items.map((e) => e.action)).toEqual([
-      'update',
-      'create',
-    ]);
+    expect((audit.json() as Page<AuditEntry>).items.map((e) => e.action)).toEqual(['update', 'create']);
   });
 });

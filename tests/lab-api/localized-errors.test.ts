@@ -9,6 +9,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import formats from 'ajv-formats';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RosterErrorResponse } from '../../contract/index.ts';
 import { ApiError, requestLang, validationText, zhTime } from '../../lab-api/errors.ts';
 import { passwordProblem } from '../../lab-api/passwords.ts';
 import { registryError } from '../../lab-api/routes/kits.ts';
@@ -391,19 +392,7 @@ describe('answers in the language of the request', () => {
       });
     const zh = await upload(ZH);
     expect(zh.statusCode).toBe(400);
-    const body = zh.json() as {
-      code: string;
-      message: string;
-      details: {
-        rows: {
-          row: number;
-          field: string;
-          problem: string;
-          params: object;
-          message: Record<string, string>;
-        }[];
-      };
-    };
+    const body = zh.json() as Required<RosterErrorResponse>;
     expect(body.code).toBe('ROSTER_INVALID');
     expect(body.message).toBe(
       '名单有 2 行存在问题（文件按 UTF-8 读取），未导入任何学生；请修改文件后重新上传',

@@ -1,4 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type {
+  AuditEntry,
+  ErrorResponse,
+  MentorProfile,
+  Organisation,
+  Page,
+  Project,
+  Recommendations,
+  Task,
+} from '../../contract/index.ts';
 import { type LabUser, startTestLab, type TestLab } from '../helpers/lab.ts';
 
 let lab: TestLab;
@@ -14,29 +24,12 @@ beforeAll(async () => {
     as: lab.users.admin,
     payload: { kind: 'enterprise', name: '绿源智慧农业科技', industry: 'smart agriculture' },
   });
-  rivalEnterpriseId = (created.json() as { id: string }).id;
+  rivalEnterpriseId = (created.json() as Organisation).id;
   rival = await lab.addUser('mentor', { organisationId: rivalEnterpriseId });
 }, 60_000);
 afterAll(async () => {
   await lab.close();
 });
-
-interface Project {
-  id: string;
-  organisationId: string;
-  title: string;
-  status: string;
-  difficulty: number;
-  requiredSkills: string[];
-  version: number;
-}
-
-interface Task {
-  id: string;
-  status: string;
-  rubric: { criteria: unknown[] };
-  version: number;
-}
 
 const api = (path: string) => `/api/v1${path}`;
 
@@ -80,7 +73,7 @@ async function auditActions(entity: string, id: string): Promise<string[]> {
     url: api(`/audit?entity=${entity}&entityId=${id}`),
     as: lab.users.admin,
   });
-  const listed = (audit.json() as { items: { id: string; actor: { id: string } }[] }).items;
+  const listed = (audit.json() as Page<AuditEntry>).items;
   const rows = await lab.db.all<{ id: string; action: string }>(
     'SELECT id, action FROM audit_log WHERE entity = ? AND entity_id = ? ORDER BY rowid',
     [entity, id],
@@ -178,7 +171,7 @@ describe('mentor pool (师资库)', () => {
       url: api(`/mentors?tag=${encodeURIComponent('冷链物流')}`),
       as: lab.users.student,
     });
-    expect((byTag.json() as { items: { userId: string }[] }).items.map((m) => m.userId)).toEqual([mentor.id]);
+    expect((byTag.json() as Page<MentorProfile>).items.map((m) => m.userId)).toEqual([mentor.id]);
     const byBio = await lab.call({
       method: 'GET',
       url: api(`/mentors?q=${encodeURIComponent('冷藏车')}`),
@@ -187,7 +180,7 @@ describe('mentor pool (师资库)', () => {
     expect(byBio.json()).toMatchObject({ total: 1, items: [{ userId: mentor.id, role: 'mentor' }] });
     const all = await lab.call({ method: 'GET', url: api('/mentors?limit=1'), as: lab.users.student });
     expect(all.json()).toMatchObject({ limit: 1, offset: 0 });
-    const everyone = (all.json() as { total: number }).total;
+    const everyone = (all.json() as Page<MentorProfile>).total;
     expect(everyone).toBeGreaterThanOrEqual(3); // the mentor, the rival mentor, the instructor
     expect(all.body).not.toMatch(/student|admin/);
     expect(await auditActions('mentor_profile', mentor.id)).toEqual(['create']);
@@ -229,9 +222,7 @@ describe('mentor pool (师资库)', () => {
       url: api('/mentors?available=false'),
       as: lab.users.student,
     });
-    expect((unavailable.json() as { items: { userId: string }[] }).items.map((m) => m.userId)).toEqual([
-      mentor.id,
-    ]);
+    expect((unavailable.json() as Page<MentorProfile>).items.map((m) => m.userId)).toEqual([mentor.id]);
     const student = await lab.call({
       method: 'PUT',
       url: api(`/mentors/${lab.users.student.id}/profile`),
@@ -284,10 +275,7 @@ describe('enterprise projects', () => {
     expect(changed.json()).toMatchObject({ version: 2, requiredSkills: ['mqtt', 'sensors', 'lora'] });
 
     const search = async (as: LabUser, query: string) =>
-      (await lab.call({ method: 'GET', url: api(`/projects?${query}`), as })).json() as {
-        items: Project[];
-        total: number;
-      };
+      (await lab.call({ method: 'GET', url: api(`/projects?${query}`), as })).json() as Page<Project>;
     const byKeyword = await search(lab.users.mentor, `q=${encodeURIComponent('超温自动报警')}`);
     expect(byKeyword.items.map((p) => p.id)).toEqual([project.id]);
     const bySkill = await search(lab.users.mentor, 'skill=LoRa');
@@ -335,16 +323,7 @@ describe('enterprise projects', () => {
       url: api(`/audit?entity=project&entityId=${project.id}`),
       as: lab.users.instructor,
     });
-    const entries = (
-      audit.json() as {
-        items: {
-          action: string;
-          actor: { id: string; role: string };
-          before: unknown;
-          after: { goals?: string };
-        }[];
-      }
-    ).items;
+    const entries = (audit.json() as Page<AuditEntry>).items;
     const update = entries.find((entry) => entry.action === 'update');
     expect(update?.actor).toMatchObject({ id: lab.users.mentor.id, role: 'mentor' });
     expect(update?.before).toMatchObject({ goals: 'Monitor the reefer container and alarm on excursions' });
@@ -356,9 +335,9 @@ describe('enterprise projects', () => {
     const read = await lab.call({ method: 'GET', url: api(`/projects/${project.id}`), as: rival });
     expect(read.statusCode).toBe(404);
     expect(read.json()).toMatchObject({ code: 'PROJECT_NOT_FOUND' });
-    const list = (await lab.call({ method: 'GET', url: api('/projects?limit=200'), as: rival })).json() as {
-      items: Project[];
-    };
+    const list = (
+      await lab.call({ method: 'GET', url: api('/projects?limit=200'), as: rival })
+    ).json() as Page<Project>;
     expect(list.items.every((p) => p.organisationId === rivalEnterpriseId)).toBe(true);
     const patch = await lab.call({
       method: 'PATCH',
@@ -512,11 +491,7 @@ describe('project recommendations', () => {
     const student = await lab.addUser('student');
     const response = await lab.call({ method: 'GET', url: api('/projects/recommended'), as: student });
     expect(response.statusCode).toBe(200);
-    const body = response.json() as {
-      basedOnEvidence: boolean;
-      message: string;
-      items: { project: Project; score: number }[];
-    };
+    const body = response.json() as Recommendations;
     expect(body.basedOnEvidence).toBe(false);
     expect(body.message).toMatch(/no graded work/);
     const difficulties = body.items.map((item) => item.project.difficulty);
@@ -556,14 +531,7 @@ describe('project recommendations', () => {
       url: api('/projects/recommended?limit=200'),
       as: student,
     });
-    const body = response.json() as {
-      basedOnEvidence: boolean;
-      items: {
-        project: Project;
-        score: number;
-        reasons: { matched: { skill: string; score: number }[]; missing: string[]; text: string };
-      }[];
-    };
+    const body = response.json() as Recommendations;
     expect(body.basedOnEvidence).toBe(true);
     const ids = body.items.map((item) => item.project.id);
     const item = (id: string) => body.items.find((i) => i.project.id === id);
@@ -735,7 +703,7 @@ describe('lab tasks and rubrics', () => {
     for (const [criteria, messages] of cases) {
       const response = await createTask(lab.users.mentor, { projectId: project.id, rubric: { criteria } });
       expect(response.statusCode, response.body).toBe(400);
-      const body = response.json() as { code: string; message: string };
+      const body = response.json() as ErrorResponse;
       expect(body.code).toBe('INVALID_RUBRIC');
       for (const message of messages) expect(body.message).toMatch(message);
     }

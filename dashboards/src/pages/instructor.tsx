@@ -19,8 +19,9 @@ import { messageTime, readingsOf } from '../livechart.tsx';
 import { boardSensors } from '../sensors.ts';
 import { onTick } from '../ticker.ts';
 import type {
-  Adjustment,
   Assignment,
+  AssignmentGrades,
+  AssignmentStatistics,
   Attempt,
   Board,
   BoardKit,
@@ -28,7 +29,7 @@ import type {
   KitErrorMessage,
   LiveGrading,
   Page,
-  Task,
+  TaskSummary,
   Team,
   TelemetryMessage,
 } from '../types.ts';
@@ -372,37 +373,6 @@ function KitCard(props: {
   );
 }
 
-type AttemptGradeStatus = 'final' | 'provisional' | 'not-graded' | 'no-attempt';
-
-interface AssignmentGrades {
-  assignment: { id: string; taskTitle: string; className: string };
-  mentorWeight: number;
-  criteria: { id: string; title: { 'zh-CN': string; en: string }; weight: number }[];
-  students: {
-    studentId: string;
-    studentNumber: string | null;
-    displayName: string;
-    teamName: string | null;
-    attempts: number;
-    attemptId: string | null;
-    status: string;
-    autoScore: number | null;
-    adjustments: Adjustment[];
-    adjustedScore: number | null;
-    mentorScore: number | null;
-    score: number | null;
-  }[];
-}
-
-interface Statistics {
-  mostFailed: {
-    criterionId: string;
-    title: { 'zh-CN': string; en: string };
-    studentsFailed: number;
-    passRate: number;
-  } | null;
-}
-
 export function ClassReview({ classId }: { classId: string }) {
   const assignments = useAsync(
     () => get<Page<Assignment>>(`/classes/${classId}/assignments?limit=100`),
@@ -415,7 +385,7 @@ export function ClassReview({ classId }: { classId: string }) {
       assignmentId
         ? {
             grades: await get<AssignmentGrades>(`/assignments/${assignmentId}/grades`),
-            stats: await get<Statistics>(`/assignments/${assignmentId}/statistics`),
+            stats: await get<AssignmentStatistics>(`/assignments/${assignmentId}/statistics`),
             attempts: (await get<Page<Attempt>>(`/assignments/${assignmentId}/attempts?limit=200`)).items,
           }
         : null,
@@ -521,7 +491,7 @@ export function ClassReview({ classId }: { classId: string }) {
                     <strong>{formatNumber(s.score, 1)}</strong>
                   </td>
                   <td class="nowrap" data-label={t('status')}>
-                    {t(`grade_${s.status}` as `grade_${AttemptGradeStatus}`)}
+                    {t(`grade_${s.status}`)}
                   </td>
                   <td>
                     {(() => {
@@ -550,7 +520,7 @@ export function ClassReview({ classId }: { classId: string }) {
 
 /** Assign a published lab task to teams of the class. */
 function AssignToClass({ classId, onDone }: { classId: string; onDone: () => void }) {
-  const tasks = useAsync(() => get<Page<Task>>('/tasks?status=published&limit=200'), []);
+  const tasks = useAsync(() => get<Page<TaskSummary>>('/tasks?status=published&limit=200'), []);
   const teams = useAsync(() => get<Page<Team>>(`/classes/${classId}/teams?limit=200`), [classId]);
   return (
     <AssignTask tasks={tasks.data?.items} teams={teams.data?.items} hint={t('teamsHint')} onDone={onDone} />

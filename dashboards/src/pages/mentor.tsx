@@ -2,23 +2,20 @@
 import { useState } from 'preact/hooks';
 import { call, get, post } from '../api.ts';
 import { AssignTask } from '../assign.tsx';
-import { formatDateTime, formatNumber, t, tOr } from '../i18n.ts';
+import { currentLang, formatDateTime, formatNumber, t, tOr } from '../i18n.ts';
 import {
-  CRITERION_TYPES,
+  type CriterionTypeInfo,
   checkRubric,
   type EditableCriterion,
-  PARAM_TEMPLATES,
+  loadCriterionTypes,
   toEditable,
 } from '../rubric.ts';
-import type { MentorAttempt, Page, Project, Task, Team } from '../types.ts';
+import type { List, MentorAttempt, Page, Project, Task, TaskSummary, Team } from '../types.ts';
 import { Card, ErrorBox, Loading, useAsync } from '../ui.tsx';
 
 export function MentorHome() {
   const projects = useAsync(() => get<Page<Project>>('/projects?limit=100'), []);
-  const attempts = useAsync(
-    () => get<{ items: MentorAttempt[] }>('/dashboard/mentor/attempts?limit=100'),
-    [],
-  );
+  const attempts = useAsync(() => get<List<MentorAttempt>>('/dashboard/mentor/attempts?limit=100'), []);
   return (
     <div class="stack">
       <h1>{t('mentorTitle')}</h1>
@@ -72,7 +69,10 @@ export function MentorHome() {
 }
 
 function ProjectCard({ project, onChange }: { project: Project; onChange: () => void }) {
-  const tasks = useAsync(() => get<Page<Task>>(`/tasks?projectId=${project.id}&limit=100`), [project.id]);
+  const tasks = useAsync(
+    () => get<Page<TaskSummary>>(`/tasks?projectId=${project.id}&limit=100`),
+    [project.id],
+  );
   const teams = useAsync(() => get<Page<Team>>(`/teams?projectId=${project.id}&limit=200`), [project.id]);
   const [error, setError] = useState<unknown>(null);
   const [title, setTitle] = useState('');
@@ -216,12 +216,19 @@ function NewProject({ onDone }: { onDone: () => void }) {
 /** A lab task and its rubric editor. */
 export function MentorTask({ taskId }: { taskId: string }) {
   const task = useAsync(() => call<Task>('GET', `/tasks/${taskId}`), [taskId]);
-  if (task.loading && !task.data) return <Loading />;
+  // The criterion types (grading's registry) come in a chunk of their own, with the editor.
+  const types = useAsync(loadCriterionTypes, []);
+  if ((task.loading && !task.data) || (types.loading && !types.data)) return <Loading />;
   if (!task.data) return <ErrorBox error={task.error} />;
-  return <RubricEditor key={task.data.body.id} task={task.data.body} etag={task.data.etag} />;
+  if (!types.data) return <ErrorBox error={types.error} />;
+  return (
+    <RubricEditor key={task.data.body.id} task={task.data.body} etag={task.data.etag} types={types.data} />
+  );
 }
 
-function RubricEditor(props: { task: Task; etag: string | null }) {
+function RubricEditor(props: { task: Task; etag: string | null; types: CriterionTypeInfo[] }) {
+  const { types } = props;
+  const typeOf = (type: string) => types.find((info) => info.type === type);
   const [task, setTask] = useState(props.task);
   const [etag, setEtag] = useState(props.etag);
   const [criteria, setCriteria] = useState<EditableCriterion[]>(toEditable(task.rubric.criteria));
@@ -247,7 +254,7 @@ function RubricEditor(props: { task: Task; etag: string | null }) {
         weight: Math.max(0, 100 - list.reduce((sum, c) => sum + (c.weight || 0), 0)),
         partialCredit: true,
         type,
-        paramsText: JSON.stringify(PARAM_TEMPLATES[type], null, 1),
+        paramsText: JSON.stringify(typeOf(type)?.template ?? {}, null, 1),
       },
     ]);
   };
@@ -349,16 +356,17 @@ function RubricEditor(props: { task: Task; etag: string | null }) {
                   <select
                     name="type"
                     value={c.type}
+                    title={typeOf(c.type)?.hint[currentLang()]}
                     onChange={(e) =>
                       update(index, {
                         type: e.currentTarget.value,
-                        paramsText: JSON.stringify(PARAM_TEMPLATES[e.currentTarget.value] ?? {}, null, 1),
+                        paramsText: JSON.stringify(typeOf(e.currentTarget.value)?.template ?? {}, null, 1),
                       })
                     }
                   >
-                    {CRITERION_TYPES.map((type) => (
-                      <option key={type} value={type}>
-                        {tOr(`ctype_${type}`, type)}
+                    {types.map((info) => (
+                      <option key={info.type} value={info.type}>
+                        {info.title[currentLang()]}
                       </option>
                     ))}
                   </select>

@@ -430,7 +430,7 @@ function LiveSoFar({ live }: { live: LiveReview | null }) {
       <ul class="checklist">
         {live.criteria.map((c) => {
           const state = c.pending ? 'pending' : c.passed ? 'pass' : 'fail';
-          const title = typeof c.title === 'string' ? c.title : pick(c.title);
+          const title = pick(c.title);
           return (
             <li key={c.id} class={state} data-state={state} data-test={`live-criterion-${c.id}`}>
               <span class="mark">{c.pending ? '…' : c.passed ? '✔' : '✘'}</span> <strong>{title}</strong>{' '}

@@ -2,19 +2,17 @@
 import { useState } from 'preact/hooks';
 import { ApiError, call, get } from '../api.ts';
 import { pick, t } from '../i18n.ts';
-import type { Kit, Page, RosterStudent, Team } from '../types.ts';
+import type {
+  RosterImport as ImportResult,
+  Kit,
+  List,
+  Page,
+  RosterStudent,
+  RowError as RowProblem,
+  Team,
+} from '../types.ts';
 import { Card, Dot, ErrorBox, Loading, useAsync } from '../ui.tsx';
 import { ClassTabs } from './instructor.tsx';
-
-/** A problem on a row of the file, as the API gives it (`details.rows` of ROSTER_INVALID, `warnings`). */
-interface RowProblem {
-  row: number;
-  field: 'studentNumber' | 'name' | 'className' | null;
-  column: string;
-  problem: string;
-  params: Record<string, string | number>;
-  message: { 'zh-CN': string; en: string };
-}
 
 function RowProblems(props: { rows: RowProblem[]; class: string; test: string }) {
   return (
@@ -28,28 +26,13 @@ function RowProblems(props: { rows: RowProblem[]; class: string; test: string })
   );
 }
 
-interface ImportResult {
-  rows: number;
-  encoding: string;
-  created: {
-    row: number;
-    studentNumber: string;
-    username: string;
-    displayName: string;
-    initialPassword: string;
-  }[];
-  enrolled: { row: number }[];
-  alreadyEnrolled: { row: number }[];
-  warnings: RowProblem[];
-}
-
 export function Roster({ classId }: { classId: string }) {
   const students = useAsync(
     () => get<Page<RosterStudent>>(`/classes/${classId}/students?limit=200`),
     [classId],
   );
   const teams = useAsync(() => get<Page<Team>>(`/classes/${classId}/teams?limit=200`), [classId]);
-  const kits = useAsync(() => get<Page<Kit>>('/kits?limit=200'), []);
+  const kits = useAsync(() => get<List<Kit>>('/kits?limit=200'), []);
   return (
     <div class="stack">
       <h1>{t('rosterAndKits')}</h1>

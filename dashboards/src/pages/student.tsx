@@ -22,6 +22,7 @@ import type {
   Kit,
   KitDetail,
   KitErrorMessage,
+  List,
   LiveGrading,
   MyClass,
   Page,
@@ -30,7 +31,7 @@ import { Card, ConfirmButton, Dot, ErrorBox, Loading, useAsync, useNow } from '.
 
 export function StudentHome() {
   const kits = useAsync(async () => {
-    const list = await get<Page<{ id: string }>>('/kits?limit=50');
+    const list = await get<List<Kit>>('/kits?limit=50');
     return Promise.all(list.items.map((kit) => get<KitDetail>(`/kits/${encodeURIComponent(kit.id)}`)));
   }, []);
   return (
@@ -65,7 +66,7 @@ function KitPanel({ kit }: { kit: KitDetail }) {
   );
   useEffect(() => {
     // What the platform told the kit before this page opened, then every new report live.
-    get<{ items: KitErrorMessage[] }>(`/dashboard/kits/${encodeURIComponent(kit.id)}/errors`).then(
+    get<List<KitErrorMessage>>(`/dashboard/kits/${encodeURIComponent(kit.id)}/errors`).then(
       (answer) => setErrors((live) => [...live, ...answer.items].slice(0, 8)),
       () => {},
     );
@@ -189,7 +190,7 @@ function Assignments() {
       get<Page<Assignment>>('/me/assignments?limit=50'),
       get<Page<Attempt>>('/me/attempts?limit=50'),
       get<Page<MyClass>>('/me/classes'),
-      get<{ items: Kit[] }>('/kits?limit=50'),
+      get<List<Kit>>('/kits?limit=50'),
     ]);
     return {
       assignments: assignments.items,

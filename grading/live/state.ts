@@ -10,8 +10,8 @@
  * pending state differs from what was rendered, it is rendered again — score, sentence and
  * numbers — from the same evaluation.
  */
-import type { Criterion } from '../lab-api/rubric.ts';
-import type { CriterionResult, CriterionTypeName, Localized, TimeWindow } from './types.ts';
+import type { Criterion } from '../rubric.ts';
+import type { CriterionResult, CriterionTypeName, Localized, TimeWindow } from '../types.ts';
 
 /** One criterion as the student sees it live: no time spans, the key numbers measured. */
 export interface LiveCriterionState {

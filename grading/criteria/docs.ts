@@ -1,0 +1,30 @@
+/**
+ * The README's table of criterion types, written from the registry (a test keeps the README's
+ * copy, between `<!-- criteria-table -->` and `<!-- /criteria-table -->`, equal to it). Print it
+ * with `node bin/run-ts.js grading/criteria/docs.ts` (`--zh` for Chinese).
+ */
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CRITERION_DEFINITIONS } from './definitions/index.ts';
+
+export const CRITERIA_TABLE_START = '<!-- criteria-table -->';
+export const CRITERIA_TABLE_END = '<!-- /criteria-table -->';
+
+const cell = (text: string) => text.replaceAll('|', '\\|');
+
+/** A Markdown table: each type, its params, what it checks, and when live grading judges it. */
+export function criteriaTable(lang: 'en' | 'zh-CN' = 'en'): string {
+  const head =
+    lang === 'en'
+      ? '| type | params | checks | judged live once |'
+      : '| 类型 | 参数 | 评判内容 | 实时评分何时评判 |';
+  const rows = CRITERION_DEFINITIONS.map(
+    (d) =>
+      `| \`${d.type}\` (${cell(d.title[lang])}) | \`${cell(d.paramsHint)}\` | ${cell(d.hint[lang])} | ${cell(d.whenJudged[lang])} |`,
+  );
+  return [head, '| --- | --- | --- | --- |', ...rows].join('\n');
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  console.log(criteriaTable(process.argv.includes('--zh') ? 'zh-CN' : 'en'));
+}

@@ -1,0 +1,284 @@
+/**
+ * Criteria are plug-ins listed in a registry: every type has a parameter schema, an editor
+ * template that passes it, a name, hint and live rule in both languages, a plug-in that evaluates
+ * it and says what it found in both languages (and, while the attempt runs, what it waits for).
+ * The rubric editor lists exactly the registry's types with their templates, and loads no
+ * evaluator; grading tells sensors from actuators by the protocol's `kind`.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Value } from '@sinclair/typebox/value';
+import { describe, expect, it } from 'vitest';
+import { messages } from '../../dashboards/src/messages.ts';
+import { loadCriterionTypes } from '../../dashboards/src/rubric.ts';
+import { bySensorRank } from '../../dashboards/src/sensors.ts';
+import {
+  CRITERIA_TABLE_END,
+  CRITERIA_TABLE_START,
+  CRITERION_DEFINITIONS,
+  CRITERION_PLUGINS,
+  CRITERION_TYPES,
+  type Criterion,
+  type CriterionPlugin,
+  CriterionSchema,
+  type CriterionType,
+  createContext,
+  criteriaTable,
+  criterionPlugin,
+  defaultAuthenticitySensors,
+  defineCriterion,
+  type GradingData,
+  gradeAttempt,
+  gradeLive,
+  type Rubric,
+  rubricIssues,
+  rubricSensors,
+  type SeriesPoint,
+} from '../../grading/index.ts';
+import { ACTUATOR_NAMES, isActuator, KNOWN_SENSORS } from '../../protocol/sensors.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const CJK = /[\u4e00-\u9fff]/;
+const T0 = Date.UTC(2026, 2, 2, 1, 0, 0);
+const S = 1000;
+
+/** A criterion of the type with its editor template as params. */
+function fromTemplate(type: string, template: unknown): Criterion {
+  return {
+    id: `${type}_check`,
+    title: { 'zh-CN': '检查', en: 'Check' },
+    weight: 100,
+    partialCredit: true,
+    type,
+    params: template,
+  } as Criterion;
+}
+
+/**
+ * 15 minutes at 1 Hz: a noisy temperature near 25 °C that goes above 28 °C at minute 5, the fan
+ * turning on 3 s later and the temperature falling back; an `alarm` event at the crossing.
+ * Nothing happens in the first minute.
+ */
+function kitData(): GradingData {
+  const temperature: SeriesPoint[] = [];
+  const fan: SeriesPoint[] = [];
+  for (let i = 0; i < 900; i++) {
+    const ts = T0 + i * S;
+    const hot = i >= 300 && i < 330 ? 4 + (i - 300) * 0.01 : i >= 330 && i < 400 ? 4 - (i - 330) * 0.08 : 0;
+    const noise = (Math.sin(i * 12.9898) * 43758.5453) % 1;
+    temperature.push({ ts, value: Math.round((25 + hot + noise * 0.4) * 10) / 10 });
+    fan.push({ ts, value: i >= 303 && i < 400 ? 1 : 0 });
+  }
+  return {
+    series: { temperature, fan },
+    events: [{ ts: T0 + 301 * S, event: 'alarm', value: 1 }],
+    commands: [],
+  };
+}
+
+describe('the criterion registry', () => {
+  it('lists each type once, in the order of its definitions, each with its plug-in', () => {
+    const types = CRITERION_DEFINITIONS.map((d) => d.type);
+    expect(new Set(types).size).toBe(types.length);
+    expect([...CRITERION_TYPES]).toEqual(types);
+    expect(Object.keys(CRITERION_PLUGINS).sort()).toEqual([...types].sort());
+    for (const definition of CRITERION_DEFINITIONS) {
+      const plugin = CRITERION_PLUGINS[definition.type];
+      expect(plugin.definition, definition.type).toBe(definition);
+      // Exactly one way to evaluate it: a scan over one series, or the whole context.
+      expect(typeof plugin.scan === 'function', definition.type).not.toBe(
+        typeof plugin.evaluate === 'function',
+      );
+    }
+    // The rubric's schema has one alternative per type.
+    expect(CriterionSchema.anyOf.map((s) => s.properties.type.const)).toEqual(types);
+  });
+
+  it('gives every type a snake_case name, a parameter schema its template passes, and texts in both languages', () => {
+    for (const d of CRITERION_DEFINITIONS) {
+      expect(d.type).toMatch(/^[a-z][a-z0-9_]*$/);
+      expect(d.params.type, d.type).toBe('object');
+      expect(d.params.additionalProperties, d.type).toBe(false);
+      expect([...Value.Errors(d.params, d.template)], d.type).toEqual([]);
+      expect(d.paramsHint, d.type).toMatch(/^\{.*\}$/);
+      for (const text of [d.title, d.hint, d.whenJudged]) {
+        expect(text.en.trim(), d.type).not.toBe('');
+        expect(text['zh-CN'], d.type).toMatch(CJK);
+        expect(text.en, d.type).not.toMatch(CJK);
+      }
+    }
+  });
+
+  it('accepts each template as a criterion of a task that requires its sensors and actuators', () => {
+    for (const d of CRITERION_DEFINITIONS) {
+      const rubric = { criteria: [fromTemplate(d.type, d.template)] };
+      const issues = rubricIssues(rubric, { requiredSensors: ['temperature'], requiredActuators: ['fan'] });
+      expect(issues, d.type).toEqual([]);
+      // Its sensors and actuators are among those a task must require, and live grading buffers them.
+      const reads = CRITERION_PLUGINS[d.type].reads(rubric.criteria[0] as never);
+      for (const ref of [...reads.sensors, ...reads.actuators]) {
+        expect(['temperature', 'fan'], d.type).toContain(ref.name);
+        expect(rubricSensors(rubric), d.type).toContain(ref.name);
+      }
+      // Without them, the rubric names what is missing.
+      if (reads.sensors.length + reads.actuators.length > 0) {
+        const missing = rubricIssues(rubric, { requiredSensors: [], requiredActuators: [] });
+        expect(missing.length, d.type).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it('evaluates each type and says what it found in both languages; while running, what it waits for', () => {
+    const data = kitData();
+    for (const d of CRITERION_DEFINITIONS) {
+      const rubric: Rubric = { criteria: [fromTemplate(d.type, d.template)] };
+      const final = gradeAttempt(rubric, { from: T0, to: T0 + 900 * S }, data, {
+        requiredSensors: ['temperature'],
+      });
+      const result = final.criteria[0];
+      expect(result?.type, d.type).toBe(d.type);
+      expect(result?.pending, d.type).toBeUndefined();
+      expect(result?.explanation.en, d.type).toMatch(/\w/);
+      expect(result?.explanation['zh-CN'], d.type).toMatch(CJK);
+      expect(result?.evidence.summary?.en, d.type).toMatch(/\w/);
+      expect(result?.evidence.summary?.['zh-CN'], d.type).toMatch(CJK);
+
+      // Thirty seconds in, nothing can be judged yet.
+      const early = gradeLive(
+        rubric,
+        { from: T0, to: T0 + 30 * S },
+        data,
+        { requiredSensors: ['temperature'] },
+        'explained',
+        {
+          running: true,
+        },
+      ).criteria[0];
+      expect(early?.pending, d.type).toBe(true);
+      expect(early?.score, d.type).toBe(0);
+      expect(early?.waitingFor?.en, d.type).toMatch(/\w/);
+      expect(early?.waitingFor?.['zh-CN'], d.type).toMatch(CJK);
+    }
+  });
+
+  it('does not compile a type that leaves a part out (checked by tsc: these are never run)', () => {
+    const { range } = CRITERION_PLUGINS;
+    const scan = range.scan as NonNullable<typeof range.scan>;
+    const twoWays = { reads: range.reads, check: range.check, scan, evaluate: () => range.check };
+    const notRun = () => {
+      // @ts-expect-error a plug-in without its checks
+      criterionPlugin<'range'>(range.definition, { reads: range.reads, scan });
+      // @ts-expect-error a plug-in with two evaluations
+      criterionPlugin<'range'>(range.definition, twoWays);
+      // @ts-expect-error a plug-in of another type's definition
+      criterionPlugin<'events'>(range.definition, { reads: range.reads, check: range.check, scan });
+      // @ts-expect-error a registry without every type
+      const partial: { [K in CriterionType]: CriterionPlugin<K> } = { range };
+      // @ts-expect-error a definition without its editor template
+      defineCriterion({ ...range.definition, type: 'new_type', template: undefined });
+      return partial;
+    };
+    expect(typeof notRun).toBe('function');
+  });
+
+  it('writes the README table from the registry, and the README keeps it so', () => {
+    const table = criteriaTable();
+    for (const d of CRITERION_DEFINITIONS) expect(table).toContain(`\`${d.type}\``);
+    expect(criteriaTable('zh-CN')).toMatch(CJK);
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const start = readme.indexOf(CRITERIA_TABLE_START);
+    const end = readme.indexOf(CRITERIA_TABLE_END);
+    expect(start).toBeGreaterThan(0);
+    expect(end).toBeGreaterThan(start);
+    expect(readme.slice(start + CRITERIA_TABLE_START.length, end).trim()).toBe(table);
+  });
+});
+
+describe('the rubric editor', () => {
+  it("lists the registry's types, in its order, with their names, hints and templates", async () => {
+    expect(await loadCriterionTypes()).toEqual(
+      CRITERION_DEFINITIONS.map((d) => ({
+        type: d.type,
+        title: d.title,
+        hint: d.hint,
+        template: d.template,
+      })),
+    );
+  });
+
+  it('names the types as the review page does, where its messages name them (ctype_…)', () => {
+    for (const d of CRITERION_DEFINITIONS) {
+      const key = `ctype_${d.type}` as keyof typeof messages.en;
+      // A type without a message is shown by its name on the review page: nothing to disagree with.
+      if (!Object.hasOwn(messages.en, key)) continue;
+      expect([messages['zh-CN'][key], messages.en[key]], d.type).toEqual([d.title['zh-CN'], d.title.en]);
+    }
+  });
+
+  it('loads no evaluator: from the app, grading is reached only in its definitions, and only on demand', () => {
+    const seen = new Set<string>();
+    const grading: string[] = [];
+    /** Static imports of grading from the app: they would put it in the chunk the sign-in page loads. */
+    const eager: string[] = [];
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const source = readFileSync(file, 'utf8');
+      const from = relative(ROOT, file);
+      for (const match of source.matchAll(
+        /(?:import|export)\s[^'"]*?from\s+'(\.[^']+)'|import\('(\.[^']+)'\)/g,
+      )) {
+        const target = resolve(dirname(file), (match[1] ?? match[2]) as string);
+        if (!existsSync(target)) continue;
+        const path = relative(ROOT, target);
+        if (path.startsWith('grading/')) {
+          grading.push(path);
+          if (match[1] !== undefined && !from.startsWith('grading/')) eager.push(`${from} → ${path}`);
+        }
+        visit(target);
+      }
+    };
+    visit(join(ROOT, 'dashboards/src/main.tsx'));
+    expect(grading.length).toBeGreaterThan(0);
+    for (const path of grading) expect(path).toMatch(/^grading\/criteria\/definitions\//);
+    expect(eager).toEqual([]);
+  });
+});
+
+describe('sensors and actuators', () => {
+  it("come from the protocol's kind: every known name has one, and the actuators are the parts the kit drives", () => {
+    for (const [name, spec] of Object.entries(KNOWN_SENSORS))
+      expect(['sensor', 'actuator'], name).toContain(spec.kind);
+    expect([...ACTUATOR_NAMES].sort()).toEqual(['buzzer', 'fan', 'led', 'pump', 'relay', 'servo']);
+    expect(isActuator('temperature')).toBe(false);
+    expect(isActuator('co2_ext')).toBe(false);
+  });
+
+  it('authenticity leaves actuators out by default (a servo sweeping its angle is not a measurement)', () => {
+    const series = (values: number[]) => values.map((value, i) => ({ ts: T0 + i * S, value }));
+    const data: GradingData = {
+      series: {
+        temperature: series([25.1, 25.3, 24.9]),
+        servo: series([0, 90, 180]),
+        fan: series([0, 1, 0]),
+      },
+      events: [],
+      commands: [],
+    };
+    const ctx = createContext({ from: T0, to: T0 + 3 * S }, data);
+    expect(defaultAuthenticitySensors({ criteria: [] }, ctx, Object.keys(data.series), {})).toEqual([
+      'temperature',
+    ]);
+  });
+
+  it('dashboards show the measurements first, then other sensors, actuators last', () => {
+    expect(['servo', 'fan', 'sound', 'humidity', 'temperature'].sort(bySensorRank)).toEqual([
+      'temperature',
+      'humidity',
+      'sound',
+      'fan',
+      'servo',
+    ]);
+  });
+});

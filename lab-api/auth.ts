@@ -19,6 +19,9 @@ export type Principal =
   /** A platform service account, with what it may do. */
   | { kind: 'service'; name: string; scopes?: readonly ServiceScope[] };
 
+/** A signed-in person: a caller that is not a service. */
+export type Person = Extract<Principal, { kind: 'user' }>;
+
 /**
  * Every route declares who may call it in `config.access`: `'public'`, or the roles and whether
  * platform services may — `true`: services that may read; a scope: services given that scope.

@@ -13,7 +13,7 @@ import type {
 } from '../contract/index.ts';
 import type { LabDb, SqlValue } from '../labdb/index.ts';
 import { recordAudit } from './audit.ts';
-import type { Principal } from './auth.ts';
+import type { Person } from './auth.ts';
 import { ApiError, roleZh, say, zhTime } from './errors.ts';
 import { versionConflict } from './http.ts';
 import { naturalOrder } from './names.ts';
@@ -21,8 +21,7 @@ import { hashPassword, passwordProblem } from './passwords.ts';
 import { escapeLike, toUser, uniqueViolation } from './people.ts';
 import type { RosterEncoding, RosterRow, RowError } from './roster.ts';
 
-/** A signed-in person (the only kind of caller that manages classes). */
-export type Person = Extract<Principal, { kind: 'user' }>;
+export type { Person };
 
 type Db = LabDb;
 

@@ -53,7 +53,7 @@ import {
 import type { LabDb, SqlValue } from '../labdb/index.ts';
 import type { TelemetryStore } from '../telemetry/index.ts';
 import { recordAudit } from './audit.ts';
-import type { Principal } from './auth.ts';
+import type { Person, Principal } from './auth.ts';
 import {
   type Assignment,
   Assignments,
@@ -67,8 +67,6 @@ import { ApiError, say } from './errors.ts';
 import { versionConflict } from './http.ts';
 import { naturalOrder } from './names.ts';
 import { localizedTitle, type Rubric } from './rubric.ts';
-
-export type Person = Extract<Principal, { kind: 'user' }>;
 
 /** As the API answers them (contract/grades.ts). */
 export type {
@@ -86,6 +84,7 @@ export type {
   StudentGrade,
   TeamGrade,
 } from '../contract/index.ts';
+export type { Person };
 
 /** A criterion of a stored run: the engine's result with the criterion's title. */
 export interface RunCriterion extends CriterionResult {

@@ -3,14 +3,13 @@ import type { MentorProfile, Project, PublicationStatus, Recommendation } from '
 import type { LabDb, SqlValue } from '../labdb/index.ts';
 import { isValidSensorName, normalizeSensorLabel } from '../protocol/index.ts';
 import { recordAudit } from './audit.ts';
-import type { Principal } from './auth.ts';
+import type { Person } from './auth.ts';
 import { ApiError, say } from './errors.ts';
 import { versionConflict } from './http.ts';
 import { escapeLike } from './people.ts';
 import { checkRubric, emptyRubric, normalizeTitles, type Rubric } from './rubric.ts';
 
-/** A signed-in person: every route here lists roles only. */
-export type Person = Extract<Principal, { kind: 'user' }>;
+export type { Person };
 
 export type Status = PublicationStatus;
 

@@ -18,7 +18,8 @@ import { ApiError, roleZh, say, zhTime } from './errors.ts';
 import { versionConflict } from './http.ts';
 import { naturalOrder } from './names.ts';
 import { hashPassword, passwordProblem } from './passwords.ts';
-import { escapeLike, toUser, uniqueViolation } from './people.ts';
+import { toUser, uniqueViolation } from './people.ts';
+import { escapeLike, listPage, Where } from './query.ts';
 import type { RosterEncoding, RosterRow, RowError } from './roster.ts';
 
 export type { Person };
@@ -341,33 +342,19 @@ export class Classes {
     limit: number;
     offset: number;
   }): Promise<{ items: ClassInfo[]; total: number }> {
-    const where: string[] = [];
-    const params: SqlValue[] = [];
-    if (filter.instructorId) {
-      where.push('c.instructor_id = ?');
-      params.push(filter.instructorId);
-    }
-    if (filter.studentId) {
-      where.push('c.id IN (SELECT class_id FROM class_members WHERE user_id = ?)');
-      params.push(filter.studentId);
-    }
-    if (filter.term) {
-      where.push('c.term = ?');
-      params.push(filter.term);
-    }
-    if (filter.q) {
-      where.push("c.name LIKE ? ESCAPE '\\'");
-      params.push(`%${escapeLike(filter.q)}%`);
-    }
-    const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
-    const total =
-      (await this.#db.get<{ n: number }>(`SELECT count(*) AS n FROM classes c ${clause}`, params))?.n ?? 0;
-    const rows = await this.#db.all<ClassRow>(`${CLASS_SELECT} ${clause} ORDER BY c.name LIMIT ? OFFSET ?`, [
-      ...params,
-      filter.limit,
-      filter.offset,
-    ]);
-    return { items: rows.map(toClass), total };
+    return listPage(this.#db, {
+      from: 'FROM classes c',
+      select: CLASS_SELECT,
+      where: new Where()
+        .when(filter.instructorId, 'c.instructor_id = ?')
+        .when(filter.studentId, 'c.id IN (SELECT class_id FROM class_members WHERE user_id = ?)')
+        .when(filter.term, 'c.term = ?')
+        .contains(filter.q, ['c.name']),
+      orderBy: 'c.name',
+      limit: filter.limit,
+      offset: filter.offset,
+      map: toClass,
+    });
   }
 
   /** The running lab session of each class, for a student's view of their classes. */

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Organisation, User } from '../contract/index.ts';
-import type { LabDb, SqlValue } from '../labdb/index.ts';
+import type { LabDb } from '../labdb/index.ts';
 import { recordAudit } from './audit.ts';
 import type { Principal, Role } from './auth.ts';
 import { ApiError, type Localized, say } from './errors.ts';
 import { versionConflict } from './http.ts';
 import { hashPassword, passwordProblem } from './passwords.ts';
+import { listPage, Where } from './query.ts';
 
 /** As the API answers them (contract/people.ts). */
 export type { Organisation, User } from '../contract/index.ts';
@@ -101,31 +102,17 @@ export class People {
     limit: number;
     offset: number;
   }): Promise<{ items: User[]; total: number }> {
-    const where: string[] = [];
-    const params: SqlValue[] = [];
-    if (filter.role) {
-      where.push('role = ?');
-      params.push(filter.role);
-    }
-    if (filter.organisationId) {
-      where.push('organisation_id = ?');
-      params.push(filter.organisationId);
-    }
-    if (filter.q) {
-      where.push(
-        "(username LIKE ? ESCAPE '\\' OR display_name LIKE ? ESCAPE '\\' OR student_number LIKE ? ESCAPE '\\')",
-      );
-      const like = `%${escapeLike(filter.q)}%`;
-      params.push(like, like, like);
-    }
-    const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
-    const total =
-      (await this.#db.get<{ n: number }>(`SELECT count(*) AS n FROM users ${clause}`, params))?.n ?? 0;
-    const rows = await this.#db.all<UserRow>(
-      `SELECT * FROM users ${clause} ORDER BY role, username LIMIT ? OFFSET ?`,
-      [...params, filter.limit, filter.offset],
-    );
-    return { items: rows.map(toUser), total };
+    return listPage(this.#db, {
+      from: 'FROM users',
+      where: new Where()
+        .when(filter.role, 'role = ?')
+        .when(filter.organisationId, 'organisation_id = ?')
+        .contains(filter.q, ['username', 'display_name', 'student_number']),
+      orderBy: 'role, username',
+      limit: filter.limit,
+      offset: filter.offset,
+      map: toUser,
+    });
   }
 
   async createUser(actor: Principal, input: NewUser): Promise<User> {
@@ -333,11 +320,6 @@ export class People {
       return after;
     });
   }
-}
-
-/** `%` and `_` typed by a user are literal characters in a search, not wildcards. */
-export function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
 /** A UNIQUE constraint failure as a 409 with a sentence; anything else unchanged. */

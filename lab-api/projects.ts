@@ -6,7 +6,7 @@ import { recordAudit } from './audit.ts';
 import type { Person } from './auth.ts';
 import { ApiError, say } from './errors.ts';
 import { versionConflict } from './http.ts';
-import { escapeLike } from './people.ts';
+import { escapeLike } from './query.ts';
 import { checkRubric, emptyRubric, normalizeTitles, type Rubric } from './rubric.ts';
 
 export type { Person };

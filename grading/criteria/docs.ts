@@ -16,13 +16,19 @@ const cell = (text: string) => text.replaceAll('|', '\\|');
 export function criteriaTable(lang: 'en' | 'zh-CN' = 'en'): string {
   const head =
     lang === 'en'
-      ? '| type | params | checks | judged live once |'
-      : '| 类型 | 参数 | 评判内容 | 实时评分何时评判 |';
-  const rows = CRITERION_DEFINITIONS.map(
-    (d) =>
-      `| \`${d.type}\` (${cell(d.title[lang])}) | \`${cell(d.paramsHint)}\` | ${cell(d.hint[lang])} | ${cell(d.whenJudged[lang])} |`,
-  );
-  return [head, '| --- | --- | --- | --- |', ...rows].join('\n');
+      ? ['type', 'params', 'checks', 'judged live once']
+      : ['类型', '参数', '评判内容', '实时评分何时评判'];
+  const rows = CRITERION_DEFINITIONS.map((d) => [
+    `\`${cell(d.type)}\` (${cell(d.title[lang])})`,
+    `\`${cell(d.paramsHint)}\``,
+    cell(d.hint[lang]),
+    cell(d.whenJudged[lang]),
+  ]);
+  // padded as the formatter pads Markdown tables, so the README's copy stays as written
+  const widths = head.map((_, k) => Math.max(3, ...[head, ...rows].map((row) => [...(row[k] ?? '')].length)));
+  const line = (row: readonly string[]) =>
+    `| ${row.map((text, k) => text + ' '.repeat((widths[k] ?? 0) - [...text].length)).join(' | ')} |`;
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

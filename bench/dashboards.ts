@@ -11,12 +11,12 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import mqtt, { type MqttClient } from 'mqtt';
 import { chromium, type Page } from 'playwright-core';
-import { seedDemoLab } from '../cli/demo-seed.ts';
+import { seedDemoLab } from '../cli/index.ts';
 import { DASHBOARDS_DIST, ensureDashboardsBuilt } from '../dashboards/index.ts';
-import { Classes } from '../lab-api/classes.ts';
+import { freePort, serverAvailable } from '../harness/index.ts';
+import { Classes } from '../lab-api/index.ts';
 import { KitRegistry, openLabDb } from '../labdb/index.ts';
 import { kitTopic } from '../protocol/index.ts';
-import { freePort, serverAvailable } from '../tests/harness/servers.ts';
 import { percentile } from './load.ts';
 import { startPlatformProcess } from './platform-process.ts';
 import { emitResult, sleep } from './report.ts';
@@ -81,7 +81,7 @@ async function seed(dataDir: string, kits: number) {
   const classes = new Classes(db);
   for (const [i, id] of ids.slice(10).entries()) {
     const student = students[i];
-    if (student) await classes.setBinding(instructor, id, { studentId: student.user_id });
+    if (student) await classes.kits.setBinding(instructor, id, { studentId: student.user_id });
   }
   await db.close();
   const password = accounts.find((a) => a.username === 'teacher.chen')?.password as string;

@@ -5,9 +5,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../harness/index.ts';
 import { KitRegistry, openLabDb } from '../labdb/index.ts';
 import { createEmbeddedStore } from '../telemetry/index.ts';
-import { freePort } from '../tests/harness/servers.ts';
 import { connectKits, disconnect, SENSORS_PER_MESSAGE, steady } from './load.ts';
 import { startPlatformProcess } from './platform-process.ts';
 import { emitResult, sleep } from './report.ts';

@@ -5,11 +5,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startPtyPair } from '../firmware-sim/index.ts';
-import { SimulatedSerialKit } from '../firmware-sim/serial-kit.ts';
+import { SimulatedSerialKit, startPtyPair } from '../firmware-sim/index.ts';
+import { freePort } from '../harness/index.ts';
 import { KitRegistry, openLabDb } from '../labdb/index.ts';
 import { createEmbeddedStore } from '../telemetry/index.ts';
-import { freePort } from '../tests/harness/servers.ts';
 import { processUsage, spawnIotlab, startPlatformProcess, stopProcess } from './platform-process.ts';
 import { emitResult, sleep } from './report.ts';
 

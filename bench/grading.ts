@@ -24,7 +24,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { setFlagsFromString, writeHeapSnapshot } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { PublishPacket } from 'aedes';
-import { tuneHeapForServer } from '../cli/heap.ts';
+import { tuneHeapForServer } from '../cli/index.ts';
 import {
   DELAY_BUCKET_MS,
   type GradeOptions,
@@ -36,18 +36,17 @@ import {
   loadGradingData,
   type PublishedState,
   type Rubric,
+  rubricProblems,
   rubricSensors,
   type SeriesPoint,
   type SeriesSet,
   type TimeWindow,
 } from '../grading/index.ts';
-import { LabLiveSource } from '../lab-api/live-source.ts';
-import { rubricProblems } from '../lab-api/rubric.ts';
+import { createInfluxDatabase, serverAvailable, startInfluxd } from '../harness/index.ts';
+import { LabLiveSource } from '../lab-api/index.ts';
 import { type LabDb, openLabDb } from '../labdb/index.ts';
 import type { TelemetryRecord } from '../protocol/index.ts';
-import { createEmbeddedStore, type TelemetryStore } from '../telemetry/index.ts';
-import { createInfluxStore } from '../telemetry/influxdb.ts';
-import { createInfluxDatabase, serverAvailable, startInfluxd } from '../tests/harness/servers.ts';
+import { createEmbeddedStore, createInfluxStore, type TelemetryStore } from '../telemetry/index.ts';
 import { percentile } from './load.ts';
 import { emitResult, profileCpu, sleep, threadCpuSeconds, watchGc } from './report.ts';
 

@@ -13,7 +13,7 @@
  *            of 40 kits × 4 sensors at 1 Hz in headless chromium: frame times, JS heap; 1 for a quick run)
  */
 import { parseArgs } from 'node:util';
-import { serverAvailable } from '../tests/harness/servers.ts';
+import { serverAvailable } from '../harness/index.ts';
 import { emitResult } from './report.ts';
 
 const { values: args } = parseArgs({

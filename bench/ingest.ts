@@ -10,10 +10,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { KitRegistry, openLabDb } from '../labdb/index.ts';
-import { allKitsTopic } from '../protocol/index.ts';
-import { createEmbeddedStore, type TelemetryStore } from '../telemetry/index.ts';
-import { createInfluxStore } from '../telemetry/influxdb.ts';
 import {
   createInfluxDatabase,
   freePort,
@@ -21,7 +17,10 @@ import {
   serverAvailable,
   startInfluxd,
   startMosquitto,
-} from '../tests/harness/servers.ts';
+} from '../harness/index.ts';
+import { KitRegistry, openLabDb } from '../labdb/index.ts';
+import { allKitsTopic } from '../protocol/index.ts';
+import { createEmbeddedStore, createInfluxStore, type TelemetryStore } from '../telemetry/index.ts';
 import { connectKits, disconnect, flood, percentile, SENSORS_PER_MESSAGE, steady } from './load.ts';
 import { processUsage, startPlatformProcess } from './platform-process.ts';
 import { emitResult, sleep } from './report.ts';

@@ -7,7 +7,7 @@ import { register } from 'tsx/esm/api';
 register();
 // Only the commands that serve the web app need it built.
 if (['start', 'demo'].includes(process.argv[2] ?? '')) {
-  const { ensureDashboardsBuilt } = await import('../dashboards/build.ts');
+  const { ensureDashboardsBuilt } = await import('../dashboards/index.ts');
   await ensureDashboardsBuilt().catch((error) => {
     console.error(`dashboards could not be built (${error.message}): the API, broker and flows still run`);
   });

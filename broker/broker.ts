@@ -24,12 +24,12 @@ import { RetainedQuota } from './retained-quota.ts';
 export type Identity =
   | { kind: 'kit'; kitId: string /** The gateway service that connected it, for USB kits. */; via?: string }
   | { kind: 'service'; name: string; scopes: readonly ServiceScope[] }
-  /** A lab user (a browser dashboard), signed in with their lab login token; subscribe-only. */
-  | { kind: 'user'; user: LabUser; token: string }
+  /** A person (a browser dashboard), signed in with their lab login token; subscribe-only. */
+  | { kind: 'user'; person: Person; token: string }
   | { kind: 'sandbox' };
 
-/** A lab user as the user access policy describes them. */
-export interface LabUser {
+/** A signed-in person, as the person access policy describes them (the lab API's `Person`). */
+export interface Person {
   id: string;
   username: string;
   role: string;
@@ -39,11 +39,11 @@ export interface LabUser {
  * Who may read what over MQTT among the lab's people (dashboards in a browser). The broker asks; the
  * lab's data answers (wired in the composition root, so the broker knows nothing of classes or teams).
  */
-export interface UserAccessPolicy {
-  /** The user this lab login token belongs to, when it is valid and theirs; undefined otherwise. */
-  authenticate(username: string, token: string): Promise<LabUser | undefined>;
-  /** Whether the user may subscribe to this topic filter (users never publish). */
-  maySubscribe(user: LabUser, topicFilter: string): Promise<boolean>;
+export interface PersonAccessPolicy {
+  /** The person this lab login token belongs to, when it is valid and theirs; undefined otherwise. */
+  authenticate(username: string, token: string): Promise<Person | undefined>;
+  /** Whether the person may subscribe to this topic filter (people never publish). */
+  maySubscribe(person: Person, topicFilter: string): Promise<boolean>;
 }
 
 /**
@@ -75,8 +75,8 @@ export const REVOKED_STAMP = 'revoked';
 export interface BrokerOptions {
   credentials: CredentialChecker;
   ingest: Ingest;
-  /** Lab users (`user:<username>` + their lab login token), subscribe-only; refused when absent. */
-  users?: UserAccessPolicy;
+  /** People (`user:<username>` + their lab login token), subscribe-only; refused when absent. */
+  people?: PersonAccessPolicy;
   /**
    * How often connections are checked against the current credentials (default 30 s): people's
    * login tokens, and kit secrets changed by another process.
@@ -123,7 +123,7 @@ export interface KitLiveStatus {
 
 /** Username prefix of platform accounts (kit ids cannot contain a colon). */
 export const SERVICE_USERNAME_PREFIX = 'service:';
-/** Username prefix of lab users signing in with their login token (usernames of kits cannot contain a colon). */
+/** Username prefix of people signing in with their login token (usernames of kits cannot contain a colon). */
 export const USER_USERNAME_PREFIX = 'user:';
 /** Topics only the platform itself publishes on (in-process, not through a client). */
 const PLATFORM_TOPICS = [`${TOPIC_PREFIX}/attempts/`, `${TOPIC_PREFIX}/sessions/`];
@@ -282,7 +282,7 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
       }
       if (identity.kind === 'user') {
         log.warn(
-          { username: identity.user.username, topic: packet.topic },
+          { username: identity.person.username, topic: packet.topic },
           'lab users may not publish: message discarded',
         );
         discard(packet);
@@ -304,7 +304,10 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
           status.lastSeen = Date.now();
           status.messages++;
         }
-        handleKitMessage(kitId, target.channel, packet);
+        // Acknowledged means stored: a QoS 1 message's PUBACK waits until its readings are durable.
+        if (handleKitMessage(kitId, target.channel, packet) && packet.qos > 0) {
+          return ingest.whenDurable(() => done(null));
+        }
         return done(null);
       }
       // A platform account publishes what its scopes allow; telemetry and events it sends for a
@@ -330,6 +333,7 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
                 target.channel === 'telemetry'
                   ? ingest.telemetry(target.kitId, packet.topic, payload)
                   : ingest.event(target.kitId, payload) === undefined;
+              if (stored && packet.qos > 0) return ingest.whenDurable(() => done(null));
               if (!stored) discard(packet);
             } else {
               log.warn(
@@ -357,9 +361,9 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
         done(null, null);
       };
       if (identity?.kind === 'user') {
-        const policy = options.users;
+        const policy = options.people;
         if (!policy) return refused();
-        policy.maySubscribe(identity.user, subscription.topic).then(
+        policy.maySubscribe(identity.person, subscription.topic).then(
           (allowed) => (allowed ? done(null, subscription) : refused()),
           () => refused(),
         );
@@ -378,8 +382,8 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
    */
   async function resolveIdentity(username: string, secret: string): Promise<Identity | undefined> {
     if (username.startsWith(USER_USERNAME_PREFIX)) {
-      const user = await options.users?.authenticate(username.slice(USER_USERNAME_PREFIX.length), secret);
-      return user ? { kind: 'user', user, token: secret } : undefined;
+      const person = await options.people?.authenticate(username.slice(USER_USERNAME_PREFIX.length), secret);
+      return person ? { kind: 'user', person, token: secret } : undefined;
     }
     if (username.startsWith(SERVICE_USERNAME_PREFIX)) {
       const name = username.slice(SERVICE_USERNAME_PREFIX.length);
@@ -440,35 +444,41 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
     }
   }
 
-  function handleKitMessage(kitId: string, channel: string, packet: PublishPacket): void {
+  /** Handles a kit's own message; true when it gave the writer something to store. */
+  function handleKitMessage(kitId: string, channel: string, packet: PublishPacket): boolean {
     const payload = packet.payload as Buffer;
     const maxBytes = options.maxPayloadBytes;
     if (channel === 'telemetry') {
-      if (!ingest.telemetry(kitId, packet.topic, payload)) {
-        const status = statuses.get(kitId);
-        if (status) status.refused++;
-        discard(packet);
-      }
-      return;
+      if (ingest.telemetry(kitId, packet.topic, payload)) return true;
+      const status = statuses.get(kitId);
+      if (status) status.refused++;
+      discard(packet);
+      return false;
     }
     if (maxBytes !== undefined && payload.length > maxBytes) {
-      return refuse(kitId, packet, {
+      refuse(kitId, packet, {
         code: 'PAYLOAD_TOO_LARGE',
         severity: 'refused',
         message: `payload is ${payload.length} bytes; at most ${maxBytes}`,
       });
+      return false;
     }
     if (channel === 'status') {
       const verdict = checkStatus(payload);
-      if (!verdict.ok) return refuse(kitId, packet, verdict.problems[0] as Problem);
+      if (!verdict.ok) {
+        refuse(kitId, packet, verdict.problems[0] as Problem);
+        return false;
+      }
       const status = statuses.get(kitId);
       if (status && verdict.value.firmware) status.firmware = String(verdict.value.firmware).slice(0, 64);
-      return;
+      return false;
     }
     if (channel === 'events') {
       const problem = ingest.event(kitId, payload);
-      if (problem) refuse(kitId, packet, problem);
+      if (!problem) return true;
+      refuse(kitId, packet, problem);
     }
+    return false;
   }
 
   aedes.on('clientReady', (client) => {
@@ -476,8 +486,8 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
     if (identity?.kind !== 'kit') return;
     // A client that closed while its CONNECT was being handled got its clientDisconnect first.
     if (client.closed) return;
-    let clients = kitConnections.get(identity.kitId);
-    if (!clients) kitConnections.set(identity.kitId, (clients = new Set()));
+    const clients = kitConnections.get(identity.kitId) ?? new Set();
+    kitConnections.set(identity.kitId, clients);
     clients.add(client);
     const now = Date.now();
     const status = statuses.get(identity.kitId);
@@ -582,13 +592,13 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
     if (stamps) kitStamps = stamps;
     for (const client of connectedClients()) {
       const identity = identities.get(client);
-      if (identity?.kind === 'user' && options.users) {
-        const still = await options.users
-          .authenticate(identity.user.username, identity.token)
-          .catch(() => identity.user);
+      if (identity?.kind === 'user' && options.people) {
+        const still = await options.people
+          .authenticate(identity.person.username, identity.token)
+          .catch(() => identity.person);
         if (!still) {
           log.info(
-            { username: identity.user.username, clientId: client.id },
+            { username: identity.person.username, clientId: client.id },
             'login ended: MQTT connection closed',
           );
           client.close();

@@ -16,6 +16,11 @@ import { COMMAND_PREFIX, EVENT_PREFIX, SEQ_FIELD } from '../telemetry/index.ts';
 export interface IngestOptions {
   /** Where accepted records go (the telemetry writer). */
   sink: (record: TelemetryRecord) => void;
+  /**
+   * Calls `done` once every record given to the sink so far is durable (the writer's
+   * `whenDurable`): the broker acknowledges a QoS 1 message then. Default: at once.
+   */
+  whenDurable?: (done: () => void) => void;
   /** Called the first time a (kit, code) pair occurs, and then at most every `logEveryMs`. */
   log: (entry: { kitId: string; problem: Problem; occurrences: number }) => void;
   maxPayloadBytes?: number;
@@ -62,8 +67,8 @@ interface ReportState {
  * Used inside the broker and by the subscriber of an external broker alike.
  */
 export class Ingest {
-  readonly #options: Required<Omit<IngestOptions, 'sink' | 'log' | 'now' | 'knownSeries'>> &
-    Pick<IngestOptions, 'sink' | 'log' | 'knownSeries'> & { now: () => number };
+  readonly #options: Required<Omit<IngestOptions, 'sink' | 'log' | 'now' | 'knownSeries' | 'whenDurable'>> &
+    Pick<IngestOptions, 'sink' | 'log' | 'knownSeries' | 'whenDurable'> & { now: () => number };
   /** Those that tell kits about problems: the broker, or the client of an external broker. */
   readonly #notifiers: ((kitId: string, message: KitErrorMessage) => void)[] = [];
   readonly #listeners: ((record: TelemetryRecord) => void)[] = [];
@@ -96,6 +101,12 @@ export class Ingest {
         }
       }
     };
+  }
+
+  /** Calls `done` once everything accepted so far is durable (stored, or spooled on disk). */
+  whenDurable(done: () => void): void {
+    if (this.#options.whenDurable) this.#options.whenDurable(done);
+    else done();
   }
 
   get stats(): IngestStats {

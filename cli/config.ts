@@ -211,8 +211,29 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    grading: Type.Object(
+      {
+        sweepSeconds: Type.Integer({
+          default: 10,
+          minimum: 0,
+          description:
+            'How often ended attempts that have no grade yet are graded (after a restart, another instance); 0 turns automatic grading off',
+        }),
+        settleMs: Type.Integer({
+          default: 2_000,
+          minimum: 1,
+          description:
+            'How long after its end an attempt is graded: its last readings must be stored by then (more than ingest.flushIntervalMs)',
+        }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     log: Type.Object(
       {
+        json: Type.Boolean({
+          default: false,
+          description: 'JSON lines even on a terminal (off a terminal they are JSON anyway)',
+        }),
         level: Type.Union(
           ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
           { default: 'info' },
@@ -249,7 +270,8 @@ function applyEnv(
   for (const [key, child] of Object.entries(schema.properties) as [string, TSchema][]) {
     const here = [...path, key];
     if (child.type === 'object' && !child.patternProperties) {
-      const nested = (target[key] ??= {}) as Record<string, unknown>;
+      target[key] ??= {};
+      const nested = target[key] as Record<string, unknown>;
       applyEnv(nested, child as TObject, env, here);
       continue;
     }
@@ -302,7 +324,8 @@ export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartia
 function merge(target: Record<string, unknown>, source: Record<string, unknown>): void {
   for (const [key, value] of Object.entries(source)) {
     if (value && typeof value === 'object' && !Array.isArray(value)) {
-      const nested = (target[key] ??= {}) as Record<string, unknown>;
+      target[key] ??= {};
+      const nested = target[key] as Record<string, unknown>;
       merge(nested, value as Record<string, unknown>);
     } else if (value !== undefined) target[key] = value;
   }
@@ -378,6 +401,11 @@ export function loadConfig(options: LoadConfigOptions = {}): PlatformConfig {
     checked.store.influx.token === ''
   ) {
     throw new ConfigError('store.influx.token (env IOTLAB_STORE_INFLUX_TOKEN) is required with apiVersion 2');
+  }
+  if (checked.grading.settleMs <= checked.ingest.flushIntervalMs) {
+    throw new ConfigError(
+      `grading.settleMs (env IOTLAB_GRADING_SETTLE_MS) ${checked.grading.settleMs} must be more than ingest.flushIntervalMs (env IOTLAB_INGEST_FLUSH_INTERVAL_MS) ${checked.ingest.flushIntervalMs}: an attempt would be graded before its last readings are stored`,
+    );
   }
   return checked;
 }

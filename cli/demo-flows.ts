@@ -5,9 +5,8 @@ import {
   type FlowsEditor,
   flowVariant,
 } from '../flows/index.ts';
-import { Assignments, Classes } from '../lab-api/classes.ts';
-import type { Principal } from '../lab-api/index.ts';
-import { Projects } from '../lab-api/projects.ts';
+import type { Person } from '../lab-api/index.ts';
+import { Assignments, Classes, LabTasks } from '../lab-api/index.ts';
 import type { LabDb } from '../labdb/index.ts';
 
 /** The demo's lab task graded on a flow's effect, and the simulated kit it runs on. */
@@ -81,7 +80,7 @@ export async function seedFlowTask(
     "SELECT id FROM projects WHERE title = '温室大棚环境智能监测'",
   );
   if (!teacher || !project) throw new Error('the demo lab is not seeded');
-  const instructor: Extract<Principal, { kind: 'user' }> = {
+  const instructor: Person = {
     kind: 'user',
     id: teacher.id,
     username: 'teacher.chen',
@@ -89,8 +88,8 @@ export async function seedFlowTask(
     organisationId: teacher.organisation_id,
     displayName: teacher.display_name,
   };
-  const projects = new Projects(db);
-  const task = await projects.createTask(instructor, {
+  const tasks = new LabTasks(db);
+  const task = await tasks.createTask(instructor, {
     projectId: project.id,
     title: FLOW_TASK_TITLE,
     instructions:
@@ -106,7 +105,7 @@ export async function seedFlowTask(
     mentorWeight: 0,
     rubric: FLOW_TASK_RUBRIC,
   });
-  await projects.setTaskStatus(instructor, task.id, task.version, 'published');
+  await tasks.setTaskStatus(instructor, task.id, task.version, 'published');
   const binding = await db.get<{ team_id: string | null; class_id: string | null }>(
     'SELECT b.team_id, t.class_id FROM kit_bindings b JOIN teams t ON t.id = b.team_id WHERE b.kit_id = ?',
     [kitId],

@@ -1,8 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { Assignments, Classes } from '../lab-api/classes.ts';
-import { People, type Principal } from '../lab-api/index.ts';
-import { Projects } from '../lab-api/projects.ts';
+import {
+  Assignments,
+  Classes,
+  LabTasks,
+  MentorPool,
+  People,
+  type Person,
+  type Principal,
+  Projects,
+} from '../lab-api/index.ts';
 import type { KitRegistry, LabDb } from '../labdb/index.ts';
 
 export interface DemoAccount {
@@ -38,8 +45,6 @@ const BENCH_KINDS: Readonly<Record<string, string>> = {
 export function demoKitName(profile: string, bench: number): string {
   return `${BENCH_KINDS[profile] ?? '实训'}${bench}号工位`;
 }
-
-type Person = Extract<Principal, { kind: 'user' }>;
 
 /**
  * What `iotlab demo` shows of the lab: the college and a smart-agriculture enterprise, an admin,
@@ -137,14 +142,15 @@ async function seedOnce(
   const instructor = await add('teacher.chen', '陈老师', 'instructor', college.id);
   const mentor = await add('mentor.liu', '刘工（企业导师）', 'mentor', enterprise.id);
 
-  const projects = new Projects(db);
-  await projects.saveMentorProfile(admin, mentor.id, 0, {
+  await new MentorPool(db).saveMentorProfile(admin, mentor.id, 0, {
     expertise: ['智慧农业', SKILL.esp32, SKILL.mqtt, '传感器标定'],
     availability: '周二、周四下午（2026 秋季学期）',
     available: true,
     dualQualified: true,
     bio: '十年温室自动化项目经验，负责企业侧项目评价。',
   });
+  const projects = new Projects(db);
+  const tasks = new LabTasks(db);
   const project = await projects.createProject(mentor, {
     title: '温室大棚环境智能监测',
     background: '合作企业的温室大棚需要实时掌握温湿度、光照和土壤湿度，并在高温时自动通风。',
@@ -154,7 +160,7 @@ async function seedOnce(
     difficulty: 2,
   });
   await projects.setProjectStatus(mentor, project.id, project.version, 'published');
-  const sampling = await projects.createTask(instructor, {
+  const sampling = await tasks.createTask(instructor, {
     projectId: project.id,
     title: '温湿度采集与上报',
     instructions: '## 步骤\n1. 按接线图连接 DHT22。\n2. 每 2 秒上报一次温湿度。\n3. 连续运行 10 分钟。',
@@ -199,8 +205,8 @@ async function seedOnce(
       ],
     },
   });
-  await projects.setTaskStatus(instructor, sampling.id, sampling.version, 'published');
-  const closedLoop = await projects.createTask(mentor, {
+  await tasks.setTaskStatus(instructor, sampling.id, sampling.version, 'published');
+  const closedLoop = await tasks.createTask(mentor, {
     projectId: project.id,
     title: '高温自动通风（闭环控制）',
     instructions: '## 步骤\n1. 温度超过 28 °C 时打开风扇。\n2. 观察温度下降。',
@@ -237,7 +243,7 @@ async function seedOnce(
       ],
     },
   });
-  await projects.setTaskStatus(mentor, closedLoop.id, closedLoop.version, 'published');
+  await tasks.setTaskStatus(mentor, closedLoop.id, closedLoop.version, 'published');
 
   const classes = new Classes(db);
   const cls = await classes.createClass(instructor, {
@@ -250,13 +256,13 @@ async function seedOnce(
     studentNumber: `20260100${String(i + 1).padStart(2, '0')}`,
     name: DEMO_STUDENT_NAMES[i] as string,
   }));
-  const roster = await classes.importRoster(instructor, cls.id, rows, 'utf-8');
+  const roster = await classes.rosters.importRoster(instructor, cls.id, rows, 'utf-8');
   const first = roster.created[0];
   if (first) accounts.push({ role: 'student', username: first.username, password: first.initialPassword });
   const teamIds: string[] = [];
   for (let t = 0; t < 10; t++) {
     const members = roster.created.slice(t * 4, t * 4 + 4).map((student) => student.userId);
-    const team = await classes.createTeam(instructor, cls.id, {
+    const team = await classes.teams.createTeam(instructor, cls.id, {
       name: `第${t + 1}组`,
       projectId: project.id,
       memberIds: members,
@@ -273,7 +279,7 @@ async function seedOnce(
   }
   for (const [t, teamId] of teamIds.entries()) {
     const kitId = ids[t];
-    if (kitId) await classes.setBinding(instructor, kitId, { teamId });
+    if (kitId) await classes.kits.setBinding(instructor, kitId, { teamId });
   }
   const now = Date.now();
   await new Assignments(db, classes).createAssignment(instructor, cls.id, {
@@ -328,7 +334,9 @@ export async function startDemoSession(
     const attemptIds = Object.fromEntries(attempts.map((a) => [a.kit_id, a.id]));
     return { sessionId: running.id, attempts: attempts.length, attemptIds };
   }
-  const session = await assignments.startSession(instructor, cls.id, { assignmentId: assignment.id });
+  const session = await assignments.sessions.startSession(instructor, cls.id, {
+    assignmentId: assignment.id,
+  });
   /** kit id → the attempt graded live on it. */
   const attemptIds: Record<string, string> = {};
   for (const kitId of kitIds) {
@@ -337,7 +345,7 @@ export async function startDemoSession(
       [kitId],
     );
     if (!student) continue;
-    const attempt = await assignments.startAttempt(instructor, assignment.id, {
+    const attempt = await assignments.attempts.startAttempt(instructor, assignment.id, {
       studentId: student.user_id,
       kitId,
     });

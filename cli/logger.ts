@@ -4,8 +4,8 @@ import type { PrettyOptions } from 'pino-pretty';
 
 export interface LoggerOptions {
   /**
-   * Human-readable lines. Default: when stdout is a terminal, IOTLAB_LOG_JSON is not "true" and
-   * pino-pretty is installed; else JSON, one object a line.
+   * Human-readable lines. Default: when stdout is a terminal and pino-pretty is installed; else
+   * JSON, one object a line.
    */
   pretty?: boolean;
   /** Where the lines go (default stdout). */
@@ -19,8 +19,7 @@ export interface LoggerOptions {
  */
 export function createLogger(level: string, options: LoggerOptions = {}): Logger {
   const settings = { level, base: undefined };
-  const wantPretty =
-    options.pretty ?? (process.stdout.isTTY === true && process.env.IOTLAB_LOG_JSON !== 'true');
+  const wantPretty = options.pretty ?? process.stdout.isTTY === true;
   const build = wantPretty ? prettyPrinter() : undefined;
   if (build) {
     const toTerminal = options.destination === undefined;

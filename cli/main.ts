@@ -21,6 +21,7 @@ import { ConfigError, type DeepPartial, loadConfig, type PlatformConfig } from '
 import { DEMO_ALARM_KIT, deployDemoFlows, FLOW_TASK_TITLE, seedFlowTask } from './demo-flows.ts';
 import { demoKitName, seedDemoLab, startDemoSession } from './demo-seed.ts';
 import { runDoctor } from './doctor.ts';
+import type { Lifecycle } from './lifecycle.ts';
 import { createLogger } from './logger.ts';
 import { gatewayOptions, labDbPath, openStore, type Platform, startPlatform, VERSION } from './platform.ts';
 
@@ -71,6 +72,8 @@ function reportStatus(platform: Platform, logger: Logger, everySeconds: number):
 
 /** Signals this close after the first are the same request delivered twice. */
 const DUPLICATE_SIGNAL_MS = 1_000;
+/** How long a stop runs before it says what it waits for (and again as often while it waits). */
+const SLOW_STOP_WARNING_MS = 10_000;
 
 /**
  * Stops gracefully on SIGINT/SIGTERM (every accepted reading is written or spooled) and says
@@ -80,6 +83,7 @@ function stopOnSignals(
   logger: Logger,
   stop: () => Promise<void>,
   signals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM'],
+  waitingFor: () => string | undefined = () => undefined,
 ): void {
   let stoppingSince: number | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -92,12 +96,23 @@ function stopOnSignals(
     }
     stoppingSince = Date.now();
     logger.info({ signal }, 'stopping: flushing readings to the store');
+    // A stop that takes long says what it waits for (nothing is cut short: readings come first).
+    const slow = setInterval(() => {
+      const step = waitingFor();
+      logger.warn(
+        { seconds: Math.round((Date.now() - (stoppingSince ?? Date.now())) / 1000) },
+        `still stopping: waiting for ${step ?? 'the platform to start'} (Ctrl-C again exits now)`,
+      );
+    }, SLOW_STOP_WARNING_MS);
+    slow.unref();
     stop().then(
       () => {
+        clearInterval(slow);
         logger.info('stopped');
         process.exit(0);
       },
       (error: Error) => {
+        clearInterval(slow);
         logger.error({ err: error }, 'error while stopping');
         process.exit(1);
       },
@@ -118,23 +133,26 @@ async function runPlatform(
   settings: PlatformConfig,
   simulation?: Simulation,
 ): Promise<{ platform: Platform; logger: Logger }> {
-  const logger = createLogger(settings.log.level);
+  const logger = createLogger(settings.log.level, settings.log.json ? { pretty: false } : {});
   // Signals are heard from the start: a SIGTERM while the platform still starts (Node-RED takes a
   // second or two, and kits may already be publishing) waits for the start, then stops in order.
   let statusTimer: NodeJS.Timeout | undefined;
   const starting = startPlatform(settings, logger);
+  let lifecycle: Lifecycle | undefined;
   stopOnSignals(
     logger,
     async () => {
       const platform = await starting;
+      lifecycle = platform.lifecycle;
       if (statusTimer) clearInterval(statusTimer);
       // The gateway lets go of its serial ports before simulated boards behind them go away (a
       // planned stop, not an unplug); platform.close() then finds it stopped.
-      await platform.gateway?.stop();
-      await simulation?.stop();
+      await lifecycle.run('the serial gateway', () => platform.gateway?.stop());
+      await lifecycle.run('the simulated kits', () => simulation?.stop());
       await platform.close();
     },
     simulation ? SIMULATING_SIGNALS : undefined,
+    () => lifecycle?.current,
   );
   const platform = await starting;
   logger.info(
@@ -282,7 +300,7 @@ program
   .option('--secret <secret>', "with --broker: the service account's secret")
   .action(async (options: { scenario: string; broker?: string; service?: string; secret?: string }) => {
     const settings = config();
-    const logger = createLogger(settings.log.level);
+    const logger = createLogger(settings.log.level, settings.log.json ? { pretty: false } : {});
     const scenario = scenarioFor(options.scenario, (message) => logger.warn(message));
     let brokerUrl: string;
     let service: { name: string; secret: string };
@@ -415,7 +433,7 @@ program
         `the gateway needs gateway.brokerUrl and gateway.serviceSecret (env IOTLAB_GATEWAY_BROKER_URL, IOTLAB_GATEWAY_SERVICE_SECRET): create its account on the platform with "iotlab services add ${name}"`,
       );
     }
-    const logger = createLogger(settings.log.level);
+    const logger = createLogger(settings.log.level, settings.log.json ? { pretty: false } : {});
     const gateway = new SerialGateway(
       gatewayOptions(settings, { name, secret: serviceSecret }, brokerUrl, logger),
     );

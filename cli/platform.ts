@@ -1,32 +1,32 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import {
-  createBroker,
-  type ExternalIngest,
-  Ingest,
-  type MqttBroker,
-  startExternalIngest,
-} from '../broker/index.ts';
+import { createBroker, Ingest, type MqttBroker, startExternalIngest } from '../broker/index.ts';
 import { serveDashboards } from '../dashboards/index.ts';
 import { FlowsEditor } from '../flows/index.ts';
 import { type GatewayOptions, SerialGateway } from '../gateway/index.ts';
 import { LiveGrader } from '../grading/index.ts';
 import {
+  AutomaticGrading,
   buildApp,
   LabLiveSource,
-  labAccounts,
-  MqttUserAccess,
+  labSignIn,
+  MqttPersonAccess,
   PasswordChecks,
   type Principal,
   RecentKitErrors,
   recordAudit,
 } from '../lab-api/index.ts';
 import { type KitRegistry, type LabDb, openLabDb, KitRegistry as Registry } from '../labdb/index.ts';
-import { createEmbeddedStore, type TelemetryStore, TelemetryWriter } from '../telemetry/index.ts';
-import { createInfluxStore } from '../telemetry/influxdb.ts';
+import {
+  createEmbeddedStore,
+  createInfluxStore,
+  type TelemetryStore,
+  TelemetryWriter,
+} from '../telemetry/index.ts';
 import type { PlatformConfig } from './config.ts';
 import { tuneHeapForServer } from './heap.ts';
+import { Lifecycle } from './lifecycle.ts';
 
 export const VERSION = '0.1.0';
 
@@ -48,6 +48,8 @@ export interface Platform {
   ports: { http: number; mqtt: number; mqtts?: number };
   /** Graceful stop: no new connections, every accepted reading written or spooled, then close. */
   close(): Promise<void>;
+  /** The parts in their start and stop order; names the stop step that runs (for a stop that takes long). */
+  lifecycle: Lifecycle;
 }
 
 export function labDbPath(config: PlatformConfig): string {
@@ -80,9 +82,27 @@ export function openStore(config: PlatformConfig): TelemetryStore {
 export async function startPlatform(config: PlatformConfig, logger: Logger): Promise<Platform> {
   tuneHeapForServer();
   const dataDir = resolve(config.dataDir);
+  const lifecycle = new Lifecycle();
+  try {
+    return await startParts(config, logger, dataDir, lifecycle);
+  } catch (error) {
+    // A start that fails half-way stops what had started (ports, files, the flows' process).
+    await lifecycle.stop().catch(() => {});
+    throw error;
+  }
+}
+
+async function startParts(
+  config: PlatformConfig,
+  logger: Logger,
+  dataDir: string,
+  lifecycle: Lifecycle,
+): Promise<Platform> {
   const labDb = openLabDb(labDbPath(config));
+  lifecycle.started('the lab database', () => labDb.close());
   const registry = new Registry(labDb);
   const store = openStore(config);
+  lifecycle.started('the telemetry store', () => store.close());
   const writerLog = logger.child({ module: 'writer' });
   const writer = new TelemetryWriter({
     store,
@@ -104,12 +124,15 @@ export async function startPlatform(config: PlatformConfig, logger: Logger): Pro
         );
     },
   });
+  lifecycle.started('writing the last readings', () => writer.close());
   if (writer.stats.spooled > 0)
     writerLog.info({ records: writer.stats.spooled }, 'replaying readings spooled before the last stop');
 
   const ingestLog = logger.child({ module: 'ingest' });
   const ingest = new Ingest({
     sink: (record) => writer.add(record),
+    // A kit's QoS 1 message is acknowledged once its readings are stored or spooled on disk.
+    whenDurable: (done) => writer.whenDurable(done),
     maxPayloadBytes: config.mqtt.maxPayloadBytes,
     maxFutureMs: config.ingest.maxFutureSeconds * 1000,
     maxPastMs: config.ingest.maxPastHours * 3_600_000,
@@ -127,7 +150,7 @@ export async function startPlatform(config: PlatformConfig, logger: Logger): Pro
     credentials: registry,
     ingest,
     // People's browsers (dashboards): `user:<username>` + their login token, subscribe-only.
-    users: new MqttUserAccess(labDb),
+    people: new MqttPersonAccess(labDb),
     credentialRecheckMs: config.mqtt.credentialRecheckSeconds * 1000,
     maxPayloadBytes: config.mqtt.maxPayloadBytes,
     keepaliveLimit: config.mqtt.keepaliveLimit,
@@ -138,6 +161,7 @@ export async function startPlatform(config: PlatformConfig, logger: Logger): Pro
     },
     logger: logger.child({ module: 'broker' }),
   });
+  lifecycle.started('the MQTT broker', () => broker.close());
 
   // Live grading learns about attempts, tasks and teams from the lab database, through its port.
   const liveGrader = new LiveGrader({
@@ -155,8 +179,17 @@ export async function startPlatform(config: PlatformConfig, logger: Logger): Pro
   const tls = config.mqtt.tlsCert
     ? { cert: readFileSync(config.mqtt.tlsCert), key: readFileSync(config.mqtt.tlsKey) }
     : undefined;
+  // Ended attempts are graded once their last readings are stored (settleMs > the flush interval).
+  const automaticGrading = new AutomaticGrading({
+    db: labDb,
+    store,
+    log: logger.child({ module: 'grading' }),
+    sweepMs: config.grading.sweepSeconds * 1000,
+    settleMs: config.grading.settleMs,
+  });
   const app = await buildApp(
     {
+      automaticGrading,
       db: labDb,
       store,
       registry,
@@ -173,6 +206,7 @@ export async function startPlatform(config: PlatformConfig, logger: Logger): Pro
     },
     { loggerInstance: logger.child({ module: 'http' }), ...(tls ? { https: tls } : {}) },
   );
+  lifecycle.started('the HTTP server', () => app.close());
   // The web app (dashboards/dist) at `/`, outside /api, /docs, /mqtt and /flows.
   await serveDashboards(app);
 
@@ -180,48 +214,46 @@ export async function startPlatform(config: PlatformConfig, logger: Logger): Pro
   const flows = config.flows.enabled
     ? await mountFlows(config, app, labDb, passwordChecks, logger)
     : undefined;
+  if (flows) lifecycle.started('the flows (Node-RED)', () => flows.stop());
 
-  let external: ExternalIngest | undefined;
   const ports: Platform['ports'] = { http: 0, mqtt: 0 };
-  try {
-    // Without the plain port, plain MQTT stays on loopback for this machine's flows and gateway.
-    ports.mqtt = await broker.listen({
-      port: config.mqtt.port,
-      host: config.mqtt.plainPort ? config.mqtt.host : '127.0.0.1',
+  // Without the plain port, plain MQTT stays on loopback for this machine's flows and gateway.
+  ports.mqtt = await broker.listen({
+    port: config.mqtt.port,
+    host: config.mqtt.plainPort ? config.mqtt.host : '127.0.0.1',
+  });
+  if (tls) ports.mqtts = await broker.listen({ port: config.mqtt.tlsPort, host: config.mqtt.host, tls });
+  await app.listen({ port: config.http.port, host: config.http.host });
+  const address = app.server.address();
+  ports.http = typeof address === 'object' && address ? address.port : config.http.port;
+  if (config.ingest.externalBrokerUrl) {
+    const external = await startExternalIngest({
+      url: config.ingest.externalBrokerUrl,
+      ...(config.ingest.externalBrokerUsername ? { username: config.ingest.externalBrokerUsername } : {}),
+      ...(config.ingest.externalBrokerPassword ? { password: config.ingest.externalBrokerPassword } : {}),
+      ingest,
+      kitExists: (kitId) => registry.kitExists(kitId),
     });
-    if (tls) ports.mqtts = await broker.listen({ port: config.mqtt.tlsPort, host: config.mqtt.host, tls });
-    await app.listen({ port: config.http.port, host: config.http.host });
-    const address = app.server.address();
-    ports.http = typeof address === 'object' && address ? address.port : config.http.port;
-    if (config.ingest.externalBrokerUrl) {
-      external = await startExternalIngest({
-        url: config.ingest.externalBrokerUrl,
-        ...(config.ingest.externalBrokerUsername ? { username: config.ingest.externalBrokerUsername } : {}),
-        ...(config.ingest.externalBrokerPassword ? { password: config.ingest.externalBrokerPassword } : {}),
-        ingest,
-        kitExists: (kitId) => registry.kitExists(kitId),
-      });
-      logger.info({ url: config.ingest.externalBrokerUrl }, 'ingesting from the external broker');
-    }
-    liveGrader.start();
-    if (flows) await startFlows(flows, config, registry, ports.mqtt);
-  } catch (error) {
-    await flows?.stop();
-    await liveGrader.close();
-    await Promise.allSettled([app.close(), broker.close()]);
-    await writer.close();
-    await store.close();
-    await labDb.close();
-    throw error;
+    lifecycle.started('ingest from the external broker', () => external.close());
+    logger.info({ url: config.ingest.externalBrokerUrl }, 'ingesting from the external broker');
   }
+  liveGrader.start();
+  lifecycle.started('live grading', () => liveGrader.close());
+  automaticGrading.start();
+  lifecycle.started('automatic grading', () => automaticGrading.close());
+  lifecycle.started('the sign-in token purge', purgeEveryHour(passwordChecks, logger));
+  if (flows) await startFlows(flows, config, registry, ports.mqtt);
 
   let gateway: SerialGateway | undefined;
-  let bindingsTimer: NodeJS.Timeout | undefined;
   if (config.gateway.enabled) {
-    ({ gateway, bindingsTimer } = await startLocalGateway(config, registry, ports.mqtt, logger));
+    const local = await startLocalGateway(config, registry, ports.mqtt, logger);
+    gateway = local.gateway;
+    lifecycle.started('the serial gateway', () => {
+      clearInterval(local.bindingsTimer);
+      return local.gateway.stop();
+    });
   }
 
-  let closing: Promise<void> | undefined;
   return {
     config,
     labDb,
@@ -234,22 +266,19 @@ export async function startPlatform(config: PlatformConfig, logger: Logger): Pro
     ports,
     ...(gateway ? { gateway } : {}),
     ...(flows ? { flows } : {}),
-    close() {
-      closing ??= (async () => {
-        if (bindingsTimer) clearInterval(bindingsTimer);
-        await gateway?.stop();
-        await external?.close();
-        await flows?.stop();
-        await liveGrader.close();
-        await app.close();
-        await broker.close();
-        await writer.close();
-        await store.close();
-        await labDb.close();
-      })();
-      return closing;
-    },
+    lifecycle,
+    close: () => lifecycle.stop(),
   };
+}
+
+/** Deletes expired sign-in tokens and long-unused devices now and every hour; returns the stop. */
+function purgeEveryHour(passwordChecks: PasswordChecks, logger: Logger): () => void {
+  const purge = () =>
+    passwordChecks.purge().catch((error: Error) => logger.warn({ err: error.message }, 'token purge failed'));
+  void purge();
+  const timer = setInterval(purge, 3_600_000);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /**
@@ -322,7 +351,7 @@ async function mountFlows(
     userDir: join(resolve(config.dataDir), 'node-red'),
     // Outside userDir: the flows' process may write there.
     settingsFile: join(resolve(config.dataDir), 'flows-settings.json'),
-    accounts: labAccounts(labDb, passwordChecks),
+    labSignIn: labSignIn(labDb, passwordChecks),
     studentAccess: config.flows.studentAccess,
     credentialSecret: config.flows.credentialSecret,
     audit: (actor, change) => recordAudit(labDb, actor as Principal, change),

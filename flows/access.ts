@@ -1,8 +1,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { FlowNode, NodeRedUser } from './node-red.ts';
 
-/** A lab account as the editor needs it (the lab API's people). */
-export interface LabPerson {
+/** A signed-in person as the editor needs them (the lab API's `Person`). */
+export interface Person {
   username: string;
   role: 'admin' | 'instructor' | 'mentor' | 'student';
   displayName: string;
@@ -13,12 +13,12 @@ export interface LabPerson {
  * wrong pair, or "too many failures, wait".
  */
 export type SignInResult =
-  | { ok: true; user: LabPerson; device?: string }
+  | { ok: true; user: Person; device?: string }
   | { ok: false; reason: 'wrong' }
   | { ok: false; reason: 'locked'; retryAfterSeconds: number };
 
-/** How the editor checks lab accounts; the platform gives it the lab API's people and tokens. */
-export interface LabAccounts {
+/** How the editor signs people in; the platform gives it the lab API's sign-in (passwords, login tokens). */
+export interface LabSignIn {
   /**
    * The lab's one password check, through the lab's one limiter (failures count per address and
    * per account at that address). `address`: the client's IP address.
@@ -29,9 +29,9 @@ export interface LabAccounts {
     from: { address: string; device?: string | undefined },
   ): Promise<SignInResult>;
   /** The active person with this username. */
-  byUsername(username: string): Promise<LabPerson | undefined>;
+  byUsername(username: string): Promise<Person | undefined>;
   /** The person signed in with this lab API token (`POST /api/v1/auth/login`), while it is valid. */
-  byToken(token: string): Promise<LabPerson | undefined>;
+  byToken(token: string): Promise<Person | undefined>;
   /** A lab login token for this person: an editor sign-in is a lab login (sign-out, password change and expiry apply). */
   issueToken(username: string): Promise<{ token: string; expiresAt: number }>;
   /** Ends a lab login. */
@@ -70,7 +70,7 @@ const AUTHOR_PERMISSIONS = [
 
 /** Node-RED permissions of a lab role; undefined: no access to the editor at all. */
 export function editorPermissions(
-  role: LabPerson['role'],
+  role: Person['role'],
   studentAccess: StudentAccess,
 ): NodeRedUser['permissions'] | undefined {
   switch (role) {
@@ -86,10 +86,10 @@ export function editorPermissions(
 
 /** A person as the editor sees them, with their role; null: no access to the editor. */
 export interface EditorUser extends NodeRedUser {
-  role: LabPerson['role'];
+  role: Person['role'];
 }
 
-export function editorUser(person: LabPerson | undefined, studentAccess: StudentAccess): EditorUser | null {
+export function editorUser(person: Person | undefined, studentAccess: StudentAccess): EditorUser | null {
   if (!person) return null;
   const permissions = editorPermissions(person.role, studentAccess);
   return permissions === undefined ? null : { username: person.username, role: person.role, permissions };
@@ -118,7 +118,7 @@ export const HOST_NODE_TYPES: ReadonlySet<string> = new Set([
  * not change it). Moving a node is no change.
  */
 export function refusedNodes(
-  role: LabPerson['role'],
+  role: Person['role'],
   incoming: readonly FlowNode[],
   deployed: readonly FlowNode[],
 ): FlowNode[] {

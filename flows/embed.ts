@@ -3,7 +3,7 @@ import { Agent, type IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type LabAccounts, refusedNodes, type StudentAccess } from './access.ts';
+import { type LabSignIn, refusedNodes, type StudentAccess } from './access.ts';
 import {
   BROKER_NODE_ID,
   brokerNode,
@@ -41,7 +41,8 @@ export interface FlowsOptions {
   adminRoot?: string;
   /** Where `http in` nodes of flows are served. */
   nodeRoot?: string;
-  accounts: LabAccounts;
+  /** The lab's sign-in: the editor signs people in with their lab accounts. */
+  labSignIn: LabSignIn;
   /** What students may do, until an instructor chooses otherwise (their choice is kept in settingsFile). */
   studentAccess: StudentAccess;
   /** Another directory of Node-RED nodes to load (besides node_modules and userDir). */
@@ -106,7 +107,7 @@ export class FlowsEditor {
     if (options.settingsFile) moveLegacySettings(options.userDir, options.settingsFile);
     this.#studentAccess =
       (options.settingsFile && readStudentAccess(options.settingsFile)) || options.studentAccess;
-    this.#signIn = new EditorSignIn(options.accounts, () => this.#studentAccess, options.log);
+    this.#signIn = new EditorSignIn(options.labSignIn, () => this.#studentAccess, options.log);
   }
 
   /** Starts Node-RED's process and serves the editor from the app; call before `app.listen`. */

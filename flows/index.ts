@@ -5,8 +5,8 @@
 export {
   editorPermissions,
   HOST_NODE_TYPES,
-  type LabAccounts,
-  type LabPerson,
+  type LabSignIn,
+  type Person,
   refusedNodes,
   type SignInResult,
   type StudentAccess,

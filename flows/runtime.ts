@@ -224,7 +224,10 @@ export class NodeRedProcess {
         this.#log.warn({ event: entry.event }, 'flow editor audit');
       return;
     }
-    if (EXPECTED.test(text)) return this.#log.debug({}, `node-red: ${text}`);
+    if (EXPECTED.test(text)) {
+      this.#log.debug({}, `node-red: ${text}`);
+      return;
+    }
     const node = typeof entry.type === 'string' ? { node: entry.type, id: String(entry.id) } : {};
     const level = Object.hasOwn(LEVELS, entry.level) ? LEVELS[entry.level] : undefined;
     this.#log[level ?? 'info'](node, `node-red: ${text}`);

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { type EditorUser, editorUser, type LabAccounts, type StudentAccess } from './access.ts';
+import { type EditorUser, editorUser, type LabSignIn, type StudentAccess } from './access.ts';
 
 export interface AccessLog {
   warn(object: object, message: string): void;
@@ -21,12 +21,12 @@ const CLIENTS = new Set(['node-red-editor', 'node-red-admin']);
  * Every request re-reads the person, so a disabled account or a changed student policy applies at once.
  */
 export class EditorSignIn {
-  readonly #accounts: LabAccounts;
+  readonly #lab: LabSignIn;
   readonly #studentAccess: () => StudentAccess;
   readonly #log: AccessLog;
 
-  constructor(accounts: LabAccounts, studentAccess: () => StudentAccess, log: AccessLog) {
-    this.#accounts = accounts;
+  constructor(lab: LabSignIn, studentAccess: () => StudentAccess, log: AccessLog) {
+    this.#lab = lab;
     this.#studentAccess = studentAccess;
     this.#log = log;
   }
@@ -34,7 +34,7 @@ export class EditorSignIn {
   /** Who an editor token (a session of ours, or a lab login token) is, if they may use the editor. */
   async userOf(token: string | undefined): Promise<EditorUser | null> {
     if (!token) return null;
-    return editorUser(await this.#accounts.byToken(token), this.#studentAccess());
+    return editorUser(await this.#lab.byToken(token), this.#studentAccess());
   }
 
   /** `POST <adminRoot>/auth/token`: OAuth 2's password grant, as Node-RED's editor sends it. */
@@ -47,9 +47,9 @@ export class EditorSignIn {
     const { username, password } = body;
     if (!username || !password)
       return refuse(reply, 400, 'invalid_request', 'username and password are needed', '请输入用户名和密码');
-    const result = await this.#accounts.signIn(username, password, {
+    const result = await this.#lab.signIn(username, password, {
       address: request.ip,
-      device: this.#accounts.deviceFromCookies(request.headers.cookie),
+      device: this.#lab.deviceFromCookies(request.headers.cookie),
     });
     if (!result.ok && result.reason === 'locked') {
       const minutes = Math.ceil(result.retryAfterSeconds / 60);
@@ -80,12 +80,9 @@ export class EditorSignIn {
       );
     }
     this.#log.info({ username, role: user.role }, 'flow editor: signed in');
-    const { token, expiresAt } = await this.#accounts.issueToken(user.username);
+    const { token, expiresAt } = await this.#lab.issueToken(user.username);
     if (result.device)
-      void reply.header(
-        'set-cookie',
-        this.#accounts.deviceCookie(result.device, request.protocol === 'https'),
-      );
+      void reply.header('set-cookie', this.#lab.deviceCookie(result.device, request.protocol === 'https'));
     void reply.header('cache-control', 'no-store');
     return reply.send({
       access_token: token,
@@ -103,13 +100,13 @@ export class EditorSignIn {
     const token = bearerToken(request.headers.authorization);
     const user = await this.userOf(token);
     if (!token || !user) return reply.code(401).send();
-    await this.#accounts.revokeToken(token);
+    await this.#lab.revokeToken(token);
     if (
       body.token &&
       body.token !== token &&
-      (await this.#accounts.byToken(body.token))?.username === user.username
+      (await this.#lab.byToken(body.token))?.username === user.username
     )
-      await this.#accounts.revokeToken(body.token);
+      await this.#lab.revokeToken(body.token);
     return reply.code(200).send();
   }
 }

@@ -31,7 +31,7 @@
  * Some 700 lines, above the ~600 a module aims at: the four checks share the runs, the repeat
  * search and the flag evidence, and split apart they would each need most of the others.
  */
-import { sensorSpec } from '../protocol/sensors.ts';
+import { sensorSpec } from '../protocol/index.ts';
 import type { GradingContext } from './criteria/plugin.ts';
 import { evidence, fmt, Label, label, qty, say, sec } from './evidence.ts';
 import { columnsOf, inWindow, median, stdDev } from './series.ts';

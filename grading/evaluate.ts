@@ -1,5 +1,5 @@
 /** Grading an attempt: every criterion of the rubric on the data of the attempt's window. */
-import { isActuator } from '../protocol/sensors.ts';
+import { isActuator } from '../protocol/index.ts';
 import { sensorFlags } from './authenticity.ts';
 import { evaluateWith, rubricReads } from './criteria/index.ts';
 import type { EvaluationEnv, GradingContext } from './criteria/plugin.ts';

@@ -10,7 +10,7 @@ import {
   sensorSpec,
   sensorStates,
   sensorUnit,
-} from '../protocol/sensors.ts';
+} from '../protocol/index.ts';
 import type { Criterion } from './rubric.ts';
 import {
   type CriterionResult,

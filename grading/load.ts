@@ -5,7 +5,7 @@ import {
   EVENT_PREFIX,
   type SeriesPoint,
   type TelemetryStore,
-} from '../telemetry/store.ts';
+} from '../telemetry/index.ts';
 import { rubricReads } from './criteria/index.ts';
 import type { Rubric } from './rubric.ts';
 import type { GradingCommand, GradingData, GradingEvent, TimeWindow } from './types.ts';

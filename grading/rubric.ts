@@ -28,7 +28,7 @@ import {
 } from '@sinclair/typebox';
 import { type ValueError, ValueErrorType } from '@sinclair/typebox/errors';
 import { Value } from '@sinclair/typebox/value';
-import { isValidSensorName } from '../protocol/sensors.ts';
+import { isValidSensorName } from '../protocol/index.ts';
 import {
   type AnyCriterionDefinition,
   CRITERION_DEFINITIONS,

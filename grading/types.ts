@@ -2,11 +2,11 @@
  * The shapes grading reads and writes. Pure data: no store, no HTTP. Times are ms since the Unix
  * epoch and every range is [from, to), as in the telemetry store.
  */
-import type { SeriesPoint } from '../telemetry/store.ts';
+import type { SeriesPoint } from '../telemetry/index.ts';
 
 import type { CriterionType } from './criteria/definitions/index.ts';
 
-export type { SeriesPoint } from '../telemetry/store.ts';
+export type { SeriesPoint } from '../telemetry/index.ts';
 export type { Criterion, CriterionOf, CriterionType, Rubric } from './rubric.ts';
 
 /** The attempt's window: [from, to) in ms. */

@@ -1,16 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { LabDb } from '../labdb/index.ts';
-import { hashToken, issueToken, type Role, userForToken } from './auth.ts';
+import { hashToken, issueToken, type Person, personForToken } from './auth.ts';
 import { verifyPassword } from './passwords.ts';
 import { People, type User } from './people.ts';
 import { SignInLimiter } from './sign-in-limiter.ts';
-
-/** A lab account as other parts of the platform see it (the embedded flow editor signs in with it). */
-export interface LabAccount {
-  username: string;
-  role: Role;
-  displayName: string;
-}
 
 /**
  * What a password check answers: the person (and the device cookie to keep), a wrong pair, or
@@ -121,14 +114,20 @@ export function deviceCookie(device: string, secure: boolean): string {
   return `${DEVICE_COOKIE}=${device}; Max-Age=${DEVICE_COOKIE_MAX_AGE_S}; Path=/; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
 }
 
-/** Lab accounts as the flow editor signs in with them: the same passwords, limiter and tokens. */
-export interface LabAccounts {
+/** A person as the flow editor needs them. */
+type EditorPerson = Pick<Person, 'username' | 'role' | 'displayName'>;
+
+/**
+ * The lab's sign-in as the flow editor uses it (flows/access.ts): the same passwords, limiter and
+ * login tokens as the API's.
+ */
+export interface LabSignIn {
   /** `from`: the caller's IP address, or the address and the device cookie its browser sent. */
-  signIn(username: string, password: string, from: string | SignInFrom): Promise<SignInResult<LabAccount>>;
+  signIn(username: string, password: string, from: string | SignInFrom): Promise<SignInResult<EditorPerson>>;
   /** The active person with this username. */
-  byUsername(username: string): Promise<LabAccount | undefined>;
+  byUsername(username: string): Promise<EditorPerson | undefined>;
   /** The person signed in with this lab login token, while it is valid. */
-  byToken(token: string): Promise<LabAccount | undefined>;
+  byToken(token: string): Promise<EditorPerson | undefined>;
   /** A login token for an active person, as the API's sign-in issues one. */
   issueToken(username: string): Promise<{ token: string; expiresAt: number }>;
   /** Ends a login. */
@@ -137,9 +136,9 @@ export interface LabAccounts {
   deviceCookie(device: string, secure: boolean): string;
 }
 
-export function labAccounts(db: LabDb, checks = new PasswordChecks(db)): LabAccounts {
+export function labSignIn(db: LabDb, checks = new PasswordChecks(db)): LabSignIn {
   const people = new People(db);
-  const account = (user: { username: string; role: Role; displayName: string }): LabAccount => ({
+  const account = (user: EditorPerson): EditorPerson => ({
     username: user.username,
     role: user.role,
     displayName: user.displayName,
@@ -158,8 +157,8 @@ export function labAccounts(db: LabDb, checks = new PasswordChecks(db)): LabAcco
       return found && !found.user.disabled ? account(found.user) : undefined;
     },
     async byToken(token) {
-      const principal = await userForToken(db, token);
-      return principal?.kind === 'user' ? account(principal) : undefined;
+      const person = await personForToken(db, token);
+      return person ? account(person) : undefined;
     },
     async issueToken(username) {
       const found = await people.userForLogin(username);

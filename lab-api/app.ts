@@ -19,9 +19,9 @@ import type { KitRegistry, LabDb } from '../labdb/index.ts';
 import type { TelemetryStore, WriterStats } from '../telemetry/index.ts';
 import { PasswordChecks } from './accounts.ts';
 import { installAccessControl, publicRoutes } from './auth.ts';
-import { AutomaticGrading } from './auto-grading.ts';
+import type { AttemptsEndedListener } from './auto-grading.ts';
 import { frameworkError, installErrorHandler } from './errors.ts';
-import { Grades } from './grades.ts';
+import { Grades } from './grades/index.ts';
 import { People } from './people.ts';
 import { assignmentsRoutes } from './routes/assignments.ts';
 import { auditRoutes } from './routes/audit.ts';
@@ -78,6 +78,11 @@ export interface AppDeps {
   passwordChecks?: PasswordChecks;
   /** The college's IANA time zone: exported times are in it (default Asia/Shanghai). */
   timeZone?: string;
+  /**
+   * Grades attempts shortly after the routes end them; created, started and stopped by the
+   * composition root (cli/platform.ts). Without it a grade is made when first read.
+   */
+  automaticGrading?: AttemptsEndedListener;
   /** Counters for /health. */
   stats: () => { ingest: object; writer: WriterStats };
   version: string;
@@ -129,8 +134,8 @@ export interface LabContext {
   /** Every password check (sign-in, password change) goes through its limiter. */
   passwords: PasswordChecks;
   grades: Grades;
-  /** Grades attempts shortly after they end (the routes that end attempts report them). */
-  autoGrading: AutomaticGrading;
+  /** Told of attempts the routes end (automatic grading grades them shortly after). */
+  attemptsEnded: AttemptsEndedListener['attemptsEnded'];
 }
 
 /**
@@ -201,19 +206,8 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
     people: new People(deps.db),
     passwords: deps.passwordChecks ?? new PasswordChecks(deps.db),
     grades,
-    autoGrading: new AutomaticGrading({ grades, log: app.log }),
+    attemptsEnded: (ids) => deps.automaticGrading?.attemptsEnded(ids),
   };
-  ctx.autoGrading.start();
-  app.addHook('onClose', () => ctx.autoGrading.close());
-  // Expired login tokens and long-unused sign-in devices are deleted, now and every hour.
-  const purge = () =>
-    ctx.passwords.purge().catch((error: Error) => app.log.warn({ err: error.message }, 'token purge failed'));
-  const purgeTimer = setInterval(purge, 3_600_000);
-  purgeTimer.unref();
-  app.addHook('onReady', async () => {
-    await purge();
-  });
-  app.addHook('onClose', async () => clearInterval(purgeTimer));
   await app.register(healthRoutes, { ctx });
   for (const routes of [
     authRoutes,

@@ -6,6 +6,20 @@ import { ApiError, roleZh, say } from './errors.ts';
 
 export { ROLES, type Role };
 
+/*
+ * The people vocabulary, one name per concept across the platform:
+ * - `Principal`: whoever calls the lab API, a person or a platform service account.
+ * - `Person`: a signed-in person (a principal of `kind: 'user'`, the discriminant kept as the
+ *   MQTT username `user:<name>` spells it). The broker's and the flow editor's ports declare a
+ *   `Person` of their own with the fields they need (broker/broker.ts, flows/access.ts);
+ *   tests/helpers/lab.ts's `Person` is one with their login token.
+ * - `User`: only the API's answer shape of a person's account (contract/people.ts), as the
+ *   `People` store reads and writes it.
+ * - `LabSignIn`: the sign-in the flow editor uses (lab-api/accounts.ts, flows/access.ts):
+ *   passwords, login tokens, device cookies. `PersonAccessPolicy` (broker) / `MqttPersonAccess`
+ *   (lab-api/mqtt-access.ts): what a person may read over MQTT.
+ */
+
 /** Who is calling: a person (by role) or a platform service account. */
 export type Principal =
   | {
@@ -80,7 +94,8 @@ interface TokenUserRow {
   expires_at: number;
 }
 
-export async function userForToken(db: LabDb, token: string): Promise<Principal | null> {
+/** The person signed in with this login token, while it is valid and their account active. */
+export async function personForToken(db: LabDb, token: string): Promise<Person | null> {
   const row = await db.get<TokenUserRow>(
     `SELECT u.id, u.username, u.role, u.organisation_id, u.display_name, u.disabled, t.expires_at
      FROM auth_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?`,
@@ -160,7 +175,7 @@ async function resolvePrincipal(
   const header = request.headers.authorization ?? '';
   const bearer = /^Bearer\s+(\S+)$/i.exec(header);
   if (bearer) {
-    const person = await userForToken(db, bearer[1] as string);
+    const person = await personForToken(db, bearer[1] as string);
     if (!person && strict)
       throw new ApiError(
         401,
@@ -215,7 +230,7 @@ export function routeAccessTable(app: FastifyInstance): readonly RouteAccess[] {
 }
 
 /** The signed-in person (routes whose access lists only roles). */
-export function currentUser(request: FastifyRequest): Extract<Principal, { kind: 'user' }> {
+export function currentPerson(request: FastifyRequest): Person {
   const principal = request.principal;
   if (principal?.kind !== 'user')
     throw new ApiError(403, 'FORBIDDEN', say('only people may do this', '只有个人账号可以进行此操作'));

@@ -1,24 +1,34 @@
 /**
  * Automatic grading of ended attempts. The routes that end attempts (end attempt, end session)
  * report them here and each is graded once its last readings have had time to reach the store
- * (`settleMs`, longer than the ingest flush interval). A periodic sweep grades attempts that ended
- * by any other path (a restart between the end and the grading, another process), and every read
- * of a grade grades an ungraded ended attempt as a last safety net (lab-api/grades.ts).
- *
- * IOTLAB_GRADE_SWEEP_MS sets the sweep's period (default 10 s); 0 turns automatic grading off
- * (tests that edit an attempt's window after ending it use that).
+ * (`settleMs`, longer than the ingest flush interval: the configuration checks that). A periodic
+ * sweep grades attempts that ended by any other path (a restart between the end and the grading,
+ * another process), and every read of a grade grades an ungraded ended attempt as a last safety
+ * net (lab-api/grades/). The composition root (cli/platform.ts) creates, starts and stops it
+ * with the platform's other parts (settings `grading.sweepSeconds`, `grading.settleMs`).
  */
 import type { FastifyBaseLogger } from 'fastify';
-import type { Grades } from './grades.ts';
+import type { LabDb } from '../labdb/index.ts';
+import type { TelemetryStore } from '../telemetry/index.ts';
+import { Grades } from './grades/index.ts';
 
-export const SETTLE_MS = 2_000;
-
-export function sweepIntervalFromEnv(raw = process.env.IOTLAB_GRADE_SWEEP_MS): number {
-  const value = raw === undefined || raw === '' ? 10_000 : Number(raw);
-  return Number.isFinite(value) && value > 0 ? Math.max(1_000, value) : 0;
+export interface AutomaticGradingOptions {
+  db: LabDb;
+  store: TelemetryStore;
+  log: FastifyBaseLogger;
+  /** The sweep's period; 0 turns automatic grading off (grades are then made when read or asked for). */
+  sweepMs: number;
+  /** How long after its end an attempt is graded (its last readings must be stored by then). */
+  settleMs: number;
 }
 
-export class AutomaticGrading {
+/** What the routes that end attempts need of automatic grading. */
+export interface AttemptsEndedListener {
+  /** Attempts that just ended: each is graded `settleMs` from now. */
+  attemptsEnded(attemptIds: readonly string[]): void;
+}
+
+export class AutomaticGrading implements AttemptsEndedListener {
   readonly #grades: Grades;
   readonly #log: FastifyBaseLogger;
   readonly #sweepMs: number;
@@ -29,11 +39,11 @@ export class AutomaticGrading {
   #sweeping: Promise<unknown> | undefined;
   #closed = false;
 
-  constructor(options: { grades: Grades; log: FastifyBaseLogger; sweepMs?: number; settleMs?: number }) {
-    this.#grades = options.grades;
+  constructor(options: AutomaticGradingOptions) {
+    this.#grades = new Grades({ db: options.db, store: options.store });
     this.#log = options.log;
-    this.#sweepMs = options.sweepMs ?? sweepIntervalFromEnv();
-    this.#settleMs = options.settleMs ?? SETTLE_MS;
+    this.#sweepMs = options.sweepMs;
+    this.#settleMs = options.settleMs;
   }
 
   get enabled(): boolean {
@@ -41,9 +51,9 @@ export class AutomaticGrading {
   }
 
   start(): void {
-    if (!this.enabled || this.#sweepTimer) return;
+    if (!this.enabled || this.#sweepTimer || this.#closed) return;
     this.#sweepTimer = setInterval(() => {
-      this.#sweeping ??= this.#grades
+      this.#sweeping ??= this.#grades.runs
         .gradeEndedAttempts({ settleMs: this.#settleMs })
         .catch((error: unknown) => this.#log.warn({ err: error }, 'automatic grading failed'))
         .finally(() => {
@@ -60,7 +70,7 @@ export class AutomaticGrading {
       if (this.#pending.has(id)) continue;
       const timer = setTimeout(() => {
         this.#pending.delete(id);
-        const run = this.#grades.attemptEnded(id).finally(() => this.#running.delete(run));
+        const run = this.#grades.runs.attemptEnded(id).finally(() => this.#running.delete(run));
         this.#running.add(run);
       }, this.#settleMs);
       timer.unref();

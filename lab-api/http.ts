@@ -3,11 +3,11 @@
  * calling, paging, and optimistic concurrency (ETag / If-Match).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { currentUser, type Principal, ROLES } from './auth.ts';
+import { currentPerson, type Person, type Principal, ROLES } from './auth.ts';
 import { ApiError, say } from './errors.ts';
 
 export { Download, errors, IdParams, List, NoContent, Page, PageQuery } from '../contract/index.ts';
-export { currentUser };
+export { currentPerson };
 
 /** Who may call a route (`config.access`): everyone signed in, staff, students. */
 export const EVERYONE = { roles: ROLES } as const;
@@ -29,7 +29,7 @@ export function caller(request: FastifyRequest): Principal {
 }
 
 /** The signed-in person who called, or null for a platform service. */
-export function personOrService(request: FastifyRequest): Extract<Principal, { kind: 'user' }> | null {
+export function personOrService(request: FastifyRequest): Person | null {
   const principal = request.principal;
   return principal?.kind === 'user' ? principal : null;
 }

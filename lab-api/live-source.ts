@@ -12,7 +12,7 @@ import type {
   SessionBoardInputs,
 } from '../grading/index.ts';
 import type { LabDb } from '../labdb/index.ts';
-import { type AttemptRow, toAttempt } from './classes.ts';
+import { type AttemptRow, toAttempt } from './classes/index.ts';
 
 /** Each poll: the running attempts and their task's version (the rest only for new ones). */
 const RUNNING_SQL = `SELECT at.id, a.task_id, lt.version AS task_version

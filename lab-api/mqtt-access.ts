@@ -1,5 +1,5 @@
 /**
- * Who may read what over MQTT among the lab's people: the broker's user access policy, answered
+ * Who may read what over MQTT among the lab's people: the broker's person access policy, answered
  * from the lab database. A browser dashboard signs in as `user:<username>` with the person's lab
  * login token and may only subscribe, each topic written out (no wildcards except for admins):
  *
@@ -11,21 +11,19 @@
  */
 import type { LabDb } from '../labdb/index.ts';
 import { parseKitTopic, TOPIC_PREFIX } from '../protocol/index.ts';
-import { userForToken } from './auth.ts';
-import { Classes } from './classes.ts';
+import { type Person, personForToken } from './auth.ts';
+import { Classes } from './classes/index.ts';
 
-export interface MqttLabUser {
-  id: string;
-  username: string;
-  role: string;
-}
+/** A person as the broker's person access policy (broker/broker.ts) describes them. */
+type MqttPerson = Pick<Person, 'id' | 'username' | 'role'>;
 
 /** Kit channels a person may read: what the kit says and what the platform tells it (not commands). */
 const READABLE_KIT_CHANNELS = new Set(['telemetry', 'status', 'events', 'errors']);
 const ATTEMPT_TOPIC = new RegExp(`^${TOPIC_PREFIX}/attempts/([0-9a-f-]{36})/grading$`);
 const SESSION_TOPIC = new RegExp(`^${TOPIC_PREFIX}/sessions/([0-9a-f-]{36})/leaderboard$`);
 
-export class MqttUserAccess {
+/** The broker's `PersonAccessPolicy`, answered from the lab database. */
+export class MqttPersonAccess {
   readonly #db: LabDb;
   readonly #classes: Classes;
 
@@ -34,26 +32,25 @@ export class MqttUserAccess {
     this.#classes = new Classes(db);
   }
 
-  /** The user of a valid, unexpired login token, when it is the username's and they are not disabled. */
-  async authenticate(username: string, token: string): Promise<MqttLabUser | undefined> {
+  /** The person of a valid, unexpired login token, when it is the username's and they are not disabled. */
+  async authenticate(username: string, token: string): Promise<MqttPerson | undefined> {
     if (token === '') return undefined;
-    const principal = await userForToken(this.#db, token);
-    if (principal?.kind !== 'user' || principal.username.toLowerCase() !== username.toLowerCase())
-      return undefined;
-    return { id: principal.id, username: principal.username, role: principal.role };
+    const person = await personForToken(this.#db, token);
+    if (!person || person.username.toLowerCase() !== username.toLowerCase()) return undefined;
+    return { id: person.id, username: person.username, role: person.role };
   }
 
-  async maySubscribe(user: MqttLabUser, topic: string): Promise<boolean> {
-    if (user.role === 'admin') return true;
-    if (user.role !== 'student' && user.role !== 'instructor') return false;
+  async maySubscribe(person: MqttPerson, topic: string): Promise<boolean> {
+    if (person.role === 'admin') return true;
+    if (person.role !== 'student' && person.role !== 'instructor') return false;
     if (topic.includes('#') || topic.includes('+') || topic.startsWith('$')) return false;
 
     const kit = parseKitTopic(topic);
     if (kit) {
       if (!READABLE_KIT_CHANNELS.has(kit.channel)) return false;
-      return user.role === 'student'
-        ? (await this.#classes.kitsOfStudent(user.id)).has(kit.kitId)
-        : this.#instructorHasKit(user.id, kit.kitId);
+      return person.role === 'student'
+        ? (await this.#classes.kits.kitsOfStudent(person.id)).has(kit.kitId)
+        : this.#instructorHasKit(person.id, kit.kitId);
     }
     const attemptId = ATTEMPT_TOPIC.exec(topic)?.[1];
     if (attemptId) {
@@ -64,7 +61,7 @@ export class MqttUserAccess {
         [attemptId],
       );
       if (!row) return false;
-      return user.role === 'student' ? row.student_id === user.id : row.instructor_id === user.id;
+      return person.role === 'student' ? row.student_id === person.id : row.instructor_id === person.id;
     }
     const sessionId = SESSION_TOPIC.exec(topic)?.[1];
     if (sessionId) {
@@ -73,9 +70,9 @@ export class MqttUserAccess {
         [sessionId],
       );
       if (!row) return false;
-      return user.role === 'student'
-        ? this.#classes.isEnrolled(row.class_id, user.id)
-        : row.instructor_id === user.id;
+      return person.role === 'student'
+        ? this.#classes.isEnrolled(row.class_id, person.id)
+        : row.instructor_id === person.id;
     }
     return false;
   }

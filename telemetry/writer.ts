@@ -42,6 +42,12 @@ export interface WriterStats {
  * Between ingest and the store: batches records in memory for a short time, writes them, and
  * sends what the store cannot take right now to the on-disk spool, replaying it in order when
  * the store answers again. While the spool holds anything, new batches queue behind it.
+ *
+ * Group commit: {@link TelemetryWriter.whenDurable} tells when what was added is durable (stored,
+ * or appended to the spool), which is when the broker acknowledges a kit's message. Records that
+ * someone waits for are written at once if no write is in flight, else in one batch as soon as
+ * the write in flight ends — never after the flush interval — so acknowledgements pipeline with
+ * the writes instead of waiting for a timer.
  */
 export class TelemetryWriter {
   readonly #store: TelemetryStore;
@@ -58,6 +64,13 @@ export class TelemetryWriter {
   /** The write or replay in progress; writes are serialized so the store sees batches in order. */
   #chain: Promise<void> = Promise.resolve();
   #closed = false;
+  /** Steps (writes, replays) queued or running. */
+  #inFlight = 0;
+  /** Called once everything added before them is durable. */
+  #waiting: (() => void)[] = [];
+  /** A commit for the waiting is due once the write in flight ends. */
+  #commitAfterWrite = false;
+  #commitScheduled = false;
   #stats = { accepted: 0, stored: 0, deadLettered: 0, lastError: undefined as string | undefined };
 
   constructor(options: WriterOptions) {
@@ -92,12 +105,37 @@ export class TelemetryWriter {
     else if (this.#flushTimer === undefined) this.#flushSoon(this.#flushIntervalMs);
   }
 
+  /**
+   * Calls `done` once every record added so far is durable: written to the store, or appended to
+   * the on-disk spool (or, refused by the store for good, to the dead-letter file).
+   */
+  whenDurable(done: () => void): void {
+    this.#waiting.push(done);
+    if (this.#inFlight > 0) {
+      this.#commitAfterWrite = true;
+    } else if (!this.#commitScheduled) {
+      // Within this turn of the event loop more messages may come (one socket read holds many).
+      this.#commitScheduled = true;
+      setImmediate(() => {
+        this.#commitScheduled = false;
+        void this.flush();
+      });
+    }
+  }
+
   /** Writes (or spools) everything buffered so far; resolves when that is done. */
   flush(): Promise<void> {
     this.#clearFlushTimer();
     while (this.#buffer.length > 0) {
       const batch = this.#buffer.splice(0, this.#batchSize);
       this.#enqueue(() => this.#writeBatch(batch));
+    }
+    const waiting = this.#waiting.splice(0);
+    if (waiting.length > 0) {
+      // Steps run in order: when the last one queued ends, everything before it is durable.
+      void this.#chain.then(() => {
+        for (const done of waiting) done();
+      });
     }
     return this.#chain;
   }
@@ -136,7 +174,14 @@ export class TelemetryWriter {
 
   #enqueue(step: () => Promise<void>): void {
     // Steps never reject: failures are spooled or dead-lettered inside them.
-    this.#chain = this.#chain.then(step);
+    this.#inFlight++;
+    this.#chain = this.#chain.then(step).finally(() => {
+      this.#inFlight--;
+      if (this.#inFlight === 0 && this.#commitAfterWrite) {
+        this.#commitAfterWrite = false;
+        void this.flush();
+      }
+    });
     // If the store hangs, records pile up in memory; past the cap they go to disk instead.
     if (this.#buffer.length > this.#maxBuffered) {
       const overflow = this.#buffer.splice(0, this.#buffer.length);

@@ -1,9 +1,4 @@
-import {
-  capitalized,
-  sensorLabel as protocolLabel,
-  sensorStates,
-  sensorUnit,
-} from '../../protocol/sensors.ts';
+import { capitalized, sensorLabel as protocolLabel, sensorStates, sensorUnit } from '../../protocol/index.ts';
 /** The UI's language: zh-CN by default, English on request; remembered in localStorage. */
 import { type Lang, type MessageKey, messages } from './messages.ts';
 

@@ -1,7 +1,7 @@
 /** Live charts of a kit's sensors: the last minutes from the store, then every reading over MQTT. */
 import type { ECharts } from 'echarts/core';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { sensorUnit } from '../../protocol/sensors.ts';
+import { sensorUnit } from '../../protocol/index.ts';
 import { get } from './api.ts';
 import { Chart, type ChartOption, PALETTE, Window } from './chart.tsx';
 import { sensorLabel } from './i18n.ts';

@@ -2,7 +2,7 @@
  * Which sensors to show first: the measurements of protocol/sensors.ts's display order, then
  * unknown ones, actuator states (the protocol's `kind`) last.
  */
-import { isActuator, SENSOR_DISPLAY_ORDER } from '../../protocol/sensors.ts';
+import { isActuator, SENSOR_DISPLAY_ORDER } from '../../protocol/index.ts';
 
 function rank(sensor: string): number {
   const known = SENSOR_DISPLAY_ORDER.indexOf(sensor);

@@ -46,6 +46,9 @@ export function isWritable(transport: Duplex): boolean {
   return !transport.destroyed && asSerialPort(transport).isOpen !== false;
 }
 
+/** How long a close waits for the pending writes to leave (57,600 baud: a few KB, well under it). */
+const DRAIN_WAIT_MS = 2_000;
+
 /** Closes the transport after the pending writes (the switch-offs) reached the board. */
 export async function closeTransport(transport: Duplex): Promise<void> {
   const port = asSerialPort(transport);
@@ -58,7 +61,11 @@ export async function closeTransport(transport: Duplex): Promise<void> {
       if (!transport.destroyed) transport.destroy();
       return;
     }
-    await new Promise<void>((resolve) => (port.drain as (cb: () => void) => void)(() => resolve()));
+    // A board that stopped reading (a hung USB adapter) must not hold the stop: wait so long only.
+    await new Promise<void>((resolve) => {
+      setTimeout(resolve, DRAIN_WAIT_MS).unref();
+      (port.drain as (cb: () => void) => void)(() => resolve());
+    });
     await new Promise<void>((resolve) => (port.close as (cb: () => void) => void)(() => resolve()));
     return;
   }

@@ -4,7 +4,7 @@
  * time ran out.
  */
 
-import { capitalized } from '../../protocol/sensors.ts';
+import { capitalized } from '../../protocol/index.ts';
 import {
   amount,
   type Detail,

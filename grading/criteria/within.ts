@@ -101,7 +101,7 @@ export class WithinScan implements CriterionScan {
     this.#lo = Math.min(this.#lo, v);
     this.#hi = Math.max(this.#hi, v);
     this.#sum += v;
-    if (this.#reference === this.#reference) {
+    if (!Number.isNaN(this.#reference)) {
       const deviation = Math.abs(v - this.#reference);
       this.#maxDeviation = Math.max(this.#maxDeviation, deviation);
       this.#sumDeviation += deviation;

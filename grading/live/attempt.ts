@@ -5,7 +5,7 @@
  * attempts and drives them; this module holds what one attempt is and how it is evaluated.
  */
 import type { TelemetryRecord } from '../../protocol/index.ts';
-import { COMMAND_PREFIX, EVENT_PREFIX } from '../../telemetry/store.ts';
+import { COMMAND_PREFIX, EVENT_PREFIX } from '../../telemetry/index.ts';
 import { SeriesBuffer } from '../buffer.ts';
 import { IncrementalGrading } from '../incremental.ts';
 import type {

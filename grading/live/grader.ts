@@ -67,7 +67,7 @@
  */
 import type { Aedes } from 'aedes';
 import type { TelemetryRecord } from '../../protocol/index.ts';
-import type { TelemetryStore } from '../../telemetry/store.ts';
+import type { TelemetryStore } from '../../telemetry/index.ts';
 import { gradeLive } from '../incremental.ts';
 import { loadGradingData } from '../load.ts';
 import type { GradingData } from '../types.ts';
@@ -512,7 +512,7 @@ export class LiveGrader {
       if (last) lastReadingAt = Math.max(lastReadingAt ?? -Infinity, last.ts);
     }
     const view = new LiveStateView(attempt, task.rubric.criteria);
-    grade.criteria.forEach((result, index) => view.render(index, result));
+    for (const [index, result] of grade.criteria.entries()) view.render(index, result);
     const published = view.publish({
       seq: 0,
       evaluatedAt: this.#now(),

@@ -14,11 +14,12 @@ import {
   NewSessionBody,
 } from '../../contract/index.ts';
 import type { LabContext } from '../app.ts';
-import { Assignments, Classes, type Person } from '../classes.ts';
+import type { Person } from '../auth.ts';
+import { Assignments, Classes } from '../classes/index.ts';
 import { ApiError, say } from '../errors.ts';
 import {
   bodyMayBeEmpty,
-  currentUser,
+  currentPerson,
   errors,
   expectedVersion,
   IdParams,
@@ -39,6 +40,7 @@ export const assignmentsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async 
   const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
   const classes = new Classes(ctx.db);
   const assignments = new Assignments(ctx.db, classes);
+  const { sessions, attempts } = assignments;
 
   /** Staff of the assignment's class, a student it is for, or a platform service (grading). */
   async function readableAssignment(principal: Person | null, id: string) {
@@ -52,7 +54,7 @@ export const assignmentsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async 
           say('this assignment is not for you or your team', '这个任务没有布置给您或您的小组'),
         );
       }
-      return assignments.forStudent(assignment, principal.id, await assignments.teamIdsOf(principal.id));
+      return assignments.forStudent(assignment, principal.id, await classes.teams.teamIdsOf(principal.id));
     }
     classes.assertManages(principal, await classes.classOr404(assignment.classId));
     return assignment;
@@ -73,7 +75,7 @@ export const assignmentsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async 
     },
     async (request, reply) => {
       const { taskId, opensAt, dueAt, teamIds, studentIds } = request.body;
-      const created = await assignments.createAssignment(currentUser(request), request.params.id, {
+      const created = await assignments.createAssignment(currentPerson(request), request.params.id, {
         taskId,
         opensAt: toMs(opensAt),
         dueAt: toMs(dueAt),
@@ -97,7 +99,7 @@ export const assignmentsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async 
       },
     },
     async (request) => {
-      classes.assertManages(currentUser(request), await classes.classOr404(request.params.id));
+      classes.assertManages(currentPerson(request), await classes.classOr404(request.params.id));
       const { limit, offset } = page(request.query);
       const { items, total } = await assignments.listAssignments({
         classId: request.params.id,
@@ -138,7 +140,7 @@ export const assignmentsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async 
     },
     async (request, reply) => {
       const updated = await assignments.updateAssignment(
-        currentUser(request),
+        currentPerson(request),
         request.params.id,
         expectedVersion(request),
         {
@@ -163,7 +165,7 @@ export const assignmentsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async 
       },
     },
     async (request) => {
-      const me = currentUser(request);
+      const me = currentPerson(request);
       const { limit, offset } = page(request.query);
       const { items, total } = await assignments.listAssignments({
         studentId: me.id,
@@ -171,7 +173,7 @@ export const assignmentsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async 
         limit,
         offset,
       });
-      const teamIds = await assignments.teamIdsOf(me.id);
+      const teamIds = await classes.teams.teamIdsOf(me.id);
       return {
         items: items.map((item) => assignments.forStudent(item, me.id, teamIds)),
         total,
@@ -195,7 +197,7 @@ export const assignmentsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async 
       },
     },
     async (request, reply) => {
-      const session = await assignments.startSession(currentUser(request), request.params.id, {
+      const session = await sessions.startSession(currentPerson(request), request.params.id, {
         assignmentId: request.body.assignmentId,
       });
       return reply.status(201).send(session);
@@ -215,9 +217,9 @@ export const assignmentsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async 
       },
     },
     async (request) => {
-      classes.assertManages(currentUser(request), await classes.classOr404(request.params.id));
+      classes.assertManages(currentPerson(request), await classes.classOr404(request.params.id));
       const { limit, offset } = page(request.query);
-      const { items, total } = await assignments.listSessions(request.params.id, { limit, offset });
+      const { items, total } = await sessions.listSessions(request.params.id, { limit, offset });
       return { items, total, limit, offset };
     },
   );
@@ -234,7 +236,7 @@ export const assignmentsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async 
       },
     },
     async (request) => {
-      const session = await assignments.sessionOr404(request.params.id);
+      const session = await sessions.sessionOr404(request.params.id);
       const me = personOrService(request);
       if (me) classes.assertManages(me, await classes.classOr404(session.classId));
       return session;
@@ -253,11 +255,8 @@ export const assignmentsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async 
       },
     },
     async (request) => {
-      const { session, endedAttempts } = await assignments.endSession(
-        currentUser(request),
-        request.params.id,
-      );
-      ctx.autoGrading.attemptsEnded(endedAttempts);
+      const { session, endedAttempts } = await sessions.endSession(currentPerson(request), request.params.id);
+      ctx.attemptsEnded(endedAttempts);
       return { ...session, endedAttempts };
     },
   );
@@ -280,7 +279,7 @@ export const assignmentsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async 
       },
     },
     async (request, reply) => {
-      const attempt = await assignments.startAttempt(currentUser(request), request.params.id, {
+      const attempt = await attempts.startAttempt(currentPerson(request), request.params.id, {
         studentId: request.body.studentId,
         kitId: request.body.kitId,
       });
@@ -303,7 +302,7 @@ export const assignmentsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async 
     async (request) => {
       await readableAssignment(personOrService(request), request.params.id);
       const { limit, offset } = page(request.query);
-      const { items, total } = await assignments.listAttempts({
+      const { items, total } = await attempts.listAttempts({
         assignmentId: request.params.id,
         studentId: request.query.studentId,
         limit,
@@ -325,7 +324,7 @@ export const assignmentsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async 
       },
     },
     async (request) => {
-      const attempt = await assignments.attemptOr404(request.params.id);
+      const attempt = await attempts.attemptOr404(request.params.id);
       const me = personOrService(request);
       if (me?.role === 'student') {
         if (attempt.studentId !== me.id)
@@ -349,8 +348,8 @@ export const assignmentsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async 
       },
     },
     async (request) => {
-      const attempt = await assignments.endAttempt(currentUser(request), request.params.id);
-      ctx.autoGrading.attemptsEnded([attempt.id]);
+      const attempt = await attempts.endAttempt(currentPerson(request), request.params.id);
+      ctx.attemptsEnded([attempt.id]);
       return attempt;
     },
   );
@@ -368,8 +367,8 @@ export const assignmentsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async 
     },
     async (request) => {
       const { limit, offset } = page(request.query);
-      const { items, total } = await assignments.listAttempts({
-        studentId: currentUser(request).id,
+      const { items, total } = await attempts.listAttempts({
+        studentId: currentPerson(request).id,
         assignmentId: request.query.assignmentId,
         limit,
         offset,

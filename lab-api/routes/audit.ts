@@ -4,7 +4,7 @@ import { AuditEntry, AuditQuery } from '../../contract/index.ts';
 import type { SqlValue } from '../../labdb/index.ts';
 import type { LabContext } from '../app.ts';
 import { type AuditRow, toAuditEntry } from '../audit.ts';
-import { currentUser, Page, page, STAFF } from '../http.ts';
+import { currentPerson, Page, page, STAFF } from '../http.ts';
 
 /**
  * What an instructor may read of the audit log: what they did themselves; the shared catalogue
@@ -45,7 +45,7 @@ export const auditRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugi
     async (request) => {
       const where: string[] = [];
       const params: SqlValue[] = [];
-      const me = currentUser(request);
+      const me = currentPerson(request);
       if (me.role === 'instructor') {
         where.push(INSTRUCTOR_SCOPE);
         params.push(...Array<string>(INSTRUCTOR_SCOPE.split('?').length - 1).fill(me.id));

@@ -5,7 +5,7 @@ import { deviceCookie, deviceFromCookies, type SignInFrom, type SignInResult } f
 import type { LabContext } from '../app.ts';
 import { hashToken, issueToken } from '../auth.ts';
 import { ApiError, say } from '../errors.ts';
-import { currentUser, EVERYONE, errors } from '../http.ts';
+import { currentPerson, EVERYONE, errors } from '../http.ts';
 import { passwordProblem } from '../passwords.ts';
 
 export const authRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin, { ctx }) => {
@@ -54,7 +54,7 @@ export const authRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin
       schema: { summary: 'The signed-in person', tags: ['auth'], response: { 200: User } },
     },
     async (request) => {
-      const user = await people.userById(currentUser(request).id);
+      const user = await people.userById(currentPerson(request).id);
       if (!user)
         throw new ApiError(
           404,
@@ -77,7 +77,7 @@ export const authRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin
       },
     },
     async (request, reply) => {
-      const me = currentUser(request);
+      const me = currentPerson(request);
       const result = await passwords.signIn(me.username, request.body.currentPassword, signInFrom(request));
       if (!result.ok) {
         if (result.reason === 'locked') throw signInRefused(result, reply);

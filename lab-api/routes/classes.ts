@@ -21,9 +21,10 @@ import {
   TeamQuery,
 } from '../../contract/index.ts';
 import type { LabContext } from '../app.ts';
-import { Classes, type Person, RosterRejected } from '../classes.ts';
+import type { Person } from '../auth.ts';
+import { Assignments, Classes, RosterRejected } from '../classes/index.ts';
 import {
-  currentUser,
+  currentPerson,
   EVERYONE,
   errors,
   expectedVersion,
@@ -56,6 +57,8 @@ const rosterEncodings = new WeakMap<FastifyRequest, RosterEncoding>();
 export const classesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin, { ctx }) => {
   const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
   const classes = new Classes(ctx.db);
+  const { members, rosters, teams } = classes;
+  const { sessions } = new Assignments(ctx.db, classes);
 
   // Rosters arrive as CSV bytes in UTF-8 or GBK/GB18030: decoded here, whatever charset is claimed.
   app.removeContentTypeParser('text/plain');
@@ -81,7 +84,7 @@ export const classesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plu
       },
     },
     async (request) => {
-      const me = currentUser(request);
+      const me = currentPerson(request);
       const { limit, offset } = page(request.query);
       const { items, total } = await classes.listClasses({
         q: request.query.q,
@@ -106,7 +109,7 @@ export const classesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plu
       },
     },
     async (request, reply) => {
-      const cls = await classes.createClass(currentUser(request), request.body);
+      const cls = await classes.createClass(currentPerson(request), request.body);
       return reply.status(201).send(sendVersioned(reply, cls));
     },
   );
@@ -124,7 +127,7 @@ export const classesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plu
     },
     async (request, reply) => {
       const cls = await classes.classOr404(request.params.id);
-      await classes.assertCanRead(currentUser(request), cls);
+      await classes.assertCanRead(currentPerson(request), cls);
       return sendVersioned(reply, cls);
     },
   );
@@ -143,7 +146,7 @@ export const classesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plu
     },
     async (request, reply) => {
       const cls = await classes.updateClass(
-        currentUser(request),
+        currentPerson(request),
         request.params.id,
         expectedVersion(request),
         request.body,
@@ -165,9 +168,9 @@ export const classesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plu
       },
     },
     async (request) => {
-      classes.assertManages(currentUser(request), await classes.classOr404(request.params.id));
+      classes.assertManages(currentPerson(request), await classes.classOr404(request.params.id));
       const { limit, offset } = page(request.query);
-      const { items, total } = await classes.listStudents(request.params.id, {
+      const { items, total } = await members.listStudents(request.params.id, {
         q: request.query.q,
         limit,
         offset,
@@ -188,7 +191,7 @@ export const classesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plu
         response: { 200: Enrolled, ...errors(400) },
       },
     },
-    async (request) => classes.enrol(currentUser(request), request.params.id, request.body.studentIds),
+    async (request) => members.enrol(currentPerson(request), request.params.id, request.body.studentIds),
   );
 
   app.delete(
@@ -203,7 +206,7 @@ export const classesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plu
       },
     },
     async (request, reply) => {
-      await classes.unenrol(currentUser(request), request.params.id, request.params.studentId);
+      await members.unenrol(currentPerson(request), request.params.id, request.params.studentId);
       return reply.status(204).send(null);
     },
   );
@@ -230,13 +233,13 @@ export const classesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plu
       },
     },
     async (request, reply) => {
-      const me = currentUser(request);
+      const me = currentPerson(request);
       const cls = await classes.classOr404(request.params.id);
       classes.assertManages(me, cls);
       const encoding = rosterEncodings.get(request) ?? 'utf-8';
       const { rows, errors } = readRoster(request.body, cls.name);
       if (errors.length > 0) throw new RosterRejected(errors, encoding);
-      const result = await classes.importRoster(me, cls.id, rows, encoding);
+      const result = await rosters.importRoster(me, cls.id, rows, encoding);
       void reply.header('cache-control', 'no-store');
       return result;
     },
@@ -255,9 +258,9 @@ export const classesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plu
       },
     },
     async (request) => {
-      classes.assertManages(currentUser(request), await classes.classOr404(request.params.id));
+      classes.assertManages(currentPerson(request), await classes.classOr404(request.params.id));
       const { limit, offset } = page(request.query);
-      const { items, total } = await classes.listTeams({ classId: request.params.id, limit, offset });
+      const { items, total } = await teams.listTeams({ classId: request.params.id, limit, offset });
       return { items, total, limit, offset };
     },
   );
@@ -275,7 +278,7 @@ export const classesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plu
       },
     },
     async (request, reply) => {
-      const team = await classes.createTeam(currentUser(request), request.params.id, request.body);
+      const team = await teams.createTeam(currentPerson(request), request.params.id, request.body);
       return reply.status(201).send(sendVersioned(reply, team));
     },
   );
@@ -293,10 +296,10 @@ export const classesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plu
       },
     },
     async (request) => {
-      const me = currentUser(request);
+      const me = currentPerson(request);
       const { limit, offset } = page(request.query);
       if (me.role === 'mentor' && !me.organisationId) return { items: [], total: 0, limit, offset };
-      const { items, total } = await classes.listTeams({
+      const { items, total } = await teams.listTeams({
         classId: request.query.classId,
         projectId: request.query.projectId,
         instructorId: me.role === 'instructor' ? me.id : undefined,
@@ -320,9 +323,9 @@ export const classesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plu
       },
     },
     async (request, reply) => {
-      const me = currentUser(request);
-      const team = await classes.teamOr404(request.params.id);
-      await classes.assertCanReadTeam(me, team);
+      const me = currentPerson(request);
+      const team = await teams.teamOr404(request.params.id);
+      await teams.assertCanRead(me, team);
       return sendVersioned(reply, teamFor(me, team));
     },
   );
@@ -340,8 +343,8 @@ export const classesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plu
       },
     },
     async (request, reply) => {
-      const team = await classes.updateTeam(
-        currentUser(request),
+      const team = await teams.updateTeam(
+        currentPerson(request),
         request.params.id,
         expectedVersion(request),
         request.body,
@@ -365,7 +368,7 @@ export const classesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plu
     async (request, reply) =>
       sendVersioned(
         reply,
-        await classes.addTeamMember(currentUser(request), request.params.id, request.body.studentId),
+        await teams.addTeamMember(currentPerson(request), request.params.id, request.body.studentId),
       ),
   );
 
@@ -383,7 +386,7 @@ export const classesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plu
     async (request, reply) =>
       sendVersioned(
         reply,
-        await classes.removeTeamMember(currentUser(request), request.params.id, request.params.studentId),
+        await teams.removeTeamMember(currentPerson(request), request.params.id, request.params.studentId),
       ),
   );
 
@@ -399,10 +402,10 @@ export const classesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plu
       },
     },
     async (request) => {
-      const me = currentUser(request);
+      const me = currentPerson(request);
       const { limit, offset } = page(request.query);
       const { items, total } = await classes.listClasses({ studentId: me.id, limit, offset });
-      const running = await classes.runningSessions(items.map((cls) => cls.id));
+      const running = await sessions.runningSessions(items.map((cls) => cls.id));
       return {
         items: items.map((cls) => {
           const session = running.get(cls.id);
@@ -433,7 +436,7 @@ export const classesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plu
     },
     async (request) => {
       const { limit, offset } = page(request.query);
-      const { items, total } = await classes.listTeams({ memberId: currentUser(request).id, limit, offset });
+      const { items, total } = await teams.listTeams({ memberId: currentPerson(request).id, limit, offset });
       return { items, total, limit, offset };
     },
   );

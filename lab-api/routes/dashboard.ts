@@ -17,9 +17,9 @@ import {
 import type { KitErrorMessage } from '../../protocol/index.ts';
 import { sensorSpec } from '../../protocol/index.ts';
 import type { LabContext } from '../app.ts';
-import { Classes } from '../classes.ts';
+import { Assignments, Classes } from '../classes/index.ts';
 import { ApiError, say } from '../errors.ts';
-import { currentUser, errors, IdParams, List, STAFF } from '../http.ts';
+import { currentPerson, errors, IdParams, List, STAFF } from '../http.ts';
 import { naturalOrder } from '../names.ts';
 
 interface KitRow {
@@ -34,6 +34,8 @@ export const dashboardRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (p
   const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
   const { db, deps } = ctx;
   const classes = new Classes(db);
+  const kitBindings = classes.kits;
+  const { sessions } = new Assignments(db, classes);
 
   app.get(
     '/dashboard/classes/:id/board',
@@ -49,7 +51,7 @@ export const dashboardRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (p
       },
     },
     async (request) => {
-      const me = currentUser(request);
+      const me = currentPerson(request);
       const cls = await classes.classOr404(request.params.id);
       classes.assertManages(me, cls);
       const now = Date.now();
@@ -81,7 +83,7 @@ export const dashboardRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (p
           )
         ).map((row) => [row.id, row.display_name]),
       );
-      const running = (await classes.runningSessions([cls.id])).get(cls.id) ?? null;
+      const running = (await sessions.runningSessions([cls.id])).get(cls.id) ?? null;
       const attempts = running
         ? await db.all<{ id: string; kit_id: string; student_id: string; started_at: number }>(
             'SELECT id, kit_id, student_id, started_at FROM attempts WHERE session_id = ? AND ended_at IS NULL',
@@ -93,7 +95,7 @@ export const dashboardRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (p
          WHERE a.class_id = ? ORDER BY a.due_at`,
         [cls.id],
       );
-      const sensors = await classes.kitSensors();
+      const sensors = await kitBindings.kitSensors();
 
       const kits = await Promise.all(
         rows.map(async (row) => {
@@ -191,7 +193,7 @@ export const dashboardRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (p
     async (request) => {
       const principal = request.principal;
       if (principal?.kind === 'user' && principal.role === 'student') {
-        const mine = (await classes.kitsOfStudent(principal.id)).get(request.params.kitId);
+        const mine = (await kitBindings.kitsOfStudent(principal.id)).get(request.params.kitId);
         if (!mine) {
           throw new ApiError(
             403,
@@ -227,7 +229,7 @@ export const dashboardRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (p
       },
     },
     async (request) => {
-      const me = currentUser(request);
+      const me = currentPerson(request);
       if (me.role === 'mentor' && !me.organisationId) return { items: [] };
       const rows = await db.all<{
         id: string;

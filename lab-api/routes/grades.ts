@@ -1,7 +1,7 @@
 /**
  * Grades: grading attempts over the telemetry store, review with evidence, overrides, the
  * enterprise mentor's score, re-grading after a rubric change, grades per assignment and class,
- * exports (CSV, XLSX) and per-criterion statistics. The rules are in lab-api/grades.ts.
+ * exports (CSV, XLSX) and per-criterion statistics. The rules are in lab-api/grades/.
  * Attempts are graded automatically when they end (lab-api/auto-grading.ts).
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -25,17 +25,17 @@ import {
   attachment,
   CONTENT_TYPES,
   type HeaderLanguage,
+  MAX_REASON,
   SHEETS,
   studentTable,
   teamTable,
   toCsv,
   toXlsx,
-} from '../export.ts';
-import { MAX_REASON } from '../grades.ts';
+} from '../grades/index.ts';
 import {
   bodyMayBeEmpty,
   caller,
-  currentUser,
+  currentPerson,
   Download,
   errors,
   expectedVersion,
@@ -68,7 +68,7 @@ export const gradesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plug
       },
     },
     async (request) => {
-      const window = await grades.attemptWindow(caller(request), request.params.id);
+      const window = await grades.reviews.attemptWindow(caller(request), request.params.id);
       return readTelemetry(ctx.deps.store, window.kitId, request.query, window, () => window);
     },
   );
@@ -88,7 +88,7 @@ export const gradesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plug
         response: { 200: AttemptGrade, ...errors(403, 404, 409) },
       },
     },
-    async (request) => grades.gradeAsStaff(caller(request), request.params.id),
+    async (request) => grades.reviews.gradeAsStaff(caller(request), request.params.id),
   );
 
   app.get(
@@ -109,7 +109,7 @@ export const gradesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plug
       },
     },
     async (request) => {
-      const review = await grades.review(caller(request), request.params.id);
+      const review = await grades.reviews.review(caller(request), request.params.id);
       if (review.attempt.endedAt !== null) return review;
       // Running: what live grading says so far (the final grade comes when it ends).
       return { ...review, live: ctx.deps.liveGrading?.current(review.attempt.id) ?? null };
@@ -128,7 +128,7 @@ export const gradesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plug
       },
     },
     async (request) => ({
-      items: await grades.history(caller(request), request.params.id),
+      items: await grades.reviews.history(caller(request), request.params.id),
     }),
   );
 
@@ -151,7 +151,7 @@ export const gradesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plug
       },
     },
     async (request, reply) => {
-      const review = await grades.override(currentUser(request), request.params.id, request.body);
+      const review = await grades.reviews.override(currentPerson(request), request.params.id, request.body);
       return reply.status(201).send(review);
     },
   );
@@ -168,7 +168,7 @@ export const gradesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plug
       },
     },
     async (request, reply) =>
-      sendVersioned(reply, await grades.mentorScore(caller(request), request.params.id)),
+      sendVersioned(reply, await grades.reviews.mentorScore(caller(request), request.params.id)),
   );
 
   app.put(
@@ -189,8 +189,8 @@ export const gradesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plug
     },
     async (request, reply) => {
       const version = request.headers['if-match'] === undefined ? null : expectedVersion(request);
-      const saved = await grades.setMentorScore(
-        currentUser(request),
+      const saved = await grades.reviews.setMentorScore(
+        currentPerson(request),
         request.params.id,
         version,
         request.body,
@@ -217,7 +217,9 @@ export const gradesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plug
       },
     },
     async (request) =>
-      grades.regradeTask(currentUser(request), request.params.id, { force: request.body.force ?? false }),
+      grades.runs.regradeTask(currentPerson(request), request.params.id, {
+        force: request.body.force ?? false,
+      }),
   );
 
   app.get(
@@ -231,7 +233,7 @@ export const gradesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plug
         response: { 200: AssignmentGrades, ...errors(403, 404) },
       },
     },
-    async (request) => grades.assignmentGrades(currentUser(request), request.params.id),
+    async (request) => grades.reports.assignmentGrades(currentPerson(request), request.params.id),
   );
 
   app.get(
@@ -245,7 +247,7 @@ export const gradesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plug
         response: { 200: AssignmentStatistics, ...errors(403, 404) },
       },
     },
-    async (request) => grades.statistics(currentUser(request), request.params.id),
+    async (request) => grades.reports.statistics(currentPerson(request), request.params.id),
   );
 
   const language = (query: { headers?: string | undefined }): HeaderLanguage =>
@@ -297,7 +299,7 @@ export const gradesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plug
         },
       },
       async (request, reply) => {
-        const grade = await grades.assignmentGrades(currentUser(request), request.params.id);
+        const grade = await grades.reports.assignmentGrades(currentPerson(request), request.params.id);
         const name = `grades-${grade.assignment.className}-${grade.assignment.taskTitle}`;
         return send(reply, format, name, [grade], language(request.query), false);
       },
@@ -321,7 +323,10 @@ export const gradesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plug
         },
       },
       async (request, reply) => {
-        const { cls, assignments } = await grades.classGrades(currentUser(request), request.params.id);
+        const { cls, assignments } = await grades.reports.classGrades(
+          currentPerson(request),
+          request.params.id,
+        );
         return send(reply, format, `grades-${cls.name}`, assignments, language(request.query), true);
       },
     );

@@ -17,9 +17,9 @@ import { isValidSensorName, sensorSpec } from '../../protocol/index.ts';
 import type { TelemetryStore } from '../../telemetry/index.ts';
 import type { LabContext } from '../app.ts';
 import type { Access } from '../auth.ts';
-import { Classes } from '../classes.ts';
+import { KitBindings } from '../classes/index.ts';
 import { ApiError, say } from '../errors.ts';
-import { currentUser, errors, List } from '../http.ts';
+import { currentPerson, errors, List } from '../http.ts';
 
 function toMs(value: number | string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -114,7 +114,7 @@ export function registryError(error: unknown, kitId: string): unknown {
 export const kitRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin, { ctx }) => {
   const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
   const { deps } = ctx;
-  const classes = new Classes(ctx.db);
+  const kitBindings = new KitBindings(ctx.db);
 
   async function kitOr404(kitId: string) {
     const kit = await deps.registry.getKit(kitId);
@@ -129,7 +129,7 @@ export const kitRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin,
   async function visibleFrom(request: FastifyRequest, kitId: string): Promise<number> {
     const principal = request.principal;
     if (principal?.kind !== 'user' || principal.role !== 'student') return 0;
-    const mine = (await classes.kitsOfStudent(principal.id)).get(kitId);
+    const mine = (await kitBindings.kitsOfStudent(principal.id)).get(kitId);
     if (!mine)
       throw new ApiError(
         403,
@@ -142,7 +142,10 @@ export const kitRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin,
   const connection = (kitId: string) => deps.liveStatus?.kitStatus(kitId) ?? null;
 
   async function describe(kit: Kit) {
-    const [sensors, binding] = await Promise.all([classes.kitSensors(kit.id), classes.binding(kit.id)]);
+    const [sensors, binding] = await Promise.all([
+      kitBindings.kitSensors(kit.id),
+      kitBindings.binding(kit.id),
+    ]);
     return { ...kit, sensors: sensors.get(kit.id) ?? [], binding, connection: connection(kit.id) };
   }
 
@@ -160,12 +163,12 @@ export const kitRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin,
       const principal = request.principal;
       const onlyFor =
         principal?.kind === 'user' && principal.role === 'student'
-          ? await classes.kitsOfStudent(principal.id)
+          ? await kitBindings.kitsOfStudent(principal.id)
           : undefined;
       const [kits, sensors, bindings] = await Promise.all([
         deps.registry.listKits(),
-        classes.kitSensors(),
-        classes.bindings(),
+        kitBindings.kitSensors(),
+        kitBindings.bindings(),
       ]);
       return {
         items: kits
@@ -192,7 +195,7 @@ export const kitRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin,
       },
     },
     async (request, reply) => {
-      const actor = currentUser(request);
+      const actor = currentPerson(request);
       const { id, name, kind, sensors = [] } = request.body;
       const bad = sensors.find((sensor) => !isValidSensorName(sensor));
       if (bad)
@@ -201,7 +204,7 @@ export const kitRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin,
           'INVALID_SENSOR',
           say(`"${bad}" is a reserved name, not a sensor`, `“${bad}”是保留名称，不能用作传感器名`),
         );
-      const { kit, secret } = await classes
+      const { kit, secret } = await kitBindings
         .changeKit(actor, id, 'create', async (tx) => {
           const added = await deps.registry.addKit({ id, name, kind }, tx);
           return { result: added, after: { ...added.kit, sensors }, sensors };
@@ -252,8 +255,8 @@ export const kitRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin,
     },
     async (request, reply) => {
       const kitId = request.params.kitId;
-      const { secret, kit } = await classes
-        .changeKit(currentUser(request), kitId, 'rotate-secret', async (tx) => {
+      const { secret, kit } = await kitBindings
+        .changeKit(currentPerson(request), kitId, 'rotate-secret', async (tx) => {
           const secret = await deps.registry.rotateKitSecret(kitId, tx);
           const kit = (await deps.registry.getKit(kitId, tx)) as Kit;
           return { result: { secret, kit }, after: { secretIssuedAt: kit.secretIssuedAt } };
@@ -280,8 +283,8 @@ export const kitRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin,
     },
     async (request) => {
       const kitId = request.params.kitId;
-      await classes
-        .changeKit(currentUser(request), kitId, 'revoke-secret', async (tx) => {
+      await kitBindings
+        .changeKit(currentPerson(request), kitId, 'revoke-secret', async (tx) => {
           await deps.registry.revokeKit(kitId, tx);
           return { result: undefined, after: { active: false } };
         })
@@ -320,7 +323,7 @@ export const kitRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin,
       },
     },
     async (request) => ({
-      binding: await classes.setBinding(currentUser(request), request.params.kitId, request.body),
+      binding: await kitBindings.setBinding(currentPerson(request), request.params.kitId, request.body),
     }),
   );
 

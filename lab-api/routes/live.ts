@@ -7,7 +7,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import { EventStream, Leaderboard } from '../../contract/index.ts';
 import type { LiveGrader, LiveUpdate } from '../../grading/index.ts';
 import type { LabContext } from '../app.ts';
-import { Assignments, type Attempt, Classes, type Person } from '../classes.ts';
+import type { Person } from '../auth.ts';
+import { Assignments, type Attempt, Classes } from '../classes/index.ts';
 import { ApiError, say } from '../errors.ts';
 import { errors, IdParams } from '../http.ts';
 
@@ -32,6 +33,7 @@ export const liveRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin
   const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
   const classes = new Classes(ctx.db);
   const assignments = new Assignments(ctx.db, classes);
+  const { sessions, attempts } = assignments;
   /** Open event streams, ended when the server closes (an open stream would hold it up). */
   const streams = new Set<() => void>();
   app.addHook('preClose', async () => {
@@ -87,7 +89,7 @@ export const liveRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin
       },
     },
     async (request, reply) => {
-      const attempt = await assignments.attemptOr404(request.params.id);
+      const attempt = await attempts.attemptOr404(request.params.id);
       await assertCanFollow(request.principal, attempt);
       const live = liveGrading();
 
@@ -142,7 +144,7 @@ export const liveRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin
         stream.write(`: heartbeat ${Date.now()}\n\n`);
         // An attempt that ended while live grading did not follow it still ends its stream.
         if (live.isTracking(attempt.id)) return;
-        void assignments.attemptById(attempt.id).then(
+        void attempts.attemptById(attempt.id).then(
           async (now) => {
             if (!now || now.endedAt === null || done || live.isTracking(attempt.id)) return;
             onUpdate({ type: 'end', published: await live.finalState(now) });
@@ -172,7 +174,7 @@ export const liveRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin
       },
     },
     async (request) => {
-      const session = await assignments.sessionOr404(request.params.id);
+      const session = await sessions.sessionOr404(request.params.id);
       const me = person(request.principal);
       if (me) {
         const cls = await classes.classOr404(session.classId);

@@ -2,8 +2,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { MentorProfile, MentorProfileBody, MentorQuery, UserParams } from '../../contract/index.ts';
 import type { LabContext } from '../app.ts';
-import { currentUser, EVERYONE, errors, expectedVersion, Page, page, sendVersioned } from '../http.ts';
-import { Projects } from '../projects.ts';
+import { currentPerson, EVERYONE, errors, expectedVersion, Page, page, sendVersioned } from '../http.ts';
+import { MentorPool } from '../projects/index.ts';
 
 /**
  * The mentor pool (师资库): enterprise mentors and instructors with their expertise and
@@ -11,7 +11,7 @@ import { Projects } from '../projects.ts';
  */
 export const mentorsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin, { ctx }) => {
   const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
-  const projects = new Projects(ctx.db);
+  const mentors = new MentorPool(ctx.db);
 
   app.get(
     '/mentors',
@@ -28,7 +28,7 @@ export const mentorsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plu
     async (request) => {
       const { limit, offset } = page(request.query);
       const { tag, q, available, role, organisationId } = request.query;
-      const { items, total } = await projects.listMentors({
+      const { items, total } = await mentors.listMentors({
         tag,
         q,
         available,
@@ -52,7 +52,7 @@ export const mentorsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plu
         response: { 200: MentorProfile, ...errors(404) },
       },
     },
-    async (request, reply) => sendVersioned(reply, await projects.mentorProfile(request.params.userId)),
+    async (request, reply) => sendVersioned(reply, await mentors.mentorProfile(request.params.userId)),
   );
 
   app.put(
@@ -71,8 +71,8 @@ export const mentorsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plu
     async (request, reply) =>
       sendVersioned(
         reply,
-        await projects.saveMentorProfile(
-          currentUser(request),
+        await mentors.saveMentorProfile(
+          currentPerson(request),
           request.params.userId,
           expectedVersion(request),
           request.body,

@@ -13,7 +13,7 @@ import {
 import type { LabContext } from '../app.ts';
 import { ApiError, say } from '../errors.ts';
 import {
-  currentUser,
+  currentPerson,
   EVERYONE,
   errors,
   expectedVersion,
@@ -59,7 +59,7 @@ export const peopleRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plug
       },
     },
     async (request, reply) => {
-      const user = await people.createUser(request.principal ?? currentUser(request), request.body);
+      const user = await people.createUser(request.principal ?? currentPerson(request), request.body);
       return reply.status(201).send(sendVersioned(reply, user));
     },
   );
@@ -76,7 +76,7 @@ export const peopleRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plug
       },
     },
     async (request, reply) => {
-      const me = currentUser(request);
+      const me = currentPerson(request);
       if (me.role !== 'admin' && me.id !== request.params.id) {
         throw new ApiError(
           403,
@@ -109,7 +109,7 @@ export const peopleRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plug
     },
     async (request, reply) => {
       const user = await people.updateUser(
-        request.principal ?? currentUser(request),
+        request.principal ?? currentPerson(request),
         request.params.id,
         expectedVersion(request),
         request.body,
@@ -145,7 +145,7 @@ export const peopleRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plug
     },
     async (request, reply) => {
       const organisation = await people.createOrganisation(
-        request.principal ?? currentUser(request),
+        request.principal ?? currentPerson(request),
         request.body,
       );
       return reply.status(201).send(sendVersioned(reply, organisation));
@@ -189,7 +189,7 @@ export const peopleRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plug
     },
     async (request, reply) => {
       const organisation = await people.updateOrganisation(
-        request.principal ?? currentUser(request),
+        request.principal ?? currentPerson(request),
         request.params.id,
         expectedVersion(request),
         request.body,

@@ -10,7 +10,7 @@ import {
 import type { LabContext } from '../app.ts';
 import type { Role } from '../auth.ts';
 import {
-  currentUser,
+  currentPerson,
   EVERYONE,
   errors,
   expectedVersion,
@@ -20,7 +20,7 @@ import {
   page,
   sendVersioned,
 } from '../http.ts';
-import { Projects } from '../projects.ts';
+import { Projects } from '../projects/index.ts';
 
 /** Who edits projects and lab tasks. */
 export const EDITORS: readonly Role[] = ['admin', 'instructor', 'mentor'];
@@ -50,7 +50,7 @@ export const projectsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (pl
     async (request) => {
       const { limit, offset } = page(request.query);
       const { q, skill, status, organisationId } = request.query;
-      const { items, total } = await projects.listProjects(currentUser(request), {
+      const { items, total } = await projects.listProjects(currentPerson(request), {
         q,
         skill,
         status,
@@ -77,7 +77,7 @@ export const projectsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (pl
     },
     async (request) => {
       const { limit, offset } = page(request.query);
-      return { ...(await projects.recommend(currentUser(request), { limit, offset })), limit, offset };
+      return { ...(await projects.recommend(currentPerson(request), { limit, offset })), limit, offset };
     },
   );
 
@@ -94,7 +94,7 @@ export const projectsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (pl
       },
     },
     async (request, reply) => {
-      const project = await projects.createProject(currentUser(request), request.body);
+      const project = await projects.createProject(currentPerson(request), request.body);
       return reply.status(201).send(sendVersioned(reply, project));
     },
   );
@@ -111,7 +111,7 @@ export const projectsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (pl
       },
     },
     async (request, reply) =>
-      sendVersioned(reply, await projects.project(currentUser(request), request.params.id)),
+      sendVersioned(reply, await projects.project(currentPerson(request), request.params.id)),
   );
 
   app.patch(
@@ -130,7 +130,7 @@ export const projectsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (pl
       sendVersioned(
         reply,
         await projects.updateProject(
-          currentUser(request),
+          currentPerson(request),
           request.params.id,
           expectedVersion(request),
           request.body,
@@ -152,7 +152,7 @@ export const projectsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (pl
         sendVersioned(
           reply,
           await projects.setProjectStatus(
-            currentUser(request),
+            currentPerson(request),
             request.params.id,
             expectedVersion(request),
             to,

@@ -11,7 +11,7 @@ import {
 } from '../../contract/index.ts';
 import type { LabContext } from '../app.ts';
 import {
-  currentUser,
+  currentPerson,
   EVERYONE,
   errors,
   expectedVersion,
@@ -20,7 +20,7 @@ import {
   page,
   sendVersioned,
 } from '../http.ts';
-import { Projects } from '../projects.ts';
+import { LabTasks } from '../projects/index.ts';
 import { RubricSchema } from '../rubric.ts';
 import { EDITORS } from './projects.ts';
 
@@ -33,7 +33,7 @@ const versioned = { 200: Task, ...errors(400, 403, 404, 409, 412, 428) };
  */
 export const tasksRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin, { ctx }) => {
   const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
-  const projects = new Projects(ctx.db);
+  const tasks = new LabTasks(ctx.db);
 
   app.get(
     '/tasks',
@@ -49,7 +49,7 @@ export const tasksRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugi
     async (request) => {
       const { limit, offset } = page(request.query);
       const { projectId, status, sensor, q } = request.query;
-      const { items, total } = await projects.listTasks(currentUser(request), {
+      const { items, total } = await tasks.listTasks(currentPerson(request), {
         projectId: projectId === 'none' ? null : projectId,
         status,
         sensor,
@@ -87,7 +87,7 @@ export const tasksRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugi
       },
     },
     async (request, reply) => {
-      const task = await projects.createTask(currentUser(request), request.body);
+      const task = await tasks.createTask(currentPerson(request), request.body);
       return reply.status(201).send(sendVersioned(reply, task));
     },
   );
@@ -104,7 +104,7 @@ export const tasksRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugi
       },
     },
     async (request, reply) =>
-      sendVersioned(reply, await projects.task(currentUser(request), request.params.id)),
+      sendVersioned(reply, await tasks.task(currentPerson(request), request.params.id)),
   );
 
   app.patch(
@@ -122,8 +122,8 @@ export const tasksRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugi
     async (request, reply) =>
       sendVersioned(
         reply,
-        await projects.updateTask(
-          currentUser(request),
+        await tasks.updateTask(
+          currentPerson(request),
           request.params.id,
           expectedVersion(request),
           request.body,
@@ -146,8 +146,8 @@ export const tasksRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugi
     async (request, reply) =>
       sendVersioned(
         reply,
-        await projects.updateTask(
-          currentUser(request),
+        await tasks.updateTask(
+          currentPerson(request),
           request.params.id,
           expectedVersion(request),
           { rubric: request.body },
@@ -173,7 +173,7 @@ export const tasksRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugi
       async (request, reply) =>
         sendVersioned(
           reply,
-          await projects.setTaskStatus(currentUser(request), request.params.id, expectedVersion(request), to),
+          await tasks.setTaskStatus(currentPerson(request), request.params.id, expectedVersion(request), to),
         ),
     );
   }

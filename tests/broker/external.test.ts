@@ -1,9 +1,9 @@
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type RunningServer, startMosquitto } from '../../harness/index.ts';
 import { kitTopic } from '../../protocol/index.ts';
-import { type RunningServer, startMosquitto } from '../harness/servers.ts';
-import { describeWithServer } from '../harness/suites.ts';
 import { collect, connect, eventually, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
+import { describeWithServer } from '../helpers/suites.ts';
 
 describeWithServer('mosquitto', 'ingest from an external broker (Mosquitto)', () => {
   let mosquitto: RunningServer;

@@ -201,7 +201,10 @@ export class RawClient {
       if (left <= 0) throw new Error(`no ${type} within ${timeoutMs} ms`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
-        this.#waiters.push(() => (clearTimeout(timer), resolve()));
+        this.#waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
       });
     }
   }

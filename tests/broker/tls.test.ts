@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../cli/config.ts';
+import { ConfigError, loadConfig } from '../../cli/index.ts';
+import { freePort } from '../../harness/index.ts';
 import { kitTopic } from '../../protocol/index.ts';
-import { freePort } from '../harness/servers.ts';
 import { connect, eventually, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 import { announceConnect } from './raw-mqtt.ts';
 

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { inCI } from '../harness/servers.ts';
+import { inCI } from '../../harness/index.ts';
 
 const BUILT = existsSync('build/BUILT');
 

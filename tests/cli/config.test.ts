@@ -52,6 +52,18 @@ describe('configuration', () => {
     );
   });
 
+  it('takes automatic grading from the settings, and refuses to grade before the last readings are stored', () => {
+    expect(loadConfig({ env: {} }).grading).toEqual({ sweepSeconds: 10, settleMs: 2_000 });
+    expect(loadConfig({ env: { IOTLAB_GRADING_SWEEP_SECONDS: '0' } }).grading.sweepSeconds).toBe(0);
+    expect(() => loadConfig({ env: { IOTLAB_GRADING_SETTLE_MS: '150' } })).toThrow(
+      /grading\.settleMs \(env IOTLAB_GRADING_SETTLE_MS\) 150 must be more than ingest\.flushIntervalMs .* 200/,
+    );
+    expect(() =>
+      loadConfig({ env: { IOTLAB_INGEST_FLUSH_INTERVAL_MS: '2500', IOTLAB_GRADING_SETTLE_MS: '2000' } }),
+    ).toThrow(/must be more than ingest\.flushIntervalMs/);
+    expect(loadConfig({ env: { IOTLAB_LOG_JSON: 'true' } }).log.json).toBe(true);
+  });
+
   it('derives variable names from keys', () => {
     expect(envName(['store', 'influx', 'apiVersion'])).toBe('IOTLAB_STORE_INFLUX_API_VERSION');
     expect(envName(['dataDir'])).toBe('IOTLAB_DATA_DIR');

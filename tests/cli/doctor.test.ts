@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DeepPartial, loadConfig, type PlatformConfig } from '../../cli/config.ts';
 import { type Check, runDoctor } from '../../cli/doctor.ts';
-import { createInfluxDatabase, freePort, type RunningServer, startInfluxd } from '../harness/servers.ts';
-import { describeWithServer } from '../harness/suites.ts';
+import { createInfluxDatabase, freePort, type RunningServer, startInfluxd } from '../../harness/index.ts';
+import { describeWithServer } from '../helpers/suites.ts';
 
 let dir: string;
 beforeAll(() => {

@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { People } from '../../lab-api/index.ts';
-import { verifyPassword } from '../../lab-api/passwords.ts';
+import { People, verifyPassword } from '../../lab-api/index.ts';
 import { KitRegistry, openLabDb } from '../../labdb/index.ts';
 
 const run = promisify(execFile);

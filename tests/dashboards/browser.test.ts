@@ -1,3 +1,4 @@
+// biome-ignore-all lint/performance/useDomNodeTextContent: Playwright locators, not DOM nodes; innerText() is the text a person sees, textContent() is not
 /**
  * Every role's journey in headless Chromium (Debian `chromium`, driven by playwright-core) against
  * the running platform with simulated ESP32 kits. Assertions are what a person would notice; every
@@ -7,8 +8,8 @@
 import { readFileSync } from 'node:fs';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it, onTestFailed, vi } from 'vitest';
-import { describeWithServer } from '../harness/suites.ts';
 import { connect } from '../helpers/platform.ts';
+import { describeWithServer } from '../helpers/suites.ts';
 import {
   assignQuickTask,
   type DashboardLab,

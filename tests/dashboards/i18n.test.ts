@@ -1,7 +1,7 @@
 /** Every UI string exists in both languages, with the same placeholders. */
 import { describe, expect, it } from 'vitest';
 import { messages } from '../../dashboards/src/messages.ts';
-import { COLUMNS, STATUS_WORDS } from '../../lab-api/export.ts';
+import { COLUMNS, STATUS_WORDS } from '../../lab-api/index.ts';
 import { PROBLEM_CODES } from '../../protocol/index.ts';
 
 const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { getProfile, loadScenario, Simulation } from '../../firmware-sim/index.ts';
 import type { GatewayStatus } from '../../gateway/index.ts';
 import type { SeriesPoint } from '../../telemetry/index.ts';
-import { describeWithServer } from '../harness/suites.ts';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
+import { describeWithServer } from '../helpers/suites.ts';
 
 const RUN_MS = 9_500;
 const HOUR = 3_600_000;

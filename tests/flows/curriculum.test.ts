@@ -15,7 +15,7 @@ import {
   setEnv,
 } from '../../flows/index.ts';
 import { gradeAttempt, loadGradingData } from '../../grading/index.ts';
-import { checkRubric } from '../../lab-api/rubric.ts';
+import { checkRubric } from '../../lab-api/index.ts';
 import { collect, connect, eventually, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 import { pinnedSimKit, ScriptedKit } from './kits.ts';
 

@@ -4,8 +4,7 @@
  * demo's gas alarm flow does to a simulated air-quality kit.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deployDemoFlows, FLOW_TASK_TITLE, seedFlowTask } from '../../cli/demo-flows.ts';
-import { seedDemoLab } from '../../cli/demo-seed.ts';
+import { deployDemoFlows, FLOW_TASK_TITLE, seedDemoLab, seedFlowTask } from '../../cli/index.ts';
 import { CURRICULUM_FLOWS, curriculumFlow, tabOf } from '../../flows/index.ts';
 import { gradeAttempt, loadGradingData, type Rubric } from '../../grading/index.ts';
 import { eventually, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/performance/useDomNodeTextContent: Playwright locators, not DOM nodes; innerText() is the text a person sees, textContent() is not
 /**
  * The editor as a person meets it: headless Chromium opens /flows/, signs in with a lab account
  * in Node-RED's login dialog, and sees the curriculum flows — or is turned away.
@@ -5,10 +6,10 @@
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ensureDashboardsBuilt } from '../../dashboards/index.ts';
+import { findBinary } from '../../harness/index.ts';
 import { People } from '../../lab-api/index.ts';
-import { findBinary } from '../harness/servers.ts';
-import { describeWithServer } from '../harness/suites.ts';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
+import { describeWithServer } from '../helpers/suites.ts';
 
 const PASSWORD = 'correct-horse-battery';
 

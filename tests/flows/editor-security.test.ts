@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Role } from '../../lab-api/auth.ts';
+import type { Role } from '../../lab-api/index.ts';
 import { People } from '../../lab-api/index.ts';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { Role } from '../../lab-api/auth.ts';
+import type { Role } from '../../lab-api/index.ts';
 import { People } from '../../lab-api/index.ts';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 import { ScriptedKit } from './kits.ts';

@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { FlowsEditor, INFLUX_NODE_ID } from '../../flows/index.ts';
-import { createInfluxDatabase, type RunningServer, startInfluxd } from '../harness/servers.ts';
-import { describeWithServer } from '../harness/suites.ts';
+import { createInfluxDatabase, type RunningServer, startInfluxd } from '../../harness/index.ts';
 import { eventually } from '../helpers/platform.ts';
+import { describeWithServer } from '../helpers/suites.ts';
 
 const silent = { info() {}, warn() {}, error() {}, debug() {} };
 
@@ -29,7 +29,7 @@ describeWithServer('influxd', 'InfluxDB nodes from the store settings', () => {
       app,
       userDir: dir,
       settingsRoutes: false,
-      accounts: {
+      labSignIn: {
         signIn: async () => ({ ok: false, reason: 'wrong' }),
         byUsername: async () => undefined,
         byToken: async () => undefined,

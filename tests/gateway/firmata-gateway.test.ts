@@ -2,8 +2,8 @@ import { SerialPort } from 'serialport';
 import { afterAll, expect, it } from 'vitest';
 import { FirmataBoardEmulator, startPtyPair } from '../../firmware-sim/index.ts';
 import { kitTopic } from '../../protocol/index.ts';
-import { describeWithServer } from '../harness/suites.ts';
 import { connect, eventually, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
+import { describeWithServer } from '../helpers/suites.ts';
 
 describeWithServer('socat', 'a Firmata board through the gateway', () => {
   const cleanups: (() => Promise<unknown>)[] = [];

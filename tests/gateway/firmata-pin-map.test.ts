@@ -1,7 +1,7 @@
 /** Firmata pin maps: the gateway's checks, its TypeBox schema, and the settings that use it. */
 import { Value } from '@sinclair/typebox/value';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../cli/config.ts';
+import { loadConfig } from '../../cli/index.ts';
 import { createDuplexPair } from '../../firmware-sim/index.ts';
 import {
   FirmataKit,

@@ -10,8 +10,8 @@ import {
   type PtyPair,
   startPtyPair,
 } from '../../firmware-sim/index.ts';
-import { FirmataKit, FirmataKitError, type FirmataKitOptions } from '../../gateway/index.ts';
-import { describeWithServer } from '../harness/suites.ts';
+import { FirmataKit, type FirmataKitError, type FirmataKitOptions } from '../../gateway/index.ts';
+import { describeWithServer } from '../helpers/suites.ts';
 
 const KIT_PINS = {
   A0: { sensor: 'light', scale: [0, 1023, 0, 1000] },

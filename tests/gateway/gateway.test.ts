@@ -3,12 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { type PtyPair, startPtyPair } from '../../firmware-sim/index.ts';
-import { SimulatedSerialKit, type SimulatedSerialKitOptions } from '../../firmware-sim/serial-kit.ts';
+import {
+  type PtyPair,
+  SimulatedSerialKit,
+  type SimulatedSerialKitOptions,
+  startPtyPair,
+} from '../../firmware-sim/index.ts';
 import { type GatewayStatus, SerialGateway } from '../../gateway/index.ts';
 import { gatewayStatusTopic, kitTopic } from '../../protocol/index.ts';
-import { describeWithServer } from '../harness/suites.ts';
 import { collect, connect, eventually, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
+import { describeWithServer } from '../helpers/suites.ts';
 
 const DAY = 86_400_000;
 

@@ -1,8 +1,7 @@
 import { afterAll, expect, it } from 'vitest';
-import { startPtyPair } from '../../firmware-sim/index.ts';
-import { SimulatedSerialKit } from '../../firmware-sim/serial-kit.ts';
-import { describeWithServer } from '../harness/suites.ts';
+import { SimulatedSerialKit, startPtyPair } from '../../firmware-sim/index.ts';
 import { eventually, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
+import { describeWithServer } from '../helpers/suites.ts';
 
 describeWithServer('socat', 'the gateway inside `iotlab start` (one-machine install)', () => {
   const cleanups: (() => Promise<unknown>)[] = [];

@@ -2,12 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { startPtyPair } from '../../firmware-sim/index.ts';
-import { SimulatedSerialKit } from '../../firmware-sim/serial-kit.ts';
+import { SimulatedSerialKit, startPtyPair } from '../../firmware-sim/index.ts';
 import { SerialGateway } from '../../gateway/index.ts';
-import { freePort } from '../harness/servers.ts';
-import { describeWithServer } from '../harness/suites.ts';
+import { freePort } from '../../harness/index.ts';
 import { eventually, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
+import { describeWithServer } from '../helpers/suites.ts';
 
 const DAY = 86_400_000;
 

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { parseScenario, Simulation } from '../../firmware-sim/index.ts';
 import { type GatewayLogger, SerialGateway } from '../../gateway/index.ts';
-import { describeWithServer } from '../harness/suites.ts';
 import { eventually, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
+import { describeWithServer } from '../helpers/suites.ts';
 
 interface Logged {
   level: 'info' | 'warn';

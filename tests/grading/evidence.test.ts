@@ -17,7 +17,7 @@ import {
   type SeriesPoint,
   type TimeWindow,
 } from '../../grading/index.ts';
-import { sensorLabel, sensorStates, sensorUnit } from '../../protocol/sensors.ts';
+import { sensorLabel, sensorStates, sensorUnit } from '../../protocol/index.ts';
 
 const T0 = Date.UTC(2026, 2, 2, 1, 0, 0);
 const S = 1000;

@@ -196,7 +196,7 @@ describe('live states', () => {
     expect(view.republishEnded()).toBeUndefined();
     const window = { from: ATTEMPT.startedAt, to: ATTEMPT.startedAt + 5_000 };
     const grade = gradeLive(RUBRIC, window, { series: {}, events: [], commands: [] }, {}, 'explained');
-    grade.criteria.forEach((c, i) => view.render(i, c));
+    for (const [i, c] of grade.criteria.entries()) view.render(i, c);
     const header = {
       seq: 3,
       evaluatedAt: window.to,

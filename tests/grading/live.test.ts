@@ -6,6 +6,7 @@
  */
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Attempt } from '../../contract/index.ts';
 import {
   type GradingData,
   gradeAttempt,
@@ -17,9 +18,16 @@ import {
   type Rubric,
   rankTeams,
 } from '../../grading/index.ts';
-import { Assignments, type Attempt, Classes, type Person } from '../../lab-api/classes.ts';
-import { buildApp, LabLiveSource, People, type Principal } from '../../lab-api/index.ts';
-import { Projects } from '../../lab-api/projects.ts';
+import {
+  Assignments,
+  buildApp,
+  Classes,
+  LabLiveSource,
+  LabTasks,
+  People,
+  type Person,
+  type Principal,
+} from '../../lab-api/index.ts';
 import { attemptGradingTopic, kitTopic, sessionLeaderboardTopic } from '../../protocol/index.ts';
 import { collect, connect, eventually, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 
@@ -48,7 +56,8 @@ const RUBRIC: Rubric = {
   ],
 };
 
-interface User {
+/** A signed-in person and their login token. */
+interface Login {
   person: Person;
   token: string;
 }
@@ -129,8 +138,8 @@ const grading = (event: SseEvent) => event.data as LiveState;
 const criterion = (state: LiveState, id: string) => state.criteria.find((c) => c.id === id);
 
 let lab: TestPlatform;
-let staff: User;
-let students: Record<'a' | 'b' | 'c' | 'd' | 'other' | 'outsider', User>;
+let staff: Login;
+let students: Record<'a' | 'b' | 'c' | 'd' | 'other' | 'outsider', Login>;
 let teams: Record<'a' | 'b' | 'c' | 'd', string>;
 let kits: Record<'a' | 'b' | 'c', MqttClient>;
 let attempts: Record<'a' | 'b' | 'c', Attempt>;
@@ -186,7 +195,7 @@ beforeAll(async () => {
   const people = new People(db);
   const college = await people.createOrganisation(SYSTEM, { kind: 'college', name: '物联网产业学院' });
   let counter = 0;
-  const addUser = async (role: 'admin' | 'student'): Promise<User> => {
+  const addUser = async (role: 'admin' | 'student'): Promise<Login> => {
     counter++;
     const username = `${role}${counter}`;
     const user = await people.createUser(SYSTEM, {
@@ -217,7 +226,7 @@ beforeAll(async () => {
     outsider: await addUser('student'),
   };
   const admin = staff.person;
-  const task = await new Projects(db).createTask(admin, {
+  const task = await new LabTasks(db).createTask(admin, {
     title: '温湿度达标竞赛',
     requiredSensors: ['temperature', 'humidity'],
     durationMinutes: 30,
@@ -226,26 +235,29 @@ beforeAll(async () => {
   const classes = new Classes(db);
   const assignments = new Assignments(db, classes);
   const cls = await classes.createClass(admin, { name: '物联网2402' });
-  await classes.enrol(
+  await classes.members.enrol(
     admin,
     cls.id,
     (['a', 'b', 'c', 'd', 'other'] as const).map((k) => students[k].person.id),
   );
   teams = {
-    a: (await classes.createTeam(admin, cls.id, { name: 'A 组', memberIds: [students.a.person.id] })).id,
+    a: (await classes.teams.createTeam(admin, cls.id, { name: 'A 组', memberIds: [students.a.person.id] }))
+      .id,
     b: (
-      await classes.createTeam(admin, cls.id, {
+      await classes.teams.createTeam(admin, cls.id, {
         name: 'B 组',
         memberIds: [students.b.person.id, students.other.person.id],
       })
     ).id,
-    c: (await classes.createTeam(admin, cls.id, { name: 'C 组', memberIds: [students.c.person.id] })).id,
-    d: (await classes.createTeam(admin, cls.id, { name: 'D 组', memberIds: [students.d.person.id] })).id,
+    c: (await classes.teams.createTeam(admin, cls.id, { name: 'C 组', memberIds: [students.c.person.id] }))
+      .id,
+    d: (await classes.teams.createTeam(admin, cls.id, { name: 'D 组', memberIds: [students.d.person.id] }))
+      .id,
   };
   const secrets: Record<string, string> = {};
   for (const key of ['a', 'b', 'c'] as const) {
     secrets[key] = await lab.addKit(`live-${key}`);
-    await classes.setBinding(admin, `live-${key}`, { teamId: teams[key] });
+    await classes.kits.setBinding(admin, `live-${key}`, { teamId: teams[key] });
   }
   const now = Date.now();
   const assignment = await assignments.createAssignment(admin, cls.id, {
@@ -254,16 +266,16 @@ beforeAll(async () => {
     dueAt: now + 3_600_000,
     teamIds: Object.values(teams),
   });
-  sessionId = (await assignments.startSession(admin, cls.id, { assignmentId: assignment.id })).id;
+  sessionId = (await assignments.sessions.startSession(admin, cls.id, { assignmentId: assignment.id })).id;
   kits = {
     a: await connect(lab.mqttUrl, { username: 'live-a', password: secrets.a as string }),
     b: await connect(lab.mqttUrl, { username: 'live-b', password: secrets.b as string }),
     c: await connect(lab.mqttUrl, { username: 'live-c', password: secrets.c as string }),
   };
   attempts = {
-    a: await assignments.startAttempt(students.a.person, assignment.id, {}),
-    b: await assignments.startAttempt(students.b.person, assignment.id, {}),
-    c: await assignments.startAttempt(students.c.person, assignment.id, {}),
+    a: await assignments.attempts.startAttempt(students.a.person, assignment.id, {}),
+    b: await assignments.attempts.startAttempt(students.b.person, assignment.id, {}),
+    c: await assignments.attempts.startAttempt(students.c.person, assignment.id, {}),
   };
   // The attempts started ten minutes ago. The task's new version has live grading follow them
   // again (from their new start) if it picked them up already.
@@ -513,10 +525,10 @@ describe('live grading', () => {
     await eventually(
       () => {
         const latest = board.json().at(-1) as unknown as Leaderboard | undefined;
-        return latest?.teams.map((t) => t.teamId).join() === Object.values(teams).join() &&
+        return (
+          latest?.teams.map((t) => t.teamId).join() === Object.values(teams).join() &&
           latest.teams[2]?.score === 40
-          ? true
-          : false;
+        );
       },
       5_000,
       'the leaderboard on MQTT',
@@ -583,7 +595,7 @@ describe('live grading', () => {
     // A grader that starts late reads what the store already has.
     await eventually(() => grader.current(attempts.c.id) !== undefined, 5_000, 'C graded from the store');
     expect(grader.current(attempts.c.id)).toMatchObject({ score: 40, passed: false });
-    const endedA = await new Assignments(labDb, new Classes(labDb)).attemptOr404(attempts.a.id);
+    const endedA = await new Assignments(labDb, new Classes(labDb)).attempts.attemptOr404(attempts.a.id);
     const finalA = await grader.finalState(endedA);
     expect(finalA).toMatchObject({ ended: true, passed: true, score: 100 });
     expect(finalA.timeToPassSeconds).toBeGreaterThan(0);
@@ -607,7 +619,7 @@ describe('live grading', () => {
     try {
       await eventually(() => grader.current(attempts.b.id) !== undefined, 5_000, 'B followed');
       // B's teammate starts an attempt on the same team kit.
-      second = await assignments.startAttempt(students.other.person, attempts.b.assignmentId, {});
+      second = await assignments.attempts.startAttempt(students.other.person, attempts.b.assignmentId, {});
       expect(second.kitId).toBe(attempts.b.kitId);
       // Handed to the grader alone (not through the broker): the store never holds this reading.
       const ts = Date.now() + 5;
@@ -619,7 +631,7 @@ describe('live grading', () => {
         'the reading in the new attempt',
       );
     } finally {
-      if (second) await assignments.endAttempt(staff.person, second.id);
+      if (second) await assignments.attempts.endAttempt(staff.person, second.id);
       await grader.close();
     }
   });

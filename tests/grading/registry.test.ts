@@ -3,16 +3,14 @@
  * template that passes it, a name, hint and live rule in both languages, a plug-in that evaluates
  * it and says what it found in both languages (and, while the attempt runs, what it waits for).
  * The rubric editor lists exactly the registry's types with their templates, and loads no
- * evaluator; grading tells sensors from actuators by the protocol's `kind`.
+ * evaluator (tests/dashboards/criteria.test.ts); grading tells sensors from actuators by the
+ * protocol's `kind`.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Value } from '@sinclair/typebox/value';
 import { describe, expect, it } from 'vitest';
-import { messages } from '../../dashboards/src/messages.ts';
-import { loadCriterionTypes } from '../../dashboards/src/rubric.ts';
-import { bySensorRank } from '../../dashboards/src/sensors.ts';
 import {
   CRITERIA_TABLE_END,
   CRITERIA_TABLE_START,
@@ -36,7 +34,7 @@ import {
   rubricSensors,
   type SeriesPoint,
 } from '../../grading/index.ts';
-import { ACTUATOR_NAMES, isActuator, KNOWN_SENSORS } from '../../protocol/sensors.ts';
+import { ACTUATOR_NAMES, isActuator, KNOWN_SENSORS } from '../../protocol/index.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CJK = /[\u4e00-\u9fff]/;
@@ -195,57 +193,6 @@ describe('the criterion registry', () => {
   });
 });
 
-describe('the rubric editor', () => {
-  it("lists the registry's types, in its order, with their names, hints and templates", async () => {
-    expect(await loadCriterionTypes()).toEqual(
-      CRITERION_DEFINITIONS.map((d) => ({
-        type: d.type,
-        title: d.title,
-        hint: d.hint,
-        template: d.template,
-      })),
-    );
-  });
-
-  it('names the types as the review page does, where its messages name them (ctype_…)', () => {
-    for (const d of CRITERION_DEFINITIONS) {
-      const key = `ctype_${d.type}` as keyof typeof messages.en;
-      // A type without a message is shown by its name on the review page: nothing to disagree with.
-      if (!Object.hasOwn(messages.en, key)) continue;
-      expect([messages['zh-CN'][key], messages.en[key]], d.type).toEqual([d.title['zh-CN'], d.title.en]);
-    }
-  });
-
-  it('loads no evaluator: from the app, grading is reached only in its definitions, and only on demand', () => {
-    const seen = new Set<string>();
-    const grading: string[] = [];
-    /** Static imports of grading from the app: they would put it in the chunk the sign-in page loads. */
-    const eager: string[] = [];
-    const visit = (file: string) => {
-      if (seen.has(file)) return;
-      seen.add(file);
-      const source = readFileSync(file, 'utf8');
-      const from = relative(ROOT, file);
-      for (const match of source.matchAll(
-        /(?:import|export)\s[^'"]*?from\s+'(\.[^']+)'|import\('(\.[^']+)'\)/g,
-      )) {
-        const target = resolve(dirname(file), (match[1] ?? match[2]) as string);
-        if (!existsSync(target)) continue;
-        const path = relative(ROOT, target);
-        if (path.startsWith('grading/')) {
-          grading.push(path);
-          if (match[1] !== undefined && !from.startsWith('grading/')) eager.push(`${from} → ${path}`);
-        }
-        visit(target);
-      }
-    };
-    visit(join(ROOT, 'dashboards/src/main.tsx'));
-    expect(grading.length).toBeGreaterThan(0);
-    for (const path of grading) expect(path).toMatch(/^grading\/criteria\/definitions\//);
-    expect(eager).toEqual([]);
-  });
-});
-
 describe('sensors and actuators', () => {
   it("come from the protocol's kind: every known name has one, and the actuators are the parts the kit drives", () => {
     for (const [name, spec] of Object.entries(KNOWN_SENSORS))
@@ -269,16 +216,6 @@ describe('sensors and actuators', () => {
     const ctx = createContext({ from: T0, to: T0 + 3 * S }, data);
     expect(defaultAuthenticitySensors({ criteria: [] }, ctx, Object.keys(data.series), {})).toEqual([
       'temperature',
-    ]);
-  });
-
-  it('dashboards show the measurements first, then other sensors, actuators last', () => {
-    expect(['servo', 'fan', 'sound', 'humidity', 'temperature'].sort(bySensorRank)).toEqual([
-      'temperature',
-      'humidity',
-      'sound',
-      'fan',
-      'servo',
     ]);
   });
 });

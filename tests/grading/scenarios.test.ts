@@ -20,9 +20,9 @@ import {
   type GradingEvent,
   gradeAttempt,
   type Rubric,
+  rubricProblems,
   type SeriesPoint,
 } from '../../grading/index.ts';
-import { rubricProblems } from '../../lab-api/rubric.ts';
 
 /** 10:00 in the lab (China Standard Time): the greenhouse is in daylight. */
 const T0 = Date.UTC(2025, 3, 15, 2, 0, 0);
@@ -68,7 +68,9 @@ function record(
     const raised = model.events(now);
     if (transport.connected) {
       for (const [sensor, value] of Object.entries(readings)) {
-        if (value !== null) (series[sensor] ??= []).push({ ts: now, value });
+        if (value === null) continue;
+        series[sensor] ??= [];
+        series[sensor].push({ ts: now, value });
       }
       for (const event of raised) events.push({ ts: now, ...event });
     }

@@ -8,11 +8,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createKitModel, loadScenario } from '../../firmware-sim/index.ts';
 import { gradeAttempt, loadGradingData, type Rubric, rubricSensors } from '../../grading/index.ts';
+import { createInfluxDatabase, type RunningServer, startInfluxd } from '../../harness/index.ts';
 import type { TelemetryRecord } from '../../protocol/index.ts';
-import { createEmbeddedStore, type TelemetryStore } from '../../telemetry/index.ts';
-import { createInfluxStore } from '../../telemetry/influxdb.ts';
-import { createInfluxDatabase, type RunningServer, startInfluxd } from '../harness/servers.ts';
-import { describeWithServer } from '../harness/suites.ts';
+import { createEmbeddedStore, createInfluxStore, type TelemetryStore } from '../../telemetry/index.ts';
+import { describeWithServer } from '../helpers/suites.ts';
 
 const T0 = Date.UTC(2026, 10, 20, 2, 0, 0);
 const MINUTES = 20;

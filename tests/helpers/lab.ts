@@ -2,15 +2,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import type { Role } from '../../lab-api/auth.ts';
-import { buildApp } from '../../lab-api/index.ts';
-import { People } from '../../lab-api/people.ts';
+import pino from 'pino';
+import type { Role } from '../../lab-api/index.ts';
+import { AutomaticGrading, buildApp, People } from '../../lab-api/index.ts';
 import { KitRegistry, type LabDb, openLabDb } from '../../labdb/index.ts';
 import { createEmbeddedStore, type TelemetryStore } from '../../telemetry/index.ts';
 
 export const PASSWORD = 'correct-horse-battery';
 
-export interface LabUser {
+/** A signed-in person of the test lab (lab-api/auth.ts `Person`) and their login token. */
+export interface Person {
   id: string;
   username: string;
   role: Role;
@@ -25,14 +26,14 @@ export interface TestLab {
   college: { id: string };
   enterprise: { id: string };
   /** One signed-in person per role (the mentor works for `enterprise`). */
-  users: Record<Role, LabUser>;
+  users: Record<Role, Person>;
   /** Creates and signs in another person. */
   addUser(
     role: Role,
     extra?: { organisationId?: string; studentNumber?: string; username?: string },
-  ): Promise<LabUser>;
+  ): Promise<Person>;
   /** `app.inject` as a person (`as`), a service (`service`) or nobody. */
-  call(options: InjectOptions & { as?: LabUser }): Promise<LightMyRequestResponse>;
+  call(options: InjectOptions & { as?: Person }): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
 }
 
@@ -43,16 +44,30 @@ const SYSTEM = { kind: 'service', name: 'test-setup' } as const;
  * driven with `app.inject`; one signed-in person per role.
  */
 export async function startTestLab(
-  options: { beforeReady?: (app: FastifyInstance) => void } = {},
+  options: {
+    beforeReady?: (app: FastifyInstance) => void;
+    /** As the platform grades ended attempts (default: its defaults); false: only when a grade is read. */
+    automaticGrading?: { sweepMs: number; settleMs: number } | false;
+  } = {},
 ): Promise<TestLab> {
   const dir = mkdtempSync(join(tmpdir(), 'iotlab-lab-'));
   const db = openLabDb(join(dir, 'lab.sqlite'));
   const store = createEmbeddedStore({ path: join(dir, 'telemetry.sqlite'), retentionDays: 0 });
   const registry = new KitRegistry(db);
+  const automaticGrading =
+    options.automaticGrading === false
+      ? undefined
+      : new AutomaticGrading({
+          db,
+          store,
+          log: pino({ level: 'silent' }),
+          ...(options.automaticGrading ?? { sweepMs: 10_000, settleMs: 2_000 }),
+        });
   const app = await buildApp({
     db,
     store,
     registry,
+    ...(automaticGrading ? { automaticGrading } : {}),
     stats: () => ({
       ingest: {},
       writer: { accepted: 0, stored: 0, spooled: 0, buffered: 0, deadLettered: 0 },
@@ -60,6 +75,7 @@ export async function startTestLab(
     version: 'test',
   });
   options.beforeReady?.(app);
+  automaticGrading?.start();
   const people = new People(db);
   const college = await people.createOrganisation(SYSTEM, { kind: 'college', name: '物联网产业学院' });
   const enterprise = await people.createOrganisation(SYSTEM, {
@@ -115,6 +131,7 @@ export async function startTestLab(
       });
     },
     async close() {
+      await automaticGrading?.close();
       await app.close();
       await store.close();
       await db.close();

@@ -3,8 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import pino from 'pino';
-import { type DeepPartial, loadConfig, type PlatformConfig } from '../../cli/config.ts';
-import { type Platform, startPlatform } from '../../cli/platform.ts';
+import {
+  type DeepPartial,
+  loadConfig,
+  type Platform,
+  type PlatformConfig,
+  startPlatform,
+} from '../../cli/index.ts';
 import { SERVICE_SCOPES, type ServiceScope } from '../../labdb/index.ts';
 
 export interface TestPlatform {
@@ -93,7 +98,13 @@ export async function collect(client: MqttClient, filter: string) {
           () => reject(new Error(`expected ${n} messages on ${filter}, got ${messages.length}`)),
           timeoutMs,
         );
-        waiters.push({ n, resolve: () => (clearTimeout(timer), resolve()) });
+        waiters.push({
+          n,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        });
       });
     },
   };

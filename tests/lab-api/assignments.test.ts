@@ -12,17 +12,17 @@ import type {
   Task,
   Team,
 } from '../../contract/index.ts';
-import { type LabUser, startTestLab, type TestLab } from '../helpers/lab.ts';
+import { type Person, startTestLab, type TestLab } from '../helpers/lab.ts';
 
 let lab: TestLab;
 let classId: string;
 let taskId: string;
 let teamId: string;
 /** alice: in the team (team kit); bob: targeted directly (own kit); carol: in class, not targeted; dave: targeted, no kit. */
-let alice: LabUser;
-let bob: LabUser;
-let carol: LabUser;
-let dave: LabUser;
+let alice: Person;
+let bob: Person;
+let carol: Person;
+let dave: Person;
 let assignmentId: string;
 
 const HOUR = 3_600_000;
@@ -37,7 +37,7 @@ async function insertTask(title: string, status = 'published'): Promise<string> 
   return id;
 }
 
-async function post(url: string, as: LabUser, payload?: Record<string, unknown>) {
+async function post(url: string, as: Person, payload?: Record<string, unknown>) {
   return lab.call({
     method: 'POST',
     url: `/api/v1${url}`,
@@ -46,7 +46,7 @@ async function post(url: string, as: LabUser, payload?: Record<string, unknown>)
   });
 }
 
-async function get(url: string, as: LabUser) {
+async function get(url: string, as: Person) {
   return lab.call({ method: 'GET', url: `/api/v1${url}`, as });
 }
 
@@ -214,7 +214,7 @@ describe('lab sessions and attempts', () => {
     expect(attempt.startedAt).toBeGreaterThan(Date.now() - 60_000);
     aliceAttempt = attempt.id as string;
 
-    const refusals: [LabUser, Record<string, unknown> | undefined, number, string][] = [
+    const refusals: [Person, Record<string, unknown> | undefined, number, string][] = [
       [alice, undefined, 409, 'ATTEMPT_IN_PROGRESS'],
       [carol, undefined, 403, 'NOT_ASSIGNED'],
       [dave, undefined, 409, 'NO_KIT_BOUND'],
@@ -368,7 +368,7 @@ describe('an enterprise mentor assigning (校企合作)', () => {
     const now = Date.now();
     const window = { opensAt: now, dueAt: now + 24 * HOUR };
 
-    const cases: [LabUser, Record<string, unknown>, number, string][] = [
+    const cases: [Person, Record<string, unknown>, number, string][] = [
       [mentor, { ...window, taskId: mentorTask, teamIds: [teamId] }, 403, 'NOT_YOUR_TEAM'],
       [mentor, { ...window, taskId: mentorTask, studentIds: [carol.id] }, 403, 'MENTOR_ASSIGNS_TEAMS'],
       [mentor, { ...window, taskId, teamIds: [ourTeam] }, 403, 'NOT_YOUR_TASK'],

@@ -4,17 +4,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Assignment, Attempt, ClassInfo, LabSession, Project, Task } from '../../contract/index.ts';
-import { type LabUser, startTestLab, type TestLab } from '../helpers/lab.ts';
-
-// The periodic sweep would also grade ended attempts; keep it out of the way (once an hour), so
-// only the end routes can have graded what this file checks.
-process.env.IOTLAB_GRADE_SWEEP_MS = String(3_600_000);
+import { type Person, startTestLab, type TestLab } from '../helpers/lab.ts';
 
 let lab: TestLab;
-let instructor: LabUser;
+let instructor: Person;
 let assignmentId: string;
 let classId: string;
-const students: LabUser[] = [];
+const students: Person[] = [];
 
 const rubric = {
   criteria: [
@@ -29,7 +25,7 @@ const rubric = {
   ],
 };
 
-async function call(method: 'GET' | 'POST' | 'PUT', url: string, as: LabUser, payload?: unknown) {
+async function call(method: 'GET' | 'POST' | 'PUT', url: string, as: Person, payload?: unknown) {
   return lab.call({
     method,
     url: `/api/v1${url}`,
@@ -53,7 +49,7 @@ async function waitForRun(attemptId: string, timeoutMs = 15_000): Promise<{ reas
 }
 
 /** Starts an attempt for the student and writes a few in-range readings from their kit. */
-async function attemptWithData(student: LabUser): Promise<string> {
+async function attemptWithData(student: Person): Promise<string> {
   const started = await call('POST', `/assignments/${assignmentId}/attempts`, student);
   expect(started.statusCode, started.body).toBe(201);
   const now = Date.now();
@@ -68,7 +64,9 @@ async function attemptWithData(student: LabUser): Promise<string> {
 }
 
 beforeAll(async () => {
-  lab = await startTestLab();
+  // The periodic sweep would also grade ended attempts; keep it out of the way (once an hour), so
+  // only the end routes can have graded what this file checks.
+  lab = await startTestLab({ automaticGrading: { sweepMs: 3_600_000, settleMs: 2_000 } });
   instructor = lab.users.instructor;
   const project = await call('POST', '/projects', lab.users.mentor, { title: '温室监测', difficulty: 1 });
   const task = await call('POST', '/tasks', lab.users.mentor, {
@@ -110,7 +108,7 @@ describe('grading when attempts end', () => {
   it('grades an attempt its student ends, with the score of its telemetry', async () => {
     const session = await call('POST', `/classes/${classId}/sessions`, instructor, { assignmentId });
     expect(session.statusCode, session.body).toBe(201);
-    const student = students[0] as LabUser;
+    const student = students[0] as Person;
     const attemptId = await attemptWithData(student);
     expect(await runsOf(attemptId)).toEqual([]);
 
@@ -124,7 +122,7 @@ describe('grading when attempts end', () => {
     });
 
     // The other students' attempts run on: ending one attempt grades only that one.
-    const other = await attemptWithData(students[1] as LabUser);
+    const other = await attemptWithData(students[1] as Person);
     expect(await runsOf(other)).toEqual([]);
     const ended = await call('POST', `/sessions/${(session.json() as LabSession).id}/end`, instructor);
     expect(ended.json()).toMatchObject({ endedAttempts: [other] });

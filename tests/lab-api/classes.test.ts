@@ -18,7 +18,7 @@ import type {
   Telemetry,
 } from '../../contract/index.ts';
 import { decodeRoster, parseCsv, readRoster } from '../../lab-api/roster.ts';
-import { type LabUser, startTestLab, type TestLab } from '../helpers/lab.ts';
+import { type Person, startTestLab, type TestLab } from '../helpers/lab.ts';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 const fixture = (name: string) => readFileSync(join(FIXTURES, name));
@@ -31,7 +31,7 @@ afterAll(async () => {
   await lab.close();
 });
 
-async function createClass(name: string, as: LabUser = lab.users.instructor): Promise<ClassInfo> {
+async function createClass(name: string, as: Person = lab.users.instructor): Promise<ClassInfo> {
   const response = await lab.call({
     method: 'POST',
     url: '/api/v1/classes',
@@ -42,7 +42,7 @@ async function createClass(name: string, as: LabUser = lab.users.instructor): Pr
   return response.json() as ClassInfo;
 }
 
-async function uploadRoster(classId: string, body: Buffer | string, as: LabUser = lab.users.instructor) {
+async function uploadRoster(classId: string, body: Buffer | string, as: Person = lab.users.instructor) {
   return lab.call({
     method: 'POST',
     url: `/api/v1/classes/${classId}/roster`,
@@ -56,7 +56,7 @@ async function studentCount(): Promise<number> {
   return (await lab.db.get<{ n: number }>("SELECT count(*) AS n FROM users WHERE role = 'student'"))?.n ?? 0;
 }
 
-async function enrol(classId: string, ...students: LabUser[]) {
+async function enrol(classId: string, ...students: Person[]) {
   const response = await lab.call({
     method: 'POST',
     url: `/api/v1/classes/${classId}/students`,
@@ -335,9 +335,9 @@ describe('classes and roster import', () => {
 
 describe('teams and who sees them', () => {
   let classId: string;
-  let alice: LabUser;
-  let bob: LabUser;
-  let carol: LabUser;
+  let alice: Person;
+  let bob: Person;
+  let carol: Person;
   let teamId: string;
   let ourProject: string;
   let theirProject: string;
@@ -501,8 +501,8 @@ describe('teams and who sees them', () => {
 
 describe('kits: registry, secrets, bindings and students', () => {
   let classId: string;
-  let dana: LabUser;
-  let eve: LabUser;
+  let dana: Person;
+  let eve: Person;
 
   beforeAll(async () => {
     classId = (await createClass('物联网2408')).id;

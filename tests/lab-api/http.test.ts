@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ErrorResponse, Login } from '../../contract/index.ts';
-import { Classes } from '../../lab-api/classes.ts';
+import { Classes } from '../../lab-api/classes/index.ts';
 import { People } from '../../lab-api/index.ts';
 import { HEALTH_STORE_WAIT_MS } from '../../lab-api/routes/health.ts';
 import { kitTopic } from '../../protocol/index.ts';
@@ -205,9 +205,9 @@ describe('a refused kit change changes nothing', () => {
     const asOwner = { kind: 'user', id: owner.id, username: owner.username, role: 'instructor' } as const;
     const person = { ...asOwner, organisationId: null, displayName: owner.displayName };
     const cls = await classes.createClass(person, { name: '物联网2409' });
-    await classes.enrol(person, cls.id, [pupil.id]);
+    await classes.members.enrol(person, cls.id, [pupil.id]);
     const secret = await lab.addKit('guarded-01');
-    await classes.setBinding(person, 'guarded-01', { studentId: pupil.id });
+    await classes.kits.setBinding(person, 'guarded-01', { studentId: pupil.id });
 
     const kit = await connect(lab.mqttUrl, { username: 'guarded-01', password: secret, reconnectPeriod: 0 });
     let dropped = false;

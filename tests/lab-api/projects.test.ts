@@ -9,11 +9,11 @@ import type {
   Recommendations,
   Task,
 } from '../../contract/index.ts';
-import { type LabUser, startTestLab, type TestLab } from '../helpers/lab.ts';
+import { type Person, startTestLab, type TestLab } from '../helpers/lab.ts';
 
 let lab: TestLab;
 /** A mentor of another enterprise. */
-let rival: LabUser;
+let rival: Person;
 let rivalEnterpriseId: string;
 
 beforeAll(async () => {
@@ -34,7 +34,7 @@ afterAll(async () => {
 const api = (path: string) => `/api/v1${path}`;
 
 async function createProject(
-  as: LabUser,
+  as: Person,
   fields: Record<string, unknown> = {},
 ): Promise<{ project: Project; etag: string }> {
   const response = await lab.call({
@@ -55,7 +55,7 @@ async function createProject(
   return { project: response.json() as Project, etag: response.headers.etag as string };
 }
 
-async function transition(as: LabUser, kind: 'projects' | 'tasks', id: string, verb: string, etag: string) {
+async function transition(as: Person, kind: 'projects' | 'tasks', id: string, verb: string, etag: string) {
   return lab.call({ method: 'POST', url: api(`/${kind}/${id}/${verb}`), as, headers: { 'if-match': etag } });
 }
 
@@ -274,7 +274,7 @@ describe('enterprise projects', () => {
     expect(changed.statusCode, changed.body).toBe(200);
     expect(changed.json()).toMatchObject({ version: 2, requiredSkills: ['mqtt', 'sensors', 'lora'] });
 
-    const search = async (as: LabUser, query: string) =>
+    const search = async (as: Person, query: string) =>
       (await lab.call({ method: 'GET', url: api(`/projects?${query}`), as })).json() as Page<Project>;
     const byKeyword = await search(lab.users.mentor, `q=${encodeURIComponent('超温自动报警')}`);
     expect(byKeyword.items.map((p) => p.id)).toEqual([project.id]);
@@ -560,7 +560,7 @@ describe('project recommendations', () => {
 });
 
 describe('lab tasks and rubrics', () => {
-  async function createTask(as: LabUser, fields: Record<string, unknown>) {
+  async function createTask(as: Person, fields: Record<string, unknown>) {
     return lab.call({
       method: 'POST',
       url: api('/tasks'),

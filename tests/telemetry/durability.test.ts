@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createInfluxDatabase, freePort, type RunningServer, startInfluxd } from '../../harness/index.ts';
 import { KitRegistry, openLabDb } from '../../labdb/index.ts';
 import { kitTopic } from '../../protocol/index.ts';
 import { createEmbeddedStore } from '../../telemetry/index.ts';
-import { createInfluxDatabase, freePort, type RunningServer, startInfluxd } from '../harness/servers.ts';
-import { describeWithServer } from '../harness/suites.ts';
 import { connect, eventually, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
+import { describeWithServer } from '../helpers/suites.ts';
 
 const DAY = 86_400_000;
 
@@ -105,23 +105,19 @@ describeWithServer('influxd', 'no reading is lost when InfluxDB goes away mid-st
   }, 90_000);
 });
 
-describe('graceful stop', () => {
-  let dataDir: string;
-  let child: ChildProcess | undefined;
-  beforeAll(() => {
-    dataDir = mkdtempSync(join(tmpdir(), 'iotlab-sigterm-'));
-  });
-  afterAll(() => {
-    child?.kill('SIGKILL');
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  it('SIGTERM mid-stream writes every acknowledged reading before the process exits', async () => {
-    const db = openLabDb(join(dataDir, 'lab.sqlite'));
-    const { secret } = await new KitRegistry(db).addKit({ id: 'sigterm-kit' });
-    await db.close();
-    const [httpPort, mqttPort] = [await freePort(), await freePort()];
-    child = spawn(process.execPath, ['bin/iotlab-dev.js', 'start'], {
+/**
+ * The platform in a process of its own, a kit publishing QoS 1 as fast as it is acknowledged, then
+ * `signal`: every acknowledged reading must be in the store afterwards (after a restart for a
+ * SIGKILL, whose spool the next start replays).
+ */
+async function stopUnderLoad(dataDir: string, signal: 'SIGTERM' | 'SIGKILL') {
+  const kitId = `${signal.toLowerCase()}-kit`;
+  const db = openLabDb(join(dataDir, 'lab.sqlite'));
+  const { secret } = await new KitRegistry(db).addKit({ id: kitId });
+  await db.close();
+  const [httpPort, mqttPort] = [await freePort(), await freePort()];
+  const start = () => {
+    const child = spawn(process.execPath, ['bin/iotlab-dev.js', 'start'], {
       env: {
         ...process.env,
         IOTLAB_DATA_DIR: dataDir,
@@ -129,48 +125,84 @@ describe('graceful stop', () => {
         IOTLAB_HTTP_PORT: String(httpPort),
         IOTLAB_MQTT_HOST: '127.0.0.1',
         IOTLAB_MQTT_PORT: String(mqttPort),
-        // A long batching window, so readings are still in memory when the signal comes.
+        // A long batching window: readings nobody waits for would still be in memory at the signal.
         IOTLAB_INGEST_FLUSH_INTERVAL_MS: '5000',
+        IOTLAB_GRADING_SETTLE_MS: '6000',
         IOTLAB_INGEST_BATCH_SIZE: '100000',
         IOTLAB_LOG_LEVEL: 'warn',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    children.push(child);
     let output = '';
     child.stdout?.on('data', (chunk) => (output += chunk));
     child.stderr?.on('data', (chunk) => (output += chunk));
-    const exited = new Promise<number | null>((resolve) => child?.once('exit', (code) => resolve(code)));
-
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    return { child, exited, output: () => output };
+  };
+  const connectKit = async (output: () => string) => {
     let client: MqttClient | undefined;
     await eventually(
       async () => {
-        client = await connect(`mqtt://127.0.0.1:${mqttPort}`, {
-          username: 'sigterm-kit',
-          password: secret,
-        }).catch(() => undefined);
+        client = await connect(`mqtt://127.0.0.1:${mqttPort}`, { username: kitId, password: secret }).catch(
+          () => undefined,
+        );
         return client !== undefined;
       },
       20_000,
-      `the platform to accept connections (${output})`,
+      `the platform to accept connections (${output()})`,
     );
-    if (!client) throw new Error('no client');
-    const publisher = publishContinuously(client, 'sigterm-kit');
-    await eventually(() => publisher.acked.length > 300, 10_000, 'acknowledged readings');
-    child.kill('SIGTERM');
-    expect(await exited, output).toBe(0);
-    // Publishes still waiting for an acknowledgement never get one: stop without waiting for them.
-    void publisher.stop();
-    client.end(true);
+    return client as MqttClient;
+  };
 
-    const store = createEmbeddedStore({ path: join(dataDir, 'telemetry.sqlite'), retentionDays: 0 });
-    const stored = (
-      await store.sequence({ kitId: 'sigterm-kit', from: Date.now() - DAY, to: Date.now() + DAY })
-    ).map((p) => p.value);
-    await store.close();
-    const storedSet = new Set(stored);
-    const missing = publisher.acked.filter((seq) => !storedSet.has(seq));
-    expect(missing).toEqual([]);
-    // Nothing invented: every stored seq was sent.
-    expect(stored.every((seq) => seq < publisher.sent())).toBe(true);
+  const first = start();
+  const client = await connectKit(first.output);
+  const publisher = publishContinuously(client, kitId);
+  await eventually(() => publisher.acked.length > 300, 10_000, 'acknowledged readings');
+  first.child.kill(signal);
+  const code = await first.exited;
+  if (signal === 'SIGTERM') expect(code, first.output()).toBe(0);
+  // Publishes still waiting for an acknowledgement never get one: stop without waiting for them.
+  void publisher.stop();
+  client.end(true);
+
+  if (signal === 'SIGKILL') {
+    // The next start replays what was spooled; a graceful stop of it writes everything.
+    const second = start();
+    (await connectKit(second.output)).end(true);
+    second.child.kill('SIGTERM');
+    expect(await second.exited, second.output()).toBe(0);
+  }
+
+  const store = createEmbeddedStore({ path: join(dataDir, 'telemetry.sqlite'), retentionDays: 0 });
+  const stored = (await store.sequence({ kitId, from: Date.now() - DAY, to: Date.now() + DAY })).map(
+    (p) => p.value,
+  );
+  await store.close();
+  const storedSet = new Set(stored);
+  const missing = publisher.acked.filter((seq) => !storedSet.has(seq));
+  expect(missing).toEqual([]);
+  // Nothing invented: every stored seq was sent.
+  expect(stored.every((seq) => seq < publisher.sent())).toBe(true);
+}
+
+const children: ChildProcess[] = [];
+
+describe('acknowledged means stored', () => {
+  let dataDir: string;
+  beforeAll(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'iotlab-stop-'));
+  });
+  afterAll(() => {
+    for (const child of children) child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('SIGTERM mid-stream writes every acknowledged reading before the process exits', async () => {
+    await stopUnderLoad(join(dataDir, 'term'), 'SIGTERM');
   }, 60_000);
+
+  it('kill -9 mid-stream loses no acknowledged reading: a PUBACK comes only once its readings are stored', async () => {
+    await stopUnderLoad(join(dataDir, 'kill'), 'SIGKILL');
+  }, 90_000);
 });

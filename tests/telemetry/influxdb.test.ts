@@ -2,16 +2,16 @@ import { createServer as createHttpServer, type IncomingMessage, type Server } f
 import { createServer as createTcpServer, type Socket } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TelemetryRecord } from '../../protocol/index.ts';
-import { createInfluxStore, type InfluxStoreConfig } from '../../telemetry/influxdb.ts';
-import { StoreWriteError } from '../../telemetry/store.ts';
 import {
   createInfluxDatabase,
   type RunningServer,
   startInfluxd,
   startVictoriaMetrics,
-} from '../harness/servers.ts';
-import { describeWithServer } from '../harness/suites.ts';
+} from '../../harness/index.ts';
+import type { TelemetryRecord } from '../../protocol/index.ts';
+import { createInfluxStore, type InfluxStoreConfig } from '../../telemetry/influxdb.ts';
+import { StoreWriteError } from '../../telemetry/store.ts';
+import { describeWithServer } from '../helpers/suites.ts';
 import { describeStoreContract } from './store-contract.ts';
 
 const MINUTE = 60_000;

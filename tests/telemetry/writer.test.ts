@@ -2,13 +2,13 @@ import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createInfluxDatabase, freePort, type RunningServer, startInfluxd } from '../../harness/index.ts';
 import type { TelemetryRecord } from '../../protocol/index.ts';
 import { Spool } from '../../spool/index.ts';
 import { createEmbeddedStore, TelemetryWriter } from '../../telemetry/index.ts';
 import { createInfluxStore } from '../../telemetry/influxdb.ts';
-import { createInfluxDatabase, freePort, type RunningServer, startInfluxd } from '../harness/servers.ts';
-import { describeWithServer } from '../harness/suites.ts';
 import { eventually } from '../helpers/platform.ts';
+import { describeWithServer } from '../helpers/suites.ts';
 
 const DAY = 86_400_000;
 const tempDirs: string[] = [];

@@ -20,10 +20,8 @@ export function Leaderboard({ sessionId }: { sessionId: string }) {
   const [board, setBoard] = useState<Board | null>(null);
   const now = useNow(1000);
   useEffect(() => {
-    if (initial.data)
-      setBoard((current) =>
-        current && current.generatedAt > initial.data!.generatedAt ? current : initial.data!,
-      );
+    const data = initial.data;
+    if (data) setBoard((current) => (current && current.generatedAt > data.generatedAt ? current : data));
   }, [initial.data]);
   useEffect(
     () =>

@@ -38,7 +38,13 @@ export function Roster({ classId }: { classId: string }) {
       <h1>{t('rosterAndKits')}</h1>
       <ClassTabs classId={classId} active="roster" />
       <div class="grid two">
-        <RosterImport classId={classId} onDone={() => (students.reload(), teams.reload())} />
+        <RosterImport
+          classId={classId}
+          onDone={() => {
+            students.reload();
+            teams.reload();
+          }}
+        />
         <Card title={t('teams')} test="teams">
           <ErrorBox error={teams.error} />
           {teams.loading && !teams.data ? <Loading /> : null}

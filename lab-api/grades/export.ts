@@ -6,8 +6,8 @@
  * college's time zone.
  */
 import ExcelJS from 'exceljs';
-import type { Adjustment, AssignmentGrades, StudentGrade, TeamGrade } from './grades.ts';
-import { localTime } from './time.ts';
+import { localTime } from '../time.ts';
+import type { Adjustment, AssignmentGrades, StudentGrade, TeamGrade } from './types.ts';
 
 export type HeaderLanguage = 'en' | 'zh';
 

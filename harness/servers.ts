@@ -1,7 +1,7 @@
 /**
- * Real servers for tests: influxd 1.x and victoria-metrics, each on a free loopback port with a
- * temporary data directory. A missing server binary skips its suite on a developer's machine (with
- * the Debian package to install) and fails it in CI (`CI=true`).
+ * Real servers for tests and benchmarks: influxd 1.x, victoria-metrics and mosquitto, each on a
+ * free loopback port with a temporary data directory. A missing server binary skips its suite on a
+ * developer's machine (with the Debian package to install) and fails it in CI (`CI=true`).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';

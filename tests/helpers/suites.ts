@@ -1,9 +1,9 @@
 /**
- * Vitest helpers for suites that need a real server (kept apart from servers.ts, which the
+ * Vitest helpers for suites that need a real server (kept apart from harness/, which the
  * benchmarks import too: a benchmark process should not load the test runner).
  */
 import { describe, it } from 'vitest';
-import { inCI, missingMessage, type ServerBinary, serverAvailable } from './servers.ts';
+import { inCI, missingMessage, type ServerBinary, serverAvailable } from '../../harness/index.ts';
 
 /**
  * `describe` for a suite that needs a real server. When the binary is missing, the suite is skipped

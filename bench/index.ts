@@ -77,7 +77,7 @@ if (suites.has('fleet')) {
   await fleetBench({ kits: Number(args['fleet-kits']), seconds: Number(args['fleet-seconds']) });
 }
 if (suites.has('grading')) {
-  const { gradingBench } = await import('./grading.ts');
+  const { gradingBench } = await import('./grading/index.ts');
   await gradingBench({
     kits: Number(args['grading-kits']),
     hours: Number(args['grading-hours']),

@@ -7,70 +7,24 @@ import {
   checkStatus,
   DEFAULT_MAX_PAYLOAD_BYTES,
   DEFAULT_SANDBOX_PREFIX,
-  gatewayStatusTopic,
   KIT_PUBLISH_CHANNELS,
   KIT_SUBSCRIBE_CHANNELS,
   type KitErrorMessage,
   kitTopic,
   type Problem,
   parseKitTopic,
-  TOPIC_PREFIX,
 } from '../protocol/index.ts';
+import {
+  type CredentialChecker,
+  type Identity,
+  missingScope,
+  type PersonAccessPolicy,
+  REVOKED_STAMP,
+  resolveIdentity,
+} from './identity.ts';
 import type { Ingest } from './ingest.ts';
 import { PacketGuard, type PacketLimits } from './packet-guard.ts';
 import { RetainedQuota } from './retained-quota.ts';
-
-/** Who is on the other end of an MQTT connection. */
-export type Identity =
-  | { kind: 'kit'; kitId: string /** The gateway service that connected it, for USB kits. */; via?: string }
-  | { kind: 'service'; name: string; scopes: readonly ServiceScope[] }
-  /** A person (a browser dashboard), signed in with their lab login token; subscribe-only. */
-  | { kind: 'user'; person: Person; token: string }
-  | { kind: 'sandbox' };
-
-/** A signed-in person, as the person access policy describes them (the lab API's `Person`). */
-export interface Person {
-  id: string;
-  username: string;
-  role: string;
-}
-
-/**
- * Who may read what over MQTT among the lab's people (dashboards in a browser). The broker asks; the
- * lab's data answers (wired in the composition root, so the broker knows nothing of classes or teams).
- */
-export interface PersonAccessPolicy {
-  /** The person this lab login token belongs to, when it is valid and theirs; undefined otherwise. */
-  authenticate(username: string, token: string): Promise<Person | undefined>;
-  /** Whether the person may subscribe to this topic filter (people never publish). */
-  maySubscribe(person: Person, topicFilter: string): Promise<boolean>;
-}
-
-/**
- * What a platform service account may do over MQTT (the registry's scopes): `read` subscribe;
- * `publish` telemetry and events for kits and other non-platform topics; `command` kits;
- * `gateway` connect USB kits as `<kit>@<service>` and publish its own gateway status.
- */
-export type ServiceScope = 'read' | 'grade' | 'publish' | 'command' | 'gateway';
-
-/** How the broker checks credentials; the kit registry implements it. */
-export interface CredentialChecker {
-  verifyKit(kitId: string, secret: string): Promise<boolean>;
-  /** The service's scopes when the secret is its own; undefined otherwise. */
-  serviceScopes(name: string, secret: string): Promise<readonly ServiceScope[] | undefined>;
-  /** Whether a kit exists (for telemetry that platform accounts publish on a kit's behalf). */
-  kitExists(kitId: string): Promise<boolean>;
-  /** Whether a kit exists and is not revoked (for a gateway connecting it). */
-  isKitActive(kitId: string): Promise<boolean>;
-  /**
-   * A stamp per registered kit that changes whenever its secret does ({@link REVOKED_STAMP} when
-   * revoked), so connections can be dropped when another process rotates or revokes a secret.
-   */
-  kitSecretStamps?(): Promise<Map<string, string>>;
-}
-
-/** The secret stamp of a revoked kit. */
-export const REVOKED_STAMP = 'revoked';
 
 export interface BrokerOptions {
   credentials: CredentialChecker;
@@ -122,13 +76,6 @@ export interface KitLiveStatus {
 }
 
 /** Username prefix of platform accounts (kit ids cannot contain a colon). */
-export const SERVICE_USERNAME_PREFIX = 'service:';
-/** Username prefix of people signing in with their login token (usernames of kits cannot contain a colon). */
-export const USER_USERNAME_PREFIX = 'user:';
-/** Topics only the platform itself publishes on (in-process, not through a client). */
-const PLATFORM_TOPICS = [`${TOPIC_PREFIX}/attempts/`, `${TOPIC_PREFIX}/sessions/`];
-const GATEWAYS_HEAD = `${TOPIC_PREFIX}/gateways/`;
-/** Refused messages are re-routed here: no client can subscribe to it, and `#` never matches `$` topics. */
 const DISCARD_TOPIC = '$iotlab/discard';
 /** Largest CONNECT (client id, username, password and last will together), after its fixed header. */
 export const MAX_CONNECT_BYTES = 4096;
@@ -252,7 +199,7 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
         return done(authError('credentials required', 5), false);
       }
       const secret = password?.toString('utf8') ?? '';
-      resolveIdentity(username, secret).then(
+      resolveIdentity(username, secret, credentials, options.people).then(
         (identity) => {
           if (!identity) {
             log.warn(
@@ -373,54 +320,6 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
       done(null, subscription);
     },
   });
-
-  /**
-   * `kitId` + kit secret: the kit itself. `service:name` + service secret: a platform account.
-   * `kitId@name` + service secret: a gateway (a service) connecting a USB kit on its behalf; the
-   * connection then is that kit in every respect (topics, status), so a gateway machine needs one
-   * secret, not one per kit. `user:username` + lab login token: a person's browser (subscribe-only).
-   */
-  async function resolveIdentity(username: string, secret: string): Promise<Identity | undefined> {
-    if (username.startsWith(USER_USERNAME_PREFIX)) {
-      const person = await options.people?.authenticate(username.slice(USER_USERNAME_PREFIX.length), secret);
-      return person ? { kind: 'user', person, token: secret } : undefined;
-    }
-    if (username.startsWith(SERVICE_USERNAME_PREFIX)) {
-      const name = username.slice(SERVICE_USERNAME_PREFIX.length);
-      const scopes = await credentials.serviceScopes(name, secret);
-      return scopes ? { kind: 'service', name, scopes } : undefined;
-    }
-    const at = username.indexOf('@');
-    if (at > 0) {
-      const kitId = username.slice(0, at);
-      const via = username.slice(at + 1);
-      const scopes = await credentials.serviceScopes(via, secret);
-      const ok = scopes?.includes('gateway') === true && (await credentials.isKitActive(kitId));
-      return ok ? { kind: 'kit', kitId, via } : undefined;
-    }
-    return (await credentials.verifyKit(username, secret)) ? { kind: 'kit', kitId: username } : undefined;
-  }
-
-  /**
-   * The scope a service lacks to publish on this topic, `platform` for topics only the platform
-   * itself publishes (live grading, leaderboards, kits' status and error reports), or undefined.
-   */
-  function missingScope(identity: Extract<Identity, { kind: 'service' }>, topic: string): string | undefined {
-    const has = (scope: ServiceScope) => identity.scopes.includes(scope);
-    if (topic.startsWith('$') || PLATFORM_TOPICS.some((prefix) => topic.startsWith(prefix)))
-      return 'platform';
-    const target = parseKitTopic(topic);
-    if (target) {
-      if (target.channel === 'commands') return has('command') ? undefined : 'command';
-      if (target.channel === 'telemetry' || target.channel === 'events')
-        return has('publish') ? undefined : 'publish';
-      return 'platform';
-    }
-    if (topic.startsWith(GATEWAYS_HEAD)) {
-      return has('gateway') && topic === gatewayStatusTopic(identity.name) ? undefined : 'gateway';
-    }
-    return has('publish') ? undefined : 'publish';
-  }
 
   /** One warning per key for the life of the broker: a flow in a loop must not flood the log. */
   const warned = new Set<string>();

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { type Static, type TObject, type TSchema, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { FirmataKitError, FirmataPinMapSchema, planFirmataPinMap } from '../gateway/index.ts';
+import { labDatabaseUrlProblem } from '../labdb/index.ts';
 
 /**
  * The platform's settings: one schema with defaults, read from an optional JSON file and then
@@ -22,6 +23,11 @@ export const ConfigSchema = Type.Object(
         timeZone: Type.String({
           default: 'Asia/Shanghai',
           description: "The college's IANA time zone: times in grade exports are in it",
+        }),
+        databaseUrl: Type.String({
+          default: '',
+          description:
+            'The lab database (people, projects, classes, grades, kits): postgres://user:password@host:5432/database for PostgreSQL; empty: the embedded SQLite file <dataDir>/lab.sqlite',
         }),
       },
       { default: {}, additionalProperties: false },
@@ -386,6 +392,10 @@ export function loadConfig(options: LoadConfigOptions = {}): PlatformConfig {
     throw new ConfigError(
       `lab.timeZone (env IOTLAB_LAB_TIME_ZONE) "${checked.lab.timeZone}" is not a time zone: use an IANA name such as Asia/Shanghai`,
     );
+  }
+  const databaseUrlProblem = labDatabaseUrlProblem(checked.lab.databaseUrl);
+  if (databaseUrlProblem) {
+    throw new ConfigError(`lab.databaseUrl (env IOTLAB_LAB_DATABASE_URL): ${databaseUrlProblem}`);
   }
   if ((checked.mqtt.tlsCert === '') !== (checked.mqtt.tlsKey === '')) {
     throw new ConfigError('mqtt.tlsCert and mqtt.tlsKey must be set together');

@@ -14,4 +14,4 @@ export {
 export { DEMO_ALARM_KIT, deployDemoFlows, FLOW_TASK_TITLE, seedFlowTask } from './demo-flows.ts';
 export { type DemoAccount, demoKitName, seedDemoLab, startDemoSession } from './demo-seed.ts';
 export { HEAP_GROWING_PERCENT, tuneHeapForServer } from './heap.ts';
-export { openStore, type Platform, startPlatform, VERSION } from './platform.ts';
+export { openLabDatabaseFor, openStore, type Platform, startPlatform, VERSION } from './platform.ts';

@@ -17,14 +17,14 @@ import {
   RecentKitErrors,
   recordAudit,
 } from '../lab-api/index.ts';
-import { type KitRegistry, type LabDb, openLabDb, KitRegistry as Registry } from '../labdb/index.ts';
+import { type KitRegistry, type LabDb, openLabDatabase, KitRegistry as Registry } from '../labdb/index.ts';
 import {
   createEmbeddedStore,
   createInfluxStore,
   type TelemetryStore,
   TelemetryWriter,
 } from '../telemetry/index.ts';
-import type { PlatformConfig } from './config.ts';
+import { ConfigError, type PlatformConfig } from './config.ts';
 import { tuneHeapForServer } from './heap.ts';
 import { Lifecycle } from './lifecycle.ts';
 
@@ -54,6 +54,22 @@ export interface Platform {
 
 export function labDbPath(config: PlatformConfig): string {
   return join(resolve(config.dataDir), 'lab.sqlite');
+}
+
+/**
+ * Opens the configured lab database, for the platform and every CLI command: PostgreSQL when
+ * `lab.databaseUrl` is set, else the embedded file in the data dir. A bad URL or a server that
+ * cannot be reached is a ConfigError naming the setting.
+ */
+export async function openLabDatabaseFor(config: PlatformConfig): Promise<LabDb> {
+  try {
+    return await openLabDatabase({ url: config.lab.databaseUrl, sqlitePath: labDbPath(config) });
+  } catch (error) {
+    if (config.lab.databaseUrl === '') throw error;
+    throw new ConfigError(`lab.databaseUrl (env IOTLAB_LAB_DATABASE_URL): ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
 }
 
 /** Opens the configured telemetry store: InfluxDB when a URL is set, else the embedded one. */
@@ -98,7 +114,7 @@ async function startParts(
   dataDir: string,
   lifecycle: Lifecycle,
 ): Promise<Platform> {
-  const labDb = openLabDb(labDbPath(config));
+  const labDb = await openLabDatabaseFor(config);
   lifecycle.started('the lab database', () => labDb.close());
   const registry = new Registry(labDb);
   const store = openStore(config);

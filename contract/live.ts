@@ -1,6 +1,6 @@
 /** Live grading: a lab session's competition leaderboard (技能竞赛). */
 import { type Static, Type } from '@sinclair/typebox';
-import { Id, Nullable } from './primitives.ts';
+import { Id, Localized, Nullable } from './primitives.ts';
 import { CriterionTitle } from './rubric.ts';
 
 /**
@@ -11,6 +11,51 @@ export const EventStream = {
   description: 'the event stream',
   content: { 'text/event-stream': { schema: Type.String() } },
 };
+
+/**
+ * One criterion of an attempt's live grading, as published on MQTT
+ * (`iotlab/v1/attempts/<id>/grading`) and on the event stream: no time spans, the key numbers.
+ */
+export const LiveCriterionState = Type.Object({
+  id: Type.String(),
+  type: Type.String({ description: 'the criterion type (sampling, range, …)' }),
+  title: CriterionTitle,
+  weight: Type.Number(),
+  score: Type.Number({ description: '0 while pending' }),
+  passed: Type.Boolean(),
+  pending: Type.Optional(
+    Type.Boolean({
+      description:
+        'not enough data to judge it yet: neither passed nor failed (absent from states published before live grading had it)',
+    }),
+  ),
+  explanation: Localized,
+  waitingFor: Type.Optional(Nullable(Localized, { description: 'what a pending criterion waits for' })),
+  measured: Type.Record(Type.String(), Type.Number()),
+});
+export type LiveCriterionState = Static<typeof LiveCriterionState>;
+
+/** An attempt's live grading state: what the MQTT topic and each event of the stream carry. */
+export const LiveState = Type.Object({
+  attemptId: Id,
+  assignmentId: Id,
+  sessionId: Nullable(Id),
+  studentId: Id,
+  teamId: Nullable(Id),
+  kitId: Type.String(),
+  seq: Type.Integer({ description: 'newer states of an attempt have higher numbers' }),
+  evaluatedAt: Type.Integer(),
+  window: Type.Object({ from: Type.Number(), to: Type.Number() }),
+  lastReadingAt: Nullable(Type.Number()),
+  score: Type.Number(),
+  maxScore: Type.Number(),
+  passed: Type.Boolean({ description: 'every criterion passes now' }),
+  passedAt: Nullable(Type.Number()),
+  timeToPassSeconds: Nullable(Type.Number()),
+  ended: Type.Boolean(),
+  criteria: Type.Array(LiveCriterionState),
+});
+export type LiveState = Static<typeof LiveState>;
 
 export const Leaderboard = Type.Object({
   sessionId: Id,

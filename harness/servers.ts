@@ -1,14 +1,15 @@
 /**
- * Real servers for tests and benchmarks: influxd 1.x, victoria-metrics and mosquitto, each on a
- * free loopback port with a temporary data directory. A missing server binary skips its suite on a
+ * Real servers for tests and benchmarks: influxd 1.x, victoria-metrics, mosquitto and PostgreSQL,
+ * each on a free loopback port with a temporary data directory. A missing server binary skips its suite on a
  * developer's machine (with the Debian package to install) and fails it in CI (`CI=true`).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants as fsConstants } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { accessSync, constants as fsConstants, readdirSync, readFileSync } from 'node:fs';
+import { chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
+import pg from 'pg';
 
 /** The server binaries the harness knows, and the Debian package that installs each. */
 export const SERVER_PACKAGES = {
@@ -17,6 +18,7 @@ export const SERVER_PACKAGES = {
   mosquitto: 'mosquitto',
   socat: 'socat',
   chromium: 'chromium',
+  postgres: 'postgresql',
 } as const;
 
 export type ServerBinary = keyof typeof SERVER_PACKAGES;
@@ -67,12 +69,37 @@ export function findBinary(binary: string): string | undefined {
   return undefined;
 }
 
+/**
+ * A server binary's path: on PATH, and for PostgreSQL also where Debian keeps it
+ * (/usr/lib/postgresql/<version>/bin, not on PATH), the newest version first.
+ */
+export function findServerBinary(binary: ServerBinary): string | undefined {
+  const onPath = findBinary(binary);
+  if (onPath || binary !== 'postgres') return onPath;
+  let versions: string[] = [];
+  try {
+    versions = readdirSync('/usr/lib/postgresql').sort((a, b) => Number(b) - Number(a));
+  } catch {
+    return undefined;
+  }
+  for (const version of versions) {
+    const candidate = join('/usr/lib/postgresql', version, 'bin', 'postgres');
+    try {
+      accessSync(candidate, fsConstants.X_OK);
+      return candidate;
+    } catch {
+      // not this version
+    }
+  }
+  return undefined;
+}
+
 export function serverAvailable(binary: ServerBinary): boolean {
-  return findBinary(binary) !== undefined;
+  return findServerBinary(binary) !== undefined;
 }
 
 export function missingMessage(binary: ServerBinary): string {
-  return `${binary} not found on PATH: install the Debian package "${SERVER_PACKAGES[binary]}" (apt-get install ${SERVER_PACKAGES[binary]})`;
+  return `${binary} not found on PATH${binary === 'postgres' ? ' nor in /usr/lib/postgresql/*/bin' : ''}: install the Debian package "${SERVER_PACKAGES[binary]}" (apt-get install ${SERVER_PACKAGES[binary]})`;
 }
 
 /** A free TCP port on 127.0.0.1 (listen on port 0, read it, close). */
@@ -129,8 +156,13 @@ interface SpawnSpec {
   /** HTTP readiness: `GET readyPath` answers a status `readyStatus` accepts. */
   readyPath?: string;
   readyStatus?: (status: number) => boolean;
-  /** Otherwise ready once the port accepts a TCP connection. */
+  /** Otherwise ready when this resolves (tried until the timeout), else once the port accepts TCP. */
+  readyCheck?: () => Promise<void>;
   readyTimeoutMs: number;
+  /** Run as this user (a server that refuses root, started by root). */
+  user?: { uid: number; gid: number };
+  /** The signal that stops it quickly (default SIGTERM). */
+  stopSignal?: NodeJS.Signals;
 }
 
 class StartFailure extends Error {
@@ -143,11 +175,12 @@ class StartFailure extends Error {
 }
 
 async function spawnServer(spec: SpawnSpec): Promise<RunningServer> {
-  const path = findBinary(spec.binary);
+  const path = findServerBinary(spec.binary);
   if (!path) throw new Error(missingMessage(spec.binary));
   const child = spawn(path, spec.args, {
     env: { ...process.env, ...spec.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(spec.user ? { uid: spec.user.uid, gid: spec.user.gid } : {}),
   });
   track(child);
   let tail = '';
@@ -171,7 +204,7 @@ async function spawnServer(spec: SpawnSpec): Promise<RunningServer> {
     if (!stopped) {
       stopped = true;
       if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-        child.kill('SIGTERM');
+        child.kill(spec.stopSignal ?? 'SIGTERM');
         const timer = setTimeout(() => {
           if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
         }, STOP_GRACE_MS);
@@ -193,6 +226,10 @@ async function spawnServer(spec: SpawnSpec): Promise<RunningServer> {
       );
     }
     try {
+      if (spec.readyCheck) {
+        await spec.readyCheck();
+        break;
+      }
       if (spec.readyPath === undefined) {
         await tcpAccepts(spec.port);
         break;
@@ -339,4 +376,150 @@ export function startMosquitto(options: StartOptions = {}): Promise<RunningServe
       readyTimeoutMs: options.readyTimeoutMs ?? 15_000,
     };
   }).then((server) => ({ ...server, url: `mqtt://127.0.0.1:${server.port}` }));
+}
+
+/** A running PostgreSQL: `url` is its `postgres` database as the superuser `postgres` (no password). */
+export interface RunningPostgres extends RunningServer {
+  /** Creates a database (a fresh name when none is given) and returns its URL. */
+  createDatabase(name?: string, options?: { template?: string }): Promise<string>;
+}
+
+let databaseCounter = 0;
+
+/**
+ * Starts a throwaway PostgreSQL (Debian package `postgresql`): `initdb` a cluster in a temporary
+ * folder (trust authentication, UTF-8, the C locale: text sorts by code point, as SQLite's does),
+ * then `postgres` on 127.0.0.1 only (no Unix socket), without fsync (test data). Run as root (CI),
+ * both run as the `postgres` user the package creates, in a folder that user owns: PostgreSQL
+ * refuses root. Ready when a query answers; `stop()` ends it by its pid (fast shutdown) and
+ * removes the folder.
+ */
+export function startPostgres(options: StartOptions = {}): Promise<RunningPostgres> {
+  const postgres = findServerBinary('postgres');
+  return startOnPort(options, 'iotlab-postgres-', async (port, dataDir, ownsDataDir) => {
+    if (!postgres) throw new Error(missingMessage('postgres'));
+    const user = process.getuid?.() === 0 ? postgresUser() : undefined;
+    const cluster = join(dataDir, 'data');
+    if (ownsDataDir) {
+      if (user) await chown(dataDir, user.uid, user.gid);
+      await run(
+        join(dirname(postgres), 'initdb'),
+        [
+          '-D',
+          cluster,
+          '-A',
+          'trust',
+          '-U',
+          'postgres',
+          '-E',
+          'UTF8',
+          '--no-locale',
+          '--no-sync',
+          '--no-instructions',
+        ],
+        user,
+      );
+    }
+    const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+    return {
+      binary: 'postgres',
+      args: [
+        '-D',
+        cluster,
+        '-p',
+        String(port),
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'unix_socket_directories=',
+        '-c',
+        'fsync=off',
+        '-c',
+        'synchronous_commit=off',
+        '-c',
+        'full_page_writes=off',
+        '-c',
+        'max_connections=300',
+      ],
+      port,
+      dataDir,
+      ownsDataDir,
+      readyCheck: async () => {
+        const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
+        client.on('error', () => {});
+        try {
+          await client.connect();
+          await client.query('SELECT 1');
+        } finally {
+          await client.end().catch(() => {});
+        }
+      },
+      readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
+      ...(user ? { user } : {}),
+      stopSignal: 'SIGINT',
+    };
+  }).then((server) => {
+    const url = `postgres://postgres@127.0.0.1:${server.port}/postgres`;
+    return {
+      ...server,
+      url,
+      createDatabase: (name, createOptions) =>
+        createPostgresDatabase(url, name ?? `iotlab_${process.pid}_${++databaseCounter}`, createOptions),
+    };
+  });
+}
+
+/** `CREATE DATABASE name` (optionally a copy of `template`) on the server at `serverUrl`; returns its URL. */
+export async function createPostgresDatabase(
+  serverUrl: string,
+  name: string,
+  options: { template?: string } = {},
+): Promise<string> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    const template = options.template ? ` TEMPLATE ${pg.escapeIdentifier(options.template)}` : '';
+    await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}${template}`);
+  } finally {
+    await client.end().catch(() => {});
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${encodeURIComponent(name)}`;
+  return url.toString();
+}
+
+/** `DROP DATABASE IF EXISTS name WITH (FORCE)` (its open connections are ended). */
+export async function dropPostgresDatabase(serverUrl: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** The `postgres` user's ids (from /etc/passwd): the Debian package creates it. */
+function postgresUser(): { uid: number; gid: number } {
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((entry) => entry.startsWith('postgres:'));
+  const [, , uid, gid] = line?.split(':') ?? [];
+  if (uid === undefined || gid === undefined) {
+    throw new Error(
+      'PostgreSQL refuses to run as root and there is no "postgres" user (the Debian package "postgresql" creates it)',
+    );
+  }
+  return { uid: Number(uid), gid: Number(gid) };
+}
+
+function run(file: string, args: string[], user?: { uid: number; gid: number }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { ...(user ?? {}), cwd: tmpdir(), timeout: 60_000 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${file} ${args.join(' ')} failed: ${error.message}\n${stdout}${stderr}`));
+      else resolve();
+    });
+  });
 }

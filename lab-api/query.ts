@@ -9,6 +9,16 @@ export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
+/**
+ * `column LIKE ?` ignoring ASCII case, on both engines: SQLite's LIKE ignores ASCII case,
+ * PostgreSQL's does not, and `lower()` on both sides gives SQLite's answers on either (on
+ * PostgreSQL with a non-C locale it also folds other letters). The pattern uses `ESCAPE '\'`
+ * (see {@link escapeLike}).
+ */
+export function likeIgnoringCase(column: string): string {
+  return `lower(${column}) LIKE lower(?) ESCAPE '\\'`;
+}
+
 /** A WHERE clause from the filters that are set. */
 export class Where {
   readonly #conditions: string[] = [];
@@ -26,14 +36,11 @@ export class Where {
     return value === undefined || value === null || value === '' ? this : this.and(condition, value);
   }
 
-  /** Adds "any of `columns` contains `text`" (LIKE, case as SQLite compares it), when text is given. */
+  /** Adds "any of `columns` contains `text`" (ignoring ASCII case, see {@link likeIgnoringCase}), when text is given. */
   contains(text: string | undefined, columns: readonly string[]): this {
     if (!text) return this;
     const like = `%${escapeLike(text)}%`;
-    return this.and(
-      `(${columns.map((column) => `${column} LIKE ? ESCAPE '\\'`).join(' OR ')})`,
-      ...columns.map(() => like),
-    );
+    return this.and(`(${columns.map(likeIgnoringCase).join(' OR ')})`, ...columns.map(() => like));
   }
 
   /** `WHERE …` or '' when no filter is set. */

@@ -7,21 +7,31 @@ export type SqlValue = string | number | bigint | null;
 
 /**
  * The lab database's query layer. It is asynchronous and takes `?` placeholders in portable
- * SQL, so a PostgreSQL adapter (`?` → `$n`) can stand in for the embedded one without changing
- * callers.
+ * SQL; two adapters stand behind it: the embedded SQLite file (`openLabDb`) and PostgreSQL
+ * (`openPostgresLabDb`, `?` → `$n`), and callers see the same values from both (numbers for
+ * integers and counts, 0/1 for truth values, JSON columns as text). `openLabDatabase` picks one.
  */
 export interface LabDb {
+  /** Which engine answers: for messages and diagnostics; the SQL callers write is the same. */
+  readonly dialect: 'sqlite' | 'postgres';
   all<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
   get<T>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined>;
   run(sql: string, params?: readonly SqlValue[]): Promise<{ changes: number }>;
-  /** Runs `work` in one transaction; other callers wait until it ends. */
+  /**
+   * Runs `work` in one transaction; this process's other transactions wait until it ends (see
+   * each adapter for what other processes see).
+   */
   transaction<T>(work: (tx: LabDb) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
 export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 
-/** Opens (creating if needed) the embedded lab database and applies pending migrations. */
+/**
+ * Opens (creating if needed) the embedded lab database and applies pending migrations. One
+ * connection: a transaction (`BEGIN IMMEDIATE`) holds the file's write lock, so writers of other
+ * processes (the CLI beside the platform) wait for it (up to `busy_timeout`, 5 s).
+ */
 export function openLabDb(path: string): LabDb {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const sqlite = new Database(path);
@@ -43,6 +53,7 @@ export function openLabDb(path: string): LabDb {
   let queue: Promise<unknown> = Promise.resolve();
 
   const direct: LabDb = {
+    dialect: 'sqlite',
     async all<T>(sql: string, params: readonly SqlValue[] = []) {
       return prepare(sql).all(...params) as T[];
     },
@@ -75,6 +86,14 @@ export function openLabDb(path: string): LabDb {
   return direct;
 }
 
+/** The migrations in the order they apply: file name and SQL, one source for both engines. */
+export function readMigrations(): { id: string; sql: string }[] {
+  return readdirSync(MIGRATIONS_DIR)
+    .filter((name) => name.endsWith('.sql'))
+    .sort()
+    .map((id) => ({ id, sql: readFileSync(join(MIGRATIONS_DIR, id), 'utf8') }));
+}
+
 function migrate(sqlite: Database.Database): void {
   sqlite.exec(
     'CREATE TABLE IF NOT EXISTS schema_migrations (id VARCHAR(200) PRIMARY KEY, applied_at BIGINT NOT NULL)',
@@ -82,12 +101,8 @@ function migrate(sqlite: Database.Database): void {
   const applied = new Set(
     (sqlite.prepare('SELECT id FROM schema_migrations').all() as { id: string }[]).map((row) => row.id),
   );
-  const files = readdirSync(MIGRATIONS_DIR)
-    .filter((name) => name.endsWith('.sql'))
-    .sort();
-  for (const file of files) {
+  for (const { id: file, sql } of readMigrations()) {
     if (applied.has(file)) continue;
-    const sql = readFileSync(join(MIGRATIONS_DIR, file), 'utf8');
     sqlite.transaction(() => {
       sqlite.exec(sql);
       sqlite.prepare('INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)').run(file, Date.now());

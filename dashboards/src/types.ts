@@ -4,7 +4,7 @@
  * reaches the bundle, and a change to an answer's shape fails the dashboards' typecheck. Below
  * them, what arrives over MQTT and the rubric editor's view of a criterion.
  */
-import type { CriterionTitle, Localized, Task as TaskAnswer } from '../../contract/index.ts';
+import type { Localized, Task as TaskAnswer } from '../../contract/index.ts';
 
 export type {
   Assignment,
@@ -20,7 +20,9 @@ export type {
   KitDetail,
   Leaderboard,
   List,
+  LiveCriterionState as LiveCriterion,
   LiveReview,
+  LiveState as LiveGrading,
   MentorAttempt,
   MyClass,
   Page,
@@ -52,42 +54,4 @@ export interface TelemetryMessage {
   ts?: number | string;
   seq?: number;
   readings?: Record<string, unknown>;
-}
-
-/**
- * A criterion of live grading's state (MQTT iotlab/v1/attempts/<id>/grading and the event stream
- * GET /attempts/:id/live): grading/'s live state, which is not an HTTP answer of the contract.
- */
-export interface LiveCriterion {
-  id: string;
-  type: string;
-  title: CriterionTitle;
-  weight: number;
-  /** 0 while pending. */
-  score: number;
-  passed: boolean;
-  /**
-   * Not enough data to judge it yet: neither passed nor failed (shown neutral, "等待中");
-   * absent from states published before live grading had it.
-   */
-  pending?: boolean;
-  /** The sentence for the score and state, from the same evaluation. */
-  explanation: Localized;
-  /** What a pending criterion waits for ("需要 30 分钟的数据，已有 2 分钟"), else null. */
-  waitingFor?: Localized | null;
-  measured: Record<string, number>;
-}
-
-/** Live grading's state of an attempt, as published. */
-export interface LiveGrading {
-  attemptId: string;
-  kitId: string;
-  seq: number;
-  score: number;
-  maxScore: number;
-  passed: boolean;
-  timeToPassSeconds: number | null;
-  ended: boolean;
-  lastReadingAt: number | null;
-  criteria: LiveCriterion[];
 }

@@ -34,7 +34,7 @@ export class ClassMembers {
       where: new Where()
         .and('m.class_id = ?', classId)
         .contains(filter.q, ['u.display_name', 'u.student_number', 'u.username']),
-      orderBy: 'u.student_number, u.username',
+      orderBy: 'u.student_number NULLS FIRST, u.username',
       limit: filter.limit,
       offset: filter.offset,
       map: (row: {

@@ -73,7 +73,7 @@ export class Teams {
       }>(
         `SELECT tm.team_id, u.id, u.display_name, u.student_number
          FROM team_members tm JOIN users u ON u.id = tm.user_id
-         WHERE tm.team_id IN (${marks(part.length)}) ORDER BY u.student_number, u.username`,
+         WHERE tm.team_id IN (${marks(part.length)}) ORDER BY u.student_number NULLS FIRST, u.username`,
         part,
       );
       for (const member of found) {

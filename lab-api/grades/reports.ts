@@ -61,7 +61,7 @@ export class GradeReports {
   /** Every attempt of an assignment with its latest run, overrides, mentor score and final grade. */
   async #attemptsOf(assignment: Assignment, task: TaskInfo): Promise<AttemptData[]> {
     const attemptRows = await this.#records.db.all<AttemptRow>(
-      'SELECT * FROM attempts WHERE assignment_id = ? ORDER BY session_id, started_at, id',
+      'SELECT * FROM attempts WHERE assignment_id = ? ORDER BY session_id NULLS FIRST, started_at, id',
       [assignment.id],
     );
     // Automatic grading's safety net: ended attempts without a run are graded now.
@@ -129,7 +129,7 @@ export class GradeReports {
       studentNumber: string | null;
       username: string;
     }>(
-      `SELECT u.id, u.display_name AS displayName, u.student_number AS studentNumber, u.username
+      `SELECT u.id, u.display_name AS "displayName", u.student_number AS "studentNumber", u.username
        FROM users u WHERE u.id IN (
          SELECT at.student_id FROM assignment_targets at
            JOIN class_members cm ON cm.user_id = at.student_id AND cm.class_id = ?
@@ -140,7 +140,7 @@ export class GradeReports {
            WHERE at.assignment_id = ?
          UNION
          SELECT student_id FROM attempts WHERE assignment_id = ?)
-       ORDER BY u.student_number, u.username`,
+       ORDER BY u.student_number NULLS FIRST, u.username`,
       [assignment.classId, assignment.id, assignment.classId, assignment.id, assignment.id],
     );
   }

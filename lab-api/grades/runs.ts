@@ -226,7 +226,7 @@ export class GradingRuns {
       `SELECT at.id, at.session_id FROM attempts at
        WHERE at.ended_at IS NOT NULL AND at.ended_at <= ? AND at.ended_at > ?
          AND NOT EXISTS (SELECT 1 FROM grade_runs r WHERE r.attempt_id = at.id)
-       ORDER BY at.session_id, at.ended_at`,
+       ORDER BY at.session_id NULLS FIRST, at.ended_at`,
       [now - settleMs, now - lookbackMs],
     );
     for (const [id, at] of this.#failed) if (now - at > retryAfterMs) this.#failed.delete(id);
@@ -303,7 +303,7 @@ export class GradingRuns {
          (SELECT r.task_version FROM grade_runs r WHERE r.attempt_id = at.id ORDER BY r.created_at DESC LIMIT 1) AS version
        FROM attempts at JOIN assignments a ON a.id = at.assignment_id JOIN classes c ON c.id = a.class_id
        WHERE a.task_id = ? AND at.ended_at IS NOT NULL ${scope}
-       ORDER BY at.session_id, at.started_at, at.id`,
+       ORDER BY at.session_id NULLS FIRST, at.started_at, at.id`,
       params,
     );
     const skipped = rows.filter((row) => !options.force && row.version === task.version).map((row) => row.id);

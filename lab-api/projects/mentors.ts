@@ -9,7 +9,7 @@ import { recordAudit } from '../audit.ts';
 import type { Person } from '../auth.ts';
 import { ApiError, say } from '../errors.ts';
 import { versionConflict } from '../http.ts';
-import { listPage, Where } from '../query.ts';
+import { likeIgnoringCase, listPage, Where } from '../query.ts';
 import { jsonList, jsonTagLike, tags } from './tags.ts';
 
 interface MentorRow {
@@ -75,7 +75,7 @@ export class MentorPool {
         .and('u.disabled = 0')
         .when(filter.role, 'u.role = ?')
         .when(filter.organisationId, 'u.organisation_id = ?')
-        .when(jsonTagLike(filter.tag), "COALESCE(m.expertise, '[]') LIKE ? ESCAPE '\\'")
+        .when(jsonTagLike(filter.tag), likeIgnoringCase("COALESCE(m.expertise, '[]')"))
         .contains(filter.q, ['u.display_name', "COALESCE(m.bio, '')"])
         .when(
           filter.available === undefined ? undefined : filter.available ? 1 : 0,

@@ -10,7 +10,7 @@ import { recordAudit } from '../audit.ts';
 import type { Person } from '../auth.ts';
 import { ApiError, say } from '../errors.ts';
 import { versionConflict } from '../http.ts';
-import { listPage, Where } from '../query.ts';
+import { likeIgnoringCase, listPage, Where } from '../query.ts';
 import { notArchived, type Status, transition } from './status.ts';
 import { jsonList, jsonTagLike, tags } from './tags.ts';
 
@@ -130,7 +130,7 @@ export class Projects {
         .and(scope.sql, ...scope.params)
         .when(filter.status, 'p.status = ?')
         .when(filter.organisationId, 'p.organisation_id = ?')
-        .when(jsonTagLike(filter.skill), "p.required_skills LIKE ? ESCAPE '\\'")
+        .when(jsonTagLike(filter.skill), likeIgnoringCase('p.required_skills'))
         .contains(filter.q, ['p.title', 'p.background', 'p.goals']),
       orderBy: 'p.updated_at DESC, p.id',
       limit: filter.limit,

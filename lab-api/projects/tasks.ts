@@ -10,7 +10,7 @@ import { recordAudit } from '../audit.ts';
 import type { Person } from '../auth.ts';
 import { ApiError, say } from '../errors.ts';
 import { versionConflict } from '../http.ts';
-import { listPage, Where } from '../query.ts';
+import { likeIgnoringCase, listPage, Where } from '../query.ts';
 import { checkRubric, emptyRubric, normalizeTitles, type Rubric } from '../rubric.ts';
 import { Projects } from './projects.ts';
 import { notArchived, type Status, transition } from './status.ts';
@@ -177,7 +177,7 @@ export class LabTasks {
       where: where
         .when(filter.projectId, 't.project_id = ?')
         .when(filter.status, 't.status = ?')
-        .when(jsonTagLike(filter.sensor), "t.required_sensors LIKE ? ESCAPE '\\'")
+        .when(jsonTagLike(filter.sensor), likeIgnoringCase('t.required_sensors'))
         .contains(filter.q, ['t.title', 't.instructions']),
       orderBy: 't.updated_at DESC, t.id',
       limit: filter.limit,

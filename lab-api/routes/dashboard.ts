@@ -72,7 +72,7 @@ export const dashboardRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (p
       );
       const members = await db.all<{ team_id: string; id: string; display_name: string }>(
         `SELECT tm.team_id, u.id, u.display_name FROM team_members tm JOIN users u ON u.id = tm.user_id
-           JOIN teams t ON t.id = tm.team_id WHERE t.class_id = ? ORDER BY u.student_number, u.display_name`,
+           JOIN teams t ON t.id = tm.team_id WHERE t.class_id = ? ORDER BY u.student_number NULLS FIRST, u.display_name`,
         [cls.id],
       );
       const names = new Map(

@@ -4,9 +4,15 @@
  * reading that decides it, and the competition leaderboard ranks teams by score, then by time to
  * pass.
  */
+import { FormatRegistry } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Attempt } from '../../contract/index.ts';
+import {
+  type LiveState as ContractLiveState,
+  LiveState as PublishedLiveState,
+} from '../../contract/index.ts';
 import {
   type GradingData,
   gradeAttempt,
@@ -134,7 +140,19 @@ async function openStream(url: string, token: string) {
   };
 }
 
-const grading = (event: SseEvent) => event.data as LiveState;
+// The formats the lab API's validator knows (ajv-formats), for TypeBox's own checker.
+FormatRegistry.Set('uuid', (value) =>
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value),
+);
+
+/** A state from the stream, checked against the contract's LiveState (what the dashboards read). */
+const grading = (event: SseEvent): LiveState => {
+  const problems = [...Value.Errors(PublishedLiveState, event.data)].map((e) => `${e.path}: ${e.message}`);
+  expect(problems).toEqual([]);
+  return event.data as LiveState;
+};
+// What live grading publishes is the contract's shape (a type that drifts fails the typecheck here).
+const _fitsContract = (state: LiveState): ContractLiveState => state;
 const criterion = (state: LiveState, id: string) => state.criteria.find((c) => c.id === id);
 
 let lab: TestPlatform;

@@ -5,8 +5,9 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import pino from 'pino';
 import type { Role } from '../../lab-api/index.ts';
 import { AutomaticGrading, buildApp, People } from '../../lab-api/index.ts';
-import { KitRegistry, type LabDb, openLabDb } from '../../labdb/index.ts';
+import { KitRegistry, type LabDb, openLabDb, openPostgresLabDb } from '../../labdb/index.ts';
 import { createEmbeddedStore, type TelemetryStore } from '../../telemetry/index.ts';
+import { freshLabDatabase } from './lab-db.ts';
 
 export const PASSWORD = 'correct-horse-battery';
 
@@ -41,7 +42,8 @@ const SYSTEM = { kind: 'service', name: 'test-setup' } as const;
 
 /**
  * The lab API over a real (temporary) lab database and embedded store, built with `buildApp` and
- * driven with `app.inject`; one signed-in person per role.
+ * driven with `app.inject`; one signed-in person per role. The lab database is a SQLite file, or
+ * with IOTLAB_TEST_LAB_DB=postgres a fresh database on the suite's PostgreSQL (tests/helpers/lab-db.ts).
  */
 export async function startTestLab(
   options: {
@@ -51,7 +53,8 @@ export async function startTestLab(
   } = {},
 ): Promise<TestLab> {
   const dir = mkdtempSync(join(tmpdir(), 'iotlab-lab-'));
-  const db = openLabDb(join(dir, 'lab.sqlite'));
+  const postgres = await freshLabDatabase();
+  const db = postgres ? await openPostgresLabDb(postgres.url) : openLabDb(join(dir, 'lab.sqlite'));
   const store = createEmbeddedStore({ path: join(dir, 'telemetry.sqlite'), retentionDays: 0 });
   const registry = new KitRegistry(db);
   const automaticGrading =
@@ -135,6 +138,7 @@ export async function startTestLab(
       await app.close();
       await store.close();
       await db.close();
+      await postgres?.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -11,6 +11,7 @@ import {
   startPlatform,
 } from '../../cli/index.ts';
 import { SERVICE_SCOPES, type ServiceScope } from '../../labdb/index.ts';
+import { freshLabDatabase, type TestPostgresDatabase } from './lab-db.ts';
 
 export interface TestPlatform {
   platform: Platform;
@@ -32,14 +33,21 @@ export interface TestPlatform {
   close(): Promise<void>;
 }
 
-/** The real platform (broker, ingest, store, HTTP) on free loopback ports with a temporary data dir. */
+/**
+ * The real platform (broker, ingest, store, HTTP) on free loopback ports with a temporary data dir.
+ * Its lab database is the embedded file, or with IOTLAB_TEST_LAB_DB=postgres (and no
+ * `lab.databaseUrl` given) a fresh database on the suite's PostgreSQL (tests/helpers/lab-db.ts).
+ */
 export async function startTestPlatform(overrides: DeepPartial<PlatformConfig> = {}): Promise<TestPlatform> {
   const dataDir = overrides.dataDir ?? mkdtempSync(join(tmpdir(), 'iotlab-test-'));
+  const postgres =
+    overrides.lab?.databaseUrl === undefined ? await labDatabaseFor(overrides.dataDir) : undefined;
   const config = loadConfig({
     env: {},
     overrides: {
       ...overrides,
       dataDir,
+      lab: { ...(postgres ? { databaseUrl: postgres.url } : {}), ...overrides.lab },
       http: { host: '127.0.0.1', port: 0, ...overrides.http },
       mqtt: { host: '127.0.0.1', port: 0, ...overrides.mqtt },
       ingest: { flushIntervalMs: 50, ...overrides.ingest },
@@ -48,7 +56,13 @@ export async function startTestPlatform(overrides: DeepPartial<PlatformConfig> =
       flows: { enabled: false, ...overrides.flows },
     },
   });
-  const platform = await startPlatform(config, pino({ level: 'silent' }));
+  let platform: Platform;
+  try {
+    platform = await startPlatform(config, pino({ level: 'silent' }));
+  } catch (error) {
+    if (!overrides.dataDir) await postgres?.drop();
+    throw error;
+  }
   return {
     platform,
     dataDir,
@@ -64,9 +78,21 @@ export async function startTestPlatform(overrides: DeepPartial<PlatformConfig> =
     },
     async close() {
       await platform.close();
+      if (!overrides.dataDir) await postgres?.drop();
       if (!overrides.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A platform restarted on a data dir it was given finds its lab database again (PostgreSQL: the same one). */
+const databaseOfDataDir = new Map<string, TestPostgresDatabase>();
+
+async function labDatabaseFor(dataDir: string | undefined): Promise<TestPostgresDatabase | undefined> {
+  const known = dataDir === undefined ? undefined : databaseOfDataDir.get(dataDir);
+  if (known) return known;
+  const fresh = await freshLabDatabase();
+  if (fresh && dataDir !== undefined) databaseOfDataDir.set(dataDir, fresh);
+  return fresh;
 }
 
 /** Connects an MQTT client; rejects with the broker's refusal (e.g. "Bad username or password"). */

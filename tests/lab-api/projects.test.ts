@@ -75,7 +75,8 @@ async function auditActions(entity: string, id: string): Promise<string[]> {
   });
   const listed = (audit.json() as Page<AuditEntry>).items;
   const rows = await lab.db.all<{ id: string; action: string }>(
-    'SELECT id, action FROM audit_log WHERE entity = ? AND entity_id = ? ORDER BY rowid',
+    // In the order written: SQLite's rowid; PostgreSQL's ctid (the audit log is only appended to).
+    `SELECT id, action FROM audit_log WHERE entity = ? AND entity_id = ? ORDER BY ${lab.db.dialect === 'sqlite' ? 'rowid' : 'ctid'}`,
     [entity, id],
   );
   expect(listed.map((entry) => entry.id).sort()).toEqual(rows.map((row) => row.id).sort());

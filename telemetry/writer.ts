@@ -16,6 +16,12 @@ export interface WriterOptions {
   retryIntervalMs?: number;
   /** Records held in memory while a write is in flight; past this, batches go straight to the spool. */
   maxBufferedRecords?: number;
+  /**
+   * How long records someone waits for (a kit's QoS 1 message) wait behind a store write in
+   * flight before they are appended to the spool instead, to be written after it: a slow or
+   * flooded store then delays acknowledgements by this much, not by its own write time.
+   */
+  spillAfterMs?: number;
   onEvent?: (event: WriterEvent) => void;
 }
 
@@ -46,8 +52,10 @@ export interface WriterStats {
  * Group commit: {@link TelemetryWriter.whenDurable} tells when what was added is durable (stored,
  * or appended to the spool), which is when the broker acknowledges a kit's message. Records that
  * someone waits for are written at once if no write is in flight, else in one batch as soon as
- * the write in flight ends — never after the flush interval — so acknowledgements pipeline with
- * the writes instead of waiting for a timer.
+ * the write in flight ends — never after the flush interval. If that write takes longer than
+ * `spillAfterMs` (a flood, a slow store), they are appended to the spool (fsynced) and so durable
+ * at once, and the store gets them, in order, right after the write in flight: acknowledgements
+ * keep the pace of the disk, not of the store.
  */
 export class TelemetryWriter {
   readonly #store: TelemetryStore;
@@ -71,6 +79,13 @@ export class TelemetryWriter {
   /** A commit for the waiting is due once the write in flight ends. */
   #commitAfterWrite = false;
   #commitScheduled = false;
+  readonly #spillAfterMs: number;
+  #spillTimer: NodeJS.Timeout | undefined;
+  /**
+   * Why the spool holds batches: the store failed (worth a warning, retried on a timer) or records
+   * were spilled behind a slow write (ordinary under load, replayed right after it).
+   */
+  #spoolHolds: 'failed' | 'spilled' | undefined;
   #stats = { accepted: 0, stored: 0, deadLettered: 0, lastError: undefined as string | undefined };
 
   constructor(options: WriterOptions) {
@@ -82,8 +97,12 @@ export class TelemetryWriter {
     this.#flushIntervalMs = options.flushIntervalMs ?? 200;
     this.#retryIntervalMs = options.retryIntervalMs ?? 1_000;
     this.#maxBuffered = options.maxBufferedRecords ?? 200_000;
+    this.#spillAfterMs = options.spillAfterMs ?? 25;
     this.#onEvent = options.onEvent ?? (() => {});
-    if (!this.#spool.isEmpty) this.#scheduleRetry();
+    if (!this.#spool.isEmpty) {
+      this.#spoolHolds = 'failed';
+      this.#scheduleRetry();
+    }
   }
 
   get stats(): WriterStats {
@@ -113,6 +132,10 @@ export class TelemetryWriter {
     this.#waiting.push(done);
     if (this.#inFlight > 0) {
       this.#commitAfterWrite = true;
+      this.#spillTimer ??= setTimeout(() => {
+        this.#spillTimer = undefined;
+        if (this.#inFlight > 0) this.#spill();
+      }, this.#spillAfterMs);
     } else if (!this.#commitScheduled) {
       // Within this turn of the event loop more messages may come (one socket read holds many).
       this.#commitScheduled = true;
@@ -126,6 +149,7 @@ export class TelemetryWriter {
   /** Writes (or spools) everything buffered so far; resolves when that is done. */
   flush(): Promise<void> {
     this.#clearFlushTimer();
+    this.#clearSpillTimer();
     while (this.#buffer.length > 0) {
       const batch = this.#buffer.splice(0, this.#batchSize);
       this.#enqueue(() => this.#writeBatch(batch));
@@ -155,6 +179,7 @@ export class TelemetryWriter {
     if (!this.#spool.isEmpty) await this.retry();
     this.#closed = true;
     this.#clearFlushTimer();
+    this.#clearSpillTimer();
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     this.#spool.close();
   }
@@ -172,6 +197,39 @@ export class TelemetryWriter {
     this.#flushTimer = undefined;
   }
 
+  #clearSpillTimer(): void {
+    if (this.#spillTimer) clearTimeout(this.#spillTimer);
+    this.#spillTimer = undefined;
+  }
+
+  /**
+   * The buffer, behind a write that takes long, to the spool: durable now, so its waiters are
+   * told; the store gets it right after the steps queued before (the replay keeps the order).
+   */
+  #spill(): void {
+    if (this.#buffer.length === 0 && this.#waiting.length === 0) return;
+    const batch = this.#buffer.splice(0, this.#buffer.length);
+    const waiting = this.#waiting.splice(0);
+    this.#commitAfterWrite = false;
+    try {
+      if (batch.length > 0) this.#appendToSpool(batch, 'spilled');
+    } catch (error) {
+      // The disk refused (full?): keep them for the write after the one in flight.
+      this.#buffer.unshift(...batch);
+      this.#waiting.unshift(...waiting);
+      this.#commitAfterWrite = true;
+      this.#stats.lastError = (error as Error).message;
+      return;
+    }
+    for (const done of waiting) done();
+    this.#enqueue(() => this.#replay());
+  }
+
+  #appendToSpool(batch: TelemetryRecord[], why: 'failed' | 'spilled'): void {
+    this.#spool.append(batch);
+    if (why === 'failed' || this.#spoolHolds === undefined) this.#spoolHolds = why;
+  }
+
   #enqueue(step: () => Promise<void>): void {
     // Steps never reject: failures are spooled or dead-lettered inside them.
     this.#inFlight++;
@@ -185,7 +243,7 @@ export class TelemetryWriter {
     // If the store hangs, records pile up in memory; past the cap they go to disk instead.
     if (this.#buffer.length > this.#maxBuffered) {
       const overflow = this.#buffer.splice(0, this.#buffer.length);
-      this.#spool.append(overflow);
+      this.#appendToSpool(overflow, 'failed');
       this.#onEvent({
         type: 'spooled',
         records: overflow.length,
@@ -198,7 +256,10 @@ export class TelemetryWriter {
   async #writeBatch(batch: TelemetryRecord[]): Promise<void> {
     if (!this.#spool.isEmpty) {
       // Keep order: nothing overtakes what is already waiting on disk.
-      this.#toSpool(batch, 'earlier batches are still waiting for the store');
+      if (this.#spoolHolds === 'spilled') {
+        this.#appendToSpool(batch, 'spilled');
+        await this.#replay();
+      } else this.#toSpool(batch, 'earlier batches are still waiting for the store');
       return;
     }
     try {
@@ -211,6 +272,8 @@ export class TelemetryWriter {
 
   async #replay(): Promise<void> {
     if (this.#spool.isEmpty) return;
+    // Spilled batches written behind a slow write are ordinary work, not a recovery to report.
+    const recovering = this.#spoolHolds === 'failed';
     let replayed = 0;
     try {
       replayed = await this.#spool.replay(async (batch) => {
@@ -224,11 +287,13 @@ export class TelemetryWriter {
         }
       });
       this.#stats.lastError = undefined;
+      if (this.#spool.isEmpty) this.#spoolHolds = undefined;
     } catch (error) {
       this.#stats.lastError = (error as Error).message;
+      this.#spoolHolds = 'failed';
       this.#scheduleRetry();
     } finally {
-      if (replayed > 0) this.#onEvent({ type: 'replayed', records: replayed });
+      if (replayed > 0 && recovering) this.#onEvent({ type: 'replayed', records: replayed });
     }
   }
 
@@ -239,7 +304,7 @@ export class TelemetryWriter {
   }
 
   #toSpool(batch: TelemetryRecord[], reason: string): void {
-    this.#spool.append(batch);
+    this.#appendToSpool(batch, 'failed');
     this.#onEvent({ type: 'spooled', records: batch.length, reason });
     this.#scheduleRetry();
   }

@@ -139,6 +139,59 @@ describeWithServer('influxd', 'telemetry writer against a real InfluxDB', () => 
 });
 
 describe('telemetry writer on the embedded store', () => {
+  it('says records are durable once stored, and spills them to the spool behind a write that takes long', async () => {
+    const dir = tempDir();
+    const store = createEmbeddedStore({ path: join(dir, 't.sqlite'), retentionDays: 0 });
+    // The real store, with a write that waits until the test lets it go (a flooded or slow store).
+    let release: () => void = () => {};
+    let hold = false;
+    const slowStore = Object.create(store) as typeof store;
+    slowStore.write = async (batch) => {
+      if (hold) await new Promise<void>((resolve) => (release = resolve));
+      return store.write(batch);
+    };
+    const events: string[] = [];
+    const writer = new TelemetryWriter({
+      store: slowStore,
+      spoolDir: dir,
+      flushIntervalMs: 60_000,
+      spillAfterMs: 20,
+      onEvent: (event) => events.push(event.type),
+    });
+    const durable = (batch: TelemetryRecord[]) => {
+      for (const record of batch) writer.add(record);
+      return new Promise<void>((resolve) => writer.whenDurable(resolve));
+    };
+    const all = records('spill-kit', 30);
+
+    // No write in flight: written at once, not after the flush interval.
+    await durable(all.slice(0, 10));
+    expect(writer.stats.stored).toBe(10);
+
+    // A write that does not end: the next records are acknowledged from the spool meanwhile.
+    hold = true;
+    const inFlight = durable(all.slice(10, 20));
+    await eventually(() => writer.stats.buffered === 0, 2_000, 'the write to start');
+    await durable(all.slice(20, 30));
+    expect(writer.stats.stored).toBe(10);
+    expect(writer.stats.spooled).toBe(10);
+
+    hold = false;
+    release();
+    await inFlight;
+    await eventually(
+      () => writer.stats.stored === 30 && writer.stats.spooled === 0,
+      5_000,
+      'the spill replayed',
+    );
+    const seqs = (await store.sequence({ kitId: 'spill-kit', from: 0, to: Date.now() })).map((p) => p.value);
+    expect(seqs).toEqual(all.map((record) => record.seq));
+    // Spilling is ordinary work under load: no "store unavailable" warning, no recovery report.
+    expect(events).toEqual([]);
+    await writer.close();
+    await store.close();
+  });
+
   it('batches by size and time and stores every record once', async () => {
     const dir = tempDir();
     const store = createEmbeddedStore({ path: join(dir, 't.sqlite'), retentionDays: 0 });

@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
@@ -73,4 +74,106 @@ describeWithServer('socat', 'gateway outbox across a broker restart', () => {
       await lab.close();
     }
   }, 60_000);
+});
+
+describeWithServer('socat', 'gateway outbox across a kill -9 of the gateway', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'iotlab-gw-kill-'));
+  const gatewayDir = mkdtempSync(join(tmpdir(), 'iotlab-gw-kill-outbox-'));
+  const children: ChildProcess[] = [];
+  afterAll(() => {
+    for (const child of children) child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(gatewayDir, { recursive: true, force: true });
+  });
+
+  /** The readings waiting in the gateway's on-disk outbox for a kit (seq numbers). */
+  const outboxSeqs = (kitId: string): number[] => {
+    const dir = join(gatewayDir, 'gateway-outbox', kitId);
+    return readdirSync(dir)
+      .filter((name) => name.endsWith('.jsonl'))
+      .sort()
+      .flatMap((name) =>
+        readFileSync(join(dir, name), 'utf8')
+          .split('\n')
+          .filter((line) => line !== '')
+          .flatMap((line) =>
+            (JSON.parse(line) as { seq?: number }[]).map((payload) => payload.seq as number),
+          ),
+      );
+  };
+
+  it('delivers what its outbox held when it was killed, once it runs again', async () => {
+    const ports = { http: { port: await freePort() }, mqtt: { port: await freePort() }, dataDir };
+    let lab: TestPlatform = await startTestPlatform(ports);
+    await lab.addKit('uno-kill');
+    const { secret } = await lab.addService('kill-gw', ['read', 'gateway']);
+    const pair = await startPtyPair();
+    // `iotlab gateway` as its own process, as on a lab PC with USB kits.
+    let output = '';
+    const startGateway = () => {
+      const child = spawn(process.execPath, ['bin/iotlab-dev.js', 'gateway'], {
+        env: {
+          ...process.env,
+          IOTLAB_DATA_DIR: gatewayDir,
+          IOTLAB_GATEWAY_BROKER_URL: lab.mqttUrl,
+          IOTLAB_GATEWAY_NAME: 'kill-gw',
+          IOTLAB_GATEWAY_SERVICE_SECRET: secret,
+          // The port is the kit's (it said its id at boot, before this process opened the port).
+          IOTLAB_GATEWAY_PORTS: JSON.stringify([{ path: pair.a, kitId: 'uno-kill' }]),
+          IOTLAB_GATEWAY_SCAN_USB: 'false',
+          IOTLAB_LOG_LEVEL: 'warn',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      children.push(child);
+      child.stdout?.on('data', (chunk) => (output += chunk));
+      child.stderr?.on('data', (chunk) => (output += chunk));
+      return { child, exited: new Promise((resolve) => child.once('exit', resolve)) };
+    };
+    const range = { kitId: 'uno-kill', from: Date.now() - DAY, to: Date.now() + DAY };
+    const stored = async () => (await lab.platform.store.sequence(range)).map((p) => p.value);
+
+    const first = startGateway();
+    const kit = new SimulatedSerialKit({
+      kitId: 'uno-kill',
+      path: pair.b,
+      intervalMs: 20, // 50 lines/s
+      readings: (_now, seq) => ({ soil_moisture: 30 + (seq % 40) }),
+    });
+    await kit.start();
+    try {
+      await eventually(async () => (await stored()).length > 30, 20_000, 'readings delivered').catch(
+        (error) => {
+          throw new Error(`${(error as Error).message}; the gateway said: ${output}`);
+        },
+      );
+      // The broker goes away: the gateway keeps reading the kit into its outbox…
+      await lab.close();
+      await eventually(() => outboxSeqs('uno-kill').length > 20, 10_000, 'readings waiting in the outbox');
+      // …and is killed outright.
+      first.child.kill('SIGKILL');
+      await first.exited;
+      await kit.stop();
+      const held = outboxSeqs('uno-kill');
+      expect(held.length).toBeGreaterThan(20);
+
+      lab = await startTestPlatform(ports);
+      const second = startGateway();
+      await eventually(
+        async () => {
+          const have = new Set(await stored());
+          return held.every((seq) => have.has(seq));
+        },
+        20_000,
+        'what the outbox held, stored',
+      );
+      await eventually(() => outboxSeqs('uno-kill').length === 0, 10_000, 'the outbox to empty');
+      second.child.kill('SIGTERM');
+      await second.exited;
+    } finally {
+      await kit.stop();
+      await pair.stop();
+      await lab.close();
+    }
+  }, 90_000);
 });

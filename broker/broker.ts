@@ -2,7 +2,14 @@ import type { IncomingMessage } from 'node:http';
 import { createServer as createTcpServer, type Server } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer } from 'node:tls';
-import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
+import {
+  Aedes,
+  type AedesOptions,
+  type AuthenticateError,
+  type Client,
+  type PublishPacket,
+  type Subscription,
+} from 'aedes';
 import {
   checkStatus,
   DEFAULT_MAX_PAYLOAD_BYTES,
@@ -14,6 +21,7 @@ import {
   type Problem,
   parseKitTopic,
 } from '../protocol/index.ts';
+import { type ClusterParts, createClusterParts } from './cluster.ts';
 import {
   type CredentialChecker,
   type Identity,
@@ -55,6 +63,11 @@ export interface BrokerOptions {
    * last will published. Default 300.
    */
   keepaliveLimit?: number;
+  /**
+   * Cluster mode: this broker is one of several sharing this Redis (`redis://host:6379`) — message
+   * routing, retained messages, wills, persistent sessions and kit presence live there.
+   */
+  clusterRedisUrl?: string;
   logger?: BrokerLogger;
 }
 
@@ -173,8 +186,15 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
     discard(packet);
   }
 
+  const cluster: ClusterParts | undefined = options.clusterRedisUrl
+    ? await createClusterParts(options.clusterRedisUrl, log)
+    : undefined;
+  const clusterOptions: Partial<AedesOptions> = cluster
+    ? { mq: cluster.mq, persistence: cluster.persistence }
+    : {};
   ingest.addNotifier(notifyKit);
   const aedes = await Aedes.createBroker({
+    ...clusterOptions,
     // No `keepaliveLimit`: Aedes refuses with CONNACK 6, a code MQTT 3.1.1 reserves. Keep-alive 0
     // and long ones are accepted, and the idle check below disconnects clients silent for too long.
     maxClientsIdLength: 64,
@@ -319,7 +339,12 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
       if (identity === undefined || !maySubscribe(identity, subscription)) return refused();
       done(null, subscription);
     },
+  }).catch(async (error: unknown) => {
+    await cluster?.close();
+    throw error;
   });
+  /** Which instances hold each kit's connections (cluster mode only; see broker/cluster.ts). */
+  const presence = cluster?.presence(aedes.id);
 
   /** One warning per key for the life of the broker: a flow in a loop must not flood the log. */
   const warned = new Set<string>();
@@ -406,7 +431,11 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
       });
     }
     log.info({ kitId: identity.kitId, clientId: client.id }, 'kit connected');
-    void publish(kitTopic(identity.kitId, 'status'), { state: 'online', ts: now }, true).catch(() => {});
+    const online = () =>
+      void publish(kitTopic(identity.kitId, 'status'), { state: 'online', ts: now }, true).catch(() => {});
+    // In a cluster, "online" is published once this instance is registered as holding the kit.
+    if (presence && clients.size === 1) presence.connected(identity.kitId).then(online, online);
+    else online();
   });
 
   /** A kit's connection ended: the kit is offline once none is left. */
@@ -425,9 +454,22 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
     ingest.forget(kitId);
     log.info({ kitId, clientId: client.id }, 'kit disconnected');
     // Kits should set this as their last will; publishing it here covers those that do not.
-    if (!aedes.closed) {
+    const offline = () => {
+      if (aedes.closed || kitConnections.has(kitId)) return;
       void publish(kitTopic(kitId, 'status'), { state: 'offline', ts: now }, true).catch(() => {});
+    };
+    if (!presence) {
+      offline();
+      return;
     }
+    // Cluster rule: the instance whose last connection of the kit ended publishes "offline" only
+    // when no other live instance holds one (counted in Redis); otherwise the kit stays "online".
+    presence.disconnected(kitId).then(
+      (none) => {
+        if (none) offline();
+      },
+      () => offline(),
+    );
   }
 
   aedes.on('clientDisconnect', (client) => {
@@ -564,6 +606,7 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
       const closed = servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
       await Promise.all(closed);
+      await cluster?.close();
     },
   };
 }

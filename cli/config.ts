@@ -32,6 +32,16 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    cluster: Type.Object(
+      {
+        redisUrl: Type.String({
+          default: '',
+          description:
+            'redis://host:6379: several platform instances act as one MQTT broker (routing, retained messages, wills, sessions in Redis); needs store.influx.url and lab.databaseUrl. Empty: one process',
+        }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     http: Type.Object(
       {
         host: Type.String({ default: '0.0.0.0' }),
@@ -412,10 +422,48 @@ export function loadConfig(options: LoadConfigOptions = {}): PlatformConfig {
   ) {
     throw new ConfigError('store.influx.token (env IOTLAB_STORE_INFLUX_TOKEN) is required with apiVersion 2');
   }
+  checkCluster(checked);
   if (checked.grading.settleMs <= checked.ingest.flushIntervalMs) {
     throw new ConfigError(
       `grading.settleMs (env IOTLAB_GRADING_SETTLE_MS) ${checked.grading.settleMs} must be more than ingest.flushIntervalMs (env IOTLAB_INGEST_FLUSH_INTERVAL_MS) ${checked.ingest.flushIntervalMs}: an attempt would be graded before its last readings are stored`,
     );
   }
   return checked;
+}
+
+/**
+ * Cluster mode (`cluster.redisUrl`): every instance must see the same lab and the same telemetry,
+ * so the embedded stores, files in one instance's data dir, are refused.
+ */
+function checkCluster(config: PlatformConfig): void {
+  const url = config.cluster.redisUrl;
+  if (url === '') return;
+  let protocol: string;
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    protocol = '';
+  }
+  if (protocol !== 'redis:' && protocol !== 'rediss:') {
+    throw new ConfigError(
+      'cluster.redisUrl (env IOTLAB_CLUSTER_REDIS_URL) must be a redis:// or rediss:// URL, e.g. redis://10.0.0.5:6379',
+    );
+  }
+  const missing = [
+    ...(config.store.influx.url === ''
+      ? [
+          'store.influx.url (env IOTLAB_STORE_INFLUX_URL): telemetry in InfluxDB instead of the embedded store',
+        ]
+      : []),
+    ...(config.lab.databaseUrl === ''
+      ? [
+          'lab.databaseUrl (env IOTLAB_LAB_DATABASE_URL): the lab database on PostgreSQL instead of the embedded SQLite file',
+        ]
+      : []),
+  ];
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `cluster.redisUrl is set, so every instance must share its stores; the embedded ones are per instance. Set ${missing.join('; and ')}`,
+    );
+  }
 }

@@ -170,6 +170,8 @@ async function startParts(
     credentialRecheckMs: config.mqtt.credentialRecheckSeconds * 1000,
     maxPayloadBytes: config.mqtt.maxPayloadBytes,
     keepaliveLimit: config.mqtt.keepaliveLimit,
+    // Cluster mode: one broker with the other instances on this Redis (config checks the shared stores).
+    ...(config.cluster.redisUrl ? { clusterRedisUrl: config.cluster.redisUrl } : {}),
     ...(config.mqtt.sandbox ? { sandboxPrefix: config.mqtt.sandboxPrefix } : {}),
     sandboxRetained: {
       maxMessages: config.mqtt.sandboxMaxRetained,

@@ -1,5 +1,5 @@
 /**
- * Real servers for tests and benchmarks: influxd 1.x, victoria-metrics, mosquitto and PostgreSQL,
+ * Real servers for tests and benchmarks: influxd 1.x, victoria-metrics, mosquitto, PostgreSQL and Redis,
  * each on a free loopback port with a temporary data directory. A missing server binary skips its suite on a
  * developer's machine (with the Debian package to install) and fails it in CI (`CI=true`).
  */
@@ -19,6 +19,7 @@ export const SERVER_PACKAGES = {
   socat: 'socat',
   chromium: 'chromium',
   postgres: 'postgresql',
+  'redis-server': 'redis-server',
 } as const;
 
 export type ServerBinary = keyof typeof SERVER_PACKAGES;
@@ -376,6 +377,53 @@ export function startMosquitto(options: StartOptions = {}): Promise<RunningServe
       readyTimeoutMs: options.readyTimeoutMs ?? 15_000,
     };
   }).then((server) => ({ ...server, url: `mqtt://127.0.0.1:${server.port}` }));
+}
+
+/**
+ * Starts a throwaway Redis (Debian package `redis-server`) on loopback, without persistence (no RDB
+ * snapshots, no append-only file; its folder is only its working directory); `url` is
+ * `redis://127.0.0.1:PORT`. Ready when PING answers PONG; `stop()` ends it by its pid.
+ */
+export function startRedis(options: StartOptions = {}): Promise<RunningServer> {
+  return startOnPort(options, 'iotlab-redis-', async (port, dataDir, ownsDataDir) => ({
+    binary: 'redis-server',
+    args: [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dataDir,
+      '--daemonize',
+      'no',
+    ],
+    port,
+    dataDir,
+    ownsDataDir,
+    readyCheck: () => redisPing(port),
+    readyTimeoutMs: options.readyTimeoutMs ?? 15_000,
+  })).then((server) => ({ ...server, url: `redis://127.0.0.1:${server.port}` }));
+}
+
+/** Sends PING over RESP and resolves on +PONG (no Redis client needed). */
+function redisPing(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = tcpConnect({ port, host: '127.0.0.1' }, () => socket.write('PING\r\n'));
+    socket.setTimeout(1_000, () => socket.destroy(new Error('PING got no answer')));
+    let answer = '';
+    socket.on('data', (chunk) => {
+      answer += chunk.toString('latin1');
+      if (!answer.includes('\r\n')) return;
+      socket.destroy();
+      if (answer.startsWith('+PONG')) resolve();
+      else reject(new Error(`PING answered ${answer.trim()}`));
+    });
+    socket.once('error', reject);
+  });
 }
 
 /** A running PostgreSQL: `url` is its `postgres` database as the superuser `postgres` (no password). */

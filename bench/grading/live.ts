@@ -226,6 +226,9 @@ async function liveRun(opts: GradingBenchOptions, historyMinutes: number, genera
       callback();
     },
   };
+  // The heap before the grader: the modules loaded (the lab API's among them) and the lab's data;
+  // reported apart, so graderHeapMB is what live grading itself holds.
+  const heapBeforeGraderMB = retainedHeapMB();
   const grader = new LiveGrader({ source: new LabLiveSource(db), store, aedes });
   // Each attempt followed as an event stream would be: it gets the state's JSON bytes.
   const latest = new Map<string, PublishedState>();
@@ -358,6 +361,8 @@ async function liveRun(opts: GradingBenchOptions, historyMinutes: number, genera
       gcPauses,
       heapUsedMB: Math.round(memory.heapUsed / 1_048_576),
       heapRetainedMB,
+      heapBeforeGraderMB,
+      graderHeapMB: heapRetainedMB - heapBeforeGraderMB,
       rssMB: Math.round(memory.rss / 1_048_576),
     });
   } finally {

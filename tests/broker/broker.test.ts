@@ -190,11 +190,15 @@ describe('bad payloads', () => {
     const bad = await kitClient('kit-bad');
     const errors = await collect(bad, kitTopic('kit-bad', 'errors'));
     let goodSent = 0;
+    // Every acknowledgement awaited at the end: none is left to fail once the client closes.
+    const acknowledged: Promise<unknown>[] = [];
     const flowing = setInterval(() => {
-      void good.publishAsync(
-        kitTopic('kit-good', 'telemetry'),
-        JSON.stringify({ seq: goodSent, readings: { temperature: 22 } }),
-        { qos: 1 },
+      acknowledged.push(
+        good.publishAsync(
+          kitTopic('kit-good', 'telemetry'),
+          JSON.stringify({ seq: goodSent, readings: { temperature: 22 } }),
+          { qos: 1 },
+        ),
       );
       goodSent++;
     }, 10);
@@ -205,6 +209,7 @@ describe('bad payloads', () => {
       await errors.next(7);
     } finally {
       clearInterval(flowing);
+      await Promise.allSettled(acknowledged);
     }
 
     const codes = errors.json().map((e) => e.code);

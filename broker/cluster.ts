@@ -1,0 +1,154 @@
+/**
+ * Cluster mode: several platform instances act as one MQTT broker through Redis, with Aedes's own
+ * cluster parts — `mqemitter-redis` routes every message to every instance, and
+ * `aedes-persistence-redis` keeps retained messages, wills, subscriptions and persistent sessions.
+ * Kit presence (which instances hold a kit's connections) is kept in Redis too, so that one instance
+ * does not report a kit offline while it is still connected through another.
+ */
+import { createRequire } from 'node:module';
+import type { AedesOptions } from 'aedes';
+import { Redis } from 'ioredis';
+import mqemitterRedis from 'mqemitter-redis';
+
+/** The part of aedes-persistence-redis (it ships no types) used here besides what Aedes calls. */
+interface RedisPersistence {
+  destroy(): Promise<void>;
+}
+const aedesPersistenceRedis = createRequire(import.meta.url)('aedes-persistence-redis') as (options: {
+  conn: Redis;
+}) => RedisPersistence;
+
+export interface ClusterLogger {
+  warn(object: object, message: string): void;
+}
+
+/** Where the kits' connections are, across the instances. */
+export interface KitPresence {
+  /** This instance holds its first connection of the kit. */
+  connected(kitId: string): Promise<void>;
+  /**
+   * This instance's last connection of the kit ended; resolves true when no other live instance
+   * holds one (the kit is then offline).
+   */
+  disconnected(kitId: string): Promise<boolean>;
+}
+
+export interface ClusterParts {
+  mq: NonNullable<AedesOptions['mq']>;
+  persistence: NonNullable<AedesOptions['persistence']>;
+  /** Needs the broker's id: call once the broker exists. */
+  presence(brokerId: string): KitPresence;
+  /** After the broker closed (which closes `mq`): ends presence, the persistence and the connections. */
+  close(): Promise<void>;
+}
+
+const KEY_PREFIX = 'iotlab:';
+/** An instance's liveness key lives this long, refreshed every third of it. */
+const ALIVE_TTL_MS = 15_000;
+
+/**
+ * The presence rule, atomic in Redis: `iotlab:kit-instances:<kit>` maps each instance holding the kit
+ * to 1. On its last local disconnect an instance removes itself, drops entries of instances whose
+ * liveness key expired (crashed ones), and learns how many live instances remain. It publishes the
+ * retained "offline" only when none does; the instance a kit connects through always publishes
+ * "online" after registering itself. (A disconnect on one instance and a connect on another at the
+ * same moment can still deliver "offline" last; the kit's next connection or status corrects it.)
+ */
+const LEAVE_SCRIPT = `
+redis.call('HDEL', KEYS[1], ARGV[1])
+local left = 0
+local all = redis.call('HKEYS', KEYS[1])
+for _, instance in ipairs(all) do
+  if redis.call('EXISTS', ARGV[2] .. instance) == 1 then left = left + 1
+  else redis.call('HDEL', KEYS[1], instance) end
+end
+return left
+`;
+
+/** Connects to Redis (refusing with a clear error when it does not answer) and builds the parts. */
+export async function createClusterParts(redisUrl: string, log: ClusterLogger): Promise<ClusterParts> {
+  const onError = (part: string) => (error: Error) =>
+    log.warn({ part, err: error.message }, 'cluster: Redis connection error');
+  const presenceDb = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
+  presenceDb.on('error', onError('presence'));
+  try {
+    await withTimeout(
+      presenceDb.connect().then(() => presenceDb.ping()),
+      5_000,
+    );
+  } catch (error) {
+    presenceDb.disconnect();
+    throw new Error(
+      `cluster.redisUrl: Redis at ${safeUrl(redisUrl)} does not answer: ${(error as Error).message}`,
+    );
+  }
+  const persistenceDb = new Redis(redisUrl);
+  persistenceDb.on('error', onError('persistence'));
+  const mq = mqemitterRedis({ connectionString: redisUrl });
+  // mqemitter-redis reports connection errors on `state`; an EventEmitter's unheard 'error' throws.
+  (mq as unknown as { state: NodeJS.EventEmitter }).state.on('error', onError('routing'));
+  const persistence = aedesPersistenceRedis({ conn: persistenceDb });
+
+  const pending = new Set<Promise<unknown>>();
+  const track = <T>(promise: Promise<T>): Promise<T> => {
+    pending.add(promise);
+    void promise.finally(() => pending.delete(promise)).catch(() => {});
+    return promise;
+  };
+  let aliveKey: string | undefined;
+  let aliveTimer: NodeJS.Timeout | undefined;
+
+  return {
+    mq: mq as unknown as NonNullable<AedesOptions['mq']>,
+    persistence: persistence as unknown as NonNullable<AedesOptions['persistence']>,
+    presence(brokerId) {
+      aliveKey = `${KEY_PREFIX}instance-alive:${brokerId}`;
+      const key = aliveKey;
+      const refresh = () =>
+        void presenceDb.set(key, String(Date.now()), 'PX', ALIVE_TTL_MS).catch(onError('presence'));
+      refresh();
+      aliveTimer = setInterval(refresh, ALIVE_TTL_MS / 3);
+      aliveTimer.unref();
+      const kitKey = (kitId: string) => `${KEY_PREFIX}kit-instances:${kitId}`;
+      return {
+        connected: (kitId) => track(presenceDb.hset(kitKey(kitId), brokerId, '1').then(() => undefined)),
+        disconnected: (kitId) =>
+          track(
+            presenceDb
+              .eval(LEAVE_SCRIPT, 1, kitKey(kitId), brokerId, `${KEY_PREFIX}instance-alive:`)
+              .then((left) => Number(left) === 0),
+          ),
+      };
+    },
+    async close() {
+      clearInterval(aliveTimer);
+      await Promise.allSettled([...pending]);
+      if (aliveKey) await presenceDb.del(aliveKey).catch(() => {});
+      // Its destroy unsubscribes through the already closed `mq` and may fail: end its connection anyway.
+      await persistence.destroy().catch(() => {});
+      persistenceDb.disconnect();
+      // The broker's close closed `mq` already; this ends it if the broker never started.
+      await new Promise<void>((resolve) => mq.close(() => resolve()));
+      await presenceDb.quit().catch(() => presenceDb.disconnect());
+    },
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** The URL without its password, for messages. */
+function safeUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'the configured URL';
+  }
+}

@@ -90,6 +90,14 @@ export interface KitLiveStatus {
 
 /** Username prefix of platform accounts (kit ids cannot contain a colon). */
 const DISCARD_TOPIC = '$iotlab/discard';
+/** Internal: "drop this kit's connections" to every instance (payload: the kit id). */
+const KIT_DROP_TOPIC = '$iotlab/kit-drop';
+
+/** The part of Aedes's message routing (an mqemitter; mqemitter-redis in a cluster) used here. */
+interface MessageRouting {
+  on(topic: string, listener: (message: { topic: string; payload: unknown }, done: () => void) => void): void;
+  emit(message: { topic: string; payload: unknown }, callback?: (error?: Error) => void): void;
+}
 /** Largest CONNECT (client id, username, password and last will together), after its fixed header. */
 export const MAX_CONNECT_BYTES = 4096;
 /**
@@ -489,6 +497,18 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
       return identity?.kind === 'kit' && identity.kitId === kitId;
     });
 
+  // A kit whose secret changed (rotate, revoke) is dropped by every instance at once, not only by
+  // the one the change went through: the request goes over the broker's own message routing
+  // (Redis in a cluster), on a topic no client may publish to ($ topics are the platform's).
+  const routing = (aedes as unknown as { mq: MessageRouting }).mq;
+  routing.on(KIT_DROP_TOPIC, (message, done) => {
+    const kitId = Buffer.isBuffer(message.payload)
+      ? message.payload.toString('utf8')
+      : String(message.payload);
+    for (const client of clientsByKit(kitId)) client.close();
+    done();
+  });
+
   /**
    * The platform's idle limit: a client that sent nothing for 1.5 × keepaliveLimit is disconnected
    * (its last will is published), whatever keep-alive it asked for — 0 included. The same round
@@ -598,6 +618,8 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
     },
     disconnectKit(kitId) {
       for (const client of clientsByKit(kitId)) client.close();
+      // …and on every other instance of a cluster (the same message routing reaches them).
+      routing.emit({ topic: KIT_DROP_TOPIC, payload: Buffer.from(kitId) });
     },
     async close() {
       clearInterval(recheck);

@@ -44,11 +44,13 @@ describeWithServer('redis-server', 'cluster over Redis', () => {
           cluster: { redisUrl: redis.url },
           store: { influx: { url: influx.url, apiVersion: 1 as const, database: 'iotlab' } },
           lab: { databaseUrl },
+          // Only the periodic re-check would drop a revoked kit elsewhere: keep it out of the way.
+          mqtt: { credentialRecheckSeconds: 3_600 },
         };
         // One after the other: the first runs the lab database's migrations.
         a = await startTestPlatform(shared);
         b = await startTestPlatform(shared);
-        for (const id of ['kit-1', 'kit-2', 'kit-3']) secrets[id] = await a.addKit(id);
+        for (const id of ['kit-1', 'kit-2', 'kit-3', 'kit-4']) secrets[id] = await a.addKit(id);
         const service = await a.addService('cluster-viewer', ['read']);
         viewer = { username: service.username, secret: service.secret };
       });
@@ -154,6 +156,17 @@ describeWithServer('redis-server', 'cluster over Redis', () => {
         // When it leaves A too, nobody holds it: "offline".
         await onA.endAsync(true);
         await eventually(() => statusOf(dashboard.messages).at(-1) === 'offline', 5_000, 'kit-3 offline');
+      });
+
+      it('drops a kit on every instance at once when its secret is revoked through one of them', async () => {
+        const kit = await kitOn(b, 'kit-4');
+        const closed = new Promise<void>((resolve) => kit.once('close', () => resolve()));
+        // What the API's revoke does on the instance it reached: the change, then drop the kit.
+        await a.platform.registry.revokeKit('kit-4');
+        a.platform.broker.disconnectKit('kit-4');
+        await closed;
+        kit.end(true);
+        await expect(kitOn(b, 'kit-4')).rejects.toThrow();
       });
 
       it('refuses to start when Redis does not answer, naming the setting', async () => {

@@ -33,6 +33,8 @@ export interface TestLab {
     role: Role,
     extra?: { organisationId?: string; studentNumber?: string; username?: string },
   ): Promise<Person>;
+  /** Another connection to the same lab database, as a second platform instance would have. */
+  openLabDb(): Promise<LabDb>;
   /** `app.inject` as a person (`as`), a service (`service`) or nobody. */
   call(options: InjectOptions & { as?: Person }): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
@@ -54,7 +56,10 @@ export async function startTestLab(
 ): Promise<TestLab> {
   const dir = mkdtempSync(join(tmpdir(), 'iotlab-lab-'));
   const postgres = await freshLabDatabase();
-  const db = postgres ? await openPostgresLabDb(postgres.url) : openLabDb(join(dir, 'lab.sqlite'));
+  const openConnection = async () =>
+    postgres ? await openPostgresLabDb(postgres.url) : openLabDb(join(dir, 'lab.sqlite'));
+  const db = await openConnection();
+  const others: LabDb[] = [];
   const store = createEmbeddedStore({ path: join(dir, 'telemetry.sqlite'), retentionDays: 0 });
   const registry = new KitRegistry(db);
   const automaticGrading =
@@ -127,6 +132,11 @@ export async function startTestLab(
     enterprise,
     users,
     addUser,
+    async openLabDb() {
+      const another = await openConnection();
+      others.push(another);
+      return another;
+    },
     call({ as, headers, ...options }) {
       return app.inject({
         ...options,
@@ -137,6 +147,7 @@ export async function startTestLab(
       await automaticGrading?.close();
       await app.close();
       await store.close();
+      await Promise.all(others.map((other) => other.close()));
       await db.close();
       await postgres?.drop();
       rmSync(dir, { recursive: true, force: true });

@@ -379,10 +379,17 @@ describe('overrides and the mentor score', () => {
 });
 
 describe('automatic grading, grades per student and team, statistics', () => {
-  it('grades the attempts that ended without a grade', async () => {
-    const grades = new Grades({ db: lab.db, store: lab.store });
-    expect(await grades.runs.gradeEndedAttempts({ settleMs: 0, lookbackMs: 365 * 86_400_000 })).toBe(2);
-    expect(await grades.runs.gradeEndedAttempts({ settleMs: 0, lookbackMs: 365 * 86_400_000 })).toBe(0);
+  it('grades the attempts that ended without a grade, once, however many instances sweep at the same time', async () => {
+    // Two platform instances on the same lab database, each with its own connection and sweep.
+    const sweep = { settleMs: 0, lookbackMs: 365 * 86_400_000 };
+    const instances = [lab.db, await lab.openLabDb()].map((db) => new Grades({ db, store: lab.store }));
+    await Promise.all(instances.map((grades) => grades.runs.gradeEndedAttempts(sweep)));
+    const runs = await lab.db.all<{ attempt_id: string; n: number }>(
+      'SELECT attempt_id, count(*) AS n FROM grade_runs GROUP BY attempt_id',
+    );
+    // Every attempt has one run: an earlier test's graded attempt, and the two that ended ungraded.
+    expect(runs.map((r) => r.n)).toEqual([1, 1, 1]);
+    expect(await instances[0]?.runs.gradeEndedAttempts(sweep)).toBe(0);
     const history = await call('GET', `/attempts/${attempts[bob.username]}/grades`, bob);
     expect((history.json() as RunHistory).items.map((r) => r.reason)).toEqual(['attempt-ended']);
     const bobs = (await call('GET', `/attempts/${attempts[bob.username]}/grade`, bob)).json() as AttemptGrade;

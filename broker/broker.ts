@@ -1,3 +1,9 @@
+/**
+ * The platform's MQTT broker: Aedes with the platform's policy as its hooks — who connects
+ * (identity.ts), what each may publish and subscribe to, kits' messages into ingest, kits' live
+ * status and retained online/offline, the sandbox's quota, idle and credential re-checks — on TCP,
+ * TLS and WebSocket behind the packet guard, alone or as one instance of a cluster (cluster.ts).
+ */
 import type { IncomingMessage } from 'node:http';
 import { createServer as createTcpServer, type Server } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -21,74 +27,18 @@ import {
   type Problem,
   parseKitTopic,
 } from '../protocol/index.ts';
-import { type ClusterParts, createClusterParts } from './cluster.ts';
 import {
-  type CredentialChecker,
-  type Identity,
-  missingScope,
-  type PersonAccessPolicy,
-  REVOKED_STAMP,
-  resolveIdentity,
-} from './identity.ts';
-import type { Ingest } from './ingest.ts';
+  type BrokerOptions,
+  type KitLiveStatus,
+  MAX_CONNECT_BYTES,
+  type MqttBroker,
+  PACKET_OVERHEAD_BYTES,
+} from './api.ts';
+import { type ClusterParts, createClusterParts } from './cluster.ts';
+import { type Identity, missingScope, REVOKED_STAMP, resolveIdentity } from './identity.ts';
 import { PacketGuard, type PacketLimits } from './packet-guard.ts';
 import { RetainedQuota } from './retained-quota.ts';
 
-export interface BrokerOptions {
-  credentials: CredentialChecker;
-  ingest: Ingest;
-  /** People (`user:<username>` + their lab login token), subscribe-only; refused when absent. */
-  people?: PersonAccessPolicy;
-  /**
-   * How often connections are checked against the current credentials (default 30 s): people's
-   * login tokens, and kit secrets changed by another process.
-   */
-  credentialRecheckMs?: number;
-  /** Anonymous clients may use topics under this prefix only, never stored. Off when undefined. */
-  sandboxPrefix?: string;
-  /**
-   * Retained messages under the sandbox prefix, whoever publishes them: at most `maxMessages`
-   * topics, each at most `maxBytes` (topic + payload). One over the quota is delivered, not retained.
-   * Default 200 × 4096 bytes.
-   */
-  sandboxRetained?: { maxMessages: number; maxBytes: number };
-  /**
-   * Largest payload on any kit topic, in bytes (default 16 KiB). Any packet larger than this plus
-   * {@link PACKET_OVERHEAD_BYTES} closes the connection as soon as its header arrives.
-   */
-  maxPayloadBytes?: number;
-  /**
-   * The longest a client may stay silent, in seconds, whatever keep-alive it asked for (0 and any
-   * value are accepted, as MQTT allows): one silent for more than 1.5 × this is disconnected and its
-   * last will published. Default 300.
-   */
-  keepaliveLimit?: number;
-  /**
-   * Cluster mode: this broker is one of several sharing this Redis (`redis://host:6379`) — message
-   * routing, retained messages, wills, persistent sessions and kit presence live there.
-   */
-  clusterRedisUrl?: string;
-  logger?: BrokerLogger;
-}
-
-export interface BrokerLogger {
-  info(object: object, message: string): void;
-  warn(object: object, message: string): void;
-}
-
-/** Live view of a kit's connection, for the status API and dashboards. */
-export interface KitLiveStatus {
-  kitId: string;
-  online: boolean;
-  connections: number;
-  since: number;
-  lastSeen: number | null;
-  messages: number;
-  refused: number;
-  firmware?: string;
-}
-
-/** Username prefix of platform accounts (kit ids cannot contain a colon). */
 const DISCARD_TOPIC = '$iotlab/discard';
 /** Internal: "drop this kit's connections" to every instance (payload: the kit id). */
 const KIT_DROP_TOPIC = '$iotlab/kit-drop';
@@ -98,31 +48,8 @@ interface MessageRouting {
   on(topic: string, listener: (message: { topic: string; payload: unknown }, done: () => void) => void): void;
   emit(message: { topic: string; payload: unknown }, callback?: (error?: Error) => void): void;
 }
-/** Largest CONNECT (client id, username, password and last will together), after its fixed header. */
-export const MAX_CONNECT_BYTES = 4096;
-/**
- * What a packet may carry besides a full-size payload: a topic of up to about 1 KB (services and
- * flows publish on topics of their own), its length and a packet id.
- */
-export const PACKET_OVERHEAD_BYTES = 1024 + 4;
 /** How often connections are checked against the idle limit: a tenth of it, within 0.25–30 s. */
 const idleCheckEveryMs = (idleLimitMs: number): number => Math.min(30_000, Math.max(250, idleLimitMs / 10));
-
-export interface MqttBroker {
-  readonly aedes: Aedes;
-  /** Listens for MQTT over TCP (or TLS when `tls` is given); resolves with the bound port. */
-  listen(options: { port: number; host?: string; tls?: { key: Buffer; cert: Buffer } }): Promise<number>;
-  /** Serves one MQTT-over-WebSocket connection (the HTTP server hands it over). */
-  handleStream(stream: Duplex, request?: IncomingMessage): void;
-  kitStatus(kitId: string): KitLiveStatus | undefined;
-  liveKits(): KitLiveStatus[];
-  /** Publishes a command down to a kit. */
-  publishToKit(kitId: string, channel: 'commands' | 'errors', body: unknown): Promise<void>;
-  /** Drops a kit's connections (after its secret was rotated or revoked). */
-  disconnectKit(kitId: string): void;
-  /** Stops listening and disconnects every client. */
-  close(): Promise<void>;
-}
 
 /** CONNACK return codes the broker refuses with; MQTT 3.1.1 reserves 6–255, which clients show as "unknown error". */
 function authError(message: string, returnCode: 2 | 4 | 5): AuthenticateError {

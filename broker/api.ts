@@ -1,0 +1,88 @@
+/**
+ * The broker's public face: what the composition root gives it (options, the logger) and what it
+ * gives back (the broker, each kit's live status), and the packet limits a client must respect.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Aedes } from 'aedes';
+import type { CredentialChecker, PersonAccessPolicy } from './identity.ts';
+import type { Ingest } from './ingest.ts';
+
+export interface BrokerOptions {
+  credentials: CredentialChecker;
+  ingest: Ingest;
+  /** People (`user:<username>` + their lab login token), subscribe-only; refused when absent. */
+  people?: PersonAccessPolicy;
+  /**
+   * How often connections are checked against the current credentials (default 30 s): people's
+   * login tokens, and kit secrets changed by another process.
+   */
+  credentialRecheckMs?: number;
+  /** Anonymous clients may use topics under this prefix only, never stored. Off when undefined. */
+  sandboxPrefix?: string;
+  /**
+   * Retained messages under the sandbox prefix, whoever publishes them: at most `maxMessages`
+   * topics, each at most `maxBytes` (topic + payload). One over the quota is delivered, not retained.
+   * Default 200 × 4096 bytes.
+   */
+  sandboxRetained?: { maxMessages: number; maxBytes: number };
+  /**
+   * Largest payload on any kit topic, in bytes (default 16 KiB). Any packet larger than this plus
+   * {@link PACKET_OVERHEAD_BYTES} closes the connection as soon as its header arrives.
+   */
+  maxPayloadBytes?: number;
+  /**
+   * The longest a client may stay silent, in seconds, whatever keep-alive it asked for (0 and any
+   * value are accepted, as MQTT allows): one silent for more than 1.5 × this is disconnected and its
+   * last will published. Default 300.
+   */
+  keepaliveLimit?: number;
+  /**
+   * Cluster mode: this broker is one of several sharing this Redis (`redis://host:6379`) — message
+   * routing, retained messages, wills, persistent sessions and kit presence live there.
+   */
+  clusterRedisUrl?: string;
+  logger?: BrokerLogger;
+}
+
+export interface BrokerLogger {
+  info(object: object, message: string): void;
+  warn(object: object, message: string): void;
+}
+
+/** Live view of a kit's connection, for the status API and dashboards. */
+export interface KitLiveStatus {
+  kitId: string;
+  online: boolean;
+  connections: number;
+  since: number;
+  lastSeen: number | null;
+  messages: number;
+  refused: number;
+  firmware?: string;
+}
+
+/** Username prefix of platform accounts (kit ids cannot contain a colon). */
+/** Largest CONNECT (client id, username, password and last will together), after its fixed header. */
+export const MAX_CONNECT_BYTES = 4096;
+/**
+ * What a packet may carry besides a full-size payload: a topic of up to about 1 KB (services and
+ * flows publish on topics of their own), its length and a packet id.
+ */
+export const PACKET_OVERHEAD_BYTES = 1024 + 4;
+
+export interface MqttBroker {
+  readonly aedes: Aedes;
+  /** Listens for MQTT over TCP (or TLS when `tls` is given); resolves with the bound port. */
+  listen(options: { port: number; host?: string; tls?: { key: Buffer; cert: Buffer } }): Promise<number>;
+  /** Serves one MQTT-over-WebSocket connection (the HTTP server hands it over). */
+  handleStream(stream: Duplex, request?: IncomingMessage): void;
+  kitStatus(kitId: string): KitLiveStatus | undefined;
+  liveKits(): KitLiveStatus[];
+  /** Publishes a command down to a kit. */
+  publishToKit(kitId: string, channel: 'commands' | 'errors', body: unknown): Promise<void>;
+  /** Drops a kit's connections (after its secret was rotated or revoked). */
+  disconnectKit(kitId: string): void;
+  /** Stops listening and disconnects every client. */
+  close(): Promise<void>;
+}

@@ -6,7 +6,10 @@
 import { mkdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { Redis } from 'ioredis';
+import pg from 'pg';
 import { findSocat } from '../firmware-sim/index.ts';
+import { redactUrl } from '../labdb/index.ts';
 import type { PlatformConfig } from './config.ts';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -38,6 +41,8 @@ export async function runDoctor(config: PlatformConfig): Promise<Check[]> {
     );
   }
   checks.push(await store(config));
+  checks.push(await labDatabase(config));
+  if (config.cluster.redisUrl) checks.push(await redis(config.cluster.redisUrl));
   checks.push(socat());
   return checks;
 }
@@ -187,6 +192,51 @@ async function store(config: PlatformConfig): Promise<Check> {
       subject,
       detail: `unreachable (${cause}): start InfluxDB or fix store.influx.url; readings would wait in the spool meanwhile`,
     };
+  }
+}
+
+/** The lab database: the embedded file, or a PostgreSQL server that answers (nothing is migrated here). */
+async function labDatabase(config: PlatformConfig): Promise<Check> {
+  const url = config.lab.databaseUrl;
+  if (url === '') {
+    return { status: 'ok', subject: 'lab database', detail: 'embedded (SQLite in the data directory)' };
+  }
+  const subject = `lab database ${redactUrl(url)}`;
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ version: string }>(
+      "SELECT current_setting('server_version') AS version",
+    );
+    return { status: 'ok', subject, detail: `reachable, PostgreSQL ${rows[0]?.version ?? ''}`.trim() };
+  } catch (error) {
+    return {
+      status: 'fail',
+      subject,
+      detail: `cannot be used (${(error as Error).message}): start PostgreSQL or fix lab.databaseUrl (IOTLAB_LAB_DATABASE_URL)`,
+    };
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** The Redis of a cluster answers PING. */
+async function redis(url: string): Promise<Check> {
+  const subject = `Redis ${redactUrl(url)}`;
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 5_000 });
+  client.on('error', () => {}); // reported below
+  try {
+    await client.connect();
+    await client.ping();
+    return { status: 'ok', subject, detail: 'reachable (cluster mode)' };
+  } catch (error) {
+    return {
+      status: 'fail',
+      subject,
+      detail: `does not answer (${(error as Error).message}): start Redis or fix cluster.redisUrl (IOTLAB_CLUSTER_REDIS_URL)`,
+    };
+  } finally {
+    client.disconnect();
   }
 }
 

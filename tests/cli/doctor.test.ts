@@ -10,7 +10,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DeepPartial, loadConfig, type PlatformConfig } from '../../cli/config.ts';
 import { type Check, runDoctor } from '../../cli/doctor.ts';
-import { createInfluxDatabase, freePort, type RunningServer, startInfluxd } from '../../harness/index.ts';
+import {
+  createInfluxDatabase,
+  freePort,
+  type RunningPostgres,
+  type RunningServer,
+  startInfluxd,
+  startPostgres,
+  startRedis,
+} from '../../harness/index.ts';
 import { describeWithServer } from '../helpers/suites.ts';
 
 let dir: string;
@@ -77,6 +85,47 @@ describe('iotlab doctor', () => {
       store: { influx: { url: `http://127.0.0.1:${closed}`, apiVersion: 1, database: 'lab' } },
     });
     expect(checks.InfluxDB).toMatchObject({ status: 'fail', detail: expect.stringMatching(/unreachable/) });
+  });
+});
+
+describe('iotlab doctor for more than one machine', () => {
+  it("says when the lab database or the cluster's Redis cannot be reached, and which setting to fix", async () => {
+    const closed = await freePort();
+    const checks = await doctor({
+      lab: { databaseUrl: `postgres://lab:secret@127.0.0.1:${closed}/lab` },
+      cluster: { redisUrl: `redis://127.0.0.1:${closed}` },
+      store: { influx: { url: `http://127.0.0.1:${closed}`, apiVersion: 1, database: 'lab' } },
+    });
+    expect(checks.lab).toMatchObject({ status: 'fail', detail: expect.stringMatching(/lab\.databaseUrl/) });
+    expect(checks.lab?.subject).not.toContain('secret');
+    expect(checks.Redis).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(/cluster\.redisUrl/),
+    });
+  });
+});
+
+describeWithServer('postgres', 'iotlab doctor with PostgreSQL', () => {
+  describeWithServer('redis-server', 'and Redis', () => {
+    let postgres: RunningPostgres;
+    let redis: RunningServer;
+    beforeAll(async () => {
+      [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
+    }, 30_000);
+    afterAll(async () => {
+      await Promise.all([postgres?.stop(), redis?.stop()]);
+    });
+
+    it("finds the lab database and the cluster's Redis", async () => {
+      const closed = await freePort();
+      const checks = await doctor({
+        lab: { databaseUrl: await postgres.createDatabase('doctor_lab') },
+        cluster: { redisUrl: redis.url },
+        store: { influx: { url: `http://127.0.0.1:${closed}`, apiVersion: 1, database: 'lab' } },
+      });
+      expect(checks.lab).toMatchObject({ status: 'ok', detail: expect.stringMatching(/PostgreSQL \d+/) });
+      expect(checks.Redis?.status).toBe('ok');
+    });
   });
 });
 

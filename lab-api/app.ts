@@ -20,7 +20,7 @@ import type { TelemetryStore, WriterStats } from '../telemetry/index.ts';
 import { PasswordChecks } from './accounts.ts';
 import { installAccessControl, publicRoutes } from './auth.ts';
 import type { AttemptsEndedListener } from './auto-grading.ts';
-import { frameworkError, installErrorHandler } from './errors.ts';
+import { ApiError, frameworkError, installErrorHandler, say } from './errors.ts';
 import { Grades } from './grades/index.ts';
 import { People } from './people.ts';
 import { assignmentsRoutes } from './routes/assignments.ts';
@@ -160,6 +160,22 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
   });
   // First, so that every route (ours, plugins', the web app's) is walked by the access check.
   installAccessControl(app, deps.db, deps.registry);
+  // Text never holds a NUL character (PostgreSQL refuses one; nothing a person types has it).
+  app.addHook('preValidation', async (request) => {
+    // A raw text body (a roster file) is the route's to read: it drops control characters itself.
+    const parsed = typeof request.body === 'string' ? undefined : request.body;
+    const where = nulAt(parsed, '') ?? nulAt(request.query, '') ?? nulAt(request.params, '');
+    if (where !== undefined) {
+      throw new ApiError(
+        400,
+        'INVALID_TEXT',
+        say(
+          `${where} contains a NUL character (U+0000), which text may not hold`,
+          `${where} 含有空字符（U+0000），文本中不允许出现`,
+        ),
+      );
+    }
+  });
   await app.register(swagger, {
     openapi: {
       info: {
@@ -226,4 +242,15 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
     await app.register(routes, { ctx, prefix: '/api/v1' });
   }
   return app;
+}
+
+/** The path of the first string in a request part that holds a NUL character, if any (JSON bodies, queries, params). */
+function nulAt(value: unknown, path: string, depth = 0): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+  if (value === null || typeof value !== 'object' || depth > 32 || Buffer.isBuffer(value)) return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const found = nulAt(item, path === '' ? key : `${path}.${key}`, depth + 1);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }

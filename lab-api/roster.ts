@@ -171,9 +171,14 @@ function headerKey(cell: string): string {
     .replace(/[\s_\-.:：*]/g, '');
 }
 
-/** Trims ASCII and ideographic spaces (Excel keeps both). */
+/**
+ * Trims ASCII and ideographic spaces (Excel keeps both) and drops control characters (a NUL from a
+ * broken export cannot be stored as text, and none belongs in a name or a 学号).
+ */
 function clean(cell: string | undefined): string {
-  return (cell ?? '').replace(/^[\s\u3000]+|[\s\u3000]+$/g, '');
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it removes
+  const printable = (cell ?? '').replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '');
+  return printable.replace(/^[\s\u3000]+|[\s\u3000]+$/g, '');
 }
 
 /** Full-width letters and digits (２０２４０１０１) as ASCII, then trimmed. */

@@ -117,6 +117,14 @@ describe('roster files', () => {
 });
 
 describe('classes and roster import', () => {
+  it('imports a roster whose export left control characters in a name, without them', async () => {
+    const cls = await createClass('物联网2499');
+    const file = Buffer.from('学号,姓名\r\n20249901,赵\u0000磊\r\n20249902,钱\u0007敏\r\n', 'utf8');
+    const response = await uploadRoster(cls.id, file);
+    expect(response.statusCode, response.body).toBe(200);
+    expect((response.json() as RosterImport).created.map((c) => c.displayName)).toEqual(['赵磊', '钱敏']);
+  });
+
   it('imports a GBK roster exported from Excel: accounts with one-time passwords, enrolled', async () => {
     const cls = await createClass('物联网2401');
     const before = await studentCount();

@@ -238,6 +238,31 @@ describe('people and organisations', () => {
     }
   });
 
+  it('refuses text with a NUL character, naming the field, on either lab database, and stores nothing', async () => {
+    const created = await lab.call({
+      method: 'POST',
+      url: '/api/v1/users',
+      as: lab.users.admin,
+      headers: { 'accept-language': 'zh-CN' },
+      payload: {
+        username: 'nul.user',
+        displayName: '王\u0000芳',
+        role: 'instructor',
+        password: 'instructor-pass-1',
+      },
+    });
+    expect(created.statusCode, created.body).toBe(400);
+    expect(created.json()).toMatchObject({
+      code: 'INVALID_TEXT',
+      message: expect.stringMatching(/displayName.*空字符/),
+    });
+    const search = await lab.call({ method: 'GET', url: '/api/v1/users?q=a%00b', as: lab.users.admin });
+    expect(search.statusCode, search.body).toBe(400);
+    expect(search.json()).toMatchObject({ code: 'INVALID_TEXT', message: expect.stringMatching(/\bq\b/) });
+    const users = await lab.call({ method: 'GET', url: '/api/v1/users?q=nul.user', as: lab.users.admin });
+    expect((users.json() as { items: unknown[] }).items).toEqual([]);
+  });
+
   it('stores SQL and HTML injection strings as text and returns them inert', async () => {
     const nasty = "Robert'); DROP TABLE users;-- <script>alert(1)</script>";
     const created = await lab.call({

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import type { AedesOptions } from 'aedes';
 import { Redis } from 'ioredis';
 import mqemitterRedis from 'mqemitter-redis';
+import { redactUrl } from '../labdb/index.ts';
 
 /** The part of aedes-persistence-redis (it ships no types) used here besides what Aedes calls. */
 interface RedisPersistence {
@@ -79,7 +80,7 @@ export async function createClusterParts(redisUrl: string, log: ClusterLogger): 
   } catch (error) {
     presenceDb.disconnect();
     throw new Error(
-      `cluster.redisUrl: Redis at ${safeUrl(redisUrl)} does not answer: ${(error as Error).message}`,
+      `cluster.redisUrl: Redis at ${redactUrl(redisUrl)} does not answer: ${(error as Error).message}`,
     );
   }
   const persistenceDb = new Redis(redisUrl);
@@ -140,15 +141,4 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
     timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** The URL without its password, for messages. */
-function safeUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return 'the configured URL';
-  }
 }

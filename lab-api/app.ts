@@ -244,12 +244,15 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
   return app;
 }
 
-/** The path of the first string in a request part that holds a NUL character, if any (JSON bodies, queries, params). */
+/** The path of the first string or key in a request part that holds a NUL character, if any (JSON bodies, queries, params). */
 function nulAt(value: unknown, path: string, depth = 0): string | undefined {
   if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
   if (value === null || typeof value !== 'object' || depth > 32 || Buffer.isBuffer(value)) return undefined;
   for (const [key, item] of Object.entries(value)) {
-    const found = nulAt(item, path === '' ? key : `${path}.${key}`, depth + 1);
+    const at = path === '' ? key : `${path}.${key}`;
+    // A name (a record's key) is text as well.
+    if (key.includes('\u0000')) return at;
+    const found = nulAt(item, at, depth + 1);
     if (found !== undefined) return found;
   }
   return undefined;

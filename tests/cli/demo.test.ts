@@ -46,11 +46,18 @@ describeWithServer('socat', '`npm run demo` in a terminal', () => {
 
   beforeAll(async () => {
     // Under `timeout`, as the trial ran it (and so it cannot outlive the test): a wrapper that
-    // passes the terminal's Ctrl-C on to the demo's process group.
-    demo = spawn('script', ['-qefc', `timeout 300 ${process.execPath} bin/iotlab-dev.js demo`, '/dev/null'], {
-      env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    // passes the terminal's Ctrl-C on to the demo, which so hears it twice. `script` runs the line
+    // with $SHELL; `exec` and `--foreground` keep the demo in the terminal's foreground process
+    // group whichever shell that is (dash forks, and a plain `timeout` moves itself and the demo
+    // into a group of their own that a Ctrl-C never reaches).
+    demo = spawn(
+      'script',
+      ['-qefc', `exec timeout --foreground 300 ${process.execPath} bin/iotlab-dev.js demo`, '/dev/null'],
+      {
+        env: { ...env, SHELL: '/bin/sh' },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
     demo.stdout?.on('data', (chunk: Buffer) => (raw += chunk.toString('utf8')));
     demo.stderr?.on('data', (chunk: Buffer) => (raw += chunk.toString('utf8')));
     exited = new Promise((resolve) => demo.once('exit', (code) => resolve(code)));

@@ -1,14 +1,15 @@
 /**
- * Grading's public entry (the server's; the browser's is criteria/definitions/index.ts, which
- * holds no evaluator). Telemetry-based grading as a core that knows nothing of the lab's HTTP or
- * database:
+ * Grading's public entry (the server's; the browser's is criteria/index.ts, the criterion
+ * registry, which imports nothing Node-only). Telemetry-based grading as a core that knows nothing
+ * of the lab's HTTP or database:
  *
  * - **Rubrics** (rubric.ts): the schema, built from the criterion registry, and every problem of a
  *   rubric named by criterion, in zh-CN and en (the lab wraps them in its own API error).
- * - **Criteria as plug-ins** (criteria/): one module per type — its definition (name, hint,
- *   parameter schema, editor template: criteria/definitions/<type>.ts), the sensors and actuators
- *   it reads, its checks, its evaluation and sentences (criteria/<type>.ts) — listed in two
- *   registries the compiler keeps in step (criteria/definitions/index.ts, criteria/index.ts).
+ * - **Criteria as plug-ins** (criteria/): one module per type (criteria/<type>.ts, built with
+ *   `defineCriterion`) — its name and hint, parameter schema, editor template, the sensors and
+ *   actuators it reads, its checks, its evaluation and sentences — listed, one line each, in one
+ *   registry (criteria/index.ts) from which the union of types, the rubric schema, the rubric
+ *   editor's list and the README's table follow.
  * - **Grading an attempt** (evaluate.ts, load.ts): `loadGradingData` reads the telemetry store,
  *   `gradeAttempt` grades what it is given — each criterion's score, evidence (numbers, time
  *   spans, a summary) and a sentence in zh-CN and en — plus authenticity flags (authenticity.ts)
@@ -23,26 +24,26 @@
  */
 export { AUTHENTICITY } from './authenticity.ts';
 export { SeriesBuffer } from './buffer.ts';
-export {
-  type AnyCriterionDefinition,
-  CRITERION_DEFINITIONS,
-  type CriterionDefinition,
-  criterionDefinition,
-  defineCriterion,
-} from './criteria/definitions/index.ts';
 export { CRITERIA_TABLE_END, CRITERIA_TABLE_START, criteriaTable } from './criteria/docs.ts';
 export {
+  type AnyCriterionPlugin,
   CRITERION_PLUGINS,
+  type CriterionDefinition,
   type CriterionPlugin,
   type CriterionReads,
   type CriterionScan,
+  type CriterionWith,
   createScan,
-  criterionPlugin,
+  criterionDefinition,
+  defineCriterion,
   type EvaluationEnv,
   type GradingContext,
+  isCriterionType,
   LIVE_MINIMUM,
+  type PluginOf,
   pluginOf,
   RATE_JITTER,
+  type RegisteredPlugin,
   rubricReads,
   type ScanOptions,
 } from './criteria/index.ts';

@@ -1,9 +1,10 @@
 /**
  * A lab task's rubric: the criteria grading evaluates on a student's telemetry, each with a weight
  * (the weights add up to 100) and type-specific parameters. The schema is built from the criterion
- * registry (criteria/definitions: one TypeBox schema per type, both the validation and the
- * documentation — GET /api/v1/tasks/rubric-schema); the checks a schema cannot express (unique ids,
- * the weight sum, sensors the task requires, each type's "one of" pairs) follow, and every problem
+ * registry (criteria/index.ts: each type's plug-in holds its TypeBox schema, both the validation
+ * and the documentation — GET /api/v1/tasks/rubric-schema); the checks a schema cannot express
+ * (unique ids, the weight sum, sensors the task requires, each type's "one of" pairs: its
+ * plug-in's `check`) follow, and every problem
  * names the criterion it is about, in zh-CN and en. The lab wraps them in its own error
  * (lab-api/rubric.ts `checkRubric`: a 400 INVALID_RUBRIC).
  *
@@ -18,29 +19,23 @@
  * ] }
  * ```
  */
-import {
-  type Static,
-  type TLiteral,
-  type TObject,
-  type TOptional,
-  type TSchema,
-  Type,
-} from '@sinclair/typebox';
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { type ValueError, ValueErrorType } from '@sinclair/typebox/errors';
 import { Value } from '@sinclair/typebox/value';
 import { isValidSensorName } from '../protocol/index.ts';
+import { CRITERION_FIELDS, type CriterionDefinition, type CriterionSchemaOf } from './criteria/define.ts';
 import {
-  type AnyCriterionDefinition,
-  CRITERION_DEFINITIONS,
+  CRITERION_PLUGINS,
   CRITERION_TYPES,
   type CriterionType,
   criterionDefinition,
   NAME_PATTERN,
-} from './criteria/definitions/index.ts';
-import { pluginOf } from './criteria/index.ts';
+  pluginOf,
+  type RegisteredPlugin,
+} from './criteria/index.ts';
 import type { Localized } from './types.ts';
 
-export { CRITERION_TYPES, type CriterionType } from './criteria/definitions/index.ts';
+export { CRITERION_TYPES, CriterionTitle, type CriterionType } from './criteria/index.ts';
 
 const strict = { additionalProperties: false } as const;
 
@@ -48,51 +43,31 @@ const strict = { additionalProperties: false } as const;
 const say = (en: string, zh: string): Localized => ({ 'zh-CN': zh, en });
 
 /** The parameters of each criterion type (from the registry). */
-export const CRITERION_PARAMS = Object.fromEntries(CRITERION_DEFINITIONS.map((d) => [d.type, d.params])) as {
-  readonly [D in AnyCriterionDefinition as D['type']]: D['params'];
+export const CRITERION_PARAMS = Object.fromEntries(CRITERION_PLUGINS.map((p) => [p.type, p.params])) as {
+  readonly [D in RegisteredPlugin as D['type']]: D['params'];
 };
 
-export const CriterionTitle = Type.Union(
-  [
-    Type.String({ minLength: 1, maxLength: 200 }),
-    Type.Object(
-      {
-        'zh-CN': Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-        en: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-      },
-      { ...strict, minProperties: 1 },
-    ),
-  ],
-  { description: 'a string, or {"zh-CN": …, "en": …}' },
-);
-
-const common = {
-  id: Type.String({ pattern: NAME_PATTERN, description: 'snake_case, unique in the rubric' }),
-  title: CriterionTitle,
-  weight: Type.Number({ exclusiveMinimum: 0, maximum: 100, description: 'the weights add up to 100' }),
-  partialCredit: Type.Boolean({ description: 'whether a partly met criterion earns part of its weight' }),
-};
-
-/** The schema of a criterion of type D: the common fields, its type and its params. */
-type CriterionSchemaOf<D extends AnyCriterionDefinition> = TObject<
-  typeof common & {
-    type: TLiteral<D['type']>;
-    params: D extends { paramsOptional?: true } ? TOptional<D['params']> : D['params'];
-  }
+/** The schema of a criterion of the plug-in's type: the common fields, its type and its params. */
+type SchemaOf<D extends RegisteredPlugin> = CriterionSchemaOf<
+  D['type'],
+  D['params'],
+  NonNullable<D['paramsOptional']>
 >;
 
-function criterionSchema<D extends AnyCriterionDefinition>(definition: D): CriterionSchemaOf<D> {
-  const params = definition.paramsOptional ? Type.Optional(definition.params) : definition.params;
-  return Type.Object({ ...common, type: Type.Literal(definition.type), params }, strict) as never;
+function criterionSchema(plugin: CriterionDefinition): TSchema {
+  const params = plugin.paramsOptional ? Type.Optional(plugin.params) : plugin.params;
+  return Type.Object({ ...CRITERION_FIELDS, type: Type.Literal(plugin.type), params }, strict);
 }
 
-type Schemas<T extends readonly AnyCriterionDefinition[]> = {
-  -readonly [I in keyof T]: CriterionSchemaOf<T[I]>;
+type Schemas<T extends readonly RegisteredPlugin[]> = {
+  -readonly [I in keyof T]: SchemaOf<T[I]>;
 };
 
 /** One criterion: a union over the registry's types. */
 export const CriterionSchema = Type.Union(
-  CRITERION_DEFINITIONS.map(criterionSchema) as unknown as Schemas<typeof CRITERION_DEFINITIONS>,
+  CRITERION_PLUGINS.map((plugin: CriterionDefinition) => criterionSchema(plugin)) as unknown as Schemas<
+    typeof CRITERION_PLUGINS
+  >,
 );
 export type Criterion = Static<typeof CriterionSchema>;
 /** A criterion of one type, its params typed. */
@@ -109,7 +84,7 @@ export type Rubric = Static<typeof RubricSchema>;
 
 /** The common part of a criterion, checked before its type's params. */
 const CriterionBase = Type.Object(
-  { ...common, type: Type.String(), params: Type.Optional(Type.Unknown()) },
+  { ...CRITERION_FIELDS, type: Type.String(), params: Type.Optional(Type.Unknown()) },
   strict,
 );
 

@@ -2,12 +2,19 @@
  * The shapes grading reads and writes. Pure data: no store, no HTTP. Times are ms since the Unix
  * epoch and every range is [from, to), as in the telemetry store.
  */
-import type { SeriesPoint } from '../telemetry/index.ts';
+import type { CriterionType } from './criteria/index.ts';
 
-import type { CriterionType } from './criteria/definitions/index.ts';
-
-export type { SeriesPoint } from '../telemetry/index.ts';
 export type { Criterion, CriterionOf, CriterionType, Rubric } from './rubric.ts';
+
+/**
+ * One reading: the telemetry store's `SeriesPoint`, which grading is given (the same shape,
+ * declared here so that the criterion plug-ins, which the browser's rubric editor loads, reach
+ * nothing of the store, Node-only).
+ */
+export interface SeriesPoint {
+  ts: number;
+  value: number;
+}
 
 /** The attempt's window: [from, to) in ms. */
 export interface TimeWindow {
@@ -111,7 +118,7 @@ export interface CriterionResult {
   explanation: Localized;
 }
 
-/** The name of a criterion type (the registry's: criteria/definitions/index.ts). */
+/** The name of a criterion type (the registry's: criteria/index.ts). */
 export type CriterionTypeName = CriterionType;
 
 export type FlagKind =

@@ -19,12 +19,12 @@ let types: Promise<CriterionTypeInfo[]> | undefined;
 
 /**
  * The criterion types, in the registry's order, with their names, hints and templates: grading's
- * definitions (no evaluator comes along), loaded with the rubric editor as a chunk of their own
- * (the sign-in page does not need them).
+ * criterion registry (each type's plug-in, its evaluation included: nothing Node-only), loaded
+ * with the rubric editor as a chunk of its own (the sign-in page does not need it).
  */
 export function loadCriterionTypes(): Promise<CriterionTypeInfo[]> {
-  types ??= import('../../grading/criteria/definitions/index.ts').then(({ CRITERION_DEFINITIONS }) =>
-    CRITERION_DEFINITIONS.map((d) => ({
+  types ??= import('../../grading/criteria/index.ts').then(({ CRITERION_PLUGINS }) =>
+    CRITERION_PLUGINS.map((d) => ({
       type: d.type,
       title: d.title,
       hint: d.hint,

@@ -4,6 +4,7 @@
  * time ran out.
  */
 
+import * as T from '@sinclair/typebox/type';
 import { capitalized } from '../../protocol/index.ts';
 import {
   amount,
@@ -19,11 +20,35 @@ import {
   sec,
   verdict,
 } from '../evidence.ts';
-import type { CriterionOf } from '../rubric.ts';
 import { atLeast, atMost, firstAfter, isOnValue, lastAtOrBefore, mean } from '../series.ts';
 import type { CriterionResult, EvidenceSpan, Localized } from '../types.ts';
-import { actuatorEffect as definition } from './definitions/actuator-effect.ts';
-import { criterionPlugin, exactlyOne, type GradingContext, problem, sensorRef } from './plugin.ts';
+import {
+  ActuatorRef,
+  type CriterionWith,
+  defineCriterion,
+  Name,
+  Seconds,
+  SensorRef,
+  strict,
+} from './define.ts';
+import { exactlyOne, type GradingContext, problem, sensorRef } from './plugin.ts';
+
+const params = T.Object(
+  {
+    command: T.Optional(Name('a command sent to the kit')),
+    actuator: T.Optional(ActuatorRef),
+    sensor: SensorRef,
+    minChange: T.Number({
+      description: 'signed: the sensor must change by at least this much (negative: fall)',
+    }),
+    withinSeconds: Seconds('after the command or actuator change'),
+  },
+  {
+    ...strict,
+    description: 'switching the actuator (command or actuator, one of them) changes the sensor by minChange',
+  },
+);
+export type ActuatorEffectCriterion = CriterionWith<'actuator_effect', typeof params>;
 
 /**
  * actuator_effect: after each trigger — a command of that name whose value means "on", or the
@@ -37,7 +62,7 @@ import { criterionPlugin, exactlyOne, type GradingContext, problem, sensorRef } 
  * to [0, 1].
  */
 function evaluateActuatorEffect(
-  criterion: CriterionOf<'actuator_effect'>,
+  criterion: ActuatorEffectCriterion,
   ctx: GradingContext,
   detail: Detail = 'full',
 ): CriterionResult {
@@ -218,7 +243,20 @@ function evaluateActuatorEffect(
   return result(criterion, passed, mean(fractions), evidence(measured, spans, summary), explanation);
 }
 
-export const actuatorEffect = criterionPlugin<'actuator_effect'>(definition, {
+export const actuatorEffect = defineCriterion({
+  type: 'actuator_effect',
+  title: { 'zh-CN': '执行器效果', en: 'Actuator effect' },
+  hint: {
+    'zh-CN': '执行器开启（或发送命令）后，传感器在 withinSeconds 秒内变化至少 minChange（负数表示下降）',
+    en: 'after the actuator turns on (or the command is sent), the sensor moves by minChange within withinSeconds (negative: falls)',
+  },
+  paramsHint: '{command | actuator, sensor, minChange, withinSeconds}',
+  whenJudged: {
+    'zh-CN': '一次触发的效果已出现，或其观察时间已过',
+    en: 'a trigger whose effect showed or whose time ran out',
+  },
+  params,
+  template: { actuator: 'fan', sensor: 'temperature', minChange: -2, withinSeconds: 60 },
   reads: ({ params }) => ({
     sensors: [sensorRef(params.sensor)],
     actuators: params.actuator !== undefined ? [{ name: params.actuator, field: 'params.actuator' }] : [],

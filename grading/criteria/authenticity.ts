@@ -4,6 +4,7 @@
  * attempt runs: no flag yet and a checked sensor with too little data to be called measured
  * ({@link AUTHENTICITY}.judgeAfterReadings readings over judgeAfterSeconds); a flag fails it at once.
  */
+import * as T from '@sinclair/typebox/type';
 import { AUTHENTICITY, authenticityReady } from '../authenticity.ts';
 import {
   type Detail,
@@ -17,10 +18,25 @@ import {
   say,
   verdict,
 } from '../evidence.ts';
-import type { CriterionOf } from '../rubric.ts';
 import type { AuthenticityFlag, CriterionResult, EvidenceSpan, Localized } from '../types.ts';
-import { authenticity as definition } from './definitions/authenticity.ts';
-import { criterionPlugin, type GradingContext } from './plugin.ts';
+import { type CriterionWith, defineCriterion, SensorRef, strict } from './define.ts';
+import type { GradingContext } from './plugin.ts';
+
+const params = T.Object(
+  {
+    sensors: T.Optional(
+      T.Array(SensorRef, {
+        maxItems: 64,
+        description: 'the sensors to check (default: all required sensors)',
+      }),
+    ),
+  },
+  {
+    ...strict,
+    description: 'the data comes from real hardware, not replayed or simulated (params optional)',
+  },
+);
+export type AuthenticityCriterion = CriterionWith<'authenticity', typeof params, true>;
 
 const FLAG_NAMES = {
   constant: { en: 'constant', 'zh-CN': '恒定值' },
@@ -37,7 +53,7 @@ const FLAG_NAMES = {
  * data (see the module comment).
  */
 function evaluateAuthenticity(
-  criterion: CriterionOf<'authenticity'>,
+  criterion: AuthenticityCriterion,
   sensors: readonly string[],
   flags: readonly AuthenticityFlag[],
   ctx: GradingContext,
@@ -125,7 +141,21 @@ function evaluateAuthenticity(
   return result(criterion, ok, ok ? 1 : 0, evidence(measured, spans, summary), explanation);
 }
 
-export const authenticity = criterionPlugin<'authenticity'>(definition, {
+export const authenticity = defineCriterion({
+  type: 'authenticity',
+  title: { 'zh-CN': '真实性', en: 'Authenticity' },
+  hint: {
+    'zh-CN': '数据来自真实硬件：没有恒定值、无噪声的规则图形、重发的片段或其他套件数据的复制',
+    en: 'the data comes from real hardware: not constant, no noiseless pattern, not replayed, not a copy of another kit',
+  },
+  paramsHint: '{sensors?}',
+  whenJudged: {
+    'zh-CN': '每个检查的传感器 2 分钟内至少 30 个读数（一有标记立即判为未通过）',
+    en: '30 readings of each sensor over 2 minutes (a flag fails it at once)',
+  },
+  params,
+  paramsOptional: true,
+  template: {},
   reads: (criterion) => ({
     sensors: (criterion.params?.sensors ?? []).map((name) => ({ name, field: 'params.sensors' })),
     actuators: [],

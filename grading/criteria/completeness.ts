@@ -3,6 +3,7 @@
  * attempt lasts {@link LIVE_MINIMUM}.ms and twice maxGapSeconds (a gap over the limit could have
  * shown), and the sensor sent a reading.
  */
+import * as T from '@sinclair/typebox/type';
 import {
   type Detail,
   duration,
@@ -17,18 +18,21 @@ import {
   sec,
   verdict,
 } from '../evidence.ts';
-import type { CriterionOf } from '../rubric.ts';
 import { atLeast, atMost } from '../series.ts';
 import type { CriterionResult, EvidenceSpan } from '../types.ts';
 import { Histogram, LIVE_MINIMUM, noReadings } from './common.ts';
-import { completeness as definition } from './definitions/completeness.ts';
-import {
-  type CriterionScan,
-  criterionPlugin,
-  type GradingContext,
-  type ScanOptions,
-  sensorRef,
-} from './plugin.ts';
+import { type CriterionWith, defineCriterion, Percent, Seconds, SensorRef, strict } from './define.ts';
+import { type CriterionScan, type GradingContext, type ScanOptions, sensorRef } from './plugin.ts';
+
+const params = T.Object(
+  {
+    sensor: SensorRef,
+    maxGapSeconds: Seconds('a gap longer than this counts as missing data'),
+    minPercent: Percent('share of the attempt covered without such gaps'),
+  },
+  { ...strict, description: 'no gaps in the data' },
+);
+export type CompletenessCriterion = CriterionWith<'completeness', typeof params>;
 
 /**
  * completeness: the share of the attempt covered by data, where a gap longer than maxGapSeconds
@@ -43,7 +47,7 @@ import {
  */
 export class CompletenessScan implements CriterionScan {
   readonly sensor: string;
-  readonly #criterion: CriterionOf<'completeness'>;
+  readonly #criterion: CompletenessCriterion;
   readonly #maxGapMs: number;
   #count = 0;
   #first: number | undefined;
@@ -55,7 +59,7 @@ export class CompletenessScan implements CriterionScan {
   #longestGap = 0;
   readonly #intervals = new Histogram();
 
-  constructor(criterion: CriterionOf<'completeness'>, options: ScanOptions = {}) {
+  constructor(criterion: CompletenessCriterion, options: ScanOptions = {}) {
     this.#criterion = criterion;
     this.sensor = criterion.params.sensor;
     this.#gapSpans = options.spans === false ? null : [];
@@ -185,7 +189,20 @@ export class CompletenessScan implements CriterionScan {
   }
 }
 
-export const completeness = criterionPlugin<'completeness'>(definition, {
+export const completeness = defineCriterion({
+  type: 'completeness',
+  title: { 'zh-CN': '数据完整', en: 'Completeness' },
+  hint: {
+    'zh-CN': '数据没有超过 maxGapSeconds 秒的中断，覆盖实验时段的至少 minPercent %',
+    en: 'no gap over maxGapSeconds: the data covers at least minPercent % of the attempt',
+  },
+  paramsHint: '{sensor, maxGapSeconds, minPercent}',
+  whenJudged: {
+    'zh-CN': '实验进行了 1 分钟且不短于 2 × maxGapSeconds',
+    en: 'the attempt lasts a minute and twice maxGapSeconds',
+  },
+  params,
+  template: { sensor: 'temperature', maxGapSeconds: 30, minPercent: 90 },
   reads: (criterion) => ({ sensors: [sensorRef(criterion.params.sensor)], actuators: [] }),
   check: () => [],
   scan: (criterion, options) => new CompletenessScan(criterion, options),

@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CRITERION_DEFINITIONS } from './definitions/index.ts';
+import { CRITERION_PLUGINS } from './index.ts';
 
 export const CRITERIA_TABLE_START = '<!-- criteria-table -->';
 export const CRITERIA_TABLE_END = '<!-- /criteria-table -->';
@@ -18,7 +18,7 @@ export function criteriaTable(lang: 'en' | 'zh-CN' = 'en'): string {
     lang === 'en'
       ? ['type', 'params', 'checks', 'judged live once']
       : ['类型', '参数', '评判内容', '实时评分何时评判'];
-  const rows = CRITERION_DEFINITIONS.map((d) => [
+  const rows = CRITERION_PLUGINS.map((d) => [
     `\`${cell(d.type)}\` (${cell(d.title[lang])})`,
     `\`${cell(d.paramsHint)}\``,
     cell(d.hint[lang]),

@@ -2,12 +2,22 @@
  * The events criterion: the kit raises an event between minCount and maxCount times. Pending while
  * the attempt runs: fewer than minCount.
  */
+import * as T from '@sinclair/typebox/type';
 import { type Detail, evidence, fmt, pending, plural, result, say, verdict } from '../evidence.ts';
-import type { CriterionOf } from '../rubric.ts';
 import { isRaised } from '../series.ts';
 import type { CriterionResult, EvidenceSpan, Localized } from '../types.ts';
-import { events as definition } from './definitions/events.ts';
-import { criterionPlugin, type GradingContext, problem } from './plugin.ts';
+import { type CriterionWith, defineCriterion, Name, strict } from './define.ts';
+import { type GradingContext, problem } from './plugin.ts';
+
+const params = T.Object(
+  {
+    event: Name('the event name the kit publishes'),
+    minCount: T.Integer({ minimum: 0, maximum: 1_000_000 }),
+    maxCount: T.Optional(T.Integer({ minimum: 0, maximum: 1_000_000 })),
+  },
+  { ...strict, description: 'the kit publishes the event between minCount and maxCount times' },
+);
+export type EventsCriterion = CriterionWith<'events', typeof params>;
 
 /**
  * events: the number of times the kit raised event E (events of that name with no value or a
@@ -17,7 +27,7 @@ import { criterionPlugin, type GradingContext, problem } from './plugin.ts';
  * span over the window when there were too few. Pending while running: fewer than minCount.
  */
 function evaluateEvents(
-  criterion: CriterionOf<'events'>,
+  criterion: EventsCriterion,
   ctx: GradingContext,
   detail: Detail = 'full',
 ): CriterionResult {
@@ -90,7 +100,17 @@ function evaluateEvents(
   return result(criterion, passed, fraction, evidence(measured(), spans, summary), explanation);
 }
 
-export const events = criterionPlugin<'events'>(definition, {
+export const events = defineCriterion({
+  type: 'events',
+  title: { 'zh-CN': '事件次数', en: 'Events' },
+  hint: {
+    'zh-CN': '套件上报该事件的次数在 minCount 到 maxCount 之间',
+    en: 'the kit reports the event between minCount and maxCount times',
+  },
+  paramsHint: '{event, minCount, maxCount?}',
+  whenJudged: { 'zh-CN': '已有 minCount 次该事件', en: 'minCount events' },
+  params,
+  template: { event: 'alarm', minCount: 1 },
   reads: () => ({ sensors: [], actuators: [] }),
   check: ({ params }) => {
     const problems: Localized[] = [];

@@ -1,7 +1,16 @@
 /**
- * The criterion plug-ins, one per type of the definitions' registry (definitions/index.ts): the
- * rubric's checks, the series live grading buffers, and the evaluation of every criterion go
- * through here. A type in the definitions without its plug-in below does not compile.
+ * The criterion registry: one line per type, each type one module (<type>.ts, built with
+ * define.ts `defineCriterion`: its name, hint, parameter schema and editor template, the sensors
+ * and actuators it reads, its checks, its evaluation and its sentences). The union of criterion
+ * types, the rubric schema (rubric.ts), the rubric editor's list and templates and the README's
+ * table (docs.ts) all come from {@link CRITERION_PLUGINS}; the rubric's checks, the series live
+ * grading buffers and the evaluation of every criterion go through here.
+ *
+ * Adding a criterion type: its module, and its line below.
+ *
+ * This is also grading's entry for the browser: the rubric editor loads it, on demand, for its
+ * type list and templates. Nothing it imports, transitively, may use Node (`tsc -p dashboards`,
+ * which has no Node types, and the Vite build check it); the README's table (docs.ts) is not here.
  */
 import type { Detail } from '../evidence.ts';
 import type { Criterion } from '../rubric.ts';
@@ -9,10 +18,9 @@ import type { CriterionResult, Localized } from '../types.ts';
 import { actuatorEffect } from './actuator-effect.ts';
 import { authenticity } from './authenticity.ts';
 import { completeness } from './completeness.ts';
-import type { CriterionType } from './definitions/index.ts';
+import type { CriterionDefinition } from './define.ts';
 import { events } from './events.ts';
 import {
-  type CriterionPlugin,
   type CriterionReads,
   type CriterionScan,
   type EvaluationEnv,
@@ -26,31 +34,55 @@ import { stability } from './stability.ts';
 import { thresholdResponse } from './threshold-response.ts';
 import { tolerance } from './tolerance.ts';
 
-/** Every type's plug-in, by type. */
-export const CRITERION_PLUGINS: { readonly [K in CriterionType]: CriterionPlugin<K> } = {
+/** Every criterion type's plug-in, in the order people are shown them. */
+export const CRITERION_PLUGINS = [
   sampling,
   completeness,
   range,
   tolerance,
   stability,
-  threshold_response: thresholdResponse,
-  actuator_effect: actuatorEffect,
+  thresholdResponse,
+  actuatorEffect,
   events,
   authenticity,
-};
+] as const;
+
+/** The plug-in of any type, as the registry lists it (each with its own params). */
+export type RegisteredPlugin = (typeof CRITERION_PLUGINS)[number];
+/** The names of the criterion types: `sampling` | `completeness` | … */
+export type CriterionType = RegisteredPlugin['type'];
+/** The plug-in of one type. */
+export type PluginOf<K extends CriterionType> = Extract<RegisteredPlugin, { type: K }>;
+
+export const CRITERION_TYPES: readonly CriterionType[] = CRITERION_PLUGINS.map((p) => p.type);
 
 /** A plug-in as the code that handles any criterion sees it. */
-export interface AnyCriterionPlugin {
-  readonly definition: CriterionPlugin<CriterionType>['definition'];
+export interface AnyCriterionPlugin extends CriterionDefinition<CriterionType> {
   reads(criterion: Criterion): CriterionReads;
   check(criterion: Criterion): Localized[];
   scan?(criterion: Criterion, options: ScanOptions): CriterionScan;
   evaluate?(criterion: Criterion, ctx: GradingContext, detail: Detail, env: EvaluationEnv): CriterionResult;
 }
 
+// Each plug-in's functions take its own type's criterion; a criterion of the union reaches only
+// the plug-in of its type (by `criterion.type`), hence the one cast.
+const BY_TYPE: ReadonlyMap<string, AnyCriterionPlugin> = new Map(
+  CRITERION_PLUGINS.map((p) => [p.type, p as unknown as AnyCriterionPlugin]),
+);
+
+/** The definition of a type (its name, hint, params…), or undefined when there is no such type. */
+export function criterionDefinition(type: string): CriterionDefinition | undefined {
+  return BY_TYPE.get(type);
+}
+
+/** Whether a name is a criterion type. */
+export function isCriterionType(type: string): type is CriterionType {
+  return BY_TYPE.has(type);
+}
+
 /** The plug-in of a criterion's type (every type of a validated rubric has one). */
 export function pluginOf(type: CriterionType): AnyCriterionPlugin {
-  return CRITERION_PLUGINS[type] as unknown as AnyCriterionPlugin;
+  return BY_TYPE.get(type) as AnyCriterionPlugin;
 }
 
 /** The scan of a criterion whose type evaluates one series in one pass; undefined for the others. */
@@ -79,7 +111,7 @@ export function rubricReads(criteria: readonly Criterion[]): { sensors: string[]
   const actuators = new Set<string>();
   for (const criterion of criteria) {
     // A stored rubric of a type since removed reads nothing (its evaluation fails on its own).
-    const plugin = CRITERION_PLUGINS[criterion.type] as AnyCriterionPlugin | undefined;
+    const plugin = BY_TYPE.get(criterion.type);
     if (!plugin) continue;
     const reads = plugin.reads(criterion);
     for (const ref of reads.sensors) sensors.add(ref.name);
@@ -90,19 +122,21 @@ export function rubricReads(criteria: readonly Criterion[]): { sensors: string[]
 
 export { LIVE_MINIMUM } from './common.ts';
 export {
-  CRITERION_DEFINITIONS,
-  CRITERION_TYPES,
-  type CriterionType,
-} from './definitions/index.ts';
-export {
+  type Bilingual,
+  type CriterionDefinition,
   type CriterionEvaluation,
   type CriterionPlugin,
-  type CriterionReads,
-  type CriterionScan,
-  criterionPlugin,
-  type EvaluationEnv,
-  type GradingContext,
-  type NameRef,
-  type ScanOptions,
+  CriterionTitle,
+  type CriterionWith,
+  defineCriterion,
+  NAME_PATTERN,
+} from './define.ts';
+export type {
+  CriterionReads,
+  CriterionScan,
+  EvaluationEnv,
+  GradingContext,
+  NameRef,
+  ScanOptions,
 } from './plugin.ts';
 export { RATE_JITTER } from './sampling.ts';

@@ -1,13 +1,10 @@
 /**
- * A criterion plug-in: a criterion type's definition (definitions/<type>.ts: name, hint,
- * parameters, editor template) with what the server does with it — the sensors and actuators it
- * reads, the checks its schema cannot express, and its evaluation (a scan over one series, or an
- * evaluation of the whole attempt's data). Each type is one module (<type>.ts) that builds its
- * plug-in with {@link criterionPlugin}; the registry (index.ts) lists them. Leaving a part out
- * does not compile.
+ * What a criterion plug-in works with and gives back (each type's module, <type>.ts, is one
+ * plug-in, built with define.ts `defineCriterion`): the attempt's data cut to its window, the scan
+ * live grading keeps, what an evaluation of the whole attempt may ask for, the sensors and
+ * actuators a criterion reads, and small helpers for their checks.
  */
 import type { Detail } from '../evidence.ts';
-import type { CriterionOf } from '../rubric.ts';
 import type {
   AuthenticityFlag,
   CriterionResult,
@@ -18,7 +15,6 @@ import type {
   SeriesPoint,
   TimeWindow,
 } from '../types.ts';
-import type { CriterionType, DefinitionOf } from './definitions/index.ts';
 
 /** The attempt's data cut to its window. */
 export interface GradingContext {
@@ -83,44 +79,6 @@ export interface NameRef {
 export interface CriterionReads {
   sensors: NameRef[];
   actuators: NameRef[];
-}
-
-/** How a type is evaluated: a scan over one series, or on the whole context. Exactly one. */
-export type CriterionEvaluation<K extends CriterionType> =
-  | {
-      /** A one-pass scan of the criterion's series (live grading keeps it between evaluations). */
-      scan(criterion: CriterionOf<K>, options: ScanOptions): CriterionScan;
-      evaluate?: undefined;
-    }
-  | {
-      scan?: undefined;
-      /** The criterion on the whole context (events and commands, several series, flags). */
-      evaluate(
-        criterion: CriterionOf<K>,
-        ctx: GradingContext,
-        detail: Detail,
-        env: EvaluationEnv,
-      ): CriterionResult;
-    };
-
-export type CriterionPlugin<K extends CriterionType> = {
-  /** Name, hint, parameter schema, editor template: what the browser may load too. */
-  readonly definition: DefinitionOf<K>;
-  /** The sensors and actuators it reads: each must be required by the task; live grading buffers them. */
-  reads(criterion: CriterionOf<K>): CriterionReads;
-  /**
-   * Problems its schema cannot express ("exactly one of", min below max), in both languages;
-   * called only on params the schema passed.
-   */
-  check(criterion: CriterionOf<K>): Localized[];
-} & CriterionEvaluation<K>;
-
-/** A plug-in from a definition and the server's parts (its type checked against the definition). */
-export function criterionPlugin<K extends CriterionType>(
-  definition: DefinitionOf<K>,
-  parts: Omit<CriterionPlugin<K>, 'definition'>,
-): CriterionPlugin<K> {
-  return { definition, ...parts } as CriterionPlugin<K>;
 }
 
 /** Runs a scan over the window's readings of its series. */

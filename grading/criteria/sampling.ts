@@ -2,6 +2,7 @@
  * The sampling criterion: the sensor reports often enough, for long enough. Pending while the
  * attempt runs: until the sensor's data lasts minMinutes (unless a stretch already passed).
  */
+import * as T from '@sinclair/typebox/type';
 import {
   type Detail,
   evidence,
@@ -16,20 +17,32 @@ import {
   sec,
   verdict,
 } from '../evidence.ts';
-import type { CriterionOf } from '../rubric.ts';
 import { atLeast, atMost } from '../series.ts';
 import type { CriterionResult, EvidenceSpan, Localized } from '../types.ts';
 import { Histogram, noReadings } from './common.ts';
-import { sampling as definition } from './definitions/sampling.ts';
+import { type CriterionWith, defineCriterion, Seconds, SensorRef, strict } from './define.ts';
 import {
   type CriterionScan,
-  criterionPlugin,
   exactlyOne,
   type GradingContext,
   problem,
   type ScanOptions,
   sensorRef,
 } from './plugin.ts';
+
+const params = T.Object(
+  {
+    sensor: SensorRef,
+    minHz: T.Optional(T.Number({ exclusiveMinimum: 0, maximum: 1000, description: 'readings per second' })),
+    maxIntervalSeconds: T.Optional(Seconds('at most this long between two readings')),
+    minMinutes: T.Number({ exclusiveMinimum: 0, maximum: 1440, description: 'for at least this long' }),
+  },
+  {
+    ...strict,
+    description: 'the sensor reports often enough (minHz or maxIntervalSeconds, one of them) for minMinutes',
+  },
+);
+export type SamplingCriterion = CriterionWith<'sampling', typeof params>;
 
 /** Clock jitter allowed on a minHz requirement: an interval up to 1.1 / minHz still counts. */
 export const RATE_JITTER = 0.1;
@@ -48,7 +61,7 @@ export const RATE_JITTER = 0.1;
  */
 export class SamplingScan implements CriterionScan {
   readonly sensor: string;
-  readonly #criterion: CriterionOf<'sampling'>;
+  readonly #criterion: SamplingCriterion;
   readonly #allowedMs: number;
   readonly #requiredMs: number;
   #count = 0;
@@ -67,7 +80,7 @@ export class SamplingScan implements CriterionScan {
   #runCount = 0;
   readonly #runIntervals = new Histogram();
 
-  constructor(criterion: CriterionOf<'sampling'>, options: ScanOptions = {}) {
+  constructor(criterion: SamplingCriterion, options: ScanOptions = {}) {
     this.#criterion = criterion;
     this.sensor = criterion.params.sensor;
     this.#spans = options.spans === false ? null : [];
@@ -291,7 +304,20 @@ export class SamplingScan implements CriterionScan {
   }
 }
 
-export const sampling = criterionPlugin<'sampling'>(definition, {
+export const sampling = defineCriterion({
+  type: 'sampling',
+  title: { 'zh-CN': '采样频率', en: 'Sampling' },
+  hint: {
+    'zh-CN': '传感器的采样足够频繁（minHz 或 maxIntervalSeconds，二选一），并持续 minMinutes 分钟',
+    en: 'the sensor reports often enough (minHz or maxIntervalSeconds) for minMinutes without a break',
+  },
+  paramsHint: '{sensor, minHz | maxIntervalSeconds, minMinutes}',
+  whenJudged: {
+    'zh-CN': '该传感器的数据持续 minMinutes 分钟（或已有一段达标）',
+    en: "the sensor's data lasts minMinutes (or a stretch already met the rate)",
+  },
+  params,
+  template: { sensor: 'temperature', maxIntervalSeconds: 5, minMinutes: 10 },
   reads: (criterion) => ({ sensors: [sensorRef(criterion.params.sensor)], actuators: [] }),
   check: (criterion) =>
     exactlyOne(criterion.params, ['minHz', 'maxIntervalSeconds'])

@@ -3,6 +3,7 @@
  * LIVE_MINIMUM (common.ts) readings or time.
  */
 
+import * as T from '@sinclair/typebox/type';
 import {
   amount,
   type Detail,
@@ -17,12 +18,21 @@ import {
   say,
   verdict,
 } from '../evidence.ts';
-import type { CriterionOf } from '../rubric.ts';
 import { atMost } from '../series.ts';
 import type { CriterionResult, EvidenceSpan } from '../types.ts';
 import { LIVE_MINIMUM, noReadings, notEnough } from './common.ts';
-import { stability as definition } from './definitions/stability.ts';
-import { type CriterionScan, criterionPlugin, type GradingContext, problem, sensorRef } from './plugin.ts';
+import { type CriterionWith, defineCriterion, SensorRef, strict } from './define.ts';
+import { type CriterionScan, type GradingContext, problem, sensorRef } from './plugin.ts';
+
+const params = T.Object(
+  {
+    sensor: SensorRef,
+    maxStdDev: T.Optional(T.Number({ exclusiveMinimum: 0 })),
+    maxDriftPerMinute: T.Optional(T.Number({ exclusiveMinimum: 0 })),
+  },
+  { ...strict, description: 'readings are steady: maxStdDev and/or maxDriftPerMinute (at least one)' },
+);
+export type StabilityCriterion = CriterionWith<'stability', typeof params>;
 
 /**
  * stability: the sample standard deviation (n − 1) ≤ maxStdDev and/or the least-squares slope
@@ -35,7 +45,7 @@ import { type CriterionScan, criterionPlugin, type GradingContext, problem, sens
  */
 export class StabilityScan implements CriterionScan {
   readonly sensor: string;
-  readonly #criterion: CriterionOf<'stability'>;
+  readonly #criterion: StabilityCriterion;
   #n = 0;
   #t0 = 0;
   #first = 0;
@@ -49,7 +59,7 @@ export class StabilityScan implements CriterionScan {
   #min = Number.POSITIVE_INFINITY;
   #max = Number.NEGATIVE_INFINITY;
 
-  constructor(criterion: CriterionOf<'stability'>) {
+  constructor(criterion: StabilityCriterion) {
     this.#criterion = criterion;
     this.sensor = criterion.params.sensor;
   }
@@ -158,7 +168,17 @@ export class StabilityScan implements CriterionScan {
   }
 }
 
-export const stability = criterionPlugin<'stability'>(definition, {
+export const stability = defineCriterion({
+  type: 'stability',
+  title: { 'zh-CN': '稳定性', en: 'Stability' },
+  hint: {
+    'zh-CN': '读数平稳：标准差不超过 maxStdDev，和/或每分钟漂移不超过 maxDriftPerMinute',
+    en: 'readings are steady: standard deviation ≤ maxStdDev and/or drift ≤ maxDriftPerMinute',
+  },
+  paramsHint: '{sensor, maxStdDev and/or maxDriftPerMinute}',
+  whenJudged: { 'zh-CN': '1 分钟内至少 10 个读数', en: '10 readings over a minute' },
+  params,
+  template: { sensor: 'temperature', maxStdDev: 1 },
   reads: (criterion) => ({ sensors: [sensorRef(criterion.params.sensor)], actuators: [] }),
   check: (criterion) =>
     criterion.params.maxStdDev === undefined && criterion.params.maxDriftPerMinute === undefined

@@ -4,6 +4,7 @@
  * crossing yet: the condition has not happened).
  */
 
+import * as T from '@sinclair/typebox/type';
 import {
   amount,
   type Detail,
@@ -19,19 +20,41 @@ import {
   sec,
   verdict,
 } from '../evidence.ts';
-import type { CriterionOf } from '../rubric.ts';
 import { firstAfter, isOnValue, isRaised, lastAtOrBefore, mean } from '../series.ts';
 import type { CriterionResult, EvidenceSpan, Localized } from '../types.ts';
 import { noReadings } from './common.ts';
-import { thresholdResponse as definition } from './definitions/threshold-response.ts';
 import {
-  type CriterionScan,
-  criterionPlugin,
-  exactlyOne,
-  type GradingContext,
-  problem,
-  sensorRef,
-} from './plugin.ts';
+  ActuatorRef,
+  type CriterionWith,
+  defineCriterion,
+  Name,
+  Seconds,
+  SensorRef,
+  strict,
+} from './define.ts';
+import { type CriterionScan, exactlyOne, type GradingContext, problem, sensorRef } from './plugin.ts';
+
+const params = T.Object(
+  {
+    sensor: SensorRef,
+    above: T.Optional(T.Number()),
+    below: T.Optional(T.Number()),
+    respondWith: T.Object(
+      {
+        event: T.Optional(Name('an event the kit publishes')),
+        command: T.Optional(Name('a command sent to the kit')),
+        actuator: T.Optional(ActuatorRef),
+      },
+      { ...strict, description: 'exactly one of event, command, actuator' },
+    ),
+    withinSeconds: Seconds('the response must follow the crossing within this time'),
+  },
+  {
+    ...strict,
+    description: 'when the sensor crosses a threshold (above or below, one of them) the kit responds in time',
+  },
+);
+export type ThresholdResponseCriterion = CriterionWith<'threshold_response', typeof params>;
 
 interface Response {
   ts: number;
@@ -60,7 +83,7 @@ interface Response {
  */
 export class ThresholdScan implements CriterionScan {
   readonly sensor: string;
-  readonly #criterion: CriterionOf<'threshold_response'>;
+  readonly #criterion: ThresholdResponseCriterion;
   readonly #up: boolean;
   readonly #threshold: number;
   readonly #withinMs: number;
@@ -73,7 +96,7 @@ export class ThresholdScan implements CriterionScan {
   #extreme = Number.NaN;
   readonly #crossings: { prevTs: number; ts: number; value: number }[] = [];
 
-  constructor(criterion: CriterionOf<'threshold_response'>) {
+  constructor(criterion: ThresholdResponseCriterion) {
     this.#criterion = criterion;
     this.sensor = criterion.params.sensor;
     this.#up = criterion.params.above !== undefined;
@@ -127,7 +150,7 @@ export class ThresholdScan implements CriterionScan {
 }
 
 function thresholdResult(
-  criterion: CriterionOf<'threshold_response'>,
+  criterion: ThresholdResponseCriterion,
   ctx: GradingContext,
   scanned: {
     readings: number;
@@ -332,7 +355,20 @@ function thresholdResult(
   return result(criterion, passed, delays.length / judged, evidence(measured, spans, summary), explanation);
 }
 
-export const thresholdResponse = criterionPlugin<'threshold_response'>(definition, {
+export const thresholdResponse = defineCriterion({
+  type: 'threshold_response',
+  title: { 'zh-CN': '阈值响应', en: 'Threshold response' },
+  hint: {
+    'zh-CN': '传感器高于 above（或低于 below）后，withinSeconds 秒内出现响应：事件、命令或执行器开启',
+    en: 'after the sensor goes above `above` (or below `below`), an event, command or actuator follows within withinSeconds',
+  },
+  paramsHint: '{sensor, above | below, respondWith: {event | command | actuator}, withinSeconds}',
+  whenJudged: {
+    'zh-CN': '一次越限已得到响应，或其响应时间已过',
+    en: 'a crossing was answered or its time ran out',
+  },
+  params,
+  template: { sensor: 'temperature', above: 28, respondWith: { actuator: 'fan' }, withinSeconds: 10 },
   reads: ({ params }) => ({
     sensors: [sensorRef(params.sensor)],
     actuators:

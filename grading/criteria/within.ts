@@ -15,11 +15,12 @@ import {
   say,
   verdict,
 } from '../evidence.ts';
-import type { CriterionOf } from '../rubric.ts';
 import { atLeast } from '../series.ts';
 import type { CriterionResult, EvidenceSpan, Localized } from '../types.ts';
 import { noReadings, notEnough } from './common.ts';
 import type { CriterionScan, GradingContext, ScanOptions } from './plugin.ts';
+import type { RangeCriterion } from './range.ts';
+import type { ToleranceCriterion } from './tolerance.ts';
 
 /** Where readings must be, as a plug-in says it. */
 export interface Within {
@@ -52,7 +53,7 @@ interface InsideRun {
  */
 export class WithinScan implements CriterionScan {
   readonly sensor: string;
-  readonly #criterion: CriterionOf<'range'> | CriterionOf<'tolerance'>;
+  readonly #criterion: RangeCriterion | ToleranceCriterion;
   readonly #within: Within;
   readonly #inside: (v: number) => boolean;
   /** Tolerance: the reference deviations are measured from (NaN: none). */
@@ -77,11 +78,7 @@ export class WithinScan implements CriterionScan {
   /** Whether the last reading was inside (undefined before the first). */
   #runOk: boolean | undefined;
 
-  constructor(
-    criterion: CriterionOf<'range'> | CriterionOf<'tolerance'>,
-    within: Within,
-    options: ScanOptions = {},
-  ) {
+  constructor(criterion: RangeCriterion | ToleranceCriterion, within: Within, options: ScanOptions = {}) {
     this.#criterion = criterion;
     this.sensor = criterion.params.sensor;
     this.#spans = options.spans === false ? null : [];

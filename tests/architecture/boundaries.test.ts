@@ -37,8 +37,8 @@ const SOURCE_FILE = /\.(ts|tsx|js|cjs|mjs)$/;
 const BROWSER_ENTRIES: Record<string, string> = {
   'protocol/index.ts': 'the wire contract (topics, sensors and units): pure data and functions',
   'contract/index.ts': "the API's TypeBox schemas; the dashboards import its types (`import type`)",
-  'grading/criteria/definitions/index.ts':
-    "grading's browser entry (see grading/index.ts): the criterion definitions, no evaluator",
+  'grading/criteria/index.ts':
+    "grading's browser entry (see grading/index.ts): the criterion registry, for the rubric editor's types and templates",
 };
 
 /** Programs bin/ starts by importing them (importing runs them); they are no library entry. */
@@ -172,7 +172,9 @@ describe('folder boundaries', () => {
     expect(violation(edge('tests/lab-api/x.test.ts', 'lab-api/people.ts'))).toBeUndefined();
     expect(violation(edge('tests/grading/x.test.ts', 'lab-api/people.ts'))).toBeDefined();
     expect(violation(edge('dashboards/src/app.ts', 'protocol/index.ts'))).toBeUndefined();
-    expect(violation(edge('dashboards/src/app.ts', 'grading/index.ts'))).toMatch(/definitions/);
+    expect(violation(edge('dashboards/src/app.ts', 'grading/index.ts'))).toMatch(
+      /grading\/criteria\/index\.ts/,
+    );
     expect(violation(edge('dashboards/src/app.ts', 'labdb/index.ts'))).toMatch(/no browser entry/);
     expect(violation(edge('dashboards/src/app.ts', 'dashboards/serve.ts'))).toMatch(/server files/);
     expect(violation(edge('bin/x.js', 'build/cli/main.js'))).toBeUndefined();

@@ -1,6 +1,7 @@
 /**
  * The dashboards and the criterion registry: the rubric editor lists exactly the registry's types
- * with their templates and loads no evaluator, and the pages order sensors by the protocol's kind.
+ * with their templates and loads nothing Node-only, and the pages order sensors by the protocol's
+ * kind.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -9,14 +10,14 @@ import { describe, expect, it } from 'vitest';
 import { messages } from '../../dashboards/src/messages.ts';
 import { loadCriterionTypes } from '../../dashboards/src/rubric.ts';
 import { bySensorRank } from '../../dashboards/src/sensors.ts';
-import { CRITERION_DEFINITIONS } from '../../grading/index.ts';
+import { CRITERION_PLUGINS } from '../../grading/index.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 describe('the rubric editor', () => {
   it("lists the registry's types, in its order, with their names, hints and templates", async () => {
     expect(await loadCriterionTypes()).toEqual(
-      CRITERION_DEFINITIONS.map((d) => ({
+      CRITERION_PLUGINS.map((d) => ({
         type: d.type,
         title: d.title,
         hint: d.hint,
@@ -26,7 +27,7 @@ describe('the rubric editor', () => {
   });
 
   it('names the types as the review page does, where its messages name them (ctype_…)', () => {
-    for (const d of CRITERION_DEFINITIONS) {
+    for (const d of CRITERION_PLUGINS) {
       const key = `ctype_${d.type}` as keyof typeof messages.en;
       // A type without a message is shown by its name on the review page: nothing to disagree with.
       if (!Object.hasOwn(messages.en, key)) continue;
@@ -34,16 +35,20 @@ describe('the rubric editor', () => {
     }
   });
 
-  it('loads no evaluator: from the app, grading is reached only in its definitions, and only on demand', () => {
+  it('reaches grading only through its registry, on demand, and loads nothing Node-only', () => {
     const seen = new Set<string>();
     const grading: string[] = [];
     /** Static imports of grading from the app: they would put it in the chunk the sign-in page loads. */
     const eager: string[] = [];
+    /** Node's modules imported by a file the app reaches (types included: `tsc -p dashboards` has none). */
+    const node: string[] = [];
     const visit = (file: string) => {
       if (seen.has(file)) return;
       seen.add(file);
       const source = readFileSync(file, 'utf8');
       const from = relative(ROOT, file);
+      for (const match of source.matchAll(/(?:from\s+|import\()'(node:[^']+)'/g))
+        node.push(`${from} → ${match[1]}`);
       for (const match of source.matchAll(
         /(?:import|export)\s[^'"]*?from\s+'(\.[^']+)'|import\('(\.[^']+)'\)/g,
       )) {
@@ -52,15 +57,21 @@ describe('the rubric editor', () => {
         const path = relative(ROOT, target);
         if (path.startsWith('grading/')) {
           grading.push(path);
-          if (match[1] !== undefined && !from.startsWith('grading/')) eager.push(`${from} → ${path}`);
+          if (!from.startsWith('grading/')) {
+            expect(path, from).toBe('grading/criteria/index.ts');
+            if (match[1] !== undefined) eager.push(`${from} → ${path}`);
+          }
         }
         visit(target);
       }
     };
     visit(join(ROOT, 'dashboards/src/main.tsx'));
-    expect(grading.length).toBeGreaterThan(0);
-    for (const path of grading) expect(path).toMatch(/^grading\/criteria\/definitions\//);
+    expect(grading).toContain('grading/criteria/index.ts');
     expect(eager).toEqual([]);
+    expect(node).toEqual([]);
+    // Only the Node-free folders: the wire contract, the API's schemas, grading's pure parts.
+    const folders = new Set([...seen].map((file) => relative(ROOT, file).split('/')[0]));
+    expect([...folders].sort()).toEqual(['contract', 'dashboards', 'grading', 'protocol']);
   });
 });
 

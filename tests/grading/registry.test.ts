@@ -1,31 +1,30 @@
 /**
- * Criteria are plug-ins listed in a registry: every type has a parameter schema, an editor
- * template that passes it, a name, hint and live rule in both languages, a plug-in that evaluates
- * it and says what it found in both languages (and, while the attempt runs, what it waits for).
- * The rubric editor lists exactly the registry's types with their templates, and loads no
- * evaluator (tests/dashboards/criteria.test.ts); grading tells sensors from actuators by the
- * protocol's `kind`.
+ * Criteria are plug-ins listed in one registry: every type is one module with a parameter schema,
+ * an editor template that passes it, a name, hint and live rule in both languages, and an
+ * evaluation that says what it found in both languages (and, while the attempt runs, what it
+ * waits for). The rubric editor lists exactly the registry's types with their templates, and
+ * loads nothing Node-only (tests/dashboards/criteria.test.ts); grading tells sensors from
+ * actuators by the protocol's `kind`.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Value } from '@sinclair/typebox/value';
 import { describe, expect, it } from 'vitest';
+import { scanAll } from '../../grading/criteria/plugin.ts';
+import { range } from '../../grading/criteria/range.ts';
 import {
   CRITERIA_TABLE_END,
   CRITERIA_TABLE_START,
-  CRITERION_DEFINITIONS,
   CRITERION_PLUGINS,
   CRITERION_TYPES,
   type Criterion,
-  type CriterionPlugin,
   CriterionSchema,
-  type CriterionType,
   createContext,
   criteriaTable,
-  criterionPlugin,
   defaultAuthenticitySensors,
   defineCriterion,
+  type GradingContext,
   type GradingData,
   gradeAttempt,
   gradeLive,
@@ -76,25 +75,23 @@ function kitData(): GradingData {
 }
 
 describe('the criterion registry', () => {
-  it('lists each type once, in the order of its definitions, each with its plug-in', () => {
-    const types = CRITERION_DEFINITIONS.map((d) => d.type);
+  it('lists each type once, in its order, each with its evaluation', () => {
+    const types = CRITERION_PLUGINS.map((p) => p.type);
     expect(new Set(types).size).toBe(types.length);
     expect([...CRITERION_TYPES]).toEqual(types);
-    expect(Object.keys(CRITERION_PLUGINS).sort()).toEqual([...types].sort());
-    for (const definition of CRITERION_DEFINITIONS) {
-      const plugin = CRITERION_PLUGINS[definition.type];
-      expect(plugin.definition, definition.type).toBe(definition);
+    for (const plugin of CRITERION_PLUGINS) {
+      expect(typeof plugin.reads, plugin.type).toBe('function');
+      expect(typeof plugin.check, plugin.type).toBe('function');
       // Exactly one way to evaluate it: a scan over one series, or the whole context.
-      expect(typeof plugin.scan === 'function', definition.type).not.toBe(
-        typeof plugin.evaluate === 'function',
-      );
+      expect(typeof plugin.scan === 'function', plugin.type).not.toBe(typeof plugin.evaluate === 'function');
     }
     // The rubric's schema has one alternative per type.
-    expect(CriterionSchema.anyOf.map((s) => s.properties.type.const)).toEqual(types);
+    const alternatives = CriterionSchema.anyOf.map((s) => s.properties.type.const);
+    expect(alternatives).toEqual(types);
   });
 
   it('gives every type a snake_case name, a parameter schema its template passes, and texts in both languages', () => {
-    for (const d of CRITERION_DEFINITIONS) {
+    for (const d of CRITERION_PLUGINS) {
       expect(d.type).toMatch(/^[a-z][a-z0-9_]*$/);
       expect(d.params.type, d.type).toBe('object');
       expect(d.params.additionalProperties, d.type).toBe(false);
@@ -109,12 +106,12 @@ describe('the criterion registry', () => {
   });
 
   it('accepts each template as a criterion of a task that requires its sensors and actuators', () => {
-    for (const d of CRITERION_DEFINITIONS) {
+    for (const d of CRITERION_PLUGINS) {
       const rubric = { criteria: [fromTemplate(d.type, d.template)] };
       const issues = rubricIssues(rubric, { requiredSensors: ['temperature'], requiredActuators: ['fan'] });
       expect(issues, d.type).toEqual([]);
       // Its sensors and actuators are among those a task must require, and live grading buffers them.
-      const reads = CRITERION_PLUGINS[d.type].reads(rubric.criteria[0] as never);
+      const reads = d.reads(rubric.criteria[0] as never);
       for (const ref of [...reads.sensors, ...reads.actuators]) {
         expect(['temperature', 'fan'], d.type).toContain(ref.name);
         expect(rubricSensors(rubric), d.type).toContain(ref.name);
@@ -129,7 +126,7 @@ describe('the criterion registry', () => {
 
   it('evaluates each type and says what it found in both languages; while running, what it waits for', () => {
     const data = kitData();
-    for (const d of CRITERION_DEFINITIONS) {
+    for (const d of CRITERION_PLUGINS) {
       const rubric: Rubric = { criteria: [fromTemplate(d.type, d.template)] };
       const final = gradeAttempt(rubric, { from: T0, to: T0 + 900 * S }, data, {
         requiredSensors: ['temperature'],
@@ -161,28 +158,56 @@ describe('the criterion registry', () => {
   });
 
   it('does not compile a type that leaves a part out (checked by tsc: these are never run)', () => {
-    const { range } = CRITERION_PLUGINS;
+    const definition = {
+      type: 'range',
+      title: range.title,
+      hint: range.hint,
+      paramsHint: range.paramsHint,
+      whenJudged: range.whenJudged,
+      params: range.params,
+      template: range.template,
+    } as const;
+    const reads = () => ({ sensors: [], actuators: [] });
+    const check = () => [];
     const scan = range.scan as NonNullable<typeof range.scan>;
-    const twoWays = { reads: range.reads, check: range.check, scan, evaluate: () => range.check };
+    const evaluate = (criterion: Criterion & { type: 'range' }, ctx: GradingContext) =>
+      scanAll(scan(criterion, {}), ctx);
     const notRun = () => {
-      // @ts-expect-error a plug-in without its checks
-      criterionPlugin<'range'>(range.definition, { reads: range.reads, scan });
-      // @ts-expect-error a plug-in with two evaluations
-      criterionPlugin<'range'>(range.definition, twoWays);
-      // @ts-expect-error a plug-in of another type's definition
-      criterionPlugin<'events'>(range.definition, { reads: range.reads, check: range.check, scan });
-      // @ts-expect-error a registry without every type
-      const partial: { [K in CriterionType]: CriterionPlugin<K> } = { range };
-      // @ts-expect-error a definition without its editor template
-      defineCriterion({ ...range.definition, type: 'new_type', template: undefined });
-      return partial;
+      // the whole of a type: its definition, reads, checks and one evaluation (either)
+      const whole = defineCriterion({ ...definition, reads, check, scan });
+      defineCriterion({ ...definition, reads, check, evaluate });
+      // @ts-expect-error a type without its checks
+      defineCriterion({ ...definition, reads, scan });
+      // @ts-expect-error a type without the sensors it reads
+      defineCriterion({ ...definition, check, scan });
+      // @ts-expect-error a type without an evaluation
+      defineCriterion({ ...definition, reads, check });
+      // @ts-expect-error a type with two evaluations
+      defineCriterion({ ...definition, reads, check, scan, evaluate });
+      // @ts-expect-error a type without its editor template
+      defineCriterion({ ...definition, reads, check, scan, template: undefined });
+      // @ts-expect-error a template its params do not pass
+      defineCriterion({ ...definition, reads, check, scan, template: { sensor: 'temperature' } });
+      // @ts-expect-error a type without its hint
+      defineCriterion({ ...definition, reads, check, scan, hint: undefined });
+      // @ts-expect-error another type's evaluation (it takes a range criterion)
+      defineCriterion({ ...definition, type: 'new_type', reads, check, scan });
+      defineCriterion({
+        ...definition,
+        // its functions take its own params, typed
+        reads: ({ params }) => ({ sensors: [{ name: params.sensor, field: 'sensor' }], actuators: [] }),
+        // @ts-expect-error a param its schema does not have
+        check: ({ params }) => (params.maximum > 0 ? [] : []),
+        scan,
+      });
+      return whole;
     };
     expect(typeof notRun).toBe('function');
   });
 
   it('writes the README table from the registry, and the README keeps it so', () => {
     const table = criteriaTable();
-    for (const d of CRITERION_DEFINITIONS) expect(table).toContain(`\`${d.type}\``);
+    for (const d of CRITERION_PLUGINS) expect(table).toContain(`\`${d.type}\``);
     expect(criteriaTable('zh-CN')).toMatch(CJK);
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     const start = readme.indexOf(CRITERIA_TABLE_START);

@@ -11,6 +11,9 @@
  *            --grading-parts final,live (default: both)
  *   dashboards: --dashboard-kits 40 --dashboard-minutes 10 (bundle size, first load, a class board
  *            of 40 kits × 4 sensors at 1 Hz in headless chromium: frame times, JS heap; 1 for a quick run)
+ *   cluster: --cluster-kits 100 --cluster-seconds 10 --zone 20x1000x8 (not in the default set: the
+ *            flood through HAProxy to 1 and 2 instances, kill -9 failover, a zone's capacity estimate
+ *            for colleges × kits per college × sensors per kit at 1 Hz)
  */
 import { parseArgs } from 'node:util';
 import { serverAvailable } from '../harness/index.ts';
@@ -37,6 +40,9 @@ const { values: args } = parseArgs({
     'grading-parts': { type: 'string', default: 'final,live' },
     'dashboard-kits': { type: 'string', default: '40' },
     'dashboard-minutes': { type: 'string', default: '10' },
+    'cluster-kits': { type: 'string', default: '100' },
+    'cluster-seconds': { type: 'string', default: '10' },
+    zone: { type: 'string', default: '20x1000x8' },
   },
 });
 const suites = new Set(String(args.suite).split(','));
@@ -91,5 +97,18 @@ if (suites.has('grading')) {
 if (suites.has('dashboards')) {
   const { dashboardsBench } = await import('./dashboards.ts');
   await dashboardsBench({ kits: Number(args['dashboard-kits']), minutes: Number(args['dashboard-minutes']) });
+}
+if (suites.has('cluster')) {
+  const { clusterBench } = await import('./cluster.ts');
+  const [colleges, kitsPerCollege, sensorsPerKit] = String(args.zone).split('x').map(Number);
+  await clusterBench({
+    kits: Number(args['cluster-kits']),
+    seconds: Number(args['cluster-seconds']),
+    zone: {
+      colleges: colleges ?? 20,
+      kitsPerCollege: kitsPerCollege ?? 1000,
+      sensorsPerKit: sensorsPerKit ?? 8,
+    },
+  });
 }
 process.exit(0);

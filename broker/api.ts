@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Aedes } from 'aedes';
+import type { Aedes, AedesOptions } from 'aedes';
 import type { CredentialChecker, PersonAccessPolicy } from './identity.ts';
 import type { Ingest } from './ingest.ts';
 
@@ -38,10 +38,11 @@ export interface BrokerOptions {
    */
   keepaliveLimit?: number;
   /**
-   * Cluster mode: this broker is one of several sharing this Redis (`redis://host:6379`) — message
-   * routing, retained messages, wills, persistent sessions and kit presence live there.
+   * Cluster mode: this broker is one of several sharing message routing, retained messages, wills,
+   * persistent sessions and kit presence (cluster/ builds them on Redis). The broker ends them
+   * when it closes.
    */
-  clusterRedisUrl?: string;
+  cluster?: BrokerClusterParts;
   logger?: BrokerLogger;
 }
 
@@ -71,8 +72,46 @@ export const MAX_CONNECT_BYTES = 4096;
  */
 export const PACKET_OVERHEAD_BYTES = 1024 + 4;
 
+/** Where the kits' connections are, across the instances of a cluster. */
+export interface KitPresence {
+  /** This instance holds its first connection of the kit. */
+  connected(kitId: string): Promise<void>;
+  /**
+   * This instance's last connection of the kit ended; resolves true when no other live instance
+   * holds one (the kit is then offline).
+   */
+  disconnected(kitId: string): Promise<boolean>;
+}
+
+/** What a broker shares with the other instances of a cluster. */
+export interface BrokerClusterParts {
+  mq: NonNullable<AedesOptions['mq']>;
+  persistence: NonNullable<AedesOptions['persistence']>;
+  /** Needs the broker's id: called once the broker exists. */
+  presence(brokerId: string): KitPresence;
+  /** After the broker closed (which closes `mq`): ends presence, the persistence and the connections. */
+  close(): Promise<void>;
+}
+
+/** The platform's own topics (between its parts and instances): no client may publish or subscribe to them. */
+export const PLATFORM_TOPIC_PREFIX = '$iotlab/';
+
+/**
+ * Aedes's message routing (an mqemitter; mqemitter-redis in a cluster, where what is emitted on one
+ * instance reaches every instance, itself included). Topics under `$iotlab/` are the platform's
+ * own: no client may publish to them.
+ */
+export interface MessageRouting {
+  on(topic: string, listener: RoutedListener, callback?: () => void): void;
+  removeListener(topic: string, listener: RoutedListener, callback?: () => void): void;
+  emit(message: { topic: string; payload: unknown }, callback?: (error?: Error) => void): void;
+}
+export type RoutedListener = (message: { topic: string; payload: unknown }, done: () => void) => void;
+
 export interface MqttBroker {
   readonly aedes: Aedes;
+  /** The broker's message routing, for the platform's own messages between instances. */
+  readonly routing: MessageRouting;
   /** Listens for MQTT over TCP (or TLS when `tls` is given); resolves with the bound port. */
   listen(options: { port: number; host?: string; tls?: { key: Buffer; cert: Buffer } }): Promise<number>;
   /** Serves one MQTT-over-WebSocket connection (the HTTP server hands it over). */
@@ -83,6 +122,12 @@ export interface MqttBroker {
   publishToKit(kitId: string, channel: 'commands' | 'errors', body: unknown): Promise<void>;
   /** Drops a kit's connections (after its secret was rotated or revoked). */
   disconnectKit(kitId: string): void;
+  /**
+   * Closes a person's connections (`user:<username>`) whose login ended — logged out, account
+   * disabled, password changed — on every instance at once, instead of at the next credential
+   * re-check. Connections of their other, still valid logins stay open.
+   */
+  disconnectPerson(username: string): void;
   /** Stops listening and disconnects every client. */
   close(): Promise<void>;
 }

@@ -2,7 +2,8 @@
  * The platform's MQTT broker: Aedes with the platform's policy as its hooks — who connects
  * (identity.ts), what each may publish and subscribe to, kits' messages into ingest, kits' live
  * status and retained online/offline, the sandbox's quota, idle and credential re-checks — on TCP,
- * TLS and WebSocket behind the packet guard, alone or as one instance of a cluster (cluster.ts).
+ * TLS and WebSocket behind the packet guard, alone or as one instance of a cluster (its shared
+ * parts injected: cluster/ builds them on Redis).
  */
 import type { IncomingMessage } from 'node:http';
 import { createServer as createTcpServer, type Server } from 'node:net';
@@ -31,23 +32,21 @@ import {
   type BrokerOptions,
   type KitLiveStatus,
   MAX_CONNECT_BYTES,
+  type MessageRouting,
   type MqttBroker,
   PACKET_OVERHEAD_BYTES,
+  PLATFORM_TOPIC_PREFIX,
 } from './api.ts';
-import { type ClusterParts, createClusterParts } from './cluster.ts';
 import { type Identity, missingScope, REVOKED_STAMP, resolveIdentity } from './identity.ts';
 import { PacketGuard, type PacketLimits } from './packet-guard.ts';
 import { RetainedQuota } from './retained-quota.ts';
 
-const DISCARD_TOPIC = '$iotlab/discard';
+const DISCARD_TOPIC = `${PLATFORM_TOPIC_PREFIX}discard`;
 /** Internal: "drop this kit's connections" to every instance (payload: the kit id). */
-const KIT_DROP_TOPIC = '$iotlab/kit-drop';
+const KIT_DROP_TOPIC = `${PLATFORM_TOPIC_PREFIX}kit-drop`;
+/** Internal: "check this person's connections now" to every instance (payload: the username). */
+const PERSON_DROP_TOPIC = `${PLATFORM_TOPIC_PREFIX}person-drop`;
 
-/** The part of Aedes's message routing (an mqemitter; mqemitter-redis in a cluster) used here. */
-interface MessageRouting {
-  on(topic: string, listener: (message: { topic: string; payload: unknown }, done: () => void) => void): void;
-  emit(message: { topic: string; payload: unknown }, callback?: (error?: Error) => void): void;
-}
 /** How often connections are checked against the idle limit: a tenth of it, within 0.25–30 s. */
 const idleCheckEveryMs = (idleLimitMs: number): number => Math.min(30_000, Math.max(250, idleLimitMs / 10));
 
@@ -121,9 +120,7 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
     discard(packet);
   }
 
-  const cluster: ClusterParts | undefined = options.clusterRedisUrl
-    ? await createClusterParts(options.clusterRedisUrl, log)
-    : undefined;
+  const cluster = options.cluster;
   const clusterOptions: Partial<AedesOptions> = cluster
     ? { mq: cluster.mq, persistence: cluster.persistence }
     : {};
@@ -262,6 +259,8 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
         log.warn({ clientId: client.id, topic: subscription.topic }, 'MQTT subscription refused');
         done(null, null);
       };
+      // The platform's own topics (between instances: records, drops) are no client's business.
+      if (subscription.topic.startsWith(PLATFORM_TOPIC_PREFIX)) return refused();
       if (identity?.kind === 'user') {
         const policy = options.people;
         if (!policy) return refused();
@@ -278,7 +277,7 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
     await cluster?.close();
     throw error;
   });
-  /** Which instances hold each kit's connections (cluster mode only; see broker/cluster.ts). */
+  /** Which instances hold each kit's connections (cluster mode only; see cluster/broker-parts.ts). */
   const presence = cluster?.presence(aedes.id);
 
   /** One warning per key for the life of the broker: a flow in a loop must not flood the log. */
@@ -436,6 +435,37 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
     done();
   });
 
+  // A person who logged out (or whose account was disabled) loses their connections on every
+  // instance at once, not at each one's next re-check: every instance checks that person's
+  // connections again and closes those whose login token no longer signs them in (their other
+  // logins stay). The username goes over the routing, never a token.
+  routing.on(PERSON_DROP_TOPIC, (message, done) => {
+    done();
+    void dropEndedLogins(
+      Buffer.isBuffer(message.payload) ? message.payload.toString('utf8') : String(message.payload),
+    );
+  });
+  async function dropEndedLogins(username: string): Promise<void> {
+    const people = options.people;
+    if (!people) return;
+    const name = username.toLowerCase();
+    for (const client of connectedClients()) {
+      const identity = identities.get(client);
+      if (identity?.kind !== 'user' || identity.person.username.toLowerCase() !== name) continue;
+      // A check that fails closes too: the browser reconnects, and its login is checked again then.
+      const still = await people
+        .authenticate(identity.person.username, identity.token)
+        .catch(() => undefined);
+      if (!still) {
+        log.info(
+          { username: identity.person.username, clientId: client.id },
+          'logged out: MQTT connection closed',
+        );
+        client.close();
+      }
+    }
+  }
+
   /**
    * The platform's idle limit: a client that sent nothing for 1.5 × keepaliveLimit is disconnected
    * (its last will is published), whatever keep-alive it asked for — 0 included. The same round
@@ -517,6 +547,7 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
 
   return {
     aedes,
+    routing,
     async listen({ port, host = '0.0.0.0', tls }) {
       const server = tls
         ? createTlsServer({ key: tls.key, cert: tls.cert }, (socket) => serve(socket))
@@ -547,6 +578,12 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
       for (const client of clientsByKit(kitId)) client.close();
       // …and on every other instance of a cluster (the same message routing reaches them).
       routing.emit({ topic: KIT_DROP_TOPIC, payload: Buffer.from(kitId) });
+    },
+    disconnectPerson(username) {
+      // The routing reaches this instance too; should it fail, this instance still checks.
+      routing.emit({ topic: PERSON_DROP_TOPIC, payload: Buffer.from(username) }, (error) => {
+        if (error) void dropEndedLogins(username);
+      });
     },
     async close() {
       clearInterval(recheck);

@@ -46,6 +46,11 @@ export const ConfigSchema = Type.Object(
       {
         host: Type.String({ default: '0.0.0.0' }),
         port: { ...Port, default: 8080 },
+        trustProxy: Type.String({
+          default: '',
+          description:
+            "Load balancers in front (addresses or CIDR ranges, comma-separated, e.g. '10.0.0.5' or '10.0.0.0/24') whose X-Forwarded-For names the client: sign-in limits and the audit then see each person's own address, not the proxy's. Empty: no proxy is trusted",
+        }),
       },
       { default: {}, additionalProperties: false },
     ),

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { createBroker, Ingest, type MqttBroker, startExternalIngest } from '../broker/index.ts';
+import { connectCluster, RedisSignInLimits, shareLiveGrading } from '../cluster/index.ts';
 import { serveDashboards } from '../dashboards/index.ts';
 import { FlowsEditor } from '../flows/index.ts';
 import { type GatewayOptions, SerialGateway } from '../gateway/index.ts';
@@ -116,6 +117,11 @@ async function startParts(
 ): Promise<Platform> {
   const labDb = await openLabDatabaseFor(config);
   lifecycle.started('the lab database', () => labDb.close());
+  // Cluster mode: the instances share MQTT, live grading's partitions and more through Redis.
+  const cluster = config.cluster.redisUrl
+    ? await connectCluster(config.cluster.redisUrl, logger.child({ module: 'cluster' }))
+    : undefined;
+  if (cluster) lifecycle.started('the cluster connection', () => cluster.close());
   const registry = new Registry(labDb);
   const store = openStore(config);
   lifecycle.started('the telemetry store', () => store.close());
@@ -170,8 +176,8 @@ async function startParts(
     credentialRecheckMs: config.mqtt.credentialRecheckSeconds * 1000,
     maxPayloadBytes: config.mqtt.maxPayloadBytes,
     keepaliveLimit: config.mqtt.keepaliveLimit,
-    // Cluster mode: one broker with the other instances on this Redis (config checks the shared stores).
-    ...(config.cluster.redisUrl ? { clusterRedisUrl: config.cluster.redisUrl } : {}),
+    // Cluster mode: one broker with the other instances (config checks the shared stores).
+    ...(cluster ? { cluster: cluster.broker } : {}),
     ...(config.mqtt.sandbox ? { sandboxPrefix: config.mqtt.sandboxPrefix } : {}),
     sandboxRetained: {
       maxMessages: config.mqtt.sandboxMaxRetained,
@@ -187,13 +193,29 @@ async function startParts(
     store,
     aedes: broker.aedes,
     log: logger.child({ module: 'live-grading' }),
+    ...(cluster ? { partitions: cluster.leases } : {}),
   });
-  ingest.addListener((record) => liveGrader.record(record));
+  if (cluster) {
+    // Records reach the instance that grades their attempt, states every instance's viewers.
+    const shared = await shareLiveGrading(
+      liveGrader,
+      broker.routing,
+      ingest,
+      logger.child({ module: 'cluster' }),
+    );
+    lifecycle.started('sharing live grading', () => shared.close());
+  } else {
+    ingest.addListener((record) => liveGrader.record(record));
+  }
   const kitErrors = new RecentKitErrors();
   ingest.addNotifier(kitErrors.add);
 
-  // One limiter for every password check: the API's sign-in and the flow editor's.
-  const passwordChecks = new PasswordChecks(labDb);
+  // One limiter for every password check: the API's sign-in and the flow editor's (in a cluster,
+  // counted in Redis for every instance; this instance's memory when Redis does not answer).
+  const passwordChecks = new PasswordChecks(
+    labDb,
+    cluster ? new RedisSignInLimits(cluster.redis, { log: logger.child({ module: 'sign-in' }) }) : undefined,
+  );
   const tls = config.mqtt.tlsCert
     ? { cert: readFileSync(config.mqtt.tlsCert), key: readFileSync(config.mqtt.tlsKey) }
     : undefined;
@@ -221,8 +243,14 @@ async function startParts(
       timeZone: config.lab.timeZone,
       stats: () => ({ ingest: ingest.stats, writer: writer.stats }),
       version: VERSION,
+      ...(cluster ? { clusterInstance: cluster.leases.instanceId } : {}),
     },
-    { loggerInstance: logger.child({ module: 'http' }), ...(tls ? { https: tls } : {}) },
+    {
+      loggerInstance: logger.child({ module: 'http' }),
+      ...(tls ? { https: tls } : {}),
+      // Behind HAProxy: the client's address from X-Forwarded-For, sent by the proxies named only.
+      ...(config.http.trustProxy ? { trustProxy: config.http.trustProxy } : {}),
+    },
   );
   lifecycle.started('the HTTP server', () => app.close());
   // The web app (dashboards/dist) at `/`, outside /api, /docs, /mqtt and /flows.

@@ -1,6 +1,6 @@
 /**
- * Cluster mode: several platform instances act as one MQTT broker through Redis, with Aedes's own
- * cluster parts — `mqemitter-redis` routes every message to every instance, and
+ * The broker's cluster parts: several platform instances act as one MQTT broker through Redis,
+ * with Aedes's own cluster parts — `mqemitter-redis` routes every message to every instance, and
  * `aedes-persistence-redis` keeps retained messages, wills, subscriptions and persistent sessions.
  * Kit presence (which instances hold a kit's connections) is kept in Redis too, so that one instance
  * does not report a kit offline while it is still connected through another.
@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import type { AedesOptions } from 'aedes';
 import { Redis } from 'ioredis';
 import mqemitterRedis from 'mqemitter-redis';
-import { redactUrl } from '../labdb/index.ts';
+import type { BrokerClusterParts } from '../broker/index.ts';
 
 /** The part of aedes-persistence-redis (it ships no types) used here besides what Aedes calls. */
 interface RedisPersistence {
@@ -19,31 +19,7 @@ const aedesPersistenceRedis = createRequire(import.meta.url)('aedes-persistence-
   conn: Redis;
 }) => RedisPersistence;
 
-export interface ClusterLogger {
-  warn(object: object, message: string): void;
-}
-
-/** Where the kits' connections are, across the instances. */
-export interface KitPresence {
-  /** This instance holds its first connection of the kit. */
-  connected(kitId: string): Promise<void>;
-  /**
-   * This instance's last connection of the kit ended; resolves true when no other live instance
-   * holds one (the kit is then offline).
-   */
-  disconnected(kitId: string): Promise<boolean>;
-}
-
-export interface ClusterParts {
-  mq: NonNullable<AedesOptions['mq']>;
-  persistence: NonNullable<AedesOptions['persistence']>;
-  /** Needs the broker's id: call once the broker exists. */
-  presence(brokerId: string): KitPresence;
-  /** After the broker closed (which closes `mq`): ends presence, the persistence and the connections. */
-  close(): Promise<void>;
-}
-
-const KEY_PREFIX = 'iotlab:';
+export const KEY_PREFIX = 'iotlab:';
 /** An instance's liveness key lives this long, refreshed every third of it. */
 const ALIVE_TTL_MS = 15_000;
 
@@ -66,23 +42,15 @@ end
 return left
 `;
 
-/** Connects to Redis (refusing with a clear error when it does not answer) and builds the parts. */
-export async function createClusterParts(redisUrl: string, log: ClusterLogger): Promise<ClusterParts> {
-  const onError = (part: string) => (error: Error) =>
-    log.warn({ part, err: error.message }, 'cluster: Redis connection error');
-  const presenceDb = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
-  presenceDb.on('error', onError('presence'));
-  try {
-    await withTimeout(
-      presenceDb.connect().then(() => presenceDb.ping()),
-      5_000,
-    );
-  } catch (error) {
-    presenceDb.disconnect();
-    throw new Error(
-      `cluster.redisUrl: Redis at ${redactUrl(redisUrl)} does not answer: ${(error as Error).message}`,
-    );
-  }
+/**
+ * The broker's parts on Redis: `presenceDb` is the cluster's command connection (connected; the
+ * caller ends it after `close`), the others are made here.
+ */
+export function createBrokerParts(
+  redisUrl: string,
+  presenceDb: Redis,
+  onError: (part: string) => (error: Error) => void,
+): BrokerClusterParts {
   const persistenceDb = new Redis(redisUrl);
   persistenceDb.on('error', onError('persistence'));
   const mq = mqemitterRedis({ connectionString: redisUrl });
@@ -130,15 +98,6 @@ export async function createClusterParts(redisUrl: string, log: ClusterLogger): 
       persistenceDb.disconnect();
       // The broker's close closed `mq` already; this ends it if the broker never started.
       await new Promise<void>((resolve) => mq.close(() => resolve()));
-      await presenceDb.quit().catch(() => presenceDb.disconnect());
     },
   };
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -52,6 +52,7 @@ export type { Detail } from './evidence.ts';
 export * from './incremental.ts';
 export { DELAY_BUCKET_MS, LIVE_DEFAULTS, LiveGrader, type LiveGraderOptions } from './live/grader.ts';
 export { type Leaderboard, type LeaderboardTeam, rankTeams } from './live/leaderboard.ts';
+export { type LivePartitions, partitionOf } from './live/partitions.ts';
 export type { LiveUpdate } from './live/publisher.ts';
 export type { LiveGradingSource, LiveTask, RunningAttempt, SessionBoardInputs } from './live/source.ts';
 export * from './live/state.ts';

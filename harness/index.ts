@@ -1,6 +1,6 @@
 /**
  * Real servers for the tests and the benchmarks: influxd, victoria-metrics, mosquitto, PostgreSQL,
- * redis-server, socat and chromium found on the PATH (with the Debian package that installs each),
+ * redis-server, haproxy, socat and chromium found on the PATH (with the Debian package that installs each),
  * started on a free loopback port with a temporary data directory. It loads no test runner: the
  * vitest glue (`describeWithServer`) is tests/helpers/suites.ts.
  */

@@ -20,6 +20,7 @@ export const SERVER_PACKAGES = {
   chromium: 'chromium',
   postgres: 'postgresql',
   'redis-server': 'redis-server',
+  haproxy: 'haproxy',
 } as const;
 
 export type ServerBinary = keyof typeof SERVER_PACKAGES;
@@ -103,21 +104,26 @@ export function missingMessage(binary: ServerBinary): string {
   return `${binary} not found on PATH${binary === 'postgres' ? ' nor in /usr/lib/postgresql/*/bin' : ''}: install the Debian package "${SERVER_PACKAGES[binary]}" (apt-get install ${SERVER_PACKAGES[binary]})`;
 }
 
-/** A free TCP port on 127.0.0.1 (listen on port 0, read it, close). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * A free TCP port on 127.0.0.1 below 32768, for a server that must be told its port (InfluxDB,
+ * PostgreSQL, HAProxy…). Linux hands out outgoing connections' ports from 32768–60999, so a port
+ * the kernel chose for a listener could be taken by a busy test's connection before the server
+ * binds it; below that range only another server can take it (and starting retries then).
+ */
+export async function freePort(): Promise<number> {
+  for (let tries = 0; tries < 100; tries++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_768);
+    if (await canListen(port)) return port;
+  }
+  throw new Error('no free port on 127.0.0.1 between 20000 and 32767');
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
     server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      if (address === null || typeof address === 'string') {
-        server.close();
-        reject(new Error('could not read the port of a loopback listener'));
-        return;
-      }
-      server.close((error) => (error ? reject(error) : resolve(address.port)));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
 
@@ -570,4 +576,87 @@ function run(file: string, args: string[], user?: { uid: number; gid: number }):
       else resolve();
     });
   });
+}
+
+/** One platform instance behind HAProxy: its MQTT and HTTP ports on 127.0.0.1. */
+export interface ProxiedInstance {
+  /** Its `server` name in the configuration (a, b, c in deploy/haproxy.cfg). */
+  name: string;
+  mqttPort: number;
+  httpPort: number;
+}
+
+export interface RunningHaproxy extends RunningServer {
+  /** The proxy's MQTT port (`url` is its HTTP front). */
+  mqttPort: number;
+  /** The configuration it runs. */
+  config: string;
+}
+
+/**
+ * HAProxy running a configuration written for real machines (deploy/haproxy.cfg), moved onto
+ * loopback: its fronts bind 127.0.0.1 on free ports, its `server` lines point at these
+ * instances (those the file names and `instances` does not are left out), and its `maxconn` fits
+ * a test machine's open-file limit. Ready once its HTTP front accepts connections.
+ */
+export async function startHaproxy(
+  configText: string,
+  instances: readonly ProxiedInstance[],
+  options: StartOptions = {},
+): Promise<RunningHaproxy> {
+  const mqttPort = await freePort();
+  let config = '';
+  const server = await startOnPort(options, 'iotlab-haproxy-', async (httpPort, dataDir, ownsDataDir) => {
+    config = haproxyOnLoopback(configText, instances, { mqtt: mqttPort, http: httpPort });
+    const file = join(dataDir, 'haproxy.cfg');
+    await writeFile(file, config);
+    return {
+      binary: 'haproxy',
+      args: ['-db', '-f', file],
+      port: httpPort,
+      dataDir,
+      ownsDataDir,
+      readyTimeoutMs: options.readyTimeoutMs ?? 10_000,
+      stopSignal: 'SIGTERM',
+    };
+  });
+  return { ...server, mqttPort, config };
+}
+
+/** The configuration with its fronts on loopback ports and its servers on the given instances. */
+export function haproxyOnLoopback(
+  configText: string,
+  instances: readonly ProxiedInstance[],
+  ports: { mqtt: number; http: number },
+): string {
+  const byName = new Map(instances.map((instance) => [instance.name, instance]));
+  const lines: string[] = [];
+  for (const line of configText.split('\n')) {
+    // A test machine's open-file limit is below what a college's connection count needs.
+    const maxconn = /^(\s*)maxconn \d+\s*$/.exec(line);
+    if (maxconn) {
+      lines.push(`${maxconn[1]}maxconn 4000`);
+      continue;
+    }
+    const bind = /^(\s*)bind :(\d+)\s*$/.exec(line);
+    if (bind) {
+      lines.push(`${bind[1]}bind 127.0.0.1:${bind[2] === '1883' ? ports.mqtt : ports.http}`);
+      continue;
+    }
+    const server = /^(\s*)server (\S+) [^\s:]+:(\d+)(.*)$/.exec(line);
+    if (server) {
+      const [, indent, name, port, rest] = server;
+      const instance = byName.get(name as string);
+      if (!instance) continue;
+      // MQTT servers are checked on their instance's HTTP health (`port`); HTTP ones directly.
+      lines.push(
+        port === '1883'
+          ? `${indent}server ${name} 127.0.0.1:${instance.mqttPort} port ${instance.httpPort}${rest}`
+          : `${indent}server ${name} 127.0.0.1:${instance.httpPort}${rest}`,
+      );
+      continue;
+    }
+    lines.push(line);
+  }
+  return lines.join('\n');
 }

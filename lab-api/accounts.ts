@@ -3,7 +3,7 @@ import type { LabDb } from '../labdb/index.ts';
 import { hashToken, issueToken, type Person, personForToken } from './auth.ts';
 import { verifyPassword } from './passwords.ts';
 import { People, type User } from './people.ts';
-import { SignInLimiter } from './sign-in-limiter.ts';
+import { SignInLimiter, type SignInLimitStore } from './sign-in-limiter.ts';
 
 /**
  * What a password check answers: the person (and the device cookie to keep), a wrong pair, or
@@ -39,9 +39,10 @@ const DUMMY_HASH = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAA
 export class PasswordChecks {
   readonly #db: LabDb;
   readonly #people: People;
-  readonly limiter: SignInLimiter;
+  /** Where failures are counted: this process's memory by default, Redis in cluster mode. */
+  readonly limiter: SignInLimitStore;
 
-  constructor(db: LabDb, limiter = new SignInLimiter()) {
+  constructor(db: LabDb, limiter: SignInLimitStore = new SignInLimiter()) {
     this.#db = db;
     this.#people = new People(db);
     this.limiter = limiter;
@@ -51,16 +52,16 @@ export class PasswordChecks {
   async signIn(username: string, password: string, from: SignInFrom): Promise<SignInResult<User>> {
     const device = await this.#knownDevice(username, from.device);
     const client = { address: from.address, device: device ? hashToken(device) : undefined };
-    const wait = this.limiter.retryAfter(username, client);
+    const wait = await this.limiter.retryAfter(username, client);
     if (wait > 0) return { ok: false, reason: 'locked', retryAfterSeconds: wait };
     const found = await this.#people.userForLogin(username);
     // Unknown users cost a hash too.
     const ok = await verifyPassword(password, found?.passwordHash ?? DUMMY_HASH);
     if (!found || !ok || found.user.disabled) {
-      this.limiter.fail(username, client);
+      await this.limiter.fail(username, client);
       return { ok: false, reason: 'wrong' };
     }
-    this.limiter.succeed(username, client);
+    await this.limiter.succeed(username, client);
     return { ok: true, user: found.user, device: device ?? (await this.#newDevice(found.user.id)) };
   }
 

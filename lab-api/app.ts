@@ -58,6 +58,8 @@ export interface AppDeps {
     kitStatus(kitId: string): KitConnection | undefined;
     /** Drops a kit's connections, so a rotated or revoked secret takes effect at once. */
     disconnectKit?(kitId: string): void;
+    /** Drops a person's connections whose login ended (on every instance), so a logout takes effect at once. */
+    disconnectPerson?(username: string): void;
   };
   /** The last error reports sent to each kit (for the dashboards); none when absent. */
   recentKitErrors?: { of(kitId: string): readonly object[] };
@@ -86,6 +88,8 @@ export interface AppDeps {
   /** Counters for /health. */
   stats: () => { ingest: object; writer: WriterStats };
   version: string;
+  /** In a cluster: this instance's name there, shown by /health (which instance answered). */
+  clusterInstance?: string;
 }
 
 /**

@@ -35,6 +35,10 @@ export { checkRubric } from './rubric.ts';
 export {
   DEFAULT_SIGN_IN_LIMITS,
   type SignInClient,
+  type SignInKey,
   SignInLimiter,
+  type SignInLimitStore,
   type SignInLimits,
+  secondsToWait,
+  signInKeys,
 } from './sign-in-limiter.ts';

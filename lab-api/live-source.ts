@@ -15,7 +15,7 @@ import type { LabDb } from '../labdb/index.ts';
 import { type AttemptRow, toAttempt } from './classes/index.ts';
 
 /** Each poll: the running attempts and their task's version (the rest only for new ones). */
-const RUNNING_SQL = `SELECT at.id, a.task_id, lt.version AS task_version
+const RUNNING_SQL = `SELECT at.id, at.kit_id, at.session_id, a.task_id, lt.version AS task_version
   FROM attempts at JOIN assignments a ON a.id = at.assignment_id JOIN lab_tasks lt ON lt.id = a.task_id
   WHERE at.ended_at IS NULL`;
 const ATTEMPT_SQL = `SELECT id, assignment_id, session_id, student_id, team_id, kit_id, started_at, ended_at
@@ -49,8 +49,20 @@ export class LabLiveSource implements LiveGradingSource {
   }
 
   async runningAttempts(): Promise<RunningAttempt[]> {
-    const rows = await this.#db.all<{ id: string; task_id: string; task_version: number }>(RUNNING_SQL);
-    return rows.map((row) => ({ id: row.id, taskId: row.task_id, taskVersion: row.task_version }));
+    const rows = await this.#db.all<{
+      id: string;
+      kit_id: string;
+      session_id: string | null;
+      task_id: string;
+      task_version: number;
+    }>(RUNNING_SQL);
+    return rows.map((row) => ({
+      id: row.id,
+      kitId: row.kit_id,
+      sessionId: row.session_id,
+      taskId: row.task_id,
+      taskVersion: row.task_version,
+    }));
   }
 
   async attempts(ids: readonly string[]): Promise<LiveAttempt[]> {

@@ -6,8 +6,13 @@
  * from before (a device cookie, see {@link PasswordChecks}) is counted on its own, so even an
  * attacker behind the same address (a classroom's NAT) does not lock them out.
  *
- * The table is bounded (oldest keys go first), so a flood of made-up usernames or addresses costs
- * a fixed amount of memory.
+ * Where the failures are counted is a port ({@link SignInLimitStore}): {@link SignInLimiter}, in this
+ * process's memory, is the default; in cluster mode every instance counts in Redis
+ * (cluster/sign-in-limits.ts), so instances behind one load balancer give an attacker no more tries
+ * than one. Both count the same keys ({@link signInKeys}) under the same rules.
+ *
+ * The in-memory table is bounded (oldest keys go first), so a flood of made-up usernames or
+ * addresses costs a fixed amount of memory.
  */
 export interface SignInLimits {
   /** Failures from one address, any username, within the window. */
@@ -26,7 +31,68 @@ export const DEFAULT_SIGN_IN_LIMITS: SignInLimits = {
   maxKeys: 20_000,
 };
 
-export class SignInLimiter {
+/**
+ * The limiter's port: what every password check asks before it checks, and tells after. An
+ * implementation may answer at once (in memory) or asynchronously (Redis); callers await either.
+ */
+export interface SignInLimitStore {
+  /** Seconds until this username may be tried again from this client; 0 when it may now. */
+  retryAfter(username: string, client: SignInClient, now?: number): number | Promise<number>;
+  /** A wrong password (or unknown or disabled account) from this client. */
+  fail(username: string, client: SignInClient, now?: number): void | Promise<void>;
+  /** A right password clears that account's failures from this client (not the address's). */
+  succeed(username: string, client: SignInClient): void | Promise<void>;
+}
+
+/** One counter a try goes to: its key, the failures it allows within the window, its kind. */
+export interface SignInKey {
+  key: string;
+  limit: number;
+  /** `address`: any username from one address (a right password does not clear it). */
+  kind: 'address' | 'account' | 'device';
+}
+
+/**
+ * The counters of a try: from a known device, that account on that device alone; otherwise the
+ * address, and the account at that address.
+ */
+export function signInKeys(username: string, client: SignInClient, limits: SignInLimits): SignInKey[] {
+  const account = username.toLowerCase();
+  if (client.device)
+    return [
+      {
+        key: `device\u0000${account}\u0000${client.device}`,
+        limit: limits.perAccountAndAddress,
+        kind: 'device',
+      },
+    ];
+  return [
+    { key: `address\u0000${client.address}`, limit: limits.perAddress, kind: 'address' },
+    {
+      key: `account\u0000${account}\u0000${client.address}`,
+      limit: limits.perAccountAndAddress,
+      kind: 'account',
+    },
+  ];
+}
+
+/**
+ * Seconds to wait for one key, given the times of its failures within the window (oldest first):
+ * once it holds `limit` of them, until the oldest of the last `limit` leaves the window.
+ */
+export function secondsToWait(
+  times: readonly number[],
+  limit: number,
+  windowMs: number,
+  now: number,
+): number {
+  if (times.length < limit) return 0;
+  const oldest = times[times.length - limit] as number;
+  return Math.max(0, Math.ceil((oldest + windowMs - now) / 1000));
+}
+
+/** The default {@link SignInLimitStore}: in this process's memory, bounded. */
+export class SignInLimiter implements SignInLimitStore {
   readonly #limits: SignInLimits;
   /** Key → times of its most recent failures (at most the key's limit of them), oldest first. */
   readonly #failures = new Map<string, number[]>();
@@ -38,18 +104,13 @@ export class SignInLimiter {
   /** Seconds until this username may be tried again from this client; 0 when it may now. */
   retryAfter(username: string, client: SignInClient, now = Date.now()): number {
     let wait = 0;
-    for (const [key, limit] of this.#keys(username, client)) {
-      const times = this.#recent(key, now);
-      if (times.length >= limit) {
-        const oldest = times[times.length - limit] as number;
-        wait = Math.max(wait, Math.ceil((oldest + this.#limits.windowMs - now) / 1000));
-      }
-    }
+    for (const { key, limit } of signInKeys(username, client, this.#limits))
+      wait = Math.max(wait, secondsToWait(this.#recent(key, now), limit, this.#limits.windowMs, now));
     return wait;
   }
 
   fail(username: string, client: SignInClient, now = Date.now()): void {
-    for (const [key, limit] of this.#keys(username, client)) {
+    for (const { key, limit } of signInKeys(username, client, this.#limits)) {
       const times = this.#recent(key, now);
       times.push(now);
       if (times.length > limit) times.splice(0, times.length - limit);
@@ -65,23 +126,13 @@ export class SignInLimiter {
 
   /** A right password clears that account's failures from this client (not the address's). */
   succeed(username: string, client: SignInClient): void {
-    for (const [key] of this.#keys(username, client))
-      if (!key.startsWith('address')) this.#failures.delete(key);
+    for (const { key, kind } of signInKeys(username, client, this.#limits))
+      if (kind !== 'address') this.#failures.delete(key);
   }
 
   /** How many keys are remembered (for tests of the bound). */
   get size(): number {
     return this.#failures.size;
-  }
-
-  #keys(username: string, client: SignInClient): [string, number][] {
-    const account = username.toLowerCase();
-    if (client.device)
-      return [[`device\u0000${account}\u0000${client.device}`, this.#limits.perAccountAndAddress]];
-    return [
-      [`address\u0000${client.address}`, this.#limits.perAddress],
-      [`account\u0000${account}\u0000${client.address}`, this.#limits.perAccountAndAddress],
-    ];
   }
 
   #recent(key: string, now: number): number[] {

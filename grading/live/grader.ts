@@ -73,10 +73,11 @@ import { loadGradingData } from '../load.ts';
 import type { GradingData } from '../types.ts';
 import { type LiveGradingTuning, type LiveStats, TrackedAttempt } from './attempt.ts';
 import { type Leaderboard, Leaderboards } from './leaderboard.ts';
+import { type LivePartitions, partitionOf } from './partitions.ts';
 import { type LiveListener, type LiveLog, LivePublisher } from './publisher.ts';
 import { EvaluationScheduler, TICK_MS, yieldToLoop } from './scheduler.ts';
-import type { LiveGradingSource } from './source.ts';
-import { type LiveAttempt, type LiveState, LiveStateView, type PublishedState } from './state.ts';
+import type { LiveGradingSource, RunningAttempt } from './source.ts';
+import { type LiveAttempt, type LiveState, LiveStateView, PublishedState } from './state.ts';
 import { emptyTask, LiveTasks, type TaskInfo } from './tasks.ts';
 
 export const LIVE_DEFAULTS = {
@@ -133,6 +134,11 @@ export interface LiveGraderOptions {
   store: TelemetryStore;
   /** The broker's aedes, for the retained topics; without it only event streams are served. */
   aedes?: Pick<Aedes, 'publish'>;
+  /**
+   * In a cluster: which running attempts this instance grades (the others' states arrive through
+   * {@link LiveGrader.relay}). Without it, this instance grades every running attempt.
+   */
+  partitions?: LivePartitions;
   log?: LiveLog;
   now?: () => number;
   pollIntervalMs?: number;
@@ -151,12 +157,20 @@ export interface LiveGraderOptions {
  */
 export class LiveGrader {
   readonly #source: LiveGradingSource;
+  readonly #partitions: LivePartitions | undefined;
+  /** The partitions this instance held at the last poll (cluster mode). */
+  #held: ReadonlySet<string> = new Set();
+  /** The kits of every running attempt, graded here or not (cluster mode forwards their records). */
+  #runningKits: ReadonlySet<string> = new Set();
+  /** The latest states other instances published, of attempts not graded here (cluster mode). */
+  readonly #remote = new Map<string, PublishedState>();
   readonly #store: TelemetryStore;
   readonly #log: LiveLog;
   readonly #now: () => number;
   readonly #pollIntervalMs: number;
   readonly #keepMs: number;
   readonly #recentMs: number;
+  readonly #retentionMs: number;
   readonly #tuning: LiveGradingTuning;
   readonly heartbeatMs: number;
   /**
@@ -188,6 +202,7 @@ export class LiveGrader {
 
   constructor(options: LiveGraderOptions) {
     this.#source = options.source;
+    this.#partitions = options.partitions;
     this.#store = options.store;
     this.#log = options.log ?? { warn() {} };
     this.#now = options.now ?? Date.now;
@@ -197,6 +212,7 @@ export class LiveGrader {
     this.#keepMs = options.keepMs ?? LIVE_DEFAULTS.keepMs;
     this.#recentMs = options.recentMs ?? LIVE_DEFAULTS.recentMs;
     const retentionMs = options.endedRetentionMs ?? LIVE_DEFAULTS.endedRetentionMs;
+    this.#retentionMs = retentionMs;
     this.heartbeatMs = options.heartbeatMs ?? LIVE_DEFAULTS.heartbeatMs;
     this.#tuning = {
       keepMs: this.#keepMs,
@@ -258,7 +274,14 @@ export class LiveGrader {
     this.#publisher.close();
     await this.#polling;
     await Promise.allSettled([...this.#pending]);
+    // Another instance takes over at its next poll instead of waiting for the leases to expire.
+    if (this.#held.size > 0) {
+      await this.#partitions?.release([...this.#held]).catch((error: Error) => {
+        this.#log.warn({ err: error.message }, 'live grading: releasing its partitions failed');
+      });
+    }
     this.#tracked.clear();
+    this.#remote.clear();
     this.#byKit.clear();
     this.#recent.clear();
   }
@@ -291,9 +314,47 @@ export class LiveGrader {
     }
   }
 
-  /** Whether the attempt is being graded live now. */
+  /** Whether the attempt is being graded live now, by this instance. */
   isTracking(attemptId: string): boolean {
     return this.#tracked.has(attemptId);
+  }
+
+  /**
+   * Whether the kit is in a running attempt, graded here or by another instance (cluster mode:
+   * the instance a kit publishes through forwards only these kits' records).
+   */
+  followsKit(kitId: string): boolean {
+    return this.#runningKits.has(kitId);
+  }
+
+  /**
+   * A state another instance of a cluster published on an attempt's grading topic (an empty
+   * payload: its retained message was cleared): kept for this instance's readers — the event
+   * streams, the leaderboards — and passed to its subscribers. States of attempts graded here, or
+   * older than the one kept, are ignored.
+   */
+  relay(attemptId: string, json: Buffer): void {
+    if (this.#closed || this.#tracked.has(attemptId) || this.#publisher.ended(attemptId)) return;
+    if (json.length === 0) {
+      this.#remote.delete(attemptId);
+      return;
+    }
+    let published: PublishedState;
+    try {
+      published = PublishedState.fromJson(json);
+    } catch (error) {
+      this.#log.warn({ attemptId, err: (error as Error).message }, 'live grading: unreadable relayed state');
+      return;
+    }
+    const kept = this.#remote.get(attemptId);
+    if (kept && (kept.ended || (published.seq < kept.seq && !published.ended))) return;
+    // Re-inserted, so the map's order is by last update and the oldest go first.
+    this.#remote.delete(attemptId);
+    this.#remote.set(attemptId, published);
+    while (this.#remote.size > LIVE_DEFAULTS.maxEndedKept) {
+      this.#remote.delete(this.#remote.keys().next().value as string);
+    }
+    this.#publisher.relayed(attemptId, published);
   }
 
   /** The attempt's latest state: live, or final when it ended recently. */
@@ -307,9 +368,14 @@ export class LiveGrader {
    */
   subscribe(attemptId: string, listener: LiveListener): () => void {
     const tracked = this.#tracked.get(attemptId);
+    const remote = tracked ? undefined : this.#remote.get(attemptId);
+    if (remote?.ended) {
+      listener({ type: 'end', published: remote });
+      return () => {};
+    }
     return this.#publisher.subscribe(attemptId, listener, {
       tracked: tracked !== undefined,
-      published: tracked?.published,
+      published: tracked?.published ?? remote,
     });
   }
 
@@ -318,8 +384,8 @@ export class LiveGrader {
    * (and kept) when this process did not follow it.
    */
   async finalState(attempt: LiveAttempt): Promise<PublishedState> {
-    const kept = this.#publisher.ended(attempt.id);
-    if (kept) return kept;
+    const kept = this.#publisher.ended(attempt.id) ?? this.#remote.get(attempt.id);
+    if (kept?.ended) return kept;
     const task = await this.#tasks.assignmentTask(attempt.assignmentId);
     return this.#finalFromStore(attempt, task ?? emptyTask());
   }
@@ -349,11 +415,14 @@ export class LiveGrader {
     try {
       const rows = await this.#source.runningAttempts();
       if (this.#closed) return;
-      const running = new Set<string>();
-      const changed = rows.filter((row) => {
-        running.add(row.id);
-        return this.#tracked.get(row.id)?.task.key !== `${row.taskId}:${row.taskVersion}`;
-      });
+      this.#runningKits = new Set(rows.map((row) => row.kitId));
+      const mine = await this.#mine(rows);
+      if (this.#closed) return;
+      const running = new Set(rows.map((row) => row.id));
+      const graded = new Set(mine.map((row) => row.id));
+      const changed = mine.filter(
+        (row) => this.#tracked.get(row.id)?.task.key !== `${row.taskId}:${row.taskVersion}`,
+      );
       const attempts = new Map<string, LiveAttempt>();
       if (changed.length > 0) {
         for (const attempt of await this.#source.attempts(changed.map((row) => row.id)))
@@ -366,15 +435,27 @@ export class LiveGrader {
         if (!attempt || !task || attempt.endedAt !== null) continue;
         const t = this.#tracked.get(row.id);
         if (t) this.#untrack(t); // the rubric changed: grade again with the new one
-        this.#track(attempt, task, t?.seq ?? 0);
+        // Taken over from another instance: its states' numbering goes on.
+        this.#track(attempt, task, t?.seq ?? this.#remote.get(row.id)?.seq ?? 0);
+        this.#remote.delete(row.id);
       }
       for (const t of [...this.#tracked.values()]) {
         if (!running.has(t.info.id)) await this.#finish(t);
+        // Its partition went to another instance (this one lost the lease): that one grades it now.
+        else if (!graded.has(t.info.id)) this.#untrack(t);
       }
       await this.#sweep();
     } catch (error) {
       this.#log.warn({ err: (error as Error).message }, 'live grading: polling the lab database failed');
     }
+  }
+
+  /** The running attempts this instance grades: all of them, or in a cluster those of its partitions. */
+  async #mine(rows: readonly RunningAttempt[]): Promise<readonly RunningAttempt[]> {
+    if (!this.#partitions) return rows;
+    const held = await this.#partitions.hold([...new Set(rows.map(partitionOf))]);
+    this.#held = held;
+    return rows.filter((row) => held.has(partitionOf(row)));
   }
 
   #track(info: LiveAttempt, task: TaskInfo, seq: number): void {
@@ -474,6 +555,10 @@ export class LiveGrader {
   async #sweep(): Promise<void> {
     const now = this.#now();
     this.#publisher.sweep(now);
+    // Final states relayed from an instance that stopped before clearing them.
+    for (const [id, published] of this.#remote) {
+      if (published.ended && published.windowTo < now - this.#retentionMs) this.#remote.delete(id);
+    }
     for (const [kitId, recent] of this.#recent) {
       const last = recent[recent.length - 1];
       if (!last || last.arrivedAt < now - this.#recentMs) this.#recent.delete(kitId);
@@ -526,7 +611,11 @@ export class LiveGrader {
   }
 
   #knownState(attemptId: string): PublishedState | undefined {
-    return this.#tracked.get(attemptId)?.published ?? this.#publisher.ended(attemptId);
+    return (
+      this.#tracked.get(attemptId)?.published ??
+      this.#publisher.ended(attemptId) ??
+      this.#remote.get(attemptId)
+    );
   }
 
   /** The state a leaderboard shows for an attempt; undefined while it is not graded yet. */
@@ -535,6 +624,8 @@ export class LiveGrader {
     if (tracked) return tracked.published;
     const ended = this.#publisher.ended(attempt.id);
     if (ended) return ended;
+    const remote = this.#remote.get(attempt.id);
+    if (remote && (remote.ended || attempt.endedAt === null)) return remote;
     if (attempt.endedAt === null) return undefined;
     return this.#finalFromStore(attempt, task);
   }

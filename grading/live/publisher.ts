@@ -74,18 +74,30 @@ export class LivePublisher {
   /** A new state of a running attempt: to MQTT and its subscribers. */
   state(attemptId: string, published: PublishedState): void {
     this.publish(attemptGradingTopic(attemptId), published.json);
-    for (const listener of this.#listeners.get(attemptId) ?? []) {
-      this.#call(listener, { type: 'grading', published });
-    }
+    this.#notify(attemptId, published);
+  }
+
+  /**
+   * A state another instance of a cluster published (it is on MQTT already): to this instance's
+   * subscribers, who are let go when it is the final one.
+   */
+  relayed(attemptId: string, published: PublishedState): void {
+    if (!this.#closed) this.#notify(attemptId, published);
+  }
+
+  #notify(attemptId: string, published: PublishedState): void {
+    const listeners = this.#listeners.get(attemptId);
+    if (!listeners) return;
+    if (published.ended) this.#listeners.delete(attemptId);
+    const type = published.ended ? 'end' : 'grading';
+    for (const listener of listeners) this.#call(listener, { type, published });
   }
 
   /** The final state of an attempt: kept, to MQTT, and `end` to its subscribers (who are let go). */
   end(attemptId: string, published: PublishedState): void {
     this.remember(attemptId, published, true);
     this.publish(attemptGradingTopic(attemptId), published.json);
-    const listeners = this.#listeners.get(attemptId);
-    this.#listeners.delete(attemptId);
-    for (const listener of listeners ?? []) this.#call(listener, { type: 'end', published });
+    this.#notify(attemptId, published);
   }
 
   /** Keeps an ended attempt's final state for the retention time (`retained`: it is on MQTT too). */

@@ -16,6 +16,8 @@ export interface RunningAttempt {
   id: string;
   taskId: string;
   taskVersion: number;
+  kitId: string;
+  sessionId: string | null;
 }
 
 /** A lab task as live grading grades on it. */

@@ -118,6 +118,28 @@ export class PublishedState {
     this.#state ??= JSON.parse(this.json.toString('utf8')) as LiveState;
     return this.#state;
   }
+
+  /** A state from its JSON as published (by another instance of a cluster); throws on anything else. */
+  static fromJson(json: Buffer): PublishedState {
+    const state = JSON.parse(json.toString('utf8')) as LiveState;
+    if (typeof state?.attemptId !== 'string' || !Array.isArray(state.criteria)) {
+      throw new Error('not a live grading state');
+    }
+    const published = new PublishedState({
+      attemptId: state.attemptId,
+      json,
+      seq: state.seq,
+      score: state.score,
+      passed: state.passed,
+      timeToPassSeconds: state.timeToPassSeconds,
+      passedIds: state.criteria.filter((c) => c.passed).map((c) => c.id),
+      windowTo: state.window.to,
+      lastReadingAt: state.lastReadingAt,
+      ended: state.ended,
+    });
+    published.#state = state;
+    return published;
+  }
 }
 
 /** Scores as dashboards show them: to 0.1 point. */

@@ -10,7 +10,7 @@ import { passwordProblem } from '../passwords.ts';
 
 export const authRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin, { ctx }) => {
   const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
-  const { people, db, passwords } = ctx;
+  const { people, db, passwords, deps } = ctx;
 
   app.post(
     '/auth/login',
@@ -43,6 +43,8 @@ export const authRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin
     async (request, reply) => {
       const token = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
       if (token) await db.run('DELETE FROM auth_tokens WHERE token_hash = ?', [hashToken(token)]);
+      // The dashboards' MQTT connections of this login end now, on every instance.
+      if (request.principal?.kind === 'user') deps.liveStatus?.disconnectPerson?.(request.principal.username);
       return reply.status(204).send();
     },
   );
@@ -96,6 +98,8 @@ export const authRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plugin
           token = (await issueToken(tx, me.id)).token;
         },
       );
+      // The other sessions ended: so do their MQTT connections, on every instance.
+      deps.liveStatus?.disconnectPerson?.(me.username);
       return reply.status(200).send({ token });
     },
   );

@@ -26,6 +26,7 @@ export const healthRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (app,
     return {
       status,
       version: deps.version,
+      ...(deps.clusterInstance ? { instance: deps.clusterInstance } : {}),
       uptimeSeconds: Math.round((Date.now() - started) / 1000),
       store: { kind: deps.store.kind, reachable },
       writer,

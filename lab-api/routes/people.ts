@@ -114,6 +114,10 @@ export const peopleRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plug
         expectedVersion(request),
         request.body,
       );
+      // A disabled account or a new password ends the person's dashboard connections at once, on
+      // every instance (their login tokens went with it).
+      if (request.body.disabled || request.body.password)
+        ctx.deps.liveStatus?.disconnectPerson?.(user.username);
       return sendVersioned(reply, user);
     },
   );

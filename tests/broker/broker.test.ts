@@ -148,6 +148,16 @@ describe('topic ACL', () => {
     expect(own.map((g) => g.qos)).toEqual([1, 1]);
   });
 
+  it("no account may subscribe to the platform's own topics ($iotlab/…: records between instances, who is dropped)", async () => {
+    const service = await lab.addService('curious', ['read', 'publish', 'command']);
+    const client = await connect(lab.mqttUrl, { username: service.username, password: service.secret });
+    open.push(client);
+    for (const filter of ['$iotlab/#', '$iotlab/records/+', '$iotlab/kit-drop', '$iotlab/person-drop']) {
+      expect(await grantedQos(client, filter), filter).toBe(128);
+    }
+    expect(await grantedQos(client, 'iotlab/v1/kits/+/telemetry')).toBe(1);
+  });
+
   it('a platform account may use wildcards and $SYS, and can command a kit', async () => {
     const service = await lab.addService('ops');
     const ops = await connect(lab.mqttUrl, { username: service.username, password: service.secret });

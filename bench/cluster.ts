@@ -137,7 +137,12 @@ async function floodRun(
   engines: Engines,
   store: TelemetryStore,
   opts: ClusterBenchOptions,
-): Promise<{ messagesPerSecond: number; cpuSecondsPerMessage: number; redisCpuSecondsPerMessage: number }> {
+): Promise<{
+  messagesPerSecond: number;
+  cpuSecondsPerMessage: number;
+  redisCpuSecondsPerMessage: number;
+  influxCpuSecondsPerMessage: number;
+}> {
   const dataDir = mkdtempSync(join(tmpdir(), 'iotlab-bench-cluster-'));
   const instances: Instance[] = [];
   let proxy: RunningHaproxy | undefined;
@@ -179,8 +184,8 @@ async function floodRun(
       0,
     );
     const redisIndex = instances.length;
-    const redisCpuSeconds =
-      (duringFlood[redisIndex] as Usage).cpuSeconds - (before[redisIndex] as Usage).cpuSeconds;
+    const cpuSecondsOf = (index: number) =>
+      (duringFlood[index] as Usage).cpuSeconds - (before[index] as Usage).cpuSeconds;
     const messagesPerSecond = acked / floodSeconds;
     emit({
       run: 'flood',
@@ -199,7 +204,8 @@ async function floodRun(
     return {
       messagesPerSecond,
       cpuSecondsPerMessage: instanceCpuSeconds / acked,
-      redisCpuSecondsPerMessage: redisCpuSeconds / acked,
+      redisCpuSecondsPerMessage: cpuSecondsOf(redisIndex) / acked,
+      influxCpuSecondsPerMessage: cpuSecondsOf(redisIndex + 1) / acked,
     };
   } finally {
     await proxy?.stop();
@@ -348,12 +354,14 @@ export async function clusterBench(opts: ClusterBenchOptions): Promise<void> {
     const readingsPerSecond = messagesPerSecond * sensorsPerKit;
     const coresForInstances = messagesPerSecond * two.cpuSecondsPerMessage;
     const coresForRedis = messagesPerSecond * two.redisCpuSecondsPerMessage;
+    const coresForInflux = messagesPerSecond * two.influxCpuSecondsPerMessage;
     emit({
       run: 'capacity',
       zone: { colleges, kitsPerCollege, sensorsPerKit, messagesPerSecond, readingsPerSecond },
       measured: {
         instanceCpuMsPerThousandMessages: Math.round(two.cpuSecondsPerMessage * 1e6),
         redisCpuMsPerThousandMessages: Math.round(two.redisCpuSecondsPerMessage * 1e6),
+        influxdbCpuMsPerThousandMessages: Math.round(two.influxCpuSecondsPerMessage * 1e6),
         floodMessagesPerSecond: {
           oneInstance: Math.round(one.messagesPerSecond),
           twoInstances: Math.round(two.messagesPerSecond),
@@ -362,10 +370,11 @@ export async function clusterBench(opts: ClusterBenchOptions): Promise<void> {
       estimate: {
         instanceCores: Number(coresForInstances.toFixed(2)),
         redisCores: Number(coresForRedis.toFixed(2)),
+        influxdbCores: Number(coresForInflux.toFixed(2)),
         // Instances at half load each, so that one can fail and the rest carry its kits.
         instancesAtHalfLoad: Math.max(2, Math.ceil(coresForInstances / 0.5)),
       },
-      note: 'flood costs on this machine (load generator on the same cores); live grading and InfluxDB not included',
+      note: "flood costs on this machine (load generator on the same cores); live grading not included (1,000 kits' live grading took 5.5–7.8 % of a core: --suite grading); InfluxDB's ingest only, not its queries",
     });
   } finally {
     await store?.close();

@@ -276,16 +276,19 @@ export class TelemetryWriter {
     const recovering = this.#spoolHolds === 'failed';
     let replayed = 0;
     try {
-      replayed = await this.#spool.replay(async (batch) => {
-        try {
-          await this.#store.write(batch);
-          this.#stats.stored += batch.length;
-        } catch (error) {
-          // A batch the store will never take must not block everything behind it.
-          if (error instanceof StoreWriteError && !error.transient) this.#deadLetter(batch, error);
-          else throw error;
-        }
-      });
+      replayed = await this.#spool.replay(
+        async (batch) => {
+          try {
+            await this.#store.write(batch);
+            this.#stats.stored += batch.length;
+          } catch (error) {
+            // A batch the store will never take must not block everything behind it.
+            if (error instanceof StoreWriteError && !error.transient) this.#deadLetter(batch, error);
+            else throw error;
+          }
+        },
+        { mergeUpTo: this.#batchSize },
+      );
       this.#stats.lastError = undefined;
       if (this.#spool.isEmpty) this.#spoolHolds = undefined;
     } catch (error) {

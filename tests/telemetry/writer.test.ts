@@ -66,6 +66,45 @@ describe('spool', () => {
     expect(seen).toEqual(['a', 'b']);
   });
 
+  it('replays in order what it kept in memory and what it had to read back, also what is appended during a replay', async () => {
+    const dir = tempDir();
+    // Room for 4 in memory: 'a' and 'b' together do not fit, so that segment is read from disk.
+    const spool = new Spool<TelemetryRecord>(dir, { memoryItems: 4 });
+    spool.append(records('a', 3));
+    spool.append(records('b', 2));
+    const seen: string[] = [];
+    const write = async (batch: TelemetryRecord[]) => {
+      seen.push(batch.map((r) => `${r.kitId}${r.seq}`).join(','));
+      if (batch[0]?.kitId === 'c') spool.append(records('e', 1));
+    };
+    expect(await spool.replay(write)).toBe(5);
+    spool.append(records('c', 1));
+    spool.append(records('d', 2));
+    expect(await spool.replay(write)).toBe(4);
+    expect(seen).toEqual(['a0,a1,a2', 'b0,b1', 'c0', 'd0,d1', 'e0']);
+    expect(spool.isEmpty).toBe(true);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('hands consecutive small batches over together with mergeUpTo, and a failed group stays whole for the next replay', async () => {
+    const dir = tempDir();
+    const spool = new Spool<TelemetryRecord>(dir);
+    for (const kit of ['a', 'b', 'c', 'd']) spool.append(records(kit, 2));
+    const calls: string[] = [];
+    let fail = true;
+    const write = async (batch: TelemetryRecord[]) => {
+      const kits = [...new Set(batch.map((r) => r.kitId))].join('');
+      if (kits.includes('c') && fail) throw new Error('store down');
+      calls.push(`${kits}:${batch.length}`);
+    };
+    await expect(spool.replay(write, { mergeUpTo: 4 })).rejects.toThrow('store down');
+    expect(calls).toEqual(['ab:4']);
+    expect(spool.pendingRecords).toBe(4);
+    fail = false;
+    expect(await spool.replay(write, { mergeUpTo: 4 })).toBe(4);
+    expect(calls).toEqual(['ab:4', 'cd:4']);
+  });
+
   it('survives a torn last line (power cut during an append)', () => {
     const dir = tempDir();
     const spool = new Spool<TelemetryRecord>(dir);

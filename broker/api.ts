@@ -95,6 +95,8 @@ export interface BrokerClusterParts {
 
 /** The platform's own topics (between its parts and instances): no client may publish or subscribe to them. */
 export const PLATFORM_TOPIC_PREFIX = '$iotlab/';
+/** "Drop this kit's connections" to every instance of a cluster (payload: the kit id). */
+export const KIT_DROP_TOPIC = `${PLATFORM_TOPIC_PREFIX}kit-drop`;
 
 /**
  * Aedes's message routing (an mqemitter; mqemitter-redis in a cluster, where what is emitted on one

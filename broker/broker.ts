@@ -30,6 +30,7 @@ import {
 } from '../protocol/index.ts';
 import {
   type BrokerOptions,
+  KIT_DROP_TOPIC,
   type KitLiveStatus,
   MAX_CONNECT_BYTES,
   type MessageRouting,
@@ -42,8 +43,6 @@ import { PacketGuard, type PacketLimits } from './packet-guard.ts';
 import { RetainedQuota } from './retained-quota.ts';
 
 const DISCARD_TOPIC = `${PLATFORM_TOPIC_PREFIX}discard`;
-/** Internal: "drop this kit's connections" to every instance (payload: the kit id). */
-const KIT_DROP_TOPIC = `${PLATFORM_TOPIC_PREFIX}kit-drop`;
 /** Internal: "check this person's connections now" to every instance (payload: the username). */
 const PERSON_DROP_TOPIC = `${PLATFORM_TOPIC_PREFIX}person-drop`;
 

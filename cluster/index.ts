@@ -7,7 +7,8 @@
  * lives in PostgreSQL and telemetry in InfluxDB, which every instance reaches directly.
  */
 import { Redis } from 'ioredis';
-import type { BrokerClusterParts } from '../broker/index.ts';
+import mqemitterRedis from 'mqemitter-redis';
+import { type BrokerClusterParts, KIT_DROP_TOPIC } from '../broker/index.ts';
 import { redactUrl } from '../labdb/index.ts';
 import { createBrokerParts } from './broker-parts.ts';
 import { RedisLeases } from './leases.ts';
@@ -56,6 +57,37 @@ export async function connectCluster(redisUrl: string, log: ClusterLogger): Prom
       await redis.quit().catch(() => redis.disconnect());
     },
   };
+}
+
+/**
+ * Drops a kit's connections on every instance of the cluster at once, from outside the platform
+ * (the CLI, after it changed the kit's secret in the lab database): the same request the API's
+ * rotate and revoke send, over the instances' shared routing.
+ */
+export async function dropKitOnEveryInstance(redisUrl: string, kitId: string): Promise<void> {
+  const routing = mqemitterRedis({ connectionString: redisUrl });
+  const failed = new Promise<never>((_, reject) =>
+    (routing as unknown as { state: NodeJS.EventEmitter }).state.once('error', reject),
+  );
+  try {
+    await withTimeout(
+      Promise.race([
+        new Promise<void>((resolve, reject) =>
+          routing.emit({ topic: KIT_DROP_TOPIC, payload: Buffer.from(kitId) }, (error) =>
+            error ? reject(error) : resolve(),
+          ),
+        ),
+        failed,
+      ]),
+      5_000,
+    );
+  } catch (error) {
+    throw new Error(
+      `cluster.redisUrl: Redis at ${redactUrl(redisUrl)} did not take the request: ${(error as Error).message}`,
+    );
+  } finally {
+    await new Promise<void>((resolve) => routing.close(() => resolve()));
+  }
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -3,6 +3,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type Command, Option } from 'commander';
+import { dropKitOnEveryInstance } from '../../cluster/index.ts';
 import { ApiError, People, ROLES, type Role } from '../../lab-api/index.ts';
 import { DEFAULT_SERVICE_SCOPES, KIT_KINDS, type KitKind, SERVICE_SCOPES } from '../../labdb/index.ts';
 import { ConfigError } from '../config.ts';
@@ -10,6 +11,16 @@ import { openLabDatabaseFor } from '../platform.ts';
 import type { CliContext } from './context.ts';
 
 export function accountCommands(program: Command, { config, withRegistry }: CliContext): void {
+  /**
+   * A running platform notices a changed kit secret at its next credential recheck; in a cluster
+   * every instance drops the kit at once (no single process can be told otherwise).
+   */
+  const dropKit = async (kitId: string): Promise<string> => {
+    const redisUrl = config().cluster.redisUrl;
+    if (!redisUrl) return ' (a running platform drops its connections at its next credential recheck)';
+    await dropKitOnEveryInstance(redisUrl, kitId);
+    return '; its connections were dropped on every instance';
+  };
   const kits = program.command('kits').description('register kits and manage their secrets');
   kits
     .command('add <id>')
@@ -42,20 +53,21 @@ export function accountCommands(program: Command, { config, withRegistry }: CliC
     .action(async (id: string) => {
       const secret = await withRegistry((registry) => registry.rotateKitSecret(id));
       console.log(`new secret for ${id} (shown once): ${secret}`);
+      console.log(`the old secret stops working${await dropKit(id)}`);
     });
   kits
     .command('revoke <id>')
     .description('revoke the secret; the kit can no longer connect, its data stays')
     .action(async (id: string) => {
       await withRegistry((registry) => registry.revokeKit(id));
-      console.log(`kit ${id} revoked`);
+      console.log(`kit ${id} revoked${await dropKit(id)}`);
     });
   kits
     .command('remove <id>')
     .description('delete the kit from the registry (its stored readings stay)')
     .action(async (id: string) => {
       await withRegistry((registry) => registry.removeKit(id));
-      console.log(`kit ${id} removed`);
+      console.log(`kit ${id} removed${await dropKit(id)}`);
     });
 
   kits

@@ -3,9 +3,11 @@
  * through a real redis-server, sharing one InfluxDB database (telemetry) and one PostgreSQL
  * database (the lab), each with its own ports and data dir.
  */
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, expect, it, onTestFinished } from 'vitest';
 import { ConfigError, loadConfig } from '../../cli/index.ts';
@@ -23,6 +25,7 @@ import { collect, connect, eventually, startTestPlatform, type TestPlatform } fr
 import { describeWithServer } from '../helpers/suites.ts';
 
 const HOUR = 3_600_000;
+const run = promisify(execFile);
 
 describeWithServer('redis-server', 'cluster over Redis', () => {
   describeWithServer('influxd', 'with InfluxDB', () => {
@@ -34,12 +37,13 @@ describeWithServer('redis-server', 'cluster over Redis', () => {
       let b: TestPlatform;
       const secrets: Record<string, string> = {};
       let viewer: { username: string; secret: string };
+      let databaseUrl: string;
       const open: MqttClient[] = [];
 
       beforeAll(async () => {
         [redis, influx, postgres] = await Promise.all([startRedis(), startInfluxd(), startPostgres()]);
         await createInfluxDatabase(influx.url, 'iotlab');
-        const databaseUrl = await postgres.createDatabase('cluster_lab');
+        databaseUrl = await postgres.createDatabase('cluster_lab');
         const shared = {
           cluster: { redisUrl: redis.url },
           store: { influx: { url: influx.url, apiVersion: 1 as const, database: 'iotlab' } },
@@ -50,7 +54,7 @@ describeWithServer('redis-server', 'cluster over Redis', () => {
         // One after the other: the first runs the lab database's migrations.
         a = await startTestPlatform(shared);
         b = await startTestPlatform(shared);
-        for (const id of ['kit-1', 'kit-2', 'kit-3', 'kit-4']) secrets[id] = await a.addKit(id);
+        for (const id of ['kit-1', 'kit-2', 'kit-3', 'kit-4', 'kit-5']) secrets[id] = await a.addKit(id);
         const service = await a.addService('cluster-viewer', ['read']);
         viewer = { username: service.username, secret: service.secret };
       });
@@ -167,6 +171,28 @@ describeWithServer('redis-server', 'cluster over Redis', () => {
         await closed;
         kit.end(true);
         await expect(kitOn(b, 'kit-4')).rejects.toThrow();
+      });
+
+      it('drops a kit on every instance at once when the CLI revokes it (not at the next recheck)', async () => {
+        const onA = await kitOn(a, 'kit-5', 'kit-5-a');
+        const onB = await kitOn(b, 'kit-5', 'kit-5-b');
+        const closed = (client: MqttClient) =>
+          new Promise<void>((resolve) => client.once('close', () => resolve()));
+        const bothClosed = Promise.all([closed(onA), closed(onB)]);
+        const { stdout } = await run(process.execPath, ['bin/iotlab-dev.js', 'kits', 'revoke', 'kit-5'], {
+          env: {
+            ...process.env,
+            IOTLAB_DATA_DIR: a.dataDir,
+            IOTLAB_CLUSTER_REDIS_URL: redis.url,
+            IOTLAB_LAB_DATABASE_URL: databaseUrl,
+            IOTLAB_STORE_INFLUX_URL: influx.url,
+            IOTLAB_STORE_INFLUX_API_VERSION: '1',
+          },
+        });
+        expect(stdout).toContain('kit kit-5 revoked; its connections were dropped on every instance');
+        // The credential recheck is an hour away here: only the drop can close them.
+        await bothClosed;
+        await expect(kitOn(b, 'kit-5')).rejects.toThrow();
       });
 
       it('refuses to start when Redis does not answer, naming the setting', async () => {

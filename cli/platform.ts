@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { createBroker, Ingest, type MqttBroker, startExternalIngest } from '../broker/index.ts';
-import { connectCluster, RedisSignInLimits, shareLiveGrading } from '../cluster/index.ts';
+import { connectCluster, RedisSignInLimits, shareKitStatus, shareLiveGrading } from '../cluster/index.ts';
 import { serveDashboards } from '../dashboards/index.ts';
 import { FlowsEditor } from '../flows/index.ts';
 import { type GatewayOptions, SerialGateway } from '../gateway/index.ts';
@@ -186,6 +186,11 @@ async function startParts(
     logger: logger.child({ module: 'broker' }),
   });
   lifecycle.started('the MQTT broker', () => broker.close());
+  // In a cluster, a kit's connection status is the cluster's, whichever instance holds it.
+  const kitStatus = cluster
+    ? shareKitStatus(cluster.redis, cluster.leases.instanceId, broker, logger.child({ module: 'cluster' }))
+    : undefined;
+  if (kitStatus) lifecycle.started("sharing kits' status", () => kitStatus.close());
 
   // Live grading learns about attempts, tasks and teams from the lab database, through its port.
   const liveGrader = new LiveGrader({
@@ -233,7 +238,13 @@ async function startParts(
       db: labDb,
       store,
       registry,
-      liveStatus: broker,
+      liveStatus: kitStatus
+        ? {
+            kitStatus: (kitId) => kitStatus.kitStatus(kitId),
+            disconnectKit: (kitId) => broker.disconnectKit(kitId),
+            disconnectPerson: (username) => broker.disconnectPerson(username),
+          }
+        : broker,
       liveGrading: liveGrader,
       recentKitErrors: kitErrors,
       mqttOverWebSocket: (stream, request) => broker.handleStream(stream, request),

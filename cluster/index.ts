@@ -2,7 +2,8 @@
  * Cluster mode (`cluster.redisUrl`): several platform instances, on one machine or many, act as one
  * platform through Redis — with Aedes's own cluster parts for MQTT (broker-parts.ts), leases that
  * give each running attempt's live grading to one instance and hand it over when that one dies
- * (leases.ts), and live grading's records and states shared between them (live-grading.ts). The
+ * (leases.ts), live grading's records and states shared between them (live-grading.ts), kits'
+ * connection status (kit-status.ts) and sign-in limits (sign-in-limits.ts). The
  * composition root (cli/platform.ts) connects it and hands each part to what uses it; lab data
  * lives in PostgreSQL and telemetry in InfluxDB, which every instance reaches directly.
  */
@@ -13,6 +14,7 @@ import { redactUrl } from '../labdb/index.ts';
 import { createBrokerParts } from './broker-parts.ts';
 import { RedisLeases } from './leases.ts';
 
+export { SHARE_EVERY_MS, type SharedKitStatus, shareKitStatus } from './kit-status.ts';
 export { LEASE_TTL_MS, RedisLeases } from './leases.ts';
 export { type SharedLiveGrading, shareLiveGrading } from './live-grading.ts';
 export { RedisSignInLimits, type RedisSignInLimitsOptions } from './sign-in-limits.ts';

@@ -54,7 +54,8 @@ describeWithServer('redis-server', 'cluster over Redis', () => {
         // One after the other: the first runs the lab database's migrations.
         a = await startTestPlatform(shared);
         b = await startTestPlatform(shared);
-        for (const id of ['kit-1', 'kit-2', 'kit-3', 'kit-4', 'kit-5']) secrets[id] = await a.addKit(id);
+        for (const id of ['kit-1', 'kit-2', 'kit-3', 'kit-4', 'kit-5', 'kit-6'])
+          secrets[id] = await a.addKit(id);
         const service = await a.addService('cluster-viewer', ['read']);
         viewer = { username: service.username, secret: service.secret };
       });
@@ -171,6 +172,39 @@ describeWithServer('redis-server', 'cluster over Redis', () => {
         await closed;
         kit.end(true);
         await expect(kitOn(b, 'kit-4')).rejects.toThrow();
+      });
+
+      it("shows through A's API the connection of a kit connected through B: online, its messages, then offline", async () => {
+        const basic = `Basic ${Buffer.from(`${viewer.username.replace(/^service:/, '')}:${viewer.secret}`).toString('base64')}`;
+        const connection = async () => {
+          const response = await fetch(`${a.httpUrl}/api/v1/kits/kit-6`, {
+            headers: { authorization: basic },
+          });
+          expect(response.status).toBe(200);
+          return ((await response.json()) as { connection: { online: boolean; messages: number } | null })
+            .connection;
+        };
+        const kit = await kitOn(b, 'kit-6');
+        for (const seq of [0, 1]) {
+          await kit.publishAsync(
+            kitTopic('kit-6', 'telemetry'),
+            JSON.stringify({ seq, readings: { temperature: 21 } }),
+            {
+              qos: 1,
+            },
+          );
+        }
+        await eventually(
+          async () => (await connection())?.online === true && (await connection())?.messages === 2,
+          10_000,
+          'kit-6 online with 2 messages, through A',
+        );
+        await kit.endAsync(true);
+        await eventually(
+          async () => (await connection())?.online === false,
+          10_000,
+          'kit-6 offline, through A',
+        );
       });
 
       it('drops a kit on every instance at once when the CLI revokes it (not at the next recheck)', async () => {

@@ -81,12 +81,19 @@ export interface KitPresence {
    * holds one (the kit is then offline).
    */
   disconnected(kitId: string): Promise<boolean>;
+  /** Whether a live instance (this one included) holds a connection of the kit. */
+  heldAnywhere(kitId: string): Promise<boolean>;
 }
 
 /** What a broker shares with the other instances of a cluster. */
 export interface BrokerClusterParts {
   mq: NonNullable<AedesOptions['mq']>;
   persistence: NonNullable<AedesOptions['persistence']>;
+  /**
+   * How often the brokers tell each other they are alive (Aedes's heartbeat): the last wills of a
+   * crashed instance's clients are published 3–7 × this after it stopped.
+   */
+  heartbeatMs: number;
   /** Needs the broker's id: called once the broker exists. */
   presence(brokerId: string): KitPresence;
   /** After the broker closed (which closes `mq`): ends presence, the persistence and the connections. */

@@ -129,7 +129,8 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
     // No `keepaliveLimit`: Aedes refuses with CONNACK 6, a code MQTT 3.1.1 reserves. Keep-alive 0
     // and long ones are accepted, and the idle check below disconnects clients silent for too long.
     maxClientsIdLength: 64,
-    heartbeatInterval: 60_000,
+    // In a cluster, the heartbeat tells the instances who is alive (the wills of a dead one's clients follow).
+    heartbeatInterval: cluster?.heartbeatMs ?? 60_000,
 
     preConnect(client, packet, done) {
       // Aedes gives every empty client id a generated one; MQTT-3.1.3-8 refuses it without a clean session.
@@ -169,6 +170,12 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
     },
 
     authorizePublish(client, packet, done) {
+      // The last will of a client of a dead instance (cluster only): Aedes publishes it with the
+      // client of the same id here, if one connected since, else none; the will names its broker.
+      const willOf = (packet as PublishPacket & { brokerId?: string }).brokerId;
+      if (client === null || (willOf !== undefined && willOf !== aedes.id)) {
+        return authorizeOrphanWill(packet, done);
+      }
       const identity = identityOf(client);
       if (!identity) return done(new Error('not authenticated'));
       if (identity.kind === 'sandbox') {
@@ -278,6 +285,40 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
   });
   /** Which instances hold each kit's connections (cluster mode only; see cluster/broker-parts.ts). */
   const presence = cluster?.presence(aedes.id);
+  // Aedes reports failures of its own background work here (a will it could not publish, …).
+  (aedes as unknown as NodeJS.EventEmitter).on('error', (error: Error) =>
+    log.warn({ err: error.message }, 'MQTT broker: background work failed'),
+  );
+
+  /**
+   * The last will of a client whose instance died, published by this one (Aedes does, once the
+   * dead instance's heartbeats stop, also when the client has reconnected here since). A kit's status will ("offline") goes out only when no live
+   * instance holds the kit: one that reconnected elsewhere in the meantime stays online. Other
+   * wills on kit topics are dropped (their sender cannot be checked any more); the wills of
+   * platform services and gateways go out as their owners set them.
+   */
+  function authorizeOrphanWill(packet: PublishPacket, done: (error: Error | null) => void): void {
+    const target = parseKitTopic(packet.topic);
+    if (!target) {
+      done(null);
+      return;
+    }
+    if (target.channel !== 'status' || !presence) {
+      discard(packet);
+      done(null);
+      return;
+    }
+    presence.heldAnywhere(target.kitId).then(
+      (held) => {
+        if (held || kitConnections.has(target.kitId)) discard(packet);
+        done(null);
+      },
+      () => {
+        discard(packet);
+        done(null);
+      },
+    );
+  }
 
   /** One warning per key for the life of the broker: a flow in a loop must not flood the log. */
   const warned = new Set<string>();

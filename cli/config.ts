@@ -39,6 +39,13 @@ export const ConfigSchema = Type.Object(
           description:
             'redis://host:6379: several platform instances act as one MQTT broker (routing, retained messages, wills, sessions in Redis); needs store.influx.url and lab.databaseUrl. Empty: one process',
         }),
+        heartbeatSeconds: Type.Number({
+          default: 6,
+          minimum: 0.5,
+          maximum: 60,
+          description:
+            'How often an instance tells the others it is alive. One that stops for 2.5 × this counts as gone: its kits no longer keep their status online, and 3–7 × this after it stopped, the last wills of its clients are published (those that did not reconnect elsewhere)',
+        }),
       },
       { default: {}, additionalProperties: false },
     ),

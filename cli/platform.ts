@@ -119,7 +119,9 @@ async function startParts(
   lifecycle.started('the lab database', () => labDb.close());
   // Cluster mode: the instances share MQTT, live grading's partitions and more through Redis.
   const cluster = config.cluster.redisUrl
-    ? await connectCluster(config.cluster.redisUrl, logger.child({ module: 'cluster' }))
+    ? await connectCluster(config.cluster.redisUrl, logger.child({ module: 'cluster' }), {
+        heartbeatMs: config.cluster.heartbeatSeconds * 1000,
+      })
     : undefined;
   if (cluster) lifecycle.started('the cluster connection', () => cluster.close());
   const registry = new Registry(labDb);

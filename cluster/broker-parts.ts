@@ -20,8 +20,8 @@ const aedesPersistenceRedis = createRequire(import.meta.url)('aedes-persistence-
 }) => RedisPersistence;
 
 export const KEY_PREFIX = 'iotlab:';
-/** An instance's liveness key lives this long, refreshed every third of it. */
-const ALIVE_TTL_MS = 15_000;
+/** An instance's liveness key lives this many heartbeats, refreshed twice a heartbeat. */
+const ALIVE_HEARTBEATS = 2.5;
 
 /**
  * The presence rule, atomic in Redis: `iotlab:kit-instances:<kit>` maps each instance holding the kit
@@ -42,6 +42,15 @@ end
 return left
 `;
 
+/** How many live instances hold the kit (entries of instances whose liveness key expired do not count). */
+const HELD_SCRIPT = `
+local held = 0
+for _, instance in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if redis.call('EXISTS', ARGV[1] .. instance) == 1 then held = held + 1 end
+end
+return held
+`;
+
 /**
  * The broker's parts on Redis: `presenceDb` is the cluster's command connection (connected; the
  * caller ends it after `close`), the others are made here.
@@ -50,7 +59,9 @@ export function createBrokerParts(
   redisUrl: string,
   presenceDb: Redis,
   onError: (part: string) => (error: Error) => void,
+  heartbeatMs: number,
 ): BrokerClusterParts {
+  const aliveTtlMs = Math.round(ALIVE_HEARTBEATS * heartbeatMs);
   const persistenceDb = new Redis(redisUrl);
   persistenceDb.on('error', onError('persistence'));
   const mq = mqemitterRedis({ connectionString: redisUrl });
@@ -70,13 +81,14 @@ export function createBrokerParts(
   return {
     mq: mq as unknown as NonNullable<AedesOptions['mq']>,
     persistence: persistence as unknown as NonNullable<AedesOptions['persistence']>,
+    heartbeatMs,
     presence(brokerId) {
       aliveKey = `${KEY_PREFIX}instance-alive:${brokerId}`;
       const key = aliveKey;
       const refresh = () =>
-        void presenceDb.set(key, String(Date.now()), 'PX', ALIVE_TTL_MS).catch(onError('presence'));
+        void presenceDb.set(key, String(Date.now()), 'PX', aliveTtlMs).catch(onError('presence'));
       refresh();
-      aliveTimer = setInterval(refresh, ALIVE_TTL_MS / 3);
+      aliveTimer = setInterval(refresh, heartbeatMs / 2);
       aliveTimer.unref();
       const kitKey = (kitId: string) => `${KEY_PREFIX}kit-instances:${kitId}`;
       return {
@@ -86,6 +98,12 @@ export function createBrokerParts(
             presenceDb
               .eval(LEAVE_SCRIPT, 1, kitKey(kitId), brokerId, `${KEY_PREFIX}instance-alive:`)
               .then((left) => Number(left) === 0),
+          ),
+        heldAnywhere: (kitId) =>
+          track(
+            presenceDb
+              .eval(HELD_SCRIPT, 1, kitKey(kitId), `${KEY_PREFIX}instance-alive:`)
+              .then((held) => Number(held) > 0),
           ),
       };
     },

@@ -35,7 +35,11 @@ export interface Cluster {
 }
 
 /** Connects to Redis, refusing with a clear error when it does not answer within 5 s. */
-export async function connectCluster(redisUrl: string, log: ClusterLogger): Promise<Cluster> {
+export async function connectCluster(
+  redisUrl: string,
+  log: ClusterLogger,
+  options: { heartbeatMs?: number } = {},
+): Promise<Cluster> {
   const onError = (part: string) => (error: Error) =>
     log.warn({ part, err: error.message }, 'cluster: Redis connection error');
   const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
@@ -53,7 +57,7 @@ export async function connectCluster(redisUrl: string, log: ClusterLogger): Prom
   }
   return {
     redis,
-    broker: createBrokerParts(redisUrl, redis, onError),
+    broker: createBrokerParts(redisUrl, redis, onError, options.heartbeatMs ?? 6_000),
     leases: new RedisLeases(redis),
     async close() {
       await redis.quit().catch(() => redis.disconnect());

@@ -35,7 +35,14 @@ import { describeWithServer } from '../helpers/suites.ts';
 const ROOT = join(import.meta.dirname, '../..');
 /** Kits with an attempt in the running session (the demo seed binds them to teams). */
 const ATTEMPT_KITS = ['fo-1', 'fo-2', 'fo-3', 'fo-4'];
-const KITS = [...ATTEMPT_KITS, 'fo-revoked'];
+const KITS = [...ATTEMPT_KITS, 'fo-revoked', 'fo-will'];
+/** A kit's last will, as the firmware sets it. */
+const willOf = (kitId: string) => ({
+  topic: kitTopic(kitId, 'status'),
+  payload: Buffer.from('{"state":"offline"}'),
+  qos: 1 as const,
+  retain: true,
+});
 
 interface Instance {
   name: string;
@@ -133,7 +140,8 @@ describeWithServer('redis-server', 'a cluster behind HAProxy', () => {
           await createInfluxDatabase(influx.url, 'iotlab');
           databaseUrl = await postgres.createDatabase('cluster_failover');
           const settings = {
-            cluster: { redisUrl: redis.url },
+            // A heartbeat a second: a dead instance's wills go out 3–7 s after it stopped.
+            cluster: { redisUrl: redis.url, heartbeatSeconds: 1 },
             store: { influx: { url: influx.url, apiVersion: 1 as const, database: 'iotlab' } },
             lab: { databaseUrl },
           };
@@ -242,6 +250,8 @@ describeWithServer('redis-server', 'a cluster behind HAProxy', () => {
         it('kill -9 of the instance grading the session under QoS 1 load: its kits go on through the other, no acknowledged reading is lost, live grading resumes there within 10 s with the scores the store gives', async () => {
           // The viewer follows the session's live grading on each instance (the one that dies drops it).
           const states = new Map<string, LiveState[]>();
+          /** Each kit's last status (retained status topic), as the watchers see it. */
+          const status = new Map<string, string>();
           for (const instance of [a, b]) {
             const watcher = await connect(`mqtt://127.0.0.1:${instance.mqttPort}`, {
               username: viewer.username,
@@ -249,12 +259,19 @@ describeWithServer('redis-server', 'a cluster behind HAProxy', () => {
               reconnectPeriod: 0,
             });
             open.push(watcher);
-            watcher.on('message', (_topic, payload) => {
+            watcher.on('message', (topic, payload) => {
               if (payload.length === 0) return;
+              if (topic.endsWith('/status')) {
+                status.set(
+                  topic.split('/')[3] as string,
+                  (JSON.parse(payload.toString()) as { state: string }).state,
+                );
+                return;
+              }
               const state = JSON.parse(payload.toString()) as LiveState;
               states.set(state.attemptId, [...(states.get(state.attemptId) ?? []), state]);
             });
-            await watcher.subscribeAsync(attemptGradingTopic('+'), { qos: 0 });
+            await watcher.subscribeAsync([attemptGradingTopic('+'), kitTopic('+', 'status')], { qos: 0 });
           }
 
           // Which instance holds the session's lease (the one to kill), by its cluster name.
@@ -271,6 +288,8 @@ describeWithServer('redis-server', 'a cluster behind HAProxy', () => {
           await leases.quit();
           const [doomed, survivor] = holderId === a.id ? [a, b] : [b, a];
           expect([a.id, b.id]).toContain(holderId);
+          // A kit on the doomed instance that will not come back: its last will must go out.
+          await kit('fo-will', doomed.mqttPort, { will: willOf('fo-will'), reconnectPeriod: 0 });
 
           // Four kits through the proxy (least connections: two on each). First the last three
           // minutes' readings (1 Hz), so that criteria are judged, not pending; then 50 QoS 1
@@ -285,6 +304,7 @@ describeWithServer('redis-server', 'a cluster behind HAProxy', () => {
               const client = await kit(kitId, proxy.mqttPort, {
                 reconnectPeriod: 200,
                 connectTimeout: 2_000,
+                will: willOf(kitId),
               });
               let reconnects = 0;
               client.on('reconnect', () => reconnects++);
@@ -346,6 +366,9 @@ describeWithServer('redis-server', 'a cluster behind HAProxy', () => {
               'every kit acknowledged after the kill',
             );
             expect(kits.some((k) => k.reconnects() > 0)).toBe(true);
+            // The dead instance's wills: out for the kit that stayed away, not for those that moved.
+            await eventually(() => status.get('fo-will') === 'offline', 15_000, "fo-will's last will");
+            expect(ATTEMPT_KITS.map((kitId) => status.get(kitId))).toEqual(ATTEMPT_KITS.map(() => 'online'));
             console.info(
               `failover: live grading resumed ${takeoverMs} ms after kill -9 of ${doomed.name}; kits reconnected: ${kits
                 .filter((k) => k.reconnects() > 0)

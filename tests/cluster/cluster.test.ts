@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { MqttClient } from 'mqtt';
+import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, expect, it, onTestFinished } from 'vitest';
 import { ConfigError, loadConfig } from '../../cli/index.ts';
 import {
@@ -135,6 +135,30 @@ describeWithServer('redis-server', 'cluster over Redis', () => {
           5_000,
           'the retained "online" of kit-2 through A',
         );
+      });
+
+      it("keeps a persistent session's subscriptions and its QoS 1 messages while the client is away, for its return through the other instance", async () => {
+        const options = {
+          username: viewer.username,
+          password: viewer.secret,
+          clientId: 'persistent-viewer',
+          clean: false,
+        };
+        const first = await connect(a.mqttUrl, options);
+        await first.subscribeAsync(kitTopic('kit-2', 'telemetry'), { qos: 1 });
+        await first.endAsync();
+        // While it is away, kit-2 publishes through B.
+        const kit = await kitOn(b, 'kit-2', 'kit-2-persistent');
+        const body = JSON.stringify({ seq: 1, ts: Date.now() - 1_000, readings: { temperature: 23.5 } });
+        await kit.publishAsync(kitTopic('kit-2', 'telemetry'), body, { qos: 1 });
+        // It comes back through B, without subscribing again.
+        const received: string[] = [];
+        // Listening before its CONNACK: the kept message follows it at once.
+        const back = mqtt.connect(b.mqttUrl, { ...options, reconnectPeriod: 0 });
+        back.on('message', (_topic, payload) => received.push(payload.toString()));
+        open.push(back);
+        await eventually(() => received.includes(body), 5_000, 'the message kept for the persistent session');
+        expect(received).toEqual([body]);
       });
 
       it('(c) a kit that moves from B to A stays "online" for a dashboard on A when its old connection ends late', async () => {

@@ -141,6 +141,11 @@ export const ConfigSchema = Type.Object(
             retentionPolicy: Type.String({ default: '' }),
             username: Type.String({ default: '' }),
             password: Type.String({ default: '' }),
+            compressResponses: Type.Boolean({
+              default: false,
+              description:
+                'Ask InfluxDB for gzipped query answers: ~5× fewer bytes but slower on a fast network (the server compresses); worth it below ~50 Mbit/s',
+            }),
           },
           { default: {}, additionalProperties: false },
         ),

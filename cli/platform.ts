@@ -82,16 +82,25 @@ export function openStore(config: PlatformConfig): TelemetryStore {
       retentionDays: config.store.retentionDays,
     });
   }
+  const compressResponses = influx.compressResponses;
   return createInfluxStore(
     influx.apiVersion === 1
       ? {
           url: influx.url,
           apiVersion: 1,
           database: influx.database,
+          compressResponses,
           ...(influx.retentionPolicy ? { retentionPolicy: influx.retentionPolicy } : {}),
           ...(influx.username ? { username: influx.username, password: influx.password } : {}),
         }
-      : { url: influx.url, apiVersion: 2, token: influx.token, org: influx.org, bucket: influx.bucket },
+      : {
+          url: influx.url,
+          apiVersion: 2,
+          token: influx.token,
+          org: influx.org,
+          bucket: influx.bucket,
+          compressResponses,
+        },
   );
 }
 

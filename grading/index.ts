@@ -56,7 +56,7 @@ export { type LivePartitions, partitionOf } from './live/partitions.ts';
 export type { LiveUpdate } from './live/publisher.ts';
 export type { LiveGradingSource, LiveTask, RunningAttempt, SessionBoardInputs } from './live/source.ts';
 export * from './live/state.ts';
-export { loadGradingData, rubricSensors } from './load.ts';
+export { gradingDataOf, loadGradingData, loadKitSeries, rubricSensors } from './load.ts';
 export {
   CRITERION_PARAMS,
   CRITERION_TYPES,

@@ -9,7 +9,8 @@
  * Writes use the official client's WriteApi with its own buffering and retrying off: one call to
  * `write` is one request (or a few, for very large batches), and its outcome is reported to the
  * caller as a {@link StoreWriteError}; durability (the spool) is ours. Reads are InfluxQL over
- * `/query`, which InfluxDB 1.x, 2.x (DBRP mappings) and 3.x all serve.
+ * `/query`, which InfluxDB 1.x, 2.x (DBRP mappings) and 3.x all serve, answered in uncompressed
+ * JSON (the cheapest they all offer: measured beside `influxql`).
  */
 import {
   HttpError,
@@ -54,6 +55,12 @@ export interface InfluxStoreConfig {
   measurement?: string;
   /** Per-request timeout, default 10,000 ms. */
   timeoutMs?: number;
+  /**
+   * Ask for gzip-compressed query answers (5× fewer bytes, but the server's compression takes
+   * longer than sending them over anything faster than ~50 Mbit/s): for a server behind a slow
+   * link. Default false: uncompressed.
+   */
+  compressResponses?: boolean;
 }
 
 /** A query the server refused or could not run; the message carries the server's words. */
@@ -316,9 +323,28 @@ export function createInfluxStore(config: InfluxStoreConfig): TelemetryStore {
     }
   }
 
+  /**
+   * Runs an InfluxQL query, answered in JSON, uncompressed unless `compressResponses`.
+   *
+   * Measured on influxd 1.6 on loopback (2 cores) for the grading read of one kit's 2 h at 1 Hz
+   * of 8 sensors (8 queries of 7,200 points), fetched and parsed in Node 20, median of 21 runs:
+   * - JSON: 158 KB per query, 33 KB gzipped; 104 ms per kit uncompressed, 241 ms gzipped (what
+   *   fetch's default `Accept-Encoding: gzip` got us before: influxd takes 32 ms instead of 13 ms
+   *   per query to compress it, by curl without parsing).
+   * - CSV (`application/csv`; 2.x's /query and 3.x have it too): 222 KB per query (each row repeats
+   *   the measurement), 35 KB gzipped; 101 ms per kit uncompressed, 187 ms gzipped: no faster.
+   * - MessagePack (`application/x-msgpack`, 1.x only): 137 KB, 41 KB gzipped; 76 ms per kit
+   *   uncompressed with msgpack-lite, which is only a transitive dependency here: a second parser
+   *   and a new dependency for 1.x alone.
+   * So JSON, which every version answers, uncompressed: the grading bench's InfluxDB reads of 50
+   * kits went from 10.9 s to 6.0 s.
+   */
   async function influxql(q: string): Promise<InfluxQLResult[]> {
     const params = new URLSearchParams({ db, q, epoch: 'ms' });
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      'accept-encoding': config.compressResponses ? 'gzip' : 'identity',
+    };
     if (v1) {
       if (config.retentionPolicy) params.set('rp', config.retentionPolicy);
       if (config.username) {

@@ -6,7 +6,9 @@ import {
   type GradeOptions,
   type GradeResult,
   gradeAttempt,
+  gradingDataOf,
   loadGradingData,
+  loadKitSeries,
   type Rubric,
   rubricSensors,
   type SeriesSet,
@@ -65,8 +67,9 @@ interface GradedClass {
 
 /**
  * Grades every kit's attempt one after the other, as the lab API grades a batch. With `peers`,
- * each attempt also gets the other kits' series (each kit read once, then shared: the lab API's
- * batch cache) for copy detection, and the task's required sensors.
+ * each attempt also gets the other kits' series for copy detection, and the task's required
+ * sensors; each kit is then read once, for its own attempt and as a peer, and shared (the lab
+ * API's batch cache: `loadKitSeries` over the session, `gradingDataOf` for the attempt's window).
  */
 async function gradeClass(
   store: TelemetryStore,
@@ -77,25 +80,30 @@ async function gradeClass(
 ): Promise<GradedClass> {
   const sensors = rubricSensors(rubric, SENSORS);
   const results = new Map<string, GradeResult>();
-  const peerSeries = new Map<string, SeriesSet>();
+  const kitSeries = new Map<string, SeriesSet>();
+  const read = async (kitId: string): Promise<SeriesSet> => {
+    let series = kitSeries.get(kitId);
+    if (!series) {
+      series = await loadKitSeries(store, kitId, window, sensors);
+      kitSeries.set(kitId, series);
+    }
+    return series;
+  };
   let loadMs = 0;
   let gradeMs = 0;
   let readingsGraded = 0;
   const start = performance.now();
   for (const kitId of kitIds) {
     const loadStart = performance.now();
-    const data = await loadGradingData(store, kitId, window, sensors);
+    const data = peers
+      ? gradingDataOf(await read(kitId), window, sensors)
+      : await loadGradingData(store, kitId, window, sensors);
     const options: GradeOptions = {};
     if (peers) {
       const others: Record<string, SeriesSet> = {};
       for (const other of kitIds) {
         if (other === kitId) continue;
-        let series = peerSeries.get(other);
-        if (!series) {
-          series = (await loadGradingData(store, other, window, sensors)).series;
-          peerSeries.set(other, series);
-        }
-        others[other] = series;
+        others[other] = gradingDataOf(await read(other), window, sensors).series;
       }
       options.peers = others;
       options.requiredSensors = SENSORS;

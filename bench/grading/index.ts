@@ -4,7 +4,8 @@
  *   embedded store and a real influxd (untimed, reported apart), then every attempt graded as
  *   the lab API does it — `loadGradingData` + `gradeAttempt` on a 14-criterion rubric — timed per
  *   store; once with the rubric alone, once with the session's other kits as copy-detection peers
- *   (as a batch of the lab API grades a session). The results must be identical on both stores.
+ *   (as a batch of the lab API grades a session: each kit read once, `loadKitSeries` over the
+ *   session cut to the attempt by `gradingDataOf`). The results must be identical on both stores.
  * - live-evaluation-cost: grading one kit's buffer of 1 min … 2 h from scratch (`gradeLive`, what a
  *   restarted grader does once per attempt), with and without the authenticity criterion;
  * - live-generator: the CPU the record generator and its pacing take alone;

@@ -7,7 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import {
   type GradeOptions,
+  gradingDataOf,
   loadGradingData,
+  loadKitSeries,
   rubricSensors,
   gradeAttempt as runRubric,
   type SeriesSet,
@@ -27,6 +29,28 @@ import type { AttemptInfo, GradeReason, GradeRun, RegradeReport, RunResult, Seri
 /** Who graded when no person or service asked: the platform's automatic grading. */
 const AUTOMATIC_GRADING: Principal = { kind: 'service', name: 'automatic-grading' };
 
+/**
+ * A session's attempts graded in one batch: each kit is read once, over the session's span (and
+ * the attempt's window, should it reach past it), with every series an attempt of the batch reads
+ * (`names`: the rubric's and the authenticity-checked sensors), for its own attempt and as a peer.
+ */
+interface SessionBatch {
+  cache: SeriesCache;
+  sessionId: string;
+  span: TimeWindow;
+  names: readonly string[];
+}
+
+/** The span each batch load covers, by its cache entry. */
+const loadedSpans = new WeakMap<Promise<SeriesSet>, TimeWindow>();
+
+/** `names` of a loaded set, in the order given (as `loadGradingData(…).series` has them). */
+function pickSeries(loaded: SeriesSet, names: readonly string[]): SeriesSet {
+  const series: Record<string, SeriesSet[string]> = {};
+  for (const name of new Set(names)) series[name] = loaded[name] ?? [];
+  return series;
+}
+
 function actorName(actor: Principal | null): string {
   if (!actor) return 'system';
   return actor.kind === 'user' ? actor.id : `service:${actor.name}`.slice(0, 64);
@@ -45,6 +69,37 @@ export class GradingRuns {
   }
 
   /**
+   * A kit's series in a batch, read on first use and shared by the session's attempts; undefined
+   * when the span read does not hold `window` (then read on its own, as alone).
+   */
+  #batchSeries(batch: SessionBatch, kitId: string, window: TimeWindow): Promise<SeriesSet> | undefined {
+    const key = `${batch.sessionId}|${kitId}|${batch.names.join(',')}`;
+    let loaded = batch.cache.get(key);
+    if (!loaded) {
+      const read = loadKitSeries(this.#store, kitId, batch.span, batch.names);
+      loaded = read;
+      loadedSpans.set(read, batch.span);
+      batch.cache.set(key, read);
+      // A failed read is not kept: the next attempt of the batch reads again.
+      read.catch(() => {
+        if (batch.cache.get(key) === read) batch.cache.delete(key);
+      });
+    }
+    const span = loadedSpans.get(loaded);
+    return span && span.from <= window.from && window.to <= span.to ? loaded : undefined;
+  }
+
+  /** The session's span, stretched to hold the attempt's window. */
+  async #sessionSpan(sessionId: string, window: TimeWindow): Promise<TimeWindow> {
+    const session = await this.#records.assignments.sessions.sessionById(sessionId);
+    if (!session) return window;
+    return {
+      from: Math.min(session.startedAt, window.from),
+      to: Math.max(session.endedAt ?? Date.now(), window.to),
+    };
+  }
+
+  /**
    * The authenticity checks' other inputs: the student's previous attempt (a replay of it) and
    * the other kits of the same lab session (a copy of their stream), on the sensors checked.
    */
@@ -52,7 +107,7 @@ export class GradingRuns {
     info: AttemptInfo,
     window: TimeWindow,
     sensors: readonly string[],
-    cache: SeriesCache | undefined,
+    batch: SessionBatch | undefined,
   ): Promise<Pick<GradeOptions, 'previous' | 'peers'>> {
     const { attempt } = info;
     const options: Pick<GradeOptions, 'previous' | 'peers'> = {};
@@ -63,12 +118,12 @@ export class GradingRuns {
       [attempt.studentId, attempt.id, attempt.startedAt],
     );
     if (previous?.ended_at != null) {
-      const data = await loadGradingData(
-        this.#store,
-        previous.kit_id,
-        { from: previous.started_at, to: previous.ended_at },
-        sensors,
-      );
+      const span = { from: previous.started_at, to: previous.ended_at };
+      const loaded =
+        previous.session_id === batch?.sessionId && this.#batchSeries(batch, previous.kit_id, span);
+      const data = loaded
+        ? gradingDataOf(await loaded, span, sensors)
+        : await loadGradingData(this.#store, previous.kit_id, span, sensors);
       options.previous = { series: data.series };
     }
     if (attempt.sessionId) {
@@ -79,25 +134,13 @@ export class GradingRuns {
       );
       if (others.length > 0) {
         // In a batch, each kit is read once over the whole session; alone, over this window.
-        let span = window;
-        if (cache) {
-          const session = await this.#records.assignments.sessions.sessionById(attempt.sessionId);
-          if (session) span = { from: session.startedAt, to: session.endedAt ?? Date.now() };
-        }
+        // Grading cuts a peer's series to the window: the same flags either way.
         const peers: Record<string, SeriesSet> = {};
         for (const { kit_id: kitId } of others) {
-          const load = async () => (await loadGradingData(this.#store, kitId, span, sensors)).series;
-          if (!cache) {
-            peers[kitId] = await load();
-            continue;
-          }
-          const key = `${attempt.sessionId}|${kitId}|${sensors.join(',')}`;
-          let loaded = cache.get(key);
-          if (!loaded) {
-            loaded = load();
-            cache.set(key, loaded);
-          }
-          peers[kitId] = await loaded;
+          const loaded = batch && this.#batchSeries(batch, kitId, window);
+          peers[kitId] = loaded
+            ? pickSeries(await loaded, sensors)
+            : (await loadGradingData(this.#store, kitId, window, sensors)).series;
         }
         options.peers = peers;
       }
@@ -120,15 +163,28 @@ export class GradingRuns {
     }
     const window: TimeWindow = { from: attempt.startedAt, to: attempt.endedAt ?? Date.now() };
     const sensors = rubricSensors(rubric, task.requiredSensors);
-    const data = await loadGradingData(this.#store, attempt.kitId, window, sensors);
     const explicit = rubric.criteria.flatMap((c) =>
       c.type === 'authenticity' ? (c.params?.sensors ?? []) : [],
     );
     const checked = [
       ...new Set([...explicit, ...(task.requiredSensors.length ? task.requiredSensors : sensors)]),
     ].sort();
+    // In a batch, the kit's series are read once for the session and cut to this window.
+    const batch: SessionBatch | undefined =
+      cache && attempt.sessionId
+        ? {
+            cache,
+            sessionId: attempt.sessionId,
+            span: await this.#sessionSpan(attempt.sessionId, window),
+            names: [...new Set([...sensors, ...checked])].sort(),
+          }
+        : undefined;
+    const own = batch && this.#batchSeries(batch, attempt.kitId, window);
+    const data = own
+      ? gradingDataOf(await own, window, sensors)
+      : await loadGradingData(this.#store, attempt.kitId, window, sensors);
     const options: GradeOptions = {
-      ...(await this.#authenticityInputs(info, window, checked, cache)),
+      ...(await this.#authenticityInputs(info, window, checked, batch)),
       ...(task.requiredSensors.length ? { requiredSensors: task.requiredSensors } : {}),
     };
     const graded = runRubric(rubric, window, data, options);
@@ -239,7 +295,10 @@ export class GradingRuns {
     ).then((report) => report.graded.length);
   }
 
-  /** Grades attempts one by one, sharing loaded peer series within each session. */
+  /**
+   * Grades attempts one by one; the attempts of a session (in a row) share its kits' series, each
+   * kit read once for its own attempt and as the others' peer.
+   */
   async gradeBatch(
     attempts: readonly { id: string; sessionId: string | null }[],
     reason: GradeReason,

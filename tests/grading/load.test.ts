@@ -1,12 +1,21 @@
 /**
  * loadGradingData: the store's readings of an attempt, paged past the query limit, give the
- * same grade as the same data in memory — on the embedded store, as on any TelemetryStore.
+ * same grade as the same data in memory — on the embedded store, as on any TelemetryStore; a kit
+ * read once over a span (loadKitSeries) and cut to a window (gradingDataOf) gives the same data.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { gradeAttempt, loadGradingData, type Rubric, rubricSensors } from '../../grading/index.ts';
+import {
+  gradeAttempt,
+  gradingDataOf,
+  loadGradingData,
+  loadKitSeries,
+  type Rubric,
+  rubricSensors,
+} from '../../grading/index.ts';
+import type { TelemetryRecord } from '../../protocol/index.ts';
 import { createEmbeddedStore, DEFAULT_QUERY_LIMIT } from '../../telemetry/index.ts';
 
 const T0 = Date.UTC(2025, 3, 15, 2, 0, 0);
@@ -99,6 +108,50 @@ describe('loadGradingData', () => {
       const fromStore = gradeAttempt(rubric, window, loaded);
       expect(fromStore).toEqual(gradeAttempt(rubric, window, memory));
       expect(fromStore.criteria.map((c) => c.passed)).toEqual([false, true]);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a kit read once over a span gives, for any window inside it, what reading the window gives', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iotlab-grading-'));
+    const store = createEmbeddedStore({ path: join(dir, 'telemetry.sqlite'), retentionDays: 0 });
+    try {
+      const n = DEFAULT_QUERY_LIMIT + 500;
+      await store.write(
+        Array.from({ length: n }, (_, i) => ({
+          kitId: 'kit-1',
+          ts: T0 + i * 1000,
+          readings: { temperature: 25 + (i % 11) / 10, fan: i % 600 < 30 ? 1 : 0, humidity: 50 + (i % 3) },
+        })),
+      );
+      // Events and commands at the same times (their order between series is kept), and on the
+      // windows' bounds.
+      await store.write(
+        [0, 999, 1000, 4000, 4000, 5000, 9999, n - 1].flatMap((i, k): TelemetryRecord[] => [
+          { kitId: 'kit-1', ts: T0 + i * 1000, readings: { '@event.alarm': k } },
+          { kitId: 'kit-1', ts: T0 + i * 1000, readings: { '@event.button': 1 } },
+          { kitId: 'kit-1', ts: T0 + i * 1000 + 1, readings: { '@command.fan': k % 2 } },
+        ]),
+      );
+      const span = { from: T0 - 5000, to: T0 + n * 1000 };
+      const sensors = ['temperature', 'fan', 'temperature'];
+      const loaded = await loadKitSeries(store, 'kit-1', span, [...sensors, 'humidity']);
+      for (const window of [
+        span,
+        { from: T0, to: T0 + n * 1000 },
+        { from: T0 + 1000 * 1000, to: T0 + 5000 * 1000 },
+        { from: T0 + 1000 * 1000 + 1, to: T0 + 5000 * 1000 + 1 },
+        { from: T0 + 4000 * 1000, to: T0 + 4000 * 1000 },
+        { from: T0 + 9000 * 1000, to: T0 + n * 1000 - 1 },
+      ]) {
+        const cut = gradingDataOf(loaded, window, sensors);
+        const read = await loadGradingData(store, 'kit-1', window, sensors);
+        expect(JSON.stringify(cut)).toBe(JSON.stringify(read));
+        expect(cut.events.length).toBe(read.events.length);
+      }
+      expect(() => gradingDataOf(loaded, span, ['light'])).toThrow(/light/);
     } finally {
       await store.close();
       rmSync(dir, { recursive: true, force: true });

@@ -190,6 +190,16 @@ describeWithServer('influxd', 'InfluxDB store on influxd 1.x', () => {
     const points = await store.readings({ kitId: 'k2', sensor: 'temperature', ...range });
     expect(points).toHaveLength(2_500);
     expect(points[1_234]).toEqual({ ts: start + 1_234 * 1000, value: 15 + ((1_234 * 4 + 2) % 97) / 8 });
+    // Compressed answers (for a server behind a slow link) read the same.
+    const compressed = createInfluxStore({
+      url: server.url,
+      apiVersion: 1,
+      database,
+      compressResponses: true,
+    });
+    expect(await compressed.readings({ kitId: 'k2', sensor: 'temperature', ...range })).toEqual(points);
+    expect(await compressed.seriesNames('k2')).toEqual(await store.seriesNames('k2'));
+    await compressed.close();
     await store.close();
   }, 30_000);
 
@@ -451,6 +461,35 @@ describe('InfluxDB store: requests and error classes', () => {
     expect(lines).toHaveLength(100);
     expect(lines[99]).toBe('telemetry,kit=k1 _seq=99,temperature=21 1700000000222');
     await store.close();
+    await fake.close();
+  });
+
+  it('asks for InfluxQL answers in JSON, uncompressed unless compressResponses', async () => {
+    const answer = JSON.stringify({
+      results: [
+        { statement_id: 0, series: [{ name: 'telemetry', columns: ['time', 't'], values: [[5, 1.5]] }] },
+      ],
+    });
+    const fake = await fakeServer(200, answer);
+    for (const compressResponses of [undefined, false, true]) {
+      const store = createInfluxStore({
+        url: fake.url,
+        apiVersion: 2,
+        token: 'lab-token',
+        bucket: 'lab',
+        ...(compressResponses === undefined ? {} : { compressResponses }),
+      });
+      expect(await store.readings({ kitId: 'k1', sensor: 't', from: 0, to: 10 })).toEqual([
+        { ts: 5, value: 1.5 },
+      ]);
+      await store.close();
+    }
+    expect(fake.requests.map((r) => [r.headers.accept, r.headers['accept-encoding']])).toEqual([
+      ['application/json', 'identity'],
+      ['application/json', 'identity'],
+      ['application/json', 'gzip'],
+    ]);
+    expect(fake.requests[0]?.url).toMatch(/^\/query\?db=lab&q=SELECT.+&epoch=ms$/);
     await fake.close();
   });
 

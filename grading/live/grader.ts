@@ -60,10 +60,18 @@
  *   `endedRetentionMs` (1 h) — after which its retained message is cleared — so the leaderboard
  *   and late viewers still see it.
  *
+ * - **In a cluster** (`partitions`, partitions.ts): each instance grades only the running attempts
+ *   of the partitions (lab sessions) whose lease it holds, asked at each poll; the records of kits
+ *   in running attempts reach it from whichever instance accepted them, and the states it
+ *   publishes reach the other instances' event streams and leaderboards through `relay`
+ *   (cluster/live-grading.ts does both). An instance that takes a partition over fills its
+ *   attempts from the store, as after a restart, and numbers their states on from the last one
+ *   relayed.
+ *
  * The parts: grader.ts (this module: discovery, filling from the store, ending), attempt.ts (one
  * attempt's buffers, evaluation and rendered state), scheduler.ts (when attempts are evaluated),
  * publisher.ts (MQTT, event streams, ended states kept), leaderboard.ts (competition mode),
- * tasks.ts (the tasks graded on), state.ts (a state's JSON), source.ts (the port).
+ * tasks.ts (the tasks graded on), state.ts (a state's JSON), source.ts and partitions.ts (the ports).
  */
 import type { Aedes } from 'aedes';
 import type { TelemetryRecord } from '../../protocol/index.ts';

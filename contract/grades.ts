@@ -332,7 +332,13 @@ export const RegradeReport = Type.Object({
   skipped: Type.Array(Id, {
     description: 'already graded with this version of the task (send force to grade them again)',
   }),
-  failed: Type.Array(Type.Object({ attemptId: Id, message: Type.String() })),
+  failed: Type.Array(
+    Type.Object({
+      attemptId: Id,
+      code: Type.String({ description: 'GRADING_FAILED, or the code of the refusal (e.g. RUBRIC_EMPTY)' }),
+      message: Type.String({ description: "why, in the request's language (Accept-Language)" }),
+    }),
+  ),
 });
 export type RegradeReport = Static<typeof RegradeReport>;
 

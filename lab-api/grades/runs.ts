@@ -20,7 +20,7 @@ import type { TelemetryStore } from '../../telemetry/index.ts';
 import { recordAudit } from '../audit.ts';
 import type { Person, Principal } from '../auth.ts';
 import type { AttemptRow } from '../classes/index.ts';
-import { ApiError, say } from '../errors.ts';
+import { ApiError, type Lang, type Localized, say } from '../errors.ts';
 import { localizedTitle } from '../rubric.ts';
 import { round2 } from './final-grade.ts';
 import { type GradeRecords, summarizeRun } from './records.ts';
@@ -304,9 +304,9 @@ export class GradingRuns {
     reason: GradeReason,
     actor: Principal | null,
     ifUngraded: boolean,
-  ): Promise<{ graded: GradeRun[]; failed: { attemptId: string; message: string }[] }> {
+  ): Promise<{ graded: GradeRun[]; failed: GradingFailure[] }> {
     const graded: GradeRun[] = [];
-    const failed: { attemptId: string; message: string }[] = [];
+    const failed: GradingFailure[] = [];
     let cache: SeriesCache = new Map();
     let session: string | null | undefined;
     for (const attempt of attempts) {
@@ -318,7 +318,7 @@ export class GradingRuns {
         graded.push(await this.gradeAttempt(attempt.id, reason, actor, { ifUngraded, cache }));
       } catch (error) {
         if (reason === 'attempt-ended') this.#failed.set(attempt.id, Date.now());
-        failed.push({ attemptId: attempt.id, message: (error as Error).message });
+        failed.push(gradingFailure(attempt.id, error));
       }
     }
     return { graded, failed };
@@ -332,7 +332,7 @@ export class GradingRuns {
   async regradeTask(
     actor: Person,
     taskId: string,
-    options: { force?: boolean } = {},
+    options: { force?: boolean; lang?: Lang } = {},
   ): Promise<RegradeReport> {
     const task = await this.#records.task(taskId);
     if (!task)
@@ -391,7 +391,11 @@ export class GradingRuns {
         previousAutoScore: previous.get(run.attemptId) ?? null,
       })),
       skipped,
-      failed,
+      failed: failed.map(({ attemptId, code, text }) => ({
+        attemptId,
+        code,
+        message: text[options.lang ?? 'en'],
+      })),
     };
     if (rows.length === 0) return report;
     await this.#records.db.transaction((tx) =>
@@ -405,9 +409,37 @@ export class GradingRuns {
           skipped: skipped.length,
           failed: failed.length,
           attemptIds: report.regraded.map((r) => r.attemptId),
+          // Why each failed, in the words of the error: for whoever looks into it.
+          ...(failed.length > 0
+            ? { failures: failed.map(({ attemptId, code, error }) => ({ attemptId, code, error })) }
+            : {}),
         },
       }),
     );
     return report;
   }
+}
+
+/** An attempt a batch could not grade: a code for programs, a sentence in both languages for people. */
+export interface GradingFailure {
+  attemptId: string;
+  code: string;
+  text: Localized;
+  /** The error as thrown, for the audit log. */
+  error: string;
+}
+
+function gradingFailure(attemptId: string, error: unknown): GradingFailure {
+  if (error instanceof ApiError)
+    return { attemptId, code: error.code, text: error.text, error: error.message };
+  // An unexpected failure (the store did not answer, …): its own words are for the log.
+  return {
+    attemptId,
+    code: 'GRADING_FAILED',
+    text: say(
+      'could not be graded: reading its telemetry or grading it failed (the audit log of this regrade says why); try again later',
+      '无法评分：读取或评估遥测数据时出错（原因见本次重新评分的审计日志），请稍后重试',
+    ),
+    error: (error as Error).message,
+  };
 }

@@ -8,7 +8,7 @@ import type { Project, Recommendation } from '../../contract/index.ts';
 import type { LabDb, SqlValue } from '../../labdb/index.ts';
 import { recordAudit } from '../audit.ts';
 import type { Person } from '../auth.ts';
-import { ApiError, say } from '../errors.ts';
+import { ApiError, type Localized, say } from '../errors.ts';
 import { versionConflict } from '../http.ts';
 import { likeIgnoringCase, listPage, Where } from '../query.ts';
 import { notArchived, type Status, transition } from './status.ts';
@@ -279,7 +279,7 @@ export class Projects {
   async recommend(
     student: Person,
     paging: { limit: number; offset: number },
-  ): Promise<{ basedOnEvidence: boolean; message: string; items: Recommendation[]; total: number }> {
+  ): Promise<{ basedOnEvidence: boolean; message: Localized; items: Recommendation[]; total: number }> {
     const evidenceRows = await this.#db.all<{ skill: string; score: number }>(
       'SELECT skill, MAX(score) AS score FROM skill_evidence WHERE user_id = ? GROUP BY skill',
       [student.id],
@@ -326,8 +326,14 @@ export class Projects {
     });
     const basedOnEvidence = best.size > 0;
     const message = basedOnEvidence
-      ? "ranked by how well the skills your graded work shows cover each project's required skills; projects sharing none of them come last"
-      : 'no graded work shows your skills yet, so these are not personal recommendations: the easiest projects come first';
+      ? say(
+          "ranked by how well the skills your graded work shows cover each project's required skills; projects sharing none of them come last",
+          '按您已评分作业体现的技能与各项目所需技能的匹配程度排序；没有共同技能的项目排在最后',
+        )
+      : say(
+          'no graded work shows your skills yet, so these are not personal recommendations: the easiest projects come first',
+          '您还没有已评分的作业能体现技能，因此这些不是个性化推荐：最简单的项目排在最前',
+        );
     return {
       basedOnEvidence,
       message,

@@ -21,6 +21,7 @@ import {
   TelemetryQuery,
 } from '../../contract/index.ts';
 import { DEFAULT_TIME_ZONE, type LabContext } from '../app.ts';
+import { requestLang } from '../errors.ts';
 import {
   attachment,
   CONTENT_TYPES,
@@ -219,6 +220,7 @@ export const gradesRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (plug
     async (request) =>
       grades.runs.regradeTask(currentPerson(request), request.params.id, {
         force: request.body.force ?? false,
+        lang: requestLang(request),
       }),
   );
 

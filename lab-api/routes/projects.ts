@@ -9,6 +9,7 @@ import {
 } from '../../contract/index.ts';
 import type { LabContext } from '../app.ts';
 import type { Role } from '../auth.ts';
+import { requestLang } from '../errors.ts';
 import {
   currentPerson,
   EVERYONE,
@@ -77,7 +78,8 @@ export const projectsRoutes: FastifyPluginAsync<{ ctx: LabContext }> = async (pl
     },
     async (request) => {
       const { limit, offset } = page(request.query);
-      return { ...(await projects.recommend(currentPerson(request), { limit, offset })), limit, offset };
+      const found = await projects.recommend(currentPerson(request), { limit, offset });
+      return { ...found, message: found.message[requestLang(request)], limit, offset };
     },
   );
 

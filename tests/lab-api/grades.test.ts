@@ -643,3 +643,43 @@ describe('authenticity across the session', () => {
     expect(studentView.flags).toEqual([]);
   });
 });
+
+describe('a regrade that cannot read the telemetry', () => {
+  it("says so per attempt in the person's language, with a code, and the audit keeps the error", async () => {
+    // The store fails every read for the length of this request (a disk or server gone).
+    const readings = lab.store.readings;
+    lab.store.readings = async () => {
+      throw new Error('telemetry.sqlite: disk I/O error');
+    };
+    let report: RegradeReport;
+    try {
+      const response = await call(
+        'POST',
+        `/tasks/${taskId}/regrade`,
+        instructor,
+        { force: true },
+        {
+          'accept-language': 'zh-CN',
+        },
+      );
+      expect(response.statusCode, response.body).toBe(200);
+      report = response.json() as RegradeReport;
+    } finally {
+      lab.store.readings = readings;
+    }
+    expect(report.regraded).toEqual([]);
+    expect(report.failed.length).toBeGreaterThan(0);
+    for (const failure of report.failed) {
+      expect(failure).toMatchObject({ code: 'GRADING_FAILED' });
+      expect(failure.message).toMatch(/^无法评分：/);
+      expect(failure.message).not.toContain('disk I/O');
+    }
+    const audit = (
+      await call('GET', `/audit?entity=task&entityId=${taskId}`, lab.users.admin)
+    ).json() as Page<AuditEntry>;
+    const entry = audit.items.find(
+      (e) => e.action === 'regrade' && (e.after as { failed: number }).failed > 0,
+    );
+    expect(JSON.stringify(entry?.after)).toContain('telemetry.sqlite: disk I/O error');
+  });
+});

@@ -495,6 +495,16 @@ describe('project recommendations', () => {
     const body = response.json() as Recommendations;
     expect(body.basedOnEvidence).toBe(false);
     expect(body.message).toMatch(/no graded work/);
+    // …in the student's language.
+    const zh = await lab.call({
+      method: 'GET',
+      url: api('/projects/recommended'),
+      as: student,
+      headers: { 'accept-language': 'zh-CN' },
+    });
+    expect((zh.json() as Recommendations).message).toBe(
+      '您还没有已评分的作业能体现技能，因此这些不是个性化推荐：最简单的项目排在最前',
+    );
     const difficulties = body.items.map((item) => item.project.difficulty);
     expect(difficulties).toEqual([...difficulties].sort((a, b) => a - b));
     expect(body.items.every((item) => item.project.status === 'published')).toBe(true);

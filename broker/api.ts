@@ -94,8 +94,11 @@ export interface BrokerClusterParts {
    * crashed instance's clients are published 3–7 × this after it stopped.
    */
   heartbeatMs: number;
-  /** Needs the broker's id: called once the broker exists. */
-  presence(brokerId: string): KitPresence;
+  /**
+   * Needs the broker's id: called once the broker exists. `kitsGone` hears of kits that were held
+   * only by an instance that died (the broker publishes their "offline").
+   */
+  presence(brokerId: string, kitsGone: (kitIds: string[]) => void): KitPresence;
   /** After the broker closed (which closes `mq`): ends presence, the persistence and the connections. */
   close(): Promise<void>;
 }

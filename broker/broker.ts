@@ -284,7 +284,15 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
     throw error;
   });
   /** Which instances hold each kit's connections (cluster mode only; see cluster/broker-parts.ts). */
-  const presence = cluster?.presence(aedes.id);
+  const presence = cluster?.presence(aedes.id, (kitIds) => {
+    // Held only by an instance that died: "offline", as that instance would have said.
+    const now = Date.now();
+    for (const kitId of kitIds) {
+      if (kitConnections.has(kitId)) continue;
+      log.info({ kitId }, 'kit offline: the instance that held it stopped');
+      void publish(kitTopic(kitId, 'status'), { state: 'offline', ts: now }, true).catch(() => {});
+    }
+  });
   // Aedes reports failures of its own background work here (a will it could not publish, …).
   (aedes as unknown as NodeJS.EventEmitter).on('error', (error: Error) =>
     log.warn({ err: error.message }, 'MQTT broker: background work failed'),

@@ -42,6 +42,28 @@ end
 return left
 `;
 
+/**
+ * Takes over what a dead instance held, once (the first instance to run it wins): KEYS[1] its
+ * kits (a set), KEYS[2] the instances' registry; ARGV[1] the dead instance, ARGV[2] the liveness
+ * key prefix, ARGV[3] the kit-instances key prefix. Removes the dead instance from each of its
+ * kits and returns the kits no live instance holds any more.
+ */
+const SWEEP_SCRIPT = `
+if redis.call('ZREM', KEYS[2], ARGV[1]) == 0 then return {} end
+local gone = {}
+for _, kit in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local key = ARGV[3] .. kit
+  redis.call('HDEL', key, ARGV[1])
+  local held = 0
+  for _, instance in ipairs(redis.call('HKEYS', key)) do
+    if redis.call('EXISTS', ARGV[2] .. instance) == 1 then held = held + 1 end
+  end
+  if held == 0 then gone[#gone + 1] = kit end
+end
+redis.call('DEL', KEYS[1])
+return gone
+`;
+
 /** How many live instances hold the kit (entries of instances whose liveness key expired do not count). */
 const HELD_SCRIPT = `
 local held = 0
@@ -77,40 +99,93 @@ export function createBrokerParts(
   };
   let aliveKey: string | undefined;
   let aliveTimer: NodeJS.Timeout | undefined;
+  /** The instances, by the time they last said they were alive (a sorted set). */
+  const registryKey = `${KEY_PREFIX}broker-instances`;
+  const aliveKeyPrefix = `${KEY_PREFIX}instance-alive:`;
+  const kitKeyPrefix = `${KEY_PREFIX}kit-instances:`;
+  const kitsOf = (instance: string) => `${KEY_PREFIX}instance-kits:${instance}`;
 
   return {
     mq: mq as unknown as NonNullable<AedesOptions['mq']>,
     persistence: persistence as unknown as NonNullable<AedesOptions['persistence']>,
     heartbeatMs,
-    presence(brokerId) {
-      aliveKey = `${KEY_PREFIX}instance-alive:${brokerId}`;
+    presence(brokerId, kitsGone) {
+      aliveKey = `${aliveKeyPrefix}${brokerId}`;
       const key = aliveKey;
-      const refresh = () =>
-        void presenceDb.set(key, String(Date.now()), 'PX', aliveTtlMs).catch(onError('presence'));
+      const kitKey = (kitId: string) => `${kitKeyPrefix}${kitId}`;
+      /**
+       * Instances that stopped saying they are alive: their kits that no live instance holds are
+       * gone (a crashed instance publishes no "offline"; a kit without a last will would otherwise
+       * stay "online" until it came back).
+       */
+      const sweep = async () => {
+        const dead = await presenceDb.zrangebyscore(registryKey, '-inf', Date.now() - aliveTtlMs);
+        for (const instance of dead) {
+          if (instance === brokerId) continue;
+          const gone = (await presenceDb.eval(
+            SWEEP_SCRIPT,
+            2,
+            kitsOf(instance),
+            registryKey,
+            instance,
+            aliveKeyPrefix,
+            kitKeyPrefix,
+          )) as string[];
+          if (gone.length > 0) kitsGone(gone);
+        }
+      };
+      const refresh = () => {
+        const now = Date.now();
+        void presenceDb
+          .multi()
+          .set(key, String(now), 'PX', aliveTtlMs)
+          .zadd(registryKey, now, brokerId)
+          .exec()
+          .then(() => track(sweep()))
+          .catch(onError('presence'));
+      };
       refresh();
       aliveTimer = setInterval(refresh, heartbeatMs / 2);
       aliveTimer.unref();
-      const kitKey = (kitId: string) => `${KEY_PREFIX}kit-instances:${kitId}`;
       return {
-        connected: (kitId) => track(presenceDb.hset(kitKey(kitId), brokerId, '1').then(() => undefined)),
+        connected: (kitId) =>
+          track(
+            presenceDb
+              .multi()
+              .hset(kitKey(kitId), brokerId, '1')
+              .sadd(kitsOf(brokerId), kitId)
+              .exec()
+              .then(() => undefined),
+          ),
         disconnected: (kitId) =>
           track(
             presenceDb
-              .eval(LEAVE_SCRIPT, 1, kitKey(kitId), brokerId, `${KEY_PREFIX}instance-alive:`)
-              .then((left) => Number(left) === 0),
+              .multi()
+              .srem(kitsOf(brokerId), kitId)
+              .eval(LEAVE_SCRIPT, 1, kitKey(kitId), brokerId, aliveKeyPrefix)
+              .exec()
+              .then((replies) => Number(replies?.[1]?.[1]) === 0),
           ),
         heldAnywhere: (kitId) =>
           track(
-            presenceDb
-              .eval(HELD_SCRIPT, 1, kitKey(kitId), `${KEY_PREFIX}instance-alive:`)
-              .then((held) => Number(held) > 0),
+            presenceDb.eval(HELD_SCRIPT, 1, kitKey(kitId), aliveKeyPrefix).then((held) => Number(held) > 0),
           ),
       };
     },
     async close() {
       clearInterval(aliveTimer);
       await Promise.allSettled([...pending]);
-      if (aliveKey) await presenceDb.del(aliveKey).catch(() => {});
+      // A stopping instance's kits were let go one by one as their connections closed.
+      if (aliveKey) {
+        const brokerId = aliveKey.slice(aliveKeyPrefix.length);
+        await presenceDb
+          .multi()
+          .del(aliveKey)
+          .zrem(registryKey, brokerId)
+          .del(kitsOf(brokerId))
+          .exec()
+          .catch(() => {});
+      }
       // Its destroy unsubscribes through the already closed `mq` and may fail: end its connection anyway.
       await persistence.destroy().catch(() => {});
       persistenceDb.disconnect();

@@ -35,7 +35,7 @@ import { describeWithServer } from '../helpers/suites.ts';
 const ROOT = join(import.meta.dirname, '../..');
 /** Kits with an attempt in the running session (the demo seed binds them to teams). */
 const ATTEMPT_KITS = ['fo-1', 'fo-2', 'fo-3', 'fo-4'];
-const KITS = [...ATTEMPT_KITS, 'fo-revoked', 'fo-will'];
+const KITS = [...ATTEMPT_KITS, 'fo-revoked', 'fo-will', 'fo-nowill'];
 /** A kit's last will, as the firmware sets it. */
 const willOf = (kitId: string) => ({
   topic: kitTopic(kitId, 'status'),
@@ -290,6 +290,8 @@ describeWithServer('redis-server', 'a cluster behind HAProxy', () => {
           expect([a.id, b.id]).toContain(holderId);
           // A kit on the doomed instance that will not come back: its last will must go out.
           await kit('fo-will', doomed.mqttPort, { will: willOf('fo-will'), reconnectPeriod: 0 });
+          // …and one that set no will: the survivor says "offline" for it.
+          await kit('fo-nowill', doomed.mqttPort, { reconnectPeriod: 0 });
 
           // Four kits through the proxy (least connections: two on each). First the last three
           // minutes' readings (1 Hz), so that criteria are judged, not pending; then 50 QoS 1
@@ -368,6 +370,7 @@ describeWithServer('redis-server', 'a cluster behind HAProxy', () => {
             expect(kits.some((k) => k.reconnects() > 0)).toBe(true);
             // The dead instance's wills: out for the kit that stayed away, not for those that moved.
             await eventually(() => status.get('fo-will') === 'offline', 15_000, "fo-will's last will");
+            await eventually(() => status.get('fo-nowill') === 'offline', 15_000, 'fo-nowill offline');
             expect(ATTEMPT_KITS.map((kitId) => status.get(kitId))).toEqual(ATTEMPT_KITS.map(() => 'online'));
             console.info(
               `failover: live grading resumed ${takeoverMs} ms after kill -9 of ${doomed.name}; kits reconnected: ${kits

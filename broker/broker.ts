@@ -300,10 +300,11 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
 
   /**
    * The last will of a client whose instance died, published by this one (Aedes does, once the
-   * dead instance's heartbeats stop, also when the client has reconnected here since). A kit's status will ("offline") goes out only when no live
-   * instance holds the kit: one that reconnected elsewhere in the meantime stays online. Other
-   * wills on kit topics are dropped (their sender cannot be checked any more); the wills of
-   * platform services and gateways go out as their owners set them.
+   * dead instance's heartbeats stop, also when the client has reconnected here since). A kit's
+   * status will ("offline") goes out only when no live instance holds the kit: one that
+   * reconnected elsewhere in the meantime stays online. Other wills on kit topics are dropped
+   * (their sender cannot be checked any more); the wills of platform services and gateways go out
+   * as their owners set them.
    */
   function authorizeOrphanWill(packet: PublishPacket, done: (error: Error | null) => void): void {
     const target = parseKitTopic(packet.topic);

@@ -209,7 +209,7 @@ async function startParts(
     store,
     aedes: broker.aedes,
     log: logger.child({ module: 'live-grading' }),
-    ...(cluster ? { partitions: cluster.leases } : {}),
+    ...(cluster ? { partitions: cluster.leases, settleMs: config.grading.settleMs } : {}),
   });
   if (cluster) {
     // Records reach the instance that grades their attempt, states every instance's viewers.

@@ -128,6 +128,11 @@ export const LIVE_DEFAULTS = {
   maxEndedKept: 10_000,
   /** Comment lines on the event stream, so proxies keep it open. */
   heartbeatMs: 15_000,
+  /**
+   * In a cluster, how long after an attempt is picked up its first moments are read from the
+   * store once more (longer than any instance's flush interval).
+   */
+  settleMs: 2_000,
 } as const;
 
 /** Steps of the prefix scan that finds when data read back from the store first passed. */
@@ -147,6 +152,8 @@ export interface LiveGraderOptions {
    * {@link LiveGrader.relay}). Without it, this instance grades every running attempt.
    */
   partitions?: LivePartitions;
+  /** In a cluster: see {@link LIVE_DEFAULTS.settleMs}. */
+  settleMs?: number;
   log?: LiveLog;
   now?: () => number;
   pollIntervalMs?: number;
@@ -179,6 +186,7 @@ export class LiveGrader {
   readonly #keepMs: number;
   readonly #recentMs: number;
   readonly #retentionMs: number;
+  readonly #settleMs: number;
   readonly #tuning: LiveGradingTuning;
   readonly heartbeatMs: number;
   /**
@@ -221,6 +229,7 @@ export class LiveGrader {
     this.#recentMs = options.recentMs ?? LIVE_DEFAULTS.recentMs;
     const retentionMs = options.endedRetentionMs ?? LIVE_DEFAULTS.endedRetentionMs;
     this.#retentionMs = retentionMs;
+    this.#settleMs = options.settleMs ?? LIVE_DEFAULTS.settleMs;
     this.heartbeatMs = options.heartbeatMs ?? LIVE_DEFAULTS.heartbeatMs;
     this.#tuning = {
       keepMs: this.#keepMs,
@@ -485,6 +494,31 @@ export class LiveGrader {
     this.#recent.delete(info.kitId);
     t.load = this.#fill(t);
     this.#keep(t.load);
+    if (this.#partitions) {
+      // Readings other instances accepted before they knew of the attempt reach it only through
+      // the store, some after the fill (a flush later): read those moments once more.
+      const pickedUpAt = this.#now();
+      setTimeout(() => this.#keep(this.#refill(t, pickedUpAt)), this.#settleMs).unref();
+    }
+  }
+
+  /** Merges what the store holds of the moments before the attempt was picked up (cluster mode). */
+  async #refill(t: TrackedAttempt, pickedUpAt: number): Promise<void> {
+    await t.load;
+    if (this.#closed || this.#tracked.get(t.info.id) !== t) return;
+    const window = { from: Math.max(t.info.startedAt, pickedUpAt - this.#recentMs), to: pickedUpAt + 1 };
+    try {
+      const stored = await loadGradingData(this.#store, t.info.kitId, window, [...t.task.sensors]);
+      if (this.#closed || this.#tracked.get(t.info.id) !== t) return;
+      // The buffers merge by time: what they already hold counts once.
+      t.mergeStored(stored, this.#now());
+      t.dirty = true;
+    } catch (error) {
+      this.#log.warn(
+        { attemptId: t.info.id, err: (error as Error).message },
+        'live grading: reading the start of the attempt again failed',
+      );
+    }
   }
 
   /** Fills a new buffer from the store, finds when that data first passed, then grades. */

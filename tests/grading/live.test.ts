@@ -627,6 +627,35 @@ describe('live grading', () => {
     await grader.close();
   });
 
+  it('in a cluster, reads the moments before it picked an attempt up once more: a reading another instance flushed late joins the live state', async () => {
+    const { labDb, store } = lab.platform;
+    // This instance holds every partition; no record reaches it but through the store.
+    const grader = new LiveGrader({
+      source: new LabLiveSource(labDb),
+      store,
+      pollIntervalMs: 3_600_000,
+      detailsEveryMs: 50,
+      settleMs: 300,
+      partitions: { hold: async (keys) => new Set(keys), release: async () => {} },
+    });
+    const before = Date.now();
+    grader.start();
+    try {
+      await eventually(() => grader.current(attempts.c.id) !== undefined, 5_000, 'C picked up');
+      const readings = () =>
+        (grader.current(attempts.c.id)?.criteria.find((c) => c.id === 'warm')?.measured.readings as number) ??
+        0;
+      const first = readings();
+      // Accepted by another instance just before this one picked the attempt up, stored just after.
+      await store.write([
+        { kitId: attempts.c.kitId, ts: before - 50, seq: 9_999, readings: { temperature: 30, humidity: 50 } },
+      ]);
+      await eventually(() => readings() === first + 1, 5_000, 'the late reading in the live state');
+    } finally {
+      await grader.close();
+    }
+  });
+
   it('starts a new attempt on a kit another followed attempt uses with what the kit sent before the poll found it', async () => {
     const { labDb, store } = lab.platform;
     // Polls once at start, then when told: the new attempt is found after the reading arrived.

@@ -502,11 +502,12 @@ export class LiveGrader {
     }
   }
 
-  /** Merges what the store holds of the moments before the attempt was picked up (cluster mode). */
+  /** Merges what the store holds from just before the attempt was picked up until now (cluster mode). */
   async #refill(t: TrackedAttempt, pickedUpAt: number): Promise<void> {
     await t.load;
     if (this.#closed || this.#tracked.get(t.info.id) !== t) return;
-    const window = { from: Math.max(t.info.startedAt, pickedUpAt - this.#recentMs), to: pickedUpAt + 1 };
+    // Up to now: an instance that saw the attempt start after this one did forwards only from then.
+    const window = { from: Math.max(t.info.startedAt, pickedUpAt - this.#recentMs), to: this.#now() + 1 };
     try {
       const stored = await loadGradingData(this.#store, t.info.kitId, window, [...t.task.sensors]);
       if (this.#closed || this.#tracked.get(t.info.id) !== t) return;

@@ -31,7 +31,7 @@ import {
 import { KitRegistry, openPostgresLabDb } from '../labdb/index.ts';
 import { attemptGradingTopic, kitTopic } from '../protocol/index.ts';
 import { createInfluxStore, type TelemetryStore } from '../telemetry/index.ts';
-import { connectKits, disconnect, flood, SENSORS_PER_MESSAGE } from './load.ts';
+import { connectKits, disconnect, flood, registerKits, SENSORS_PER_MESSAGE, totalStored } from './load.ts';
 import { processUsage, type Usage } from './platform-process.ts';
 import { emitResult, sleep } from './report.ts';
 
@@ -43,7 +43,6 @@ export interface ClusterBenchOptions {
 }
 
 const emit = (result: Record<string, unknown>) => emitResult('cluster', result);
-const DAY = 86_400_000;
 
 interface Instance {
   name: string;
@@ -109,25 +108,6 @@ function proxyFor(instances: Instance[]): Promise<RunningHaproxy> {
   );
 }
 
-async function registerKits(databaseUrl: string, prefix: string, count: number) {
-  const db = await openPostgresLabDb(databaseUrl);
-  const registry = new KitRegistry(db);
-  const kits = [];
-  for (let i = 0; i < count; i++) {
-    const kitId = `${prefix}-${String(i).padStart(4, '0')}`;
-    kits.push({ kitId, secret: (await registry.addKit({ id: kitId })).secret });
-  }
-  await db.close();
-  return kits;
-}
-
-async function totalStored(store: TelemetryStore, kitIds: string[]): Promise<number> {
-  let total = 0;
-  const range = { from: Date.now() - DAY, to: Date.now() + DAY };
-  for (const kitId of kitIds) total += await store.count({ kitId, ...range });
-  return total;
-}
-
 const cpuPercent = (before: Usage, after: Usage, seconds: number) =>
   Math.round(((after.cpuSeconds - before.cpuSeconds) / seconds) * 100);
 
@@ -149,7 +129,11 @@ async function floodRun(
   try {
     for (let i = 0; i < count; i++) instances.push(await startInstance('abc'[i] as string, engines, dataDir));
     proxy = await proxyFor(instances);
-    const floodKits = await registerKits(engines.databaseUrl, `flood${count}`, opts.kits);
+    const floodKits = await registerKits(
+      await openPostgresLabDb(engines.databaseUrl),
+      `flood${count}`,
+      opts.kits,
+    );
     const kits = await connectKits(`mqtt://127.0.0.1:${proxy.mqttPort}`, floodKits);
     const pids = [
       ...instances.map((i) => i.child.pid as number),
@@ -222,6 +206,8 @@ async function failoverRun(engines: Engines): Promise<void> {
   const registry = new KitRegistry(db);
   const secrets: Record<string, string> = {};
   for (const kitId of kitIds) secrets[kitId] = (await registry.addKit({ id: kitId })).secret;
+  // Reads the live states' arrival (kits may not subscribe to grading topics).
+  const service = await registry.addService('bench-watcher', '', ['read']);
   await seedDemoLab(db, registry, kitIds);
   const { sessionId, attemptIds } = await startDemoSession(db, kitIds);
   await db.close();
@@ -244,9 +230,6 @@ async function failoverRun(engines: Engines): Promise<void> {
     // The survivor's view of the live states (a subscriber on it directly).
     const firstStateAfter = new Map<string, number>();
     let killedAt = Number.POSITIVE_INFINITY;
-    const db2 = await openPostgresLabDb(engines.databaseUrl);
-    const service = await new KitRegistry(db2).addService('bench-watcher', '', ['read']);
-    await db2.close();
     const viewer = await mqtt.connectAsync(`mqtt://127.0.0.1:${survivor.mqttPort}`, {
       username: 'service:bench-watcher',
       password: service.secret,

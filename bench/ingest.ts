@@ -18,10 +18,19 @@ import {
   startInfluxd,
   startMosquitto,
 } from '../harness/index.ts';
-import { KitRegistry, openLabDb } from '../labdb/index.ts';
+import { openLabDb } from '../labdb/index.ts';
 import { allKitsTopic } from '../protocol/index.ts';
 import { createEmbeddedStore, createInfluxStore, type TelemetryStore } from '../telemetry/index.ts';
-import { connectKits, disconnect, flood, percentile, SENSORS_PER_MESSAGE, steady } from './load.ts';
+import {
+  connectKits,
+  disconnect,
+  flood,
+  percentile,
+  registerKits,
+  SENSORS_PER_MESSAGE,
+  steady,
+  totalStored,
+} from './load.ts';
 import { processUsage, startPlatformProcess } from './platform-process.ts';
 import { emitResult, sleep } from './report.ts';
 
@@ -66,33 +75,14 @@ async function prepareStore(name: 'embedded' | 'influxdb', dataDir: string): Pro
   };
 }
 
-async function registerKits(dataDir: string, prefix: string, count: number) {
-  const db = openLabDb(join(dataDir, 'lab.sqlite'));
-  const registry = new KitRegistry(db);
-  const kits = [];
-  for (let i = 0; i < count; i++) {
-    const kitId = `${prefix}-${String(i).padStart(4, '0')}`;
-    kits.push({ kitId, secret: (await registry.addKit({ id: kitId })).secret });
-  }
-  await db.close();
-  return kits;
-}
-
-async function totalStored(store: TelemetryStore, kitIds: string[]): Promise<number> {
-  let total = 0;
-  const range = { from: Date.now() - DAY, to: Date.now() + DAY };
-  for (const kitId of kitIds) total += await store.count({ kitId, ...range });
-  return total;
-}
-
 async function runStore(
   name: 'embedded' | 'influxdb',
   opts: IngestBenchOptions,
 ): Promise<number | undefined> {
   const dataDir = mkdtempSync(join(tmpdir(), `iotlab-bench-${name}-`));
   const target = await prepareStore(name, dataDir);
-  const floodKits = await registerKits(dataDir, 'flood', opts.kits);
-  const steadyKits = await registerKits(dataDir, 'steady', 25);
+  const floodKits = await registerKits(openLabDb(join(dataDir, 'lab.sqlite')), 'flood', opts.kits);
+  const steadyKits = await registerKits(openLabDb(join(dataDir, 'lab.sqlite')), 'steady', 25);
   const platform = await startPlatformProcess({
     IOTLAB_DATA_DIR: dataDir,
     IOTLAB_HTTP_PORT: String(await freePort()),

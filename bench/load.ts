@@ -1,5 +1,7 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { KitRegistry, type LabDb } from '../labdb/index.ts';
 import { kitTopic } from '../protocol/index.ts';
+import type { TelemetryStore } from '../telemetry/index.ts';
 
 /** Eight sensors, as a full greenhouse kit sends them. */
 export const SENSORS_PER_MESSAGE = 8;
@@ -109,4 +111,33 @@ export async function disconnect(kits: LoadKit[]): Promise<void> {
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+/** Registers `count` kits `<prefix>-0000`… in the lab database (closed afterwards); returns their secrets. */
+export async function registerKits(
+  db: LabDb,
+  prefix: string,
+  count: number,
+): Promise<{ kitId: string; secret: string }[]> {
+  const registry = new KitRegistry(db);
+  const kits = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const kitId = `${prefix}-${String(i).padStart(4, '0')}`;
+      kits.push({ kitId, secret: (await registry.addKit({ id: kitId })).secret });
+    }
+  } finally {
+    await db.close();
+  }
+  return kits;
+}
+
+const DAY = 86_400_000;
+
+/** Readings the store holds of these kits (within a day of now). */
+export async function totalStored(store: TelemetryStore, kitIds: readonly string[]): Promise<number> {
+  let total = 0;
+  const range = { from: Date.now() - DAY, to: Date.now() + DAY };
+  for (const kitId of kitIds) total += await store.count({ kitId, ...range });
+  return total;
 }

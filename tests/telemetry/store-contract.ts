@@ -293,5 +293,22 @@ export function describeStoreContract(
       await store.write([...batch.slice(10, 20)].reverse());
       expect(await snapshot()).toEqual(before);
     });
+
+    it('keeps the later of two readings of one sensor at one instant, within a batch as across batches', async () => {
+      // Many series in one batch, so a store that reorders rows to write them faster must keep
+      // the order of readings that share a series and a time.
+      const D = kit('overwrite');
+      const sensors = Array.from({ length: 40 }, (_, i) => `s${i}`);
+      const version = (n: number): TelemetryRecord => ({
+        kitId: D,
+        ts: at(n % 2 === 0 ? 0 : SECOND),
+        readings: Object.fromEntries(sensors.map((sensor, i) => [sensor, n * 100 + i])),
+      });
+      await store.write([version(0), version(1), version(2), version(3), version(4)]);
+      await store.write([version(5)]);
+      const values = async (sensor: string) =>
+        (await store.readings({ kitId: D, sensor, ...all })).map((point) => point.value);
+      for (const [i, sensor] of sensors.entries()) expect(await values(sensor)).toEqual([400 + i, 500 + i]);
+    });
   });
 }

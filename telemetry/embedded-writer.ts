@@ -10,6 +10,11 @@ import { SEQ_FIELD } from './store.ts';
 
 const db = new Database((workerData as { path: string }).path);
 configure(db);
+// A commit under load dirties a page per series it touches; checkpointing (which syncs) after
+// every 1,000 pages of WAL, SQLite's default, came after nearly every commit and cost a third of
+// the write time. Every 10,000 pages (40 MB) instead; the file is cut back to 64 MB after one.
+db.pragma('wal_autocheckpoint = 10000');
+db.pragma('journal_size_limit = 67108864');
 
 /** Series ids by kit, then sensor (series are never renumbered). */
 const seriesIds = new Map<string, Map<string, number>>();

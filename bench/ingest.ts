@@ -127,7 +127,9 @@ async function runStore(
       readingsPerSecond: Math.round(stored / elapsed),
       readingsLost: expected - stored,
       platformCpuPercent: Math.round(((after.cpuSeconds - before.cpuSeconds) / elapsed) * 100),
-      platformCpuPercentDuringFlood: Math.round(((duringFlood.cpuSeconds - before.cpuSeconds) / floodSeconds) * 100),
+      platformCpuPercentDuringFlood: Math.round(
+        ((duringFlood.cpuSeconds - before.cpuSeconds) / floodSeconds) * 100,
+      ),
       loadGeneratorCpuPercent: Math.round(((generator.user + generator.system) / 1e6 / floodSeconds) * 100),
       platformRssMB: after.rssMB,
       platformPeakRssMB: after.peakRssMB,

@@ -10,7 +10,6 @@
  * Everything runs on this machine's cores, load generator included: the absolute numbers are
  * conservative, and the second instance shares the cores of the first.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +19,7 @@ import { seedDemoLab, startDemoSession } from '../cli/index.ts';
 import {
   createInfluxDatabase,
   freePort,
+  type IotlabProcess,
   type RunningHaproxy,
   type RunningPostgres,
   type RunningServer,
@@ -27,12 +27,13 @@ import {
   startInfluxd,
   startPostgres,
   startRedis,
+  untilHealthy,
 } from '../harness/index.ts';
 import { KitRegistry, openPostgresLabDb } from '../labdb/index.ts';
 import { attemptGradingTopic, kitTopic } from '../protocol/index.ts';
 import { createInfluxStore, type TelemetryStore } from '../telemetry/index.ts';
 import { connectKits, disconnect, flood, registerKits, SENSORS_PER_MESSAGE, totalStored } from './load.ts';
-import { processUsage, type Usage } from './platform-process.ts';
+import { processUsage, spawnBenchIotlab, type Usage } from './platform-process.ts';
 import { emitResult, sleep } from './report.ts';
 
 export interface ClusterBenchOptions {
@@ -44,12 +45,10 @@ export interface ClusterBenchOptions {
 
 const emit = (result: Record<string, unknown>) => emitResult('cluster', result);
 
-interface Instance {
+interface Instance extends IotlabProcess {
   name: string;
   mqttPort: number;
   httpPort: number;
-  child: ChildProcess;
-  exited: Promise<number | null>;
   /** Its name in the cluster (/health `instance`). */
   id: string;
 }
@@ -64,41 +63,16 @@ interface Engines {
 
 async function startInstance(name: string, engines: Engines, dataDir: string): Promise<Instance> {
   const [mqttPort, httpPort] = [await freePort(), await freePort()];
-  const child = spawn(process.execPath, ['bin/iotlab.js', 'start'], {
-    env: {
-      ...process.env,
-      ...engines.env,
-      IOTLAB_DATA_DIR: join(dataDir, name),
-      IOTLAB_HTTP_HOST: '127.0.0.1',
-      IOTLAB_HTTP_PORT: String(httpPort),
-      IOTLAB_HTTP_TRUST_PROXY: '127.0.0.1',
-      IOTLAB_MQTT_HOST: '127.0.0.1',
-      IOTLAB_MQTT_PORT: String(mqttPort),
-      IOTLAB_FLOWS_ENABLED: 'false',
-      IOTLAB_LOG_LEVEL: 'warn',
-      IOTLAB_LOG_JSON: 'true',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
+  const platform = spawnBenchIotlab('start', {
+    ...engines.env,
+    IOTLAB_DATA_DIR: join(dataDir, name),
+    IOTLAB_HTTP_PORT: String(httpPort),
+    IOTLAB_HTTP_TRUST_PROXY: '127.0.0.1',
+    IOTLAB_MQTT_PORT: String(mqttPort),
+    IOTLAB_FLOWS_ENABLED: 'false',
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`instance ${name} exited with ${child.exitCode}`);
-    const health = await fetch(`http://127.0.0.1:${httpPort}/health`).catch(() => undefined);
-    if (health?.status === 200) {
-      const { instance } = (await health.json()) as { instance: string };
-      return { name, mqttPort, httpPort, child, exited, id: instance };
-    }
-    if (Date.now() > deadline) throw new Error(`instance ${name} did not start within 60 s`);
-    await sleep(200);
-  }
-}
-
-async function stopInstance(instance: Instance): Promise<void> {
-  if (instance.child.exitCode === null && instance.child.signalCode === null) instance.child.kill('SIGTERM');
-  const timer = setTimeout(() => instance.child.kill('SIGKILL'), 30_000);
-  await instance.exited;
-  clearTimeout(timer);
+  const { instance } = (await untilHealthy(platform, httpPort)) as { instance: string };
+  return { ...platform, name, mqttPort, httpPort, id: instance };
 }
 
 function proxyFor(instances: Instance[]): Promise<RunningHaproxy> {
@@ -135,12 +109,7 @@ async function floodRun(
       opts.kits,
     );
     const kits = await connectKits(`mqtt://127.0.0.1:${proxy.mqttPort}`, floodKits);
-    const pids = [
-      ...instances.map((i) => i.child.pid as number),
-      engines.redis.pid,
-      engines.influx.pid,
-      proxy.pid,
-    ];
+    const pids = [...instances.map((i) => i.pid), engines.redis.pid, engines.influx.pid, proxy.pid];
     const before = pids.map(processUsage);
     const start = Date.now();
     await flood(kits, opts.seconds);
@@ -193,7 +162,7 @@ async function floodRun(
     };
   } finally {
     await proxy?.stop();
-    await Promise.all(instances.map(stopInstance));
+    await Promise.all(instances.map((instance) => instance.stop()));
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
@@ -301,7 +270,7 @@ async function failoverRun(engines: Engines): Promise<void> {
   } finally {
     await Promise.all(clients.map((client) => client.endAsync(true).catch(() => {})));
     await proxy.stop();
-    await Promise.all(instances.map(stopInstance));
+    await Promise.all(instances.map((instance) => instance.stop()));
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

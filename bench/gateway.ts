@@ -9,7 +9,7 @@ import { SimulatedSerialKit, startPtyPair } from '../firmware-sim/index.ts';
 import { freePort } from '../harness/index.ts';
 import { KitRegistry, openLabDb } from '../labdb/index.ts';
 import { createEmbeddedStore } from '../telemetry/index.ts';
-import { processUsage, spawnIotlab, startPlatformProcess, stopProcess } from './platform-process.ts';
+import { processUsage, spawnBenchIotlab, startPlatformProcess } from './platform-process.ts';
 import { emitResult, sleep } from './report.ts';
 
 export interface GatewayBenchOptions {
@@ -34,7 +34,7 @@ export async function gatewayBench(opts: GatewayBenchOptions): Promise<void> {
     IOTLAB_HTTP_PORT: String(await freePort()),
     IOTLAB_MQTT_PORT: String(await freePort()),
   });
-  const gateway = spawnIotlab('gateway', {
+  const gateway = spawnBenchIotlab('gateway', {
     IOTLAB_DATA_DIR: outboxDir,
     IOTLAB_GATEWAY_NAME: 'bench-gw',
     IOTLAB_GATEWAY_BROKER_URL: platform.mqttUrl,
@@ -97,7 +97,7 @@ export async function gatewayBench(opts: GatewayBenchOptions): Promise<void> {
     });
   } finally {
     await Promise.all(kits.map((kit) => kit.stop()));
-    await stopProcess(gateway.child, gateway.exited);
+    await gateway.stop();
     await store.close();
     await platform.stop();
     await Promise.all(pairs.map((pair) => pair.stop()));

@@ -291,12 +291,11 @@ export class LiveGrader {
     this.#publisher.close();
     await this.#polling;
     await Promise.allSettled([...this.#pending]);
-    // Another instance takes over at its next poll instead of waiting for the leases to expire.
-    if (this.#held.size > 0) {
-      await this.#partitions?.release([...this.#held]).catch((error: Error) => {
-        this.#log.warn({ err: error.message }, 'live grading: releasing its partitions failed');
-      });
-    }
+    // Another instance takes over at its next poll instead of waiting for the leases to expire,
+    // and none is handed over to this one any more.
+    await this.#partitions?.release([...this.#held]).catch((error: Error) => {
+      this.#log.warn({ err: error.message }, 'live grading: releasing its partitions failed');
+    });
     this.#tracked.clear();
     this.#remote.clear();
     this.#byKit.clear();

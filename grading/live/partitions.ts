@@ -7,7 +7,8 @@
  * session's attempts and its leaderboard are graded by one instance. An instance holds a
  * partition's lease while it polls (every second); when it stops polling — it crashed — the lease
  * expires and another instance takes the partition over, rebuilding the attempts' states from the
- * store.
+ * store. A partition may also be handed over while its holder runs (an instance joined): the
+ * holder's next poll no longer names it, and it stops grading those attempts.
  */
 import type { RunningAttempt } from './source.ts';
 
@@ -17,7 +18,10 @@ export interface LivePartitions {
    * renews the leases it holds and claims free ones that fall to it.
    */
   hold(keys: readonly string[]): Promise<ReadonlySet<string>>;
-  /** Lets go of these partitions at once (a stopping instance), so another takes them over. */
+  /**
+   * Lets go of these partitions at once and takes no more (a stopping instance), so another
+   * takes them over.
+   */
   release(keys: readonly string[]): Promise<void>;
 }
 

@@ -5,7 +5,7 @@
  * a test needs to know which. The last test `kill -9`s the instance that grades the lab session,
  * under QoS 1 load.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,10 +20,12 @@ import {
   type RunningHaproxy,
   type RunningPostgres,
   type RunningServer,
+  spawnIotlab,
   startHaproxy,
   startInfluxd,
   startPostgres,
   startRedis,
+  untilHealthy,
 } from '../../harness/index.ts';
 import { LabLiveSource } from '../../lab-api/index.ts';
 import { KitRegistry, openPostgresLabDb } from '../../labdb/index.ts';
@@ -72,45 +74,17 @@ async function startInstance(name: string, settings: object): Promise<Instance> 
       log: { level: 'warn', json: true, statusIntervalSeconds: 0 },
     }),
   );
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'start'], {
-    cwd: ROOT,
-    env: { ...process.env, IOTLAB_CONFIG: configFile },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let tail = '';
-  const collect = (chunk: Buffer) => {
-    tail = (tail + chunk.toString('utf8')).slice(-8_000);
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let id = '';
-  let answer = 'no answer';
-  await eventually(
-    async () => {
-      if (child.exitCode !== null) throw new Error(`instance ${name} exited:\n${tail}`);
-      const health = await fetch(`http://127.0.0.1:${httpPort}/health`).catch(() => undefined);
-      if (health) answer = `${health.status} ${await health.clone().text()}`;
-      if (health?.status !== 200) return false;
-      id = ((await health.json()) as { instance: string }).instance;
-      return true;
-    },
-    60_000,
-    `instance ${name} answering /health`,
-  ).catch((error: Error) => {
-    child.kill('SIGKILL');
-    throw new Error(`${error.message} (last answer: ${answer}); its output:\n${tail}`);
-  });
+  const platform = spawnIotlab({ command: 'start', fromSources: true, env: { IOTLAB_CONFIG: configFile } });
+  const { instance } = (await untilHealthy(platform, httpPort)) as { instance: string };
   return {
     name,
     mqttPort,
     httpPort,
-    id,
-    child,
-    output: () => tail,
+    id: instance,
+    child: platform.child,
+    output: platform.output,
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await exited;
+      await platform.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -1,11 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { SimulatedSerialKit, startPtyPair } from '../../firmware-sim/index.ts';
 import { SerialGateway } from '../../gateway/index.ts';
-import { freePort } from '../../harness/index.ts';
+import { freePort, spawnIotlab } from '../../harness/index.ts';
 import { eventually, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 import { describeWithServer } from '../helpers/suites.ts';
 
@@ -109,11 +109,11 @@ describeWithServer('socat', 'gateway outbox across a kill -9 of the gateway', ()
     const { secret } = await lab.addService('kill-gw', ['read', 'gateway']);
     const pair = await startPtyPair();
     // `iotlab gateway` as its own process, as on a lab PC with USB kits.
-    let output = '';
     const startGateway = () => {
-      const child = spawn(process.execPath, ['bin/iotlab-dev.js', 'gateway'], {
+      const gateway = spawnIotlab({
+        command: 'gateway',
+        fromSources: true,
         env: {
-          ...process.env,
           IOTLAB_DATA_DIR: gatewayDir,
           IOTLAB_GATEWAY_BROKER_URL: lab.mqttUrl,
           IOTLAB_GATEWAY_NAME: 'kill-gw',
@@ -121,14 +121,10 @@ describeWithServer('socat', 'gateway outbox across a kill -9 of the gateway', ()
           // The port is the kit's (it said its id at boot, before this process opened the port).
           IOTLAB_GATEWAY_PORTS: JSON.stringify([{ path: pair.a, kitId: 'uno-kill' }]),
           IOTLAB_GATEWAY_SCAN_USB: 'false',
-          IOTLAB_LOG_LEVEL: 'warn',
         },
-        stdio: ['ignore', 'pipe', 'pipe'],
       });
-      children.push(child);
-      child.stdout?.on('data', (chunk) => (output += chunk));
-      child.stderr?.on('data', (chunk) => (output += chunk));
-      return { child, exited: new Promise((resolve) => child.once('exit', resolve)) };
+      children.push(gateway.child);
+      return gateway;
     };
     const range = { kitId: 'uno-kill', from: Date.now() - DAY, to: Date.now() + DAY };
     const stored = async () => (await lab.platform.store.sequence(range)).map((p) => p.value);
@@ -144,7 +140,7 @@ describeWithServer('socat', 'gateway outbox across a kill -9 of the gateway', ()
     try {
       await eventually(async () => (await stored()).length > 30, 20_000, 'readings delivered').catch(
         (error) => {
-          throw new Error(`${(error as Error).message}; the gateway said: ${output}`);
+          throw new Error(`${(error as Error).message}; the gateway said: ${first.output()}`);
         },
       );
       // The broker goes away: the gateway keeps reading the kit into its outbox…

@@ -1,10 +1,16 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createInfluxDatabase, freePort, type RunningServer, startInfluxd } from '../../harness/index.ts';
+import {
+  createInfluxDatabase,
+  freePort,
+  type RunningServer,
+  spawnIotlab,
+  startInfluxd,
+} from '../../harness/index.ts';
 import { KitRegistry, openLabDb } from '../../labdb/index.ts';
 import { kitTopic } from '../../protocol/index.ts';
 import { createEmbeddedStore } from '../../telemetry/index.ts';
@@ -117,28 +123,21 @@ async function stopUnderLoad(dataDir: string, signal: 'SIGTERM' | 'SIGKILL') {
   await db.close();
   const [httpPort, mqttPort] = [await freePort(), await freePort()];
   const start = () => {
-    const child = spawn(process.execPath, ['bin/iotlab-dev.js', 'start'], {
+    const platform = spawnIotlab({
+      command: 'start',
+      fromSources: true,
       env: {
-        ...process.env,
         IOTLAB_DATA_DIR: dataDir,
-        IOTLAB_HTTP_HOST: '127.0.0.1',
         IOTLAB_HTTP_PORT: String(httpPort),
-        IOTLAB_MQTT_HOST: '127.0.0.1',
         IOTLAB_MQTT_PORT: String(mqttPort),
         // A long batching window: readings nobody waits for would still be in memory at the signal.
         IOTLAB_INGEST_FLUSH_INTERVAL_MS: '5000',
         IOTLAB_GRADING_SETTLE_MS: '6000',
         IOTLAB_INGEST_BATCH_SIZE: '100000',
-        IOTLAB_LOG_LEVEL: 'warn',
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    children.push(child);
-    let output = '';
-    child.stdout?.on('data', (chunk) => (output += chunk));
-    child.stderr?.on('data', (chunk) => (output += chunk));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    return { child, exited, output: () => output };
+    children.push(platform.child);
+    return platform;
   };
   const connectKit = async (output: () => string) => {
     let client: MqttClient | undefined;

@@ -10,9 +10,10 @@ import { SEQ_FIELD } from './store.ts';
 
 const db = new Database((workerData as { path: string }).path);
 configure(db);
-// A commit under load dirties a page per series it touches; checkpointing (which syncs) after
-// every 1,000 pages of WAL, SQLite's default, came after nearly every commit and cost a third of
-// the write time. Every 10,000 pages (40 MB) instead; the file is cut back to 64 MB after one.
+// A commit under load dirties a page per series it touches, so SQLite's default checkpoint (which
+// syncs) every 1,000 pages of WAL came after nearly every commit: transactions of 1,600 records
+// took 2.6 µs a reading with it, 1.8 every 10,000 pages (40 MB). The file is cut back to 64 MB
+// after a checkpoint.
 db.pragma('wal_autocheckpoint = 10000');
 db.pragma('journal_size_limit = 67108864');
 

@@ -81,8 +81,6 @@ export class TelemetryWriter {
   #commitScheduled = false;
   readonly #spillAfterMs: number;
   #spillTimer: NodeJS.Timeout | undefined;
-  /** Replays spilled batches once enough have gathered (see #replaySpilledSoon). */
-  #replayTimer: NodeJS.Timeout | undefined;
   /**
    * Why the spool holds batches: the store failed (worth a warning, retried on a timer) or records
    * were spilled behind a slow write (ordinary under load, replayed right after it).
@@ -122,10 +120,7 @@ export class TelemetryWriter {
     if (this.#closed) throw new Error('telemetry writer is closed');
     this.#stats.accepted++;
     this.#buffer.push(record);
-    // A full batch is written now, unless a write is in flight: then, queued behind it, its
-    // records would keep their waiters waiting for that write; they are spilled, or written
-    // right after it, instead.
-    if (this.#buffer.length >= this.#batchSize && this.#inFlight === 0) this.#flushSoon(0);
+    if (this.#buffer.length >= this.#batchSize) this.#flushSoon(0);
     else if (this.#flushTimer === undefined) this.#flushSoon(this.#flushIntervalMs);
   }
 
@@ -146,26 +141,13 @@ export class TelemetryWriter {
       this.#commitScheduled = true;
       setImmediate(() => {
         this.#commitScheduled = false;
-        void this.#commit();
+        void this.flush();
       });
     }
   }
 
-  /**
-   * Writes everything buffered so far, and what was spilled to the spool, to the store (or spools
-   * what the store cannot take); resolves when that is done.
-   */
+  /** Writes (or spools) everything buffered so far; resolves when that is done. */
   flush(): Promise<void> {
-    this.#commit();
-    if (this.#replayTimer) {
-      this.#clearReplayTimer();
-      this.#enqueue(() => this.#replay());
-    }
-    return this.#chain;
-  }
-
-  /** Writes (or spools) everything buffered so far; returns the chain that ends when it is durable. */
-  #commit(): Promise<void> {
     this.#clearFlushTimer();
     this.#clearSpillTimer();
     while (this.#buffer.length > 0) {
@@ -198,7 +180,6 @@ export class TelemetryWriter {
     this.#closed = true;
     this.#clearFlushTimer();
     this.#clearSpillTimer();
-    this.#clearReplayTimer();
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     this.#spool.close();
   }
@@ -207,7 +188,7 @@ export class TelemetryWriter {
     this.#clearFlushTimer();
     this.#flushTimer = setTimeout(() => {
       this.#flushTimer = undefined;
-      void this.#commit();
+      void this.flush();
     }, delayMs);
   }
 
@@ -241,30 +222,7 @@ export class TelemetryWriter {
       return;
     }
     for (const done of waiting) done();
-    this.#replaySpilledSoon();
-  }
-
-  /**
-   * Spilled records are durable and acknowledged already: they go to the store in batches of
-   * `batchSize`, or after `flushIntervalMs` at most. Under a flood the store then gets few large
-   * writes, which cost it far less per reading than many small ones (SQLite: 2.6 µs a reading in
-   * transactions of 1,600 records, 1.0 in transactions of 20,000).
-   */
-  #replaySpilledSoon(): void {
-    if (this.#spool.pendingRecords >= this.#batchSize) {
-      this.#clearReplayTimer();
-      this.#enqueue(() => this.#replay());
-    } else {
-      this.#replayTimer ??= setTimeout(() => {
-        this.#replayTimer = undefined;
-        this.#enqueue(() => this.#replay());
-      }, this.#flushIntervalMs);
-    }
-  }
-
-  #clearReplayTimer(): void {
-    if (this.#replayTimer) clearTimeout(this.#replayTimer);
-    this.#replayTimer = undefined;
+    this.#enqueue(() => this.#replay());
   }
 
   #appendToSpool(batch: TelemetryRecord[], why: 'failed' | 'spilled'): void {
@@ -279,7 +237,7 @@ export class TelemetryWriter {
       this.#inFlight--;
       if (this.#inFlight === 0 && this.#commitAfterWrite) {
         this.#commitAfterWrite = false;
-        void this.#commit();
+        void this.flush();
       }
     });
     // If the store hangs, records pile up in memory; past the cap they go to disk instead.
@@ -300,7 +258,7 @@ export class TelemetryWriter {
       // Keep order: nothing overtakes what is already waiting on disk.
       if (this.#spoolHolds === 'spilled') {
         this.#appendToSpool(batch, 'spilled');
-        this.#replaySpilledSoon();
+        await this.#replay();
       } else this.#toSpool(batch, 'earlier batches are still waiting for the store');
       return;
     }

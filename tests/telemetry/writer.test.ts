@@ -178,11 +178,7 @@ describeWithServer('influxd', 'telemetry writer against a real InfluxDB', () => 
 });
 
 describe('telemetry writer on the embedded store', () => {
-  /**
-   * 10 records written at once, then a write held in flight while 10 more are acknowledged from
-   * the spool; returns once the held write ended.
-   */
-  async function spillBehindSlowWrite(options: { batchSize: number; flushIntervalMs: number }) {
+  it('says records are durable once stored, and spills them to the spool behind a write that takes long', async () => {
     const dir = tempDir();
     const store = createEmbeddedStore({ path: join(dir, 't.sqlite'), retentionDays: 0 });
     // The real store, with a write that waits until the test lets it go (a flooded or slow store).
@@ -197,9 +193,9 @@ describe('telemetry writer on the embedded store', () => {
     const writer = new TelemetryWriter({
       store: slowStore,
       spoolDir: dir,
+      flushIntervalMs: 60_000,
       spillAfterMs: 20,
       onEvent: (event) => events.push(event.type),
-      ...options,
     });
     const durable = (batch: TelemetryRecord[]) => {
       for (const record of batch) writer.add(record);
@@ -222,49 +218,17 @@ describe('telemetry writer on the embedded store', () => {
     hold = false;
     release();
     await inFlight;
-    const storedInOrder = async () => {
-      const seqs = (await store.sequence({ kitId: 'spill-kit', from: 0, to: Date.now() })).map(
-        (p) => p.value,
-      );
-      expect(seqs).toEqual(all.map((record) => record.seq));
-      // Spilling is ordinary work under load: no "store unavailable" warning, no recovery report.
-      expect(events).toEqual([]);
-      await writer.close();
-      await store.close();
-    };
-    return { writer, storedInOrder };
-  }
-
-  it('says records are durable once stored, and spills them to the spool behind a write that takes long', async () => {
-    // Spilled records wait to gather a batch for the store (up to the flush interval); flush() writes them.
-    const { writer, storedInOrder } = await spillBehindSlowWrite({
-      batchSize: 5_000,
-      flushIntervalMs: 60_000,
-    });
-    expect(writer.stats).toMatchObject({ stored: 20, spooled: 10 });
-    await writer.flush();
-    expect(writer.stats).toMatchObject({ stored: 30, spooled: 0 });
-    await storedInOrder();
-  });
-
-  it('writes spilled records to the store once a batch of them has gathered', async () => {
-    const { writer, storedInOrder } = await spillBehindSlowWrite({ batchSize: 10, flushIntervalMs: 60_000 });
     await eventually(
       () => writer.stats.stored === 30 && writer.stats.spooled === 0,
       5_000,
       'the spill replayed',
     );
-    await storedInOrder();
-  });
-
-  it('writes spilled records to the store after the flush interval when fewer have gathered', async () => {
-    const { writer, storedInOrder } = await spillBehindSlowWrite({ batchSize: 5_000, flushIntervalMs: 200 });
-    await eventually(
-      () => writer.stats.stored === 30 && writer.stats.spooled === 0,
-      5_000,
-      'the spill replayed',
-    );
-    await storedInOrder();
+    const seqs = (await store.sequence({ kitId: 'spill-kit', from: 0, to: Date.now() })).map((p) => p.value);
+    expect(seqs).toEqual(all.map((record) => record.seq));
+    // Spilling is ordinary work under load: no "store unavailable" warning, no recovery report.
+    expect(events).toEqual([]);
+    await writer.close();
+    await store.close();
   });
 
   it('batches by size and time and stores every record once', async () => {

@@ -1,7 +1,8 @@
 /**
  * `npm run bench` — never part of `npm test`. One JSON line per run.
  *   --suite ingest,gateway,fleet,lab,grading,dashboards   (default: all)
- *   ingest:  --kits 100 --seconds 10 --stores embedded,influxdb --no-mosquitto
+ *   ingest:  --kits 100 --seconds 10 --window 32 (QoS 1 messages in flight per kit)
+ *            --stores embedded,influxdb --no-mosquitto
  *   gateway: --serial-kits 32 --lines-per-second 50 --gateway-seconds 20
  *   fleet:   --fleet-kits 1000 --fleet-seconds 60
  *   lab:     --lab-seconds 20 (2,000 students, 50 classes, 200 projects; reads at 200 requests/s)
@@ -24,6 +25,7 @@ const { values: args } = parseArgs({
     suite: { type: 'string', default: 'ingest,gateway,fleet,lab,grading,dashboards' },
     kits: { type: 'string', default: '100' },
     seconds: { type: 'string', default: '10' },
+    window: { type: 'string', default: '32' },
     stores: { type: 'string', default: 'embedded,influxdb' },
     'no-mosquitto': { type: 'boolean', default: false },
     'serial-kits': { type: 'string', default: '32' },
@@ -54,6 +56,7 @@ if (suites.has('ingest')) {
   await ingestBench({
     kits: Number(args.kits),
     seconds: Number(args.seconds),
+    window: Number(args.window),
     stores: String(args.stores).split(',') as ('embedded' | 'influxdb')[],
     mosquitto: !args['no-mosquitto'],
   });

@@ -37,6 +37,8 @@ import { emitResult, sleep } from './report.ts';
 export interface IngestBenchOptions {
   kits: number;
   seconds: number;
+  /** QoS 1 messages each kit keeps in flight (unacknowledged). */
+  window: number;
   stores: ('embedded' | 'influxdb')[];
   mosquitto: boolean;
 }
@@ -97,7 +99,7 @@ async function runStore(
     const before = platform.usage();
     const generatorBefore = process.cpuUsage();
     const start = Date.now();
-    await flood(kits, opts.seconds);
+    await flood(kits, opts.seconds, opts.window);
     const floodSeconds = (Date.now() - start) / 1000;
     // The kits are simulated in this process, on the platform's cores: what they cost is reported.
     const generator = process.cpuUsage(generatorBefore);
@@ -121,6 +123,7 @@ async function runStore(
       store: name,
       kits: opts.kits,
       seconds: opts.seconds,
+      window: opts.window,
       messagesAcked: acked,
       brokerMessagesPerSecond: Math.round(messagesPerSecond),
       readingsStored: stored,
@@ -225,7 +228,7 @@ async function runMosquitto(opts: IngestBenchOptions): Promise<number> {
     );
     const before = processUsage(mosquitto.pid);
     const start = Date.now();
-    await flood(kits, opts.seconds);
+    await flood(kits, opts.seconds, opts.window);
     const acked = kits.reduce((n, kit) => n + kit.acked, 0);
     const deadline = Date.now() + 60_000;
     while (received < acked && Date.now() < deadline) await sleep(100);

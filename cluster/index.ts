@@ -15,7 +15,7 @@ import { createBrokerParts } from './broker-parts.ts';
 import { RedisLeases } from './leases.ts';
 
 export { SHARE_EVERY_MS, type SharedKitStatus, shareKitStatus } from './kit-status.ts';
-export { LEASE_TTL_MS, RedisLeases, SETTLE_MS } from './leases.ts';
+export { LEASE_TTL_MS, RedisLeases } from './leases.ts';
 export { type SharedLiveGrading, shareLiveGrading } from './live-grading.ts';
 export { RedisSignInLimits, type RedisSignInLimitsOptions } from './sign-in-limits.ts';
 

@@ -146,6 +146,11 @@ export const ConfigSchema = Type.Object(
               description:
                 'Ask InfluxDB for gzipped query answers: ~5× fewer bytes but slower on a fast network (the server compresses); worth it below ~50 Mbit/s',
             }),
+            compressWrites: Type.Boolean({
+              default: false,
+              description:
+                'Gzip the readings written to InfluxDB: ~5× fewer bytes but more CPU on both sides; worth it on a link slower than the write rate (a flood of 250,000 readings/s is ~160 Mbit/s uncompressed)',
+            }),
           },
           { default: {}, additionalProperties: false },
         ),

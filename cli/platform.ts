@@ -82,7 +82,7 @@ export function openStore(config: PlatformConfig): TelemetryStore {
       retentionDays: config.store.retentionDays,
     });
   }
-  const compressResponses = influx.compressResponses;
+  const { compressResponses, compressWrites } = influx;
   return createInfluxStore(
     influx.apiVersion === 1
       ? {
@@ -90,6 +90,7 @@ export function openStore(config: PlatformConfig): TelemetryStore {
           apiVersion: 1,
           database: influx.database,
           compressResponses,
+          compressWrites,
           ...(influx.retentionPolicy ? { retentionPolicy: influx.retentionPolicy } : {}),
           ...(influx.username ? { username: influx.username, password: influx.password } : {}),
         }
@@ -100,6 +101,7 @@ export function openStore(config: PlatformConfig): TelemetryStore {
           org: influx.org,
           bucket: influx.bucket,
           compressResponses,
+          compressWrites,
         },
   );
 }

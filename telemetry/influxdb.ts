@@ -61,6 +61,13 @@ export interface InfluxStoreConfig {
    * link. Default false: uncompressed.
    */
   compressResponses?: boolean;
+  /**
+   * Gzip write bodies over 1 KB (about 5× fewer bytes). Off by default: on a fast network the
+   * compression costs more than it saves (the flood on loopback: 28,100 messages/s with it,
+   * 32,500 without, medians of four runs). For a server behind a slow link: a flood's 250,000
+   * readings/s are ~160 Mbit/s uncompressed.
+   */
+  compressWrites?: boolean;
 }
 
 /** A query the server refused or could not run; the message carries the server's words. */
@@ -180,7 +187,7 @@ export function createInfluxStore(config: InfluxStoreConfig): TelemetryStore {
     batchSize: MAX_LINES_PER_REQUEST + 1,
     maxBatchBytes: 2 * MAX_BYTES_PER_REQUEST,
     maxBufferLines: MAX_LINES_PER_REQUEST + 1,
-    gzipThreshold: 1024,
+    gzipThreshold: config.compressWrites ? 1024 : Number.POSITIVE_INFINITY,
   });
   if (v1) {
     // InfluxDB 1.6 has no /api/v2/write and does not accept `Token user:pass`: the WriteApi

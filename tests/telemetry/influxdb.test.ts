@@ -439,28 +439,34 @@ describe('InfluxDB store: requests and error classes', () => {
     await fake.close();
   });
 
-  it('sends v2 writes to /api/v2/write with the token, gzipping bodies over 1 KB into one request', async () => {
-    const fake = await fakeServer(204);
-    const store = createInfluxStore({
-      url: fake.url,
-      apiVersion: 2,
-      token: 'lab-token',
-      org: 'college',
-      bucket: 'lab',
-    });
+  it('sends v2 writes to /api/v2/write with the token in one request, gzipped over 1 KB only with compressWrites', async () => {
     const records = Array.from({ length: 100 }, (_, i) => ({ ...record, ts: record.ts + i, seq: i }));
-    await store.write(records);
-    expect(fake.requests).toHaveLength(1);
-    const [request] = fake.requests;
-    expect(request?.url).toBe('/api/v2/write?org=college&bucket=lab&precision=ms');
-    expect(request?.headers.authorization).toBe('Token lab-token');
-    expect(request?.headers['content-encoding']).toBe('gzip');
-    const lines = gunzipSync(request?.body ?? Buffer.alloc(0))
-      .toString()
-      .split('\n');
-    expect(lines).toHaveLength(100);
-    expect(lines[99]).toBe('telemetry,kit=k1 _seq=99,temperature=21 1700000000222');
-    await store.close();
+    const fake = await fakeServer(204);
+    for (const compressWrites of [undefined, true]) {
+      const store = createInfluxStore({
+        url: fake.url,
+        apiVersion: 2,
+        token: 'lab-token',
+        org: 'college',
+        bucket: 'lab',
+        ...(compressWrites === undefined ? {} : { compressWrites }),
+      });
+      await store.write(records);
+      await store.close();
+    }
+    expect(fake.requests).toHaveLength(2);
+    const [plain, gzipped] = fake.requests;
+    for (const request of [plain, gzipped]) {
+      expect(request?.url).toBe('/api/v2/write?org=college&bucket=lab&precision=ms');
+      expect(request?.headers.authorization).toBe('Token lab-token');
+    }
+    expect(plain?.headers['content-encoding']).toBeUndefined();
+    expect(gzipped?.headers['content-encoding']).toBe('gzip');
+    for (const body of [plain?.body, gunzipSync(gzipped?.body ?? Buffer.alloc(0))]) {
+      const lines = String(body).split('\n');
+      expect(lines).toHaveLength(100);
+      expect(lines[99]).toBe('telemetry,kit=k1 _seq=99,temperature=21 1700000000222');
+    }
     await fake.close();
   });
 

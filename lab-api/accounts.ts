@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { LabDb } from '../labdb/index.ts';
 import { hashToken, issueToken, type Person, personForToken } from './auth.ts';
+import { CheckGate } from './check-gate.ts';
 import { verifyPassword } from './passwords.ts';
 import { People, type User } from './people.ts';
 import { SignInLimiter, type SignInLimitStore } from './sign-in-limiter.ts';
@@ -41,6 +42,8 @@ export class PasswordChecks {
   readonly #people: People;
   /** Where failures are counted: this process's memory by default, Redis in cluster mode. */
   readonly limiter: SignInLimitStore;
+  /** Parallel tries wait here, so each is counted before the next is checked (check-gate.ts). */
+  readonly #gate = new CheckGate();
 
   constructor(db: LabDb, limiter: SignInLimitStore = new SignInLimiter()) {
     this.#db = db;
@@ -52,17 +55,21 @@ export class PasswordChecks {
   async signIn(username: string, password: string, from: SignInFrom): Promise<SignInResult<User>> {
     const device = await this.#knownDevice(username, from.device);
     const client = { address: from.address, device: device ? hashToken(device) : undefined };
-    const wait = await this.limiter.retryAfter(username, client);
-    if (wait > 0) return { ok: false, reason: 'locked', retryAfterSeconds: wait };
-    const found = await this.#people.userForLogin(username);
-    // Unknown users cost a hash too.
-    const ok = await verifyPassword(password, found?.passwordHash ?? DUMMY_HASH);
-    if (!found || !ok || found.user.disabled) {
-      await this.limiter.fail(username, client);
-      return { ok: false, reason: 'wrong' };
-    }
-    await this.limiter.succeed(username, client);
-    return { ok: true, user: found.user, device: device ?? (await this.#newDevice(found.user.id)) };
+    const checked = await this.#gate.run(username, client, async (): Promise<SignInResult<User>> => {
+      const wait = await this.limiter.retryAfter(username, client);
+      if (wait > 0) return { ok: false, reason: 'locked', retryAfterSeconds: wait };
+      const found = await this.#people.userForLogin(username);
+      // Unknown users cost a hash too.
+      const ok = await verifyPassword(password, found?.passwordHash ?? DUMMY_HASH);
+      if (!found || !ok || found.user.disabled) {
+        await this.limiter.fail(username, client);
+        return { ok: false, reason: 'wrong' };
+      }
+      await this.limiter.succeed(username, client);
+      return { ok: true, user: found.user, device: device ?? (await this.#newDevice(found.user.id)) };
+    });
+    // Too many tries at once for one account or address: turned away before any check.
+    return checked ?? { ok: false, reason: 'locked', retryAfterSeconds: 1 };
   }
 
   /** Deletes expired login tokens and devices not used for a year; returns how many went. */

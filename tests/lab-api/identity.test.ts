@@ -75,6 +75,30 @@ describe('sign-in', () => {
     expect((await login(victim.username, PASSWORD, '10.0.0.7')).statusCode).toBe(200);
   });
 
+  it('gives a burst of parallel guesses no more password checks than the limit', async () => {
+    const target = await lab.addUser('instructor');
+    const burst = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => login(target.username, `burst-guess-${i}`, '10.0.5.66')),
+    );
+    const answers = burst.map((answer) => answer.statusCode);
+    // Five wrong passwords are told so; every other guess is refused before its check.
+    expect(answers.filter((status) => status === 401)).toHaveLength(5);
+    expect(answers.filter((status) => status === 429)).toHaveLength(25);
+    expect((await login(target.username, PASSWORD, '10.0.5.66')).statusCode).toBe(429);
+    // Guesses at many accounts at once from one address: no more than the address's limit.
+    const spray = await Promise.all(
+      Array.from({ length: 70 }, (_, i) =>
+        login(`sprayed-${i}-${Math.random()}`, 'whatever-123', '10.0.6.66'),
+      ),
+    );
+    const wrong = spray.filter((answer) => answer.statusCode === 401).length;
+    expect(wrong).toBeGreaterThan(0);
+    expect(wrong).toBeLessThanOrEqual(50);
+    expect(spray.filter((answer) => answer.statusCode === 429)).toHaveLength(70 - wrong);
+    // The person, from their own machine, still signs in.
+    expect((await login(target.username, PASSWORD, '10.0.5.7')).statusCode).toBe(200);
+  }, 60_000);
+
   it('locks an address that tries many usernames, and nobody else', async () => {
     const teacher = await lab.addUser('instructor');
     for (let i = 0; i < 50; i++) await login(`random-${i}-${Math.random()}`, 'whatever-123', '10.0.1.66');

@@ -2,8 +2,17 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { Id, Nullable, PageQuery, Role, Text } from './primitives.ts';
 
+/**
+ * The longest text the users table takes (its VARCHAR(n), labdb/migrations/0003_people.sql):
+ * PostgreSQL refuses longer. The schemas here check them, and `People.createUser` for the CLI.
+ */
+export const USERNAME_MAX_LENGTH = 64;
+export const DISPLAY_NAME_MAX_LENGTH = 100;
+export const STUDENT_NUMBER_MAX_LENGTH = 32;
+export const EMAIL_MAX_LENGTH = 200;
+
 /** A username: 2–64 letters, digits, `.`, `_` and `-`, starting with a letter or digit. */
-export const USERNAME_PATTERN = '^[a-zA-Z0-9][a-zA-Z0-9._-]{1,63}$';
+export const USERNAME_PATTERN = `^[a-zA-Z0-9][a-zA-Z0-9._-]{1,${USERNAME_MAX_LENGTH - 1}}$`;
 
 export const User = Type.Object({
   id: Id,
@@ -32,12 +41,12 @@ export type UserQuery = Static<typeof UserQuery>;
 export const NewUserBody = Type.Object(
   {
     username: Type.String({ pattern: USERNAME_PATTERN }),
-    displayName: Text(100, 1),
+    displayName: Text(DISPLAY_NAME_MAX_LENGTH, 1),
     role: Role,
     password: Text(200, 1),
     organisationId: Type.Optional(Nullable(Id)),
-    studentNumber: Type.Optional(Type.String({ pattern: '^[0-9A-Za-z-]{4,32}$' })),
-    email: Type.Optional(Text(200)),
+    studentNumber: Type.Optional(Type.String({ pattern: `^[0-9A-Za-z-]{4,${STUDENT_NUMBER_MAX_LENGTH}}$` })),
+    email: Type.Optional(Text(EMAIL_MAX_LENGTH)),
   },
   { additionalProperties: false },
 );
@@ -45,8 +54,8 @@ export type NewUserBody = Static<typeof NewUserBody>;
 
 export const UserChanges = Type.Object(
   {
-    displayName: Type.Optional(Text(100, 1)),
-    email: Type.Optional(Text(200)),
+    displayName: Type.Optional(Text(DISPLAY_NAME_MAX_LENGTH, 1)),
+    email: Type.Optional(Text(EMAIL_MAX_LENGTH)),
     organisationId: Type.Optional(Nullable(Id)),
     disabled: Type.Optional(Type.Boolean()),
     password: Type.Optional(Text(200, 1)),
@@ -97,7 +106,7 @@ export type OrganisationChanges = Static<typeof OrganisationChanges>;
 
 export const LoginBody = Type.Object(
   {
-    username: Type.String({ minLength: 1, maxLength: 64 }),
+    username: Type.String({ minLength: 1, maxLength: USERNAME_MAX_LENGTH }),
     password: Type.String({ minLength: 1, maxLength: 200 }),
   },
   { additionalProperties: false },

@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { Organisation, User } from '../contract/index.ts';
+import {
+  DISPLAY_NAME_MAX_LENGTH,
+  EMAIL_MAX_LENGTH,
+  type Organisation,
+  STUDENT_NUMBER_MAX_LENGTH,
+  USERNAME_MAX_LENGTH,
+  type User,
+} from '../contract/index.ts';
 import type { LabDb } from '../labdb/index.ts';
 import { recordAudit } from './audit.ts';
 import type { Principal, Role } from './auth.ts';
@@ -76,6 +83,19 @@ export interface NewUser {
   email?: string | undefined;
 }
 
+/** A 400 TOO_LONG when `value` has more characters than its column takes (PostgreSQL refuses them). */
+function checkLength(value: string | null | undefined, max: number, en: string, zh: string): void {
+  // In characters, as PostgreSQL and the API's schemas count them ("🌡" is 1), not UTF-16 units.
+  const length = [...(value ?? '')].length;
+  if (length > max) {
+    throw new ApiError(
+      400,
+      'TOO_LONG',
+      say(`${en} is ${length} characters; at most ${max}`, `${zh}有 ${length} 个字符，最多 ${max} 个`),
+    );
+  }
+}
+
 /** People and organisations: queries and the changes, each audited in the same transaction. */
 export class People {
   readonly #db: LabDb;
@@ -116,6 +136,11 @@ export class People {
   }
 
   async createUser(actor: Principal, input: NewUser): Promise<User> {
+    // The API's schema checks these already; the CLI's `users add` comes straight here.
+    checkLength(input.username, USERNAME_MAX_LENGTH, 'username', '用户名');
+    checkLength(input.displayName, DISPLAY_NAME_MAX_LENGTH, 'display name', '姓名');
+    checkLength(input.studentNumber, STUDENT_NUMBER_MAX_LENGTH, 'student number (学号)', '学号');
+    checkLength(input.email, EMAIL_MAX_LENGTH, 'email', '邮箱');
     const problem = passwordProblem(input.password);
     if (problem) throw new ApiError(400, 'WEAK_PASSWORD', problem);
     if (input.role === 'student' && !input.studentNumber) {

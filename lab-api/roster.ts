@@ -3,6 +3,7 @@
  * system, in UTF-8 (with or without BOM) or, as Excel in China saves "CSV", in GBK/GB18030.
  * Decoding, CSV parsing and row checks live here; the import itself is `Classes.importRoster`.
  */
+import { DISPLAY_NAME_MAX_LENGTH } from '../contract/index.ts';
 import { type Localized, say } from './errors.ts';
 
 /** Most data rows one import takes (a class, not the whole college). */
@@ -12,7 +13,8 @@ export const MAX_ROSTER_BYTES = 2 * 1024 * 1024;
 
 /** 学号: letters, digits and dashes, starting with a letter or digit (it becomes the username). */
 export const STUDENT_NUMBER_PATTERN = /^[0-9A-Za-z][0-9A-Za-z-]{3,31}$/;
-export const MAX_NAME_LENGTH = 100;
+/** 姓名 becomes the display name. */
+export const MAX_NAME_LENGTH = DISPLAY_NAME_MAX_LENGTH;
 
 export type RosterEncoding = 'utf-8' | 'gb18030' | 'utf-16le' | 'utf-16be';
 

@@ -46,7 +46,10 @@ export class RegistryError extends Error {
     | 'SERVICE_NOT_FOUND'
     | 'INVALID_SERVICE_NAME'
     | 'INVALID_SCOPE'
-    | 'USB_SERIAL_TAKEN';
+    | 'USB_SERIAL_TAKEN'
+    | 'KIT_NAME_TOO_LONG'
+    | 'USB_SERIAL_TOO_LONG'
+    | 'SERVICE_DESCRIPTION_TOO_LONG';
   constructor(code: RegistryError['code'], message: string) {
     super(message);
     this.name = 'RegistryError';
@@ -65,7 +68,22 @@ interface KitRow {
 }
 
 const KNOWN_KIT_TTL_MS = 5_000;
-const SERVICE_NAME_PATTERN = /^[a-z][a-z0-9-]{1,47}$/;
+/** A service account's name: 2–48 characters of a–z, 0–9 and -, starting with a letter. */
+export const SERVICE_NAME_PATTERN = /^[a-z][a-z0-9-]{1,47}$/;
+
+/**
+ * The longest text the registry's columns take (their VARCHAR(n) in migrations/). PostgreSQL
+ * refuses a longer value with an error where SQLite keeps it, so the registry checks first.
+ */
+export const KIT_NAME_MAX_LENGTH = 200;
+export const USB_SERIAL_MAX_LENGTH = 100;
+export const SERVICE_DESCRIPTION_MAX_LENGTH = 200;
+
+function checkLength(code: RegistryError['code'], what: string, value: string, max: number): void {
+  // In characters, as PostgreSQL counts them (not UTF-16 units: "🌡" is 1, not 2).
+  const length = [...value].length;
+  if (length > max) throw new RegistryError(code, `${what} is ${length} characters; at most ${max}`);
+}
 
 interface ServiceRow {
   name: string;
@@ -140,12 +158,14 @@ export class KitRegistry {
     if (!KIT_KINDS.includes(kind)) {
       throw new RegistryError('INVALID_KIND', `kit kind "${kind}" is not one of ${KIT_KINDS.join(', ')}`);
     }
+    const name = input.name ?? input.id;
+    checkLength('KIT_NAME_TOO_LONG', 'kit name', name, KIT_NAME_MAX_LENGTH);
     const secret = newSecret();
     const now = Date.now();
     try {
       await db.run(
         'INSERT INTO kits (id, name, kind, secret_hash, created_at, updated_at, secret_issued_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-        [input.id, input.name ?? input.id, kind, hashSecret(secret), now, now, now],
+        [input.id, name, kind, hashSecret(secret), now, now, now],
       );
     } catch (error) {
       if (/UNIQUE|PRIMARY KEY/i.test((error as Error).message)) {
@@ -206,6 +226,8 @@ export class KitRegistry {
 
   /** Binds a kit to its board's USB serial number (null unbinds). */
   async bindUsbSerial(id: string, usbSerial: string | null): Promise<void> {
+    if (usbSerial !== null)
+      checkLength('USB_SERIAL_TOO_LONG', 'USB serial', usbSerial, USB_SERIAL_MAX_LENGTH);
     try {
       const { changes } = await this.#db.run('UPDATE kits SET usb_serial = ?, updated_at = ? WHERE id = ?', [
         usbSerial,
@@ -273,6 +295,12 @@ export class KitRegistry {
         `service name "${name}" is not valid: 2–48 characters of a–z, 0–9 and -, starting with a letter`,
       );
     }
+    checkLength(
+      'SERVICE_DESCRIPTION_TOO_LONG',
+      'service description',
+      description,
+      SERVICE_DESCRIPTION_MAX_LENGTH,
+    );
     const secret = newSecret();
     try {
       await this.#db.run(

@@ -12,7 +12,14 @@ import {
   Telemetry,
   TelemetryQuery,
 } from '../../contract/index.ts';
-import { KIT_KINDS, type Kit, RegistryError } from '../../labdb/index.ts';
+import {
+  KIT_KINDS,
+  KIT_NAME_MAX_LENGTH,
+  type Kit,
+  RegistryError,
+  SERVICE_DESCRIPTION_MAX_LENGTH,
+  USB_SERIAL_MAX_LENGTH,
+} from '../../labdb/index.ts';
 import { isValidSensorName, sensorSpec } from '../../protocol/index.ts';
 import type { TelemetryStore } from '../../telemetry/index.ts';
 import type { LabContext } from '../app.ts';
@@ -83,6 +90,9 @@ const REGISTRY_STATUS: Record<RegistryError['code'], number> = {
   INVALID_SERVICE_NAME: 400,
   INVALID_SCOPE: 400,
   USB_SERIAL_TAKEN: 409,
+  KIT_NAME_TOO_LONG: 400,
+  USB_SERIAL_TOO_LONG: 400,
+  SERVICE_DESCRIPTION_TOO_LONG: 400,
 };
 
 /**
@@ -99,6 +109,9 @@ const REGISTRY_ZH: Record<RegistryError['code'], (kitId: string) => string> = {
   INVALID_SERVICE_NAME: () => '服务账号名称无效：应为 2–48 位小写字母、数字或 -，以字母开头',
   INVALID_SCOPE: () => '服务账号的权限范围无效',
   USB_SERIAL_TAKEN: () => '该 USB 序列号已绑定到其他套件',
+  KIT_NAME_TOO_LONG: () => `套件名称太长：最多 ${KIT_NAME_MAX_LENGTH} 个字符`,
+  USB_SERIAL_TOO_LONG: () => `USB 序列号太长：最多 ${USB_SERIAL_MAX_LENGTH} 个字符`,
+  SERVICE_DESCRIPTION_TOO_LONG: () => `服务账号说明太长：最多 ${SERVICE_DESCRIPTION_MAX_LENGTH} 个字符`,
 };
 
 export function registryError(error: unknown, kitId: string): unknown {

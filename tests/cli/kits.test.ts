@@ -38,6 +38,24 @@ describe('iotlab services', () => {
     await iotlab('services', 'scopes', 'wall-screen', 'read,grade');
     expect((await iotlab('services', 'list')).stdout).toMatch(/wall-screen\s+read,grade/);
   });
+
+  it('explains text longer than the database takes, with exit code 2 (PostgreSQL would refuse it)', async () => {
+    await expect(iotlab('services', 'add', 'wordy', '--description', 'd'.repeat(250))).rejects.toMatchObject({
+      code: 2,
+      stderr: 'iotlab: service description is 250 characters; at most 200\n',
+    });
+    await expect(iotlab('kits', 'add', 'wordy-kit', '--name', 'n'.repeat(201))).rejects.toMatchObject({
+      code: 2,
+      stderr: 'iotlab: kit name is 201 characters; at most 200\n',
+    });
+    await expect(
+      iotlab('users', 'add', 'wordy.user', '--role', 'instructor', '--name', '名'.repeat(101)),
+    ).rejects.toMatchObject({
+      code: 2,
+      stderr: 'iotlab: display name is 101 characters; at most 100\n',
+    });
+    expect((await iotlab('services', 'list')).stdout).not.toContain('wordy');
+  });
 });
 
 describe('iotlab kits', () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry, Organisation, Page, PasswordChanged } from '../../contract/index.ts';
-import { PasswordChecks, SignInLimiter } from '../../lab-api/index.ts';
+import { ApiError, PasswordChecks, People, SignInLimiter } from '../../lab-api/index.ts';
 import { PASSWORD, startTestLab, type TestLab } from '../helpers/lab.ts';
 
 let lab: TestLab;
@@ -260,6 +260,45 @@ describe('people and organisations', () => {
         message: expect.stringMatching(message),
       });
     }
+  });
+
+  it('refuses text longer than its column outside the API too (the CLI), naming the field', async () => {
+    const people = new People(lab.db);
+    const cli = { kind: 'service', name: 'cli' } as const;
+    const base = {
+      username: 'long.one',
+      displayName: '张伟',
+      role: 'instructor',
+      password: PASSWORD,
+    } as const;
+    const cases: [Partial<Parameters<People['createUser']>[1]>, string, string][] = [
+      [
+        { username: 'u'.repeat(65) },
+        'username is 65 characters; at most 64',
+        '用户名有 65 个字符，最多 64 个',
+      ],
+      [{ displayName: '张'.repeat(101) }, 'display name is 101 characters; at most 100', '姓名有 101 个字符'],
+      [
+        { role: 'student', studentNumber: '2'.repeat(33) },
+        'student number (学号) is 33 characters; at most 32',
+        '学号有 33 个字符',
+      ],
+      [{ email: `${'e'.repeat(196)}@x.cn` }, 'email is 201 characters; at most 200', '邮箱有 201 个字符'],
+    ];
+    for (const [change, en, zh] of cases) {
+      const refused = people.createUser(cli, { ...base, ...change });
+      await expect(refused, en).rejects.toBeInstanceOf(ApiError);
+      await expect(refused).rejects.toMatchObject({
+        statusCode: 400,
+        code: 'TOO_LONG',
+        message: en,
+        text: { 'zh-CN': expect.stringContaining(zh) },
+      });
+    }
+    expect((await people.userForLogin('long.one'))?.user).toBeUndefined();
+    // Up to the column it is stored (in characters, as PostgreSQL counts them).
+    const full = await people.createUser(cli, { ...base, displayName: '张'.repeat(100) });
+    expect(full.displayName).toBe('张'.repeat(100));
   });
 
   it('refuses text with a NUL character, naming the field, on either lab database, and stores nothing', async () => {

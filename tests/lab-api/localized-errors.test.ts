@@ -212,6 +212,9 @@ describe('every error code has a message in both languages', () => {
       INVALID_SERVICE_NAME: 400,
       INVALID_SCOPE: 400,
       USB_SERIAL_TAKEN: 409,
+      KIT_NAME_TOO_LONG: 400,
+      USB_SERIAL_TOO_LONG: 400,
+      SERVICE_DESCRIPTION_TOO_LONG: 400,
     } satisfies Record<RegistryError['code'], number>;
     for (const [code, status] of Object.entries(codes)) {
       const error = registryError(

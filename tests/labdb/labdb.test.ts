@@ -135,6 +135,36 @@ describe(`lab database (${LAB_DB_MODE})`, () => {
     await db.close();
   });
 
+  it('refuses registry text longer than its column with a clear error, and keeps text up to it', async () => {
+    const db = await open('lengths');
+    const registry = new KitRegistry(db);
+    await expect(registry.addService('long-words', 'x'.repeat(250))).rejects.toMatchObject({
+      name: 'RegistryError',
+      code: 'SERVICE_DESCRIPTION_TOO_LONG',
+      message: 'service description is 250 characters; at most 200',
+    });
+    await expect(registry.addKit({ id: 'long-name', name: 'x'.repeat(201) })).rejects.toMatchObject({
+      code: 'KIT_NAME_TOO_LONG',
+      message: 'kit name is 201 characters; at most 200',
+    });
+    await registry.addKit({ id: 'usb-kit' });
+    await expect(registry.bindUsbSerial('usb-kit', '0'.repeat(101))).rejects.toMatchObject({
+      code: 'USB_SERIAL_TOO_LONG',
+      message: 'USB serial is 101 characters; at most 100',
+    });
+    expect(await registry.getService('long-words')).toBeUndefined();
+    expect(await registry.getKit('long-name')).toBeUndefined();
+    expect((await registry.getKit('usb-kit'))?.usbSerial).toBeNull();
+    // Counted in characters, as PostgreSQL counts them: 200 of 🌡 are 400 UTF-16 units.
+    const description = '温室'.repeat(100);
+    expect((await registry.addService('full-words', description)).service.description).toBe(description);
+    const name = '🌡'.repeat(200);
+    expect((await registry.addKit({ id: 'full-name', name })).kit.name).toBe(name);
+    await registry.bindUsbSerial('usb-kit', '0'.repeat(100));
+    expect((await registry.getKit('usb-kit'))?.usbSerial).toBe('0'.repeat(100));
+    await db.close();
+  });
+
   it("runs this process's transactions one at a time", async () => {
     const db = await open('queue');
     await db.run("INSERT INTO service_accounts (name, secret_hash, created_at) VALUES ('counter', 'x', 0)");

@@ -112,10 +112,31 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
     }
   }
 
+  /**
+   * A connected kit's status entry. Made when Aedes says the kit's client is ready, or at its
+   * first message if that comes first: Aedes takes messages once the CONNACK is out, before it
+   * has restored the session (from Redis, in a cluster) and said so.
+   */
+  function statusOfConnected(kitId: string): KitLiveStatus {
+    let status = statuses.get(kitId);
+    if (!status) {
+      status = {
+        kitId,
+        online: true,
+        connections: kitConnections.get(kitId)?.size ?? 0,
+        since: Date.now(),
+        lastSeen: null,
+        messages: 0,
+        refused: 0,
+      };
+      statuses.set(kitId, status);
+    }
+    return status;
+  }
+
   function refuse(kitId: string, packet: PublishPacket, problem: Problem): void {
     ingest.report(kitId, packet.topic, problem);
-    const status = statuses.get(kitId);
-    if (status) status.refused++;
+    statusOfConnected(kitId).refused++;
     discard(packet);
   }
 
@@ -204,11 +225,9 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
           });
           return done(null);
         }
-        const status = statuses.get(kitId);
-        if (status) {
-          status.lastSeen = Date.now();
-          status.messages++;
-        }
+        const status = statusOfConnected(kitId);
+        status.lastSeen = Date.now();
+        status.messages++;
         // Acknowledged means stored: a QoS 1 message's PUBACK waits until its readings are durable.
         if (handleKitMessage(kitId, target.channel, packet) && packet.qos > 0) {
           return ingest.whenDurable(() => done(null));
@@ -357,8 +376,7 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
     const maxBytes = options.maxPayloadBytes;
     if (channel === 'telemetry') {
       if (ingest.telemetry(kitId, packet.topic, payload)) return true;
-      const status = statuses.get(kitId);
-      if (status) status.refused++;
+      statusOfConnected(kitId).refused++;
       discard(packet);
       return false;
     }
@@ -376,8 +394,8 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
         refuse(kitId, packet, verdict.problems[0] as Problem);
         return false;
       }
-      const status = statuses.get(kitId);
-      if (status && verdict.value.firmware) status.firmware = String(verdict.value.firmware).slice(0, 64);
+      if (verdict.value.firmware)
+        statusOfConnected(kitId).firmware = String(verdict.value.firmware).slice(0, 64);
       return false;
     }
     if (channel === 'events') {
@@ -424,7 +442,15 @@ export async function createBroker(options: BrokerOptions): Promise<MqttBroker> 
   /** A kit's connection ended: the kit is offline once none is left. */
   function kitConnectionGone(kitId: string, client: Client): void {
     const clients = kitConnections.get(kitId);
-    if (!clients?.delete(client)) return; // never counted (it closed before it was ready)
+    if (!clients?.delete(client)) {
+      // Never counted: it closed before it was ready. A message it sent meanwhile made it online.
+      const status = statuses.get(kitId);
+      if (status?.online && !clients?.size) {
+        status.online = false;
+        status.since = Date.now();
+      }
+      return;
+    }
     const status = statuses.get(kitId);
     if (status) status.connections = clients.size;
     if (clients.size > 0) return;

@@ -41,7 +41,9 @@ redis.call('HSETNX', KEYS[2], me, now)
 local alive = redis.call('ZRANGE', KEYS[1], 0, -1)
 local owners = {}
 for _, instance in ipairs(alive) do
-  if tonumber(redis.call('HGET', KEYS[2], instance)) <= now - settle then owners[#owners + 1] = instance end
+  -- No start time (an instance of an earlier version): not settled, and no error for everyone.
+  local since = tonumber(redis.call('HGET', KEYS[2], instance))
+  if since and since <= now - settle then owners[#owners + 1] = instance end
 end
 if #owners == 0 then owners = alive end
 local function ownerOf(partition)

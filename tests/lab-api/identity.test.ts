@@ -99,6 +99,14 @@ describe('sign-in', () => {
     expect((await login(target.username, PASSWORD, '10.0.5.7')).statusCode).toBe(200);
   }, 60_000);
 
+  it('signs in a whole class at once behind one classroom address, first time for everyone', async () => {
+    const students = await Promise.all(Array.from({ length: 40 }, () => lab.addUser('student')));
+    const answers = await Promise.all(
+      students.map((student) => login(student.username, PASSWORD, '10.0.7.1')),
+    );
+    expect(answers.map((answer) => answer.statusCode)).toEqual(students.map(() => 200));
+  }, 60_000);
+
   it('locks an address that tries many usernames, and nobody else', async () => {
     const teacher = await lab.addUser('instructor');
     for (let i = 0; i < 50; i++) await login(`random-${i}-${Math.random()}`, 'whatever-123', '10.0.1.66');
